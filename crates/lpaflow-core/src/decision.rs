@@ -1,0 +1,119 @@
+//! What the interpreter decided: the new instance, its history entry and the effects the runtime must persist
+//! in the same transaction (steps, timers) and then carry out (follow-up events).
+
+use crate::definition::{Delivery, WorkflowRef};
+use crate::instance::Instance;
+use crate::names::{Actor, EventName, RoleName, StateName, StepName, TimerName};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One changed value of the instance's data, located by JSON pointer (`None` = absent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// JSON pointer into the data.
+    pub pointer: String,
+    /// The value before, if there was one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub old: Option<Value>,
+    /// The value after, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub new: Option<Value>,
+}
+
+/// One entry of an instance's append-only history. `seq` equals the revision the entry produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// 1 for creation, then one more per accepted command.
+    pub seq: u64,
+    /// When it was decided (microsecond precision).
+    pub at: DateTime<Utc>,
+    /// Who fired it.
+    pub actor: Actor,
+    /// In which role.
+    pub role: RoleName,
+    /// The event (`create` for creation).
+    pub event: EventName,
+    /// The state before (`None` for creation).
+    pub from: Option<StateName>,
+    /// The state after.
+    pub to: StateName,
+    /// The command's payload.
+    pub payload: Value,
+    /// What changed in the data.
+    pub changes: Vec<Change>,
+    /// The definition that decided it.
+    pub workflow: WorkflowRef,
+}
+
+/// A step to enqueue in the outbox, in order, with the payload it will be delivered with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepEffect {
+    /// The step's name.
+    pub name: StepName,
+    /// Background or blocking.
+    pub delivery: Delivery,
+    /// For blocking steps: the event fired on confirmation.
+    pub then: Option<EventName>,
+    /// What the step handler receives.
+    pub payload: Value,
+}
+
+/// A timer to set (or replace, by name) for the instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimerSet {
+    /// Unique per instance: setting it again replaces it.
+    pub name: TimerName,
+    /// When it falls due.
+    pub fire_at: DateTime<Utc>,
+    /// The event fired as `system`.
+    pub event: EventName,
+    /// The event's payload.
+    pub payload: Value,
+}
+
+/// Everything the runtime must do besides saving the new instance and its history entry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Effects {
+    /// Steps to enqueue, in order.
+    pub steps: Vec<StepEffect>,
+    /// Timers to set (after cancelling `cancel_timers`).
+    pub set_timers: Vec<TimerSet>,
+    /// Timers to cancel.
+    pub cancel_timers: Vec<TimerName>,
+    /// Automatic events whose guards pass in the new state, in declaration order. The runtime fires the first
+    /// that is still accepted, in the same commit, and repeats from the state it leads to.
+    pub follow_ups: Vec<EventName>,
+}
+
+/// An accepted command: persist `instance`, `entry` and `effects` in one transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The instance after the command (revision + 1).
+    pub instance: Instance,
+    /// Its history entry (`seq` = the new revision).
+    pub entry: HistoryEntry,
+    /// Steps, timers and follow-ups.
+    pub effects: Effects,
+}
+
+impl Decision {
+    /// The state before the command (`None` for creation).
+    pub fn from(&self) -> Option<&StateName> {
+        self.entry.from.as_ref()
+    }
+
+    /// The state after the command.
+    pub fn to(&self) -> &StateName {
+        &self.entry.to
+    }
+}
+
+/// Truncates a time to whole microseconds: the precision both databases keep, so that a hash computed before
+/// a write matches one computed after a read.
+pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    let micros = t.timestamp_micros();
+    DateTime::from_timestamp_micros(micros).unwrap_or(t)
+}

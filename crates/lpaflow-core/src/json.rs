@@ -1,0 +1,139 @@
+//! JSON helpers the interpreter and the audit chain rely on: canonical bytes (sorted keys, no spaces), RFC 7386
+//! merge patches and a pointer-level diff.
+
+use crate::decision::Change;
+use serde_json::{Map, Value};
+
+/// Canonical JSON: object keys sorted by their UTF-8 bytes, no insignificant whitespace, strings and numbers as
+/// serde_json writes them. Independent of whether `serde_json` preserves key order, so hashes never depend on
+/// how a value was built or which features another crate enabled.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(k) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Applies an RFC 7386 JSON merge patch: objects merge key by key, `null` removes a key, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch_map) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(target_map) = target {
+        for (key, value) in patch_map {
+            if value.is_null() {
+                target_map.remove(key);
+            } else {
+                merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_pointer_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// The leaf-level differences between two values, as JSON pointers with old and new values. Objects are
+/// compared key by key; arrays and scalars are compared whole (an array change is one change).
+pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
+    let mut out = Vec::new();
+    diff_at(String::new(), Some(old), Some(new), &mut out);
+    out
+}
+
+fn diff_at(pointer: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Change>) {
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                diff_at(
+                    format!("{pointer}/{}", escape_pointer_segment(k)),
+                    a.get(k),
+                    b.get(k),
+                    out,
+                );
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => out.push(Change {
+            pointer,
+            old: a.cloned(),
+            new: b.cloned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let v = json!({"b": 1, "a": {"z": [3, {"y": 2, "x": 1}], "c": "é"}});
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":"é","z":[3,{"x":1,"y":2}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut doc = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut doc, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(doc, json!({"a": "z", "c": {"d": "e"}}));
+        merge_patch(&mut doc, &json!({"list": [1, 2]}));
+        assert_eq!(doc["list"], json!([1, 2]));
+    }
+
+    #[test]
+    fn diff_lists_each_changed_leaf() {
+        let old = json!({"donor": {"lastName": "Smith", "town": "Leeds"}, "gone": 1});
+        let new = json!({"donor": {"lastName": "Smyth", "town": "Leeds"}, "added/x": true});
+        let changes = diff(&old, &new);
+        let pointers: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/added~1x", "/donor/lastName", "/gone"]);
+        assert_eq!(changes[1].old, Some(json!("Smith")));
+        assert_eq!(changes[2].new, None);
+        assert!(diff(&old, &old).is_empty());
+    }
+}
