@@ -392,3 +392,50 @@ pub fn passing_automatic_events(
     }
     out
 }
+
+/// The most automatic transitions one command may trigger (a guard against definitions that loop).
+pub const MAX_FOLLOW_UPS: usize = 16;
+
+/// Decides a command and then the automatic transitions it enables, in order. The runtime commits the whole
+/// chain in one transaction, so an automatic transition is never lost between two commits. The first decision
+/// is the command's; each later one is an automatic event fired as `system`.
+pub fn decide_chain(
+    def: &WorkflowDef,
+    rules: &dyn Rules,
+    instance: &Instance,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> Result<Vec<Decision>, Rejection> {
+    let first = decide(def, rules, instance, command, now)?;
+    Ok(follow_ups(def, rules, first, now))
+}
+
+/// Decides a creation and the automatic transitions it enables (see [`decide_chain`]).
+pub fn decide_create_chain(
+    def: &WorkflowDef,
+    rules: &dyn Rules,
+    id: InstanceId,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> Result<Vec<Decision>, Rejection> {
+    let first = decide_create(def, rules, id, command, now)?;
+    Ok(follow_ups(def, rules, first, now))
+}
+
+/// Extends a decision with the automatic transitions that follow it: at each step, the first follow-up event
+/// that is accepted is taken.
+pub fn follow_ups(def: &WorkflowDef, rules: &dyn Rules, first: Decision, now: DateTime<Utc>) -> Vec<Decision> {
+    let mut chain = vec![first];
+    for _ in 0..MAX_FOLLOW_UPS {
+        let Some(last) = chain.last() else { break };
+        let next = last.effects.follow_ups.iter().find_map(|event| {
+            let command = Command::system(event.clone(), "automatic");
+            decide(def, rules, &last.instance, &command, now).ok()
+        });
+        match next {
+            Some(d) => chain.push(d),
+            None => break,
+        }
+    }
+    chain
+}

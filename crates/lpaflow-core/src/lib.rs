@@ -30,7 +30,7 @@ pub use definition::{
 };
 pub use draft::{At, Draft, Location, Problem};
 pub use instance::{Awaiting, Instance};
-pub use interpreter::{decide, decide_create};
+pub use interpreter::{decide, decide_chain, decide_create, decide_create_chain};
 pub use names::{
     ActionName, Actor, EventName, GuardName, InstanceId, RoleName, StateName, StepName, TimerName,
 };
