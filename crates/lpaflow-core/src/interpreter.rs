@@ -424,7 +424,12 @@ pub fn decide_create_chain(
 
 /// Extends a decision with the automatic transitions that follow it: at each step, the first follow-up event
 /// that is accepted is taken.
-pub fn follow_ups(def: &WorkflowDef, rules: &dyn Rules, first: Decision, now: DateTime<Utc>) -> Vec<Decision> {
+pub fn follow_ups(
+    def: &WorkflowDef,
+    rules: &dyn Rules,
+    first: Decision,
+    now: DateTime<Utc>,
+) -> Vec<Decision> {
     let mut chain = vec![first];
     for _ in 0..MAX_FOLLOW_UPS {
         let Some(last) = chain.last() else { break };

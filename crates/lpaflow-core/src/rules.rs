@@ -28,10 +28,10 @@ impl Catalog {
     /// A catalog from lists of names.
     pub fn new(roles: &[&str], guards: &[&str], actions: &[&str], steps: &[&str]) -> Self {
         Self {
-            roles: roles.iter().map(|s| RoleName::new(s)).collect(),
-            guards: guards.iter().map(|s| GuardName::new(s)).collect(),
-            actions: actions.iter().map(|s| ActionName::new(s)).collect(),
-            steps: steps.iter().map(|s| StepName::new(s)).collect(),
+            roles: roles.iter().map(RoleName::new).collect(),
+            guards: guards.iter().map(GuardName::new).collect(),
+            actions: actions.iter().map(ActionName::new).collect(),
+            steps: steps.iter().map(StepName::new).collect(),
         }
     }
 

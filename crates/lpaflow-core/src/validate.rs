@@ -31,10 +31,15 @@ pub fn validate(draft: &Draft, catalog: &Catalog) -> Result<WorkflowDef, Vec<Pro
         transition_at: Vec::new(),
     };
     let def = v.build();
-    if v.problems.is_empty() {
-        def.ok_or_else(|| vec![Problem::new(&draft.root, "the definition is incomplete")])
-    } else {
-        Err(v.problems)
+    match def {
+        Some(def) if v.problems.is_empty() => Ok(def),
+        // Something the reader already reported kept the definition from being built.
+        None if v.problems.is_empty() && !draft.reported.is_empty() => Err(Vec::new()),
+        None if v.problems.is_empty() => Err(vec![Problem::new(
+            &draft.root,
+            "the definition is incomplete",
+        )]),
+        _ => Err(v.problems),
     }
 }
 
@@ -457,7 +462,8 @@ impl Validator<'_> {
             }
             from.push(state);
         }
-        let to = match (&t.to, t.stay) {
+        // `None` = the target is unusable (already reported); `Some(None)` = the transition stays.
+        let to: Option<Option<StateName>> = match (&t.to, t.stay) {
             (None, false) => {
                 let at = t.at.child("to");
                 if !self.draft.reported.contains(&at.key) {
@@ -466,14 +472,14 @@ impl Validator<'_> {
                         "`to` is required (or `stay = true` for a transition that keeps the state)",
                     );
                 }
-                return None;
+                None
             }
             (Some(to), true) => {
                 self.problem(&to.at, "give either `to` or `stay = true`, not both");
-                return None;
+                None
             }
-            (None, true) => None,
-            (Some(to), false) => Some(self.state_ref(to, states, "the target")?),
+            (None, true) => Some(None),
+            (Some(to), false) => self.state_ref(to, states, "the target").map(Some),
         };
         let mut roles = self.roles(&t.roles);
         if t.automatic {
@@ -494,7 +500,7 @@ impl Validator<'_> {
         Some(TransitionDef {
             event: EventName::new(&event?),
             from,
-            to,
+            to: to?,
             roles,
             guards,
             action,

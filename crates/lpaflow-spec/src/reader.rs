@@ -274,11 +274,7 @@ impl Reader {
     }
 
     fn root(&mut self, root: &toml_edit::Table) {
-        let at = Location {
-            key: String::new(),
-            line: 1,
-            column: 1,
-        };
+        let at = Location::default();
         self.draft.root = at.clone();
         self.unknown_keys(root, "", ROOT_KEYS, &at);
         self.draft.name = self.string(root, "name", "", &at);

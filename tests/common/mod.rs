@@ -1,0 +1,4 @@
+//! Helpers shared by the end-to-end tests of the root package.
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod rules;
