@@ -1,0 +1,82 @@
+//! The backend a store runs on. Each backend offers the same methods; this enum forwards to the one in use.
+
+use crate::model::{
+    Backlog, ClaimedTimer, Committed, InstanceSummary, ListQuery, MaintenanceWindow, Page,
+    Reservation, StepFinish, StepRow, StoredDefinition, StoredInstance, TimerRow,
+};
+use crate::prepare::Prepared;
+use crate::sqlite::SqliteDb;
+use crate::{CommitError, Error};
+use chrono::{DateTime, Utc};
+use lpaflow_core::history::{ChainHead, StoredEntry};
+use lpaflow_core::{InstanceId, TimerName};
+
+/// A connected backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite(SqliteDb),
+}
+
+macro_rules! forward {
+    ($( $(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty; )*) => {
+        impl Db {
+            $(
+                $(#[$doc])*
+                pub(crate) async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match self {
+                        Db::Sqlite(db) => db.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+forward! {
+    fn migrate(&self) -> Result<(), Error>;
+    fn ping(&self) -> Result<(), Error>;
+    fn close(&self) -> ();
+    fn get(&self, uid: &InstanceId) -> Result<Option<StoredInstance>, Error>;
+    fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error>;
+    fn history(&self, uid: &InstanceId, after_seq: u64, limit: u32) -> Result<Vec<StoredEntry>, Error>;
+    fn chain_heads(&self, after: &str, limit: u32) -> Result<Vec<(InstanceId, ChainHead)>, Error>;
+    fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error>;
+    fn save_definition(&self, name: &str, version: u32, hash: &str, source: &str, now: DateTime<Utc>) -> Result<(), Error>;
+    fn definitions(&self) -> Result<Vec<StoredDefinition>, Error>;
+    fn pinned_definitions(&self) -> Result<Vec<(String, u32, String)>, Error>;
+    fn claim_steps(&self, owner: &str, limit: u32, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<StepRow>, Error>;
+    fn finish_steps(&self, finishes: &[StepFinish]) -> Result<Vec<bool>, Error>;
+    fn steps_of(&self, uid: &InstanceId) -> Result<Vec<StepRow>, Error>;
+    fn step(&self, id: i64) -> Result<Option<StepRow>, Error>;
+    fn backlog(&self) -> Result<Backlog, Error>;
+    fn suspend_ready_steps(&self) -> Result<u64, Error>;
+    fn resume_suspended(&self, now: DateTime<Utc>) -> Result<u64, Error>;
+    fn retry_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error>;
+    fn skip_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error>;
+    fn release_step_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, Error>;
+    fn claim_timers(&self, owner: &str, limit: u32, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<ClaimedTimer>, Error>;
+    fn defer_timer(&self, uid: &InstanceId, name: &TimerName, fence: u64, until: DateTime<Utc>) -> Result<bool, Error>;
+    fn drop_timer(&self, uid: &InstanceId, name: &TimerName, fence: u64) -> Result<bool, Error>;
+    fn timers_of(&self, uid: &InstanceId) -> Result<Vec<TimerRow>, Error>;
+    fn next_timer_at(&self) -> Result<Option<DateTime<Utc>>, Error>;
+    fn release_timer_leases(&self, owner: &str) -> Result<u64, Error>;
+    fn reserve_idempotency_key(&self, actor: &str, key: &str, request_hash: &str, now: DateTime<Utc>, abandoned_before: DateTime<Utc>) -> Result<Reservation, Error>;
+    fn complete_idempotency_key(&self, actor: &str, key: &str, status: u16, response: &str, now: DateTime<Utc>) -> Result<(), Error>;
+    fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error>;
+    fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, Error>;
+    fn add_maintenance(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, reason: &str, created_by: &str, now: DateTime<Utc>) -> Result<MaintenanceWindow, Error>;
+    fn maintenance_windows(&self, now: DateTime<Utc>) -> Result<Vec<MaintenanceWindow>, Error>;
+    fn remove_maintenance(&self, id: i64) -> Result<bool, Error>;
+}
+
+impl Db {
+    /// Writes a batch of prepared commits (one result each, in order).
+    pub(crate) async fn commit_batch(
+        &self,
+        batch: &[Prepared],
+    ) -> Vec<Result<Committed, CommitError>> {
+        match self {
+            Db::Sqlite(db) => crate::sqlite::commit_batch(db, batch).await,
+        }
+    }
+}

@@ -1,0 +1,441 @@
+//! lpaflow-store: the durable store of lpaflow, on SQLite (one file) or PostgreSQL (shared by several engine
+//! processes), with the same behaviour on both (one conformance suite runs against each).
+//!
+//! Guarantees:
+//! - A [`Commit`] (one command's decisions) is atomic: instance row (compare-and-set on revision), one
+//!   hash-chained history row per decision, outbox rows, timer changes, labels. A stale revision is
+//!   [`CommitError::Conflict`]; nothing of a refused commit is visible.
+//! - Commits submitted concurrently share transactions (group commit); each caller is answered only after its
+//!   own commit is durable, and a commit that fails does not fail the others.
+//! - History is append-only (triggers refuse UPDATE and DELETE) and verifiable ([`Store::verify`]).
+//! - Outbox steps and timers are claimed with leases and fencing tokens; only the current holder's report
+//!   applies; an instance's steps are delivered strictly in order.
+
+mod cursor;
+mod db;
+mod error;
+pub mod model;
+mod prepare;
+mod sqlite;
+mod time;
+pub mod url;
+mod verify;
+mod writer;
+
+pub use cursor::MAX_PAGE;
+pub use error::{CommitError, Error};
+pub use model::*;
+pub use verify::{BrokenChain, VerifyReport};
+pub use writer::WriterOptions;
+
+use chrono::{DateTime, Utc};
+use db::Db;
+use lpaflow_core::history::{ChainHead, StoredEntry};
+use lpaflow_core::{InstanceId, TimerName};
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use url::DatabaseUrl;
+
+/// How to open a store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `sqlite://PATH` or `postgres://...` (`?schema=NAME`, default `lpaflow`).
+    pub url: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// Group-commit limits.
+    pub writer: WriterOptions,
+}
+
+impl StoreOptions {
+    /// Defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 8,
+            writer: WriterOptions::default(),
+        }
+    }
+}
+
+/// Which backend a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The store. Cheap to clone; every clone shares one pool and one group-commit writer.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    backend: Backend,
+    masked_url: String,
+    ops: std::sync::RwLock<Option<mpsc::Sender<writer::Op>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("url", &self.inner.masked_url)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Connects to the database at `options.url` (without migrating it).
+    pub async fn connect(options: StoreOptions) -> Result<Self, Error> {
+        let masked_url = url::mask_password(&options.url);
+        let (db, backend) = match DatabaseUrl::parse(&options.url)? {
+            DatabaseUrl::Sqlite { path } => (
+                Db::Sqlite(sqlite::SqliteDb::open(&path, options.max_connections).await?),
+                Backend::Sqlite,
+            ),
+            DatabaseUrl::Postgres { .. } => {
+                return Err(Error::UnsupportedUrl(format!(
+                    "{masked_url} (PostgreSQL support is not built yet)"
+                )));
+            }
+        };
+        let (ops, rx) = mpsc::channel(options.writer.queue_capacity.max(1));
+        let handle = tokio::spawn(writer::run(db.clone(), rx, options.writer));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                backend,
+                masked_url,
+                ops: std::sync::RwLock::new(Some(ops)),
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    /// Connects and applies pending migrations.
+    pub async fn open(options: StoreOptions) -> Result<Self, Error> {
+        let store = Self::connect(options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), Error> {
+        self.inner.db.migrate().await
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// The URL with its password masked.
+    pub fn url(&self) -> &str {
+        &self.inner.masked_url
+    }
+
+    /// Proves the database answers.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.inner.db.ping().await
+    }
+
+    /// Finishes every queued write, stops the writer and closes the pool. Later writes fail with
+    /// [`Error::ShuttingDown`].
+    pub async fn shutdown(&self) {
+        drop(
+            self.inner
+                .ops
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        let handle = self.inner.writer.lock().await.take();
+        if let Some(handle) = handle {
+            // The writer drains what was queued and stops once the last sender (including any in a send right
+            // now) is gone.
+            let _ = handle.await;
+        }
+        self.inner.db.close().await;
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<writer::Op>, Error> {
+        self.inner
+            .ops
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(Error::ShuttingDown)
+    }
+
+    /// Commits one command's decisions atomically, sharing a transaction with concurrent commits.
+    pub async fn commit(&self, commit: Commit) -> Result<Committed, CommitError> {
+        let prepared = prepare::prepare(&commit)?;
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .send(writer::Op::Commit(Box::new(prepared), reply))
+            .await
+            .map_err(|_| Error::ShuttingDown)?;
+        answer
+            .await
+            .map_err(|_| CommitError::Store(Error::ShuttingDown))?
+    }
+
+    /// Records lease holders' reports on steps; per report, whether it applied (`false`: lease lost).
+    pub async fn finish_steps(&self, finishes: Vec<StepFinish>) -> Result<Vec<bool>, Error> {
+        if finishes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .send(writer::Op::Finish(finishes, reply))
+            .await
+            .map_err(|_| Error::ShuttingDown)?;
+        answer.await.map_err(|_| Error::ShuttingDown)?
+    }
+
+    /// One instance.
+    pub async fn get(&self, uid: &InstanceId) -> Result<Option<StoredInstance>, Error> {
+        self.inner.db.get(uid).await
+    }
+
+    /// A page of instances (caseworker queues).
+    pub async fn list(&self, query: &ListQuery) -> Result<Page<InstanceSummary>, Error> {
+        self.inner.db.list(query).await
+    }
+
+    /// History entries of `uid` after `after_seq`, at most `limit`.
+    pub async fn history(
+        &self,
+        uid: &InstanceId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEntry>, Error> {
+        self.inner.db.history(uid, after_seq, limit).await
+    }
+
+    /// The chain head of one instance (revision and last hash), to publish elsewhere.
+    pub async fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error> {
+        Ok(self.get(uid).await?.map(|s| ChainHead {
+            revision: s.instance.revision,
+            hash: s.head_hash,
+        }))
+    }
+
+    /// Chain heads in uid order after `after`, at most `limit`.
+    pub async fn chain_heads(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(InstanceId, ChainHead)>, Error> {
+        self.inner.db.chain_heads(after, limit).await
+    }
+
+    /// Instances per (workflow, state).
+    pub async fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error> {
+        self.inner.db.count_by_state().await
+    }
+
+    /// Records a definition's text.
+    pub async fn save_definition(
+        &self,
+        name: &str,
+        version: u32,
+        hash: &str,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.inner
+            .db
+            .save_definition(name, version, hash, source, now)
+            .await
+    }
+
+    /// Every definition ever loaded.
+    pub async fn definitions(&self) -> Result<Vec<StoredDefinition>, Error> {
+        self.inner.db.definitions().await
+    }
+
+    /// (name, version, hash) of the definitions instances are pinned to.
+    pub async fn pinned_definitions(&self) -> Result<Vec<(String, u32, String)>, Error> {
+        self.inner.db.pinned_definitions().await
+    }
+
+    /// Claims due steps for `owner` until `lease_until`.
+    pub async fn claim_steps(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StepRow>, Error> {
+        self.inner
+            .db
+            .claim_steps(owner, limit, lease_until, now)
+            .await
+    }
+
+    /// Every step of one instance.
+    pub async fn steps_of(&self, uid: &InstanceId) -> Result<Vec<StepRow>, Error> {
+        self.inner.db.steps_of(uid).await
+    }
+
+    /// One step.
+    pub async fn step(&self, id: i64) -> Result<Option<StepRow>, Error> {
+        self.inner.db.step(id).await
+    }
+
+    /// The outbox backlog.
+    pub async fn backlog(&self) -> Result<Backlog, Error> {
+        self.inner.db.backlog().await
+    }
+
+    /// Suspends claimable steps (external system unavailable).
+    pub async fn suspend_ready_steps(&self) -> Result<u64, Error> {
+        self.inner.db.suspend_ready_steps().await
+    }
+
+    /// Resumes suspended steps.
+    pub async fn resume_suspended(&self, now: DateTime<Utc>) -> Result<u64, Error> {
+        self.inner.db.resume_suspended(now).await
+    }
+
+    /// Retries a failed step.
+    pub async fn retry_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error> {
+        self.inner.db.retry_failed_step(id, now).await
+    }
+
+    /// Skips a failed step.
+    pub async fn skip_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error> {
+        self.inner.db.skip_failed_step(id, now).await
+    }
+
+    /// Releases `owner`'s step leases.
+    pub async fn release_step_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, Error> {
+        self.inner.db.release_step_leases(owner, now).await
+    }
+
+    /// Claims due timers.
+    pub async fn claim_timers(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ClaimedTimer>, Error> {
+        self.inner
+            .db
+            .claim_timers(owner, limit, lease_until, now)
+            .await
+    }
+
+    /// Puts a claimed timer off.
+    pub async fn defer_timer(
+        &self,
+        uid: &InstanceId,
+        name: &TimerName,
+        fence: u64,
+        until: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        self.inner.db.defer_timer(uid, name, fence, until).await
+    }
+
+    /// Drops a claimed timer.
+    pub async fn drop_timer(
+        &self,
+        uid: &InstanceId,
+        name: &TimerName,
+        fence: u64,
+    ) -> Result<bool, Error> {
+        self.inner.db.drop_timer(uid, name, fence).await
+    }
+
+    /// Timers of one instance.
+    pub async fn timers_of(&self, uid: &InstanceId) -> Result<Vec<TimerRow>, Error> {
+        self.inner.db.timers_of(uid).await
+    }
+
+    /// When the next timer falls due.
+    pub async fn next_timer_at(&self) -> Result<Option<DateTime<Utc>>, Error> {
+        self.inner.db.next_timer_at().await
+    }
+
+    /// Releases `owner`'s timer leases.
+    pub async fn release_timer_leases(&self, owner: &str) -> Result<u64, Error> {
+        self.inner.db.release_timer_leases(owner).await
+    }
+
+    /// Reserves an idempotency key.
+    pub async fn reserve_idempotency_key(
+        &self,
+        actor: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<Reservation, Error> {
+        self.inner
+            .db
+            .reserve_idempotency_key(actor, key, request_hash, now, abandoned_before)
+            .await
+    }
+
+    /// Stores a reserved key's response.
+    pub async fn complete_idempotency_key(
+        &self,
+        actor: &str,
+        key: &str,
+        status: u16,
+        response: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.inner
+            .db
+            .complete_idempotency_key(actor, key, status, response, now)
+            .await
+    }
+
+    /// Forgets an unanswered reservation.
+    pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
+        self.inner.db.release_idempotency_key(actor, key).await
+    }
+
+    /// Deletes keys created before `before`.
+    pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, Error> {
+        self.inner.db.purge_idempotency_keys(before).await
+    }
+
+    /// Plans a maintenance window.
+    pub async fn add_maintenance(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        reason: &str,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MaintenanceWindow, Error> {
+        self.inner
+            .db
+            .add_maintenance(starts_at, ends_at, reason, created_by, now)
+            .await
+    }
+
+    /// Windows not yet over.
+    pub async fn maintenance_windows(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MaintenanceWindow>, Error> {
+        self.inner.db.maintenance_windows(now).await
+    }
+
+    /// Removes a window.
+    pub async fn remove_maintenance(&self, id: i64) -> Result<bool, Error> {
+        self.inner.db.remove_maintenance(id).await
+    }
+}

@@ -1,0 +1,422 @@
+//! The store's vocabulary: what goes in (a [`Commit`]: one command's decisions), and what comes out
+//! (instances with their bookkeeping, outbox steps, timers, pages of lists).
+
+use chrono::{DateTime, Utc};
+use lpaflow_core::{Decision, Instance, InstanceId, StepName, TimerName};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// An instance as stored: the interpreter's view plus the bookkeeping the store needs to extend it safely.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredInstance {
+    /// What the interpreter sees.
+    pub instance: Instance,
+    /// SHA-256 of the definition text the instance is pinned to.
+    pub workflow_hash: String,
+    /// The hash of the last history entry (the chain head).
+    pub head_hash: String,
+    /// How many steps were ever enqueued for it (the next step's `seq` is this + 1).
+    pub steps_enqueued: u64,
+    /// Steps not yet done, failed or skipped.
+    pub steps_pending: u64,
+    /// Steps that failed and wait for a person.
+    pub steps_failed: u64,
+    /// Derived from the counters and `awaiting`.
+    pub sync_status: SyncStatus,
+}
+
+/// Where an instance stands with the external system.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SyncStatus {
+    /// Nothing outstanding.
+    Synced,
+    /// Steps are queued, suspended, retrying or in flight.
+    Pending,
+    /// A blocking step is outstanding: the instance waits for it.
+    AwaitingSync,
+    /// A step failed and needs a person.
+    Failed,
+}
+
+impl SyncStatus {
+    /// The status implied by the counters (failed wins, then awaiting, then pending).
+    pub fn derive(steps_pending: u64, steps_failed: u64, awaiting: bool) -> Self {
+        if steps_failed > 0 {
+            SyncStatus::Failed
+        } else if awaiting {
+            SyncStatus::AwaitingSync
+        } else if steps_pending > 0 {
+            SyncStatus::Pending
+        } else {
+            SyncStatus::Synced
+        }
+    }
+}
+
+/// The state an instance was read in; a commit succeeds only if the instance is still there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base {
+    /// The revision read.
+    pub revision: u64,
+    /// The chain head read.
+    pub head_hash: String,
+    /// `steps_enqueued` read.
+    pub steps_enqueued: u64,
+}
+
+impl Base {
+    /// The base of a stored instance.
+    pub fn of(stored: &StoredInstance) -> Self {
+        Self {
+            revision: stored.instance.revision,
+            head_hash: stored.head_hash.clone(),
+            steps_enqueued: stored.steps_enqueued,
+        }
+    }
+}
+
+/// A lease-holder's proof: the row id and the fence it was claimed with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fenced<K> {
+    /// What was claimed.
+    pub key: K,
+    /// The fencing token of the claim.
+    pub fence: u64,
+}
+
+/// One command's accepted decisions (the command and its automatic follow-ups), committed atomically: the
+/// instance row (compare-and-set on `base.revision`, or insert when `base` is `None`), one history row per
+/// decision, outbox rows, timer changes and labels.
+#[derive(Clone, Debug)]
+pub struct Commit {
+    /// The instance.
+    pub uid: InstanceId,
+    /// `None` to create the instance; otherwise the state it was read in.
+    pub base: Option<Base>,
+    /// SHA-256 of the definition (stored on creation).
+    pub workflow_hash: String,
+    /// The decisions, in order (at least one).
+    pub decisions: Vec<Decision>,
+    /// The instance's labels after the last decision (for list filters), if they changed.
+    pub labels: Option<Vec<String>>,
+    /// A due timer this commit consumes (the timer's event is the first decision); the commit fails with
+    /// [`crate::CommitError::Fenced`] if the lease was lost.
+    pub consume_timer: Option<Fenced<TimerName>>,
+    /// A step this commit marks done (its confirmation event is the first decision).
+    pub complete_step: Option<(Fenced<i64>, Value)>,
+}
+
+impl Commit {
+    /// The instance after the commit.
+    pub fn final_instance(&self) -> Option<&Instance> {
+        self.decisions.last().map(|d| &d.instance)
+    }
+}
+
+/// What a successful commit produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Committed {
+    /// The stored instance after the commit.
+    pub stored: StoredInstance,
+    /// Ids of the outbox rows enqueued, in order.
+    pub step_ids: Vec<i64>,
+}
+
+/// The life of an outbox row.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum StepStatus {
+    /// Waiting behind an earlier step of the same instance.
+    Blocked,
+    /// Ready to be claimed.
+    Queued,
+    /// Held back while the external system is unavailable.
+    Suspended,
+    /// Claimed by a worker (leased).
+    InFlight,
+    /// Waiting for its next attempt.
+    Retrying,
+    /// Confirmed.
+    Done,
+    /// Refused for good; waits for a person.
+    Failed,
+    /// Skipped by a person.
+    Skipped,
+}
+
+impl StepStatus {
+    /// Still to be delivered (not done, failed or skipped).
+    pub fn is_open(self) -> bool {
+        match self {
+            StepStatus::Blocked
+            | StepStatus::Queued
+            | StepStatus::Suspended
+            | StepStatus::InFlight
+            | StepStatus::Retrying => true,
+            StepStatus::Done | StepStatus::Failed | StepStatus::Skipped => false,
+        }
+    }
+}
+
+/// An outbox row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepRow {
+    /// Row id (global order of enqueueing).
+    pub id: i64,
+    /// The instance.
+    pub uid: InstanceId,
+    /// Position among the instance's steps (1-based).
+    pub seq: u64,
+    /// The instance revision that enqueued it.
+    pub revision: u64,
+    /// Step name.
+    pub step: StepName,
+    /// `background` or `blocking`.
+    pub delivery: lpaflow_core::Delivery,
+    /// For blocking steps: the event fired on confirmation.
+    pub then_event: Option<String>,
+    /// What the handler receives.
+    pub payload: Value,
+    /// Where it is.
+    pub status: StepStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last attempt's outcome is unknown (the next one reads back first).
+    pub ambiguous: bool,
+    /// When it may next be attempted.
+    pub next_attempt_at: DateTime<Utc>,
+    /// Current lease holder, if leased.
+    pub lease_owner: Option<String>,
+    /// Lease expiry.
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Fencing token of the latest claim.
+    pub fence: u64,
+    /// The handler's result when done.
+    pub result: Option<Value>,
+    /// The last error.
+    pub last_error: Option<Value>,
+    /// When it was enqueued.
+    pub created_at: DateTime<Utc>,
+    /// When it finished.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// How a delivery attempt ended, as recorded by the lease holder.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepOutcome {
+    /// Confirmed; `result` is kept.
+    Done {
+        /// The handler's result.
+        result: Value,
+    },
+    /// Try again at `next_attempt_at`; `ambiguous` if the attempt's effect is unknown.
+    Retry {
+        /// When.
+        next_attempt_at: DateTime<Utc>,
+        /// Why.
+        error: Value,
+        /// Whether the attempt may have taken effect.
+        ambiguous: bool,
+        /// Whether the attempt counts (suspensions and breaker refusals do not).
+        count_attempt: bool,
+    },
+    /// Refused for good.
+    Failed {
+        /// Why.
+        error: Value,
+    },
+    /// Not attempted: the external system is unavailable (outage, maintenance). The step waits as `suspended`
+    /// until [`crate::Store::resume_suspended`]; no attempt is counted.
+    Suspended {
+        /// Why.
+        error: Value,
+    },
+}
+
+/// A lease holder's report on one claimed step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepFinish {
+    /// The step and the fence it was claimed with.
+    pub step: Fenced<i64>,
+    /// The step's instance.
+    pub uid: InstanceId,
+    /// What happened.
+    pub outcome: StepOutcome,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A due timer claimed by a worker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimedTimer {
+    /// The instance.
+    pub uid: InstanceId,
+    /// The timer.
+    pub name: TimerName,
+    /// When it fell due.
+    pub fire_at: DateTime<Utc>,
+    /// The event to fire.
+    pub event: String,
+    /// The event's payload.
+    pub payload: Value,
+    /// Fencing token of the claim.
+    pub fence: u64,
+}
+
+/// A timer as listed for an instance.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimerRow {
+    /// Name.
+    pub name: TimerName,
+    /// When it falls due.
+    pub fire_at: DateTime<Utc>,
+    /// The event it fires.
+    pub event: String,
+}
+
+/// Filters of a list query (all optional, combined with AND).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Current state.
+    pub state: Option<String>,
+    /// A label set by the rules (e.g. `finding:open`).
+    pub label: Option<String>,
+    /// Sync status; `Pending` also matches instances awaiting a blocking step.
+    pub sync: Option<SyncStatus>,
+    /// Continue after this cursor (from the previous page).
+    pub cursor: Option<String>,
+    /// Page size (1..=500).
+    pub limit: u32,
+}
+
+/// One row of a list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceSummary {
+    /// The instance.
+    pub uid: InstanceId,
+    /// Workflow name.
+    pub workflow: String,
+    /// Workflow version.
+    pub version: u32,
+    /// Current state.
+    pub state: String,
+    /// Revision.
+    pub revision: u64,
+    /// Sync status.
+    pub sync_status: SyncStatus,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of a list, with the cursor of the next page if there is one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// Pass it back as `cursor` for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// The outbox backlog.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backlog {
+    /// Open and failed rows by status.
+    pub by_status: BTreeMap<String, u64>,
+    /// When the oldest open step was enqueued.
+    pub oldest_open_at: Option<DateTime<Utc>>,
+}
+
+impl Backlog {
+    /// Steps not yet confirmed (queued, blocked, suspended, retrying, in flight).
+    pub fn open(&self) -> u64 {
+        self.by_status
+            .iter()
+            .filter(|(s, _)| s.parse::<StepStatus>().is_ok_and(StepStatus::is_open))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// A planned maintenance window of the external system.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceWindow {
+    /// Row id.
+    pub id: i64,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// Why.
+    pub reason: String,
+    /// Who planned it.
+    pub created_by: String,
+    /// When it was planned.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A definition as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredDefinition {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: u32,
+    /// SHA-256 of the source.
+    pub hash: String,
+    /// The TOML text.
+    pub source: String,
+    /// When it was first loaded.
+    pub loaded_at: DateTime<Utc>,
+}
+
+/// What reserving an idempotency key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// The key is new (or an abandoned reservation was taken over): go ahead, then complete it.
+    Reserved,
+    /// The same request was completed before: answer with its response.
+    Completed {
+        /// The original status.
+        status: u16,
+        /// The original body.
+        response: String,
+    },
+    /// The same request is being processed by someone else right now.
+    InProgress,
+    /// The key was used with a different request.
+    Mismatch,
+}

@@ -1,0 +1,319 @@
+//! Turns [`Commit`]s into the rows both backends write, computed once in Rust: history hashes (from the base's
+//! chain head), outbox sequence numbers (from the base's `steps_enqueued`), the net effect of the decisions'
+//! timer changes, labels. Because the commit applies only if the instance is still at `base.revision`
+//! (compare-and-set), everything computed here from the base stays true inside the transaction.
+
+use crate::CommitError;
+use crate::model::{Commit, StoredInstance, SyncStatus};
+use crate::time::to_micros;
+use lpaflow_core::history::{GENESIS_HASH, chain_hash};
+use lpaflow_core::{Decision, Instance};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One commit ready to write.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// Its instance after the commit (counters are those known before the write; backends refresh them).
+    pub stored: StoredInstance,
+    /// `Some` for updates: the revision the instance must still be at.
+    pub base_revision: Option<u64>,
+    pub instance_row: InstanceRow,
+    pub history: Vec<HistoryRow>,
+    pub outbox: Vec<OutboxRow>,
+    pub timer_sets: Vec<TimerSetRow>,
+    pub timer_cancels: Vec<TimerKeyRow>,
+    pub consume_timer: Option<TimerConsumeRow>,
+    pub complete_step: Option<StepCompletionRow>,
+    pub labels: Option<Vec<LabelRow>>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct InstanceRow {
+    pub uid: String,
+    pub workflow: String,
+    pub version: u32,
+    pub workflow_hash: String,
+    pub base_revision: u64,
+    pub state: String,
+    pub data: String,
+    pub revision: u64,
+    pub awaiting: Option<String>,
+    pub head_hash: String,
+    pub steps_enqueued: u64,
+    pub new_steps: u64,
+    pub completed_steps: u64,
+    pub sync_status: &'static str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct HistoryRow {
+    pub uid: String,
+    pub seq: u64,
+    pub at: i64,
+    pub actor: String,
+    pub role: String,
+    pub event: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub payload: String,
+    pub changes: String,
+    pub workflow: String,
+    pub version: u32,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct OutboxRow {
+    pub uid: String,
+    pub seq: u64,
+    pub revision: u64,
+    pub step: String,
+    pub delivery: &'static str,
+    pub then_event: Option<String>,
+    pub payload: String,
+    /// Only the first step of a commit may be queued at once (if nothing else of the instance is open).
+    pub first: bool,
+    pub at: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TimerSetRow {
+    pub uid: String,
+    pub name: String,
+    pub fire_at: i64,
+    pub event: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TimerKeyRow {
+    pub uid: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TimerConsumeRow {
+    pub uid: String,
+    pub name: String,
+    pub fence: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct StepCompletionRow {
+    pub id: i64,
+    pub fence: u64,
+    pub uid: String,
+    pub result: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct LabelRow {
+    pub label: String,
+    pub uid: String,
+    pub created_at: i64,
+}
+
+fn json_text(v: &impl Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn invalid(commit: &Commit, detail: impl Into<String>) -> CommitError {
+    CommitError::Invalid {
+        uid: commit.uid.clone(),
+        detail: detail.into(),
+    }
+}
+
+/// Checks a commit's shape and computes its rows.
+pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
+    let Some(last) = commit.decisions.last() else {
+        return Err(invalid(commit, "a commit needs at least one decision"));
+    };
+    let base_revision = commit.base.as_ref().map(|b| b.revision).unwrap_or(0);
+    for (i, d) in commit.decisions.iter().enumerate() {
+        if d.instance.id != commit.uid {
+            return Err(invalid(
+                commit,
+                format!("decision {i} is for {}", d.instance.id),
+            ));
+        }
+        if d.instance.revision != base_revision + 1 + i as u64 || d.entry.seq != d.instance.revision
+        {
+            return Err(invalid(
+                commit,
+                format!(
+                    "decision {i} has revision {}, expected {}",
+                    d.instance.revision,
+                    base_revision + 1 + i as u64
+                ),
+            ));
+        }
+    }
+    let uid = commit.uid.to_string();
+    let mut prev = commit
+        .base
+        .as_ref()
+        .map(|b| b.head_hash.clone())
+        .unwrap_or_else(|| GENESIS_HASH.to_owned());
+    let history: Vec<HistoryRow> = commit
+        .decisions
+        .iter()
+        .map(|d| history_row(&uid, d, &mut prev))
+        .collect();
+    let steps_before = commit.base.as_ref().map(|b| b.steps_enqueued).unwrap_or(0);
+    let outbox = outbox_rows(&uid, &commit.decisions, steps_before);
+    let (timer_sets, timer_cancels) = net_timer_ops(&uid, &commit.decisions);
+    let new_steps = outbox.len() as u64;
+    let completed_steps = u64::from(commit.complete_step.is_some());
+    let final_instance: &Instance = &last.instance;
+    let steps_enqueued = steps_before + new_steps;
+    let instance_row = InstanceRow {
+        uid: uid.clone(),
+        workflow: final_instance.workflow.name.clone(),
+        version: final_instance.workflow.version,
+        workflow_hash: commit.workflow_hash.clone(),
+        base_revision,
+        state: final_instance.state.to_string(),
+        data: json_text(&final_instance.data),
+        revision: final_instance.revision,
+        awaiting: final_instance.awaiting.as_ref().map(json_text),
+        head_hash: prev.clone(),
+        steps_enqueued,
+        new_steps,
+        completed_steps,
+        sync_status: SyncStatus::derive(new_steps, 0, final_instance.awaiting.is_some()).into(),
+        created_at: to_micros(final_instance.created_at),
+        updated_at: to_micros(final_instance.updated_at),
+    };
+    let created_at = to_micros(final_instance.created_at);
+    Ok(Prepared {
+        stored: StoredInstance {
+            instance: final_instance.clone(),
+            workflow_hash: commit.workflow_hash.clone(),
+            head_hash: prev,
+            steps_enqueued,
+            steps_pending: new_steps,
+            steps_failed: 0,
+            sync_status: SyncStatus::derive(new_steps, 0, final_instance.awaiting.is_some()),
+        },
+        base_revision: commit.base.as_ref().map(|b| b.revision),
+        instance_row,
+        history,
+        outbox,
+        timer_sets,
+        timer_cancels,
+        consume_timer: commit.consume_timer.as_ref().map(|t| TimerConsumeRow {
+            uid: uid.clone(),
+            name: t.key.to_string(),
+            fence: t.fence,
+        }),
+        complete_step: commit
+            .complete_step
+            .as_ref()
+            .map(|(s, result)| StepCompletionRow {
+                id: s.key,
+                fence: s.fence,
+                uid: uid.clone(),
+                result: json_text(result),
+                at: to_micros(last.entry.at),
+            }),
+        labels: commit.labels.as_ref().map(|labels| {
+            labels
+                .iter()
+                .map(|l| LabelRow {
+                    label: l.clone(),
+                    uid: uid.clone(),
+                    created_at,
+                })
+                .collect()
+        }),
+    })
+}
+
+fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
+    let hash = chain_hash(prev, &d.instance.id, &d.entry);
+    let e = &d.entry;
+    let row = HistoryRow {
+        uid: uid.to_owned(),
+        seq: e.seq,
+        at: to_micros(e.at),
+        actor: e.actor.to_string(),
+        role: e.role.to_string(),
+        event: e.event.to_string(),
+        from_state: e.from.as_ref().map(|s| s.to_string()),
+        to_state: e.to.to_string(),
+        payload: json_text(&e.payload),
+        changes: json_text(&e.changes),
+        workflow: e.workflow.name.clone(),
+        version: e.workflow.version,
+        prev_hash: prev.clone(),
+        hash: hash.clone(),
+    };
+    *prev = hash;
+    row
+}
+
+fn outbox_rows(uid: &str, decisions: &[Decision], steps_before: u64) -> Vec<OutboxRow> {
+    let mut rows = Vec::new();
+    for d in decisions {
+        for s in &d.effects.steps {
+            rows.push(OutboxRow {
+                uid: uid.to_owned(),
+                seq: steps_before + rows.len() as u64 + 1,
+                revision: d.instance.revision,
+                step: s.name.to_string(),
+                delivery: s.delivery.into(),
+                then_event: s.then.as_ref().map(|e| e.to_string()),
+                payload: json_text(&s.payload),
+                first: rows.is_empty(),
+                at: to_micros(d.entry.at),
+            });
+        }
+    }
+    rows
+}
+
+/// The net effect of the decisions' timer changes, in order: the last set or cancel of a name wins.
+fn net_timer_ops(uid: &str, decisions: &[Decision]) -> (Vec<TimerSetRow>, Vec<TimerKeyRow>) {
+    let mut net: BTreeMap<String, Option<TimerSetRow>> = BTreeMap::new();
+    for d in decisions {
+        for c in &d.effects.cancel_timers {
+            net.insert(c.to_string(), None);
+        }
+        for t in &d.effects.set_timers {
+            net.insert(
+                t.name.to_string(),
+                Some(TimerSetRow {
+                    uid: uid.to_owned(),
+                    name: t.name.to_string(),
+                    fire_at: to_micros(t.fire_at),
+                    event: t.event.to_string(),
+                    payload: json_text(&t.payload),
+                }),
+            );
+        }
+    }
+    let mut sets = Vec::new();
+    let mut cancels = Vec::new();
+    for (name, op) in net {
+        match op {
+            Some(set) => sets.push(set),
+            None => cancels.push(TimerKeyRow {
+                uid: uid.to_owned(),
+                name,
+            }),
+        }
+    }
+    (sets, cancels)
+}
+
+/// Serializes rows as one JSON array: the single parameter of a batch statement.
+pub(crate) fn batch_json<'a, T: Serialize + 'a>(rows: impl IntoIterator<Item = &'a T>) -> String {
+    let rows: Vec<&T> = rows.into_iter().collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
+}

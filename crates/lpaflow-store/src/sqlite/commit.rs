@@ -1,0 +1,491 @@
+//! Group commit on SQLite: many commits in one `BEGIN IMMEDIATE` transaction, one statement per table per
+//! batch. A commit that cannot apply (stale revision, existing uid, lost lease) is taken out and the batch
+//! runs again without it; any other failure re-runs every commit on its own, so one bad commit fails alone.
+
+use super::SqliteDb;
+use crate::model::{Committed, SyncStatus};
+use crate::prepare::{Prepared, batch_json};
+use crate::{CommitError, Error};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+use std::collections::{BTreeMap, BTreeSet};
+
+type Tx = Transaction<'static, Sqlite>;
+
+/// What one attempt at the batch found.
+enum Attempt {
+    Committed(BTreeMap<String, Counters>, BTreeMap<String, Vec<i64>>),
+    Rejected(Vec<(usize, CommitError)>),
+}
+
+#[derive(Clone, Copy)]
+struct Counters {
+    pending: u64,
+    failed: u64,
+    sync: SyncStatus,
+}
+
+/// Writes `batch` (each uid at most once); one result per commit, in order.
+pub(crate) async fn commit_batch(
+    db: &SqliteDb,
+    batch: &[Prepared],
+) -> Vec<Result<Committed, CommitError>> {
+    let mut results: Vec<Option<Result<Committed, CommitError>>> =
+        batch.iter().map(|_| None).collect();
+    let mut pending: Vec<usize> = (0..batch.len()).collect();
+    while !pending.is_empty() {
+        match attempt(db, batch, &pending).await {
+            Ok(Attempt::Committed(counters, step_ids)) => {
+                for &i in &pending {
+                    results[i] = Some(Ok(committed(&batch[i], &counters, &step_ids)));
+                }
+                pending.clear();
+            }
+            Ok(Attempt::Rejected(rejections)) => {
+                for (i, e) in rejections {
+                    pending.retain(|p| *p != i);
+                    results[i] = Some(Err(e));
+                }
+            }
+            Err(e) if pending.len() == 1 => {
+                results[pending[0]] = Some(Err(CommitError::Store(e)));
+                pending.clear();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, commits = pending.len(), "batch commit failed; retrying each commit alone");
+                for i in std::mem::take(&mut pending) {
+                    results[i] = Some(match attempt(db, batch, &[i]).await {
+                        Ok(Attempt::Committed(c, ids)) => Ok(committed(&batch[i], &c, &ids)),
+                        Ok(Attempt::Rejected(mut r)) => Err(r
+                            .pop()
+                            .map(|(_, e)| e)
+                            .unwrap_or(CommitError::Store(Error::ShuttingDown))),
+                        Err(e) => Err(CommitError::Store(e)),
+                    });
+                }
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(CommitError::Store(Error::ShuttingDown))))
+        .collect()
+}
+
+fn committed(
+    p: &Prepared,
+    counters: &BTreeMap<String, Counters>,
+    step_ids: &BTreeMap<String, Vec<i64>>,
+) -> Committed {
+    let mut stored = p.stored.clone();
+    if let Some(c) = counters.get(&p.instance_row.uid) {
+        stored.steps_pending = c.pending;
+        stored.steps_failed = c.failed;
+        stored.sync_status = c.sync;
+    }
+    Committed {
+        stored,
+        step_ids: step_ids
+            .get(&p.instance_row.uid)
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+async fn exec(tx: &mut Tx, op: &'static str, sql: &str, json: String) -> Result<u64, Error> {
+    Ok(sqlx::query(sql)
+        .bind(json)
+        .execute(&mut **tx)
+        .await
+        .map_err(Error::db(op))?
+        .rows_affected())
+}
+
+async fn fetch(
+    tx: &mut Tx,
+    op: &'static str,
+    sql: &str,
+    json: String,
+) -> Result<Vec<SqliteRow>, Error> {
+    sqlx::query(sql)
+        .bind(json)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(Error::db(op))
+}
+
+async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<Attempt, Error> {
+    let items: Vec<(usize, &Prepared)> = which.iter().map(|&i| (i, &batch[i])).collect();
+    let mut tx = db
+        .pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(Error::db("begin commit"))?;
+    let rejections = check_and_apply_guards(&mut tx, &items).await?;
+    if !rejections.is_empty() {
+        tx.rollback().await.map_err(Error::db("rollback commit"))?;
+        return Ok(Attempt::Rejected(rejections));
+    }
+    let counters = update_instances(&mut tx, &items).await?;
+    let Ok(counters) = counters else {
+        let rejections = counters.err().unwrap_or_default();
+        tx.rollback().await.map_err(Error::db("rollback commit"))?;
+        return Ok(Attempt::Rejected(rejections));
+    };
+    write_rows(&mut tx, &items).await?;
+    let step_ids = insert_outbox(&mut tx, &items).await?;
+    tx.commit().await.map_err(Error::db("commit"))?;
+    Ok(Attempt::Committed(counters, step_ids))
+}
+
+const COMPLETE_STEPS: &str = "UPDATE outbox SET status = 'done', result = v.result, completed_at = v.at, \
+     lease_owner = NULL, lease_until = NULL, attempts = attempts + 1, ambiguous = 0 \
+     FROM (SELECT value->>'id' AS id, value->>'fence' AS fence, value->>'result' AS result, value->>'at' AS at \
+           FROM json_each(?1)) AS v \
+     WHERE outbox.id = v.id AND outbox.fence = v.fence AND outbox.status = 'in_flight' \
+     RETURNING outbox.id, outbox.uid, outbox.seq";
+
+const CONSUME_TIMERS: &str = "DELETE FROM timers WHERE (uid, name, fence) IN \
+     (SELECT value->>'uid', value->>'name', value->>'fence' FROM json_each(?1)) RETURNING uid";
+
+const INSERT_INSTANCES: &str = "INSERT INTO instances (uid, workflow, version, workflow_hash, state, data, revision, \
+     awaiting, head_hash, steps_enqueued, steps_pending, steps_failed, sync_status, created_at, updated_at) \
+     SELECT value->>'uid', value->>'workflow', value->>'version', value->>'workflow_hash', value->>'state', \
+            value->>'data', value->>'revision', value->>'awaiting', value->>'head_hash', value->>'steps_enqueued', \
+            value->>'new_steps', 0, value->>'sync_status', value->>'created_at', value->>'updated_at' \
+     FROM json_each(?1) WHERE true \
+     ON CONFLICT (uid) DO NOTHING \
+     RETURNING uid, steps_pending, steps_failed, sync_status";
+
+const UPDATE_INSTANCES: &str = "UPDATE instances SET state = v.state, data = v.data, revision = v.revision, \
+       awaiting = v.awaiting, head_hash = v.head_hash, steps_enqueued = v.steps_enqueued, \
+       steps_pending = instances.steps_pending + v.new_steps - v.completed_steps, \
+       sync_status = CASE WHEN instances.steps_failed > 0 THEN 'failed' \
+                          WHEN v.awaiting IS NOT NULL THEN 'awaiting_sync' \
+                          WHEN instances.steps_pending + v.new_steps - v.completed_steps > 0 THEN 'pending' \
+                          ELSE 'synced' END, \
+       updated_at = v.updated_at \
+     FROM (SELECT value->>'uid' AS uid, value->>'base_revision' AS base_revision, value->>'state' AS state, \
+                  value->>'data' AS data, value->>'revision' AS revision, value->>'awaiting' AS awaiting, \
+                  value->>'head_hash' AS head_hash, value->>'steps_enqueued' AS steps_enqueued, \
+                  value->>'new_steps' AS new_steps, value->>'completed_steps' AS completed_steps, \
+                  value->>'updated_at' AS updated_at FROM json_each(?1)) AS v \
+     WHERE instances.uid = v.uid AND instances.revision = v.base_revision \
+     RETURNING instances.uid, instances.steps_pending, instances.steps_failed, instances.sync_status";
+
+/// Completes steps and consumes timers, checking their fences: the parts of a commit that can be refused
+/// because a lease was lost.
+async fn check_and_apply_guards(
+    tx: &mut Tx,
+    items: &[(usize, &Prepared)],
+) -> Result<Vec<(usize, CommitError)>, Error> {
+    let mut rejections = Vec::new();
+    let completions: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.complete_step.as_ref())
+        .collect();
+    if !completions.is_empty() {
+        let rows = fetch(
+            tx,
+            "complete steps",
+            COMPLETE_STEPS,
+            batch_json(completions.iter().copied()),
+        )
+        .await?;
+        let done: BTreeSet<i64> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>("id").ok())
+            .collect();
+        for (i, p) in items {
+            if let Some(c) = &p.complete_step
+                && !done.contains(&c.id)
+            {
+                rejections.push((
+                    *i,
+                    CommitError::Fenced(format!(
+                        "step {} of {} is no longer leased with fence {}",
+                        c.id, c.uid, c.fence
+                    )),
+                ));
+            }
+        }
+        if rejections.is_empty() {
+            promote_next_steps(tx, &completed_keys(&rows)).await?;
+        }
+    }
+    let consumed: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.consume_timer.as_ref())
+        .collect();
+    if !consumed.is_empty() {
+        let rows = fetch(
+            tx,
+            "consume timers",
+            CONSUME_TIMERS,
+            batch_json(consumed.iter().copied()),
+        )
+        .await?;
+        let gone: BTreeSet<String> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<String, _>("uid").ok())
+            .collect();
+        for (i, p) in items {
+            if let Some(t) = &p.consume_timer
+                && !gone.contains(&t.uid)
+            {
+                rejections.push((
+                    *i,
+                    CommitError::Fenced(format!(
+                        "timer {} of {} is no longer leased with fence {}",
+                        t.name, t.uid, t.fence
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(rejections)
+}
+
+/// The (uid, seq) of rows returned by a statement that completed steps.
+pub(super) fn completed_keys(rows: &[SqliteRow]) -> Vec<(String, i64)> {
+    rows.iter()
+        .filter_map(|r| {
+            Some((
+                r.try_get::<String, _>("uid").ok()?,
+                r.try_get::<i64, _>("seq").ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// After steps complete, the next step of each instance (if blocked behind them) becomes claimable.
+pub(super) async fn promote_next_steps(
+    tx: &mut Tx,
+    completed: &[(String, i64)],
+) -> Result<(), Error> {
+    if completed.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<serde_json::Value> = completed
+        .iter()
+        .map(|(uid, seq)| serde_json::json!({"uid": uid, "seq": seq}))
+        .collect();
+    exec(
+        tx,
+        "promote next steps",
+        "UPDATE outbox SET status = 'queued' FROM (SELECT value->>'uid' AS uid, value->>'seq' AS seq FROM json_each(?1)) AS v \
+         WHERE outbox.uid = v.uid AND outbox.seq = v.seq + 1 AND outbox.status = 'blocked'",
+        serde_json::Value::Array(keys).to_string(),
+    )
+    .await?;
+    Ok(())
+}
+
+fn counters_of(rows: &[SqliteRow]) -> BTreeMap<String, Counters> {
+    rows.iter()
+        .filter_map(|r| {
+            let uid: String = r.try_get("uid").ok()?;
+            let pending: i64 = r.try_get("steps_pending").ok()?;
+            let failed: i64 = r.try_get("steps_failed").ok()?;
+            let sync: String = r.try_get("sync_status").ok()?;
+            Some((
+                uid,
+                Counters {
+                    pending: pending.max(0) as u64,
+                    failed: failed.max(0) as u64,
+                    sync: sync.parse().ok()?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Inserts new instances and compare-and-sets existing ones. `Err` lists the commits refused.
+async fn update_instances(
+    tx: &mut Tx,
+    items: &[(usize, &Prepared)],
+) -> Result<Result<BTreeMap<String, Counters>, Vec<(usize, CommitError)>>, Error> {
+    let creates: Vec<_> = items
+        .iter()
+        .filter(|(_, p)| p.base_revision.is_none())
+        .collect();
+    let updates: Vec<_> = items
+        .iter()
+        .filter(|(_, p)| p.base_revision.is_some())
+        .collect();
+    let mut counters = BTreeMap::new();
+    let mut rejections = Vec::new();
+    if !creates.is_empty() {
+        let rows = fetch(
+            tx,
+            "insert instances",
+            INSERT_INSTANCES,
+            batch_json(creates.iter().map(|(_, p)| &p.instance_row)),
+        )
+        .await?;
+        counters.extend(counters_of(&rows));
+        for (i, p) in &creates {
+            if !counters.contains_key(&p.instance_row.uid) {
+                rejections.push((*i, CommitError::AlreadyExists(p.stored.instance.id.clone())));
+            }
+        }
+    }
+    if !updates.is_empty() {
+        let rows = fetch(
+            tx,
+            "update instances",
+            UPDATE_INSTANCES,
+            batch_json(updates.iter().map(|(_, p)| &p.instance_row)),
+        )
+        .await?;
+        let updated = counters_of(&rows);
+        let missed: Vec<&&(usize, &Prepared)> = updates
+            .iter()
+            .filter(|(_, p)| !updated.contains_key(&p.instance_row.uid))
+            .collect();
+        if !missed.is_empty() {
+            let actual =
+                current_revisions(tx, missed.iter().map(|(_, p)| p.instance_row.uid.as_str()))
+                    .await?;
+            for (i, p) in missed {
+                rejections.push((
+                    *i,
+                    CommitError::Conflict {
+                        uid: p.stored.instance.id.clone(),
+                        expected: p.base_revision.unwrap_or(0),
+                        actual: actual.get(&p.instance_row.uid).copied().unwrap_or(0),
+                    },
+                ));
+            }
+        }
+        counters.extend(updated);
+    }
+    Ok(if rejections.is_empty() {
+        Ok(counters)
+    } else {
+        Err(rejections)
+    })
+}
+
+async fn current_revisions<'a>(
+    tx: &mut Tx,
+    uids: impl Iterator<Item = &'a str>,
+) -> Result<BTreeMap<String, u64>, Error> {
+    let json = serde_json::to_string(&uids.collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into());
+    let rows = fetch(
+        tx,
+        "read revisions",
+        "SELECT uid, revision FROM instances WHERE uid IN (SELECT value FROM json_each(?1))",
+        json,
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.try_get::<String, _>("uid").ok()?,
+                r.try_get::<i64, _>("revision").ok()?.max(0) as u64,
+            ))
+        })
+        .collect())
+}
+
+const INSERT_HISTORY: &str = "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, payload, \
+     changes, workflow, version, prev_hash, hash) \
+     SELECT value->>'uid', value->>'seq', value->>'at', value->>'actor', value->>'role', value->>'event', \
+            value->>'from_state', value->>'to_state', value->>'payload', value->>'changes', value->>'workflow', \
+            value->>'version', value->>'prev_hash', value->>'hash' FROM json_each(?1)";
+
+const CANCEL_TIMERS: &str = "DELETE FROM timers WHERE (uid, name) IN (SELECT value->>'uid', value->>'name' FROM json_each(?1))";
+
+const SET_TIMERS: &str = "INSERT INTO timers (uid, name, fire_at, event, payload, fence) \
+     SELECT value->>'uid', value->>'name', value->>'fire_at', value->>'event', value->>'payload', 0 \
+     FROM json_each(?1) WHERE true \
+     ON CONFLICT (uid, name) DO UPDATE SET fire_at = excluded.fire_at, event = excluded.event, \
+       payload = excluded.payload, lease_owner = NULL, lease_until = NULL, fence = timers.fence + 1";
+
+/// History rows, timer changes and labels: rows that cannot conflict once the instance row was updated.
+async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+    exec(
+        tx,
+        "insert history",
+        INSERT_HISTORY,
+        batch_json(items.iter().flat_map(|(_, p)| &p.history)),
+    )
+    .await?;
+    let cancels: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_cancels).collect();
+    if !cancels.is_empty() {
+        exec(tx, "cancel timers", CANCEL_TIMERS, batch_json(cancels)).await?;
+    }
+    let sets: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_sets).collect();
+    if !sets.is_empty() {
+        exec(tx, "set timers", SET_TIMERS, batch_json(sets)).await?;
+    }
+    let relabelled: Vec<&str> = items
+        .iter()
+        .filter(|(_, p)| p.labels.is_some())
+        .map(|(_, p)| p.instance_row.uid.as_str())
+        .collect();
+    if !relabelled.is_empty() {
+        exec(
+            tx,
+            "clear labels",
+            "DELETE FROM instance_labels WHERE uid IN (SELECT value FROM json_each(?1))",
+            serde_json::to_string(&relabelled).unwrap_or_else(|_| "[]".into()),
+        )
+        .await?;
+        let labels: Vec<_> = items
+            .iter()
+            .filter_map(|(_, p)| p.labels.as_ref())
+            .flatten()
+            .collect();
+        if !labels.is_empty() {
+            exec(
+                tx,
+                "insert labels",
+                "INSERT OR IGNORE INTO instance_labels (label, uid, created_at) \
+                 SELECT value->>'label', value->>'uid', value->>'created_at' FROM json_each(?1)",
+                batch_json(labels),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, status, \
+     next_attempt_at, created_at) \
+     SELECT v.uid, v.seq, v.revision, v.step, v.delivery, v.then_event, v.payload, \
+            CASE WHEN v.first = 0 OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
+                                             AND p.status NOT IN ('done', 'skipped')) \
+                 THEN 'blocked' ELSE 'queued' END, \
+            v.at, v.at \
+     FROM (SELECT value->>'uid' AS uid, value->>'seq' AS seq, value->>'revision' AS revision, \
+                  value->>'step' AS step, value->>'delivery' AS delivery, value->>'then_event' AS then_event, \
+                  value->>'payload' AS payload, value->>'first' AS first, value->>'at' AS at \
+           FROM json_each(?1)) AS v \
+     RETURNING id, uid, seq";
+
+async fn insert_outbox(
+    tx: &mut Tx,
+    items: &[(usize, &Prepared)],
+) -> Result<BTreeMap<String, Vec<i64>>, Error> {
+    let rows: Vec<_> = items.iter().flat_map(|(_, p)| &p.outbox).collect();
+    let mut ids: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
+    if rows.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    for r in fetch(tx, "insert outbox", INSERT_OUTBOX, batch_json(rows)).await? {
+        let uid: String = r.try_get("uid").map_err(Error::db("read outbox id"))?;
+        let id: i64 = r.try_get("id").map_err(Error::db("read outbox id"))?;
+        let seq: i64 = r.try_get("seq").map_err(Error::db("read outbox id"))?;
+        ids.entry(uid).or_default().push((seq, id));
+    }
+    Ok(ids
+        .into_iter()
+        .map(|(uid, mut v)| {
+            v.sort_unstable();
+            (uid, v.into_iter().map(|(_, id)| id).collect())
+        })
+        .collect())
+}

@@ -1,0 +1,76 @@
+//! The SQLite backend: one file in WAL mode with `synchronous=FULL`, so an acknowledged commit survives power
+//! loss. Writes of many commits share one transaction (see `commit.rs`); batches are expressed as one JSON
+//! parameter expanded by `json_each`, so every statement has constant text and one bind.
+
+mod commit;
+mod misc;
+mod outbox;
+mod read;
+mod rows;
+mod timers;
+
+use crate::Error;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(crate) use commit::commit_batch;
+
+/// A SQLite database.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteDb {
+    /// Opens (creating if missing) the database file at `path`.
+    pub async fn open(path: &str, max_connections: u32) -> Result<Self, Error> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+            .map_err(|source| Error::Connect {
+                url: format!("sqlite://{path}"),
+                source,
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(false)
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(|source| Error::Connect {
+                url: format!("sqlite://{path}"),
+                source,
+            })?;
+        Ok(Self { pool })
+    }
+
+    /// Applies the migrations in `migrations/sqlite`.
+    pub async fn migrate(&self) -> Result<(), Error> {
+        sqlx::migrate!("../../migrations/sqlite")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A trivial query, to prove the database answers.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(Error::db("ping"))?;
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,101 @@
+//! The group-commit writer: one task owns all writes of commits and step reports. Everything submitted while
+//! a transaction runs goes into the next one, so many callers share one disk flush, and each caller is
+//! answered only after its own commit is durable. Commits of the same instance within a batch are split into
+//! successive rounds, so each transaction touches an instance at most once.
+
+use crate::db::Db;
+use crate::model::{Committed, StepFinish};
+use crate::prepare::Prepared;
+use crate::{CommitError, Error};
+use std::collections::BTreeSet;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+type CommitReply = oneshot::Sender<Result<Committed, CommitError>>;
+type FinishReply = oneshot::Sender<Result<Vec<bool>, Error>>;
+
+/// A request to the writer.
+pub(crate) enum Op {
+    Commit(Box<Prepared>, CommitReply),
+    Finish(Vec<StepFinish>, FinishReply),
+}
+
+/// Limits of the writer.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterOptions {
+    /// Most commits in one transaction.
+    pub max_batch: usize,
+    /// Most requests waiting for the writer before submitters wait (back-pressure).
+    pub queue_capacity: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            queue_capacity: 8192,
+        }
+    }
+}
+
+/// Runs until every sender is dropped, then finishes what was queued.
+pub(crate) async fn run(db: Db, mut rx: mpsc::Receiver<Op>, options: WriterOptions) {
+    let mut ops: Vec<Op> = Vec::with_capacity(options.max_batch);
+    while rx.recv_many(&mut ops, options.max_batch).await > 0 {
+        let mut commits = Vec::new();
+        let mut finishes = Vec::new();
+        for op in ops.drain(..) {
+            match op {
+                Op::Commit(p, reply) => commits.push((*p, reply)),
+                Op::Finish(f, reply) => finishes.push((f, reply)),
+            }
+        }
+        write_commits(&db, commits).await;
+        write_finishes(&db, finishes).await;
+    }
+}
+
+async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>) {
+    while !commits.is_empty() {
+        let mut seen = BTreeSet::new();
+        let (round, later): (Vec<_>, Vec<_>) = commits
+            .into_iter()
+            .partition(|(p, _)| seen.insert(p.instance_row.uid.clone()));
+        commits = later;
+        let started = Instant::now();
+        let (prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
+        let results = db.commit_batch(&prepared).await;
+        metrics::histogram!("lpaflow_commit_batch_size").record(prepared.len() as f64);
+        metrics::histogram!("lpaflow_commit_batch_seconds").record(started.elapsed().as_secs_f64());
+        for (reply, result) in replies.into_iter().zip(results) {
+            let _ = reply.send(result);
+        }
+    }
+}
+
+async fn write_finishes(db: &Db, finishes: Vec<(Vec<StepFinish>, FinishReply)>) {
+    if finishes.is_empty() {
+        return;
+    }
+    let all: Vec<StepFinish> = finishes
+        .iter()
+        .flat_map(|(f, _)| f.iter().cloned())
+        .collect();
+    match db.finish_steps(&all).await {
+        Ok(applied) => {
+            let mut rest = applied.as_slice();
+            for (f, reply) in finishes {
+                let (mine, tail) = rest.split_at(f.len().min(rest.len()));
+                rest = tail;
+                let _ = reply.send(Ok(mine.to_vec()));
+            }
+        }
+        Err(e) => {
+            let text = e.to_string();
+            tracing::warn!(error = %text, "recording step outcomes failed");
+            for (_, reply) in finishes {
+                let _ = reply.send(Err(Error::Fenced(format!("not recorded: {text}"))));
+            }
+        }
+    }
+}

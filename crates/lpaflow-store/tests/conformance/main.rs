@@ -1,0 +1,13 @@
+//! One conformance suite for both backends: every test runs on a fresh SQLite file and, when PostgreSQL
+//! answers (or `LPAFLOW_REQUIRE_POSTGRES=1`), on a fresh PostgreSQL database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod commits;
+mod concurrency;
+mod history;
+mod misc;
+mod outbox;
+mod queries;
+mod timers;

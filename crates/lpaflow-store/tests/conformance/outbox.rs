@@ -1,0 +1,466 @@
+//! The outbox: per-instance order, leases and fencing across two store handles, lease expiry, outcomes,
+//! counters and sync status, suspension, failed steps.
+
+use crate::conformance;
+use crate::harness::{author, editor, fixture, open};
+use chrono::TimeDelta;
+use lpaflow_store::{Fenced, StepFinish, StepOutcome, StepStatus, SyncStatus};
+use lpaflow_test_support::TestDb;
+use lpaflow_test_support::fixture::{t0, uid};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+conformance!(
+    steps_of_one_instance_are_claimable_one_at_a_time_in_order,
+    two_handles_never_hold_the_same_step,
+    a_fenced_out_holder_cannot_finish,
+    an_expired_lease_makes_the_step_claimable_and_ambiguous,
+    outcomes_update_counters_and_sync_status,
+    failed_steps_block_their_instance_until_retried_or_skipped,
+    suspension_holds_steps_until_resumed,
+    a_blocking_step_completes_with_its_confirmation,
+    backlog_counts_open_steps,
+);
+
+fn done(id: i64, fence: u64, uid: &lpaflow_core::InstanceId) -> StepFinish {
+    StepFinish {
+        step: Fenced { key: id, fence },
+        uid: uid.clone(),
+        outcome: StepOutcome::Done {
+            result: json!({"ok": true}),
+        },
+        at: t0(),
+    }
+}
+
+async fn steps_of_one_instance_are_claimable_one_at_a_time_in_order(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(300);
+    f.create(&id, json!({}), t0()).await;
+    f.fire(&id, &author("submit"), t0()).await.unwrap();
+    let statuses: Vec<StepStatus> = f
+        .store
+        .steps_of(&id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [StepStatus::Queued, StepStatus::Blocked, StepStatus::Blocked]
+    );
+    let lease = t0() + TimeDelta::seconds(30);
+    let mut delivered = Vec::new();
+    for _ in 0..3 {
+        let claimed = f.store.claim_steps("w1", 10, lease, t0()).await.unwrap();
+        assert_eq!(claimed.len(), 1, "only the oldest open step is claimable");
+        assert!(
+            f.store
+                .claim_steps("w1", 10, lease, t0())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let s = &claimed[0];
+        delivered.push(s.step.to_string());
+        assert_eq!(
+            f.store
+                .finish_steps(vec![done(s.id, s.fence, &id)])
+                .await
+                .unwrap(),
+            [true]
+        );
+    }
+    assert_eq!(delivered, ["ext.create", "ext.update", "ext.notify"]);
+    let stored = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.steps_pending, stored.sync_status),
+        (0, SyncStatus::Synced)
+    );
+}
+
+async fn two_handles_never_hold_the_same_step(db: &TestDb) {
+    let f = fixture(db).await;
+    for n in 0..60 {
+        f.create(&uid(400 + n), json!({}), t0()).await;
+    }
+    let other = open(db).await;
+    let lease = t0() + TimeDelta::seconds(30);
+    let (a, b) = tokio::join!(
+        async {
+            let mut got = Vec::new();
+            for _ in 0..10 {
+                got.extend(f.store.claim_steps("a", 4, lease, t0()).await.unwrap());
+            }
+            got
+        },
+        async {
+            let mut got = Vec::new();
+            for _ in 0..10 {
+                got.extend(other.claim_steps("b", 4, lease, t0()).await.unwrap());
+            }
+            got
+        }
+    );
+    let ids_a: BTreeSet<i64> = a.iter().map(|s| s.id).collect();
+    let ids_b: BTreeSet<i64> = b.iter().map(|s| s.id).collect();
+    assert!(
+        ids_a.is_disjoint(&ids_b),
+        "a step was handed to both holders"
+    );
+    assert_eq!(ids_a.len() + ids_b.len(), 60);
+    assert!(a.iter().all(|s| s.lease_owner.as_deref() == Some("a")));
+    other.shutdown().await;
+}
+
+async fn a_fenced_out_holder_cannot_finish(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(500);
+    f.create(&id, json!({}), t0()).await;
+    let first = f
+        .store
+        .claim_steps("slow", 1, t0() + TimeDelta::seconds(5), t0())
+        .await
+        .unwrap()
+        .remove(0);
+    let later = t0() + TimeDelta::seconds(10);
+    let second = f
+        .store
+        .claim_steps("fast", 1, later + TimeDelta::seconds(30), later)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(first.id, second.id);
+    assert!(second.fence > first.fence);
+    assert_eq!(
+        f.store
+            .finish_steps(vec![done(first.id, first.fence, &id)])
+            .await
+            .unwrap(),
+        [false],
+        "the old holder is fenced out"
+    );
+    assert_eq!(
+        f.store
+            .finish_steps(vec![done(second.id, second.fence, &id)])
+            .await
+            .unwrap(),
+        [true]
+    );
+    let row = f.store.step(first.id).await.unwrap().unwrap();
+    assert_eq!(row.status, StepStatus::Done);
+}
+
+async fn an_expired_lease_makes_the_step_claimable_and_ambiguous(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(510);
+    f.create(&id, json!({}), t0()).await;
+    let crashed = f
+        .store
+        .claim_steps("crashed", 1, t0() + TimeDelta::seconds(5), t0())
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(!crashed.ambiguous);
+    assert!(
+        f.store
+            .claim_steps(
+                "other",
+                1,
+                t0() + TimeDelta::seconds(30),
+                t0() + TimeDelta::seconds(4)
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let after = t0() + TimeDelta::seconds(6);
+    let again = f
+        .store
+        .claim_steps("other", 1, after + TimeDelta::seconds(30), after)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(again.id, crashed.id);
+    assert!(
+        again.ambiguous,
+        "the crashed holder may have sent it: the next attempt must read back first"
+    );
+    assert_eq!(again.lease_owner.as_deref(), Some("other"));
+}
+
+async fn outcomes_update_counters_and_sync_status(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(520);
+    f.create(&id, json!({}), t0()).await;
+    let s = f
+        .store
+        .claim_steps("w", 1, t0() + TimeDelta::seconds(30), t0())
+        .await
+        .unwrap()
+        .remove(0);
+    let retry_at = t0() + TimeDelta::seconds(2);
+    let retry = StepOutcome::Retry {
+        next_attempt_at: retry_at,
+        error: json!({"code": "timeout"}),
+        ambiguous: true,
+        count_attempt: true,
+    };
+    let r = StepFinish {
+        step: Fenced {
+            key: s.id,
+            fence: s.fence,
+        },
+        uid: id.clone(),
+        outcome: retry,
+        at: t0(),
+    };
+    assert_eq!(f.store.finish_steps(vec![r]).await.unwrap(), [true]);
+    let row = f.store.step(s.id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status, row.attempts, row.ambiguous),
+        (StepStatus::Retrying, 1, true)
+    );
+    assert_eq!(row.last_error, Some(json!({"code": "timeout"})));
+    assert!(
+        f.store
+            .claim_steps(
+                "w",
+                1,
+                t0() + TimeDelta::seconds(30),
+                t0() + TimeDelta::seconds(1)
+            )
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before its time"
+    );
+    let s = f
+        .store
+        .claim_steps("w", 1, retry_at + TimeDelta::seconds(30), retry_at)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(s.ambiguous);
+    assert_eq!(
+        f.store
+            .finish_steps(vec![done(s.id, s.fence, &id)])
+            .await
+            .unwrap(),
+        [true]
+    );
+    let row = f.store.step(s.id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status, row.attempts, row.ambiguous),
+        (StepStatus::Done, 2, false)
+    );
+    assert_eq!(row.result, Some(json!({"ok": true})));
+    assert!(row.completed_at.is_some());
+    assert_eq!(
+        f.store.get(&id).await.unwrap().unwrap().sync_status,
+        SyncStatus::Synced
+    );
+}
+
+async fn failed_steps_block_their_instance_until_retried_or_skipped(db: &TestDb) {
+    let f = fixture(db).await;
+    let (a, b) = (uid(530), uid(531));
+    f.create(&a, json!({}), t0()).await;
+    f.fire(&a, &author("edit"), t0()).await.unwrap();
+    f.create(&b, json!({}), t0()).await;
+    let lease = t0() + TimeDelta::seconds(30);
+    let claimed = f.store.claim_steps("w", 10, lease, t0()).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let sa = claimed.iter().find(|s| s.uid == a).unwrap();
+    let fail = StepFinish {
+        step: Fenced {
+            key: sa.id,
+            fence: sa.fence,
+        },
+        uid: a.clone(),
+        outcome: StepOutcome::Failed {
+            error: json!({"code": "INVALID_REQUEST"}),
+        },
+        at: t0(),
+    };
+    let sb = claimed.iter().find(|s| s.uid == b).unwrap();
+    assert_eq!(
+        f.store
+            .finish_steps(vec![fail, done(sb.id, sb.fence, &b)])
+            .await
+            .unwrap(),
+        [true, true]
+    );
+    let stored = f.store.get(&a).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.steps_pending,
+            stored.steps_failed,
+            stored.sync_status
+        ),
+        (1, 1, SyncStatus::Failed)
+    );
+    assert_eq!(
+        f.store.get(&b).await.unwrap().unwrap().sync_status,
+        SyncStatus::Synced,
+        "another instance is not held up"
+    );
+    assert!(
+        f.store
+            .claim_steps("w", 10, lease, t0())
+            .await
+            .unwrap()
+            .is_empty(),
+        "a's next step waits behind the failed one"
+    );
+    assert!(f.store.retry_failed_step(sa.id, t0()).await.unwrap());
+    assert!(
+        !f.store.retry_failed_step(sa.id, t0()).await.unwrap(),
+        "only failed steps can be retried"
+    );
+    let again = f.store.claim_steps("w", 10, lease, t0()).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].ambiguous);
+    let fail = StepFinish {
+        step: Fenced {
+            key: again[0].id,
+            fence: again[0].fence,
+        },
+        uid: a.clone(),
+        outcome: StepOutcome::Failed { error: json!({}) },
+        at: t0(),
+    };
+    f.store.finish_steps(vec![fail]).await.unwrap();
+    assert!(f.store.skip_failed_step(sa.id, t0()).await.unwrap());
+    let next = f.store.claim_steps("w", 10, lease, t0()).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].seq, 2, "skipping releases the next step");
+    let stored = f.store.get(&a).await.unwrap().unwrap();
+    assert_eq!((stored.steps_pending, stored.steps_failed), (1, 0));
+}
+
+async fn suspension_holds_steps_until_resumed(db: &TestDb) {
+    let f = fixture(db).await;
+    for n in 0..5 {
+        f.create(&uid(540 + n), json!({}), t0()).await;
+    }
+    assert_eq!(f.store.suspend_ready_steps().await.unwrap(), 5);
+    let lease = t0() + TimeDelta::seconds(30);
+    assert!(
+        f.store
+            .claim_steps("w", 10, lease, t0())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let steps = f.store.steps_of(&uid(540)).await.unwrap();
+    assert_eq!(steps[0].status, StepStatus::Suspended);
+    assert_eq!(
+        f.store.get(&uid(540)).await.unwrap().unwrap().sync_status,
+        SyncStatus::Pending
+    );
+    let claimed_none = f.store.claim_steps("w", 10, lease, t0()).await.unwrap();
+    assert!(claimed_none.is_empty());
+    assert_eq!(f.store.resume_suspended(t0()).await.unwrap(), 5);
+    let claimed = f.store.claim_steps("w", 10, lease, t0()).await.unwrap();
+    assert_eq!(claimed.len(), 5);
+    let suspend = StepFinish {
+        step: Fenced {
+            key: claimed[0].id,
+            fence: claimed[0].fence,
+        },
+        uid: claimed[0].uid.clone(),
+        outcome: StepOutcome::Suspended {
+            error: json!({"code": "breaker_open"}),
+        },
+        at: t0(),
+    };
+    f.store.finish_steps(vec![suspend]).await.unwrap();
+    let row = f.store.step(claimed[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status, row.attempts),
+        (StepStatus::Suspended, 0),
+        "a suspension does not burn an attempt"
+    );
+}
+
+async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(550);
+    f.create(&id, json!({}), t0()).await;
+    f.fire(&id, &author("submit"), t0()).await.unwrap();
+    let lease = t0() + TimeDelta::seconds(30);
+    for _ in 0..3 {
+        let s = f
+            .store
+            .claim_steps("w", 1, lease, t0())
+            .await
+            .unwrap()
+            .remove(0);
+        f.store
+            .finish_steps(vec![done(s.id, s.fence, &id)])
+            .await
+            .unwrap();
+    }
+    f.fire(&id, &editor("approve"), t0()).await.unwrap();
+    let stored = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.sync_status, SyncStatus::AwaitingSync);
+    let publish = f
+        .store
+        .claim_steps("w", 1, lease, t0())
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(publish.step, "ext.publish");
+    let mut confirm = f
+        .fire_commit(
+            &id,
+            &lpaflow_core::Command::system("published".into(), "step"),
+            t0(),
+        )
+        .await;
+    confirm.complete_step = Some((
+        Fenced {
+            key: publish.id,
+            fence: publish.fence + 1,
+        },
+        json!({}),
+    ));
+    assert!(matches!(
+        f.store.commit(confirm.clone()).await,
+        Err(lpaflow_store::CommitError::Fenced(_))
+    ));
+    confirm.complete_step = Some((
+        Fenced {
+            key: publish.id,
+            fence: publish.fence,
+        },
+        json!({"ref": 1}),
+    ));
+    let committed = f.store.commit(confirm).await.unwrap();
+    assert_eq!(committed.stored.instance.state, "published");
+    assert_eq!(committed.stored.sync_status, SyncStatus::Synced);
+    assert_eq!(
+        f.store.step(publish.id).await.unwrap().unwrap().status,
+        StepStatus::Done
+    );
+}
+
+async fn backlog_counts_open_steps(db: &TestDb) {
+    let f = fixture(db).await;
+    for n in 0..3 {
+        f.create(
+            &uid(560 + n),
+            json!({}),
+            t0() + TimeDelta::seconds(n as i64),
+        )
+        .await;
+        f.fire(&uid(560 + n), &author("edit"), t0()).await.unwrap();
+    }
+    let backlog = f.store.backlog().await.unwrap();
+    assert_eq!(backlog.by_status.get("queued"), Some(&3));
+    assert_eq!(backlog.by_status.get("blocked"), Some(&3));
+    assert_eq!(backlog.open(), 6);
+    assert_eq!(backlog.oldest_open_at, Some(t0()));
+}

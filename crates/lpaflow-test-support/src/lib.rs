@@ -1,0 +1,7 @@
+//! Dev-only helpers shared by the test suites: fresh databases on both backends and a small generic workflow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod db;
+pub mod fixture;
+
+pub use db::TestDb;
