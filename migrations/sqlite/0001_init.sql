@@ -91,7 +91,7 @@ CREATE TABLE outbox (
     completed_at    INTEGER,
     UNIQUE (uid, seq)
 );
-CREATE INDEX outbox_claimable ON outbox (next_attempt_at, id) WHERE status IN ('queued', 'retrying');
+CREATE INDEX outbox_claimable ON outbox (next_attempt_at, id) WHERE status IN ('queued', 'retrying', 'suspended');
 CREATE INDEX outbox_in_flight ON outbox (lease_until) WHERE status = 'in_flight';
 CREATE INDEX outbox_open ON outbox (status, created_at) WHERE status NOT IN ('done', 'skipped');
 

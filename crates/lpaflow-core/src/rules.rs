@@ -150,6 +150,13 @@ pub trait Rules: Send + Sync {
         let _ = step;
         Some(serde_json::json!({ "event": ctx.event, "payload": ctx.payload, "data": data_after }))
     }
+
+    /// Labels that index an instance for lists (e.g. `finding:open`, `fee:decision_needed`). The store keeps
+    /// them in step with the instance; the default is none.
+    fn labels(&self, instance: &Instance) -> Vec<String> {
+        let _ = instance;
+        Vec::new()
+    }
 }
 
 /// Rules for workflows that name no guards, actions or steps beyond those listed (guards always pass;

@@ -296,12 +296,12 @@ impl Store {
         self.inner.db.backlog().await
     }
 
-    /// Suspends claimable steps (external system unavailable).
+    /// Marks queued and retrying steps `suspended`, so people see they wait for the external system.
     pub async fn suspend_ready_steps(&self) -> Result<u64, Error> {
         self.inner.db.suspend_ready_steps().await
     }
 
-    /// Resumes suspended steps.
+    /// Marks suspended steps `queued` again, due at once.
     pub async fn resume_suspended(&self, now: DateTime<Utc>) -> Result<u64, Error> {
         self.inner.db.resume_suspended(now).await
     }

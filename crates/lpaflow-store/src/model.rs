@@ -156,7 +156,7 @@ pub enum StepStatus {
     Blocked,
     /// Ready to be claimed.
     Queued,
-    /// Held back while the external system is unavailable.
+    /// Waiting while the external system is unavailable (still claimable: see [`StepOutcome::Suspended`]).
     Suspended,
     /// Claimed by a worker (leased).
     InFlight,
@@ -252,11 +252,14 @@ pub enum StepOutcome {
         /// Why.
         error: Value,
     },
-    /// Not attempted: the external system is unavailable (outage, maintenance). The step waits as `suspended`
-    /// until [`crate::Store::resume_suspended`]; no attempt is counted.
+    /// The external system is unavailable (outage, maintenance): the step waits as `suspended`, which shows
+    /// people why it waits, without counting an attempt. Suspended steps stay claimable: each engine's circuit
+    /// breaker and the shared maintenance windows decide when to send again.
     Suspended {
         /// Why.
         error: Value,
+        /// Whether the step's effect is unknown after this attempt.
+        ambiguous: bool,
     },
 }
 

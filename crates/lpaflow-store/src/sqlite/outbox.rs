@@ -77,7 +77,7 @@ impl SqliteDb {
             .map_err(Error::db("reclaim expired leases"))?;
         let sql = format!(
             "UPDATE outbox SET status = 'in_flight', lease_owner = ?1, lease_until = ?2, fence = fence + 1 \
-             WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'retrying') AND next_attempt_at <= ?3 \
+             WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'retrying', 'suspended') AND next_attempt_at <= ?3 \
                           ORDER BY next_attempt_at, id LIMIT ?4) \
              RETURNING {STEP_COLUMNS}"
         );
@@ -194,7 +194,7 @@ impl SqliteDb {
         Ok(backlog)
     }
 
-    /// Marks every claimable step `suspended` (the external system is unavailable). Returns how many.
+    /// Marks every queued or retrying step `suspended` (the external system is unavailable). Returns how many.
     pub async fn suspend_ready_steps(&self) -> Result<u64, Error> {
         Ok(sqlx::query(
             "UPDATE outbox SET status = 'suspended' WHERE status IN ('queued', 'retrying')",
@@ -327,9 +327,10 @@ fn finish_row(f: &StepFinish) -> FinishRow<'_> {
             error: Some(json_text(error)),
             ..base
         },
-        StepOutcome::Suspended { error } => FinishRow {
+        StepOutcome::Suspended { error, ambiguous } => FinishRow {
             status: "suspended",
             error: Some(json_text(error)),
+            ambiguous: *ambiguous,
             counted: 0,
             ..base
         },

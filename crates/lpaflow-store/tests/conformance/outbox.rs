@@ -17,7 +17,7 @@ conformance!(
     an_expired_lease_makes_the_step_claimable_and_ambiguous,
     outcomes_update_counters_and_sync_status,
     failed_steps_block_their_instance_until_retried_or_skipped,
-    suspension_holds_steps_until_resumed,
+    suspension_marks_steps_without_burning_attempts,
     a_blocking_step_completes_with_its_confirmation,
     backlog_counts_open_steps,
 );
@@ -340,48 +340,54 @@ async fn failed_steps_block_their_instance_until_retried_or_skipped(db: &TestDb)
     assert_eq!((stored.steps_pending, stored.steps_failed), (1, 0));
 }
 
-async fn suspension_holds_steps_until_resumed(db: &TestDb) {
+async fn suspension_marks_steps_without_burning_attempts(db: &TestDb) {
     let f = fixture(db).await;
     for n in 0..5 {
         f.create(&uid(540 + n), json!({}), t0()).await;
     }
     assert_eq!(f.store.suspend_ready_steps().await.unwrap(), 5);
-    let lease = t0() + TimeDelta::seconds(30);
-    assert!(
-        f.store
-            .claim_steps("w", 10, lease, t0())
-            .await
-            .unwrap()
-            .is_empty()
-    );
     let steps = f.store.steps_of(&uid(540)).await.unwrap();
     assert_eq!(steps[0].status, StepStatus::Suspended);
     assert_eq!(
         f.store.get(&uid(540)).await.unwrap().unwrap().sync_status,
         SyncStatus::Pending
     );
-    let claimed_none = f.store.claim_steps("w", 10, lease, t0()).await.unwrap();
-    assert!(claimed_none.is_empty());
-    assert_eq!(f.store.resume_suspended(t0()).await.unwrap(), 5);
-    let claimed = f.store.claim_steps("w", 10, lease, t0()).await.unwrap();
-    assert_eq!(claimed.len(), 5);
+    let backlog = f.store.backlog().await.unwrap();
+    assert_eq!(backlog.by_status.get("suspended"), Some(&5));
+    let lease = t0() + TimeDelta::seconds(30);
+    let probe = f.store.claim_steps("w", 1, lease, t0()).await.unwrap();
+    assert_eq!(probe.len(), 1, "a suspended step can be claimed as a probe");
     let suspend = StepFinish {
         step: Fenced {
-            key: claimed[0].id,
-            fence: claimed[0].fence,
+            key: probe[0].id,
+            fence: probe[0].fence,
         },
-        uid: claimed[0].uid.clone(),
+        uid: probe[0].uid.clone(),
         outcome: StepOutcome::Suspended {
             error: json!({"code": "breaker_open"}),
+            ambiguous: true,
         },
         at: t0(),
     };
     f.store.finish_steps(vec![suspend]).await.unwrap();
-    let row = f.store.step(claimed[0].id).await.unwrap().unwrap();
+    let row = f.store.step(probe[0].id).await.unwrap().unwrap();
     assert_eq!(
-        (row.status, row.attempts),
-        (StepStatus::Suspended, 0),
+        (row.status, row.attempts, row.ambiguous),
+        (StepStatus::Suspended, 0, true),
         "a suspension does not burn an attempt"
+    );
+    assert_eq!(f.store.resume_suspended(t0()).await.unwrap(), 5);
+    assert_eq!(
+        f.store.backlog().await.unwrap().by_status.get("queued"),
+        Some(&5)
+    );
+    assert_eq!(
+        f.store
+            .claim_steps("w", 10, lease, t0())
+            .await
+            .unwrap()
+            .len(),
+        5
     );
 }
 

@@ -1,0 +1,213 @@
+//! The command path: read the instance, decide (with automatic follow-ups), commit through the group-commit
+//! writer. Without an expected revision a conflict is retried with the fresh instance (the command is
+//! re-decided, so guards see the latest data); with one, a conflict is the caller's `StaleRevision`.
+
+use crate::{Engine, Error};
+use lpaflow_core::{
+    Command, Decision, InstanceId, Rejection, TimerName, WorkflowDef, decide_chain,
+    decide_create_chain,
+};
+use lpaflow_store::{Base, Commit, CommitError, Committed, Fenced, StoredInstance};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What an accepted command did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The instance after the commit.
+    pub stored: StoredInstance,
+    /// The command's decision followed by the automatic transitions it triggered.
+    pub decisions: Vec<Decision>,
+    /// Outbox rows enqueued.
+    pub step_ids: Vec<i64>,
+}
+
+/// Extra work committed atomically with a command (used by the timer loop and step workers).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Attached {
+    pub consume_timer: Option<Fenced<TimerName>>,
+    pub complete_step: Option<(Fenced<i64>, Value)>,
+}
+
+fn record(def: &WorkflowDef, event: &str, result: &'static str) {
+    metrics::counter!("lpaflow_transitions_total", "workflow" => def.name().to_owned(), "event" => event.to_owned(), "result" => result)
+        .increment(1);
+}
+
+impl Engine {
+    /// Creates instance `uid` of the current version of `workflow`; `command.event` must be `create` and its
+    /// payload is the initial data.
+    pub async fn create(
+        &self,
+        workflow: &str,
+        uid: InstanceId,
+        command: Command,
+    ) -> Result<Outcome, Error> {
+        let def = self
+            .inner
+            .definitions
+            .current(workflow)
+            .ok_or_else(|| Error::UnknownWorkflow(workflow.to_owned()))?
+            .clone();
+        let now = self.inner.clock.now();
+        let decisions = match decide_create_chain(
+            &def,
+            self.inner.rules.as_ref(),
+            uid.clone(),
+            &command,
+            now,
+        ) {
+            Ok(d) => d,
+            Err(r) => {
+                record(&def, command.event.as_str(), r.code());
+                return Err(r.into());
+            }
+        };
+        let labels = decisions
+            .last()
+            .map(|d| self.inner.rules.labels(&d.instance));
+        let commit = Commit {
+            uid: uid.clone(),
+            base: None,
+            workflow_hash: def.hash().to_owned(),
+            decisions: decisions.clone(),
+            labels,
+            consume_timer: None,
+            complete_step: None,
+        };
+        let started = Instant::now();
+        match self.inner.store.commit(commit).await {
+            Ok(c) => {
+                metrics::histogram!("lpaflow_commit_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                record(&def, "create", "accepted");
+                Ok(self.accepted(&def, c, decisions))
+            }
+            Err(CommitError::AlreadyExists(u)) => {
+                record(&def, "create", "already_exists");
+                Err(Error::AlreadyExists(u))
+            }
+            Err(e) => Err(commit_error(e)),
+        }
+    }
+
+    /// Fires `command` at instance `uid`.
+    pub async fn fire(&self, uid: &InstanceId, command: Command) -> Result<Outcome, Error> {
+        self.fire_attached(uid, command, Attached::default()).await
+    }
+
+    pub(crate) async fn fire_attached(
+        &self,
+        uid: &InstanceId,
+        command: Command,
+        attached: Attached,
+    ) -> Result<Outcome, Error> {
+        let _serialized = self.inner.stripes.lock(uid).await;
+        let retries = self.inner.max_conflict_retries;
+        for attempt in 0..=retries {
+            let stored = self
+                .inner
+                .store
+                .get(uid)
+                .await?
+                .ok_or_else(|| Error::NotFound(uid.clone()))?;
+            let def = self.definition_of(&stored)?;
+            let decisions = match decide_chain(
+                &def,
+                self.inner.rules.as_ref(),
+                &stored.instance,
+                &command,
+                self.inner.clock.now(),
+            ) {
+                Ok(d) => d,
+                Err(r) => {
+                    record(&def, command.event.as_str(), r.code());
+                    return Err(r.into());
+                }
+            };
+            let before = self.inner.rules.labels(&stored.instance);
+            let after = decisions
+                .last()
+                .map(|d| self.inner.rules.labels(&d.instance))
+                .unwrap_or_default();
+            let commit = Commit {
+                uid: uid.clone(),
+                base: Some(Base::of(&stored)),
+                workflow_hash: stored.workflow_hash.clone(),
+                decisions: decisions.clone(),
+                labels: (before != after).then_some(after),
+                consume_timer: attached.consume_timer.clone(),
+                complete_step: attached.complete_step.clone(),
+            };
+            let started = Instant::now();
+            match self.inner.store.commit(commit).await {
+                Ok(c) => {
+                    metrics::histogram!("lpaflow_commit_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    record(&def, command.event.as_str(), "accepted");
+                    return Ok(self.accepted(&def, c, decisions));
+                }
+                Err(CommitError::Conflict { actual, .. }) => {
+                    record(&def, command.event.as_str(), "conflict");
+                    if let Some(expected) = command.expected_revision {
+                        return Err(Rejection::StaleRevision { expected, actual }.into());
+                    }
+                    if attempt < retries {
+                        // Another process changed it: back off a little, with jitter, before re-deciding.
+                        let ms = rand::random_range(1..=(2u64 << attempt.min(6)));
+                        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    }
+                }
+                Err(e) => return Err(commit_error(e)),
+            }
+        }
+        Err(Error::Contended { uid: uid.clone() })
+    }
+
+    fn accepted(
+        &self,
+        def: &Arc<WorkflowDef>,
+        committed: Committed,
+        decisions: Vec<Decision>,
+    ) -> Outcome {
+        for d in decisions.iter().skip(1) {
+            record(def, d.entry.event.as_str(), "accepted");
+        }
+        if !committed.step_ids.is_empty() {
+            self.inner.steps_enqueued.notify_one();
+        }
+        if decisions.iter().any(|d| !d.effects.set_timers.is_empty()) {
+            self.inner.timers_changed.notify_one();
+        }
+        Outcome {
+            stored: committed.stored,
+            decisions,
+            step_ids: committed.step_ids,
+        }
+    }
+
+    /// The definition an instance is pinned to.
+    pub(crate) fn definition_of(&self, stored: &StoredInstance) -> Result<Arc<WorkflowDef>, Error> {
+        let r = &stored.instance.workflow;
+        match self.inner.definitions.get(r) {
+            Some(def) if def.hash() == stored.workflow_hash => Ok(def.clone()),
+            Some(_) => Err(Error::Corrupt(format!(
+                "{} is pinned to {r} with another content hash",
+                stored.instance.id
+            ))),
+            None => Err(Error::Corrupt(format!(
+                "{} is pinned to {r}, which is not loaded",
+                stored.instance.id
+            ))),
+        }
+    }
+}
+
+fn commit_error(e: CommitError) -> Error {
+    match e {
+        CommitError::AlreadyExists(u) => Error::AlreadyExists(u),
+        CommitError::Store(s) => Error::Store(s),
+        other => Error::Corrupt(other.to_string()),
+    }
+}

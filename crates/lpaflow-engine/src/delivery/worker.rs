@@ -1,0 +1,423 @@
+//! The delivery loop of one engine process. It claims as many due steps as it has free slots (one when the
+//! breaker is half-open, none while it is open or a maintenance window is in force), delivers each on its own
+//! task and records the outcome. A blocking step's confirmation event, or a handler's report, is committed in
+//! the same transaction as the step's completion.
+
+use super::{
+    Attempt, Backoff, Breaker, BreakerState, DeliveryOptions, DeliveryStatus, Report, StepHandler,
+};
+use crate::commands::Attached;
+use crate::{Engine, Error};
+use chrono::TimeDelta;
+use lpaflow_core::{Command, EventName};
+use lpaflow_store::{Fenced, MaintenanceWindow, StepFinish, StepOutcome, StepRow};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+const MAINTENANCE_REFRESH: Duration = Duration::from_secs(1);
+const SUSPEND_SWEEP: Duration = Duration::from_secs(1);
+
+/// Shared between the loop, its tasks and status readers.
+pub(crate) struct DeliveryState {
+    pub(crate) options: DeliveryOptions,
+    pub(crate) breaker: Mutex<Breaker>,
+    pub(crate) backoff: Backoff,
+    pub(crate) maintenance: Mutex<Option<MaintenanceWindow>>,
+}
+
+impl DeliveryState {
+    pub(crate) fn new(options: DeliveryOptions) -> Self {
+        Self {
+            breaker: Mutex::new(Breaker::new(options.breaker, Instant::now())),
+            backoff: Backoff::new(options.retry, options.seed),
+            maintenance: Mutex::new(None),
+            options,
+        }
+    }
+
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn status(&self) -> DeliveryStatus {
+        let now = Instant::now();
+        let b = self.breaker();
+        DeliveryStatus {
+            enabled: true,
+            breaker: b.state(now),
+            breaker_since_seconds: now.duration_since(b.changed_at()).as_secs_f64(),
+            maintenance: self
+                .maintenance
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+
+    fn handler(&self, step: &str) -> Option<Arc<dyn StepHandler>> {
+        self.options
+            .handlers
+            .iter()
+            .filter(|(prefix, _)| step.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, h)| h.clone())
+    }
+}
+
+/// Bookkeeping of the loop itself.
+struct Loop {
+    engine: Engine,
+    state: Arc<DeliveryState>,
+    slots: Arc<Semaphore>,
+    tasks: JoinSet<()>,
+    marked_suspended: bool,
+    last_sweep: Option<Instant>,
+    last_maintenance_check: Option<Instant>,
+}
+
+pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(state.options.concurrency.max(1)));
+    let mut l = Loop {
+        engine,
+        state,
+        slots,
+        tasks: JoinSet::new(),
+        marked_suspended: false,
+        last_sweep: None,
+        last_maintenance_check: None,
+    };
+    while !cancel.is_cancelled() {
+        while l.tasks.try_join_next().is_some() {}
+        let pause = match l.tick().await {
+            Ok(pause) => pause,
+            Err(e) => {
+                tracing::warn!(error = %e, "step delivery loop failed; retrying");
+                Some(Duration::from_millis(l.state.options.poll_ms))
+            }
+        };
+        if let Some(pause) = pause {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = l.engine.inner.steps_enqueued.notified() => {}
+                _ = l.tasks.join_next(), if !l.tasks.is_empty() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+    // Let deliveries in flight finish and record their outcome (bounded by the lease time anyway).
+    let drain = Duration::from_millis(l.state.options.lease_ms.min(10_000));
+    let _ = tokio::time::timeout(drain, async {
+        while l.tasks.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+impl Loop {
+    /// One round; `Some(pause)` to wait before the next.
+    async fn tick(&mut self) -> Result<Option<Duration>, Error> {
+        let store = self.engine.inner.store.clone();
+        if let Some(window) = self.refresh_maintenance().await? {
+            self.mark_suspended().await?;
+            let left = (window.ends_at - self.engine.inner.clock.now())
+                .to_std()
+                .unwrap_or_default();
+            return Ok(Some(left.min(MAINTENANCE_REFRESH)));
+        }
+        let permit = self.state.breaker().permit(Instant::now());
+        let wanted = match permit {
+            super::breaker::Permit::Wait(until) => {
+                self.mark_suspended().await?;
+                return Ok(Some(
+                    until
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(10)),
+                ));
+            }
+            super::breaker::Permit::Probe => 1,
+            super::breaker::Permit::All => {
+                if self.marked_suspended {
+                    store
+                        .resume_suspended(self.engine.inner.clock.now())
+                        .await?;
+                    self.marked_suspended = false;
+                }
+                self.slots.available_permits()
+            }
+        };
+        if wanted == 0 {
+            return Ok(Some(Duration::from_millis(self.state.options.poll_ms)));
+        }
+        let now = self.engine.inner.clock.now();
+        let lease_until = now + TimeDelta::milliseconds(self.state.options.lease_ms as i64);
+        let claimed = store
+            .claim_steps(&self.engine.inner.node_id, wanted as u32, lease_until, now)
+            .await?;
+        if claimed.is_empty() {
+            if permit == super::breaker::Permit::Probe {
+                self.state.breaker().on_probe_inconclusive();
+            }
+            return Ok(Some(Duration::from_millis(self.state.options.poll_ms)));
+        }
+        let full = claimed.len() == wanted;
+        for step in claimed {
+            let Ok(slot) = self.slots.clone().acquire_owned().await else {
+                break;
+            };
+            let engine = self.engine.clone();
+            let state = self.state.clone();
+            self.tasks.spawn(async move {
+                deliver_one(&engine, &state, step).await;
+                drop(slot);
+            });
+        }
+        Ok(if full && permit == super::breaker::Permit::All {
+            None
+        } else {
+            Some(Duration::from_millis(self.state.options.poll_ms))
+        })
+    }
+
+    async fn refresh_maintenance(&mut self) -> Result<Option<MaintenanceWindow>, Error> {
+        let due = self
+            .last_maintenance_check
+            .is_none_or(|t| t.elapsed() >= MAINTENANCE_REFRESH);
+        if due {
+            let now = self.engine.inner.clock.now();
+            let windows = self.engine.inner.store.maintenance_windows(now).await?;
+            let active = windows
+                .into_iter()
+                .find(|w| w.starts_at <= now && now < w.ends_at);
+            let mut current = self
+                .state
+                .maintenance
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if current.as_ref().map(|w| w.id) != active.as_ref().map(|w| w.id) {
+                match &active {
+                    Some(w) => tracing::info!(
+                        window = w.id,
+                        "OPG maintenance window started: delivery suspended"
+                    ),
+                    None => tracing::info!("OPG maintenance window over: delivery resumes"),
+                }
+            }
+            *current = active;
+            self.last_maintenance_check = Some(Instant::now());
+        }
+        let active = self
+            .state
+            .maintenance
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if active.is_none()
+            && self.marked_suspended
+            && self.state.breaker().state(Instant::now()) == BreakerState::Closed
+        {
+            self.engine
+                .inner
+                .store
+                .resume_suspended(self.engine.inner.clock.now())
+                .await?;
+            self.marked_suspended = false;
+        }
+        Ok(active)
+    }
+
+    /// Shows waiting steps as `suspended` (again every second, to catch steps enqueued meanwhile).
+    async fn mark_suspended(&mut self) -> Result<(), Error> {
+        if self.last_sweep.is_none_or(|t| t.elapsed() >= SUSPEND_SWEEP) {
+            self.engine.inner.store.suspend_ready_steps().await?;
+            self.marked_suspended = true;
+            self.last_sweep = Some(Instant::now());
+        }
+        Ok(())
+    }
+}
+
+async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
+    let attempt = match state.handler(step.step.as_str()) {
+        Some(h) => h.deliver(&step).await,
+        None => Attempt::Failed {
+            error: json!({"code": "no_handler", "detail": format!("no handler for step {}", step.step)}),
+            report: None,
+        },
+    };
+    let label: &'static str = match &attempt {
+        Attempt::Done { .. } => "done",
+        Attempt::Retry {
+            unavailable: true, ..
+        } => "unavailable",
+        Attempt::Retry { .. } => "retry",
+        Attempt::Failed { .. } => "failed",
+    };
+    metrics::counter!("lpaflow_step_attempts_total", "result" => label).increment(1);
+    {
+        let mut b = state.breaker();
+        match &attempt {
+            Attempt::Retry {
+                unavailable: true,
+                retry_after,
+                ..
+            } => b.on_unavailable(Instant::now(), *retry_after),
+            _ => b.on_success(Instant::now()),
+        }
+    }
+    let result = record(engine, state, &step, attempt).await;
+    if let Err(e) = result {
+        tracing::warn!(uid = %step.uid, step_id = step.id, error = %e, "recording a step's outcome failed; its lease will expire and it will be retried");
+    }
+}
+
+fn finish(step: &StepRow, outcome: StepOutcome, engine: &Engine) -> StepFinish {
+    StepFinish {
+        step: Fenced {
+            key: step.id,
+            fence: step.fence,
+        },
+        uid: step.uid.clone(),
+        outcome,
+        at: engine.inner.clock.now(),
+    }
+}
+
+async fn record(
+    engine: &Engine,
+    state: &DeliveryState,
+    step: &StepRow,
+    attempt: Attempt,
+) -> Result<(), Error> {
+    let store = &engine.inner.store;
+    match attempt {
+        Attempt::Done { result, report } => complete(engine, step, result, report).await,
+        Attempt::Retry {
+            error,
+            retry_after,
+            ambiguous,
+            unavailable,
+        } => {
+            let breaker_closed = state.breaker().state(Instant::now()) == BreakerState::Closed;
+            let outcome = if unavailable && !breaker_closed {
+                StepOutcome::Suspended { error, ambiguous }
+            } else if !unavailable && state.backoff.exhausted(step.attempts + 1) {
+                let error = json!({"code": "attempts_exhausted", "detail": format!("gave up after {} attempts", step.attempts + 1), "last": error});
+                store
+                    .finish_steps(vec![finish(
+                        step,
+                        StepOutcome::Failed {
+                            error: error.clone(),
+                        },
+                        engine,
+                    )])
+                    .await?;
+                return report_failure(engine, state, step, error, None).await;
+            } else {
+                let delay = state.backoff.delay(step.attempts, retry_after);
+                let next = engine.inner.clock.now()
+                    + TimeDelta::from_std(delay).unwrap_or(TimeDelta::zero());
+                // An unavailable system is not the step's fault: it does not use up the step's attempts.
+                StepOutcome::Retry {
+                    next_attempt_at: next,
+                    error,
+                    ambiguous,
+                    count_attempt: !unavailable,
+                }
+            };
+            store
+                .finish_steps(vec![finish(step, outcome, engine)])
+                .await?;
+            Ok(())
+        }
+        Attempt::Failed { error, report } => {
+            store
+                .finish_steps(vec![finish(
+                    step,
+                    StepOutcome::Failed {
+                        error: error.clone(),
+                    },
+                    engine,
+                )])
+                .await?;
+            report_failure(engine, state, step, error, report).await
+        }
+    }
+}
+
+/// Completes a step, atomically with its confirmation event (blocking steps) or its report.
+async fn complete(
+    engine: &Engine,
+    step: &StepRow,
+    result: Value,
+    report: Option<Report>,
+) -> Result<(), Error> {
+    let fenced = Fenced {
+        key: step.id,
+        fence: step.fence,
+    };
+    let mut events: Vec<Command> = Vec::new();
+    if let Some(then) = &step.then_event {
+        events.push(Command::system(
+            EventName::new(then),
+            &format!("step:{}", step.id),
+        ));
+    }
+    if let Some(r) = report {
+        events.push(Command::system(r.event, &format!("step:{}", step.id)).with_payload(r.payload));
+    }
+    let mut completed = false;
+    for command in events {
+        let attached = if completed {
+            Attached::default()
+        } else {
+            Attached {
+                consume_timer: None,
+                complete_step: Some((fenced.clone(), result.clone())),
+            }
+        };
+        match engine.fire_attached(&step.uid, command, attached).await {
+            Ok(_) => completed = true,
+            Err(Error::Rejected(r)) => {
+                tracing::info!(uid = %step.uid, step_id = step.id, code = r.code(), "event after a delivered step not accepted");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !completed {
+        engine
+            .inner
+            .store
+            .finish_steps(vec![finish(step, StepOutcome::Done { result }, engine)])
+            .await?;
+    }
+    Ok(())
+}
+
+async fn report_failure(
+    engine: &Engine,
+    state: &DeliveryState,
+    step: &StepRow,
+    error: Value,
+    report: Option<Report>,
+) -> Result<(), Error> {
+    let report = report.or_else(|| {
+        state.options.failure_event.clone().map(|event| Report {
+            event,
+            payload: json!({"stepId": step.id, "step": step.step, "kind": "failed", "error": error}),
+        })
+    });
+    let Some(r) = report else { return Ok(()) };
+    match engine
+        .fire(
+            &step.uid,
+            Command::system(r.event, &format!("step:{}", step.id)).with_payload(r.payload),
+        )
+        .await
+    {
+        Ok(_) | Err(Error::Rejected(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

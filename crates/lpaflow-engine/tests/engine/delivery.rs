@@ -1,0 +1,274 @@
+//! Step delivery with a scripted handler: order per instance, blocking confirmations, reports, failures, the
+//! circuit breaker and maintenance windows.
+
+use crate::both_backends;
+use crate::harness::{eventually, start, system_clock};
+use chrono::{TimeDelta, Utc};
+use lpaflow_core::{Command, InstanceId};
+use lpaflow_engine::delivery::BreakerState;
+use lpaflow_store::{StepStatus, SyncStatus};
+use lpaflow_test_support::TestDb;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+
+both_backends!(
+    steps_are_delivered_in_order_per_instance,
+    a_blocking_step_holds_the_instance_until_confirmed,
+    a_refused_step_fails_and_is_reported_on_the_instance,
+    a_report_is_committed_with_the_step,
+    an_outage_opens_the_breaker_and_burns_no_attempts,
+    a_maintenance_window_suspends_delivery_until_it_ends,
+);
+
+fn agent(event: &str) -> Command {
+    Command::new(event, "agent-1", "agent")
+}
+
+async fn steps_are_delivered_in_order_per_instance(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    let ids: Vec<InstanceId> = (0..20)
+        .map(|n| InstanceId::new(format!("T-2{n:02}")))
+        .collect();
+    for id in &ids {
+        s.engine
+            .create("ticket", id.clone(), agent("create"))
+            .await
+            .unwrap();
+        for i in 0..3 {
+            s.engine
+                .fire(id, agent("note").with_payload(json!({"i": i})))
+                .await
+                .unwrap();
+        }
+    }
+    eventually("every step delivered", || async {
+        s.handler.calls().len() >= 80
+    })
+    .await;
+    for id in &ids {
+        let steps: Vec<String> = s
+            .handler
+            .calls()
+            .into_iter()
+            .filter(|c| c.0 == id.as_str())
+            .map(|c| c.1)
+            .collect();
+        assert_eq!(
+            steps,
+            ["ext.open", "ext.note", "ext.note", "ext.note"],
+            "{id}"
+        );
+        let _ = eventually("synced", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+        let seqs: Vec<u64> = s
+            .engine
+            .steps(id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+    }
+    assert_eq!(s.handler.calls().len(), 80, "each step delivered once");
+    s.engine.shutdown().await;
+}
+
+async fn a_blocking_step_holds_the_instance_until_confirmed(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    let id = InstanceId::new("T-300");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    s.handler.down.store(true, Ordering::SeqCst);
+    let closing = s.engine.fire(&id, agent("close")).await.unwrap();
+    assert_eq!(closing.stored.instance.state, "closing");
+    assert_eq!(closing.stored.sync_status, SyncStatus::AwaitingSync);
+    let refused = s.engine.fire(&id, agent("note")).await;
+    assert!(refused.is_err());
+    s.handler.down.store(false, Ordering::SeqCst);
+    eventually("closed after confirmation", || async {
+        s.engine.get(&id).await.unwrap().unwrap().instance.state == "closed"
+    })
+    .await;
+    let last = s.engine.history(&id, 0, 10).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (last.entry.event.as_str(), last.entry.role.as_str()),
+        ("closed", "system")
+    );
+    let steps = s.engine.steps(&id).await.unwrap();
+    assert!(steps.iter().all(|r| r.status == StepStatus::Done));
+    s.engine.shutdown().await;
+}
+
+async fn a_refused_step_fails_and_is_reported_on_the_instance(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    s.handler.refuse.lock().unwrap().insert("ext.note".into());
+    let (bad, good) = (InstanceId::new("T-400"), InstanceId::new("T-401"));
+    s.engine
+        .create("ticket", bad.clone(), agent("create"))
+        .await
+        .unwrap();
+    s.engine.fire(&bad, agent("note")).await.unwrap();
+    s.engine.fire(&bad, agent("wait")).await.unwrap();
+    s.engine
+        .create("ticket", good.clone(), agent("create"))
+        .await
+        .unwrap();
+    eventually("the refusal is recorded", || async {
+        s.engine
+            .history(&bad, 0, 20)
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.entry.event == "problem")
+    })
+    .await;
+    let stored = s.engine.get(&bad).await.unwrap().unwrap();
+    assert_eq!(stored.sync_status, SyncStatus::Failed);
+    assert_eq!(stored.instance.data["kind"], json!("failed"));
+    let steps = s.engine.steps(&bad).await.unwrap();
+    assert_eq!(steps[1].status, StepStatus::Failed);
+    assert_eq!(
+        steps[1].last_error.as_ref().unwrap()["code"],
+        json!("INVALID_REQUEST")
+    );
+    eventually("the other instance synced", || async {
+        s.engine.get(&good).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+    })
+    .await;
+    s.engine.shutdown().await;
+}
+
+async fn a_report_is_committed_with_the_step(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    s.handler
+        .report_on
+        .lock()
+        .unwrap()
+        .insert("ext.open".into());
+    let id = InstanceId::new("T-500");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    eventually("the report is recorded", || async {
+        s.engine
+            .get(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .instance
+            .data
+            .get("mismatch")
+            .is_some()
+    })
+    .await;
+    let stored = s.engine.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.sync_status, SyncStatus::Synced);
+    assert_eq!(stored.instance.revision, 2);
+    s.engine.shutdown().await;
+}
+
+async fn an_outage_opens_the_breaker_and_burns_no_attempts(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    s.handler.down.store(true, Ordering::SeqCst);
+    let ids: Vec<InstanceId> = (0..50)
+        .map(|n| InstanceId::new(format!("T-6{n:02}")))
+        .collect();
+    for id in &ids {
+        s.engine
+            .create("ticket", id.clone(), agent("create"))
+            .await
+            .unwrap();
+    }
+    eventually("the breaker opened", || async {
+        s.engine.delivery_status().breaker != BreakerState::Closed
+    })
+    .await;
+    eventually("steps are shown suspended", || async {
+        s.engine
+            .store()
+            .backlog()
+            .await
+            .unwrap()
+            .by_status
+            .get("suspended")
+            .copied()
+            .unwrap_or(0)
+            > 0
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let during = s.handler.calls().len();
+    assert!(
+        during < 30,
+        "{during} attempts reached the system during the outage: the breaker should hold them back"
+    );
+    let attempts: u32 = {
+        let mut total = 0;
+        for id in &ids {
+            total += s
+                .engine
+                .steps(id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.attempts)
+                .sum::<u32>();
+        }
+        total
+    };
+    assert_eq!(attempts, 0, "an outage must not burn attempts");
+    s.handler.down.store(false, Ordering::SeqCst);
+    for id in &ids {
+        eventually("synced after the outage", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+    }
+    assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
+    s.engine.shutdown().await;
+}
+
+async fn a_maintenance_window_suspends_delivery_until_it_ends(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    let now = Utc::now();
+    let window = s
+        .engine
+        .store()
+        .add_maintenance(
+            now - TimeDelta::seconds(1),
+            now + TimeDelta::seconds(2),
+            "patching",
+            "admin",
+            now,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let id = InstanceId::new("T-700");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    eventually("maintenance is in force", || async {
+        s.engine.delivery_status().maintenance.is_some()
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        s.handler.calls().is_empty(),
+        "nothing is sent inside the window"
+    );
+    eventually("delivered after the window", || async {
+        s.engine.get(&id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+    })
+    .await;
+    assert!(Utc::now() >= window.ends_at);
+    assert_eq!(s.handler.calls().len(), 1);
+    s.engine.shutdown().await;
+}

@@ -1,0 +1,247 @@
+//! A small workflow with a system event for sync problems, a scripted step handler and engine builders.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lpaflow_core::{Catalog, Clock, ManualClock, PlainRules, SystemClock, WorkflowDef};
+use lpaflow_engine::delivery::{BreakerOptions, RetryPolicy};
+use lpaflow_engine::{
+    Attempt, Definitions, DeliveryOptions, Engine, EngineOptions, LoadedDefinition, Report,
+    StepHandler, TimerOptions,
+};
+use lpaflow_store::{StepRow, Store, StoreOptions};
+use lpaflow_test_support::TestDb;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const TICKET: &str = r#"
+name = "ticket"
+version = 1
+initial = "open"
+
+[states.open]
+[states.waiting]
+timers = [{ name = "nudge", after = "2h", event = "nudge" }]
+[states.closing]
+[states.closed]
+terminal = true
+
+[create]
+roles = ["agent"]
+action = "merge"
+steps = ["ext.open"]
+
+[[transitions]]
+event = "note"
+from = ["open", "waiting"]
+stay = true
+roles = ["agent"]
+action = "merge"
+steps = ["ext.note"]
+
+[[transitions]]
+event = "wait"
+from = "open"
+to = "waiting"
+roles = ["agent"]
+
+[[transitions]]
+event = "nudge"
+from = "waiting"
+to = "open"
+roles = ["system"]
+steps = ["ext.note"]
+
+[[transitions]]
+event = "close"
+from = ["open", "waiting"]
+to = "closing"
+roles = ["agent"]
+steps = [{ name = "ext.close", delivery = "blocking", then = "closed" }]
+
+[[transitions]]
+event = "closed"
+from = "closing"
+to = "closed"
+roles = ["system"]
+
+[[transitions]]
+event = "problem"
+from = ["open", "waiting", "closing"]
+stay = true
+roles = ["system"]
+action = "merge"
+while_awaiting_sync = true
+"#;
+
+pub fn catalog() -> Catalog {
+    Catalog::new(
+        &["agent"],
+        &[],
+        &["merge"],
+        &["ext.open", "ext.note", "ext.close"],
+    )
+}
+
+pub fn definition(text: &str) -> LoadedDefinition {
+    let def: WorkflowDef = lpaflow_spec::load("ticket.toml", text, &catalog()).unwrap();
+    LoadedDefinition {
+        def: Arc::new(def),
+        source: text.to_owned(),
+    }
+}
+
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-02-01T10:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+/// A step handler whose answers the test controls.
+#[derive(Default)]
+pub struct Scripted {
+    pub calls: Mutex<Vec<(String, String, bool)>>,
+    pub down: AtomicBool,
+    pub refuse: Mutex<BTreeSet<String>>,
+    pub report_on: Mutex<BTreeSet<String>>,
+}
+
+impl Scripted {
+    pub fn calls(&self) -> Vec<(String, String, bool)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl StepHandler for Scripted {
+    async fn deliver(&self, step: &StepRow) -> Attempt {
+        self.calls.lock().unwrap().push((
+            step.uid.to_string(),
+            step.step.to_string(),
+            step.ambiguous,
+        ));
+        if self.down.load(Ordering::SeqCst) {
+            return Attempt::Retry {
+                error: json!({"code": "down"}),
+                retry_after: None,
+                ambiguous: step.ambiguous,
+                unavailable: true,
+            };
+        }
+        if self.refuse.lock().unwrap().contains(step.step.as_str()) {
+            return Attempt::Failed {
+                error: json!({"code": "INVALID_REQUEST", "detail": "refused"}),
+                report: None,
+            };
+        }
+        let report = self
+            .report_on
+            .lock()
+            .unwrap()
+            .contains(step.step.as_str())
+            .then(|| Report {
+                event: "problem".into(),
+                payload: json!({"mismatch": step.step.as_str()}),
+            });
+        Attempt::Done {
+            result: json!({"ok": step.id}),
+            report,
+        }
+    }
+}
+
+pub struct Setup {
+    pub engine: Engine,
+    pub handler: Arc<Scripted>,
+}
+
+pub fn delivery_options(handler: Arc<Scripted>) -> DeliveryOptions {
+    DeliveryOptions {
+        handlers: vec![("ext.".to_owned(), handler as Arc<dyn StepHandler>)],
+        concurrency: 8,
+        lease_ms: 5_000,
+        poll_ms: 20,
+        retry: RetryPolicy {
+            base_ms: 5,
+            cap_ms: 50,
+            attempts_max: 100,
+        },
+        breaker: BreakerOptions {
+            failure_threshold: 2,
+            open_ms: 50,
+            open_max_ms: 200,
+        },
+        failure_event: Some("problem".into()),
+        seed: 7,
+    }
+}
+
+pub async fn start(db: &TestDb, clock: Arc<dyn Clock>, with_delivery: bool) -> Setup {
+    let store = Store::open(StoreOptions::new(db.url())).await.unwrap();
+    let handler = Arc::new(Scripted::default());
+    let defs = Definitions::new(vec![definition(TICKET)], vec![]).unwrap();
+    let mut options = EngineOptions::new(store, defs, Arc::new(PlainRules::new(catalog())), clock);
+    options.timers = TimerOptions {
+        enabled: true,
+        poll_ms: 20,
+        batch: 64,
+        lease_ms: 5_000,
+        defer_ms: 1_000,
+    };
+    options.delivery = with_delivery.then(|| delivery_options(handler.clone()));
+    Setup {
+        engine: Engine::start(options).await.unwrap(),
+        handler,
+    }
+}
+
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+pub fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::fixed(t0()))
+}
+
+/// Polls `check` until it is true or 20 seconds pass.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// One test per backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(&lpaflow_test_support::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = lpaflow_test_support::TestDb::postgres().await {
+                        super::$name(&db).await;
+                    }
+                }
+            )*
+        }
+    };
+}

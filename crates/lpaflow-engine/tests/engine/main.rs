@@ -1,0 +1,9 @@
+//! Engine tests on real databases (SQLite, and PostgreSQL when it answers): commands, conflicts, timers
+//! (also across a restart), step delivery with a scripted handler, the breaker, maintenance windows.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod commands;
+mod delivery;
+mod timers;
