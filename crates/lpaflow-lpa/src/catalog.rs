@@ -22,6 +22,7 @@ pub const GUARDS: &[&str] = &[
 /// Actions implemented by [`crate::LpaRules`].
 pub const ACTIONS: &[&str] = &[
     "lpa.create",
+    "lpa.submit",
     "lpa.update_application",
     "lpa.confirm_not_related",
     "lpa.accept_finding",

@@ -1,5 +1,121 @@
-//! lpaflow-lpa: the Lasting Power of Attorney domain, pure (no IO): the names `workflows/lpa.toml` may use.
+//! lpaflow-lpa: the Lasting Power of Attorney domain, pure (no IO, no clock but `ctx.now`, no randomness).
+//!
+//! [`LpaRules`] implements [`lpaflow_core::Rules`] for every guard and action `workflows/lpa.toml` may name
+//! ([`catalog`]) and builds the OPG step payloads of `docs/opg-api.md`. It is how progressive approval works:
+//! the application is validated on every create and change, the safeguarding rules and the fee assessment
+//! re-run on every change, so problems and discounts are known while the LPA is still being made.
+//!
+//! # Instance data
+//!
+//! `Instance::data` is one JSON object ([`data::LpaData`]; the full layout with examples is in
+//! `docs/lpa-data.md`):
+//!
+//! | key | what |
+//! |---|---|
+//! | `application` | the application in the LPA Store's camelCase shape, as sent (attorneys get a generated `uid`) |
+//! | `attorneys` | uid -> `{status: active\|replacement\|removed, steppedInAt?, optedOutAt?}` |
+//! | `submittedAt` | when `submit` was accepted; OPG steps are declined before it |
+//! | `findings` | `[{id, rule, subject, severity, status, detail, detectedAt, resolvedBy?, resolvedAt?, decision?, differences?}]` (validation, safeguarding, deadline and sync findings) |
+//! | `notRelated` | the donor's not-related confirmation with the last names it covers |
+//! | `fee` | the ledger: `feeDate`, `claimedType`, `assessedType`, `assessedAt`, `previousApplication`, `evidence`, `decision`, `payments`, `amounts` |
+//! | `identity` | `{donor?, certificateProvider?}` each `{type, checkedAt, recordedAt, recordedBy}` |
+//! | `signatures` | `{donor?, certificateProvider?, attorneys: {uid: ...}}` each `{signedAt, confirmedNotBankrupt?, recordedAt, recordedBy}` |
+//! | `certificateProviderOptOut` | `{at, by}` |
+//! | `objections` | `[{id, detail, receivedAt, recordedBy, status: open\|dismissed\|upheld, decision?}]` |
+//! | `deadlines` | `[{name, subject, startsOn, lastDay, metOn?}]` |
+//! | `waitingPeriod` | `{startedAt, endsAt, elapsedAt?}` |
+//! | `registration` | `{requestedAt, registeredAt?}` |
+//! | `statusChanges` | `[{status, event, at, by, reason?}]` every change of LPA Store status |
+//!
+//! # Map
+//!
+//! [`validation`] reads the application into [`application`]'s typed view; [`safeguarding`] holds the rules
+//! and [`findings`] their reconciliation; [`fees`] the ledger; [`deadlines`] the signing windows; [`guards`]
+//! and [`actions`] the names of `lpa.toml`; [`document`] and [`steps`] what OPG receives; [`explain`] the view
+//! of one LPA.
 
+pub mod actions;
+pub mod application;
+mod casework;
 pub mod catalog;
+pub mod data;
+pub mod dates;
+pub mod deadlines;
+pub mod document;
+mod drafting;
+pub mod error;
+pub mod explain;
+mod fee_actions;
+pub mod fees;
+mod fields;
+pub mod findings;
+pub mod guards;
+pub mod labels;
+pub mod objections;
+pub mod safeguarding;
+mod signing;
+pub mod states;
+pub mod steps;
+pub mod validation;
 
+pub use casework::SyncProblemKind;
 pub use catalog::catalog;
+pub use data::LpaData;
+pub use drafting::attorney_uid;
+pub use error::Error;
+pub use explain::{Explanation, explain};
+pub use fees::{RefundTotals, refund_totals};
+pub use signing::attorneys_to_sign;
+
+use lpaflow_core::{
+    ActionError, ActionName, ActionOutcome, Catalog, Context, GuardName, Instance, Rules, StepName,
+    Unmet,
+};
+use serde_json::Value;
+
+/// The LPA rules: every guard, action and OPG step payload `workflows/lpa.toml` names.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LpaRules;
+
+impl Rules for LpaRules {
+    fn catalog(&self) -> Catalog {
+        catalog::catalog()
+    }
+
+    fn check_guard(&self, guard: &GuardName, ctx: &Context<'_>) -> Vec<Unmet> {
+        match guard.as_str().parse::<guards::Guard>() {
+            Ok(g) => guards::check(g, ctx),
+            Err(_) => vec![Unmet::new(
+                "unknown_guard",
+                format!("the LPA rules have no guard {guard}"),
+            )],
+        }
+    }
+
+    fn apply_action(
+        &self,
+        action: &ActionName,
+        ctx: &Context<'_>,
+    ) -> Result<ActionOutcome, ActionError> {
+        match action.as_str().parse::<actions::Action>() {
+            Ok(a) => actions::apply(a, ctx),
+            Err(_) => Err(ActionError::Refused(vec![Unmet::new(
+                "unknown_action",
+                format!("the LPA rules have no action {action}"),
+            )])),
+        }
+    }
+
+    fn labels(&self, instance: &Instance) -> Vec<String> {
+        labels::labels(instance)
+    }
+
+    fn step_payload(
+        &self,
+        step: &StepName,
+        ctx: &Context<'_>,
+        data_after: &Value,
+    ) -> Option<Value> {
+        steps::step_payload(step, ctx, data_after)
+    }
+}

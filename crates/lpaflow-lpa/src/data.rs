@@ -1,0 +1,309 @@
+//! The instance data of an LPA (`Instance::data`), as stored: one JSON object whose layout is documented in
+//! `docs/lpa-data.md`. The application is kept exactly as the service sent it (attorneys get a generated uid if
+//! they had none); everything else is owned by the rules. Derived parts (findings, fee amounts, deadlines) are
+//! recomputed by [`LpaData::refresh`] at the end of every action, so what is stored always agrees with the
+//! facts beside it.
+
+use crate::application::{Application, AppointmentType};
+use crate::deadlines::{self, Deadline};
+use crate::error::Error;
+use crate::fees::FeeLedger;
+use crate::findings::{self, Finding};
+use crate::objections::{Objection, Registration, StatusChange, WaitingPeriod};
+use crate::safeguarding;
+use crate::validation::read_application;
+use chrono::{DateTime, NaiveDate, Utc};
+use lpaflow_core::PayloadProblem;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Where an attorney stands (the LPA Store's attorney `status`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AttorneyStatus {
+    /// Acts (an original attorney, or a replacement who stepped in).
+    Active,
+    /// Waits to step in.
+    Replacement,
+    /// Opted out.
+    Removed,
+}
+
+/// The rules' record of one attorney, keyed by uid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttorneyRecord {
+    /// Active, replacement or removed.
+    pub status: AttorneyStatus,
+    /// When a replacement stepped in.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stepped_in_at: Option<DateTime<Utc>>,
+    /// When the attorney opted out.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub opted_out_at: Option<DateTime<Utc>>,
+}
+
+/// How an identity was checked.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum IdentityMethod {
+    /// GOV.UK One Login.
+    OneLogin,
+    /// OPG's paper identity check.
+    OpgPaperId,
+}
+
+/// One identity check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityCheck {
+    /// The method (`type` as the LPA Store names it).
+    #[serde(rename = "type")]
+    pub method: IdentityMethod,
+    /// When the check was made.
+    pub checked_at: DateTime<Utc>,
+    /// When lpaflow recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+/// Identity checks of the donor and the certificate provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityChecks {
+    /// The donor's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub donor: Option<IdentityCheck>,
+    /// The certificate provider's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub certificate_provider: Option<IdentityCheck>,
+}
+
+/// One signature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Signature {
+    /// When it was signed.
+    pub signed_at: DateTime<Utc>,
+    /// For attorneys: declared not bankrupt nor subject to a debt relief order.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub confirmed_not_bankrupt: Option<bool>,
+    /// When lpaflow recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+impl Signature {
+    /// The signing date (UTC).
+    pub fn date(&self) -> NaiveDate {
+        self.signed_at.date_naive()
+    }
+}
+
+/// Signatures of everyone who signs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Signatures {
+    /// The donor's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub donor: Option<Signature>,
+    /// The certificate provider's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub certificate_provider: Option<Signature>,
+    /// Each attorney's, by uid.
+    #[serde(default)]
+    pub attorneys: BTreeMap<String, Signature>,
+}
+
+/// The donor's confirmation that they are not related to a certificate provider who shares a last name,
+/// with the last names it was given for (it lapses when any of them changes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotRelatedConfirmation {
+    /// When.
+    pub confirmed_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub confirmed_by: String,
+    /// `donor`, `certificateProvider`, `attorney:<uid>` -> last name, as confirmed.
+    pub last_names: BTreeMap<String, String>,
+}
+
+/// The certificate provider's opt-out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OptOut {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who recorded it.
+    pub by: String,
+}
+
+/// Everything the rules keep about one LPA.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LpaData {
+    /// The application (LPA Store shape), as the service sent it.
+    pub application: Value,
+    /// Rules-owned state of each attorney, by uid.
+    #[serde(default)]
+    pub attorneys: BTreeMap<String, AttorneyRecord>,
+    /// When the LPA was submitted to OPG (before that, OPG steps are declined).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Safeguarding, deadline, validation and sync findings.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// The donor's not-related confirmation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub not_related: Option<NotRelatedConfirmation>,
+    /// The fee ledger.
+    pub fee: FeeLedger,
+    /// Identity checks.
+    #[serde(default)]
+    pub identity: IdentityChecks,
+    /// Signatures.
+    #[serde(default)]
+    pub signatures: Signatures,
+    /// The certificate provider's opt-out.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub certificate_provider_opt_out: Option<OptOut>,
+    /// Objections raised in the waiting period.
+    #[serde(default)]
+    pub objections: Vec<Objection>,
+    /// Signing deadlines known from the data.
+    #[serde(default)]
+    pub deadlines: Vec<Deadline>,
+    /// The statutory waiting period.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub waiting_period: Option<WaitingPeriod>,
+    /// Registration.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registration: Option<Registration>,
+    /// Every change of LPA Store status, with its reason.
+    #[serde(default)]
+    pub status_changes: Vec<StatusChange>,
+}
+
+impl LpaData {
+    /// New data for an application made at `now` (derived parts still to refresh).
+    pub fn new(application: Value, now: DateTime<Utc>) -> Self {
+        Self {
+            application,
+            attorneys: BTreeMap::new(),
+            submitted_at: None,
+            findings: Vec::new(),
+            not_related: None,
+            fee: FeeLedger::new(now.date_naive()),
+            identity: IdentityChecks::default(),
+            signatures: Signatures::default(),
+            certificate_provider_opt_out: None,
+            objections: Vec::new(),
+            deadlines: Vec::new(),
+            waiting_period: None,
+            registration: None,
+            status_changes: Vec::new(),
+        }
+    }
+
+    /// Reads stored data.
+    pub fn load(value: &Value) -> Result<Self, Error> {
+        serde_json::from_value(value.clone()).map_err(|e| Error::CorruptData(e.to_string()))
+    }
+
+    /// The data as JSON.
+    pub fn to_value(&self) -> Result<Value, Error> {
+        serde_json::to_value(self).map_err(|e| Error::CorruptData(e.to_string()))
+    }
+
+    /// The typed application and its problems, read on `today`.
+    pub fn application(&self, today: NaiveDate) -> (Application, Vec<PayloadProblem>) {
+        read_application(&self.application, today)
+    }
+
+    /// The date ages and windows are taken on: the donor's signing date, else `today`.
+    pub fn reference_date(&self, today: NaiveDate) -> NaiveDate {
+        self.signatures
+            .donor
+            .as_ref()
+            .map_or(today, Signature::date)
+    }
+
+    /// The status of the attorney `uid` (`None` for an unknown uid).
+    pub fn attorney_status(&self, uid: &str) -> Option<AttorneyStatus> {
+        self.attorneys.get(uid).map(|r| r.status)
+    }
+
+    /// Brings the attorney records in line with the application: new attorneys start as their appointment
+    /// says; those who opted out stay removed and replacements who stepped in stay active.
+    pub fn sync_attorneys(&mut self, app: &Application) {
+        let mut records = BTreeMap::new();
+        for a in &app.attorneys {
+            let kept = self
+                .attorneys
+                .get(&a.uid)
+                .filter(|r| r.status == AttorneyStatus::Removed || r.stepped_in_at.is_some());
+            let record = kept.cloned().unwrap_or(AttorneyRecord {
+                status: match a.appointment_type {
+                    Some(AppointmentType::Replacement) => AttorneyStatus::Replacement,
+                    Some(AppointmentType::Original) | None => AttorneyStatus::Active,
+                },
+                stepped_in_at: None,
+                opted_out_at: None,
+            });
+            records.insert(a.uid.clone(), record);
+        }
+        self.attorneys = records;
+    }
+
+    /// Recomputes the derived parts at `now`: fee amounts, deadlines and findings.
+    pub fn refresh(&mut self, now: DateTime<Utc>) {
+        let today = now.date_naive();
+        let (app, problems) = self.application(today);
+        let on = self.reference_date(today);
+        self.fee.refresh(app.fee.as_ref(), on, now);
+        self.deadlines = deadlines::compute(self, &app);
+        let hits = safeguarding::evaluate(&safeguarding::Input {
+            app: &app,
+            data: self,
+            problems: &problems,
+            on,
+            today,
+        });
+        self.findings = findings::reconcile(&self.findings, &hits, now);
+    }
+
+    /// The findings as they would be after a refresh at `now` (guards and explanations use these, so that a
+    /// condition that cleared with time does not wait for the next change).
+    pub fn current_findings(&self, now: DateTime<Utc>) -> Vec<Finding> {
+        let mut fresh = self.clone();
+        fresh.refresh(now);
+        fresh.findings
+    }
+}

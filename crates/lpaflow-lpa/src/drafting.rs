@@ -1,0 +1,185 @@
+//! Making the application: creation, changes (a JSON merge patch, until the donor signs), the donor's
+//! not-related confirmation and submission.
+//!
+//! Online applications must be valid: a create or change that leaves problems is refused with every problem.
+//! Paper applications are accepted as OPG accepts them, and their problems become findings. Some fields lock:
+//! the channel never changes, the donor's date of birth is locked by the identity check, and the fee claim by
+//! the caseworker's fee decision.
+
+use crate::actions::{finish, read_payload};
+use crate::data::{LpaData, NotRelatedConfirmation};
+use crate::fields::{Obj, Problems};
+use crate::safeguarding::{self, last_names, sharing_last_name};
+use crate::validation::read_application;
+use lpaflow_core::json::merge_patch;
+use lpaflow_core::{ActionError, ActionOutcome, Context, PayloadProblem, Unmet};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// A stable, unique attorney uid for an attorney the service sent without one: UUID-shaped (version 8),
+/// derived from the LPA uid, the revision the command produces and the attorney's index. Rules are pure, so
+/// the same command always yields the same uid, and a later revision never repeats an earlier one.
+pub fn attorney_uid(lpa_uid: &str, revision: u64, index: usize) -> String {
+    let digest = Sha256::digest(format!("lpaflow:attorney:{lpa_uid}:{revision}:{index}"));
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn assign_attorney_uids(application: &mut Value, ctx: &Context<'_>) {
+    let Some(list) = application
+        .get_mut("attorneys")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for (i, item) in list.iter_mut().enumerate() {
+        let Some(obj) = item.as_object_mut() else {
+            continue;
+        };
+        let has_uid = obj
+            .get("uid")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+        if !has_uid {
+            let uid = attorney_uid(ctx.instance.id.as_str(), ctx.instance.revision + 1, i);
+            obj.insert("uid".into(), Value::String(uid));
+        }
+    }
+}
+
+fn must_be_object(value: &Value, what: &str) -> Result<(), ActionError> {
+    match value {
+        Value::Object(_) => Ok(()),
+        _ => Err(ActionError::Invalid(vec![PayloadProblem::new(
+            "",
+            format!("must be an object: {what}"),
+        )])),
+    }
+}
+
+/// `lpa.create`: the payload is the application.
+pub(crate) fn create(ctx: &Context<'_>) -> Result<ActionOutcome, ActionError> {
+    must_be_object(ctx.payload, "the application")?;
+    let mut application = ctx.payload.clone();
+    assign_attorney_uids(&mut application, ctx);
+    let (app, problems) = read_application(&application, ctx.now.date_naive());
+    if !app.is_paper() && !problems.is_empty() {
+        return Err(ActionError::Invalid(problems));
+    }
+    let mut data = LpaData::new(application, ctx.now);
+    data.sync_attorneys(&app);
+    finish(ctx, None, data)
+}
+
+/// `lpa.update_application`: the payload is a JSON merge patch of the application.
+pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
+    must_be_object(ctx.payload, "a JSON merge patch of the application")?;
+    let mut application = data.application.clone();
+    merge_patch(&mut application, ctx.payload);
+    assign_attorney_uids(&mut application, ctx);
+    let today = ctx.now.date_naive();
+    let (app, problems) = read_application(&application, today);
+    let locked = locked_changes(data, &application);
+    if !locked.is_empty() {
+        return Err(ActionError::Refused(locked));
+    }
+    let (old_app, _) = data.application(today);
+    if app.channel != old_app.channel {
+        return Err(ActionError::Invalid(vec![PayloadProblem::new(
+            "/channel",
+            "cannot change once the application is made",
+        )]));
+    }
+    if !app.is_paper() && !problems.is_empty() {
+        return Err(ActionError::Invalid(problems));
+    }
+    data.application = application;
+    data.sync_attorneys(&app);
+    Ok(())
+}
+
+fn locked_changes(data: &LpaData, new: &Value) -> Vec<Unmet> {
+    let mut out = Vec::new();
+    let dob = |v: &Value| v.pointer("/donor/dateOfBirth").cloned();
+    if data.identity.donor.is_some() && dob(&data.application) != dob(new) {
+        out.push(Unmet::new(
+            "date_of_birth_locked",
+            "the donor's date of birth is locked by the identity check",
+        ));
+    }
+    if let Some(d) = &data.fee.decision
+        && data.application.get("fee") != new.get("fee")
+    {
+        out.push(Unmet::new(
+            "fee_decided",
+            format!(
+                "the fee claim cannot change: it was decided on {}",
+                d.decided_at.date_naive()
+            ),
+        ));
+    }
+    out
+}
+
+/// `lpa.submit`: records when the LPA went to OPG.
+pub(crate) fn submit(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
+    read_payload(ctx, &[], |_: &Obj<'_>, _: &mut Problems| ())?;
+    data.submitted_at = Some(ctx.now);
+    Ok(())
+}
+
+/// What stops the donor confirming they are not related.
+pub(crate) fn can_confirm_not_related(ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
+    let today = ctx.now.date_naive();
+    let (app, _) = data.application(today);
+    let input = safeguarding::Input {
+        app: &app,
+        data,
+        problems: &[],
+        on: data.reference_date(today),
+        today,
+    };
+    if sharing_last_name(&input).is_empty() {
+        return vec![Unmet::new(
+            "nothing_to_confirm",
+            "the certificate provider shares no last name with the donor or an attorney",
+        )];
+    }
+    if data
+        .not_related
+        .as_ref()
+        .is_some_and(|c| c.last_names == last_names(&app))
+    {
+        return vec![Unmet::new(
+            "already_confirmed",
+            "the donor has already confirmed this for the names as they are",
+        )];
+    }
+    Vec::new()
+}
+
+/// `lpa.confirm_not_related`: the donor's confirmation, for the last names as they are now.
+pub(crate) fn confirm_not_related(
+    ctx: &Context<'_>,
+    data: &mut LpaData,
+) -> Result<(), ActionError> {
+    read_payload(ctx, &[], |_: &Obj<'_>, _: &mut Problems| ())?;
+    let (app, _) = data.application(ctx.now.date_naive());
+    data.not_related = Some(NotRelatedConfirmation {
+        confirmed_at: ctx.now,
+        confirmed_by: ctx.actor.to_string(),
+        last_names: last_names(&app),
+    });
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! Whole LPAs through the real `workflows/lpa.toml`: the happy path to `registered`, the OPG steps it sends,
+//! the waiting period with objections, status changes and sync problems.
+
+mod common;
+
+use common::{Lpa, UID, application, problem_pointers, t0, unmet_codes};
+use lpaflow_core::Rejection;
+use serde_json::json;
+
+#[test]
+fn happy_path_reaches_registered_and_sends_each_step_once() {
+    let mut lpa = Lpa::create(application());
+    assert_eq!(lpa.state(), "created");
+    // Identity checked while drafting: OPG does not hold the LPA yet, so the update is declined...
+    let checked = t0().to_rfc3339();
+    lpa.service(
+        "confirm_donor_identity",
+        json!({"type": "one-login", "checkedAt": checked}),
+    );
+    assert!(
+        lpa.steps.is_empty(),
+        "no OPG step before submission: {:?}",
+        lpa.step_names()
+    );
+    assert!(lpa.has_timer("deadline.donor_signature"));
+
+    lpa.service("submit", json!({}));
+    assert_eq!(
+        lpa.state(),
+        "discount_eligibility",
+        "safeguarding cleared at once"
+    );
+    // ...and reaches OPG with the create.
+    let create = lpa.last_step();
+    assert_eq!(create.name, "opg.create");
+    assert_eq!(create.payload["uid"], UID);
+    assert_eq!(
+        create.payload["lpa"]["donor"]["identityCheck"]["type"],
+        "one-login"
+    );
+    assert_eq!(create.payload["lpa"]["attorneys"][0]["status"], "active");
+    assert_eq!(
+        create.payload["lpa"]["attorneys"][1]["status"],
+        "replacement"
+    );
+
+    lpa.service(
+        "record_payment",
+        json!({"amountPence": 9200, "reference": "PAY-1"}),
+    );
+    assert_eq!(lpa.state(), "signing", "fee settled");
+    lpa.advance_days(1);
+    let checked = lpa.now.to_rfc3339();
+    lpa.service(
+        "confirm_certificate_provider_identity",
+        json!({"type": "opg-paper-id", "checkedAt": checked}),
+    );
+    lpa.service("sign_as_donor", json!({}));
+    assert!(
+        !lpa.has_timer("deadline.donor_signature"),
+        "met deadlines lose their timers"
+    );
+    assert!(lpa.has_timer("deadline.certificate_provider_signature"));
+    lpa.service("sign_as_certificate_provider", json!({}));
+    let refused = lpa.refused("enter_waiting_period", "service", json!({}));
+    assert_eq!(
+        unmet_codes(&refused),
+        ["missing_signature", "missing_signature"],
+        "both attorneys named"
+    );
+    for uid in lpa.attorney_uids() {
+        lpa.service(
+            "sign_as_attorney",
+            json!({"uid": uid, "confirmedNotBankrupt": true}),
+        );
+    }
+    lpa.service("enter_waiting_period", json!({}));
+    assert_eq!(lpa.state(), "statutory_waiting_period");
+    assert!(
+        lpa.timers.iter().all(|t| t.name == "waiting_period"),
+        "deadline timers cancelled: {:?}",
+        lpa.timers
+    );
+
+    lpa.advance_days(27);
+    assert!(lpa.instance.awaiting.is_none(), "nothing before 28 days");
+    lpa.advance_days(1);
+    let awaiting = lpa
+        .instance
+        .awaiting
+        .clone()
+        .expect("registration requested");
+    assert_eq!(awaiting.step, "opg.update:REGISTER");
+    lpa.confirm_step();
+    assert_eq!(lpa.state(), "registered");
+    assert_eq!(lpa.data()["statusChanges"][1]["status"], "registered");
+
+    assert_eq!(
+        lpa.step_names(),
+        [
+            "opg.create",
+            "opg.update:CERTIFICATE_PROVIDER_CONFIRM_IDENTITY",
+            "opg.update:DONOR_SIGN",
+            "opg.update:CERTIFICATE_PROVIDER_SIGN",
+            "opg.update:ATTORNEY_SIGN",
+            "opg.update:ATTORNEY_SIGN",
+            "opg.update:STATUTORY_WAITING_PERIOD",
+            "opg.update:REGISTER",
+        ]
+    );
+    let seqs: Vec<u64> = lpa.history.iter().map(|h| h.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=lpa.instance.revision).collect::<Vec<_>>(),
+        "history has no gaps"
+    );
+}
+
+#[test]
+fn update_payloads_name_their_keys_with_old_and_new_values() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    lpa.service("sign_as_donor", json!({}));
+    let donor = lpa.last_step().payload.clone();
+    assert_eq!(donor["type"], "DONOR_SIGN");
+    assert_eq!(
+        donor["changes"],
+        json!([{"key": "/signedAt", "old": null, "new": "2026-01-05T09:00:00Z"}])
+    );
+    let uid = lpa.attorney_uids()[0].clone();
+    lpa.service(
+        "sign_as_attorney",
+        json!({"uid": uid, "confirmedNotBankrupt": true}),
+    );
+    assert_eq!(
+        lpa.last_step().payload["changes"],
+        json!([{"key": "/attorneys/0/signedAt", "old": null, "new": "2026-01-05T09:00:00Z"}])
+    );
+}
+
+fn in_waiting_period() -> Lpa {
+    let mut lpa = Lpa::ready_to_sign(application());
+    lpa.sign_all();
+    lpa.service("enter_waiting_period", json!({}));
+    assert_eq!(lpa.state(), "statutory_waiting_period");
+    lpa
+}
+
+#[test]
+fn an_upheld_objection_stops_registration() {
+    let mut lpa = in_waiting_period();
+    lpa.caseworker(
+        "raise_objection",
+        json!({"detail": "the donor's son objects"}),
+    );
+    lpa.advance_days(28);
+    assert!(
+        lpa.instance.awaiting.is_none(),
+        "an open objection holds registration"
+    );
+    assert!(lpa.data()["waitingPeriod"]["elapsedAt"].is_string());
+    lpa.caseworker(
+        "uphold_objection",
+        json!({"objection": "O1", "reason": "undue pressure"}),
+    );
+    assert_eq!(lpa.state(), "do_not_register");
+    assert_eq!(
+        lpa.last_step().payload["changes"][0]["new"],
+        "do-not-register"
+    );
+}
+
+#[test]
+fn a_dismissed_objection_lets_registration_go_ahead() {
+    let mut lpa = in_waiting_period();
+    lpa.caseworker("raise_objection", json!({"detail": "a neighbour objects"}));
+    lpa.advance_days(30);
+    lpa.caseworker(
+        "dismiss_objection",
+        json!({"objection": "O1", "reason": "no grounds"}),
+    );
+    assert_eq!(
+        lpa.instance.awaiting.as_ref().map(|a| a.step.as_str()),
+        Some("opg.update:REGISTER")
+    );
+    let again = lpa.refused(
+        "dismiss_objection",
+        "caseworker",
+        json!({"objection": "O1", "reason": "x"}),
+    );
+    assert!(matches!(again, Rejection::AwaitingSync { .. }), "{again:?}");
+    lpa.confirm_step();
+    assert_eq!(lpa.state(), "registered");
+}
+
+#[test]
+fn status_changes_need_a_reason_from_caseworkers_but_not_from_the_donor() {
+    let mut lpa = Lpa::create(application());
+    let r = lpa.refused("change_status:expired", "caseworker", json!({}));
+    assert_eq!(problem_pointers(&r), ["/reason"]);
+    let mut withdrawn = Lpa::create(application());
+    withdrawn.service("withdraw", json!({}));
+    assert_eq!(withdrawn.state(), "withdrawn");
+    assert!(
+        withdrawn.steps.is_empty(),
+        "never submitted: nothing to tell OPG"
+    );
+    lpa.caseworker("change_status:expired", json!({"reason": "not pursued"}));
+    assert_eq!(lpa.data()["statusChanges"][0]["status"], "expired");
+}
+
+#[test]
+fn sync_problems_become_findings_for_a_caseworker() {
+    let mut lpa = in_waiting_period();
+    let problem = json!({"step": "opg.update:ATTORNEY_SIGN", "kind": "conflict",
+                         "detail": "OPG holds another signing time"});
+    lpa.ok("sync_problem", "system", problem.clone());
+    lpa.ok("sync_problem", "system", problem);
+    assert_eq!(
+        lpa.findings(),
+        [(
+            "sync.conflict".into(),
+            "opg.update:ATTORNEY_SIGN".into(),
+            "detected".into()
+        )]
+    );
+    lpa.advance_days(28);
+    assert!(
+        lpa.instance.awaiting.is_none(),
+        "a blocking sync finding holds registration"
+    );
+    let id = lpa.finding_id("sync.conflict");
+    lpa.caseworker(
+        "resolve_finding",
+        json!({"finding": id, "reason": "corrected in Sirius"}),
+    );
+    assert!(
+        lpa.instance.awaiting.is_some(),
+        "registration requested once it is resolved"
+    );
+}

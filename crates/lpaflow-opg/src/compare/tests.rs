@@ -1,0 +1,226 @@
+use serde_json::{Value, json};
+
+use super::*;
+
+const UID: &str = "M-AAAA-BBBB-CCCC";
+
+fn doc() -> Value {
+    json!({
+        "lpaType": "property-and-affairs",
+        "channel": "online",
+        "donor": {"firstNames": "A", "lastName": "B", "dateOfBirth": "1950-01-02", "address": {"line1": "1", "country": "GB"}},
+        "attorneys": [{"uid": "a1", "firstNames": "C", "lastName": "D", "dateOfBirth": "1980-01-01", "address": {}}],
+        "certificateProvider": {"firstNames": "E", "lastName": "F", "address": {}},
+        "restrictionsAndConditions": null
+    })
+}
+
+fn stored(mut d: Value) -> Value {
+    d["uid"] = json!(UID);
+    d["status"] = json!("in-progress");
+    d["updatedAt"] = json!("2025-01-01T00:00:00Z");
+    d["attorneys"][0]["status"] = json!("active");
+    d
+}
+
+#[track_caller]
+fn check(step: &str, payload: Value, remote: Option<Value>, expected: &str) {
+    let state = applied_state(step, &payload, remote.as_ref()).expect("valid step");
+    let got = match state {
+        AppliedState::Applied => "applied",
+        AppliedState::NotApplied => "not applied",
+        AppliedState::Conflict { .. } => "conflict",
+    };
+    assert_eq!(got, expected, "{step} {payload} against {remote:?}");
+}
+
+fn sign(old: Value, new: Value) -> Value {
+    json!({"uid": UID, "type": "DONOR_SIGN", "changes": [{"key": "/signedAt", "old": old, "new": new}]})
+}
+
+#[test]
+fn create_is_decided_by_the_document() {
+    let create = json!({"uid": UID, "lpa": doc()});
+    check("opg.create", create.clone(), None, "not applied");
+    check("opg.create", create.clone(), Some(stored(doc())), "applied");
+    let mut other = stored(doc());
+    other["donor"]["lastName"] = json!("Z");
+    check(
+        "opg.create",
+        create.clone(),
+        Some(other.clone()),
+        "conflict",
+    );
+    let mut fewer = stored(doc());
+    fewer["attorneys"] = json!([]);
+    check("opg.create", create, Some(fewer), "conflict");
+}
+
+#[test]
+fn create_conflict_lists_the_differing_pointers() {
+    let mut other = stored(doc());
+    other["donor"]["lastName"] = json!("Z");
+    other["donor"]["address"]["line1"] = Value::Null;
+    let state = applied_state(
+        "opg.create",
+        &json!({"uid": UID, "lpa": doc()}),
+        Some(&other),
+    )
+    .expect("valid");
+    let AppliedState::Conflict { differences } = state else {
+        panic!("expected a conflict, got {state:?}")
+    };
+    let pointers: Vec<&str> = differences.iter().map(|d| d.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/donor/address/line1", "/donor/lastName"]);
+    assert_eq!(differences[1].expected, json!("B"));
+    assert_eq!(differences[1].actual, json!("Z"));
+}
+
+#[test]
+fn updates_with_changes_vote_key_by_key() {
+    let base = stored(doc());
+    let mut signed = base.clone();
+    signed["signedAt"] = json!("2025-01-02T10:00:00Z");
+    let mut signed_other = base.clone();
+    signed_other["signedAt"] = json!("2025-03-03T10:00:00Z");
+    let step = "opg.update:DONOR_SIGN";
+    check(
+        step,
+        sign(Value::Null, json!("2025-01-02T10:00:00Z")),
+        Some(base.clone()),
+        "not applied",
+    );
+    check(
+        step,
+        sign(Value::Null, json!("2025-01-02T10:00:00Z")),
+        Some(signed),
+        "applied",
+    );
+    check(
+        step,
+        sign(Value::Null, json!("2025-01-02T10:00:00Z")),
+        Some(signed_other),
+        "conflict",
+    );
+    check(
+        step,
+        sign(Value::Null, json!("2025-01-02T10:00:00Z")),
+        None,
+        "not applied",
+    );
+
+    let two = json!({"uid": UID, "type": "DONOR_CONFIRM_IDENTITY", "changes": [
+        {"key": "/donor/identityCheck/checkedAt", "old": null, "new": "2025-01-01T00:00:00Z"},
+        {"key": "/donor/identityCheck/type", "old": null, "new": "one-login"}]});
+    let mut half = base.clone();
+    half["donor"]["identityCheck"] = json!({"type": "one-login"});
+    check(
+        "opg.update:DONOR_CONFIRM_IDENTITY",
+        two.clone(),
+        Some(half),
+        "conflict",
+    );
+    let mut both = base;
+    both["donor"]["identityCheck"] =
+        json!({"type": "one-login", "checkedAt": "2025-01-01T00:00:00Z"});
+    check(
+        "opg.update:DONOR_CONFIRM_IDENTITY",
+        two,
+        Some(both),
+        "applied",
+    );
+}
+
+#[test]
+fn updates_without_changes_are_decided_by_the_target_status() {
+    let base = stored(doc());
+    let mut waiting = base.clone();
+    waiting["status"] = json!("statutory-waiting-period");
+    let mut registered = base.clone();
+    registered["status"] = json!("registered");
+    let payload = |t: &str| json!({"uid": UID, "type": t, "changes": []});
+    check(
+        "opg.update:REGISTER",
+        payload("REGISTER"),
+        Some(waiting.clone()),
+        "not applied",
+    );
+    check(
+        "opg.update:REGISTER",
+        payload("REGISTER"),
+        Some(registered),
+        "applied",
+    );
+    check(
+        "opg.update:STATUTORY_WAITING_PERIOD",
+        payload("STATUTORY_WAITING_PERIOD"),
+        Some(base.clone()),
+        "not applied",
+    );
+    check(
+        "opg.update:STATUTORY_WAITING_PERIOD",
+        payload("STATUTORY_WAITING_PERIOD"),
+        Some(waiting),
+        "applied",
+    );
+    let mut withdrawn = base.clone();
+    withdrawn["status"] = json!("withdrawn");
+    check(
+        "opg.update:DONOR_WITHDRAW_LPA",
+        payload("DONOR_WITHDRAW_LPA"),
+        Some(withdrawn),
+        "applied",
+    );
+    let mut cannot = base;
+    cannot["status"] = json!("cannot-register");
+    check(
+        "opg.update:CERTIFICATE_PROVIDER_OPT_OUT",
+        payload("CERTIFICATE_PROVIDER_OPT_OUT"),
+        Some(cannot),
+        "applied",
+    );
+}
+
+#[test]
+fn status_change_uses_its_status_key() {
+    let base = stored(doc());
+    let mut expired = base.clone();
+    expired["status"] = json!("expired");
+    let p = json!({"uid": UID, "type": "OPG_STATUS_CHANGE", "changes": [{"key": "/status", "old": "in-progress", "new": "expired"}]});
+    check(
+        "opg.update:OPG_STATUS_CHANGE",
+        p.clone(),
+        Some(base),
+        "not applied",
+    );
+    check(
+        "opg.update:OPG_STATUS_CHANGE",
+        p.clone(),
+        Some(expired.clone()),
+        "applied",
+    );
+    let mut cancelled = expired;
+    cancelled["status"] = json!("cancelled");
+    check(
+        "opg.update:OPG_STATUS_CHANGE",
+        p,
+        Some(cancelled),
+        "conflict",
+    );
+}
+
+#[test]
+fn a_key_whose_old_equals_new_does_not_vote() {
+    let mut remote = stored(doc());
+    remote["fee"] = json!({"claimedType": "HalfFee", "approvedType": "HalfFee"});
+    let p = json!({"uid": UID, "type": "FEE_DECISION", "changes": [
+        {"key": "/fee/claimedType", "old": "HalfFee", "new": "HalfFee"},
+        {"key": "/fee/approvedType", "old": null, "new": "HalfFee"}]});
+    check("opg.update:FEE_DECISION", p, Some(remote), "applied");
+}
+
+#[test]
+fn invalid_steps_are_errors_not_states() {
+    assert!(applied_state("opg.update:NOPE", &json!({"uid": UID}), None).is_err());
+    assert!(applied_state("opg.create", &json!({"uid": UID}), None).is_err());
+}

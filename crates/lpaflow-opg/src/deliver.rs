@@ -1,0 +1,301 @@
+//! The step delivery protocol the engine's step workers call (`shared/DESIGN.md` section 4). OPG has no
+//! idempotency key, so:
+//!
+//! 1. after an attempt whose outcome was unknown, read the LPA back first: if the step is already there,
+//!    finish without sending (no duplicate); if something else is there, fail (conflict);
+//! 2. send; a `400` is read back too, since "already exists", "cannot sign again" or a stale `old` may just mean
+//!    an earlier attempt landed;
+//! 3. after a successful write, read back and compare; a mismatch is reported, never a reason to fail.
+//!
+//! A cached (stale, `Age`) read never decides anything: it could predate our own write.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::{OpgClient, OpgError};
+use crate::compare::{AppliedState, Difference};
+use crate::document::{FieldError, LpaStatus};
+use crate::pointer;
+use crate::step::Step;
+
+/// What became of one delivery attempt; serializable so the engine can store it on the outbox row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    /// The step is in OPG. `already_applied`: an earlier attempt had landed and nothing was sent this time.
+    Done {
+        already_applied: bool,
+        readback: ReadBack,
+        requests: u32,
+    },
+    /// Try again later. `ambiguous`: the write may have been applied (or an earlier unknown outcome is still
+    /// unresolved): pass it as `previous_attempt_ambiguous` to the next attempt.
+    Retry {
+        error: OpgError,
+        ambiguous: bool,
+        requests: u32,
+    },
+    /// Refused for good, or OPG holds something else (a conflict, `code` `CONFLICT`, with `differences`).
+    Failed {
+        reason: String,
+        code: Option<String>,
+        errors: Vec<FieldError>,
+        differences: Vec<Difference>,
+        requests: u32,
+    },
+}
+
+impl DeliveryOutcome {
+    /// Whether the next attempt must read back before sending.
+    pub fn leaves_ambiguity(&self) -> bool {
+        matches!(
+            self,
+            Self::Retry {
+                ambiguous: true,
+                ..
+            }
+        )
+    }
+
+    /// HTTP requests this attempt made.
+    pub fn requests(&self) -> u32 {
+        match self {
+            Self::Done { requests, .. }
+            | Self::Retry { requests, .. }
+            | Self::Failed { requests, .. } => *requests,
+        }
+    }
+}
+
+/// The comparison after a successful write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "readback", rename_all = "snake_case")]
+pub enum ReadBack {
+    Matched,
+    /// OPG answered the write with success but holds something else: recorded as a sync problem.
+    Mismatch {
+        differences: Vec<Difference>,
+    },
+    /// The read failed or was stale; nothing is known either way.
+    Unavailable {
+        reason: String,
+    },
+}
+
+/// What a read says about a step.
+enum Resolved {
+    State(AppliedState, Option<Value>),
+    Unknown(OpgError),
+}
+
+/// Delivers one `opg.create` or `opg.update:<TYPE>` step (`payload` as `docs/opg-api.md` defines it).
+pub async fn deliver(
+    client: &OpgClient,
+    step_name: &str,
+    payload: &Value,
+    previous_attempt_ambiguous: bool,
+) -> DeliveryOutcome {
+    let step = match Step::parse(step_name, payload) {
+        Ok(step) => step,
+        Err(e) => {
+            tracing::warn!(
+                step = step_name,
+                code = e.code(),
+                "OPG step payload refused"
+            );
+            return failed(
+                e.to_string(),
+                Some(e.code().to_owned()),
+                Vec::new(),
+                Vec::new(),
+                0,
+            );
+        }
+    };
+    let uid = step.uid().to_owned();
+    let mut requests = 0u32;
+    if previous_attempt_ambiguous {
+        match resolve(client, &step, &mut requests).await {
+            Resolved::State(AppliedState::Applied, _) => {
+                tracing::info!(%uid, step = step_name, "OPG step already applied; not sent again");
+                return DeliveryOutcome::Done {
+                    already_applied: true,
+                    readback: ReadBack::Matched,
+                    requests,
+                };
+            }
+            Resolved::State(AppliedState::NotApplied, _) => {}
+            Resolved::State(AppliedState::Conflict { differences }, _) => {
+                return conflict(&uid, differences, requests);
+            }
+            Resolved::Unknown(error) => {
+                return DeliveryOutcome::Retry {
+                    error,
+                    ambiguous: true,
+                    requests,
+                };
+            }
+        }
+    }
+    requests += 1;
+    let sent = match &step {
+        Step::Create { uid, lpa } => client.create(uid, lpa).await,
+        Step::Update { uid, update } => client.update(uid, update).await.map(|_| ()),
+    };
+    match sent {
+        Ok(()) => {
+            let readback = read_back(client, &step, &mut requests).await;
+            if let ReadBack::Mismatch { differences } = &readback {
+                tracing::warn!(%uid, step = step_name, differences = differences.len(), "OPG read-back mismatch");
+            }
+            DeliveryOutcome::Done {
+                already_applied: false,
+                readback,
+                requests,
+            }
+        }
+        Err(OpgError::Fatal {
+            status: Some(400),
+            code,
+            detail,
+            errors,
+        }) => match resolve(client, &step, &mut requests).await {
+            Resolved::State(AppliedState::Applied, _) => {
+                tracing::info!(%uid, step = step_name, "OPG refused the step as already applied");
+                DeliveryOutcome::Done {
+                    already_applied: true,
+                    readback: ReadBack::Matched,
+                    requests,
+                }
+            }
+            Resolved::State(AppliedState::Conflict { differences }, _) => {
+                tracing::warn!(%uid, step = step_name, %code, "OPG refused the step");
+                failed(detail, Some(code), errors, differences, requests)
+            }
+            Resolved::State(AppliedState::NotApplied, _) => {
+                tracing::warn!(%uid, step = step_name, %code, "OPG refused the step");
+                failed(detail, Some(code), errors, Vec::new(), requests)
+            }
+            Resolved::Unknown(error) => DeliveryOutcome::Retry {
+                error,
+                ambiguous: true,
+                requests,
+            },
+        },
+        Err(OpgError::Fatal {
+            status,
+            code,
+            detail,
+            errors,
+        }) => {
+            tracing::warn!(%uid, step = step_name, %code, ?status, "OPG refused the step");
+            failed(detail, Some(code), errors, Vec::new(), requests)
+        }
+        Err(error) => {
+            let ambiguous = error.is_ambiguous();
+            tracing::info!(%uid, step = step_name, ambiguous, status = ?error.status(), "OPG step to retry");
+            DeliveryOutcome::Retry {
+                error,
+                ambiguous,
+                requests,
+            }
+        }
+    }
+}
+
+async fn resolve(client: &OpgClient, step: &Step, requests: &mut u32) -> Resolved {
+    *requests += 1;
+    match client.read(step.uid()).await {
+        Err(error) => Resolved::Unknown(error),
+        Ok(read) if read.is_stale() => Resolved::Unknown(OpgError::Retryable {
+            status: None,
+            retry_after_ms: None,
+            detail: format!(
+                "stale read (Age {} s) cannot decide whether the step took effect",
+                read.age_s.unwrap_or(0)
+            ),
+        }),
+        Ok(read) => Resolved::State(step.applied_state(read.lpa.as_ref()), read.lpa),
+    }
+}
+
+async fn read_back(client: &OpgClient, step: &Step, requests: &mut u32) -> ReadBack {
+    match resolve(client, step, requests).await {
+        Resolved::Unknown(error) => ReadBack::Unavailable {
+            reason: error.to_string(),
+        },
+        Resolved::State(AppliedState::Applied, _) => ReadBack::Matched,
+        Resolved::State(AppliedState::Conflict { differences }, _) => {
+            ReadBack::Mismatch { differences }
+        }
+        Resolved::State(AppliedState::NotApplied, remote) => ReadBack::Mismatch {
+            differences: missing(step, remote.as_ref()),
+        },
+    }
+}
+
+/// The differences of a step that OPG acknowledged but does not show at all.
+fn missing(step: &Step, remote: Option<&Value>) -> Vec<Difference> {
+    let actual = |key: &str| remote.map_or(Value::Null, |r| pointer::get(r, key).clone());
+    match step {
+        Step::Create { lpa, .. } => {
+            vec![Difference {
+                pointer: "/".to_owned(),
+                expected: lpa.clone(),
+                actual: remote.cloned().unwrap_or_default(),
+            }]
+        }
+        Step::Update { update, .. } if update.changes.is_empty() => {
+            let expected = update
+                .kind
+                .target_status()
+                .map(LpaStatus::as_str)
+                .unwrap_or_default();
+            vec![Difference {
+                pointer: "/status".to_owned(),
+                expected: Value::from(expected),
+                actual: actual("/status"),
+            }]
+        }
+        Step::Update { update, .. } => update
+            .changes
+            .iter()
+            .map(|c| Difference {
+                pointer: c.key.clone(),
+                expected: c.new.clone(),
+                actual: actual(&c.key),
+            })
+            .collect(),
+    }
+}
+
+fn conflict(uid: &str, differences: Vec<Difference>, requests: u32) -> DeliveryOutcome {
+    tracing::warn!(
+        %uid,
+        differences = differences.len(),
+        "OPG holds a conflicting state"
+    );
+    failed(
+        "OPG holds neither the state before nor the state after this step".to_owned(),
+        Some("CONFLICT".to_owned()),
+        Vec::new(),
+        differences,
+        requests,
+    )
+}
+
+fn failed(
+    reason: String,
+    code: Option<String>,
+    errors: Vec<FieldError>,
+    differences: Vec<Difference>,
+    requests: u32,
+) -> DeliveryOutcome {
+    DeliveryOutcome::Failed {
+        reason,
+        code,
+        errors,
+        differences,
+        requests,
+    }
+}

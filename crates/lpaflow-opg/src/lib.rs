@@ -1,0 +1,35 @@
+//! lpaflow-opg: everything lpaflow needs to talk to the OPG database (the LPA Store in front of Sirius), and a
+//! simulator of it that misbehaves on request.
+//!
+//! The contract is `docs/opg-api.md`; this crate is one of its three parties (with the step payloads built by
+//! `lpaflow-lpa`). The OPG API has no idempotency key: a repeated create or signature is refused. So the client
+//! classifies every failure as retryable (nothing was applied), ambiguous (the write may have been applied) or
+//! fatal, and [`deliver`] reads the LPA back after an ambiguous attempt before it sends again.
+//!
+//! - [`client`]: the HTTP client (JWT per request, timeouts, error classes).
+//! - [`deliver()`]: the step delivery protocol the engine's step workers call.
+//! - [`compare`]: pure read-back comparison ("did this step take effect?").
+//! - [`simulator`]: the same API over its own SQLite store, with fault injection, stats and the workload
+//!   stub protocol of `shared/bench/opg_stub.py`.
+//!
+//! This crate reads no environment variables and no files except the simulator's database at the path it is
+//! given: the CLI resolves `LPAFLOW_OPG_JWT_SECRET` and falls back to [`DEV_JWT_SECRET`].
+
+pub mod client;
+pub mod compare;
+pub mod deliver;
+pub mod document;
+pub mod jwt;
+pub mod pointer;
+pub mod simulator;
+pub mod step;
+
+pub use client::{OpgClient, OpgClientConfig, OpgError, Read};
+pub use compare::{AppliedState, Difference, applied_state};
+pub use deliver::{DeliveryOutcome, ReadBack, deliver};
+pub use document::{Change, ChangeLogEntry, FieldError, LpaStatus, Problem, Update, UpdateType};
+pub use jwt::DEV_JWT_SECRET;
+pub use simulator::{
+    Faults, FaultsPatch, Maintenance, SimulatorConfig, SimulatorHandle, StatsSnapshot,
+};
+pub use step::{Step, StepError};

@@ -1,0 +1,221 @@
+//! The step delivery protocol against the simulator: no duplicate after an ambiguous attempt, read-back after
+//! every write, refusals resolved by reading back, conflicts and stale reads.
+
+use lpaflow_opg::{DeliveryOutcome, OpgError, ReadBack, deliver};
+use serde_json::{Value, json};
+
+use crate::common::{document, start, uid};
+
+fn create_payload(u: &str) -> Value {
+    json!({"uid": u, "lpa": document()})
+}
+
+fn sign_payload(u: &str) -> Value {
+    json!({"uid": u, "type": "DONOR_SIGN", "changes": [{"key": "/signedAt", "old": null, "new": "2025-01-02T10:00:00Z"}]})
+}
+
+#[track_caller]
+fn assert_done(outcome: &DeliveryOutcome, already: bool) {
+    assert!(
+        matches!(outcome, DeliveryOutcome::Done { already_applied, readback: ReadBack::Matched, .. } if *already_applied == already),
+        "expected Done(already_applied = {already}), got {outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_delivery_sends_once_and_reads_back() {
+    let sim = start().await;
+    let u = uid(1);
+    let outcome = deliver(&sim.client, "opg.create", &create_payload(&u), false).await;
+    assert_done(&outcome, false);
+    assert_eq!(outcome.requests(), 2, "the write and the read-back");
+    let outcome = deliver(
+        &sim.client,
+        "opg.update:DONOR_SIGN",
+        &sign_payload(&u),
+        false,
+    )
+    .await;
+    assert_done(&outcome, false);
+    let json = serde_json::to_value(&outcome).expect("serializable");
+    assert_eq!(json["outcome"], json!("done"));
+    assert_eq!(sim.handle.stats().duplicates, 0);
+    sim.stop().await;
+}
+
+async fn ambiguous_then_resolved(step: &str, payload: &Value, sim: &crate::common::Sim) {
+    sim.put_faults(json!({"commitThenFailRate": 1.0, "seed": 9}))
+        .await;
+    let first = deliver(&sim.client, step, payload, false).await;
+    assert!(
+        matches!(
+            &first,
+            DeliveryOutcome::Retry {
+                error: OpgError::Ambiguous { .. },
+                ambiguous: true,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
+    assert!(first.leaves_ambiguity());
+    let second = deliver(&sim.client, step, payload, first.leaves_ambiguity()).await;
+    assert_done(&second, true);
+    assert_eq!(second.requests(), 1, "one read, nothing sent");
+    sim.put_faults(json!({"commitThenFailRate": 0.0})).await;
+}
+
+#[tokio::test]
+async fn commit_then_fail_on_a_create_and_a_signature_makes_no_duplicate() {
+    let sim = start().await;
+    let u = uid(1);
+    ambiguous_then_resolved("opg.create", &create_payload(&u), &sim).await;
+    ambiguous_then_resolved("opg.update:DONOR_SIGN", &sign_payload(&u), &sim).await;
+    let stats = sim.handle.stats();
+    assert_eq!(stats.duplicates, 0, "{stats:?}");
+    assert_eq!(stats.writes_applied, 2);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_refusal_that_shows_the_step_is_there_is_done() {
+    let sim = start().await;
+    let u = uid(1);
+    sim.create(&u).await;
+    // The engine did not know the earlier attempt landed: the 400 "already exists" is read back.
+    let outcome = deliver(&sim.client, "opg.create", &create_payload(&u), false).await;
+    assert_done(&outcome, true);
+    assert_eq!(outcome.requests(), 2);
+    deliver(
+        &sim.client,
+        "opg.update:DONOR_SIGN",
+        &sign_payload(&u),
+        false,
+    )
+    .await;
+    let outcome = deliver(
+        &sim.client,
+        "opg.update:DONOR_SIGN",
+        &sign_payload(&u),
+        false,
+    )
+    .await;
+    assert_done(&outcome, true);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_guard_refusal_fails_the_step_with_its_code() {
+    let sim = start().await;
+    let u = uid(1);
+    sim.create(&u).await;
+    let outcome = deliver(
+        &sim.client,
+        "opg.update:REGISTER",
+        &json!({"uid": u, "type": "REGISTER", "changes": []}),
+        false,
+    )
+    .await;
+    let DeliveryOutcome::Failed { code, reason, .. } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(code.as_deref(), Some("INVALID_REQUEST"));
+    assert!(reason.contains("statutory waiting period"), "{reason}");
+    let outcome = deliver(&sim.client, "opg.nope", &json!({}), false).await;
+    assert!(
+        matches!(&outcome, DeliveryOutcome::Failed { code: Some(c), requests: 0, .. } if c == "UNKNOWN_STEP"),
+        "{outcome:?}"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_different_document_in_opg_is_a_conflict() {
+    let sim = start().await;
+    let u = uid(1);
+    let mut other = document();
+    other["donor"]["lastName"] = json!("Byron");
+    sim.client
+        .create(&u, &other)
+        .await
+        .expect("created out of band");
+    let outcome = deliver(&sim.client, "opg.create", &create_payload(&u), true).await;
+    let DeliveryOutcome::Failed {
+        code,
+        differences,
+        requests,
+        ..
+    } = &outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(code.as_deref(), Some("CONFLICT"));
+    assert_eq!(differences[0].pointer, "/donor/lastName");
+    assert_eq!(*requests, 1, "nothing sent");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn stale_reads_never_decide() {
+    let sim = start().await;
+    let u = uid(1);
+    sim.create(&u).await;
+    sim.put_faults(json!({"staleReads": true})).await;
+    let outcome = deliver(
+        &sim.client,
+        "opg.update:DONOR_SIGN",
+        &sign_payload(&u),
+        true,
+    )
+    .await;
+    assert!(
+        matches!(
+            &outcome,
+            DeliveryOutcome::Retry {
+                ambiguous: true,
+                requests: 1,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let outcome = deliver(
+        &sim.client,
+        "opg.update:DONOR_SIGN",
+        &sign_payload(&u),
+        false,
+    )
+    .await;
+    assert!(
+        matches!(
+            &outcome,
+            DeliveryOutcome::Done {
+                already_applied: false,
+                readback: ReadBack::Unavailable { .. },
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(sim.handle.stats().duplicates, 0);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn an_outage_is_a_plain_retry() {
+    let sim = start().await;
+    sim.put_faults(json!({"outage": true})).await;
+    let outcome = deliver(&sim.client, "opg.create", &create_payload(&uid(1)), false).await;
+    let DeliveryOutcome::Retry {
+        error,
+        ambiguous: false,
+        requests: 1,
+    } = &outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(error.retry_after().map(|d| d.as_secs()), Some(5));
+    let stored = serde_json::to_value(&outcome).expect("serializable");
+    assert_eq!(stored["error"]["class"], json!("retryable"));
+    sim.stop().await;
+}
