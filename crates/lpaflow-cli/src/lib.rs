@@ -1,8 +1,11 @@
 //! lpaflow-cli: the `lpaflow` command line. The only crate that knows clap, reads files, environment
 //! variables and flags, and installs the tracing subscriber; everything below it receives typed options.
 
+pub mod app;
 mod commands;
+pub mod database;
 mod definitions;
+pub mod logging;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -11,6 +14,15 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "lpaflow", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    /// Log line format (logs go to stderr).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "LPAFLOW_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -19,18 +31,30 @@ struct Cli {
 enum Command {
     /// Run the lpaflow server (HTTP API, engine, embedded OPG simulator by default).
     Serve(commands::serve::ServeArgs),
+    /// Create or update the database schema.
+    Migrate(commands::migrate::MigrateArgs),
     /// Check and draw workflow definitions (workflows/*.toml).
     #[command(subcommand)]
     Workflow(commands::workflow::WorkflowCommand),
+    /// Verify the tamper-evident history and print chain heads.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
 }
 
 /// Runs the command line and maps the outcome to an exit code: 0 on success, 1 on failure (with a one-line
 /// reason on stderr), 2 for usage errors (clap's convention).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.log_format, "info");
     let result = match cli.command {
-        Command::Serve(args) => commands::serve::run(args),
         Command::Workflow(cmd) => commands::workflow::run(cmd),
+        other => match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(run_async(other)),
+            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        },
     };
     match result {
         Ok(code) => code,
@@ -38,5 +62,14 @@ pub fn main() -> ExitCode {
             eprintln!("lpaflow: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Migrate(args) => commands::migrate::run(args).await,
+        Command::Audit(cmd) => commands::audit::run(cmd).await,
+        Command::Workflow(cmd) => commands::workflow::run(cmd),
     }
 }

@@ -19,6 +19,7 @@ pub mod client;
 pub mod compare;
 pub mod deliver;
 pub mod document;
+pub mod handler;
 pub mod jwt;
 pub mod pointer;
 pub mod simulator;
@@ -28,6 +29,7 @@ pub use client::{OpgClient, OpgClientConfig, OpgError, Read};
 pub use compare::{AppliedState, Difference, applied_state};
 pub use deliver::{DeliveryOutcome, ReadBack, deliver};
 pub use document::{Change, ChangeLogEntry, FieldError, LpaStatus, Problem, Update, UpdateType};
+pub use handler::{OpgStepHandler, SYNC_PROBLEM_EVENT};
 pub use jwt::DEV_JWT_SECRET;
 pub use simulator::{
     Faults, FaultsPatch, Maintenance, SimulatorConfig, SimulatorHandle, StatsSnapshot,

@@ -1,4 +1,6 @@
 //! One module per top-level command.
 
+pub mod audit;
+pub mod migrate;
 pub mod serve;
 pub mod workflow;

@@ -86,7 +86,8 @@ pub struct DeliveryOptions {
     pub retry: RetryPolicy,
     /// The circuit breaker.
     pub breaker: BreakerOptions,
-    /// Event fired (as `system`) when a step fails for good and its handler gave no report.
+    /// Event fired (as `system`) when a step fails for good and its handler gave no report; its payload is
+    /// `{"step", "kind": "failed", "detail"}`.
     pub failure_event: Option<EventName>,
     /// Seed of the jitter.
     pub seed: u64,

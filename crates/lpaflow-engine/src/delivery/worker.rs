@@ -406,7 +406,11 @@ async fn report_failure(
     let report = report.or_else(|| {
         state.options.failure_event.clone().map(|event| Report {
             event,
-            payload: json!({"stepId": step.id, "step": step.step, "kind": "failed", "error": error}),
+            payload: json!({
+                "step": step.step,
+                "kind": "failed",
+                "detail": error.get("detail").and_then(Value::as_str).map_or_else(|| error.to_string(), str::to_owned),
+            }),
         })
     });
     let Some(r) = report else { return Ok(()) };
