@@ -6,6 +6,7 @@ mod commands;
 pub mod database;
 mod definitions;
 pub mod logging;
+mod secrets;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +40,9 @@ enum Command {
     /// Verify the tamper-evident history and print chain heads.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Mint API tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
 }
 
 /// Runs the command line and maps the outcome to an exit code: 0 on success, 1 on failure (with a one-line
@@ -48,6 +52,8 @@ pub fn main() -> ExitCode {
     logging::init(cli.log_format, "info");
     let result = match cli.command {
         Command::Workflow(cmd) => commands::workflow::run(cmd),
+        Command::Token(cmd) => commands::token::run(cmd),
+        Command::Serve(args) => commands::serve::run(args),
         other => match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -67,7 +73,7 @@ pub fn main() -> ExitCode {
 
 async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(_) | Command::Token(_) => Err(anyhow::anyhow!("not an async command")),
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Audit(cmd) => commands::audit::run(cmd).await,
         Command::Workflow(cmd) => commands::workflow::run(cmd),

@@ -3,4 +3,5 @@
 pub mod audit;
 pub mod migrate;
 pub mod serve;
+pub mod token;
 pub mod workflow;

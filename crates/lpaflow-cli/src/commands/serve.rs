@@ -1,13 +1,260 @@
-//! `lpaflow serve`: the product. Until the store, engine and API exist, it says so and exits non-zero.
+//! `lpaflow serve`: the product. HTTP API + engine (timers, OPG delivery) on one store, with the OPG simulator
+//! embedded when no `--opg-url` is given. With no configuration at all it starts in development mode: a
+//! development secret, one printed token per role, and a loud warning.
 
+use crate::app::{LpaEngine, OpgDelivery, opg_jwt_secret};
+use crate::database::{DEFAULT_DATABASE_URL, DatabaseArgs};
+use crate::secrets;
+use anyhow::Context as _;
 use clap::Args;
+use lpaflow_api::{ApiConfig, AppState, Authenticator, Role};
+use lpaflow_core::{Clock, ManualClock, SystemClock};
+use lpaflow_opg::{OpgClientConfig, SimulatorConfig, SimulatorHandle};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, env = "LPAFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The OPG database (LPA Store API). Without it, an OPG simulator runs inside this process.
+    #[arg(long, env = "LPAFLOW_OPG_URL")]
+    opg_url: Option<String>,
+    /// Where the embedded OPG simulator keeps its data.
+    #[arg(long, env = "LPAFLOW_OPG_SIM_DB", default_value = "lpaflow-opg-sim.db")]
+    opg_sim_db: PathBuf,
+    /// OPG steps delivered at once.
+    #[arg(long, env = "LPAFLOW_OPG_CONCURRENCY", default_value_t = 16)]
+    opg_concurrency: usize,
+    /// Directory of workflow definitions (*.toml). When the default directory is missing, the built-in
+    /// `lpa.toml` is used.
+    #[arg(long, env = "LPAFLOW_WORKFLOWS")]
+    workflows: Option<PathBuf>,
+    /// Development mode: development JWT secret, printed tokens. The default when no secret, database URL or
+    /// OPG URL is configured.
+    #[arg(long)]
+    dev: bool,
+    /// Let an admin move the business clock forward (`POST /v1/dev/clock`); development mode only.
+    #[arg(long)]
+    dev_clock: bool,
+    /// A file holding the API's JWT secret (instead of LPAFLOW_JWT_SECRET).
+    #[arg(long, env = "LPAFLOW_JWT_SECRET_FILE")]
+    jwt_secret_file: Option<PathBuf>,
+    /// Largest request body in bytes.
+    #[arg(long, env = "LPAFLOW_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    body_limit_bytes: usize,
+    /// How long idempotency keys are remembered (s, m, h, d, w).
+    #[arg(long, env = "LPAFLOW_IDEMPOTENCY_TTL", default_value = "24h")]
+    idempotency_ttl: String,
+    /// This process's name as a lease holder (unique per process; default: random).
+    #[arg(long, env = "LPAFLOW_NODE_ID")]
+    node_id: Option<String>,
+}
 
-pub fn run(_args: ServeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "the server is not built yet: this checkout has the workflow core only (try `lpaflow workflow validate workflows/lpa.toml`)"
-    )
+const BUILTIN_LPA_WORKFLOW: &str = include_str!("../../../../workflows/lpa.toml");
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(serve(args))
+}
+
+struct Mode {
+    dev: bool,
+    secret: String,
+}
+
+fn mode(args: &ServeArgs) -> anyhow::Result<Mode> {
+    let configured = secrets::configured(args.jwt_secret_file.as_deref())?;
+    let unconfigured = configured.is_none()
+        && args.opg_url.is_none()
+        && args.database.database_url == DEFAULT_DATABASE_URL;
+    let dev = args.dev || unconfigured;
+    if args.dev_clock && !dev {
+        anyhow::bail!(
+            "--dev-clock is only for development mode (--dev): it lets an admin move time forward"
+        );
+    }
+    let secret = match (configured, dev) {
+        (Some(s), _) => s,
+        (None, true) => secrets::development()?,
+        (None, false) => anyhow::bail!(
+            "no JWT secret: set LPAFLOW_JWT_SECRET or --jwt-secret-file for a real deployment, or pass --dev for a development server"
+        ),
+    };
+    Ok(Mode { dev, secret })
+}
+
+fn workflows_dir(args: &ServeArgs) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    if let Some(dir) = &args.workflows {
+        return Ok((dir.clone(), None));
+    }
+    let default = PathBuf::from("workflows");
+    if default.is_dir() {
+        return Ok((default, None));
+    }
+    let tmp = tempfile::tempdir().context("cannot create a directory for the built-in workflow")?;
+    std::fs::write(tmp.path().join("lpa.toml"), BUILTIN_LPA_WORKFLOW)
+        .context("cannot write the built-in workflow")?;
+    tracing::info!("no ./workflows directory: using the built-in lpa.toml");
+    Ok((tmp.path().to_path_buf(), Some(tmp)))
+}
+
+async fn start_simulator(args: &ServeArgs, secret: &str) -> anyhow::Result<SimulatorHandle> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot bind the embedded OPG simulator")?;
+    let handle =
+        lpaflow_opg::simulator::start(SimulatorConfig::new(&args.opg_sim_db, secret), listener)
+            .await
+            .map_err(|e| anyhow::anyhow!("the embedded OPG simulator did not start: {e}"))?;
+    tracing::info!(url = %handle.base_url(), db = %args.opg_sim_db.display(), "embedded OPG simulator started");
+    Ok(handle)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mode = mode(&args)?;
+    let idempotency_ttl = lpaflow_core::duration::parse_duration(&args.idempotency_ttl)
+        .map_err(|e| anyhow::anyhow!("--idempotency-ttl: the duration {e}"))?;
+    let auth = Authenticator::new(mode.secret.as_bytes())
+        .map_err(|e| anyhow::anyhow!("JWT secret: {e}"))?;
+    let opg_secret = opg_jwt_secret();
+    let simulator = match &args.opg_url {
+        Some(_) => None,
+        None => Some(start_simulator(&args, &opg_secret).await?),
+    };
+    let opg_url = args
+        .opg_url
+        .clone()
+        .or_else(|| simulator.as_ref().map(|s| s.base_url()))
+        .unwrap_or_default();
+    let dev_clock = args
+        .dev_clock
+        .then(|| Arc::new(ManualClock::offset_from_system()));
+    let clock: Arc<dyn Clock> = match &dev_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let (workflows, _builtin) = workflows_dir(&args)?;
+    let store = args.database.open().await?;
+    let engine = LpaEngine {
+        workflows_dir: workflows,
+        clock,
+        node_id: args.node_id.clone(),
+        opg: Some(OpgDelivery {
+            client: OpgClientConfig::new(&opg_url, &opg_secret),
+            concurrency: args.opg_concurrency,
+        }),
+        timers: true,
+    }
+    .start(store)
+    .await?;
+    let config = ApiConfig {
+        body_limit_bytes: args.body_limit_bytes,
+        idempotency_ttl: idempotency_ttl
+            .to_std()
+            .unwrap_or(Duration::from_secs(86_400)),
+        dev: mode.dev,
+        dev_clock,
+        ..ApiConfig::default()
+    };
+    let state = AppState::new(engine.clone(), auth.clone(), config);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    announce(addr, &args, &auth, mode.dev, &opg_url)?;
+    let cancel = CancellationToken::new();
+    let purge = tokio::spawn(lpaflow_api::idempotency::purge_loop(
+        state.clone(),
+        cancel.clone(),
+    ));
+    let stop = cancel.clone();
+    let served = lpaflow_api::serve(listener, lpaflow_api::router(state), async move {
+        shutdown_signal().await;
+        stop.cancel();
+    })
+    .await;
+    tracing::info!("HTTP server stopped; finishing commits and releasing leases");
+    cancel.cancel();
+    let _ = purge.await;
+    engine.shutdown().await;
+    if let Some(sim) = simulator {
+        let _ = sim.shutdown().await;
+    }
+    served.context("the HTTP server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+fn announce(
+    addr: SocketAddr,
+    args: &ServeArgs,
+    auth: &Authenticator,
+    dev: bool,
+    opg_url: &str,
+) -> anyhow::Result<()> {
+    println!("lpaflow listening on http://{addr} (API /v1, OpenAPI /openapi.json)");
+    println!(
+        "  database: {}",
+        lpaflow_store::url::mask_password(&args.database.database_url)
+    );
+    println!(
+        "  OPG:      {opg_url}{}",
+        if args.opg_url.is_none() {
+            " (embedded simulator)"
+        } else {
+            ""
+        }
+    );
+    if !dev {
+        return Ok(());
+    }
+    println!();
+    println!(
+        "  !! DEVELOPMENT MODE: development JWT secret (.lpaflow-dev-secret), tokens below valid 12h."
+    );
+    println!("  !! Never use this setup for real LPAs: set LPAFLOW_JWT_SECRET and --opg-url.");
+    println!();
+    for role in Role::ALL {
+        let token = auth
+            .issue(&format!("dev-{role}"), role, 12 * 3600)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        println!("  {:<11} {token}", role.to_string());
+    }
+    println!();
+    println!(
+        "  try: curl -s -H \"Authorization: Bearer <service token>\" http://{addr}/v1/workflows"
+    );
+    Ok(())
 }

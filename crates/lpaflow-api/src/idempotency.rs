@@ -1,0 +1,219 @@
+//! `Idempotency-Key` on every POST: a retry with the same key and the same request gets the original status
+//! and body (marked `Idempotent-Replayed: true`); the same key with a different request is 422
+//! `idempotency_key_reused`; a retry that arrives while the first is still running waits for it. Keys are per
+//! caller (token subject), kept for a configurable time, and released when the first request failed with a
+//! 5xx, so a retry can run.
+
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::state::AppState;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::TimeDelta;
+use lpaflow_store::Reservation;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// The header.
+pub const HEADER: &str = "idempotency-key";
+/// How long a reservation may stay unanswered before it is considered abandoned (its holder crashed).
+const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(60);
+/// How long a retry waits for the first request with the same key.
+const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
+/// Headers replayed with the stored body.
+const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag"];
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The middleware (on POST routes).
+pub async fn middleware(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(raw) = req.headers().get(HEADER).cloned() else {
+        return next.run(req).await;
+    };
+    let key = match raw.to_str() {
+        Ok(k) if valid_key(k) => k.to_owned(),
+        _ => {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+            .into_response();
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match to_bytes(body, state.config.body_limit_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is larger than the server accepts",
+            )
+            .into_response();
+        }
+    };
+    let hash = request_hash(parts.method.as_str(), &parts.uri.to_string(), &bytes);
+    let store = state.engine.store();
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
+    loop {
+        let now = state.engine.clock().now();
+        let reservation = match store
+            .reserve_idempotency_key(&caller.sub, &key, &hash, now, now - ABANDONED_AFTER)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return Problem::internal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the database did not answer; retry later",
+                    &e,
+                )
+                .into_response();
+            }
+        };
+        match reservation {
+            Reservation::Reserved => break,
+            Reservation::Completed { status, response } => return replay(status, &response),
+            Reservation::Mismatch => {
+                return Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request",
+                )
+                .into_response();
+            }
+            Reservation::InProgress if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Reservation::InProgress => {
+                return Problem::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_in_progress",
+                    "a request with this Idempotency-Key is still being processed; retry",
+                )
+                .retry_after(1)
+                .into_response();
+            }
+        }
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    remember(&state, &caller.sub, &key, response).await
+}
+
+fn request_hash(method: &str, uri: &str, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(uri.as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    hex::encode(h.finalize())
+}
+
+/// Stores the response of a reserved key (or releases the key after a 5xx) and returns the response.
+async fn remember(state: &AppState, actor: &str, key: &str, response: Response) -> Response {
+    let store = state.engine.store();
+    let status = response.status();
+    if status.is_server_error() {
+        if let Err(e) = store.release_idempotency_key(actor, key).await {
+            tracing::warn!(error = %e, "releasing an idempotency key failed");
+        }
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            return Problem::internal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the response could not be read",
+                &e,
+            )
+            .into_response();
+        }
+    };
+    let headers: Map<String, Value> = KEPT_HEADERS
+        .iter()
+        .filter_map(|h| {
+            parts
+                .headers
+                .get(*h)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| ((*h).to_owned(), Value::String(v.to_owned())))
+        })
+        .collect();
+    let stored = json!({"headers": headers, "body": String::from_utf8_lossy(&bytes)}).to_string();
+    if let Err(e) = store
+        .complete_idempotency_key(
+            actor,
+            key,
+            status.as_u16(),
+            &stored,
+            state.engine.clock().now(),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "storing an idempotent response failed");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn replay(status: u16, stored: &str) -> Response {
+    let v: Value = serde_json::from_str(stored).unwrap_or(Value::Null);
+    let body = v
+        .get("body")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mut headers = HeaderMap::new();
+    if let Some(map) = v.get("headers").and_then(Value::as_object) {
+        for (k, val) in map {
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::try_from(k.as_str()),
+                val.as_str().map(HeaderValue::from_str),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+    }
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        headers,
+        body,
+    )
+        .into_response()
+}
+
+/// Deletes keys older than the configured time, every ten minutes, until `cancel` fires.
+pub async fn purge_loop(state: AppState, cancel: tokio_util::sync::CancellationToken) {
+    loop {
+        let ttl = TimeDelta::from_std(state.config.idempotency_ttl).unwrap_or(TimeDelta::days(1));
+        let before = state.engine.clock().now() - ttl;
+        match state.engine.store().purge_idempotency_keys(before).await {
+            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! lpaflow-api: the HTTP API of lpaflow (JSON, camelCase, under `/v1`), for services that advance LPAs,
+//! caseworkers who decide, auditors who verify, and admins who plan OPG maintenance.
+//!
+//! [`router`] builds the whole application from an [`AppState`], so tests drive it with
+//! `tower::ServiceExt::oneshot`; [`serve`] runs it on a listener with graceful shutdown. Only this crate knows
+//! HTTP wire types; handlers parse input, call the engine once and map the outcome (see `errors.rs`).
+
+// Handlers return `Result<_, Problem>`: the error *is* the HTTP response body, built once per failed request,
+// so its size does not matter and boxing it would only add noise to every handler.
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
+pub mod body;
+pub mod errors;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+mod state;
+pub mod uid;
+pub mod view;
+
+pub use auth::{Authenticator, Caller, Role};
+pub use state::{ApiConfig, AppState};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use problem::Problem;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let idempotent = from_fn_with_state(state.clone(), idempotency::middleware);
+    let v1 = Router::new()
+        .route(
+            "/lpas",
+            post(routes::lpas::create)
+                .route_layer(idempotent.clone())
+                .get(routes::queues::list),
+        )
+        .route("/lpas/{uid}", get(routes::lpas::get))
+        .route(
+            "/lpas/{uid}/events",
+            post(routes::lpas::fire).route_layer(idempotent.clone()),
+        )
+        .route("/lpas/{uid}/history", get(routes::audit::history))
+        .route("/lpas/{uid}/chain-head", get(routes::audit::chain_head))
+        .route("/lpas/{uid}/sync", get(routes::sync::steps))
+        .route(
+            "/lpas/{uid}/sync/{id}/retry",
+            post(routes::sync::retry).route_layer(idempotent.clone()),
+        )
+        .route(
+            "/lpas/{uid}/sync/{id}/skip",
+            post(routes::sync::skip).route_layer(idempotent.clone()),
+        )
+        .route("/audit/verify", get(routes::audit::verify))
+        .route("/opg/status", get(routes::opg::status))
+        .route(
+            "/opg/maintenance",
+            post(routes::opg::add_maintenance)
+                .route_layer(idempotent.clone())
+                .get(routes::opg::list_maintenance),
+        )
+        .route(
+            "/opg/maintenance/{id}",
+            delete(routes::opg::remove_maintenance),
+        )
+        .route("/workflows", get(routes::workflows::list))
+        .route("/workflows/{name}/{version}", get(routes::workflows::get))
+        .route(
+            "/workflows/{name}/{version}/graph",
+            get(routes::workflows::graph),
+        )
+        .route(
+            "/dev/clock",
+            post(routes::dev::advance).route_layer(idempotent),
+        );
+    let timeout = state.config.request_timeout;
+    let body_limit = state.config.body_limit_bytes;
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(openapi::document()) }),
+        )
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "there is no such resource",
+            )
+            .into_response()
+        })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this resource does not accept that method",
+            )
+            .into_response()
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn(metrics::track))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

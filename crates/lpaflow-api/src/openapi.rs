@@ -1,0 +1,65 @@
+//! The OpenAPI description, generated from the handlers' annotations (utoipa) and served at
+//! `/openapi.json`. A test checks that every route of the router is described.
+
+use crate::routes;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "HS256; claims `sub`, `role` (service, caseworker, auditor, admin), `exp`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "lpaflow", description = "Progressive approval of Lasting Powers of Attorney: a durable workflow engine synced to the OPG database. Errors are `application/problem+json` with a stable `code`."),
+    paths(
+        routes::lpas::create, routes::lpas::get, routes::lpas::fire,
+        routes::queues::list,
+        routes::audit::history, routes::audit::chain_head, routes::audit::verify,
+        routes::sync::steps, routes::sync::retry, routes::sync::skip,
+        routes::opg::status, routes::opg::add_maintenance, routes::opg::list_maintenance, routes::opg::remove_maintenance,
+        routes::workflows::list, routes::workflows::get, routes::workflows::graph,
+        routes::health::healthz, routes::health::readyz, routes::health::metrics,
+        routes::dev::advance,
+    ),
+    components(schemas(
+        crate::problem::Problem, crate::problem::FieldProblem, crate::auth::Role,
+        crate::view::LpaView, crate::view::StepView, crate::view::SyncView, crate::view::TimerView, crate::view::WorkflowRefView,
+        routes::lpas::EventRequest, routes::queues::QueuePage, routes::audit::HistoryEntryView, routes::audit::ChainHeadView,
+        routes::audit::VerifyView, routes::sync::SyncStepsView, routes::opg::OpgStatus, routes::opg::MaintenanceRequest,
+        routes::workflows::WorkflowSummary,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "lpas", description = "Create LPAs, fire events, caseworker queues"),
+        (name = "audit", description = "History, hash chains and their verification"),
+        (name = "sync", description = "OPG steps of one LPA"),
+        (name = "opg", description = "The OPG database: status and maintenance windows"),
+        (name = "workflows", description = "Loaded workflow definitions"),
+        (name = "health", description = "Liveness, readiness, metrics"),
+        (name = "dev", description = "Development only"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as JSON.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,235 @@
+//! History and its proof: `GET /v1/lpas/{uid}/history`, `GET /v1/lpas/{uid}/chain-head`,
+//! `GET /v1/audit/verify[?uid=]`.
+
+use crate::auth::{Caller, Role};
+use crate::problem::Problem;
+use crate::state::AppState;
+use crate::{errors, uid};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use lpaflow_core::history::StoredEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
+
+/// One history entry with its place in the hash chain.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntryView {
+    /// 1 for creation, then one more per accepted event (= the revision it produced).
+    pub seq: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (the token subject, or `system:...`).
+    pub actor: String,
+    /// In which role.
+    pub role: String,
+    /// The event.
+    pub event: String,
+    /// State before (absent for creation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// State after.
+    pub to: String,
+    /// The event's payload.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// What changed: `{pointer, old, new}`.
+    #[schema(value_type = Vec<Object>)]
+    pub changes: Value,
+    /// Workflow name and version that decided it.
+    pub workflow: String,
+    /// Workflow version.
+    pub version: u32,
+    /// The previous entry's hash (64 zeros for the first).
+    pub prev_hash: String,
+    /// `sha256(prev_hash || canonical entry)`.
+    pub hash: String,
+}
+
+impl From<StoredEntry> for HistoryEntryView {
+    fn from(s: StoredEntry) -> Self {
+        let e = s.entry;
+        Self {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor.to_string(),
+            role: e.role.to_string(),
+            event: e.event.to_string(),
+            from: e.from.map(|f| f.to_string()),
+            to: e.to.to_string(),
+            payload: e.payload,
+            changes: serde_json::to_value(&e.changes).unwrap_or(Value::Null),
+            workflow: e.workflow.name,
+            version: e.workflow.version,
+            prev_hash: s.prev_hash,
+            hash: s.hash,
+        }
+    }
+}
+
+/// Paging of a history.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Entries after this seq (default 0: from the start).
+    pub after: Option<u64>,
+    /// Most entries returned, 1 to 1000 (default 1000).
+    pub limit: Option<u32>,
+}
+
+/// The history of one LPA.
+#[utoipa::path(get, path = "/v1/lpas/{uid}/history", tag = "audit",
+    params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"), HistoryQuery),
+    responses(
+        (status = 200, description = "Entries in seq order", body = [HistoryEntryView]),
+        (status = 400, description = "`invalid_uid`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 403, description = "`forbidden`: services do not read history", body = Problem),
+        (status = 404, description = "`lpa_not_found`", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Vec<HistoryEntryView>>, Problem> {
+    caller.require(READERS, "read history")?;
+    let id = uid::parse(&raw)?;
+    if state
+        .engine
+        .get(&id)
+        .await
+        .map_err(|e| errors::problem(e, ""))?
+        .is_none()
+    {
+        return Err(Problem::lpa_not_found(id.as_str()));
+    }
+    let limit = q.limit.unwrap_or(1000).clamp(1, 1000);
+    let entries = state
+        .engine
+        .history(&id, q.after.unwrap_or(0), limit)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
+    Ok(Json(
+        entries.into_iter().map(HistoryEntryView::from).collect(),
+    ))
+}
+
+/// The head of an LPA's hash chain, to publish elsewhere.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainHeadView {
+    /// The LPA.
+    pub uid: String,
+    /// Its revision (= the last seq).
+    pub revision: u64,
+    /// The hash of its last history entry.
+    pub hash: String,
+}
+
+/// The chain head of one LPA.
+#[utoipa::path(get, path = "/v1/lpas/{uid}/chain-head", tag = "audit",
+    params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX")),
+    responses(
+        (status = 200, description = "The chain head", body = ChainHeadView),
+        (status = 400, description = "`invalid_uid`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 403, description = "`forbidden`", body = Problem),
+        (status = 404, description = "`lpa_not_found`", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn chain_head(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<ChainHeadView>, Problem> {
+    caller.require(READERS, "read chain heads")?;
+    let id = uid::parse(&raw)?;
+    let head = state
+        .engine
+        .store()
+        .chain_head(&id)
+        .await
+        .map_err(|e| errors::problem(e.into(), ""))?
+        .ok_or_else(|| Problem::lpa_not_found(id.as_str()))?;
+    Ok(Json(ChainHeadView {
+        uid: id.to_string(),
+        revision: head.revision,
+        hash: head.hash,
+    }))
+}
+
+/// `?uid=` verifies one LPA only.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VerifyQuery {
+    /// Verify only this LPA.
+    pub uid: Option<String>,
+}
+
+/// The result of recomputing hash chains.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyView {
+    /// True when every chain holds.
+    pub ok: bool,
+    /// LPAs checked.
+    pub checked: u64,
+    /// History entries checked.
+    pub entries: u64,
+    /// Each broken chain: `{uid, seq, reason}`.
+    #[schema(value_type = Vec<Object>)]
+    pub broken: Value,
+}
+
+/// Recompute every hash chain (or one LPA's) from the stored rows.
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", params(VerifyQuery),
+    responses(
+        (status = 200, description = "The check's result (ok or the broken chains)", body = VerifyView),
+        (status = 400, description = "`invalid_uid`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 403, description = "`forbidden`: auditors and admins only", body = Problem),
+        (status = 404, description = "`lpa_not_found`", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Json<VerifyView>, Problem> {
+    caller.require(&[Role::Auditor, Role::Admin], "verify history chains")?;
+    let id = q.uid.as_deref().map(uid::parse).transpose()?;
+    if let Some(id) = &id
+        && state
+            .engine
+            .get(id)
+            .await
+            .map_err(|e| errors::problem(e, ""))?
+            .is_none()
+    {
+        return Err(Problem::lpa_not_found(id.as_str()));
+    }
+    let report = state
+        .engine
+        .store()
+        .verify(id.as_ref(), |_| {})
+        .await
+        .map_err(|e| {
+            Problem::internal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the database did not answer; retry later",
+                &e,
+            )
+        })?;
+    Ok(Json(VerifyView {
+        ok: report.ok(),
+        checked: report.checked,
+        entries: report.entries,
+        broken: serde_json::to_value(&report.broken).unwrap_or(Value::Null),
+    }))
+}

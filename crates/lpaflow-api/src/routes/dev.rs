@@ -1,0 +1,58 @@
+//! `POST /v1/dev/clock` (admin, `serve --dev --dev-clock` only): move the business clock forward, so the
+//! 28-day waiting period can be shown end to end.
+
+use crate::auth::{Caller, Role};
+use crate::body::JsonObject;
+use crate::problem::{FieldProblem, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use lpaflow_core::Clock;
+use serde_json::{Value, json};
+
+/// Move the development clock forward.
+#[utoipa::path(post, path = "/v1/dev/clock", tag = "dev",
+    request_body(content = Object, description = "`{\"advance\": \"28d\"}` (s, m, h, d, w)"),
+    responses(
+        (status = 200, description = "The new time", body = Object),
+        (status = 403, description = "`forbidden`: admins only", body = Problem),
+        (status = 404, description = "`dev_clock_disabled`: the server does not run with --dev-clock", body = Problem),
+        (status = 422, description = "`validation_failed`", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn advance(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, Problem> {
+    let Some(clock) = state.config.dev_clock.clone() else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "dev_clock_disabled",
+            "the development clock is off (start the server with --dev --dev-clock)",
+        ));
+    };
+    caller.require(&[Role::Admin], "move the development clock")?;
+    let by = match body.get("advance") {
+        Some(Value::String(s)) => lpaflow_core::duration::parse_duration(s).map_err(|why| {
+            Problem::validation(vec![FieldProblem::new(
+                "/advance",
+                format!("the duration {why}"),
+            )])
+        })?,
+        _ => {
+            return Err(Problem::validation(vec![FieldProblem::new(
+                "/advance",
+                "is required: a duration such as \"28d\"",
+            )]));
+        }
+    };
+    clock.advance(by);
+    state.engine.wake_timers();
+    let now = clock.now();
+    tracing::info!(offset_seconds = clock.offset().num_seconds(), actor = %caller.sub, "development clock moved forward");
+    Ok(Json(
+        json!({"now": now, "offsetSeconds": clock.offset().num_seconds()}),
+    ))
+}

@@ -1,0 +1,92 @@
+//! `/healthz` (the process answers), `/readyz` (the database answers; OPG up or the service degraded) and
+//! `/metrics` (Prometheus).
+
+use crate::problem::Problem;
+use crate::routes::opg::opg_word;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Up", body = Object)))]
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Ready to serve: 200 `ready`, 200 `degraded` (OPG down or in maintenance: LPAs still advance locally, steps
+/// wait), 503 `not_ready` (the database does not answer).
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, description = "`ready` or `degraded` (with the reason and the backlog)", body = Object),
+              (status = 503, description = "`not_ready`: the database does not answer", body = Object)))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.engine.store();
+    if let Err(e) = store.ping().await {
+        tracing::warn!(error = %e, "readiness: the database does not answer");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "database": "unreachable"})),
+        )
+            .into_response();
+    }
+    let (opg, breaker, _) = opg_word(&state);
+    let backlog = match store.backlog().await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the backlog cannot be read");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "not_ready", "database": "failing"})),
+            )
+                .into_response();
+        }
+    };
+    let now = state.engine.clock().now();
+    let oldest = backlog
+        .oldest_open_at
+        .map(|t| (now - t).num_seconds().max(0))
+        .unwrap_or(0);
+    let status = if opg == "down" || opg == "maintenance" {
+        "degraded"
+    } else {
+        "ready"
+    };
+    Json(json!({
+        "status": status,
+        "database": "ok",
+        "opg": opg,
+        "breaker": breaker,
+        "pendingSteps": backlog.open(),
+        "oldestPendingSeconds": oldest,
+    }))
+    .into_response()
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Metrics", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, Problem> {
+    let store = state.engine.store();
+    if let Ok(backlog) = store.backlog().await {
+        for status in [
+            "blocked",
+            "queued",
+            "suspended",
+            "in_flight",
+            "retrying",
+            "failed",
+        ] {
+            let n = backlog.by_status.get(status).copied().unwrap_or(0);
+            metrics::gauge!("lpaflow_outbox_backlog", "status" => status).set(n as f64);
+        }
+    }
+    if let Ok(counts) = store.count_by_state().await {
+        for (workflow, s, n) in counts {
+            metrics::gauge!("lpaflow_instances", "workflow" => workflow, "state" => s)
+                .set(n as f64);
+        }
+    }
+    let body = state.metrics.render();
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
+}

@@ -1,0 +1,264 @@
+//! `POST /v1/lpas`, `GET /v1/lpas/{uid}`, `POST /v1/lpas/{uid}/events`.
+
+use crate::auth::Caller;
+use crate::body::{JsonObject, kind};
+use crate::problem::{FieldProblem, Problem};
+use crate::state::AppState;
+use crate::view::{self, LpaView, etag, parse_etag};
+use crate::{errors, uid};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lpaflow_core::Command;
+use lpaflow_engine::Error;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::IntoParams;
+
+/// `?explain=true` adds every refused event with its reason.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ViewQuery {
+    /// List the events the caller may not fire now, each with the reason.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+fn with_etag(
+    status: StatusCode,
+    view: LpaView,
+    extra: Option<(header::HeaderName, String)>,
+) -> Response {
+    let mut response = (status, Json(&view)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(view.revision)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    if let Some((name, value)) = extra
+        && let Ok(v) = HeaderValue::from_str(&value)
+    {
+        response.headers_mut().insert(name, v);
+    }
+    response
+}
+
+/// Create an LPA from its application data.
+#[utoipa::path(post, path = "/v1/lpas", tag = "lpas",
+    request_body(content = Object, description = "The application (see docs/lpa-data.md); `uid` is optional and generated in the `M-XXXX-XXXX-XXXX` form when absent. Honours `Idempotency-Key`."),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the original response")),
+    responses(
+        (status = 201, description = "Created", body = LpaView, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "`malformed_json`, `invalid_uid`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 403, description = "`forbidden`: only services create LPAs", body = Problem),
+        (status = 409, description = "`lpa_already_exists`", body = Problem),
+        (status = 413, description = "`payload_too_large`", body = Problem),
+        (status = 422, description = "`validation_failed` listing every invalid field, `idempotency_key_reused`", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(mut body): JsonObject,
+) -> Result<Response, Problem> {
+    let given = match body.remove("uid") {
+        None => None,
+        Some(Value::String(s)) => Some(uid::parse(&s)?),
+        Some(other) => {
+            return Err(Problem::validation(vec![FieldProblem::new(
+                "/uid",
+                format!("must be a string, not {}", kind(&other)),
+            )]));
+        }
+    };
+    let payload = Value::Object(body);
+    let mut attempts = 0;
+    let outcome = loop {
+        let id = given.clone().unwrap_or_else(uid::generate);
+        let command = Command::new("create", caller.sub.as_str(), caller.role.to_string())
+            .with_payload(payload.clone());
+        match state
+            .engine
+            .create(&state.config.lpa_workflow, id, command)
+            .await
+        {
+            // A generated uid that happens to exist: draw another.
+            Err(Error::AlreadyExists(_)) if given.is_none() && attempts < 3 => attempts += 1,
+            other => break other.map_err(|e| errors::problem(e, ""))?,
+        }
+    };
+    let view = view::build(&state.engine, &outcome.stored, caller.role, false)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
+    let location = format!("/v1/lpas/{}", view.uid);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        view,
+        Some((header::LOCATION, location)),
+    ))
+}
+
+/// One LPA: state, data, findings, fee ledger, sync steps, timers and the events the caller may fire.
+#[utoipa::path(get, path = "/v1/lpas/{uid}", tag = "lpas",
+    params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"), ViewQuery, ("If-None-Match" = Option<String>, Header, description = "A revision ETag; 304 if unchanged")),
+    responses(
+        (status = 200, description = "The LPA", body = LpaView, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "`invalid_uid`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 404, description = "`lpa_not_found`", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    Query(q): Query<ViewQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let id = uid::parse(&raw)?;
+    let stored = state
+        .engine
+        .get(&id)
+        .await
+        .map_err(|e| errors::problem(e, ""))?
+        .ok_or_else(|| Problem::lpa_not_found(id.as_str()))?;
+    let revision = stored.instance.revision;
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == "*" || parse_etag(t) == Some(revision))
+        });
+    if not_modified {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&etag(revision)) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(r);
+    }
+    let view = view::build(&state.engine, &stored, caller.role, q.explain)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
+    Ok(with_etag(StatusCode::OK, view, None))
+}
+
+/// The body of `POST /v1/lpas/{uid}/events`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EventRequest {
+    /// The event, e.g. `submit`, `accept_finding`, `sign_as_donor`.
+    event: String,
+    /// The event's data (an object; `{}` when the event takes none).
+    #[schema(value_type = Option<Object>)]
+    payload: Option<Value>,
+}
+
+/// Reads `{event, payload}`, listing every problem.
+fn read_event(body: &Map<String, Value>) -> Result<(String, Value), Problem> {
+    let mut problems = Vec::new();
+    for key in body
+        .keys()
+        .filter(|k| !["event", "payload"].contains(&k.as_str()))
+    {
+        problems.push(FieldProblem::new(
+            format!("/{key}"),
+            "is not a field of an event request (expected `event` and `payload`)",
+        ));
+    }
+    let event = match body.get("event") {
+        None => {
+            problems.push(FieldProblem::new("/event", "is required"));
+            None
+        }
+        Some(Value::String(s)) => match lpaflow_core::names::name_problem(s) {
+            None => Some(s.clone()),
+            Some(why) => {
+                problems.push(FieldProblem::new("/event", format!("the event name {why}")));
+                None
+            }
+        },
+        Some(other) => {
+            problems.push(FieldProblem::new(
+                "/event",
+                format!("must be a string, not {}", kind(other)),
+            ));
+            None
+        }
+    };
+    let payload = match body.get("payload") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(Value::Object(o)) => Value::Object(o.clone()),
+        Some(other) => {
+            problems.push(FieldProblem::new(
+                "/payload",
+                format!("must be an object, not {}", kind(other)),
+            ));
+            Value::Null
+        }
+    };
+    match (event, problems.is_empty()) {
+        (Some(e), true) => Ok((e, payload)),
+        _ => Err(Problem::validation(problems)),
+    }
+}
+
+/// Fire an event at an LPA.
+#[utoipa::path(post, path = "/v1/lpas/{uid}/events", tag = "lpas",
+    request_body = EventRequest,
+    params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"),
+           ("If-Match" = Option<String>, Header, description = "The revision ETag the caller last saw; required for data changes (`update_application`)"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the original response")),
+    responses(
+        (status = 200, description = "The LPA after the event (and any automatic transitions it enabled)", body = LpaView, headers(("ETag" = String))),
+        (status = 400, description = "`malformed_json`, `invalid_uid`, `invalid_if_match`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 403, description = "`forbidden`: the role may not fire this event", body = Problem),
+        (status = 404, description = "`lpa_not_found`", body = Problem),
+        (status = 409, description = "`revision_conflict`, `not_allowed_in_state`, `terminal_state`, `awaiting_sync`", body = Problem),
+        (status = 413, description = "`payload_too_large`", body = Problem),
+        (status = 422, description = "`guard_failed` listing every unmet condition, `validation_failed`, `unknown_event`, `idempotency_key_reused`", body = Problem),
+        (status = 428, description = "`if_match_required`", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn fire(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, Problem> {
+    let id = uid::parse(&raw)?;
+    let (event, payload) = read_event(&body)?;
+    let expected = match headers.get(header::IF_MATCH) {
+        None => None,
+        Some(v) => Some(v.to_str().ok().and_then(parse_etag).ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_if_match",
+                "If-Match must be a revision ETag such as \"3\"",
+            )
+        })?),
+    };
+    if expected.is_none() && state.config.if_match_required.contains(&event) {
+        return Err(Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            format!("{event} changes data: send If-Match with the revision ETag you last read"),
+        ));
+    }
+    let mut command = Command::new(event.as_str(), caller.sub.as_str(), caller.role.to_string())
+        .with_payload(payload);
+    if let Some(rev) = expected {
+        command = command.at_revision(rev);
+    }
+    let outcome = state
+        .engine
+        .fire(&id, command)
+        .await
+        .map_err(|e| errors::problem(e, "/payload"))?;
+    let view = view::build(&state.engine, &outcome.stored, caller.role, false)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
+    Ok(with_etag(StatusCode::OK, view, None))
+}

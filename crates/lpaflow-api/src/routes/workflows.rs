@@ -1,0 +1,151 @@
+//! `GET /v1/workflows`, `GET /v1/workflows/{name}/{version}` and its graph.
+
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lpaflow_core::graph::{GraphFormat, render};
+use lpaflow_core::{StateName, WorkflowDef, WorkflowRef};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+/// One loaded definition.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowSummary {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: u32,
+    /// SHA-256 of its text.
+    pub hash: String,
+    /// New instances use it.
+    pub current: bool,
+    /// Plain words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Every loaded workflow version.
+#[utoipa::path(get, path = "/v1/workflows", tag = "workflows",
+    responses((status = 200, description = "Definitions", body = [WorkflowSummary]), (status = 401, description = "`unauthenticated`", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> Json<Vec<WorkflowSummary>> {
+    let defs = state.engine.definitions();
+    Json(
+        defs.all()
+            .map(|d| WorkflowSummary {
+                name: d.name().to_owned(),
+                version: d.version(),
+                hash: d.hash().to_owned(),
+                current: defs
+                    .current(d.name())
+                    .is_some_and(|c| c.version() == d.version()),
+                description: d.description().map(str::to_owned),
+            })
+            .collect(),
+    )
+}
+
+fn find(state: &AppState, name: &str, version: u32) -> Result<Arc<WorkflowDef>, Problem> {
+    state
+        .engine
+        .definitions()
+        .get(&WorkflowRef {
+            name: name.to_owned(),
+            version,
+        })
+        .cloned()
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "workflow_not_found",
+                format!("no workflow {name}@v{version} is loaded"),
+            )
+        })
+}
+
+/// One definition: states, transitions, roles, guards, steps, timers; and its source text.
+#[utoipa::path(get, path = "/v1/workflows/{name}/{version}", tag = "workflows",
+    params(("name" = String, Path), ("version" = u32, Path)),
+    responses((status = 200, description = "The definition", body = Object), (status = 404, description = "`workflow_not_found`", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((name, version)): Path<(String, u32)>,
+) -> Result<Json<Value>, Problem> {
+    let def = find(&state, &name, version)?;
+    let mut v = serde_json::to_value(&*def).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        let source = state
+            .engine
+            .definitions()
+            .source(def.reference())
+            .unwrap_or_default();
+        obj.insert("source".to_owned(), Value::String(source.to_owned()));
+    }
+    Ok(Json(v))
+}
+
+/// Graph options.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GraphQuery {
+    /// `mermaid` (default) or `dot`.
+    pub format: Option<String>,
+    /// A state to highlight.
+    pub highlight: Option<String>,
+}
+
+/// The definition drawn as a Mermaid state diagram or a Graphviz digraph.
+#[utoipa::path(get, path = "/v1/workflows/{name}/{version}/graph", tag = "workflows",
+    params(("name" = String, Path), ("version" = u32, Path), GraphQuery),
+    responses(
+        (status = 200, description = "The graph (text)", content_type = "text/plain"),
+        (status = 404, description = "`workflow_not_found`", body = Problem),
+        (status = 422, description = "`validation_failed`: unknown format or state", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn graph(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((name, version)): Path<(String, u32)>,
+    Query(q): Query<GraphQuery>,
+) -> Result<Response, Problem> {
+    let def = find(&state, &name, version)?;
+    let format = match q
+        .format
+        .as_deref()
+        .unwrap_or("mermaid")
+        .parse::<GraphFormat>()
+    {
+        Ok(f) => f,
+        Err(_) => {
+            return Err(Problem::validation(vec![
+                crate::problem::FieldProblem::new("/format", "must be `mermaid` or `dot`"),
+            ]));
+        }
+    };
+    let highlight = match q.highlight {
+        Some(h) if def.state(&StateName::new(&h)).is_none() => {
+            return Err(Problem::validation(vec![
+                crate::problem::FieldProblem::new(
+                    "/highlight",
+                    format!("{h:?} is not a state of {name}@v{version}"),
+                ),
+            ]));
+        }
+        other => other.map(StateName::new),
+    };
+    let text = render(&def, format, highlight.as_ref());
+    let content_type = match format {
+        GraphFormat::Mermaid => "text/plain; charset=utf-8",
+        GraphFormat::Dot => "text/vnd.graphviz; charset=utf-8",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}

@@ -1,0 +1,90 @@
+//! What every handler shares: the engine, the authenticator, the configuration, the metrics handle.
+
+use crate::auth::{Authenticator, Caller};
+use crate::problem::Problem;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use lpaflow_core::ManualClock;
+use lpaflow_engine::Engine;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// API settings (validated by the CLI).
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Largest request body (bytes); larger ones are 413.
+    pub body_limit_bytes: usize,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: Duration,
+    /// Development mode (`serve --dev`): development tokens exist and the console offers them.
+    pub dev: bool,
+    /// The development clock (`serve --dev-clock`), which `POST /v1/dev/clock` moves forward.
+    pub dev_clock: Option<Arc<ManualClock>>,
+    /// Events whose request must carry `If-Match` (data changes).
+    pub if_match_required: Vec<String>,
+    /// The workflow new LPAs are created with.
+    pub lpa_workflow: String,
+    /// Longest time a request may take before it is answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+            dev: false,
+            dev_clock: None,
+            if_match_required: vec!["update_application".to_owned()],
+            lpa_workflow: "lpa".to_owned(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared by every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) engine: Engine,
+    pub(crate) auth: Arc<Authenticator>,
+    pub(crate) config: Arc<ApiConfig>,
+    pub(crate) metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+impl AppState {
+    /// State for `engine`, verifying tokens with `auth`.
+    pub fn new(engine: Engine, auth: Authenticator, config: ApiConfig) -> Self {
+        Self {
+            engine,
+            auth: Arc::new(auth),
+            config: Arc::new(config),
+            metrics: crate::metrics::handle(),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The authenticator.
+    pub fn auth(&self) -> &Authenticator {
+        &self.auth
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        let caller = state.auth.verify_parts(parts).map_err(Problem::from)?;
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
