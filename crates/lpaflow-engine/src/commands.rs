@@ -171,6 +171,9 @@ impl Engine {
         committed: Committed,
         decisions: Vec<Decision>,
     ) -> Outcome {
+        if let Some(observe) = &self.inner.on_commit {
+            observe(&committed.stored);
+        }
         for d in decisions.iter().skip(1) {
             record(def, d.entry.event.as_str(), "accepted");
         }

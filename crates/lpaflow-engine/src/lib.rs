@@ -46,7 +46,12 @@ pub struct EngineOptions {
     pub delivery: Option<DeliveryOptions>,
     /// How many times a command without an expected revision is re-decided after a conflict.
     pub max_conflict_retries: u32,
+    /// Called with every committed instance (after the commit is durable), e.g. to wake waiters.
+    pub on_commit: Option<CommitObserver>,
 }
+
+/// A function told about every committed instance.
+pub type CommitObserver = Arc<dyn Fn(&StoredInstance) + Send + Sync>;
 
 impl EngineOptions {
     /// Options with defaults: timers on, no delivery, a random node id.
@@ -65,6 +70,7 @@ impl EngineOptions {
             timers: TimerOptions::default(),
             delivery: None,
             max_conflict_retries: 16,
+            on_commit: None,
         }
     }
 }
@@ -83,6 +89,7 @@ pub(crate) struct Inner {
     pub(crate) node_id: String,
     pub(crate) timer_options: TimerOptions,
     pub(crate) max_conflict_retries: u32,
+    pub(crate) on_commit: Option<CommitObserver>,
     pub(crate) steps_enqueued: Notify,
     pub(crate) timers_changed: Notify,
     pub(crate) delivery: Option<Arc<delivery::DeliveryState>>,
@@ -125,6 +132,7 @@ impl Engine {
                 node_id: options.node_id,
                 timer_options: options.timers,
                 max_conflict_retries: options.max_conflict_retries,
+                on_commit: options.on_commit,
                 steps_enqueued: Notify::new(),
                 timers_changed: Notify::new(),
                 delivery: delivery.clone(),

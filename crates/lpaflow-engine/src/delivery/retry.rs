@@ -15,6 +15,9 @@ pub struct RetryPolicy {
     pub cap_ms: u64,
     /// Attempts before a step that keeps failing (not refused, just failing) is parked as failed.
     pub attempts_max: u32,
+    /// Full jitter (the default); without it the delay is exactly the ceiling (a fixed schedule such as the
+    /// benchmark workload's 0.1 s, 0.2 s, 0.4 s, ... 2 s).
+    pub jitter: bool,
 }
 
 impl Default for RetryPolicy {
@@ -23,6 +26,7 @@ impl Default for RetryPolicy {
             base_ms: 100,
             cap_ms: 60_000,
             attempts_max: 50,
+            jitter: true,
         }
     }
 }
@@ -51,11 +55,14 @@ impl Backoff {
             .base_ms
             .saturating_mul(1u64 << attempts.min(30))
             .min(self.policy.cap_ms);
-        let jittered = self
-            .rng
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .random_range(0..=ceiling);
+        let jittered = if self.policy.jitter {
+            self.rng
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .random_range(0..=ceiling)
+        } else {
+            ceiling
+        };
         Duration::from_millis(jittered).max(retry_after.unwrap_or_default())
     }
 
@@ -76,6 +83,7 @@ mod tests {
                 base_ms: 100,
                 cap_ms: 1000,
                 attempts_max: 5,
+                jitter: true,
             },
             7,
         );
@@ -87,6 +95,21 @@ mod tests {
         }
         assert!(b.delay(0, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
         assert!(b.exhausted(5) && !b.exhausted(4));
+    }
+
+    #[test]
+    fn without_jitter_the_schedule_is_fixed() {
+        let b = Backoff::new(
+            RetryPolicy {
+                base_ms: 100,
+                cap_ms: 2000,
+                attempts_max: 1000,
+                jitter: false,
+            },
+            1,
+        );
+        let ms: Vec<u128> = (0..7).map(|i| b.delay(i, None).as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 2000, 2000]);
     }
 
     #[test]

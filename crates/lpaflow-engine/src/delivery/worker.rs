@@ -20,6 +20,9 @@ use tokio_util::sync::CancellationToken;
 
 const MAINTENANCE_REFRESH: Duration = Duration::from_secs(1);
 const SUSPEND_SWEEP: Duration = Duration::from_secs(1);
+/// Claiming stops this long before a planned window starts, so that no request is still travelling to the
+/// external system when the window begins.
+const MAINTENANCE_LEAD: TimeDelta = TimeDelta::seconds(1);
 
 /// Shared between the loop, its tasks and status readers.
 pub(crate) struct DeliveryState {
@@ -76,6 +79,9 @@ struct Loop {
     tasks: JoinSet<()>,
     marked_suspended: bool,
     last_sweep: Option<Instant>,
+    /// Windows not yet over, as last read from the store (re-read every [`MAINTENANCE_REFRESH`]); which one is
+    /// in force is decided on every round against the clock, so a window starts on time between two reads.
+    windows: Vec<MaintenanceWindow>,
     last_maintenance_check: Option<Instant>,
 }
 
@@ -88,6 +94,7 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
         tasks: JoinSet::new(),
         marked_suspended: false,
         last_sweep: None,
+        windows: Vec::new(),
         last_maintenance_check: None,
     };
     while !cancel.is_cancelled() {
@@ -185,12 +192,17 @@ impl Loop {
         let due = self
             .last_maintenance_check
             .is_none_or(|t| t.elapsed() >= MAINTENANCE_REFRESH);
+        let now = self.engine.inner.clock.now();
         if due {
-            let now = self.engine.inner.clock.now();
-            let windows = self.engine.inner.store.maintenance_windows(now).await?;
-            let active = windows
-                .into_iter()
-                .find(|w| w.starts_at <= now && now < w.ends_at);
+            self.windows = self.engine.inner.store.maintenance_windows(now).await?;
+            self.last_maintenance_check = Some(Instant::now());
+        }
+        let active = self
+            .windows
+            .iter()
+            .find(|w| w.starts_at - MAINTENANCE_LEAD <= now && now < w.ends_at)
+            .cloned();
+        {
             let mut current = self
                 .state
                 .maintenance
@@ -206,7 +218,6 @@ impl Loop {
                 }
             }
             *current = active;
-            self.last_maintenance_check = Some(Instant::now());
         }
         let active = self
             .state

@@ -167,6 +167,7 @@ pub fn delivery_options(handler: Arc<Scripted>) -> DeliveryOptions {
             base_ms: 5,
             cap_ms: 50,
             attempts_max: 100,
+            jitter: true,
         },
         breaker: BreakerOptions {
             failure_threshold: 2,

@@ -275,12 +275,13 @@ impl SqliteDb {
         Ok(true)
     }
 
-    /// Releases every lease `owner` holds (graceful shutdown): its steps are retried at once, marked
-    /// ambiguous only if they were being sent.
+    /// Releases every lease `owner` holds (at shutdown, after deliveries in flight were given time to finish,
+    /// or at the start of a process with the same identity after a crash): the steps are retried at once and
+    /// marked ambiguous, since their delivery may have reached the external system.
     pub async fn release_step_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, Error> {
         Ok(sqlx::query(
-            "UPDATE outbox SET status = 'retrying', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?2 \
-             WHERE status = 'in_flight' AND lease_owner = ?1",
+            "UPDATE outbox SET status = 'retrying', ambiguous = 1, lease_owner = NULL, lease_until = NULL, \
+             next_attempt_at = ?2 WHERE status = 'in_flight' AND lease_owner = ?1",
         )
         .bind(owner)
         .bind(to_micros(now))

@@ -1,0 +1,91 @@
+//! Benchmark output: one metric per line on stdout (`name  value`), and a JSON record (`--json FILE`) with
+//! the configuration, machine facts and every metric.
+
+use serde_json::{Map, Value, json};
+use std::path::Path;
+
+/// Metrics in the order they were measured.
+#[derive(Debug, Default)]
+pub struct Report {
+    metrics: Vec<(String, Value)>,
+}
+
+impl Report {
+    /// Records and prints one metric.
+    pub fn metric(&mut self, name: &str, value: impl Into<Value>) {
+        let value = value.into();
+        let shown = match &value {
+            Value::Number(n) if n.is_f64() => format!("{:.3}", n.as_f64().unwrap_or_default()),
+            other => other.to_string(),
+        };
+        println!("{name}  {shown}");
+        self.metrics.push((name.to_owned(), value));
+    }
+
+    /// A metric's value, if recorded.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Writes the JSON record.
+    pub fn write_json(&self, path: &Path, config: Value) -> anyhow::Result<()> {
+        let metrics: Map<String, Value> = self.metrics.iter().cloned().collect();
+        let record = json!({"config": config, "machine": machine(), "metrics": metrics});
+        std::fs::write(path, serde_json::to_vec_pretty(&record)?)?;
+        Ok(())
+    }
+}
+
+/// Facts about this machine and build.
+pub fn machine() -> Value {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let meminfo = read("/proc/meminfo");
+    let mem_kb = |key: &str| {
+        meminfo
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned());
+    json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "nproc": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "cpu": cpu,
+        "memTotalMb": mem_kb("MemTotal:").map(|k| k / 1024),
+        "memAvailableMb": mem_kb("MemAvailable:").map(|k| k / 1024),
+        "kernel": read("/proc/sys/kernel/osrelease").trim(),
+        "lpaflow": env!("CARGO_PKG_VERSION"),
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "sqlite": "bundled (sqlx 0.8)",
+    })
+}
+
+/// Peak resident set size of a process in MiB (`VmHWM`), `pid` `None` for this one.
+pub fn peak_rss_mb(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
+    let status = std::fs::read_to_string(path).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Nearest-rank percentile: element `round(q/100 * (n-1))` of the sorted values.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((q / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
