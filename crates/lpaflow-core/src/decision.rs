@@ -8,17 +8,32 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// One changed value of the instance's data, located by JSON pointer (`None` = absent).
+/// One changed value of the instance's data, located by JSON pointer. `None` means absent, which is not the
+/// same as present and `null`: a key missing from the JSON is `None`, a key holding `null` is `Some(Null)`, so
+/// a change read back from storage is exactly the change that was hashed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// JSON pointer into the data.
     pub pointer: String,
     /// The value before, if there was one.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
     pub old: Option<Value>,
     /// The value after, if there is one.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
     pub new: Option<Value>,
+}
+
+/// A key that is present is `Some`, even when it holds `null` (serde's default would make that `None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// One entry of an instance's append-only history. `seq` equals the revision the entry produced.
