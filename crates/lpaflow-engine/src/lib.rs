@@ -119,6 +119,16 @@ impl Engine {
         for def in options.definitions.all() {
             check_catalog(def, options.rules.as_ref())?;
         }
+        // A process restarted with the same identity recovers what its predecessor held: those steps may have
+        // been sent (the store marks them ambiguous) and those timers fire again once.
+        let recovered = options
+            .store
+            .release_step_leases(&options.node_id, now)
+            .await?;
+        options.store.release_timer_leases(&options.node_id).await?;
+        if recovered > 0 {
+            tracing::info!(node = %options.node_id, steps = recovered, "recovered steps leased by this node before a restart");
+        }
         let delivery = options
             .delivery
             .clone()

@@ -4,6 +4,7 @@ use crate::model::{
     Backlog, ClaimedTimer, Committed, InstanceSummary, ListQuery, MaintenanceWindow, Page,
     Reservation, StepFinish, StepRow, StoredDefinition, StoredInstance, TimerRow,
 };
+use crate::postgres::PgDb;
 use crate::prepare::Prepared;
 use crate::sqlite::SqliteDb;
 use crate::{CommitError, Error};
@@ -15,6 +16,7 @@ use lpaflow_core::{InstanceId, TimerName};
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
     Sqlite(SqliteDb),
+    Postgres(PgDb),
 }
 
 macro_rules! forward {
@@ -25,6 +27,7 @@ macro_rules! forward {
                 pub(crate) async fn $name(&self $(, $arg: $ty)*) -> $ret {
                     match self {
                         Db::Sqlite(db) => db.$name($($arg),*).await,
+                        Db::Postgres(db) => db.$name($($arg),*).await,
                     }
                 }
             )*
@@ -77,6 +80,7 @@ impl Db {
     ) -> Vec<Result<Committed, CommitError>> {
         match self {
             Db::Sqlite(db) => crate::sqlite::commit_batch(db, batch).await,
+            Db::Postgres(db) => crate::postgres::commit_batch(db, batch).await,
         }
     }
 }

@@ -44,6 +44,9 @@ pub enum Error {
     /// The store is shutting down.
     #[error("the store is shutting down")]
     ShuttingDown,
+    /// A batch of step reports could not be written; the steps' leases will expire and they will be retried.
+    #[error("step outcomes were not recorded: {0}")]
+    NotRecorded(String),
     /// A lease was lost: another holder claimed the row (fencing).
     #[error("the lease on {0} was lost to another holder")]
     Fenced(String),

@@ -15,6 +15,7 @@ mod cursor;
 mod db;
 mod error;
 pub mod model;
+mod postgres;
 mod prepare;
 mod sqlite;
 mod time;
@@ -100,11 +101,10 @@ impl Store {
                 Db::Sqlite(sqlite::SqliteDb::open(&path, options.max_connections).await?),
                 Backend::Sqlite,
             ),
-            DatabaseUrl::Postgres { .. } => {
-                return Err(Error::UnsupportedUrl(format!(
-                    "{masked_url} (PostgreSQL support is not built yet)"
-                )));
-            }
+            DatabaseUrl::Postgres { url, schema } => (
+                Db::Postgres(postgres::PgDb::open(&url, &schema, options.max_connections).await?),
+                Backend::Postgres,
+            ),
         };
         let (ops, rx) = mpsc::channel(options.writer.queue_capacity.max(1));
         let handle = tokio::spawn(writer::run(db.clone(), rx, options.writer));

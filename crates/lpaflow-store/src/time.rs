@@ -10,5 +10,9 @@ pub fn to_micros(t: DateTime<Utc>) -> i64 {
 
 /// The time `micros` microseconds after the Unix epoch (saturating at the representable range).
 pub fn from_micros(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    DateTime::from_timestamp_micros(micros).unwrap_or(if micros < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
 }

@@ -94,7 +94,7 @@ async fn write_finishes(db: &Db, finishes: Vec<(Vec<StepFinish>, FinishReply)>) 
             let text = e.to_string();
             tracing::warn!(error = %text, "recording step outcomes failed");
             for (_, reply) in finishes {
-                let _ = reply.send(Err(Error::Fenced(format!("not recorded: {text}"))));
+                let _ = reply.send(Err(Error::NotRecorded(text.clone())));
             }
         }
     }

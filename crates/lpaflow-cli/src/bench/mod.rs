@@ -1,7 +1,9 @@
 //! `lpaflow bench`: the benchmarks behind BENCHMARKS.md. Every figure there comes from these commands.
 
+pub mod db;
 pub mod payload;
 pub mod report;
+pub mod store;
 pub mod workload;
 
 use clap::Subcommand;
@@ -11,6 +13,8 @@ use std::process::ExitCode;
 pub enum BenchCommand {
     /// The engine-neutral workload of shared/bench/workload.md (throughput, recovery, crash).
     Workload(workload::WorkloadArgs),
+    /// Durable transitions per second of the store alone, at several concurrencies.
+    Store(store::StoreArgs),
     /// A worker process of the crash scenario (started by `bench workload`).
     #[command(hide = true)]
     Worker(workload::WorkerArgs),
@@ -20,5 +24,6 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Workload(args) => workload::run(args).await,
         BenchCommand::Worker(args) => workload::worker(args).await,
+        BenchCommand::Store(args) => store::run(args).await,
     }
 }

@@ -140,9 +140,9 @@ async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<A
 
 const COMPLETE_STEPS: &str = "UPDATE outbox SET status = 'done', result = v.result, completed_at = v.at, \
      lease_owner = NULL, lease_until = NULL, attempts = attempts + 1, ambiguous = 0 \
-     FROM (SELECT value->>'id' AS id, value->>'fence' AS fence, value->>'result' AS result, value->>'at' AS at \
-           FROM json_each(?1)) AS v \
-     WHERE outbox.id = v.id AND outbox.fence = v.fence AND outbox.status = 'in_flight' \
+     FROM (SELECT value->>'id' AS id, value->>'fence' AS fence, value->>'result' AS result, value->>'at' AS at, \
+                  value->>'uid' AS uid FROM json_each(?1)) AS v \
+     WHERE outbox.id = v.id AND outbox.uid = v.uid AND outbox.fence = v.fence AND outbox.status = 'in_flight' \
      RETURNING outbox.id, outbox.uid, outbox.seq";
 
 const CONSUME_TIMERS: &str = "DELETE FROM timers WHERE (uid, name, fence) IN \

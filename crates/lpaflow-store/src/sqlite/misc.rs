@@ -146,11 +146,11 @@ impl SqliteDb {
         .map_err(Error::db("add maintenance window"))?;
         Ok(MaintenanceWindow {
             id,
-            starts_at,
-            ends_at,
+            starts_at: from_micros(to_micros(starts_at)),
+            ends_at: from_micros(to_micros(ends_at)),
             reason: reason.to_owned(),
             created_by: created_by.to_owned(),
-            created_at: now,
+            created_at: from_micros(to_micros(now)),
         })
     }
 

@@ -9,5 +9,6 @@ mod concurrency;
 mod history;
 mod misc;
 mod outbox;
+mod processes;
 mod queries;
 mod timers;

@@ -5,7 +5,8 @@
 
 use super::check;
 use super::stub::Stub;
-use super::{Settings, db, progress};
+use super::{Settings, progress};
+use crate::bench::db;
 use crate::bench::report::{Report, peak_rss_mb};
 use lpaflow_core::InstanceId;
 use lpaflow_store::{ListQuery, StepStatus, Store, StoreOptions};

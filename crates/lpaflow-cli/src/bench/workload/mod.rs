@@ -4,7 +4,7 @@
 mod check;
 mod clients;
 mod crash;
-mod db;
+
 mod engine;
 mod recovery;
 pub mod stub;

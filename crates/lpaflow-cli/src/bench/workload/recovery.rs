@@ -5,7 +5,8 @@
 use super::clients::submit_all;
 use super::engine::{Registrations, WorkerConfig, start};
 use super::stub::Stub;
-use super::{Settings, check, db, progress};
+use super::{Settings, check, progress};
+use crate::bench::db;
 use crate::bench::report::Report;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

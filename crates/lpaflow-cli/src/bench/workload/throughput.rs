@@ -4,7 +4,8 @@
 use super::clients::run_waiting;
 use super::engine::{Registrations, WorkerConfig, start};
 use super::stub::Stub;
-use super::{Settings, check, db, progress};
+use super::{Settings, check, progress};
+use crate::bench::db;
 use crate::bench::report::{Report, peak_rss_mb, percentile};
 use std::sync::Arc;
 

@@ -1,0 +1,228 @@
+//! Idempotency keys and maintenance windows on PostgreSQL.
+//!
+//! Reserving a key must hand it to exactly one of several processes. On SQLite one `BEGIN IMMEDIATE`
+//! transaction reads and writes; here the reservation is `INSERT ... ON CONFLICT DO NOTHING` (of two
+//! inserters of a new key, the second waits for the first and then sees its row), and an existing row is read
+//! `FOR UPDATE`, so deciding whether an abandoned reservation may be taken over, and taking it, happen under its
+//! row lock: a second taker waits, then reads the renewed `created_at` and gets `InProgress`. A row released
+//! between the insert and the read is simply tried again.
+
+use super::{PgDb, TRANSIENT_RETRIES, is_transient, pg_time_of};
+use crate::Error;
+use crate::model::{MaintenanceWindow, Reservation};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+impl PgDb {
+    /// Reserves `(actor, key)` for a request with hash `request_hash`. A reservation older than
+    /// `abandoned_before` that never completed is taken over (its holder crashed).
+    pub async fn reserve_idempotency_key(
+        &self,
+        actor: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<Reservation, Error> {
+        let mut retries = 0;
+        loop {
+            match self
+                .try_reserve(actor, key, request_hash, pg_time_of(now), abandoned_before)
+                .await
+            {
+                Ok(Some(outcome)) => return Ok(outcome),
+                // The row vanished between our insert and our read (released or purged): try again.
+                Ok(None) if retries < TRANSIENT_RETRIES => retries += 1,
+                Err(e) if is_transient(&e) && retries < TRANSIENT_RETRIES => retries += 1,
+                Ok(None) => return Ok(Reservation::InProgress),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn try_reserve(
+        &self,
+        actor: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<Option<Reservation>, Error> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(Error::db("begin idempotency"))?;
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (actor, key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (actor, key) DO NOTHING",
+        )
+        .bind(actor)
+        .bind(key)
+        .bind(request_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("reserve idempotency key"))?
+        .rows_affected();
+        if inserted == 1 {
+            tx.commit().await.map_err(Error::db("commit idempotency"))?;
+            return Ok(Some(Reservation::Reserved));
+        }
+        let row = sqlx::query(
+            "SELECT request_hash, status, response, created_at FROM idempotency_keys \
+             WHERE actor = $1 AND key = $2 FOR UPDATE",
+        )
+        .bind(actor)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::db("read idempotency key"))?;
+        let Some(row) = row else { return Ok(None) };
+        let op = "read idempotency key";
+        let hash: String = row.try_get("request_hash").map_err(Error::db(op))?;
+        let status: Option<i64> = row.try_get("status").map_err(Error::db(op))?;
+        let response: Option<String> = row.try_get("response").map_err(Error::db(op))?;
+        let created: DateTime<Utc> = row.try_get("created_at").map_err(Error::db(op))?;
+        let outcome = match (hash == request_hash, status, response) {
+            (false, _, _) => Reservation::Mismatch,
+            (true, Some(status), Some(response)) => Reservation::Completed {
+                status: u16::try_from(status).unwrap_or(500),
+                response,
+            },
+            (true, _, _) if created < abandoned_before => {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET created_at = $3 WHERE actor = $1 AND key = $2",
+                )
+                .bind(actor)
+                .bind(key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("take over idempotency key"))?;
+                Reservation::Reserved
+            }
+            (true, _, _) => Reservation::InProgress,
+        };
+        tx.commit().await.map_err(Error::db("commit idempotency"))?;
+        Ok(Some(outcome))
+    }
+
+    /// Stores the response of a reserved key.
+    pub async fn complete_idempotency_key(
+        &self,
+        actor: &str,
+        key: &str,
+        status: u16,
+        response: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        sqlx::query("UPDATE idempotency_keys SET status = $3, response = $4, completed_at = $5 WHERE actor = $1 AND key = $2")
+            .bind(actor)
+            .bind(key)
+            .bind(i64::from(status))
+            .bind(response)
+            .bind(pg_time_of(now))
+            .execute(&self.pool)
+            .await
+            .map_err(Error::db("complete idempotency key"))?;
+        Ok(())
+    }
+
+    /// Forgets a reservation whose request failed before answering, so a retry can run.
+    pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE actor = $1 AND key = $2 AND status IS NULL",
+        )
+        .bind(actor)
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(Error::db("release idempotency key"))?;
+        Ok(())
+    }
+
+    /// Deletes keys created before `before`. Returns how many.
+    pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, Error> {
+        Ok(
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(pg_time_of(before))
+                .execute(&self.pool)
+                .await
+                .map_err(Error::db("purge idempotency keys"))?
+                .rows_affected(),
+        )
+    }
+
+    /// Plans a maintenance window.
+    pub async fn add_maintenance(
+        &self,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        reason: &str,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MaintenanceWindow, Error> {
+        let (starts_at, ends_at, now) =
+            (pg_time_of(starts_at), pg_time_of(ends_at), pg_time_of(now));
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO opg_maintenance (starts_at, ends_at, reason, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(starts_at)
+        .bind(ends_at)
+        .bind(reason)
+        .bind(created_by)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(Error::db("add maintenance window"))?;
+        Ok(MaintenanceWindow {
+            id,
+            starts_at,
+            ends_at,
+            reason: reason.to_owned(),
+            created_by: created_by.to_owned(),
+            created_at: now,
+        })
+    }
+
+    /// Windows that have not ended by `now`, soonest first.
+    pub async fn maintenance_windows(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MaintenanceWindow>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, starts_at, ends_at, reason, created_by, created_at FROM opg_maintenance \
+             WHERE ends_at > $1 ORDER BY starts_at, id",
+        )
+        .bind(pg_time_of(now))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::db("read maintenance windows"))?;
+        let op = "read maintenance windows";
+        rows.iter()
+            .map(|r| {
+                Ok(MaintenanceWindow {
+                    id: r.try_get("id").map_err(Error::db(op))?,
+                    starts_at: r.try_get("starts_at").map_err(Error::db(op))?,
+                    ends_at: r.try_get("ends_at").map_err(Error::db(op))?,
+                    reason: r.try_get("reason").map_err(Error::db(op))?,
+                    created_by: r.try_get("created_by").map_err(Error::db(op))?,
+                    created_at: r.try_get("created_at").map_err(Error::db(op))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes a window. `false` if there was none with that id.
+    pub async fn remove_maintenance(&self, id: i64) -> Result<bool, Error> {
+        Ok(sqlx::query("DELETE FROM opg_maintenance WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(Error::db("remove maintenance window"))?
+            .rows_affected()
+            == 1)
+    }
+}

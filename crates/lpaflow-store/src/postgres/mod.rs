@@ -1,0 +1,188 @@
+//! The PostgreSQL backend: one database shared by several engine processes, lpaflow's tables in a schema of
+//! their own (`?schema=`, default `lpaflow`) so lpaflow can live inside an operator's existing database.
+//! PostgreSQL keeps its default durability (`synchronous_commit = on`, fsync): an acknowledged commit survives
+//! a crash.
+//!
+//! Batches are expressed as `UNNEST` of typed array parameters, one array per column: every statement has
+//! constant text (prepared once per connection and cached), values travel in the binary protocol (times as
+//! exact `timestamptz` microseconds, no JSON parsing on the server), and one statement writes a table's rows
+//! for a whole batch.
+//!
+//! What SQLite's single writer gave for free is made explicit here (see each module's docs):
+//! - Transactions run at READ COMMITTED; every state change is a compare-and-set `UPDATE` whose condition
+//!   PostgreSQL re-checks on the latest row version after waiting for a concurrent writer, so a stale
+//!   revision, a lost lease or an already-claimed row never applies twice.
+//! - Anything that changes which step of an instance is next (enqueueing steps, completing, skipping) first
+//!   locks the instance rows, in uid order (`commit.rs`, `outbox.rs`). Lock order is always instances, then
+//!   outbox and timers, so these transactions serialize per instance and cannot deadlock each other.
+//! - Claims use `FOR UPDATE SKIP LOCKED`, so claimers never wait on each other or on writers.
+//! - The rare deadlocks that remain possible (two processes creating the same uids in different orders, a
+//!   multi-row sweep such as a lease release meeting a writer) abort one transaction; commits, reports, a
+//!   person's step decisions and key reservations then simply run again.
+
+mod batch;
+mod commit;
+mod misc;
+mod outbox;
+mod read;
+mod rows;
+mod timers;
+
+use crate::Error;
+use crate::url::mask_password;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub(crate) use commit::commit_batch;
+
+/// A PostgreSQL database (one schema of it).
+#[derive(Clone, Debug)]
+pub struct PgDb {
+    pub(crate) pool: PgPool,
+    schema: String,
+}
+
+impl PgDb {
+    /// Connects to `url` (without lpaflow's own parameters); every connection uses `schema` first.
+    pub async fn open(url: &str, schema: &str, max_connections: u32) -> Result<Self, Error> {
+        let connect_error = |source| Error::Connect {
+            url: mask_password(url),
+            source,
+        };
+        let mut options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+        if options.get_application_name().is_none() {
+            options = options.application_name("lpaflow");
+        }
+        // Only lpaflow's schema: its tables, its trigger function and `_sqlx_migrations` resolve there, and
+        // nothing an operator keeps in `public` can stand in for a missing table. Appended after any options in
+        // the URL, so it wins over a search_path given there.
+        let options = options.options([("search_path", quote_ident(schema))]);
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(connect_error)?;
+        Ok(Self {
+            pool,
+            schema: schema.to_owned(),
+        })
+    }
+
+    /// Creates the schema if it is missing, then applies the migrations in `migrations/postgres` (under
+    /// sqlx's advisory lock, so processes starting together migrate once).
+    pub async fn migrate(&self) -> Result<(), Error> {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+                .bind(&self.schema)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(Error::db("look up schema"))?;
+        // Checked first because CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema
+        // exists, and an operator may have created it for a user without that right.
+        if !exists {
+            let created = sqlx::query(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_ident(&self.schema)
+            ))
+            .execute(&self.pool)
+            .await;
+            match created {
+                Ok(_) => {}
+                // Another process created it at the same moment (IF NOT EXISTS is not race-free).
+                Err(e) if sql_state(&e).is_some_and(|c| c == "23505" || c == "42P06") => {}
+                Err(e) => return Err(Error::db("create schema")(e)),
+            }
+        }
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A trivial query, to prove the database answers.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(Error::db("ping"))?;
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `name` as a quoted identifier. Schema names are letters, digits and `_` (checked by `DatabaseUrl`), so
+/// quoting only keeps their case and allows a leading digit.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The SQLSTATE of a database error.
+fn sql_state(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+/// Whether `e` is a deadlock or serialization failure: the transaction did nothing and may simply run again.
+pub(crate) fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Database { source, .. } => {
+            sql_state(source).is_some_and(|c| c == "40P01" || c == "40001")
+        }
+        _ => false,
+    }
+}
+
+/// How many times a transaction that hit a deadlock or serialization failure is run again.
+pub(crate) const TRANSIENT_RETRIES: u32 = 5;
+
+/// Microseconds since the Unix epoch of PostgreSQL's earliest `timestamptz` (4714-11-24 BC).
+const PG_MIN_MICROS: i64 = -210_866_803_200_000_000;
+
+/// The time `micros` after the Unix epoch, clamped to what both chrono and PostgreSQL represent. Prepared
+/// rows carry integer microseconds; binding them as `timestamptz` is exact.
+pub(crate) fn pg_time(micros: i64) -> DateTime<Utc> {
+    crate::time::from_micros(micros.max(PG_MIN_MICROS))
+}
+
+/// `t` truncated to microseconds exactly as the SQLite backend stores it (floor), before binding.
+pub(crate) fn pg_time_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    pg_time(crate::time::to_micros(t))
+}
+
+/// A count or counter as PostgreSQL's `bigint`.
+pub(crate) fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_exact_microseconds_within_postgres_range() {
+        let t = DateTime::parse_from_rfc3339("2026-01-05T09:00:00.123456789Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(pg_time_of(t).timestamp_subsec_nanos(), 123_456_000);
+        let before_2000 = DateTime::parse_from_rfc3339("1969-12-31T23:59:59.999999999Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(crate::time::to_micros(pg_time_of(before_2000)), -1);
+        assert_eq!(crate::time::to_micros(pg_time(i64::MIN)), PG_MIN_MICROS);
+    }
+
+    #[test]
+    fn schema_names_are_quoted() {
+        assert_eq!(quote_ident("Ops_1"), "\"Ops_1\"");
+    }
+}

@@ -1,0 +1,285 @@
+//! Reads: one instance, lists for the caseworker queues, history pages, chain heads, counts. Plain reads at
+//! READ COMMITTED see committed data only, like SQLite's readers in WAL mode.
+
+use super::rows::{INSTANCE_COLUMNS, get, instance, json};
+use super::{PgDb, int, pg_time, pg_time_of};
+use crate::Error;
+use crate::cursor::{self, MAX_PAGE};
+use crate::model::{
+    InstanceSummary, ListQuery, Page, StoredDefinition, StoredInstance, SyncStatus,
+};
+use crate::time::to_micros;
+use chrono::{DateTime, Utc};
+use lpaflow_core::history::{ChainHead, StoredEntry};
+use lpaflow_core::{
+    Actor, Change, EventName, HistoryEntry, InstanceId, RoleName, StateName, WorkflowRef,
+};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+/// A `bigint` column that holds a `u32` (workflow versions), clamped like the SQLite backend does.
+fn version_of(v: i64) -> u32 {
+    v.clamp(0, i64::from(u32::MAX)) as u32
+}
+
+impl PgDb {
+    /// One instance, if it exists.
+    pub async fn get(&self, uid: &InstanceId) -> Result<Option<StoredInstance>, Error> {
+        let sql = format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE uid = $1");
+        let row = sqlx::query(&sql)
+            .bind(uid.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(Error::db("read instance"))?;
+        row.as_ref().map(instance).transpose()
+    }
+
+    /// A page of instances matching `q`, in (created_at, uid) order.
+    pub async fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error> {
+        let limit = q.limit.clamp(1, MAX_PAGE);
+        let (after_micros, after_uid) = match &q.cursor {
+            Some(c) => cursor::decode(c)?,
+            None => (i64::MIN, String::new()),
+        };
+        let mut sql = String::from(
+            "SELECT i.uid, i.workflow, i.version, i.state, i.revision, i.sync_status, i.created_at, i.updated_at FROM ",
+        );
+        // Parameters are numbered in the order they are bound: PostgreSQL refuses unused ones.
+        let mut next = 4;
+        if q.label.is_some() {
+            sql.push_str("instance_labels l JOIN instances i ON i.uid = l.uid WHERE l.label = $4 AND (l.created_at, l.uid) > ($1, $2)");
+            next += 1;
+        } else {
+            sql.push_str("instances i WHERE (i.created_at, i.uid) > ($1, $2)");
+        }
+        if q.state.is_some() {
+            sql.push_str(&format!(" AND i.state = ${next}"));
+        }
+        sql.push_str(match q.sync {
+            None => "",
+            Some(SyncStatus::Pending) => " AND i.steps_pending > 0",
+            Some(SyncStatus::Failed) => " AND i.steps_failed > 0",
+            Some(SyncStatus::AwaitingSync) => " AND i.awaiting IS NOT NULL",
+            Some(SyncStatus::Synced) => " AND i.steps_pending = 0 AND i.steps_failed = 0",
+        });
+        sql.push_str(" ORDER BY i.created_at, i.uid LIMIT $3");
+        let mut query = sqlx::query(&sql)
+            .bind(pg_time(after_micros))
+            .bind(&after_uid)
+            .bind(i64::from(limit) + 1);
+        if let Some(label) = &q.label {
+            query = query.bind(label);
+        }
+        if let Some(state) = &q.state {
+            query = query.bind(state);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(Error::db("list instances"))?;
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows.iter().take(limit as usize) {
+            let uid: String = r.try_get("uid").map_err(Error::db("list instances"))?;
+            let sync: String = get(r, "sync_status", &uid)?;
+            items.push(InstanceSummary {
+                workflow: get(r, "workflow", &uid)?,
+                version: version_of(get(r, "version", &uid)?),
+                state: get(r, "state", &uid)?,
+                revision: get::<i64>(r, "revision", &uid)?.max(0) as u64,
+                sync_status: sync
+                    .parse()
+                    .map_err(|_| Error::corrupt(&uid, format!("sync_status {sync:?}")))?,
+                created_at: get(r, "created_at", &uid)?,
+                updated_at: get(r, "updated_at", &uid)?,
+                uid: InstanceId::new(uid),
+            });
+        }
+        let next_cursor = if rows.len() > limit as usize {
+            items
+                .last()
+                .map(|i| cursor::encode(to_micros(i.created_at), i.uid.as_str()))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// History entries of `uid` with seq > `after_seq`, in seq order, at most `limit`.
+    pub async fn history(
+        &self,
+        uid: &InstanceId,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEntry>, Error> {
+        let rows = sqlx::query(
+            "SELECT uid, seq, at, actor, role, event, from_state, to_state, payload, changes, workflow, version, \
+             prev_hash, hash FROM history WHERE uid = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(uid.as_str())
+        .bind(int(after_seq))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::db("read history"))?;
+        rows.iter().map(|r| history_row(uid.as_str(), r)).collect()
+    }
+
+    /// Chain heads of up to `limit` instances with uid > `after`, in uid order (for verifying everything).
+    pub async fn chain_heads(
+        &self,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(InstanceId, ChainHead)>, Error> {
+        let rows = sqlx::query(
+            "SELECT uid, revision, head_hash FROM instances WHERE uid > $1 ORDER BY uid LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::db("read chain heads"))?;
+        rows.iter()
+            .map(|r| {
+                let uid: String = r.try_get("uid").map_err(Error::db("read chain heads"))?;
+                let revision: i64 = get(r, "revision", &uid)?;
+                let hash: String = get(r, "head_hash", &uid)?;
+                Ok((
+                    InstanceId::new(uid),
+                    ChainHead {
+                        revision: revision.max(0) as u64,
+                        hash,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// How many instances are in each (workflow, state).
+    pub async fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error> {
+        let rows = sqlx::query("SELECT workflow, state, count(*) AS n FROM instances GROUP BY workflow, state ORDER BY workflow, state")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(Error::db("count instances"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("workflow")
+                        .map_err(Error::db("count instances"))?,
+                    r.try_get("state").map_err(Error::db("count instances"))?,
+                    r.try_get::<i64, _>("n")
+                        .map_err(Error::db("count instances"))?
+                        .max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    /// Records a definition's text (once per name, version and hash; the first load time is kept).
+    pub async fn save_definition(
+        &self,
+        name: &str,
+        version: u32,
+        hash: &str,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        sqlx::query("INSERT INTO workflow_definitions (name, version, hash, source, loaded_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT DO NOTHING")
+            .bind(name)
+            .bind(i64::from(version))
+            .bind(hash)
+            .bind(source)
+            .bind(pg_time_of(now))
+            .execute(&self.pool)
+            .await
+            .map_err(Error::db("save definition"))?;
+        Ok(())
+    }
+
+    /// Every definition ever loaded.
+    pub async fn definitions(&self) -> Result<Vec<StoredDefinition>, Error> {
+        let rows = sqlx::query("SELECT name, version, hash, source, loaded_at FROM workflow_definitions ORDER BY name, version, loaded_at")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(Error::db("read definitions"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredDefinition {
+                    name: r.try_get("name").map_err(Error::db("read definitions"))?,
+                    version: version_of(
+                        r.try_get("version")
+                            .map_err(Error::db("read definitions"))?,
+                    ),
+                    hash: r.try_get("hash").map_err(Error::db("read definitions"))?,
+                    source: r.try_get("source").map_err(Error::db("read definitions"))?,
+                    loaded_at: r
+                        .try_get("loaded_at")
+                        .map_err(Error::db("read definitions"))?,
+                })
+            })
+            .collect()
+    }
+
+    /// The distinct (name, version, hash) that instances are pinned to.
+    pub async fn pinned_definitions(&self) -> Result<Vec<(String, u32, String)>, Error> {
+        let rows = sqlx::query("SELECT DISTINCT workflow, version, workflow_hash FROM instances")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(Error::db("read pinned definitions"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("workflow")
+                        .map_err(Error::db("read pinned definitions"))?,
+                    version_of(
+                        r.try_get("version")
+                            .map_err(Error::db("read pinned definitions"))?,
+                    ),
+                    r.try_get("workflow_hash")
+                        .map_err(Error::db("read pinned definitions"))?,
+                ))
+            })
+            .collect()
+    }
+}
+
+fn history_row(uid: &str, r: &PgRow) -> Result<StoredEntry, Error> {
+    let col = |c: &str, e: sqlx::Error| Error::corrupt(uid, format!("history column {c}: {e}"));
+    let payload: String = r.try_get("payload").map_err(|e| col("payload", e))?;
+    let changes: String = r.try_get("changes").map_err(|e| col("changes", e))?;
+    let changes: Vec<Change> = serde_json::from_value(json(uid, "changes", &changes)?)
+        .map_err(|e| Error::corrupt(uid, format!("history changes: {e}")))?;
+    let seq: i64 = r.try_get("seq").map_err(|e| col("seq", e))?;
+    let version: i64 = r.try_get("version").map_err(|e| col("version", e))?;
+    Ok(StoredEntry {
+        entry: HistoryEntry {
+            seq: seq.max(0) as u64,
+            at: r.try_get("at").map_err(|e| col("at", e))?,
+            actor: Actor::new(
+                r.try_get::<String, _>("actor")
+                    .map_err(|e| col("actor", e))?,
+            ),
+            role: RoleName::new(r.try_get::<String, _>("role").map_err(|e| col("role", e))?),
+            event: EventName::new(
+                r.try_get::<String, _>("event")
+                    .map_err(|e| col("event", e))?,
+            ),
+            from: r
+                .try_get::<Option<String>, _>("from_state")
+                .map_err(|e| col("from_state", e))?
+                .map(StateName::new),
+            to: StateName::new(
+                r.try_get::<String, _>("to_state")
+                    .map_err(|e| col("to_state", e))?,
+            ),
+            payload: json(uid, "payload", &payload)?,
+            changes,
+            workflow: WorkflowRef {
+                name: r.try_get("workflow").map_err(|e| col("workflow", e))?,
+                version: version_of(version),
+            },
+        },
+        prev_hash: r.try_get("prev_hash").map_err(|e| col("prev_hash", e))?,
+        hash: r.try_get("hash").map_err(|e| col("hash", e))?,
+    })
+}
