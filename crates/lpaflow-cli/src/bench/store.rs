@@ -39,7 +39,14 @@ pub struct StoreArgs {
     /// Also write a JSON record here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Append `uid revision` to this file after every acknowledged commit (crash tests: everything listed must
+    /// survive a SIGKILL).
+    #[arg(long)]
+    ack_log: Option<PathBuf>,
 }
+
+/// Where acknowledged commits are logged, shared by the submitters.
+type AckLog = Option<std::sync::Arc<std::sync::Mutex<std::fs::File>>>;
 
 /// One instance as a submitter tracks it between its commits (no read per transition).
 struct Tracked {
@@ -123,6 +130,7 @@ async fn submitter(
     store: Store,
     mut mine: Vec<Tracked>,
     deadline: Instant,
+    acks: AckLog,
 ) -> anyhow::Result<Histogram<u64>> {
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut n = 0u64;
@@ -142,6 +150,14 @@ async fn submitter(
             let started = Instant::now();
             let committed = store.commit(commit).await?;
             hist.record(started.elapsed().as_micros().max(1) as u64)?;
+            if let Some(log) = &acks {
+                let mut f = log.lock().unwrap_or_else(|p| p.into_inner());
+                writeln!(
+                    f,
+                    "{} {}",
+                    committed.stored.instance.id, committed.stored.instance.revision
+                )?;
+            }
             t.base = Base::of(&committed.stored);
             t.instance = committed.stored.instance;
         }
@@ -167,6 +183,15 @@ fn fsync_rate(dir: &std::path::Path, seconds: f64) -> anyhow::Result<f64> {
 
 pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report::default();
+    let acks: AckLog = match &args.ack_log {
+        Some(p) => Some(std::sync::Arc::new(std::sync::Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)?,
+        ))),
+        None => None,
+    };
     let probe = tempfile::tempdir()?;
     report.metric("disk.fsyncs_per_s", fsync_rate(probe.path(), 2.0)?);
     for &submitters in &args.submitters {
@@ -197,7 +222,7 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         let deadline = started + Duration::from_secs_f64(args.seconds);
         let tasks: Vec<_> = tracked
             .into_iter()
-            .map(|mine| tokio::spawn(submitter(store.clone(), mine, deadline)))
+            .map(|mine| tokio::spawn(submitter(store.clone(), mine, deadline, acks.clone())))
             .collect();
         let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
         for t in tasks {
