@@ -1,6 +1,8 @@
 //! `lpaflow bench`: the benchmarks behind BENCHMARKS.md. Every figure there comes from these commands.
 
+pub mod api;
 pub mod db;
+pub mod lpa;
 pub mod payload;
 pub mod report;
 pub mod store;
@@ -13,6 +15,10 @@ use std::process::ExitCode;
 pub enum BenchCommand {
     /// The engine-neutral workload of shared/bench/workload.md (throughput, recovery, crash).
     Workload(workload::WorkloadArgs),
+    /// HTTP transitions per second (JWT, JSON, durable commit) against a no-op route's ceiling.
+    Api(api::ApiArgs),
+    /// The real LPA lifecycle for N LPAs with OPG sync: LPAs/s, transitions/s, OPG requests per LPA.
+    Lpa(lpa::LpaArgs),
     /// Durable transitions per second of the store alone, at several concurrencies.
     Store(store::StoreArgs),
     /// A worker process of the crash scenario (started by `bench workload`).
@@ -25,5 +31,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Workload(args) => workload::run(args).await,
         BenchCommand::Worker(args) => workload::worker(args).await,
         BenchCommand::Store(args) => store::run(args).await,
+        BenchCommand::Api(args) => api::run(args).await,
+        BenchCommand::Lpa(args) => lpa::run(args).await,
     }
 }

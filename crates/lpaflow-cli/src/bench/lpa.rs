@@ -1,0 +1,249 @@
+//! `lpaflow bench lpa`: the real `workflows/lpa.toml` lifecycle for N LPAs (create, submit, payment, identity
+//! checks, every signature, the waiting period, registration), with OPG sync through the simulator (reads
+//! back after every write), a business clock moved 29 days forward, and `C` LPAs driven at once. Reports
+//! LPAs/s, transitions/s and OPG requests per LPA, and checks every LPA ends `registered` and synced with
+//! zero duplicate writes in OPG.
+
+use crate::app::{LpaEngine, OpgDelivery, opg_jwt_secret};
+use crate::bench::db;
+use crate::bench::report::{Report, peak_rss_mb};
+use chrono::TimeDelta;
+use clap::Args;
+use indicatif::ProgressBar;
+use lpaflow_core::{Clock, Command, InstanceId, ManualClock};
+use lpaflow_engine::Engine;
+use lpaflow_opg::{OpgClientConfig, SimulatorConfig};
+use lpaflow_store::SyncStatus;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct LpaArgs {
+    /// LPAs.
+    #[arg(long, default_value_t = 1000)]
+    n: usize,
+    /// LPAs driven at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// OPG steps delivered at once.
+    #[arg(long, default_value_t = 32)]
+    opg_concurrency: usize,
+    /// The store (default: a fresh SQLite file in a temporary directory).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Workflow definitions.
+    #[arg(long, default_value = "workflows")]
+    workflows: PathBuf,
+    /// Also write a JSON record here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn application(i: usize) -> Value {
+    let address = |line1: String| json!({"line1": line1, "town": "Leeds", "postcode": "LS1 1AA", "country": "GB"});
+    json!({
+        "lpaType": if i % 2 == 0 { "property-and-affairs" } else { "personal-welfare" }, "channel": "online",
+        "donor": {"firstNames": "Ada", "lastName": format!("Donor{i}"), "dateOfBirth": "1950-01-02", "address": address(format!("{i} Road"))},
+        "attorneys": [{"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26", "address": address("2 Road".into()), "appointmentType": "original"}],
+        "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road".into()), "relationship": "professional"},
+        "whenTheLpaCanBeUsed": "when-has-capacity", "lifeSustainingTreatmentOption": "option-a", "fee": {"claimedType": "FullFee"}
+    })
+}
+
+/// Drives one LPA from creation to the waiting period.
+async fn drive(engine: &Engine, clock: &Arc<ManualClock>, i: usize) -> anyhow::Result<InstanceId> {
+    let uid = lpaflow_api::uid::generate();
+    let mut app = application(i);
+    if i % 2 == 1 {
+        app.as_object_mut().map(|o| o.remove("whenTheLpaCanBeUsed"));
+    } else {
+        app.as_object_mut()
+            .map(|o| o.remove("lifeSustainingTreatmentOption"));
+    }
+    let service = |event: &str, payload: Value| {
+        Command::new(event, "bench-service", "service").with_payload(payload)
+    };
+    engine
+        .create("lpa", uid.clone(), service("create", app))
+        .await?;
+    engine.fire(&uid, service("submit", json!({}))).await?;
+    engine
+        .fire(
+            &uid,
+            service("record_payment", json!({"amountPence": 9200})),
+        )
+        .await?;
+    let now = clock.now().to_rfc3339();
+    engine
+        .fire(
+            &uid,
+            service(
+                "confirm_donor_identity",
+                json!({"type": "one-login", "checkedAt": now}),
+            ),
+        )
+        .await?;
+    engine
+        .fire(
+            &uid,
+            service(
+                "confirm_certificate_provider_identity",
+                json!({"type": "opg-paper-id", "checkedAt": now}),
+            ),
+        )
+        .await?;
+    engine
+        .fire(&uid, service("sign_as_donor", json!({})))
+        .await?;
+    engine
+        .fire(&uid, service("sign_as_certificate_provider", json!({})))
+        .await?;
+    let stored = engine
+        .get(&uid)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{uid} vanished"))?;
+    let attorney = stored.instance.data["application"]["attorneys"][0]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    engine
+        .fire(
+            &uid,
+            service(
+                "sign_as_attorney",
+                json!({"uid": attorney, "confirmedNotBankrupt": true}),
+            ),
+        )
+        .await?;
+    engine
+        .fire(
+            &uid,
+            Command::new("enter_waiting_period", "bench-caseworker", "caseworker"),
+        )
+        .await?;
+    Ok(uid)
+}
+
+pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
+    let mut report = Report::default();
+    let dir = tempfile::tempdir()?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let secret = opg_jwt_secret();
+    let sim = lpaflow_opg::simulator::start(
+        SimulatorConfig::new(dir.path().join("sim.db"), &secret),
+        listener,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("simulator: {e}"))?;
+    let database = db::fresh(args.database_url.as_deref(), "lpa").await?;
+    let store = lpaflow_store::Store::open(lpaflow_store::StoreOptions::new(&database.url)).await?;
+    let clock = Arc::new(ManualClock::offset_from_system());
+    let engine = LpaEngine {
+        workflows_dir: args.workflows.clone(),
+        clock: clock.clone(),
+        node_id: None,
+        opg: Some(OpgDelivery {
+            client: OpgClientConfig::new(sim.base_url(), &secret),
+            concurrency: args.opg_concurrency,
+        }),
+        timers: true,
+    }
+    .start(store)
+    .await?;
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let bar = ProgressBar::new(args.n as u64);
+    let tasks: Vec<_> = (0..args.concurrency.max(1))
+        .map(|_| {
+            let (engine, clock, next, bar, n) = (
+                engine.clone(),
+                clock.clone(),
+                next.clone(),
+                bar.clone(),
+                args.n,
+            );
+            tokio::spawn(async move {
+                let mut uids = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return anyhow::Ok(uids);
+                    }
+                    uids.push(drive(&engine, &clock, i).await?);
+                    bar.inc(1);
+                }
+            })
+        })
+        .collect();
+    let mut uids = Vec::new();
+    for t in tasks {
+        uids.extend(t.await??);
+    }
+    clock.advance(TimeDelta::days(29));
+    engine.wake_timers();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    for uid in &uids {
+        loop {
+            let s = engine
+                .get(uid)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("{uid} vanished"))?;
+            if s.instance.state == "registered" && s.sync_status == SyncStatus::Synced {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "{uid} did not reach registered and synced in time (state {}, sync {})",
+                s.instance.state,
+                s.sync_status
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let mut transitions = 0usize;
+    for uid in &uids {
+        transitions += engine.history(uid, 0, 1000).await?.len();
+    }
+    let stats = sim.stats();
+    let stats = serde_json::to_value(&stats)?;
+    let requests: u64 = stats["requests"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    report.metric("lpa.lpas_per_s", args.n as f64 / seconds);
+    report.metric("lpa.transitions_per_s", transitions as f64 / seconds);
+    report.metric(
+        "lpa.transitions_per_lpa",
+        transitions as f64 / args.n as f64,
+    );
+    report.metric("lpa.opg_requests_per_lpa", requests as f64 / args.n as f64);
+    report.metric(
+        "lpa.opg_writes_applied",
+        stats["writesApplied"].as_u64().unwrap_or(0),
+    );
+    report.metric(
+        "lpa.opg_duplicates",
+        stats["duplicates"].as_u64().unwrap_or(0),
+    );
+    report.metric("lpa.peak_rss_mb", peak_rss_mb(None).unwrap_or_default());
+    let verify = engine.store().verify(None, |_| {}).await?;
+    report.metric("lpa.chains_verified", verify.checked);
+    engine.shutdown().await;
+    let _ = sim.shutdown().await;
+    if let Some(path) = &args.json {
+        report.write_json(path, json!({"benchmark": "lpa", "n": args.n, "concurrency": args.concurrency, "opgConcurrency": args.opg_concurrency,
+            "store": args.database_url.as_deref().map_or("sqlite (temporary file, WAL, synchronous=FULL)".to_owned(), lpaflow_store::url::mask_password)}))?;
+    }
+    let ok = verify.ok() && stats["duplicates"].as_u64() == Some(0);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
