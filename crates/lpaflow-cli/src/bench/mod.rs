@@ -5,6 +5,7 @@ pub mod db;
 pub mod lpa;
 pub mod payload;
 pub mod report;
+pub mod scaleout;
 pub mod store;
 pub mod workload;
 
@@ -19,6 +20,8 @@ pub enum BenchCommand {
     Api(api::ApiArgs),
     /// The real LPA lifecycle for N LPAs with OPG sync: LPAs/s, transitions/s, OPG requests per LPA.
     Lpa(lpa::LpaArgs),
+    /// The workload with several engine processes sharing one database.
+    Scaleout(scaleout::ScaleoutArgs),
     /// Durable transitions per second of the store alone, at several concurrencies.
     Store(store::StoreArgs),
     /// A worker process of the crash scenario (started by `bench workload`).
@@ -33,5 +36,6 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Store(args) => store::run(args).await,
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Lpa(args) => lpa::run(args).await,
+        BenchCommand::Scaleout(args) => scaleout::run(args).await,
     }
 }

@@ -109,3 +109,34 @@ pub async fn submit_all(
     }
     Ok(())
 }
+
+/// Like [`submit_all`], for the instances `i < n` with `i % shares == share` only.
+pub async fn submit_share(
+    engine: &Engine,
+    prefix: char,
+    n: u64,
+    share: u64,
+    shares: u64,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let next = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (engine, next) = (engine.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let i = k * shares + share;
+                    if i >= n {
+                        return anyhow::Ok(());
+                    }
+                    start_instance(&engine, prefix, i).await?;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}

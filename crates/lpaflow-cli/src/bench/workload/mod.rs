@@ -1,13 +1,14 @@
 //! `lpaflow bench workload`: `shared/bench/workload.md` on lpaflow, scenario by scenario, against the Python
 //! stub (`--opg-url`, started with `bench/run-opg-stub.sh`) or the built-in simulator's stub protocol.
 
-mod check;
+pub(crate) mod check;
 mod clients;
 mod crash;
 
 mod engine;
 mod recovery;
 pub mod stub;
+pub(crate) use check::check;
 mod throughput;
 pub mod workflow;
 
@@ -205,6 +206,12 @@ pub struct WorkerArgs {
     /// Submit instances 0..N first (the first worker); a restarted worker submits nothing.
     #[arg(long)]
     submit: Option<u64>,
+    /// With `--submit`: submit only the instances `i` with `i % shares == share` (scale-out runs).
+    #[arg(long, default_value_t = 0)]
+    share: u64,
+    /// With `--submit`: how many workers share the instances.
+    #[arg(long, default_value_t = 1)]
+    shares: u64,
 }
 
 pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
@@ -217,7 +224,11 @@ pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     };
     let engine = engine::start(&config, Arc::new(engine::Registrations::default())).await?;
     if let Some(n) = args.submit {
-        clients::submit_all(&engine, 'M', n, args.concurrency).await?;
+        anyhow::ensure!(
+            args.shares > 0 && args.share < args.shares,
+            "--share must be below --shares"
+        );
+        clients::submit_share(&engine, 'M', n, args.share, args.shares, args.concurrency).await?;
     }
     let _ = tokio::signal::ctrl_c().await;
     engine.shutdown().await;
