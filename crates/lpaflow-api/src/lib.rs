@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod body;
 pub mod errors;
+pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
@@ -32,7 +33,6 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use problem::Problem;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -111,13 +111,29 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(metrics::track))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
+        .layer(from_fn_with_state(timeout, time_limit))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Answers 503 `request_timeout` (a problem, like every failure) for a request not answered within `limit`.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Problem::internal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            "the request took longer than the server allows; retry",
+            &format_args!("no answer within {limit:?}"),
+        )
+        .retry_after(1)
+        .into_response(),
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight finish.

@@ -2,11 +2,12 @@
 //! `GET /v1/audit/verify[?uid=]`.
 
 use crate::auth::{Caller, Role};
+use crate::extract::{Path, Query};
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::{errors, uid};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use lpaflow_core::history::StoredEntry;
@@ -86,10 +87,10 @@ pub struct HistoryQuery {
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"), HistoryQuery),
     responses(
         (status = 200, description = "Entries in seq order", body = [HistoryEntryView]),
-        (status = 400, description = "`invalid_uid`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: services do not read history", body = Problem),
-        (status = 404, description = "`lpa_not_found`", body = Problem),
+        (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: services do not read history", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn history(
@@ -137,10 +138,10 @@ pub struct ChainHeadView {
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX")),
     responses(
         (status = 200, description = "The chain head", body = ChainHeadView),
-        (status = 400, description = "`invalid_uid`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`", body = Problem),
-        (status = 404, description = "`lpa_not_found`", body = Problem),
+        (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn chain_head(
@@ -190,10 +191,10 @@ pub struct VerifyView {
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", params(VerifyQuery),
     responses(
         (status = 200, description = "The check's result (ok or the broken chains)", body = VerifyView),
-        (status = 400, description = "`invalid_uid`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: auditors and admins only", body = Problem),
-        (status = 404, description = "`lpa_not_found`", body = Problem),
+        (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: auditors and admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn verify(

@@ -16,9 +16,12 @@ use serde_json::{Value, json};
     request_body(content = Object, description = "`{\"advance\": \"28d\"}` (s, m, h, d, w)"),
     responses(
         (status = 200, description = "The new time", body = Object),
-        (status = 403, description = "`forbidden`: admins only", body = Problem),
-        (status = 404, description = "`dev_clock_disabled`: the server does not run with --dev-clock", body = Problem),
-        (status = 422, description = "`validation_failed`", body = Problem),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`dev_clock_disabled`: the server does not run with --dev-clock", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn advance(

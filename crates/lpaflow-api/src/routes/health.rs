@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lpaflow_engine::delivery::BreakerState;
 use serde_json::{Value, json};
 
 /// The process is up.
@@ -80,6 +81,18 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, Problem>
             let n = backlog.by_status.get(status).copied().unwrap_or(0);
             metrics::gauge!("lpaflow_outbox_backlog", "status" => status).set(n as f64);
         }
+    }
+    // The engine sets the breaker gauge only when the breaker changes state, so a process whose OPG never
+    // failed would have no series at all; refresh it here (same values as the engine: 0 closed, 1 half-open,
+    // 2 open).
+    let delivery = state.engine.delivery_status();
+    if delivery.enabled {
+        let value = match delivery.breaker {
+            BreakerState::Closed => 0.0,
+            BreakerState::HalfOpen => 1.0,
+            BreakerState::Open => 2.0,
+        };
+        metrics::gauge!("lpaflow_breaker_state").set(value);
     }
     if let Ok(counts) = store.count_by_state().await {
         for (workflow, s, n) in counts {

@@ -2,12 +2,13 @@
 
 use crate::auth::Caller;
 use crate::body::{JsonObject, kind};
+use crate::extract::{Path, Query};
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use crate::view::{self, LpaView, etag, parse_etag};
 use crate::{errors, uid};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lpaflow_core::Command;
@@ -47,12 +48,12 @@ fn with_etag(
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the original response")),
     responses(
         (status = 201, description = "Created", body = LpaView, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "`malformed_json`, `invalid_uid`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: only services create LPAs", body = Problem),
-        (status = 409, description = "`lpa_already_exists`", body = Problem),
-        (status = 413, description = "`payload_too_large`", body = Problem),
-        (status = 422, description = "`validation_failed` listing every invalid field, `idempotency_key_reused`", body = Problem),
+        (status = 400, description = "`malformed_json`, `invalid_uid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: only services create LPAs", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`lpa_already_exists`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` listing every invalid field, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -103,9 +104,9 @@ pub async fn create(
     responses(
         (status = 200, description = "The LPA", body = LpaView, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
-        (status = 400, description = "`invalid_uid`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 404, description = "`lpa_not_found`", body = Problem),
+        (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn get(
@@ -211,14 +212,14 @@ fn read_event(body: &Map<String, Value>) -> Result<(String, Value), Problem> {
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the original response")),
     responses(
         (status = 200, description = "The LPA after the event (and any automatic transitions it enabled)", body = LpaView, headers(("ETag" = String))),
-        (status = 400, description = "`malformed_json`, `invalid_uid`, `invalid_if_match`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: the role may not fire this event", body = Problem),
-        (status = 404, description = "`lpa_not_found`", body = Problem),
-        (status = 409, description = "`revision_conflict`, `not_allowed_in_state`, `terminal_state`, `awaiting_sync`", body = Problem),
-        (status = 413, description = "`payload_too_large`", body = Problem),
-        (status = 422, description = "`guard_failed` listing every unmet condition, `validation_failed`, `unknown_event`, `idempotency_key_reused`", body = Problem),
-        (status = 428, description = "`if_match_required`", body = Problem),
+        (status = 400, description = "`malformed_json`, `invalid_uid`, `invalid_if_match`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the role may not fire this event", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`revision_conflict`, `not_allowed_in_state`, `terminal_state`, `awaiting_sync`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`guard_failed` listing every unmet condition, `validation_failed`, `unknown_event`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`if_match_required`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn fire(

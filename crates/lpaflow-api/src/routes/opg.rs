@@ -2,13 +2,14 @@
 
 use crate::auth::{Caller, Role};
 use crate::body::JsonObject;
+use crate::extract::Path;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use lpaflow_engine::delivery::BreakerState;
 use lpaflow_store::{Backlog, MaintenanceWindow};
 use serde::Serialize;
@@ -86,7 +87,7 @@ fn store_problem(e: lpaflow_store::Error) -> Problem {
 #[utoipa::path(get, path = "/v1/opg/status", tag = "opg",
     responses(
         (status = 200, description = "OPG status and backlog", body = OpgStatus),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn status(
@@ -174,10 +175,11 @@ fn read_window(
 #[utoipa::path(post, path = "/v1/opg/maintenance", tag = "opg", request_body = MaintenanceRequest,
     responses(
         (status = 201, description = "Planned", body = Object),
-        (status = 400, description = "`malformed_json`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: admins only", body = Problem),
-        (status = 422, description = "`validation_failed`", body = Problem),
+        (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn add_maintenance(
@@ -187,7 +189,9 @@ pub async fn add_maintenance(
 ) -> Result<Response, Problem> {
     caller.require(&[Role::Admin], "plan OPG maintenance")?;
     let (from, to, reason) = read_window(&body)?;
-    let now = state.engine.clock().now();
+    // Both databases keep microseconds: answer with the times as they are stored and listed later.
+    let (from, to) = (from.trunc_subsecs(6), to.trunc_subsecs(6));
+    let now = state.engine.clock().now().trunc_subsecs(6);
     let w = state
         .engine
         .store()
@@ -203,7 +207,7 @@ pub async fn add_maintenance(
 #[utoipa::path(get, path = "/v1/opg/maintenance", tag = "opg",
     responses(
         (status = 200, description = "Windows, soonest first", body = [Object]),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list_maintenance(
@@ -225,9 +229,10 @@ pub async fn list_maintenance(
 #[utoipa::path(delete, path = "/v1/opg/maintenance/{id}", tag = "opg", params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: admins only", body = Problem),
-        (status = 404, description = "`maintenance_not_found`", body = Problem),
+        (status = 400, description = "`invalid_path`: the id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`maintenance_not_found`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn remove_maintenance(

@@ -2,10 +2,11 @@
 //! cursor in a stable order (creation time, then uid).
 
 use crate::auth::{Caller, Role};
+use crate::extract::Query;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lpaflow_lpa::labels;
 use lpaflow_store::{Error as StoreError, InstanceSummary, ListQuery, MAX_PAGE, Page, SyncStatus};
@@ -130,10 +131,10 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
 #[utoipa::path(get, path = "/v1/lpas", tag = "lpas", params(QueueQuery),
     responses(
         (status = 200, description = "A page of LPAs", body = QueuePage),
-        (status = 400, description = "`invalid_cursor`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: services do not list LPAs", body = Problem),
-        (status = 422, description = "`validation_failed`: an unknown state, label or sync status, a bad limit", body = Problem),
+        (status = 400, description = "`invalid_cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: services do not list LPAs", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: an unknown state, label or sync status, a bad limit", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list(

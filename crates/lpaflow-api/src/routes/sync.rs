@@ -1,12 +1,13 @@
 //! `GET /v1/lpas/{uid}/sync` (every OPG step of one LPA) and the admin's decisions on a failed step.
 
 use crate::auth::{Caller, Role};
+use crate::extract::Path;
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::view::StepView;
 use crate::{errors, uid};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -28,9 +29,9 @@ pub struct SyncStepsView {
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX")),
     responses(
         (status = 200, description = "The steps", body = SyncStepsView),
-        (status = 400, description = "`invalid_uid`", body = Problem),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 404, description = "`lpa_not_found`", body = Problem),
+        (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn steps(
@@ -126,10 +127,11 @@ async fn decide(
     params(("uid" = String, Path), ("id" = i64, Path, description = "The step's outbox id")),
     responses(
         (status = 200, description = "The steps after the decision", body = SyncStepsView),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: admins only", body = Problem),
-        (status = 404, description = "`step_not_found`", body = Problem),
-        (status = 409, description = "`step_not_failed`", body = Problem),
+        (status = 400, description = "`invalid_uid`, `invalid_path`: the step id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`step_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`step_not_failed`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn retry(
@@ -145,10 +147,11 @@ pub async fn retry(
     params(("uid" = String, Path), ("id" = i64, Path, description = "The step's outbox id")),
     responses(
         (status = 200, description = "The steps after the decision", body = SyncStepsView),
-        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem),
-        (status = 403, description = "`forbidden`: admins only", body = Problem),
-        (status = 404, description = "`step_not_found`", body = Problem),
-        (status = 409, description = "`step_not_failed`", body = Problem),
+        (status = 400, description = "`invalid_uid`, `invalid_path`: the step id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`step_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`step_not_failed`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn skip(

@@ -1,10 +1,11 @@
 //! `GET /v1/workflows`, `GET /v1/workflows/{name}/{version}` and its graph.
 
 use crate::auth::Caller;
+use crate::extract::{Path, Query};
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lpaflow_core::graph::{GraphFormat, render};
@@ -33,7 +34,7 @@ pub struct WorkflowSummary {
 
 /// Every loaded workflow version.
 #[utoipa::path(get, path = "/v1/workflows", tag = "workflows",
-    responses((status = 200, description = "Definitions", body = [WorkflowSummary]), (status = 401, description = "`unauthenticated`", body = Problem)),
+    responses((status = 200, description = "Definitions", body = [WorkflowSummary]), (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> Json<Vec<WorkflowSummary>> {
     let defs = state.engine.definitions();
@@ -73,7 +74,12 @@ fn find(state: &AppState, name: &str, version: u32) -> Result<Arc<WorkflowDef>, 
 /// One definition: states, transitions, roles, guards, steps, timers; and its source text.
 #[utoipa::path(get, path = "/v1/workflows/{name}/{version}", tag = "workflows",
     params(("name" = String, Path), ("version" = u32, Path)),
-    responses((status = 200, description = "The definition", body = Object), (status = 404, description = "`workflow_not_found`", body = Problem)),
+    responses(
+        (status = 200, description = "The definition", body = Object),
+        (status = 400, description = "`invalid_path`: the version is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`workflow_not_found`", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -106,9 +112,11 @@ pub struct GraphQuery {
 #[utoipa::path(get, path = "/v1/workflows/{name}/{version}/graph", tag = "workflows",
     params(("name" = String, Path), ("version" = u32, Path), GraphQuery),
     responses(
-        (status = 200, description = "The graph (text)", content_type = "text/plain"),
-        (status = 404, description = "`workflow_not_found`", body = Problem),
-        (status = 422, description = "`validation_failed`: unknown format or state", body = Problem),
+        (status = 200, description = "The graph: Mermaid as `text/plain`, dot as `text/vnd.graphviz`", content((String = "text/plain"), (String = "text/vnd.graphviz"))),
+        (status = 400, description = "`invalid_path`: the version is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`workflow_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: unknown format or state", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn graph(

@@ -1,0 +1,18 @@
+//! The HTTP API on its router (`tower::ServiceExt::oneshot`), over the real LPA engine and a fresh SQLite
+//! database per test: every status and error code of issue 7, idempotency under concurrency, the OpenAPI
+//! description against the router, and random bodies at every POST endpoint. One binary, so one link.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod audit;
+mod auth;
+mod fuzz;
+mod health;
+mod idempotency;
+mod lpas;
+mod openapi;
+mod opg;
+mod queues;
+mod sync;
+mod workflows;

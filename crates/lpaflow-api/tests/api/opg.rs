@@ -1,0 +1,262 @@
+//! `GET /v1/opg/status`, the maintenance windows an admin plans, and readiness as OPG goes down, into
+//! maintenance and back up: the engine delivers to a real OPG simulator with faults switched at run time.
+
+use crate::common::{Harness, Setup};
+use axum::http::StatusCode;
+use chrono::{TimeDelta, Utc};
+use lpaflow_api::Role;
+use lpaflow_core::Clock;
+use lpaflow_opg::{Faults, SimulatorConfig, SimulatorHandle};
+use serde_json::{Value, json};
+
+async fn simulator(dir: &std::path::Path) -> SimulatorHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = SimulatorConfig::new(dir.join("sim.db"), lpaflow_opg::DEV_JWT_SECRET);
+    config.outage_retry_after_s = 1;
+    lpaflow_opg::simulator::start(config, listener)
+        .await
+        .unwrap()
+}
+
+async fn readyz(h: &Harness) -> Value {
+    let r = h.get("/readyz").send().await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+async fn readyz_until(h: &Harness, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    crate::common::eventually(what, || async {
+        let r = readyz(h).await;
+        done(&r).then_some(r)
+    })
+    .await
+}
+
+async fn opg_status(h: &Harness) -> Value {
+    let r = h.get("/v1/opg/status").role(Role::Service).send().await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_is_degraded_while_opg_is_down_and_ready_once_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = simulator(dir.path()).await;
+    let h = Harness::with(Setup::default().opg_at(&sim.base_url())).await;
+    assert_eq!(
+        readyz(&h).await,
+        json!({"status": "ready", "database": "ok", "opg": "up", "breaker": "closed",
+               "pendingSteps": 0, "oldestPendingSeconds": 0})
+    );
+    sim.set_faults(Faults {
+        outage: true,
+        ..Faults::default()
+    })
+    .unwrap();
+    let mut uids = Vec::new();
+    for _ in 0..3 {
+        let uid = h.create().await;
+        h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+        uids.push(uid);
+    }
+    let degraded = readyz_until(&h, "the breaker opens", |r| r["status"] == "degraded").await;
+    assert_eq!(degraded["opg"], "down", "{degraded}");
+    assert_eq!(degraded["database"], "ok");
+    assert_eq!(degraded["pendingSteps"], 3, "one opg.create per LPA");
+    assert!(
+        degraded["oldestPendingSeconds"].as_u64().is_some(),
+        "{degraded}"
+    );
+    assert_ne!(degraded["breaker"], "closed");
+    let keys: Vec<&String> = degraded.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "breaker",
+            "database",
+            "oldestPendingSeconds",
+            "opg",
+            "pendingSteps",
+            "status"
+        ]
+    );
+    let status = opg_status(&h).await;
+    assert_eq!(status["opg"], "down");
+    assert_eq!(status["pendingSteps"], 3);
+    assert_eq!(status["failedSteps"], 0);
+    for uid in &uids {
+        let view = h.view(uid, Role::Caseworker).await;
+        assert_eq!(view["sync"]["status"], "pending", "an outage fails nothing");
+    }
+
+    sim.set_faults(Faults::default()).unwrap();
+    let ready = readyz_until(&h, "OPG is back and the backlog is delivered", |r| {
+        r["status"] == "ready" && r["pendingSteps"] == 0
+    })
+    .await;
+    assert_eq!(ready["opg"], "up");
+    for uid in &uids {
+        let view = h
+            .view_until(uid, "the LPA is synced", |v| {
+                v["sync"]["status"] == "synced"
+            })
+            .await;
+        assert_eq!(view["sync"]["failed"], json!([]));
+    }
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_window_in_force_degrades_readiness_until_it_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = simulator(dir.path()).await;
+    let h = Harness::with(Setup::default().opg_at(&sim.base_url())).await;
+    let now = h.clock.now();
+    let r = h
+        .post("/v1/opg/maintenance")
+        .role(Role::Admin)
+        .json(&json!({
+            "from": (now - TimeDelta::minutes(1)).to_rfc3339(),
+            "to": (now + TimeDelta::hours(1)).to_rfc3339(),
+            "reason": "OPG database upgrade"
+        }))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let degraded = readyz_until(&h, "maintenance is in force", |r| r["status"] == "degraded").await;
+    assert_eq!(degraded["opg"], "maintenance", "{degraded}");
+    let uid = h.create().await;
+    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    let status = opg_status(&h).await;
+    assert_eq!(status["opg"], "maintenance");
+    assert_eq!(status["maintenance"]["id"], id);
+    assert_eq!(status["pendingSteps"], 1, "the step waits: {status}");
+
+    let r = h
+        .delete(&format!("/v1/opg/maintenance/{id}"))
+        .role(Role::Admin)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    readyz_until(&h, "the window is removed and the step delivered", |r| {
+        r["status"] == "ready" && r["pendingSteps"] == 0
+    })
+    .await;
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_plan_list_and_cancel_maintenance_windows() {
+    let h = Harness::start().await;
+    let from = Utc::now() + TimeDelta::days(2);
+    let window = json!({
+        "from": from.to_rfc3339(),
+        "to": (from + TimeDelta::hours(3)).to_rfc3339(),
+        "reason": "  planned upgrade  "
+    });
+    for role in [Role::Service, Role::Caseworker, Role::Auditor] {
+        h.post("/v1/opg/maintenance")
+            .role(role)
+            .json(&window)
+            .send()
+            .await
+            .problem(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let r = h
+        .post("/v1/opg/maintenance")
+        .role(Role::Admin)
+        .json(&window)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let planned = r.json();
+    assert_eq!(planned["reason"], "planned upgrade");
+    assert_eq!(planned["createdBy"], "test-admin");
+    let id = planned["id"].as_i64().unwrap();
+    for role in [Role::Service, Role::Auditor] {
+        let r = h.get("/v1/opg/maintenance").role(role).send().await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json(), json!([planned]));
+    }
+    let path = format!("/v1/opg/maintenance/{id}");
+    h.delete(&path)
+        .role(Role::Caseworker)
+        .send()
+        .await
+        .problem(StatusCode::FORBIDDEN, "forbidden");
+    let r = h.delete(&path).role(Role::Admin).send().await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.bytes.is_empty());
+    h.delete(&path)
+        .role(Role::Admin)
+        .send()
+        .await
+        .problem(StatusCode::NOT_FOUND, "maintenance_not_found");
+    h.delete("/v1/opg/maintenance/next")
+        .role(Role::Admin)
+        .send()
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_path");
+    let r = h.get("/v1/opg/maintenance").role(Role::Admin).send().await;
+    assert_eq!(r.json(), json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_window_is_422_naming_every_problem() {
+    let h = Harness::start().await;
+    let t = Utc::now() + TimeDelta::days(1);
+    let cases = [
+        (
+            json!({"from": "tomorrow", "to": 5, "colour": "red"}),
+            vec!["/colour", "/from", "/to", "/reason"],
+        ),
+        (
+            json!({"from": t.to_rfc3339(), "to": (t - TimeDelta::hours(1)).to_rfc3339(), "reason": "x"}),
+            vec!["/to"],
+        ),
+        (
+            json!({"from": t.to_rfc3339(), "to": t.to_rfc3339(), "reason": "x"}),
+            vec!["/to"],
+        ),
+        (
+            json!({"from": t.to_rfc3339(), "to": (t + TimeDelta::hours(1)).to_rfc3339(), "reason": "x".repeat(501)}),
+            vec!["/reason"],
+        ),
+        (
+            json!({"from": t.to_rfc3339(), "to": (t + TimeDelta::hours(1)).to_rfc3339(), "reason": "   "}),
+            vec!["/reason"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let r = h
+            .post("/v1/opg/maintenance")
+            .role(Role::Admin)
+            .json(&body)
+            .send()
+            .await;
+        r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(r.pointers(), expected, "{body}");
+    }
+    let r = h.get("/v1/opg/maintenance").role(Role::Admin).send().await;
+    assert_eq!(r.json(), json!([]), "nothing was planned");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opg_status_without_delivery_is_not_configured_and_counts_the_backlog() {
+    let h = Harness::start().await;
+    let uid = h.create().await;
+    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    let status = opg_status(&h).await;
+    assert_eq!(status["opg"], "not_configured");
+    assert_eq!(status["breaker"], "closed");
+    assert_eq!(status["pendingSteps"], 1);
+    assert_eq!(status["failedSteps"], 0);
+    assert_eq!(status["byStatus"]["queued"], 1, "{status}");
+    assert!(
+        status["oldestPendingSeconds"]
+            .as_i64()
+            .is_some_and(|s| s >= 0)
+    );
+    assert_eq!(readyz(&h).await["status"], "ready", "no OPG to be down");
+}

@@ -1,0 +1,134 @@
+//! The real `lpaflow serve` as a child process: development mode on 127.0.0.1:0 in a temporary working
+//! directory (it writes `.lpaflow-dev-secret` there), its own SQLite database and embedded OPG simulator; the
+//! address and the four development tokens read from what it prints; killed when dropped.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long the server may take to start.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Development tokens by role name.
+    pub tokens: BTreeMap<String, String>,
+    pub client: reqwest::Client,
+    /// The working directory (database, simulator database, log).
+    pub dir: tempfile::TempDir,
+}
+
+/// The repository's `workflows/` directory.
+pub fn workflows_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workflows")
+}
+
+impl Server {
+    /// Starts `lpaflow serve --dev --dev-clock` with `extra` arguments and waits for its announcement.
+    pub fn start_dev(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lpaflow"));
+        command
+            .current_dir(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--dev-clock"])
+            .arg("--database-url")
+            .arg(format!(
+                "sqlite://{}",
+                dir.path().join("lpaflow.db").display()
+            ))
+            .arg("--opg-sim-db")
+            .arg(dir.path().join("opg-sim.db"))
+            .arg("--workflows")
+            .arg(workflows_dir())
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("LPAFLOW_") {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command.spawn().expect("the lpaflow binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (lines, received) = mpsc::channel();
+        // Reads stdout to its end, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            tokens: BTreeMap::new(),
+            client: reqwest::Client::new(),
+            dir,
+        };
+        let started = Instant::now();
+        while server.base.is_empty() || server.tokens.len() < 4 {
+            let left = START_DEADLINE.saturating_sub(started.elapsed());
+            let line = match received.recv_timeout(left) {
+                Ok(l) => l,
+                Err(e) => panic!(
+                    "the server did not announce itself ({e}); its log:\n{}",
+                    server.log()
+                ),
+            };
+            if let Some(rest) = line.strip_prefix("lpaflow listening on ") {
+                server.base = rest.split_whitespace().next().unwrap().to_owned();
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let [role, token] = words[..]
+                && ["service", "caseworker", "auditor", "admin"].contains(&role)
+            {
+                server.tokens.insert(role.to_owned(), token.to_owned());
+            }
+        }
+        server
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Sends `method path` as `role` (no token for `None`) with an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        role: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(role) = role {
+            req = req.bearer_auth(&self.tokens[role]);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let response = req.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
