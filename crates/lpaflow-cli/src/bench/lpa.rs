@@ -46,7 +46,7 @@ pub struct LpaArgs {
 fn application(i: usize) -> Value {
     let address = |line1: String| json!({"line1": line1, "town": "Leeds", "postcode": "LS1 1AA", "country": "GB"});
     json!({
-        "lpaType": if i % 2 == 0 { "property-and-affairs" } else { "personal-welfare" }, "channel": "online",
+        "lpaType": if i.is_multiple_of(2) { "property-and-affairs" } else { "personal-welfare" }, "channel": "online",
         "donor": {"firstNames": "Ada", "lastName": format!("Donor{i}"), "dateOfBirth": "1950-01-02", "address": address(format!("{i} Road"))},
         "attorneys": [{"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26", "address": address("2 Road".into()), "appointmentType": "original"}],
         "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road".into()), "relationship": "professional"},

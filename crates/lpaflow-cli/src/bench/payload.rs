@@ -143,7 +143,7 @@ pub fn make_payload(prefix: char, i: u64) -> Payload {
     } else {
         vec![]
     };
-    let certificate_provider = if i % 5 == 0 {
+    let certificate_provider = if i.is_multiple_of(5) {
         CertificateProvider {
             name: name(base + 5),
             relationship: "professional".into(),
@@ -172,7 +172,7 @@ pub fn make_payload(prefix: char, i: u64) -> Payload {
     };
     let mut p = Payload {
         lpa_id: lpa_id(prefix, i),
-        lpa_type: if i % 2 == 0 {
+        lpa_type: if i.is_multiple_of(2) {
             "property-and-affairs"
         } else {
             "personal-welfare"
@@ -192,7 +192,7 @@ pub fn make_payload(prefix: char, i: u64) -> Payload {
         .to_owned(),
         replacement_attorneys,
         certificate_provider,
-        people_to_notify: if i % 3 == 0 {
+        people_to_notify: if i.is_multiple_of(3) {
             vec![name(base + 6)]
         } else {
             vec![]
