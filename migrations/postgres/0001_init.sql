@@ -140,6 +140,8 @@ CREATE TABLE idempotency_keys (
     response        text,
     created_at      timestamptz NOT NULL,
     completed_at    timestamptz,
+    uid             text,
+    revision        bigint,
     PRIMARY KEY (actor, key)
 );
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);

@@ -116,6 +116,8 @@ CREATE TABLE idempotency_keys (
     response        TEXT,
     created_at      INTEGER NOT NULL,
     completed_at    INTEGER,
+    uid             TEXT,
+    revision        INTEGER,
     PRIMARY KEY (actor, key)
 );
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);

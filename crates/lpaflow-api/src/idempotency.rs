@@ -2,26 +2,29 @@
 //! and body (marked `Idempotent-Replayed: true`); the same key with a different request is 422
 //! `idempotency_key_reused`; a retry that arrives while the first is still running waits for it. Keys are per
 //! caller (token subject), kept for a configurable time, and released when the first request failed with a
-//! 5xx, so a retry can run.
+//! 5xx before committing anything, so a retry can run.
+//!
+//! The reservation is recorded in the same transaction as the command's commit (the handlers pass the key to
+//! the engine). So when the process dies between the commit and storing the response, a retry learns that the
+//! request took effect and is answered from the LPA as it is now, never executed twice; and when it dies
+//! before the commit, the reservation is taken over after the lock timeout and the request runs.
 
 use crate::auth::Caller;
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::TimeDelta;
-use lpaflow_store::Reservation;
+use lpaflow_store::{IdempotencyMark, Reservation};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
-/// How long a reservation may stay unanswered before it is considered abandoned (its holder crashed).
-const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(60);
 /// How long a retry waits for the first request with the same key.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
 /// Headers replayed with the stored body.
@@ -64,13 +67,20 @@ pub async fn middleware(
             .into_response();
         }
     };
-    let hash = request_hash(parts.method.as_str(), &parts.uri.to_string(), &bytes);
+    // Under `.nest("/v1")` the URI has lost its prefix; the original one names the resource.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+    let hash = request_hash(parts.method.as_str(), &uri.to_string(), &bytes);
     let store = state.engine.store();
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
+    let lock_timeout = TimeDelta::from_std(state.config.idempotency_lock_timeout)
+        .unwrap_or(TimeDelta::seconds(60));
     loop {
         let now = state.engine.clock().now();
         let reservation = match store
-            .reserve_idempotency_key(&caller.sub, &key, &hash, now, now - ABANDONED_AFTER)
+            .reserve_idempotency_key(&caller.sub, &key, &hash, now, now - lock_timeout)
             .await
         {
             Ok(r) => r,
@@ -87,6 +97,15 @@ pub async fn middleware(
         match reservation {
             Reservation::Reserved => break,
             Reservation::Completed { status, response } => return replay(status, &response),
+            Reservation::Committed { uid, .. } => {
+                let created = uri.path() == "/v1/lpas";
+                let response = crate::routes::lpas::current(&state, &caller, &uid, created).await;
+                let mut response = remember(&state, &caller.sub, &key, response).await;
+                response
+                    .headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return response;
+            }
             Reservation::Mismatch => {
                 return Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -109,13 +128,17 @@ pub async fn middleware(
             }
         }
     }
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.extensions_mut().insert(IdempotencyMark {
+        actor: caller.sub.clone(),
+        key: key.clone(),
+    });
+    let response = next.run(request).await;
     remember(&state, &caller.sub, &key, response).await
 }
 
-fn request_hash(method: &str, uri: &str, body: &[u8]) -> String {
+/// The hash that ties a key to its request: method, URI and body bytes.
+pub fn request_hash(method: &str, uri: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");

@@ -16,6 +16,9 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl: Duration,
+    /// How long a reservation whose request neither committed nor answered blocks retries before it is taken
+    /// over (its holder died before committing).
+    pub idempotency_lock_timeout: Duration,
     /// Development mode (`serve --dev`): development tokens exist and the console offers them.
     pub dev: bool,
     /// The development clock (`serve --dev-clock`), which `POST /v1/dev/clock` moves forward.
@@ -33,6 +36,7 @@ impl Default for ApiConfig {
         Self {
             body_limit_bytes: 1024 * 1024,
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            idempotency_lock_timeout: Duration::from_secs(60),
             dev: false,
             dev_clock: None,
             if_match_required: vec!["update_application".to_owned()],

@@ -7,7 +7,9 @@ use lpaflow_core::{
     Command, Decision, InstanceId, Rejection, TimerName, WorkflowDef, decide_chain,
     decide_create_chain,
 };
-use lpaflow_store::{Base, Commit, CommitError, Committed, Fenced, StoredInstance};
+use lpaflow_store::{
+    Base, Commit, CommitError, Committed, Fenced, IdempotencyMark, StoredInstance,
+};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,6 +30,7 @@ pub struct Outcome {
 pub(crate) struct Attached {
     pub consume_timer: Option<Fenced<TimerName>>,
     pub complete_step: Option<(Fenced<i64>, Value)>,
+    pub idempotency: Option<IdempotencyMark>,
 }
 
 fn record(def: &WorkflowDef, event: &str, result: &'static str) {
@@ -43,6 +46,18 @@ impl Engine {
         workflow: &str,
         uid: InstanceId,
         command: Command,
+    ) -> Result<Outcome, Error> {
+        self.create_keyed(workflow, uid, command, None).await
+    }
+
+    /// [`Engine::create`] for a request holding the reserved idempotency key `idempotency`: the commit records
+    /// itself on the key, atomically.
+    pub async fn create_keyed(
+        &self,
+        workflow: &str,
+        uid: InstanceId,
+        command: Command,
+        idempotency: Option<IdempotencyMark>,
     ) -> Result<Outcome, Error> {
         let def = self
             .inner
@@ -75,6 +90,7 @@ impl Engine {
             labels,
             consume_timer: None,
             complete_step: None,
+            idempotency: idempotency.clone(),
         };
         let started = Instant::now();
         match self.inner.store.commit(commit).await {
@@ -95,6 +111,25 @@ impl Engine {
     /// Fires `command` at instance `uid`.
     pub async fn fire(&self, uid: &InstanceId, command: Command) -> Result<Outcome, Error> {
         self.fire_attached(uid, command, Attached::default()).await
+    }
+
+    /// [`Engine::fire`] for a request holding the reserved idempotency key `idempotency` (see
+    /// [`Engine::create_keyed`]).
+    pub async fn fire_keyed(
+        &self,
+        uid: &InstanceId,
+        command: Command,
+        idempotency: Option<IdempotencyMark>,
+    ) -> Result<Outcome, Error> {
+        self.fire_attached(
+            uid,
+            command,
+            Attached {
+                idempotency,
+                ..Attached::default()
+            },
+        )
+        .await
     }
 
     pub(crate) async fn fire_attached(
@@ -139,6 +174,7 @@ impl Engine {
                 labels: (before != after).then_some(after),
                 consume_timer: attached.consume_timer.clone(),
                 complete_step: attached.complete_step.clone(),
+                idempotency: attached.idempotency.clone(),
             };
             let started = Instant::now();
             match self.inner.store.commit(commit).await {

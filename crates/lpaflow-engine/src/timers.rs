@@ -84,6 +84,7 @@ impl Engine {
                 fence: t.fence,
             }),
             complete_step: None,
+            idempotency: None,
         };
         let result = self.fire_attached(&t.uid, command, attached).await;
         let store = &self.inner.store;

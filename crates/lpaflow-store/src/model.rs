@@ -118,6 +118,18 @@ pub struct Commit {
     pub consume_timer: Option<Fenced<TimerName>>,
     /// A step this commit marks done (its confirmation event is the first decision).
     pub complete_step: Option<(Fenced<i64>, Value)>,
+    /// The reserved idempotency key of the request behind this commit: the commit records itself on the key
+    /// in the same transaction, so a retry after a crash learns that the request took effect.
+    pub idempotency: Option<IdempotencyMark>,
+}
+
+/// Names a reserved idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyMark {
+    /// The caller.
+    pub actor: String,
+    /// The key.
+    pub key: String,
 }
 
 impl Commit {
@@ -417,6 +429,15 @@ pub enum Reservation {
         status: u16,
         /// The original body.
         response: String,
+    },
+    /// The same request was committed (at `revision` of `uid`) but its response was not stored, and its
+    /// holder has been silent longer than the lock timeout (it died in between): answer from the instance as it
+    /// is now. (While the holder may still be finishing, the key reads as [`Reservation::InProgress`].)
+    Committed {
+        /// The instance the request changed.
+        uid: InstanceId,
+        /// The revision its commit produced.
+        revision: u64,
     },
     /// The same request is being processed by someone else right now.
     InProgress,

@@ -26,6 +26,15 @@ pub(crate) struct Prepared {
     pub consume_timer: Option<TimerConsumeRow>,
     pub complete_step: Option<StepCompletionRow>,
     pub labels: Option<Vec<LabelRow>>,
+    pub idempotency: Option<IdempotencyRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct IdempotencyRow {
+    pub actor: String,
+    pub key: String,
+    pub uid: String,
+    pub revision: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -231,6 +240,12 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
                     created_at,
                 })
                 .collect()
+        }),
+        idempotency: commit.idempotency.as_ref().map(|m| IdempotencyRow {
+            actor: m.actor.clone(),
+            key: m.key.clone(),
+            uid: uid.clone(),
+            revision: final_instance.revision,
         }),
     })
 }

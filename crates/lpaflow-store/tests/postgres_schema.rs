@@ -73,6 +73,7 @@ async fn each_schema_is_a_store_of_its_own() {
         labels: None,
         consume_timer: None,
         complete_step: None,
+        idempotency: None,
     })
     .await
     .unwrap();

@@ -7,12 +7,13 @@ use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use crate::view::{self, LpaView, etag, parse_etag};
 use crate::{errors, uid};
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use lpaflow_core::Command;
 use lpaflow_engine::Error;
+use lpaflow_store::IdempotencyMark;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
@@ -59,8 +60,10 @@ fn with_etag(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    key: Option<Extension<IdempotencyMark>>,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, Problem> {
+    let key = key.map(|Extension(k)| k);
     let given = match body.remove("uid") {
         None => None,
         Some(Value::String(s)) => Some(uid::parse(&s)?),
@@ -79,7 +82,7 @@ pub async fn create(
             .with_payload(payload.clone());
         match state
             .engine
-            .create(&state.config.lpa_workflow, id, command)
+            .create_keyed(&state.config.lpa_workflow, id, command, key.clone())
             .await
         {
             // A generated uid that happens to exist: draw another.
@@ -227,6 +230,7 @@ pub async fn fire(
     caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
+    key: Option<Extension<IdempotencyMark>>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, Problem> {
     let id = uid::parse(&raw)?;
@@ -255,11 +259,38 @@ pub async fn fire(
     }
     let outcome = state
         .engine
-        .fire(&id, command)
+        .fire_keyed(&id, command, key.map(|Extension(k)| k))
         .await
         .map_err(|e| errors::problem(e, "/payload"))?;
     let view = view::build(&state.engine, &outcome.stored, caller.role, false)
         .await
         .map_err(|e| errors::problem(e, ""))?;
     Ok(with_etag(StatusCode::OK, view, None))
+}
+
+/// The answer to a request that committed but whose response was lost (see `idempotency.rs`): the LPA as it is
+/// now, `201` with `Location` for a creation, `200` otherwise.
+pub async fn current(
+    state: &AppState,
+    caller: &Caller,
+    uid: &lpaflow_core::InstanceId,
+    created: bool,
+) -> Response {
+    let stored = match state.engine.get(uid).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Problem::lpa_not_found(uid.as_str()).into_response(),
+        Err(e) => return errors::problem(e, "").into_response(),
+    };
+    match view::build(&state.engine, &stored, caller.role, false).await {
+        Ok(view) if created => {
+            let location = format!("/v1/lpas/{}", view.uid);
+            with_etag(
+                StatusCode::CREATED,
+                view,
+                Some((header::LOCATION, location)),
+            )
+        }
+        Ok(view) => with_etag(StatusCode::OK, view, None),
+        Err(e) => errors::problem(e, "").into_response(),
+    }
 }

@@ -7,6 +7,7 @@ use crate::common::{
 };
 use axum::http::StatusCode;
 use lpaflow_api::Role;
+use lpaflow_core::Clock;
 use serde_json::json;
 
 async fn lpa_count(h: &Harness) -> usize {
@@ -185,4 +186,75 @@ async fn twenty_concurrent_creates_with_one_key_create_one_lpa_and_answer_alike(
     assert_eq!(lpa_count(&h).await, 1);
     let by_state = h.engine.store().count_by_state().await.unwrap();
     assert_eq!(by_state, [("lpa".to_owned(), "created".to_owned(), 1)]);
+}
+
+/// The server committed the request and died before storing its response: the commit recorded itself on
+/// the key, so the retry is answered (replayed) from the LPA as it is, and the event is not fired twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_committed_before_a_crash_is_answered_on_retry_not_run_again() {
+    let h = Harness::start().await;
+    let uid = h.create().await;
+    let token = h.token(Role::Service);
+    let actor = h.auth.verify(&token).unwrap().sub;
+    let store = h.engine.store();
+    let now = h.clock.now();
+    // What the first request did before the crash: reserve the key, commit the event with the key.
+    let path = format!("/v1/lpas/{uid}/events");
+    let body = json!({"event": "submit"});
+    let hash = lpaflow_api::idempotency::request_hash("POST", &path, body.to_string().as_bytes());
+    // It reserved the key more than the lock timeout (60 s) ago and then died.
+    let then = now - chrono::TimeDelta::seconds(120);
+    let reserved = store
+        .reserve_idempotency_key(
+            &actor,
+            "lost-1",
+            &hash,
+            then,
+            then - chrono::TimeDelta::seconds(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reserved, lpaflow_store::Reservation::Reserved);
+    let mark = lpaflow_store::IdempotencyMark {
+        actor: actor.clone(),
+        key: "lost-1".into(),
+    };
+    let id = lpaflow_core::InstanceId::new(&uid);
+    h.engine
+        .fire_keyed(
+            &id,
+            lpaflow_core::Command::new("submit", actor.as_str(), "service"),
+            Some(mark),
+        )
+        .await
+        .unwrap();
+    // The client retries with the same key and body.
+    let retry = h
+        .post(&path)
+        .role(Role::Service)
+        .header("idempotency-key", "lost-1")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.text());
+    assert!(replayed(&retry));
+    assert_ne!(retry.json()["state"], json!("created"));
+    let history = h.engine.history(&id, 0, 100).await.unwrap();
+    assert_eq!(
+        history.iter().filter(|e| e.entry.event == "submit").count(),
+        1,
+        "submit must not run twice"
+    );
+    let again = h
+        .post(&path)
+        .role(Role::Service)
+        .header("idempotency-key", "lost-1")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(
+        (again.status, again.json()),
+        (retry.status, retry.json()),
+        "later retries get the stored answer"
+    );
 }

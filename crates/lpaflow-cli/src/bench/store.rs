@@ -117,6 +117,7 @@ async fn create(store: &Store, uid: InstanceId) -> anyhow::Result<Tracked> {
             labels: None,
             consume_timer: None,
             complete_step: None,
+            idempotency: None,
         })
         .await?;
     Ok(Tracked {
@@ -146,6 +147,7 @@ async fn submitter(
                 labels: None,
                 consume_timer: None,
                 complete_step: None,
+                idempotency: None,
             };
             let started = Instant::now();
             let committed = store.commit(commit).await?;

@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// How long idempotency keys are remembered (s, m, h, d, w).
     #[arg(long, env = "LPAFLOW_IDEMPOTENCY_TTL", default_value = "24h")]
     idempotency_ttl: String,
+    /// How long a request that neither committed nor answered (its server died) blocks retries with its
+    /// Idempotency-Key (s, m, h, d, w). A request that committed is answered at once on retry.
+    #[arg(long, env = "LPAFLOW_IDEMPOTENCY_LOCK_TIMEOUT", default_value = "60s")]
+    idempotency_lock_timeout: String,
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
@@ -125,6 +129,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mode = mode(&args)?;
     let idempotency_ttl = lpaflow_core::duration::parse_duration(&args.idempotency_ttl)
         .map_err(|e| anyhow::anyhow!("--idempotency-ttl: the duration {e}"))?;
+    let lock_timeout = lpaflow_core::duration::parse_duration(&args.idempotency_lock_timeout)
+        .map_err(|e| anyhow::anyhow!("--idempotency-lock-timeout: the duration {e}"))?;
     let auth = Authenticator::new(mode.secret.as_bytes())
         .map_err(|e| anyhow::anyhow!("JWT secret: {e}"))?;
     let opg_secret = opg_jwt_secret();
@@ -165,6 +171,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(Duration::from_secs(86_400)),
         dev: mode.dev,
         dev_clock,
+        idempotency_lock_timeout: lock_timeout.to_std().unwrap_or(Duration::from_secs(60)),
         ..ApiConfig::default()
     };
     let state = AppState::new(engine.clone(), auth.clone(), config);

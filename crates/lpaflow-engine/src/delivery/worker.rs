@@ -385,8 +385,8 @@ async fn complete(
             Attached::default()
         } else {
             Attached {
-                consume_timer: None,
                 complete_step: Some((fenced.clone(), result.clone())),
+                ..Attached::default()
             }
         };
         match engine.fire_attached(&step.uid, command, attached).await {

@@ -4,8 +4,8 @@
 
 use super::{int, pg_time};
 use crate::prepare::{
-    HistoryRow, InstanceRow, LabelRow, OutboxRow, StepCompletionRow, TimerConsumeRow, TimerKeyRow,
-    TimerSetRow,
+    HistoryRow, IdempotencyRow, InstanceRow, LabelRow, OutboxRow, StepCompletionRow,
+    TimerConsumeRow, TimerKeyRow, TimerSetRow,
 };
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
@@ -188,6 +188,19 @@ pub(super) fn insert_labels<'a>(rows: &[&'a LabelRow]) -> Q<'a> {
         .bind(col(rows, |r| r.label.as_str()))
         .bind(col(rows, |r| r.uid.as_str()))
         .bind(col(rows, |r| pg_time(r.created_at)))
+}
+
+const MARK_IDEMPOTENCY: &str = "UPDATE idempotency_keys SET uid = v.uid, revision = v.revision \
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(actor, key, uid, revision) \
+     WHERE idempotency_keys.actor = v.actor AND idempotency_keys.key = v.key AND idempotency_keys.status IS NULL";
+
+/// Records on their reserved idempotency keys which commits took effect.
+pub(super) fn mark_idempotency<'a>(rows: &[&'a IdempotencyRow]) -> Q<'a> {
+    sqlx::query(MARK_IDEMPOTENCY)
+        .bind(col(rows, |r| r.actor.as_str()))
+        .bind(col(rows, |r| r.key.as_str()))
+        .bind(col(rows, |r| r.uid.as_str()))
+        .bind(col(rows, |r| int(r.revision)))
 }
 
 /// A commit's first step is queued at once only if its instance has no open (or failed) step; the instance row

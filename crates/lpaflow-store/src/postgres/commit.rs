@@ -385,6 +385,16 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
                 .map_err(Error::db("insert labels"))?;
         }
     }
+    let marks: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.idempotency.as_ref())
+        .collect();
+    if !marks.is_empty() {
+        batch::mark_idempotency(&marks)
+            .execute(&mut **tx)
+            .await
+            .map_err(Error::db("mark idempotency keys"))?;
+    }
     Ok(())
 }
 

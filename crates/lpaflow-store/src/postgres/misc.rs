@@ -70,7 +70,7 @@ impl PgDb {
             return Ok(Some(Reservation::Reserved));
         }
         let row = sqlx::query(
-            "SELECT request_hash, status, response, created_at FROM idempotency_keys \
+            "SELECT request_hash, status, response, created_at, uid, revision FROM idempotency_keys \
              WHERE actor = $1 AND key = $2 FOR UPDATE",
         )
         .bind(actor)
@@ -84,11 +84,18 @@ impl PgDb {
         let status: Option<i64> = row.try_get("status").map_err(Error::db(op))?;
         let response: Option<String> = row.try_get("response").map_err(Error::db(op))?;
         let created: DateTime<Utc> = row.try_get("created_at").map_err(Error::db(op))?;
+        let uid: Option<String> = row.try_get("uid").map_err(Error::db(op))?;
+        let revision: Option<i64> = row.try_get("revision").map_err(Error::db(op))?;
+        let abandoned = created < abandoned_before;
         let outcome = match (hash == request_hash, status, response) {
             (false, _, _) => Reservation::Mismatch,
             (true, Some(status), Some(response)) => Reservation::Completed {
                 status: u16::try_from(status).unwrap_or(500),
                 response,
+            },
+            (true, _, _) if uid.is_some() && abandoned => Reservation::Committed {
+                uid: lpaflow_core::InstanceId::new(uid.unwrap_or_default()),
+                revision: revision.unwrap_or(0).max(0) as u64,
             },
             (true, _, _) if created < abandoned_before => {
                 sqlx::query(
@@ -132,7 +139,7 @@ impl PgDb {
     /// Forgets a reservation whose request failed before answering, so a retry can run.
     pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE actor = $1 AND key = $2 AND status IS NULL",
+            "DELETE FROM idempotency_keys WHERE actor = $1 AND key = $2 AND status IS NULL AND uid IS NULL",
         )
         .bind(actor)
         .bind(key)

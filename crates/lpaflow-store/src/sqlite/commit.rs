@@ -450,6 +450,23 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
             .await?;
         }
     }
+    let marks: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.idempotency.as_ref())
+        .collect();
+    if !marks.is_empty() {
+        exec(
+            tx,
+            "mark idempotency keys",
+            "UPDATE idempotency_keys SET uid = v.uid, revision = v.revision \
+             FROM (SELECT value->>'actor' AS actor, value->>'key' AS key, value->>'uid' AS uid, \
+                          value->>'revision' AS revision FROM json_each(?1)) AS v \
+             WHERE idempotency_keys.actor = v.actor AND idempotency_keys.key = v.key \
+               AND idempotency_keys.status IS NULL",
+            batch_json(marks),
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -23,7 +23,7 @@ impl SqliteDb {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(Error::db("begin idempotency"))?;
-        let existing = sqlx::query("SELECT request_hash, status, response, created_at FROM idempotency_keys WHERE actor = ?1 AND key = ?2")
+        let existing = sqlx::query("SELECT request_hash, status, response, created_at, uid, revision FROM idempotency_keys WHERE actor = ?1 AND key = ?2")
             .bind(actor)
             .bind(key)
             .fetch_optional(&mut *tx)
@@ -54,11 +54,22 @@ impl SqliteDb {
                 let created: i64 = row
                     .try_get("created_at")
                     .map_err(Error::db("read idempotency key"))?;
+                let uid: Option<String> = row
+                    .try_get("uid")
+                    .map_err(Error::db("read idempotency key"))?;
+                let revision: Option<i64> = row
+                    .try_get("revision")
+                    .map_err(Error::db("read idempotency key"))?;
+                let abandoned = from_micros(created) < abandoned_before;
                 match (hash == request_hash, status, response) {
                     (false, _, _) => Reservation::Mismatch,
                     (true, Some(status), Some(response)) => Reservation::Completed {
                         status: u16::try_from(status).unwrap_or(500),
                         response,
+                    },
+                    (true, _, _) if uid.is_some() && abandoned => Reservation::Committed {
+                        uid: lpaflow_core::InstanceId::new(uid.unwrap_or_default()),
+                        revision: revision.unwrap_or(0).max(0) as u64,
                     },
                     (true, _, _) if from_micros(created) < abandoned_before => {
                         sqlx::query("UPDATE idempotency_keys SET created_at = ?3 WHERE actor = ?1 AND key = ?2")
@@ -102,7 +113,7 @@ impl SqliteDb {
     /// Forgets a reservation whose request failed before answering, so a retry can run.
     pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE actor = ?1 AND key = ?2 AND status IS NULL",
+            "DELETE FROM idempotency_keys WHERE actor = ?1 AND key = ?2 AND status IS NULL AND uid IS NULL",
         )
         .bind(actor)
         .bind(key)

@@ -74,6 +74,7 @@ impl Fixture {
             labels: None,
             consume_timer: None,
             complete_step: None,
+            idempotency: None,
         }
     }
 
@@ -102,6 +103,7 @@ impl Fixture {
             labels: None,
             consume_timer: None,
             complete_step: None,
+            idempotency: None,
         }
     }
 

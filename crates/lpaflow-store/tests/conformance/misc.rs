@@ -13,6 +13,7 @@ conformance!(
     maintenance_windows_are_planned_listed_and_removed,
     definitions_are_kept_by_hash_and_pinned,
     migrating_twice_is_harmless,
+    a_commit_records_itself_on_its_idempotency_key,
 );
 
 async fn idempotency_keys_replay_refuse_and_recover(db: &TestDb) {
@@ -175,4 +176,69 @@ async fn migrating_twice_is_harmless(db: &TestDb) {
     store.shutdown().await;
     let again = open(db).await;
     again.ping().await.unwrap();
+}
+
+async fn a_commit_records_itself_on_its_idempotency_key(db: &TestDb) {
+    let f = crate::harness::fixture(db).await;
+    let stale = t0() - TimeDelta::seconds(30);
+    let store = &f.store;
+    assert_eq!(
+        store
+            .reserve_idempotency_key("svc", "k-commit", "h", t0(), stale)
+            .await
+            .unwrap(),
+        Reservation::Reserved
+    );
+    let mut create = f.create_commit(&uid(710), json!({}), t0());
+    create.idempotency = Some(lpaflow_store::IdempotencyMark {
+        actor: "svc".into(),
+        key: "k-commit".into(),
+    });
+    store.commit(create).await.unwrap();
+    // While the holder may still be storing its response, a retry waits for it...
+    assert_eq!(
+        store
+            .reserve_idempotency_key("svc", "k-commit", "h", t0(), stale)
+            .await
+            .unwrap(),
+        Reservation::InProgress
+    );
+    // ...and once it has been silent past the lock timeout (it died), the retry learns the request took effect.
+    let later = t0() + TimeDelta::minutes(5);
+    let dead = later - TimeDelta::seconds(30);
+    assert_eq!(
+        store
+            .reserve_idempotency_key("svc", "k-commit", "h", later, dead)
+            .await
+            .unwrap(),
+        Reservation::Committed {
+            uid: uid(710),
+            revision: 1
+        }
+    );
+    store
+        .release_idempotency_key("svc", "k-commit")
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store
+                .reserve_idempotency_key("svc", "k-commit", "h", later, dead)
+                .await
+                .unwrap(),
+            Reservation::Committed { .. }
+        ),
+        "a key whose request committed is never released"
+    );
+    store
+        .complete_idempotency_key("svc", "k-commit", 201, "{}", t0())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .reserve_idempotency_key("svc", "k-commit", "h", t0(), stale)
+            .await
+            .unwrap(),
+        Reservation::Completed { status: 201, .. }
+    ));
 }
