@@ -23,6 +23,69 @@ pub struct Server {
     pub client: reqwest::Client,
     /// The working directory (database, simulator database, log).
     pub dir: tempfile::TempDir,
+    extra: Vec<String>,
+}
+
+/// Starts the binary in `dir` and reads its address and tokens.
+fn spawn(dir: &std::path::Path, extra: &[String]) -> (Child, String, BTreeMap<String, String>) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lpaflow"));
+    command
+        .current_dir(dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--dev-clock"])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", dir.join("lpaflow.db").display()))
+        .arg("--opg-sim-db")
+        .arg(dir.join("opg-sim.db"))
+        .arg("--workflows")
+        .arg(workflows_dir())
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("LPAFLOW_") {
+            command.env_remove(name);
+        }
+    }
+    let mut child = command.spawn().expect("the lpaflow binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (lines, received) = mpsc::channel();
+    // Reads stdout to its end, so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let (mut base, mut tokens) = (String::new(), BTreeMap::new());
+    let started = Instant::now();
+    while base.is_empty() || tokens.len() < 4 {
+        let left = START_DEADLINE.saturating_sub(started.elapsed());
+        let line = match received.recv_timeout(left) {
+            Ok(l) => l,
+            Err(e) => panic!(
+                "the server did not announce itself ({e}); its log:\n{}",
+                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+            ),
+        };
+        if let Some(rest) = line.strip_prefix("lpaflow listening on ") {
+            base = rest.split_whitespace().next().unwrap().to_owned();
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [role, token] = words[..]
+            && ["service", "caseworker", "auditor", "admin"].contains(&role)
+        {
+            tokens.insert(role.to_owned(), token.to_owned());
+        }
+    }
+    (child, base, tokens)
 }
 
 /// The repository's `workflows/` directory.
@@ -34,68 +97,27 @@ impl Server {
     /// Starts `lpaflow serve --dev --dev-clock` with `extra` arguments and waits for its announcement.
     pub fn start_dev(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_lpaflow"));
-        command
-            .current_dir(dir.path())
-            .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--dev-clock"])
-            .arg("--database-url")
-            .arg(format!(
-                "sqlite://{}",
-                dir.path().join("lpaflow.db").display()
-            ))
-            .arg("--opg-sim-db")
-            .arg(dir.path().join("opg-sim.db"))
-            .arg("--workflows")
-            .arg(workflows_dir())
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log));
-        for (name, _) in std::env::vars() {
-            if name.starts_with("LPAFLOW_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command.spawn().expect("the lpaflow binary starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (lines, received) = mpsc::channel();
-        // Reads stdout to its end, so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server {
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, base, tokens) = spawn(dir.path(), &extra);
+        Server {
             child,
-            base: String::new(),
-            tokens: BTreeMap::new(),
+            base,
+            tokens,
             client: reqwest::Client::new(),
             dir,
-        };
-        let started = Instant::now();
-        while server.base.is_empty() || server.tokens.len() < 4 {
-            let left = START_DEADLINE.saturating_sub(started.elapsed());
-            let line = match received.recv_timeout(left) {
-                Ok(l) => l,
-                Err(e) => panic!(
-                    "the server did not announce itself ({e}); its log:\n{}",
-                    server.log()
-                ),
-            };
-            if let Some(rest) = line.strip_prefix("lpaflow listening on ") {
-                server.base = rest.split_whitespace().next().unwrap().to_owned();
-            }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if let [role, token] = words[..]
-                && ["service", "caseworker", "auditor", "admin"].contains(&role)
-            {
-                server.tokens.insert(role.to_owned(), token.to_owned());
-            }
+            extra,
         }
-        server
+    }
+
+    /// Kills the server with SIGKILL and starts it again in the same directory (same database, simulator
+    /// database and development secret); the address changes.
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, base, tokens) = spawn(self.dir.path(), &self.extra);
+        self.child = child;
+        self.base = base;
+        self.tokens = tokens;
     }
 
     /// What the server logged so far.
