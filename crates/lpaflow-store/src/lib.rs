@@ -27,13 +27,14 @@ pub use cursor::MAX_PAGE;
 pub use error::{CommitError, Error};
 pub use model::*;
 pub use verify::{BrokenChain, VerifyReport};
-pub use writer::WriterOptions;
+pub use writer::{WriterOptions, WriterStats};
 
 use chrono::{DateTime, Utc};
 use db::Db;
 use lpaflow_core::history::{ChainHead, StoredEntry};
 use lpaflow_core::{InstanceId, TimerName};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use url::DatabaseUrl;
@@ -82,6 +83,7 @@ struct Inner {
     masked_url: String,
     ops: std::sync::RwLock<Option<mpsc::Sender<writer::Op>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<WriterStats>,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,7 +109,8 @@ impl Store {
             ),
         };
         let (ops, rx) = mpsc::channel(options.writer.queue_capacity.max(1));
-        let handle = tokio::spawn(writer::run(db.clone(), rx, options.writer));
+        let stats = Arc::new(WriterStats::default());
+        let handle = tokio::spawn(writer::run(db.clone(), rx, options.writer, stats.clone()));
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -115,6 +118,7 @@ impl Store {
                 masked_url,
                 ops: std::sync::RwLock::new(Some(ops)),
                 writer: Mutex::new(Some(handle)),
+                stats,
             }),
         })
     }
@@ -174,8 +178,30 @@ impl Store {
             .ok_or(Error::ShuttingDown)
     }
 
+    /// Transactions and commits the group-commit writer has written so far.
+    pub fn writer_counts(&self) -> (u64, u64) {
+        (
+            self.inner.stats.transactions.load(Ordering::Relaxed),
+            self.inner.stats.commits.load(Ordering::Relaxed),
+        )
+    }
+
     /// Commits one command's decisions atomically, sharing a transaction with concurrent commits.
     pub async fn commit(&self, commit: Commit) -> Result<Committed, CommitError> {
+        // Counted while inside, so the writer knows how many commits are on their way (see `writer::gather`);
+        // the guard also uncounts a caller whose future is dropped.
+        struct Inside<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Inside<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.inner.stats.in_flight.fetch_add(1, Ordering::Relaxed);
+        let _inside = Inside(&self.inner.stats.in_flight);
+        self.commit_counted(commit).await
+    }
+
+    async fn commit_counted(&self, commit: Commit) -> Result<Committed, CommitError> {
         let prepared = prepare::prepare(&commit)?;
         let (reply, answer) = oneshot::channel();
         self.sender()?

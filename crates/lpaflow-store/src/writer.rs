@@ -8,6 +8,8 @@ use crate::model::{Committed, StepFinish};
 use crate::prepare::Prepared;
 use crate::{CommitError, Error};
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -25,6 +27,9 @@ pub(crate) enum Op {
 pub struct WriterOptions {
     /// Most commits in one transaction.
     pub max_batch: usize,
+    /// Longest wait for commits whose callers are still preparing them, once a transaction has something to
+    /// write (microseconds). A lone caller never waits: the writer only waits for callers it knows about.
+    pub max_wait_us: u64,
     /// Most requests waiting for the writer before submitters wait (back-pressure).
     pub queue_capacity: usize,
 }
@@ -33,15 +38,33 @@ impl Default for WriterOptions {
     fn default() -> Self {
         Self {
             max_batch: 256,
+            max_wait_us: 1_000,
             queue_capacity: 8192,
         }
     }
 }
 
+/// What the writer has done (for benchmarks and metrics).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Callers inside `Store::commit` right now (preparing, queued or waiting for their answer).
+    pub(crate) in_flight: AtomicUsize,
+    /// Transactions written.
+    pub transactions: AtomicU64,
+    /// Commits written (applied or refused).
+    pub commits: AtomicU64,
+}
+
 /// Runs until every sender is dropped, then finishes what was queued.
-pub(crate) async fn run(db: Db, mut rx: mpsc::Receiver<Op>, options: WriterOptions) {
+pub(crate) async fn run(
+    db: Db,
+    mut rx: mpsc::Receiver<Op>,
+    options: WriterOptions,
+    stats: Arc<WriterStats>,
+) {
     let mut ops: Vec<Op> = Vec::with_capacity(options.max_batch);
     while rx.recv_many(&mut ops, options.max_batch).await > 0 {
+        gather(&mut rx, &mut ops, &options, &stats).await;
         let mut commits = Vec::new();
         let mut finishes = Vec::new();
         for op in ops.drain(..) {
@@ -50,12 +73,39 @@ pub(crate) async fn run(db: Db, mut rx: mpsc::Receiver<Op>, options: WriterOptio
                 Op::Finish(f, reply) => finishes.push((f, reply)),
             }
         }
-        write_commits(&db, commits).await;
+        write_commits(&db, commits, &stats).await;
         write_finishes(&db, finishes).await;
     }
 }
 
-async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>) {
+/// Waits (at most `max_wait_us`) for the commits of callers that are already inside `Store::commit` but have
+/// not sent yet, so that under load one transaction (one disk flush) carries them all.
+async fn gather(
+    rx: &mut mpsc::Receiver<Op>,
+    ops: &mut Vec<Op>,
+    options: &WriterOptions,
+    stats: &WriterStats,
+) {
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_micros(options.max_wait_us);
+    loop {
+        let queued = ops.iter().filter(|o| matches!(o, Op::Commit(..))).count();
+        let expected = stats
+            .in_flight
+            .load(Ordering::Relaxed)
+            .min(options.max_batch);
+        if queued >= expected || ops.len() >= options.max_batch {
+            return;
+        }
+        let room = options.max_batch - ops.len();
+        match tokio::time::timeout_at(deadline, rx.recv_many(ops, room)).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>, stats: &WriterStats) {
     while !commits.is_empty() {
         let mut seen = BTreeSet::new();
         let (round, later): (Vec<_>, Vec<_>) = commits
@@ -65,6 +115,10 @@ async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>) {
         let started = Instant::now();
         let (prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
         let results = db.commit_batch(&prepared).await;
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats
+            .commits
+            .fetch_add(prepared.len() as u64, Ordering::Relaxed);
         metrics::histogram!("lpaflow_commit_batch_size").record(prepared.len() as f64);
         metrics::histogram!("lpaflow_commit_batch_seconds").record(started.elapsed().as_secs_f64());
         for (reply, result) in replies.into_iter().zip(results) {

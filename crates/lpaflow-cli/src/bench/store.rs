@@ -231,6 +231,7 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
             all.add(t.await??)?;
         }
         let elapsed = started.elapsed().as_secs_f64();
+        let (transactions, commits) = store.writer_counts();
         let prefix = format!("store.{backend}.submitters_{submitters}");
         report.metric(
             &format!("{prefix}.transitions_per_s"),
