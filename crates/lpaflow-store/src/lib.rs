@@ -178,11 +178,13 @@ impl Store {
             .ok_or(Error::ShuttingDown)
     }
 
-    /// Transactions and commits the group-commit writer has written so far.
-    pub fn writer_counts(&self) -> (u64, u64) {
+    /// Transactions and commits the group-commit writer has written so far, and the microseconds it spent.
+    pub fn writer_counts(&self) -> (u64, u64, u64) {
+        let s = &self.inner.stats;
         (
-            self.inner.stats.transactions.load(Ordering::Relaxed),
-            self.inner.stats.commits.load(Ordering::Relaxed),
+            s.transactions.load(Ordering::Relaxed),
+            s.commits.load(Ordering::Relaxed),
+            s.busy_us.load(Ordering::Relaxed),
         )
     }
 

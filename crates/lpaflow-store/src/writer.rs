@@ -53,6 +53,8 @@ pub struct WriterStats {
     pub transactions: AtomicU64,
     /// Commits written (applied or refused).
     pub commits: AtomicU64,
+    /// Microseconds spent writing transactions.
+    pub busy_us: AtomicU64,
 }
 
 /// Runs until every sender is dropped, then finishes what was queued.
@@ -116,6 +118,9 @@ async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>, stats
         let (prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
         let results = db.commit_batch(&prepared).await;
         stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats
+            .busy_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         stats
             .commits
             .fetch_add(prepared.len() as u64, Ordering::Relaxed);

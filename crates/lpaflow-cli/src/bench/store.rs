@@ -231,7 +231,7 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
             all.add(t.await??)?;
         }
         let elapsed = started.elapsed().as_secs_f64();
-        let (transactions, commits) = store.writer_counts();
+        let (transactions, commits, busy_us) = store.writer_counts();
         let prefix = format!("store.{backend}.submitters_{submitters}");
         report.metric(
             &format!("{prefix}.transitions_per_s"),
@@ -244,6 +244,14 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         report.metric(
             &format!("{prefix}.commit_p99_ms"),
             all.value_at_quantile(0.99) as f64 / 1000.0,
+        );
+        report.metric(
+            &format!("{prefix}.commits_per_transaction"),
+            commits as f64 / transactions.max(1) as f64,
+        );
+        report.metric(
+            &format!("{prefix}.transaction_ms"),
+            busy_us as f64 / transactions.max(1) as f64 / 1000.0,
         );
         let verify = store.verify(None, |_| {}).await?;
         anyhow::ensure!(
