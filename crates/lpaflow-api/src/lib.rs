@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod console;
 pub mod errors;
 pub mod extract;
 pub mod idempotency;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     Router::new()
         .nest("/v1", v1)
+        .nest("/console", console::router())
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))

@@ -32,7 +32,7 @@
 //! [`validation`] reads the application into [`application`]'s typed view; [`safeguarding`] holds the rules
 //! and [`findings`] their reconciliation; [`fees`] the ledger; [`deadlines`] the signing windows; [`guards`]
 //! and [`actions`] the names of `lpa.toml`; [`document`] and [`steps`] what OPG receives; [`explain`] the view
-//! of one LPA.
+//! of one LPA; [`payloads`] what each action reads from a payload (the console's forms).
 
 pub mod actions;
 pub mod application;
@@ -52,6 +52,7 @@ pub mod findings;
 pub mod guards;
 pub mod labels;
 pub mod objections;
+pub mod payloads;
 pub mod safeguarding;
 mod signing;
 pub mod states;
@@ -65,6 +66,7 @@ pub use drafting::attorney_uid;
 pub use error::Error;
 pub use explain::{Explanation, explain};
 pub use fees::{RefundTotals, refund_totals};
+pub use payloads::{Field, FieldKind, payload_fields};
 pub use signing::attorneys_to_sign;
 
 use lpaflow_core::{

@@ -1,0 +1,249 @@
+//! The auditor's page: the history of any LPA with the hash-chain check of every entry (and of the whole chain
+//! against the instance's head, as `GET /v1/audit/verify?uid=` does), the history as JSON (the API's own
+//! `GET /v1/lpas/{uid}/history`), and "verify all" running in the background with its progress. History shown
+//! here lists what changed by JSON pointer only, never the values (they may be personal data). "Verify all"
+//! is in `verify.rs`.
+
+use super::layout::{self, Nav, error_summary, page, time_el, words};
+use super::session::{CSRF_FIELD, Session};
+use super::verify::{VERIFIERS, job_fragment};
+use crate::auth::Role;
+use crate::problem::Problem;
+use crate::routes::audit::{self, HistoryQuery, VerifyQuery};
+use crate::state::AppState;
+use crate::{errors, uid};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lpaflow_core::InstanceId;
+use lpaflow_core::history::{GENESIS_HASH, StoredEntry, chain_hash};
+use maud::{Markup, html};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Who may read history (as the API).
+const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
+/// Entries shown on one page.
+const ENTRIES_PAGE: u32 = 1000;
+
+/// `?uid=&after=`.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct AuditParams {
+    uid: Option<String>,
+    after: Option<u64>,
+}
+
+/// `GET /console/audit`.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<super::ConsoleState>>,
+    session: Session,
+    Query(q): Query<AuditParams>,
+) -> Response {
+    if let Err(p) = session.caller.require(READERS, "read history") {
+        return layout::problem_page(Some(&session), &p);
+    }
+    let raw = q.uid.as_deref().map(str::trim).unwrap_or("").to_uppercase();
+    let (history, error) = if raw.is_empty() {
+        (None, None)
+    } else {
+        match uid::parse(&raw) {
+            Err(_) => (
+                None,
+                Some("Enter an LPA reference in the form M-XXXX-XXXX-XXXX"),
+            ),
+            Ok(id) => match history_section(&state, &session, &id, q.after.unwrap_or(0)).await {
+                Ok(m) => (Some(m), None),
+                Err(p) => return layout::problem_page(Some(&session), &p),
+            },
+        }
+    };
+    let may_verify = VERIFIERS.contains(&session.caller.role);
+    let body = html! {
+        @if let Some(e) = error { (error_summary("There is a problem", &[(e.to_owned(), Some("uid".to_owned()))])) }
+        h1 { "Audit" }
+        form method="get" action="/console/audit" novalidate {
+            div class=(if error.is_some() { "form-group form-group-error" } else { "form-group" }) {
+                label.label for="uid" { "LPA reference" }
+                div.hint id="uid-hint" { "See its history and check every entry's hash." }
+                @if let Some(e) = error { p.error-message id="uid-error" { span.visually-hidden { "Error: " } (e) } }
+                input.input.input-medium type="text" id="uid" name="uid" value=(raw) spellcheck="false" autocomplete="off"
+                    aria-describedby=(if error.is_some() { "uid-hint uid-error" } else { "uid-hint" });
+            }
+            button.button type="submit" { "Show history" }
+        }
+        @if let Some(h) = history { (h) }
+        @if may_verify {
+            section.section aria-labelledby="verify-heading" {
+                h2 id="verify-heading" { "Verify every chain" }
+                p { "Recompute every LPA's hash chain from the stored history and compare it with the LPA's recorded head." }
+                form method="post" action="/console/audit/verify" hx-post="/console/audit/verify" hx-target="#verify-status" hx-swap="innerHTML" {
+                    input type="hidden" name=(CSRF_FIELD) value=(session.csrf());
+                    button.button.button-secondary type="submit" { "Verify all" }
+                }
+                div id="verify-status" role="status" {
+                    @if let Some(job) = console.jobs.latest() { (job_fragment(&job)) }
+                }
+            }
+        }
+    };
+    layout::respond(
+        StatusCode::OK,
+        page("Audit", Some(&session), Nav::Audit, body),
+    )
+}
+
+/// Each entry's check: it follows the one before it and its content matches its hash.
+fn entry_checks(id: &InstanceId, rows: &[StoredEntry]) -> Vec<Result<(), String>> {
+    let mut prev: Option<&str> = None;
+    rows.iter()
+        .map(|row| {
+            let expected_prev = prev.unwrap_or(if row.entry.seq == 1 {
+                GENESIS_HASH
+            } else {
+                row.prev_hash.as_str()
+            });
+            prev = Some(row.hash.as_str());
+            if row.prev_hash != expected_prev {
+                Err("does not follow the entry before it".to_owned())
+            } else if chain_hash(&row.prev_hash, id, &row.entry) != row.hash {
+                Err("its content does not match its hash (changed after it was written)".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+        .collect()
+}
+
+async fn history_section(
+    state: &AppState,
+    session: &Session,
+    id: &InstanceId,
+    after: u64,
+) -> Result<Markup, Problem> {
+    let engine = &state.engine;
+    if engine
+        .get(id)
+        .await
+        .map_err(|e| errors::problem(e, ""))?
+        .is_none()
+    {
+        return Err(Problem::lpa_not_found(id.as_str()));
+    }
+    let rows = engine
+        .history(id, after, ENTRIES_PAGE)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
+    let checks = entry_checks(id, &rows);
+    let whole = if VERIFIERS.contains(&session.caller.role) {
+        let q = VerifyQuery {
+            uid: Some(id.to_string()),
+        };
+        Some(
+            audit::verify(
+                State(state.clone()),
+                session.caller.clone(),
+                crate::extract::Query(q),
+            )
+            .await?
+            .0,
+        )
+    } else {
+        None
+    };
+    let last_seq = rows.last().map(|r| r.entry.seq);
+    let broken = checks.iter().filter(|c| c.is_err()).count();
+    Ok(html! {
+        section.section aria-labelledby="history-heading" {
+            h2 id="history-heading" { "History of " (id) }
+            @match &whole {
+                Some(v) if v.ok => { div.banner-success { p { strong { "The whole chain holds." } " " (v.entries) " entries checked against the LPA's recorded head." } } }
+                Some(v) => { div.error-summary { p { strong { "The chain is broken." } } ul.list { @for b in v.broken.as_array().into_iter().flatten() {
+                    li { "Entry " (b["seq"]) ": " (b["reason"].as_str().unwrap_or("")) } } } } }
+                None => { p { "Each entry is checked below. Auditors and admins also see the whole chain checked against the LPA's head." } }
+            }
+            p {
+                a href={ "/console/audit/" (id) "/history.json" } download { "Download the history as JSON" }
+                " (every entry with its payload, changes and hashes)"
+            }
+            table.table.table-audit {
+                caption.table-caption { (rows.len()) " entries; " (broken) " fail their check" }
+                thead { tr {
+                    th scope="col" { "Entry" } th scope="col" { "Time" } th scope="col" { "Actor" } th scope="col" { "Event" }
+                    th scope="col" { "From → to" } th scope="col" { "Changed" } th scope="col" { "Hash" } th scope="col" { "Check" }
+                } }
+                tbody {
+                    @for (row, check) in rows.iter().zip(&checks) {
+                        @let e = &row.entry;
+                        tr {
+                            td { (e.seq) }
+                            td { (time_el(&e.at)) }
+                            td { (e.actor) " (" (e.role) ")" }
+                            td { (words(e.event.as_str())) }
+                            td { @match &e.from {
+                                Some(f) if f == &e.to => { "stayed in " (words(f.as_str())) }
+                                Some(f) => { (words(f.as_str())) " → " (words(e.to.as_str())) }
+                                None => { "new: " (words(e.to.as_str())) }
+                            } }
+                            td { @if e.changes.is_empty() { "nothing" } @else {
+                                ul.list.changes { @for c in &e.changes { li { code { (c.pointer) } } } } } }
+                            td { code.hash { (row.hash.get(..12).unwrap_or(&row.hash)) "…" } }
+                            td { @match check {
+                                Ok(()) => { span.tag.tag-ok { span aria-hidden="true" { "✓ " } "Holds" } }
+                                Err(why) => { span.tag.tag-broken { span aria-hidden="true" { "✗ " } "Broken" } " " (why) }
+                            } }
+                        }
+                    }
+                }
+            }
+            @if rows.len() as u32 == ENTRIES_PAGE {
+                @if let Some(seq) = last_seq { p { a href={ "/console/audit?uid=" (id) "&after=" (seq) } { "Later entries" } } }
+            }
+        }
+    })
+}
+
+/// `GET /console/audit/{uid}/history.json`: every entry, through the API's handler, as a download.
+pub(super) async fn download(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+) -> Response {
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let q = HistoryQuery {
+            after: Some(after),
+            limit: Some(ENTRIES_PAGE),
+        };
+        match audit::history(
+            State(state.clone()),
+            session.caller.clone(),
+            crate::extract::Path(raw.clone()),
+            crate::extract::Query(q),
+        )
+        .await
+        {
+            Ok(page) => {
+                let n = page.0.len();
+                after = page.0.last().map_or(after, |e| e.seq);
+                all.extend(page.0);
+                if n < ENTRIES_PAGE as usize {
+                    break;
+                }
+            }
+            Err(p) => return layout::problem_page(Some(&session), &p),
+        }
+    }
+    let body = serde_json::to_vec_pretty(&all).unwrap_or_default();
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"history-{raw}.json\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}

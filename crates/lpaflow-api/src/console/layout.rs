@@ -1,0 +1,280 @@
+//! The page shell every console page shares (skip link, header with the signed-in role's navigation, sign-out),
+//! the message page for errors, and the small formatting helpers: plain-words names, times in UTC, durations,
+//! and the error summary that links to each field in trouble.
+
+use super::session::{CSRF_FIELD, Session};
+use crate::auth::Role;
+use crate::problem::Problem;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use maud::{DOCTYPE, Markup, html};
+
+/// The sections of the header navigation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Nav {
+    Queue,
+    Lpas,
+    Audit,
+    Ops,
+    None,
+}
+
+fn nav_items(role: Role) -> Vec<(Nav, &'static str, &'static str)> {
+    let mut items = Vec::new();
+    if role != Role::Service {
+        items.push((Nav::Queue, "/console/queue", "Queue"));
+    }
+    items.push((Nav::Lpas, "/console/lpas", "Find an LPA"));
+    if matches!(role, Role::Auditor | Role::Admin | Role::Caseworker) {
+        items.push((Nav::Audit, "/console/audit", "Audit"));
+    }
+    items.push((Nav::Ops, "/console/ops", "Operations"));
+    items
+}
+
+/// A whole page.
+pub(super) fn page(title: &str, session: Option<&Session>, current: Nav, main: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}"#;
+                title { (title) " - lpaflow console" }
+                link rel="stylesheet" href="/console/assets/console.css";
+                script src="/console/assets/htmx.min.js" defer {}
+            }
+            body {
+                a.skip-link href="#main" { "Skip to main content" }
+                header.header {
+                    div.header-inner {
+                        a.service-name href="/console" { "lpaflow console" }
+                        @if let Some(s) = session {
+                            nav aria-label="Console sections" {
+                                ul.nav {
+                                    @for (nav, href, label) in nav_items(s.caller.role) {
+                                        li {
+                                            @if nav == current {
+                                                a href=(href) aria-current="page" { (label) }
+                                            } @else {
+                                                a href=(href) { (label) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            div.signed-in {
+                                span { "Signed in as " strong { (s.caller.sub) } " (" (s.caller.role) ")" }
+                                form method="post" action="/console/sign-out" {
+                                    input type="hidden" name=(CSRF_FIELD) value=(s.csrf());
+                                    button.button.button-secondary.button-small type="submit" { "Sign out" }
+                                }
+                            }
+                        }
+                    }
+                }
+                main id="main" class="main" tabindex="-1" { (main) }
+                footer.footer {
+                    p { "lpaflow console. The API's role checks decide what each role may do; this console only hides what your role cannot do." }
+                }
+            }
+        }
+    }
+}
+
+/// A page with `status`.
+pub(super) fn respond(status: StatusCode, markup: Markup) -> Response {
+    (status, markup).into_response()
+}
+
+/// A page that only says something (errors, refusals).
+pub(super) fn message_page(
+    status: StatusCode,
+    session: Option<&Session>,
+    title: &str,
+    text: &str,
+) -> Response {
+    respond(
+        status,
+        page(
+            title,
+            session,
+            Nav::None,
+            html! {
+                h1 { (title) }
+                p { (text) }
+                p { a href="/console" { "Go to the console's start page" } }
+            },
+        ),
+    )
+}
+
+/// The page for a problem the API would have answered with `p`.
+pub(super) fn problem_page(session: Option<&Session>, p: &Problem) -> Response {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let title = match status {
+        StatusCode::FORBIDDEN => "Your role cannot do this",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::UNAUTHORIZED => "You need to sign in again",
+        s if s.is_server_error() => "Sorry, there is a problem with the service",
+        _ => "This could not be done",
+    };
+    respond(
+        status,
+        page(
+            title,
+            session,
+            Nav::None,
+            html! {
+                h1 { (title) }
+                p { (sentence(&p.detail)) }
+                @if !p.errors.is_empty() {
+                    ul.list { @for e in &p.errors { li { (sentence(&e.detail)) } } }
+                }
+                @if let Some(id) = &p.request_id {
+                    p { "If it keeps happening, quote this reference: " code { (id) } }
+                }
+                p { a href="/console" { "Go to the console's start page" } }
+            },
+        ),
+    )
+}
+
+/// An error summary (GOV.UK pattern): a title and every problem, each linking to its field when it has one.
+pub(super) fn error_summary(title: &str, items: &[(String, Option<String>)]) -> Markup {
+    html! {
+        div class="error-summary" id="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
+            h2 id="error-summary-title" { (title) }
+            ul.list {
+                @for (text, anchor) in items {
+                    li {
+                        @if let Some(a) = anchor { a href={ "#" (a) } { (text) } } @else { (text) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A success banner.
+pub(super) fn banner(title: &str, text: &str) -> Markup {
+    html! {
+        div class="banner-success" id="result" role="status" {
+            h2 { (title) }
+            p { (text) }
+        }
+    }
+}
+
+/// A name in plain words: `discount_eligibility` -> `discount eligibility`, `change_status:expired` ->
+/// `change status: expired`.
+pub(super) fn words(name: &str) -> String {
+    name.replace(':', ": ").replace(['_', '.'], " ")
+}
+
+/// A name as a button or heading: first letter capital.
+pub(super) fn title_words(name: &str) -> String {
+    let w = words(name);
+    let mut c = w.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => w,
+    }
+}
+
+/// Capitalises a sentence from the API and ends it with a full stop.
+pub(super) fn sentence(text: &str) -> String {
+    let mut s = title_case_first(text.trim());
+    if !s.ends_with(['.', '!', '?']) {
+        s.push('.');
+    }
+    s
+}
+
+fn title_case_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// `25 Nov 2026 14:32 UTC`.
+pub(super) fn time(t: &DateTime<Utc>) -> String {
+    t.format("%-d %b %Y %H:%M UTC").to_string()
+}
+
+/// A machine-readable `<time>` element.
+pub(super) fn time_el(t: &DateTime<Utc>) -> Markup {
+    html! { time datetime=(t.to_rfc3339()) { (time(t)) } }
+}
+
+/// `3 days 4 hours`, `12 minutes`, `less than a minute`.
+pub(super) fn duration(d: TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    let unit = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    if days > 0 {
+        if hours > 0 {
+            format!("{} {}", unit(days, "day"), unit(hours, "hour"))
+        } else {
+            unit(days, "day")
+        }
+    } else if hours > 0 {
+        format!("{} {}", unit(hours, "hour"), unit(minutes, "minute"))
+    } else if minutes > 0 {
+        unit(minutes, "minute")
+    } else {
+        "less than a minute".to_owned()
+    }
+}
+
+/// `value` percent-encoded for a query string (everything but unreserved characters).
+pub(super) fn query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Pence as pounds: `£92.00`, `-£46.00`.
+pub(super) fn pounds(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let p = pence.unsigned_abs();
+    format!("{sign}£{}.{:02}", p / 100, p % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_durations_and_money_read_as_plain_words() {
+        assert_eq!(
+            words("statutory_waiting_period"),
+            "statutory waiting period"
+        );
+        assert_eq!(
+            title_words("change_status:expired"),
+            "Change status: expired"
+        );
+        assert_eq!(
+            sentence("the role service may not x"),
+            "The role service may not x."
+        );
+        assert_eq!(duration(TimeDelta::seconds(30)), "less than a minute");
+        assert_eq!(duration(TimeDelta::minutes(61)), "1 hour 1 minute");
+        assert_eq!(duration(TimeDelta::hours(50)), "2 days 2 hours");
+        assert_eq!(duration(TimeDelta::days(3)), "3 days");
+        assert_eq!(pounds(9200), "£92.00");
+        assert_eq!(pounds(-4605), "-£46.05");
+        assert_eq!(query_value("a b&c=d"), "a%20b%26c%3Dd");
+    }
+}

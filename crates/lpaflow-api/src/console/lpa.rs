@@ -1,0 +1,386 @@
+//! The LPA page and its actions. The page shows an LPA as the API's `GET /v1/lpas/{uid}` sees it (the same
+//! `lpaflow_lpa::explain`, steps and timers) plus its history; every form on it posts here, and each one is an
+//! engine `fire` with the signed-in caller's `sub` and role and the revision the page showed, so a decision
+//! made on a stale page is refused instead of applied. Failed OPG steps are retried or skipped through the
+//! API's own handlers (admins only).
+
+use super::form_payload;
+use super::forms::{self, Failure, field_id};
+use super::layout::{self, Nav, banner, error_summary, page, sentence, title_words, words};
+use super::lpa_sections::Sections;
+use super::session::{CheckedForm, Session};
+use crate::auth::{Caller, Role};
+use crate::problem::Problem;
+use crate::state::AppState;
+use crate::{errors, routes, uid};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use lpaflow_core::history::StoredEntry;
+use lpaflow_core::{Command, EventName, InstanceId, StateName, WorkflowDef};
+use lpaflow_lpa::{Explanation, LpaData};
+use lpaflow_store::{StepRow, StoredInstance, TimerRow};
+use maud::{Markup, html};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Roles that may read history (as `GET /v1/lpas/{uid}/history`).
+const HISTORY_READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
+/// History entries shown on the LPA page.
+const HISTORY_SHOWN: u32 = 1000;
+
+/// Everything the LPA page shows.
+pub(super) struct Loaded {
+    pub(super) stored: StoredInstance,
+    pub(super) def: Arc<WorkflowDef>,
+    pub(super) explanation: Explanation,
+    pub(super) data: Option<LpaData>,
+    pub(super) steps: Vec<StepRow>,
+    pub(super) timers: Vec<TimerRow>,
+    /// `None` when the role may not read history.
+    pub(super) history: Option<Vec<StoredEntry>>,
+    pub(super) now: DateTime<Utc>,
+}
+
+impl Loaded {
+    async fn load(state: &AppState, caller: &Caller, id: &InstanceId) -> Result<Self, Problem> {
+        let engine = &state.engine;
+        let stored = engine
+            .get(id)
+            .await
+            .map_err(|e| errors::problem(e, ""))?
+            .ok_or_else(|| Problem::lpa_not_found(id.as_str()))?;
+        let def = engine
+            .definition_for(&stored)
+            .map_err(|e| errors::problem(e, ""))?;
+        let now = engine.clock().now();
+        let explanation =
+            lpaflow_lpa::explain(&def, engine.rules().as_ref(), &stored.instance, now);
+        let data = LpaData::load(&stored.instance.data).ok().map(|mut d| {
+            d.refresh(now);
+            d
+        });
+        let steps = engine.steps(id).await.map_err(|e| errors::problem(e, ""))?;
+        let timers = engine
+            .timers(id)
+            .await
+            .map_err(|e| errors::problem(e, ""))?;
+        let history = if HISTORY_READERS.contains(&caller.role) {
+            Some(
+                engine
+                    .history(id, 0, HISTORY_SHOWN)
+                    .await
+                    .map_err(|e| errors::problem(e, ""))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            stored,
+            def,
+            explanation,
+            data,
+            steps,
+            timers,
+            history,
+            now,
+        })
+    }
+}
+
+/// `?uid=` of the find form.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct FindQuery {
+    uid: Option<String>,
+}
+
+/// `GET /console/lpas`: find an LPA by its reference.
+pub(super) async fn find(session: Session, Query(q): Query<FindQuery>) -> Response {
+    let raw = q.uid.as_deref().map(str::trim).unwrap_or("");
+    let error = if raw.is_empty() {
+        None
+    } else {
+        let upper = raw.to_uppercase();
+        match uid::parse(&upper) {
+            Ok(id) => return Redirect::to(&format!("/console/lpas/{id}")).into_response(),
+            Err(_) => Some("Enter an LPA reference in the form M-XXXX-XXXX-XXXX"),
+        }
+    };
+    let body = html! {
+        @if let Some(e) = error {
+            (error_summary("There is a problem", &[(e.to_owned(), Some("uid".to_owned()))]))
+        }
+        h1 { "Find an LPA" }
+        form method="get" action="/console/lpas" novalidate {
+            div class=(if error.is_some() { "form-group form-group-error" } else { "form-group" }) {
+                label.label for="uid" { "LPA reference" }
+                div.hint id="uid-hint" { "For example, M-QWER-TY34-6789." }
+                @if let Some(e) = error {
+                    p.error-message id="uid-error" { span.visually-hidden { "Error: " } (e) }
+                }
+                input.input.input-medium type="text" id="uid" name="uid" value=(raw) spellcheck="false" autocomplete="off"
+                    aria-describedby=(if error.is_some() { "uid-hint uid-error" } else { "uid-hint" });
+            }
+            button.button type="submit" { "Find" }
+        }
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    layout::respond(status, page("Find an LPA", Some(&session), Nav::Lpas, body))
+}
+
+/// What the page says after a successful action.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct PageQuery {
+    done: Option<String>,
+    from: Option<String>,
+}
+
+/// `GET /console/lpas/{uid}`.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let loaded = match uid::parse(&raw) {
+        Ok(id) => Loaded::load(&state, &session.caller, &id).await,
+        Err(p) => Err(p),
+    };
+    match loaded {
+        Ok(l) => {
+            let notice = done_banner(&l, &q);
+            layout::respond(StatusCode::OK, render(&session, &l, notice, None))
+        }
+        Err(p) => layout::problem_page(Some(&session), &p),
+    }
+}
+
+/// The banner after `?done=<event>&from=<state>`; names are checked against the definition, so the query
+/// cannot put arbitrary words on the page.
+fn done_banner(l: &Loaded, q: &PageQuery) -> Option<Markup> {
+    let event = q.done.as_deref()?;
+    if !l.def.knows_event(&EventName::new(event)) && event != "retry" && event != "skip" {
+        return None;
+    }
+    let now = l.stored.instance.state.as_str();
+    let from = q
+        .from
+        .as_deref()
+        .filter(|f| l.def.state(&StateName::new(*f)).is_some());
+    let text = match from {
+        Some(f) if f != now => format!("The LPA moved from {} to {}.", words(f), words(now)),
+        _ => format!("The LPA is still in {}.", words(now)),
+    };
+    Some(banner(&format!("Done: {}", words(event)), &text))
+}
+
+fn render(
+    session: &Session,
+    l: &Loaded,
+    notice: Option<Markup>,
+    failure: Option<&Failure>,
+) -> Markup {
+    let uid = l.stored.instance.id.to_string();
+    let sections = Sections::new(session, l, failure);
+    let body = html! {
+        @if let Some(f) = failure { (failure_summary(f)) }
+        @if let Some(n) = notice { (n) }
+        span.caption { "Lasting power of attorney" }
+        h1 { (uid) }
+        (sections.summary())
+        nav.contents aria-labelledby="contents-heading" {
+            h2.heading-small id="contents-heading" { "On this page" }
+            ul.list {
+                li { a href="#workflow" { "Workflow" } }
+                li { a href="#findings" { "Findings" } }
+                li { a href="#fee" { "Fee" } }
+                li { a href="#signing" { "Identity, signatures and deadlines" } }
+                li { a href="#actions" { "Other actions" } }
+                li { a href="#sync" { "OPG sync" } }
+                @if session.caller.role == Role::Caseworker { li { a href="#people" { "People" } } }
+                li { a href="#history" { "History" } }
+            }
+        }
+        (sections.workflow())
+        (sections.findings())
+        (sections.fee())
+        (sections.signing())
+        (sections.actions())
+        (sections.sync())
+        @if session.caller.role == Role::Caseworker { (sections.people()) }
+        (sections.history())
+    };
+    page(&format!("LPA {uid}"), Some(session), Nav::Lpas, body)
+}
+
+/// The error summary of a refused form: the refusal, then each problem linking to its field.
+fn failure_summary(f: &Failure) -> Markup {
+    let event = f.event.as_str();
+    let finding = forms_value(f, "finding");
+    let anchor = |pointer: &str| -> String {
+        let name = pointer
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
+        match (finding, name) {
+            (Some(id), "reason") => format!("finding-{id}-reason"),
+            (_, "") => format!("form-{}", field_id(event, "form")),
+            _ => field_id(event, name),
+        }
+    };
+    let mut items = Vec::new();
+    let listed = matches!(
+        f.problem.code.as_str(),
+        "validation_failed" | "guard_failed"
+    );
+    if f.problem.errors.is_empty() || !listed {
+        items.push((sentence(&f.problem.detail), Some(anchor(""))));
+    }
+    for e in &f.problem.errors {
+        let text = if e.pointer.is_empty() {
+            sentence(&e.detail)
+        } else {
+            sentence(&format!(
+                "{} {}",
+                words(e.pointer.trim_start_matches('/')),
+                e.detail
+            ))
+        };
+        items.push((text, Some(anchor(&e.pointer))));
+    }
+    error_summary(&format!("{} was not done", title_words(event)), &items)
+}
+
+fn forms_value<'a>(f: &'a Failure, name: &str) -> Option<&'a str> {
+    f.values
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `POST /console/lpas/{uid}/events`: fire the form's event as the signed-in caller.
+pub(super) async fn fire(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    form: CheckedForm,
+) -> Response {
+    let session = &form.session;
+    let id = match uid::parse(&raw) {
+        Ok(id) => id,
+        Err(p) => return layout::problem_page(Some(session), &p),
+    };
+    let event = form.get("event").unwrap_or("").to_owned();
+    let revision = form.get("revision").and_then(|r| r.parse::<u64>().ok());
+    let before = match state.engine.get(&id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return layout::problem_page(Some(session), &Problem::lpa_not_found(id.as_str()));
+        }
+        Err(e) => return layout::problem_page(Some(session), &errors::problem(e, "")),
+    };
+    let from = before.instance.state.clone();
+    let fields = match state.engine.definition_for(&before) {
+        Ok(def) => forms::fields_for(&def, &from, &event),
+        Err(e) => return layout::problem_page(Some(session), &errors::problem(e, "")),
+    };
+    let outcome = match form_payload::payload(&fields, &form.fields) {
+        Err(problems) => Err(Problem::validation(problems)),
+        Ok(payload) => {
+            let mut command = Command::new(
+                event.as_str(),
+                session.caller.sub.as_str(),
+                session.caller.role.to_string(),
+            )
+            .with_payload(payload);
+            if let Some(r) = revision {
+                command = command.at_revision(r);
+            }
+            state
+                .engine
+                .fire(&id, command)
+                .await
+                .map_err(|e| errors::problem(e, ""))
+        }
+    };
+    match outcome {
+        Ok(_) => {
+            tracing::info!(uid = %id, event = %event, role = %session.caller.role, "console: event fired");
+            Redirect::to(&format!(
+                "/console/lpas/{id}?done={}&from={from}#result",
+                layout::query_value(&event)
+            ))
+            .into_response()
+        }
+        Err(problem) => {
+            tracing::info!(uid = %id, event = %event, role = %session.caller.role, code = %problem.code, "console: event refused");
+            let failure = Failure {
+                event,
+                values: form.fields.clone(),
+                problem,
+            };
+            refused_page(&state, session, &id, failure).await
+        }
+    }
+}
+
+/// The LPA page again, with the refused form filled in and its problems.
+async fn refused_page(
+    state: &AppState,
+    session: &Session,
+    id: &InstanceId,
+    failure: Failure,
+) -> Response {
+    let status =
+        StatusCode::from_u16(failure.problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    match Loaded::load(state, &session.caller, id).await {
+        Ok(l) => layout::respond(status, render(session, &l, None, Some(&failure))),
+        Err(p) => layout::problem_page(Some(session), &p),
+    }
+}
+
+/// `POST /console/lpas/{uid}/sync/{id}/{retry|skip}`: an admin's decision on a failed OPG step, through the
+/// API's own handlers.
+pub(super) async fn decide_step(
+    State(state): State<AppState>,
+    Path((raw, step, decision)): Path<(String, i64, String)>,
+    form: CheckedForm,
+) -> Response {
+    let session = &form.session;
+    let caller = session.caller.clone();
+    let result = match decision.as_str() {
+        "retry" => {
+            routes::sync::retry(
+                State(state.clone()),
+                caller,
+                crate::extract::Path((raw.clone(), step)),
+            )
+            .await
+        }
+        "skip" => {
+            routes::sync::skip(
+                State(state.clone()),
+                caller,
+                crate::extract::Path((raw.clone(), step)),
+            )
+            .await
+        }
+        _ => {
+            return layout::message_page(
+                StatusCode::NOT_FOUND,
+                Some(session),
+                "Page not found",
+                "A failed step can only be retried or skipped.",
+            );
+        }
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/console/lpas/{raw}?done={decision}#sync")).into_response(),
+        Err(p) => layout::problem_page(Some(session), &p),
+    }
+}

@@ -1,0 +1,344 @@
+//! The operations page: whether OPG is up, degraded, in maintenance or behind an open breaker; the outbox
+//! backlog (size, age, by status); the delivery rate of this process; a live count of LPAs by state; and the
+//! planned maintenance windows, which admins add and remove through the API's own handlers. The live part
+//! refreshes every 5 seconds with htmx, and on reload without it.
+
+use super::form_payload::parse_time;
+use super::layout::{self, Nav, duration, error_summary, page, sentence, time_el, words};
+use super::session::{CSRF_FIELD, CheckedForm, Session};
+use crate::auth::Role;
+use crate::body::JsonObject;
+use crate::problem::Problem;
+use crate::routes::opg::{self, OpgStatus};
+use crate::state::AppState;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::TimeDelta;
+use maud::{Markup, html};
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How far back the delivery rate looks.
+const RATE_WINDOW: Duration = Duration::from_secs(600);
+/// The shortest span a rate is computed over.
+const RATE_MIN_SPAN: Duration = Duration::from_secs(20);
+/// Samples kept.
+const RATE_SAMPLES_MAX: usize = 240;
+
+/// Samples of this process's count of delivered steps, to compute a rate from.
+#[derive(Debug, Default)]
+pub(crate) struct RateSamples {
+    samples: Mutex<VecDeque<(Instant, f64)>>,
+}
+
+impl RateSamples {
+    /// Records `delivered` now; the steps delivered per minute over the window, once it spans long enough.
+    fn record(&self, delivered: f64) -> Option<f64> {
+        let now = Instant::now();
+        let mut s = self.samples.lock().ok()?;
+        s.push_back((now, delivered));
+        while s.len() > RATE_SAMPLES_MAX || s.front().is_some_and(|(t, _)| now - *t > RATE_WINDOW) {
+            s.pop_front();
+        }
+        let (t0, d0) = *s.front()?;
+        let span = now - t0;
+        (span >= RATE_MIN_SPAN).then(|| (delivered - d0).max(0.0) * 60.0 / span.as_secs_f64())
+    }
+}
+
+/// The total of `lpaflow_step_attempts_total{result="done"}` in a Prometheus text rendering.
+fn delivered_total(metrics: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("lpaflow_step_attempts_total{") && l.contains("result=\"done\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// OPG's condition in one word, and in a sentence.
+fn condition(s: &OpgStatus) -> (&'static str, &'static str) {
+    let count = |k: &str| s.by_status.get(k).and_then(Value::as_u64).unwrap_or(0);
+    match (s.opg.as_str(), s.breaker.as_str()) {
+        ("not_configured", _) => (
+            "Not configured",
+            "This process does not deliver steps to OPG.",
+        ),
+        ("maintenance", _) => (
+            "Maintenance",
+            "A planned maintenance window is in force: steps wait and go after it ends.",
+        ),
+        ("down", "open") => (
+            "Breaker open",
+            "OPG stopped answering: steps wait, and delivery is tried again later.",
+        ),
+        ("down", _) => (
+            "Degraded",
+            "Delivery is being tried again after OPG stopped answering.",
+        ),
+        _ if count("retrying") > 0 || s.failed_steps > 0 => (
+            "Degraded",
+            "OPG answers, but some steps are being retried or have failed.",
+        ),
+        _ => ("Up", "OPG answers and steps are delivered."),
+    }
+}
+
+async fn live_markup(
+    state: &AppState,
+    console: &super::ConsoleState,
+    session: &Session,
+) -> Result<Markup, Problem> {
+    let status = opg::status(State(state.clone()), session.caller.clone())
+        .await?
+        .0;
+    let delivered = delivered_total(&state.metrics.render());
+    let rate = console.rate.record(delivered);
+    let workflow = &state.config.lpa_workflow;
+    let counts = state.engine.store().count_by_state().await.map_err(|e| {
+        Problem::internal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the database did not answer; retry later",
+            &e,
+        )
+    })?;
+    let (word, sentence) = condition(&status);
+    let by_status: Vec<(&String, &Value)> = status
+        .by_status
+        .as_object()
+        .map(|o| o.iter().collect())
+        .unwrap_or_default();
+    Ok(html! {
+        div.panels {
+            div.panel {
+                h2.heading-small { "OPG" }
+                p.big { span class={ "tag tag-opg-" (word.to_lowercase().replace(' ', "-")) } { (word) } }
+                p { (sentence) }
+                p.hint { "Breaker " (words(&status.breaker)) " for " (duration(TimeDelta::seconds(status.breaker_since_seconds as i64))) "." }
+                @if let Some(m) = &status.maintenance { p { "Maintenance until " (time_el(&m.ends_at)) ": " (m.reason) } }
+            }
+            div.panel {
+                h2.heading-small { "Backlog" }
+                p.big { (status.pending_steps) " steps waiting" }
+                p { @match status.oldest_pending_seconds {
+                    Some(s) => { "The oldest has waited " (duration(TimeDelta::seconds(s))) "." }
+                    None => { "Nothing is waiting." } } }
+                p { (status.failed_steps) " failed, waiting for a person." }
+            }
+            div.panel {
+                h2.heading-small { "Delivery rate" }
+                @match rate {
+                    Some(r) => { p.big { (format!("{r:.1}")) " steps a minute" } p.hint { "Delivered by this process over the last few minutes." } }
+                    None => { p.big { "Measuring" } p.hint { "The rate appears after 20 seconds on this page." } }
+                }
+                p { (delivered as u64) " steps delivered by this process since it started." }
+            }
+        }
+        div.two-columns {
+            table.table {
+                caption.table-caption { "LPAs by state" }
+                thead { tr { th scope="col" { "State" } th scope="col" { "LPAs" } } }
+                tbody {
+                    @for (_, s, n) in counts.iter().filter(|(w, _, _)| w == workflow) { tr { td { (words(s)) } td { (n) } } }
+                    tr { th scope="row" { "Total" } td { (counts.iter().filter(|(w, _, _)| w == workflow).map(|(_, _, n)| n).sum::<u64>()) } }
+                }
+            }
+            table.table {
+                caption.table-caption { "OPG steps by status" }
+                thead { tr { th scope="col" { "Status" } th scope="col" { "Steps" } } }
+                tbody {
+                    @for (k, n) in &by_status { tr { td { (words(k)) } td { (n) } } }
+                    @if by_status.is_empty() { tr { td colspan="2" { "No step is waiting or failed." } } }
+                }
+            }
+        }
+    })
+}
+
+/// `GET /console/ops`.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<super::ConsoleState>>,
+    session: Session,
+) -> Response {
+    render(&state, &console, &session, None, StatusCode::OK).await
+}
+
+/// A maintenance form refused, with what was entered.
+struct Refused {
+    values: Vec<(String, String)>,
+    problem: Problem,
+}
+
+async fn render(
+    state: &AppState,
+    console: &super::ConsoleState,
+    session: &Session,
+    refused: Option<Refused>,
+    status: StatusCode,
+) -> Response {
+    let live = match live_markup(state, console, session).await {
+        Ok(m) => m,
+        Err(p) => return layout::problem_page(Some(session), &p),
+    };
+    let windows = match opg::list_maintenance(State(state.clone()), session.caller.clone()).await {
+        Ok(w) => w.0,
+        Err(p) => return layout::problem_page(Some(session), &p),
+    };
+    let admin = session.caller.role == Role::Admin;
+    let value = |k: &str| {
+        refused
+            .as_ref()
+            .and_then(|r| r.values.iter().find(|(n, _)| n == k))
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let error = |k: &str| {
+        refused
+            .as_ref()
+            .and_then(|r| {
+                r.problem
+                    .errors
+                    .iter()
+                    .find(|e| e.pointer == format!("/{k}"))
+            })
+            .map(|e| sentence(&e.detail))
+    };
+    let csrf = session.csrf();
+    let body = html! {
+        @if let Some(r) = &refused {
+            (error_summary("The window was not planned", &r.problem.errors.iter()
+                .map(|e| (sentence(&format!("{} {}", e.pointer.trim_start_matches('/'), e.detail)), Some(format!("window-{}", e.pointer.trim_start_matches('/')))))
+                .collect::<Vec<_>>()))
+        }
+        h1 { "Operations" }
+        div id="live" hx-get="/console/ops/live" hx-trigger="every 5s" hx-swap="innerHTML" { (live) }
+        p.hint { "This part updates every 5 seconds (reload the page if scripts are off)." }
+        section.section aria-labelledby="maintenance" {
+            h2 id="maintenance" { "OPG maintenance windows" }
+            @if windows.is_empty() { p { "No maintenance is planned." } } @else {
+                table.table {
+                    thead { tr { th scope="col" { "From" } th scope="col" { "To" } th scope="col" { "Reason" } th scope="col" { "Planned by" }
+                        @if admin { th scope="col" { "Remove" } } } }
+                    tbody { @for w in &windows { tr {
+                        td { (time_el(&w.starts_at)) } td { (time_el(&w.ends_at)) } td { (w.reason) } td { (w.created_by) }
+                        @if admin { td { form method="post" action={ "/console/ops/maintenance/" (w.id) "/remove" } {
+                            input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                            button.button.button-secondary.button-small type="submit" { "Remove window " (w.id) }
+                        } } }
+                    } } }
+                }
+            }
+            @if admin {
+                h3.heading-small { "Plan a window" }
+                form.event-form method="post" action="/console/ops/maintenance" novalidate {
+                    input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                    @for (name, label, kind) in [("from", "Starts", "datetime-local"), ("to", "Ends", "datetime-local"), ("reason", "Reason", "text")] {
+                        @let id = format!("window-{name}");
+                        @let err = error(name);
+                        div class=(if err.is_some() { "form-group form-group-error" } else { "form-group" }) {
+                            label.label for=(id) { (label) }
+                            @if kind == "datetime-local" { div.hint id={ (id) "-hint" } { "In UTC." } }
+                            @if let Some(e) = &err { p.error-message id={ (id) "-error" } { span.visually-hidden { "Error: " } (e) } }
+                            input.input type=(kind) id=(id) name=(name) value=(value(name))
+                                aria-describedby=[match (kind == "datetime-local", err.is_some()) {
+                                    (true, true) => Some(format!("{id}-hint {id}-error")),
+                                    (true, false) => Some(format!("{id}-hint")),
+                                    (false, true) => Some(format!("{id}-error")),
+                                    (false, false) => None,
+                                }];
+                        }
+                    }
+                    button.button type="submit" { "Plan the window" }
+                }
+            }
+        }
+    };
+    layout::respond(status, page("Operations", Some(session), Nav::Ops, body))
+}
+
+/// `GET /console/ops/live`: the live part alone, for htmx.
+pub(super) async fn live(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<super::ConsoleState>>,
+    session: Session,
+) -> Response {
+    match live_markup(&state, &console, &session).await {
+        Ok(m) => layout::respond(StatusCode::OK, m),
+        Err(p) => layout::problem_page(Some(&session), &p),
+    }
+}
+
+/// `POST /console/ops/maintenance` (admin): plan a window through `POST /v1/opg/maintenance`'s handler.
+pub(super) async fn add_window(
+    State(state): State<AppState>,
+    Extension(console): Extension<Arc<super::ConsoleState>>,
+    form: CheckedForm,
+) -> Response {
+    let mut body = Map::new();
+    for key in ["from", "to"] {
+        if let Some(v) = form.get(key).filter(|v| !v.trim().is_empty()) {
+            body.insert(
+                key.to_owned(),
+                Value::String(parse_time(v.trim()).unwrap_or_else(|| v.to_owned())),
+            );
+        }
+    }
+    if let Some(r) = form.get("reason") {
+        body.insert("reason".to_owned(), Value::String(r.to_owned()));
+    }
+    let session = &form.session;
+    match opg::add_maintenance(
+        State(state.clone()),
+        session.caller.clone(),
+        JsonObject(body),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to("/console/ops#maintenance").into_response(),
+        Err(p) if p.status == 422 => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            let refused = Refused {
+                values: form.fields.clone(),
+                problem: p,
+            };
+            render(&state, &console, session, Some(refused), status).await
+        }
+        Err(p) => layout::problem_page(Some(session), &p),
+    }
+}
+
+/// `POST /console/ops/maintenance/{id}/remove` (admin).
+pub(super) async fn remove_window(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: CheckedForm,
+) -> Response {
+    match opg::remove_maintenance(
+        State(state),
+        form.session.caller.clone(),
+        crate::extract::Path(id),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to("/console/ops#maintenance").into_response(),
+        Err(p) => layout::problem_page(Some(&form.session), &p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delivered_count_is_read_from_the_metrics_text() {
+        let text = "# TYPE lpaflow_step_attempts_total counter\n\
+                    lpaflow_step_attempts_total{result=\"done\"} 12\n\
+                    lpaflow_step_attempts_total{result=\"retry\"} 3\n";
+        assert_eq!(delivered_total(text), 12.0);
+        let r = RateSamples::default();
+        assert_eq!(r.record(1.0), None, "one sample is no rate");
+    }
+}

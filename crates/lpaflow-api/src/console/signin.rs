@@ -1,0 +1,215 @@
+//! Signing in and out. In production a person pastes the JWT they were issued (`lpaflow token issue`); with
+//! `serve --dev` the page also offers one button per role, which mints a short-lived development token with the
+//! server's own [`Authenticator`](crate::Authenticator). Either way the token is verified before it becomes the
+//! session cookie, and the role it carries decides what the console shows.
+
+use super::layout::{self, Nav, error_summary, page};
+use super::session::{
+    self, CSRF_FIELD, CheckedForm, SESSION_COOKIE, SIGNIN_COOKIE, csrf_matches, csrf_token, field,
+    set_cookie,
+};
+use crate::auth::Role;
+use crate::state::AppState;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+/// How long a development sign-in lasts.
+const DEV_TOKEN_TTL_SECONDS: i64 = 3600;
+
+/// Messages the sign-in page can show.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SignInQuery {
+    ended: Option<String>,
+    signed_out: Option<String>,
+}
+
+fn sign_in_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let nonce = session::nonce();
+    let csrf = csrf_token(&nonce);
+    let dev = state.config.dev;
+    let body = html! {
+        @if let Some(e) = error {
+            (error_summary("There is a problem", &[(e.to_owned(), Some("token".to_owned()))]))
+        }
+        h1 { "Sign in" }
+        @if let Some(n) = notice {
+            div.notice role="status" { p { (n) } }
+        }
+        @if dev {
+            section aria-labelledby="dev-heading" {
+                h2 #dev-heading { "Development sign-in" }
+                p { "This server runs in development mode. Choose a role: you get a development token for one hour." }
+                form method="post" action="/console/sign-in/dev" {
+                    input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                    div.button-group {
+                        @for role in Role::ALL {
+                            button.button type="submit" name="role" value=(role) { "Sign in as " (role) }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="token-heading" {
+            h2 #token-heading { "Sign in with your access token" }
+            form method="post" action="/console/sign-in" {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                div class=(if error.is_some() { "form-group form-group-error" } else { "form-group" }) {
+                    label.label for="token" { "Access token" }
+                    div.hint #token-hint {
+                        "Paste the token (JWT) you were given. It is kept in a cookie that only this console can read."
+                    }
+                    @if let Some(e) = error {
+                        p.error-message #token-error { span.visually-hidden { "Error: " } (e) }
+                    }
+                    textarea.textarea #token name="token" rows="4" autocomplete="off" spellcheck="false"
+                        aria-describedby=(if error.is_some() { "token-hint token-error" } else { "token-hint" }) {}
+                }
+                button.button type="submit" { "Sign in" }
+            }
+        }
+    };
+    let mut response = layout::respond(status, page("Sign in", None, Nav::None, body));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(headers, SIGNIN_COOKIE, &nonce, Some(3600)),
+    );
+    response
+}
+
+/// `GET /console/sign-in`.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Query(q): Query<SignInQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let notice = if q.ended.is_some() {
+        Some("Your session has ended. Sign in again.")
+    } else if q.signed_out.is_some() {
+        Some("You have signed out.")
+    } else {
+        None
+    };
+    sign_in_page(&state, &headers, StatusCode::OK, notice, None)
+}
+
+/// Reads the sign-in form, refusing it unless its token matches the nonce cookie.
+async fn sign_in_form(
+    state: &AppState,
+    req: Request,
+) -> Result<(HeaderMap, Vec<(String, String)>), Response> {
+    let headers = req.headers().clone();
+    let fields = session::read_form(req, state, None).await?;
+    let nonce = session::cookie(&headers, SIGNIN_COOKIE).unwrap_or("");
+    if nonce.is_empty() || !csrf_matches(nonce, field(&fields, CSRF_FIELD)) {
+        return Err(session::csrf_refused(None));
+    }
+    Ok((headers, fields))
+}
+
+fn signed_in(headers: &HeaderMap, token: &str) -> Response {
+    let mut response = Redirect::to("/console").into_response();
+    let h = response.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(headers, SESSION_COOKIE, token, None),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(headers, SIGNIN_COOKIE, "", Some(0)),
+    );
+    response
+}
+
+/// `POST /console/sign-in`: a pasted token.
+pub(super) async fn with_token(State(state): State<AppState>, req: Request) -> Response {
+    let (headers, fields) = match sign_in_form(&state, req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let token = field(&fields, "token").unwrap_or("").trim();
+    if token.is_empty() {
+        return sign_in_page(
+            &state,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some("Enter your access token"),
+        );
+    }
+    match state.auth().verify(token) {
+        Ok(caller) => {
+            tracing::info!(actor = %caller.sub, role = %caller.role, "console: signed in with a token");
+            signed_in(&headers, token)
+        }
+        Err(e) => sign_in_page(
+            &state,
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            None,
+            Some(&layout::sentence(&e.to_string())),
+        ),
+    }
+}
+
+/// `POST /console/sign-in/dev` (`serve --dev` only): a development token for the chosen role.
+pub(super) async fn dev(State(state): State<AppState>, req: Request) -> Response {
+    if !state.config.dev {
+        return layout::message_page(
+            StatusCode::NOT_FOUND,
+            None,
+            "Development sign-in is off",
+            "This server is not in development mode. Sign in with your access token.",
+        );
+    }
+    let (headers, fields) = match sign_in_form(&state, req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Some(role) = field(&fields, "role").and_then(|r| r.parse::<Role>().ok()) else {
+        return sign_in_page(
+            &state,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some("Choose a role"),
+        );
+    };
+    match state
+        .auth()
+        .issue(&format!("dev-{role}"), role, DEV_TOKEN_TTL_SECONDS)
+    {
+        Ok(token) => {
+            tracing::info!(%role, "console: development sign-in");
+            signed_in(&headers, &token)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "console: a development token could not be minted");
+            layout::message_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "Sorry, there is a problem with the service",
+                "A development token could not be made. Try again.",
+            )
+        }
+    }
+}
+
+/// `POST /console/sign-out`.
+pub(super) async fn sign_out(headers: HeaderMap, form: CheckedForm) -> Response {
+    tracing::info!(actor = %form.session.caller.sub, "console: signed out");
+    let mut response = Redirect::to("/console/sign-in?signed_out=1").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&headers, SESSION_COOKIE, "", Some(0)),
+    );
+    response
+}
