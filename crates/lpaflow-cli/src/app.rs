@@ -112,6 +112,16 @@ pub struct LpaEngine {
 impl LpaEngine {
     /// Starts the engine on `store`.
     pub async fn start(self, store: Store) -> anyhow::Result<Engine> {
+        self.start_with(store, |_| {}).await
+    }
+
+    /// Starts the engine on `store`, letting `adjust` change the options first (delivery timing, breaker and
+    /// retry settings for tests and the hidden `run-engine` command).
+    pub async fn start_with(
+        self,
+        store: Store,
+        adjust: impl FnOnce(&mut EngineOptions),
+    ) -> anyhow::Result<Engine> {
         let definitions = definitions(&self.workflows_dir, &store).await?;
         let mut options = EngineOptions::new(store, definitions, Arc::new(LpaRules), self.clock);
         if let Some(node) = self.node_id {
@@ -136,6 +146,7 @@ impl LpaEngine {
                 ..DeliveryOptions::default()
             });
         }
+        adjust(&mut options);
         Ok(Engine::start(options).await?)
     }
 }

@@ -2,6 +2,7 @@
 //! variables and flags, and installs the tracing subscriber; everything below it receives typed options.
 
 pub mod app;
+pub mod bench;
 mod commands;
 pub mod database;
 mod definitions;
@@ -43,6 +44,19 @@ enum Command {
     /// Mint API tokens.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Run the OPG simulator on its own (fault injection, duplicate counts).
+    OpgSim(commands::opg_sim::OpgSimArgs),
+    /// Manage the OPG integration: planned maintenance windows.
+    #[command(subcommand)]
+    Opg(commands::opg::OpgCommand),
+    /// Compare local state with OPG for every LPA; --repair fixes what is safe and flags the rest.
+    Reconcile(commands::reconcile::ReconcileArgs),
+    /// An engine that only delivers OPG steps and fires timers (end-to-end crash tests).
+    #[command(hide = true)]
+    RunEngine(commands::run_engine::RunEngineArgs),
+    /// Run the benchmarks (workload, store, ...).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Runs the command line and maps the outcome to an exit code: 0 on success, 1 on failure (with a one-line
@@ -76,6 +90,11 @@ async fn run_async(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(_) | Command::Token(_) => Err(anyhow::anyhow!("not an async command")),
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Audit(cmd) => commands::audit::run(cmd).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+        Command::OpgSim(args) => commands::opg_sim::run(args).await,
+        Command::Opg(cmd) => commands::opg::run(cmd).await,
+        Command::Reconcile(args) => commands::reconcile::run(args).await,
+        Command::RunEngine(args) => commands::run_engine::run(args).await,
         Command::Workflow(cmd) => commands::workflow::run(cmd),
     }
 }

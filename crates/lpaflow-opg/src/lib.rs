@@ -9,6 +9,7 @@
 //! - [`client`]: the HTTP client (JWT per request, timeouts, error classes).
 //! - [`deliver()`]: the step delivery protocol the engine's step workers call.
 //! - [`compare`]: pure read-back comparison ("did this step take effect?").
+//! - [`reconcile`]: local state against OPG for every LPA (`lpaflow reconcile`): differences and safe repairs.
 //! - [`simulator`]: the same API over its own SQLite store, with fault injection, stats and the workload
 //!   stub protocol of `shared/bench/opg_stub.py`.
 //!
@@ -22,6 +23,7 @@ pub mod document;
 pub mod handler;
 pub mod jwt;
 pub mod pointer;
+pub mod reconcile;
 pub mod simulator;
 pub mod step;
 

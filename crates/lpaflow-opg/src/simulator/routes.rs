@@ -123,8 +123,23 @@ pub async fn create(
     if let Err(r) = admit(&state, &headers).await {
         return r;
     }
-    match create_inner(&state, &uid, &body).await {
-        Ok(r) | Err(r) => r,
+    to_completion(async move {
+        match create_inner(&state, &uid, &body).await {
+            Ok(r) | Err(r) => r,
+        }
+    })
+    .await
+}
+
+/// Runs a write on a task of its own, so that a client going away (its timeout) cannot cancel it half-way:
+/// like a real server, the simulator finishes a write it started, and its stats count every committed write
+/// and every duplicate (a handler dropped between the commit and the count would undercount both).
+async fn to_completion(
+    write: impl std::future::Future<Output = Response> + Send + 'static,
+) -> Response {
+    match tokio::spawn(write).await {
+        Ok(response) => response,
+        Err(e) => internal(&e),
     }
 }
 
@@ -267,9 +282,12 @@ pub async fn update(
         Ok(c) => c,
         Err(r) => return r,
     };
-    match update_inner(&state, &uid, &claims, &body).await {
-        Ok(r) | Err(r) => r,
-    }
+    to_completion(async move {
+        match update_inner(&state, &uid, &claims, &body).await {
+            Ok(r) | Err(r) => r,
+        }
+    })
+    .await
 }
 
 async fn update_inner(

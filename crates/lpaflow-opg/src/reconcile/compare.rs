@@ -1,0 +1,321 @@
+//! The pure half of reconciliation: one LPA's local facts against what OPG holds, and who last changed a
+//! differing key according to OPG's change log. No IO, no clock.
+
+use super::{Attribution, Drift, DriftKind, FINDING_SUBJECT, Repair, StepRef, Verdict};
+use crate::compare::{AppliedState, document_differences};
+use crate::document::{ChangeLogEntry, UpdateType};
+use crate::step::{CREATE_STEP, Step};
+use lpaflow_lpa::LpaData;
+use lpaflow_lpa::findings::RuleId;
+use lpaflow_lpa::states::LpaState;
+use lpaflow_store::{StepRow, StepStatus};
+use serde_json::Value;
+
+/// What lpaflow holds about one LPA: the instance and its outbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Local {
+    /// The LPA uid.
+    pub uid: String,
+    /// The workflow state.
+    pub state: String,
+    /// The instance's revision.
+    pub revision: u64,
+    /// The instance data (`docs/lpa-data.md`).
+    pub data: Value,
+    /// Every outbox step, in order.
+    pub steps: Vec<StepRow>,
+}
+
+/// What OPG answered for one LPA.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Remote {
+    /// The document, from a fresh read.
+    Held(Value),
+    /// A fresh `404`.
+    NotHeld,
+    /// A failed or stale read: nothing can be decided from it.
+    Unknown(String),
+}
+
+/// What changes when an LPA moves: its revision and where each step is. Two equal fingerprints around a read
+/// of OPG mean nothing local moved while OPG was read.
+pub fn fingerprint(local: &Local) -> (u64, Vec<(i64, StepStatus)>) {
+    (
+        local.revision,
+        local.steps.iter().map(|s| (s.id, s.status)).collect(),
+    )
+}
+
+/// The document keys and status a step touches.
+#[derive(Default)]
+struct Scope {
+    everything: bool,
+    keys: Vec<String>,
+    status: bool,
+}
+
+impl Scope {
+    fn of(step: &StepRow) -> Self {
+        match Step::parse(step.step.as_str(), &step.payload) {
+            Ok(Step::Create { .. }) | Err(_) => Scope {
+                everything: true,
+                ..Scope::default()
+            },
+            Ok(Step::Update { update, .. }) => Scope {
+                everything: false,
+                status: update.kind.target_status().is_some()
+                    || update.changes.iter().any(|c| c.key == "/status"),
+                keys: update.changes.into_iter().map(|c| c.key).collect(),
+            },
+        }
+    }
+
+    fn covers(&self, pointer: &str) -> bool {
+        self.everything || self.keys.iter().any(|k| related(k, pointer))
+    }
+}
+
+/// One pointer is the other, or lies under it.
+fn related(a: &str, b: &str) -> bool {
+    let under = |x: &str, y: &str| {
+        x == y || y == "/" || x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'))
+    };
+    under(a, b) || under(b, a)
+}
+
+fn step_ref(s: &StepRow) -> StepRef {
+    StepRef {
+        id: s.id,
+        seq: s.seq,
+        name: s.step.to_string(),
+        status: s.status,
+    }
+}
+
+/// The open sync finding about `subject`, if any.
+fn open_finding(data: &LpaData, subject: &str) -> Option<String> {
+    data.findings
+        .iter()
+        .find(|f| {
+            f.subject == subject
+                && f.is_open()
+                && matches!(
+                    f.rule,
+                    RuleId::SyncFailed | RuleId::SyncConflict | RuleId::SyncReadbackMismatch
+                )
+        })
+        .map(|f| f.id.clone())
+}
+
+/// What a person must decide about, unless a finding already asks.
+fn person(data: &LpaData, subject: &str) -> Repair {
+    match open_finding(data, subject) {
+        Some(finding) => Repair::Flagged { finding },
+        None => Repair::Person,
+    }
+}
+
+/// A step that failed only because it kept failing (never refused by OPG) may simply be tried again.
+fn failed_transiently(step: &StepRow) -> bool {
+    step.last_error
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_str)
+        == Some("attempts_exhausted")
+}
+
+/// A failed step against what OPG holds (`None`: OPG does not hold the LPA).
+fn failed_step(data: &LpaData, step: &StepRow, remote: Option<&Value>) -> Drift {
+    let subject = step.step.as_str();
+    let state = Step::parse(subject, &step.payload).map(|s| s.applied_state(remote));
+    let (kind, detail, repair, values) = match state {
+        Err(e) => (
+            DriftKind::StepNotApplied,
+            format!("failed step {subject} cannot be read ({})", e.code()),
+            person(data, subject),
+            None,
+        ),
+        Ok(AppliedState::Applied) => (
+            DriftKind::StepAppliedNotRecorded,
+            format!("OPG holds the effect of {subject}, which failed locally"),
+            Repair::RetryStep { step_id: step.id },
+            None,
+        ),
+        Ok(AppliedState::NotApplied) => (
+            DriftKind::StepNotApplied,
+            format!("{subject} failed and OPG does not hold its effect"),
+            if failed_transiently(step) {
+                Repair::RetryStep { step_id: step.id }
+            } else {
+                person(data, subject)
+            },
+            None,
+        ),
+        Ok(AppliedState::Conflict { differences }) => (
+            DriftKind::StepNotApplied,
+            format!(
+                "{subject} failed and OPG holds other values at {} keys",
+                differences.len()
+            ),
+            person(data, subject),
+            serde_json::to_value(&differences)
+                .ok()
+                .map(|d| (Value::Null, d)),
+        ),
+    };
+    let mut drift = Drift::new(kind, detail, repair);
+    drift.step = Some(step_ref(step));
+    drift.values = values;
+    drift
+}
+
+/// Compares one LPA's local facts with what OPG answered.
+pub fn compare(local: &Local, remote: &Remote) -> Verdict {
+    let data = match LpaData::load(&local.data) {
+        Ok(d) => d,
+        Err(e) => {
+            return Verdict::Unverified {
+                reason: format!("the local data cannot be read: {e}"),
+            };
+        }
+    };
+    let remote = match remote {
+        Remote::Unknown(reason) => {
+            return Verdict::Unverified {
+                reason: reason.clone(),
+            };
+        }
+        Remote::Held(doc) => Some(doc),
+        Remote::NotHeld => None,
+    };
+    let pending = local.steps.iter().filter(|s| s.status.is_open()).count();
+    if data.submitted_at.is_none() {
+        return match remote {
+            None => Verdict::LocalOnly,
+            Some(_) => Verdict::Drift(vec![Drift::new(
+                DriftKind::UnexpectedInOpg,
+                "OPG holds an LPA with this uid, which lpaflow has not submitted",
+                person(&data, FINDING_SUBJECT),
+            )]),
+        };
+    }
+    let create = local.steps.iter().find(|s| s.step.as_str() == CREATE_STEP);
+    if create.is_some_and(|s| s.status.is_open()) {
+        // OPG may or may not hold it yet; every later step waits behind the create.
+        return Verdict::InSync { pending };
+    }
+    let Some(remote) = remote else {
+        let drift = match create {
+            Some(s) if s.status == StepStatus::Failed => {
+                let mut d = failed_step(&data, s, None);
+                d.kind = DriftKind::MissingInOpg;
+                d
+            }
+            Some(s) => {
+                let mut d = Drift::new(
+                    DriftKind::MissingInOpg,
+                    format!(
+                        "OPG does not hold this LPA, although its creation is {} locally",
+                        s.status
+                    ),
+                    person(&data, FINDING_SUBJECT),
+                );
+                d.step = Some(step_ref(s));
+                d
+            }
+            None => Drift::new(
+                DriftKind::MissingInOpg,
+                "submitted, but no create step exists and OPG does not hold the LPA",
+                person(&data, FINDING_SUBJECT),
+            ),
+        };
+        return Verdict::Drift(vec![drift]);
+    };
+    let Some(state) = LpaState::of(&lpaflow_core::StateName::new(&local.state)) else {
+        return Verdict::Unverified {
+            reason: format!("`{}` is not a state of the LPA workflow", local.state),
+        };
+    };
+    let mut drifts = Vec::new();
+    let mut in_flight = Vec::new();
+    let mut explained = Vec::new();
+    for s in &local.steps {
+        if s.status.is_open() {
+            in_flight.push(Scope::of(s));
+        } else if s.status == StepStatus::Failed {
+            drifts.push(failed_step(&data, s, Some(remote)));
+            explained.push(Scope::of(s));
+        }
+    }
+    let covered = |pointer: &str| {
+        in_flight
+            .iter()
+            .chain(&explained)
+            .any(|s| s.covers(pointer))
+    };
+    let expected = lpaflow_lpa::document::document(&data);
+    for d in document_differences(&expected, remote) {
+        if covered(&d.pointer) {
+            continue;
+        }
+        let mut drift = Drift::new(
+            DriftKind::FieldMismatch,
+            format!("OPG holds another value at {}", d.pointer),
+            person(&data, FINDING_SUBJECT),
+        );
+        drift.pointer = Some(d.pointer);
+        drift.values = Some((d.expected, d.actual));
+        drifts.push(drift);
+    }
+    let status_settled = in_flight
+        .iter()
+        .chain(&explained)
+        .any(|s| s.status || s.everything);
+    let want = state.store_status().to_string();
+    let have = remote.get("status").and_then(Value::as_str);
+    if !status_settled && have != Some(want.as_str()) {
+        let mut drift = Drift::new(
+            DriftKind::StatusMismatch,
+            format!(
+                "OPG says `{}`, lpaflow's state `{}` means `{want}`",
+                have.unwrap_or("none"),
+                local.state
+            ),
+            person(&data, FINDING_SUBJECT),
+        );
+        drift.pointer = Some("/status".to_owned());
+        drifts.push(drift);
+    }
+    if drifts.is_empty() {
+        Verdict::InSync { pending }
+    } else {
+        Verdict::Drift(drifts)
+    }
+}
+
+/// Fills in who last changed each differing key (or the status) in OPG, from its change log (oldest first).
+pub fn attribute(drifts: &mut [Drift], log: &[ChangeLogEntry], our_author: &str) {
+    for drift in drifts.iter_mut() {
+        let Some(pointer) = drift.pointer.as_deref() else {
+            continue;
+        };
+        let is_status = drift.kind == DriftKind::StatusMismatch;
+        let touches = |e: &ChangeLogEntry| {
+            if is_status {
+                e.kind
+                    .parse::<UpdateType>()
+                    .is_ok_and(|t| t.target_status().is_some())
+                    || e.changes.iter().any(|c| c.key == "/status")
+            } else {
+                e.changes.iter().any(|c| related(&c.key, pointer))
+            }
+        };
+        drift.last_change = log.iter().rev().find(|e| touches(e)).map(|e| Attribution {
+            id: e.id.clone(),
+            author: e.author.clone(),
+            applied: e.applied.clone(),
+            kind: e.kind.clone(),
+            by_lpaflow: e.author == our_author,
+        });
+    }
+}
