@@ -115,6 +115,7 @@ async fn fetch(
 }
 
 async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<Attempt, Error> {
+    let _write = db.write_lock.lock().await;
     let items: Vec<(usize, &Prepared)> = which.iter().map(|&i| (i, &batch[i])).collect();
     let mut tx = db
         .pool

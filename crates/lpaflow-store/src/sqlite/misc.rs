@@ -18,6 +18,7 @@ impl SqliteDb {
         now: DateTime<Utc>,
         abandoned_before: DateTime<Utc>,
     ) -> Result<Reservation, Error> {
+        let _write = self.write_lock.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -98,6 +99,7 @@ impl SqliteDb {
         response: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        let _write = self.write_lock.lock().await;
         sqlx::query("UPDATE idempotency_keys SET status = ?3, response = ?4, completed_at = ?5 WHERE actor = ?1 AND key = ?2")
             .bind(actor)
             .bind(key)
@@ -112,6 +114,7 @@ impl SqliteDb {
 
     /// Forgets a reservation whose request failed before answering, so a retry can run.
     pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
+        let _write = self.write_lock.lock().await;
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE actor = ?1 AND key = ?2 AND status IS NULL AND uid IS NULL",
         )
@@ -125,6 +128,7 @@ impl SqliteDb {
 
     /// Deletes keys created before `before`. Returns how many.
     pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, Error> {
+        let _write = self.write_lock.lock().await;
         Ok(
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?1")
                 .bind(to_micros(before))
@@ -144,6 +148,7 @@ impl SqliteDb {
         created_by: &str,
         now: DateTime<Utc>,
     ) -> Result<MaintenanceWindow, Error> {
+        let _write = self.write_lock.lock().await;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO opg_maintenance (starts_at, ends_at, reason, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         )
@@ -208,6 +213,7 @@ impl SqliteDb {
 
     /// Removes a window. `false` if there was none with that id.
     pub async fn remove_maintenance(&self, id: i64) -> Result<bool, Error> {
+        let _write = self.write_lock.lock().await;
         Ok(sqlx::query("DELETE FROM opg_maintenance WHERE id = ?1")
             .bind(id)
             .execute(&self.pool)

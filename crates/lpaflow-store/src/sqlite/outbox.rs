@@ -65,6 +65,7 @@ impl SqliteDb {
         lease_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StepRow>, Error> {
+        let _write = self.write_lock.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -97,6 +98,7 @@ impl SqliteDb {
 
     /// Records lease holders' reports. Returns, per report, whether it applied (`false`: the lease was lost).
     pub async fn finish_steps(&self, finishes: &[StepFinish]) -> Result<Vec<bool>, Error> {
+        let _write = self.write_lock.lock().await;
         let rows: Vec<FinishRow> = finishes.iter().map(finish_row).collect();
         let mut tx = self
             .pool
@@ -196,6 +198,7 @@ impl SqliteDb {
 
     /// Marks every queued or retrying step `suspended` (the external system is unavailable). Returns how many.
     pub async fn suspend_ready_steps(&self) -> Result<u64, Error> {
+        let _write = self.write_lock.lock().await;
         Ok(sqlx::query(
             "UPDATE outbox SET status = 'suspended' WHERE status IN ('queued', 'retrying')",
         )
@@ -207,6 +210,7 @@ impl SqliteDb {
 
     /// Makes suspended steps claimable again, due at once. Returns how many.
     pub async fn resume_suspended(&self, now: DateTime<Utc>) -> Result<u64, Error> {
+        let _write = self.write_lock.lock().await;
         Ok(sqlx::query("UPDATE outbox SET status = 'queued', next_attempt_at = min(next_attempt_at, ?1) WHERE status = 'suspended'")
             .bind(to_micros(now))
             .execute(&self.pool)
@@ -231,6 +235,7 @@ impl SqliteDb {
         to: &'static str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
+        let _write = self.write_lock.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -279,6 +284,7 @@ impl SqliteDb {
     /// or at the start of a process with the same identity after a crash): the steps are retried at once and
     /// marked ambiguous, since their delivery may have reached the external system.
     pub async fn release_step_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, Error> {
+        let _write = self.write_lock.lock().await;
         Ok(sqlx::query(
             "UPDATE outbox SET status = 'retrying', ambiguous = 1, lease_owner = NULL, lease_until = NULL, \
              next_attempt_at = ?2 WHERE status = 'in_flight' AND lease_owner = ?1",

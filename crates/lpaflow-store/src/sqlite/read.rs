@@ -186,6 +186,7 @@ impl SqliteDb {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        let _write = self.write_lock.lock().await;
         sqlx::query("INSERT OR IGNORE INTO workflow_definitions (name, version, hash, source, loaded_at) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(name)
             .bind(i64::from(version))

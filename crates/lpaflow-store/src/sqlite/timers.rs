@@ -18,6 +18,7 @@ impl SqliteDb {
         lease_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<ClaimedTimer>, Error> {
+        let _write = self.write_lock.lock().await;
         let rows = sqlx::query(
             "UPDATE timers SET lease_owner = ?1, lease_until = ?2, fence = fence + 1 \
              WHERE (uid, name) IN (SELECT uid, name FROM timers WHERE fire_at <= ?3 \
@@ -64,6 +65,7 @@ impl SqliteDb {
         fence: u64,
         until: DateTime<Utc>,
     ) -> Result<bool, Error> {
+        let _write = self.write_lock.lock().await;
         let n = sqlx::query("UPDATE timers SET fire_at = ?4, lease_owner = NULL, lease_until = NULL WHERE uid = ?1 AND name = ?2 AND fence = ?3")
             .bind(uid.as_str())
             .bind(name.as_str())
@@ -83,6 +85,7 @@ impl SqliteDb {
         name: &TimerName,
         fence: u64,
     ) -> Result<bool, Error> {
+        let _write = self.write_lock.lock().await;
         let n = sqlx::query("DELETE FROM timers WHERE uid = ?1 AND name = ?2 AND fence = ?3")
             .bind(uid.as_str())
             .bind(name.as_str())
@@ -128,6 +131,7 @@ impl SqliteDb {
 
     /// Releases every timer lease `owner` holds (graceful shutdown).
     pub async fn release_timer_leases(&self, owner: &str) -> Result<u64, Error> {
+        let _write = self.write_lock.lock().await;
         Ok(sqlx::query(
             "UPDATE timers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1",
         )
