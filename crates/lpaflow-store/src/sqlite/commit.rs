@@ -3,6 +3,7 @@
 //! runs again without it; any other failure re-runs every commit on its own, so one bad commit fails alone.
 
 use super::SqliteDb;
+use super::values;
 use crate::model::{Committed, SyncStatus};
 use crate::prepare::{Prepared, batch_json};
 use crate::{CommitError, Error};
@@ -139,40 +140,8 @@ async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<A
     Ok(Attempt::Committed(counters, step_ids))
 }
 
-const COMPLETE_STEPS: &str = "UPDATE outbox SET status = 'done', result = v.result, completed_at = v.at, \
-     lease_owner = NULL, lease_until = NULL, attempts = attempts + 1, ambiguous = 0 \
-     FROM (SELECT value->>'id' AS id, value->>'fence' AS fence, value->>'result' AS result, value->>'at' AS at, \
-                  value->>'uid' AS uid FROM json_each(?1)) AS v \
-     WHERE outbox.id = v.id AND outbox.uid = v.uid AND outbox.fence = v.fence AND outbox.status = 'in_flight' \
-     RETURNING outbox.id, outbox.uid, outbox.seq";
-
 const CONSUME_TIMERS: &str = "DELETE FROM timers WHERE (uid, name, fence) IN \
      (SELECT value->>'uid', value->>'name', value->>'fence' FROM json_each(?1)) RETURNING uid";
-
-const INSERT_INSTANCES: &str = "INSERT INTO instances (uid, workflow, version, workflow_hash, state, data, revision, \
-     awaiting, head_hash, steps_enqueued, steps_pending, steps_failed, sync_status, created_at, updated_at) \
-     SELECT value->>'uid', value->>'workflow', value->>'version', value->>'workflow_hash', value->>'state', \
-            value->>'data', value->>'revision', value->>'awaiting', value->>'head_hash', value->>'steps_enqueued', \
-            value->>'new_steps', 0, value->>'sync_status', value->>'created_at', value->>'updated_at' \
-     FROM json_each(?1) WHERE true \
-     ON CONFLICT (uid) DO NOTHING \
-     RETURNING uid, steps_pending, steps_failed, sync_status";
-
-const UPDATE_INSTANCES: &str = "UPDATE instances SET state = v.state, data = v.data, revision = v.revision, \
-       awaiting = v.awaiting, head_hash = v.head_hash, steps_enqueued = v.steps_enqueued, \
-       steps_pending = instances.steps_pending + v.new_steps - v.completed_steps, \
-       sync_status = CASE WHEN instances.steps_failed > 0 THEN 'failed' \
-                          WHEN v.awaiting IS NOT NULL THEN 'awaiting_sync' \
-                          WHEN instances.steps_pending + v.new_steps - v.completed_steps > 0 THEN 'pending' \
-                          ELSE 'synced' END, \
-       updated_at = v.updated_at \
-     FROM (SELECT value->>'uid' AS uid, value->>'base_revision' AS base_revision, value->>'state' AS state, \
-                  value->>'data' AS data, value->>'revision' AS revision, value->>'awaiting' AS awaiting, \
-                  value->>'head_hash' AS head_hash, value->>'steps_enqueued' AS steps_enqueued, \
-                  value->>'new_steps' AS new_steps, value->>'completed_steps' AS completed_steps, \
-                  value->>'updated_at' AS updated_at FROM json_each(?1)) AS v \
-     WHERE instances.uid = v.uid AND instances.revision = v.base_revision \
-     RETURNING instances.uid, instances.steps_pending, instances.steps_failed, instances.sync_status";
 
 /// Completes steps and consumes timers, checking their fences: the parts of a commit that can be refused
 /// because a lease was lost.
@@ -186,13 +155,7 @@ async fn check_and_apply_guards(
         .filter_map(|(_, p)| p.complete_step.as_ref())
         .collect();
     if !completions.is_empty() {
-        let rows = fetch(
-            tx,
-            "complete steps",
-            COMPLETE_STEPS,
-            batch_json(completions.iter().copied()),
-        )
-        .await?;
+        let rows = values::complete_steps(tx, &completions).await?;
         let done: BTreeSet<i64> = rows
             .iter()
             .filter_map(|r| r.try_get::<i64, _>("id").ok())
@@ -264,22 +227,7 @@ pub(super) async fn promote_next_steps(
     tx: &mut Tx,
     completed: &[(String, i64)],
 ) -> Result<(), Error> {
-    if completed.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<serde_json::Value> = completed
-        .iter()
-        .map(|(uid, seq)| serde_json::json!({"uid": uid, "seq": seq}))
-        .collect();
-    exec(
-        tx,
-        "promote next steps",
-        "UPDATE outbox SET status = 'queued' FROM (SELECT value->>'uid' AS uid, value->>'seq' AS seq FROM json_each(?1)) AS v \
-         WHERE outbox.uid = v.uid AND outbox.seq = v.seq + 1 AND outbox.status = 'blocked'",
-        serde_json::Value::Array(keys).to_string(),
-    )
-    .await?;
-    Ok(())
+    values::promote_next_steps(tx, completed).await
 }
 
 fn counters_of(rows: &[SqliteRow]) -> BTreeMap<String, Counters> {
@@ -317,13 +265,8 @@ async fn update_instances(
     let mut counters = BTreeMap::new();
     let mut rejections = Vec::new();
     if !creates.is_empty() {
-        let rows = fetch(
-            tx,
-            "insert instances",
-            INSERT_INSTANCES,
-            batch_json(creates.iter().map(|(_, p)| &p.instance_row)),
-        )
-        .await?;
+        let rows: Vec<_> = creates.iter().map(|(_, p)| &p.instance_row).collect();
+        let rows = values::insert_instances(tx, &rows).await?;
         counters.extend(counters_of(&rows));
         for (i, p) in &creates {
             if !counters.contains_key(&p.instance_row.uid) {
@@ -332,13 +275,8 @@ async fn update_instances(
         }
     }
     if !updates.is_empty() {
-        let rows = fetch(
-            tx,
-            "update instances",
-            UPDATE_INSTANCES,
-            batch_json(updates.iter().map(|(_, p)| &p.instance_row)),
-        )
-        .await?;
+        let rows: Vec<_> = updates.iter().map(|(_, p)| &p.instance_row).collect();
+        let rows = values::update_instances(tx, &rows).await?;
         let updated = counters_of(&rows);
         let missed: Vec<&&(usize, &Prepared)> = updates
             .iter()
@@ -391,12 +329,6 @@ async fn current_revisions<'a>(
         .collect())
 }
 
-const INSERT_HISTORY: &str = "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, payload, \
-     changes, workflow, version, prev_hash, hash) \
-     SELECT value->>'uid', value->>'seq', value->>'at', value->>'actor', value->>'role', value->>'event', \
-            value->>'from_state', value->>'to_state', value->>'payload', value->>'changes', value->>'workflow', \
-            value->>'version', value->>'prev_hash', value->>'hash' FROM json_each(?1)";
-
 const CANCEL_TIMERS: &str = "DELETE FROM timers WHERE (uid, name) IN (SELECT value->>'uid', value->>'name' FROM json_each(?1))";
 
 const SET_TIMERS: &str = "INSERT INTO timers (uid, name, fire_at, event, payload, fence) \
@@ -407,13 +339,8 @@ const SET_TIMERS: &str = "INSERT INTO timers (uid, name, fire_at, event, payload
 
 /// History rows, timer changes and labels: rows that cannot conflict once the instance row was updated.
 async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
-    exec(
-        tx,
-        "insert history",
-        INSERT_HISTORY,
-        batch_json(items.iter().flat_map(|(_, p)| &p.history)),
-    )
-    .await?;
+    let history: Vec<_> = items.iter().flat_map(|(_, p)| &p.history).collect();
+    values::insert_history(tx, &history).await?;
     let cancels: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_cancels).collect();
     if !cancels.is_empty() {
         exec(tx, "cancel timers", CANCEL_TIMERS, batch_json(cancels)).await?;
@@ -471,19 +398,6 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
     Ok(())
 }
 
-const INSERT_OUTBOX: &str = "INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, status, \
-     next_attempt_at, created_at) \
-     SELECT v.uid, v.seq, v.revision, v.step, v.delivery, v.then_event, v.payload, \
-            CASE WHEN v.first = 0 OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
-                                             AND p.status NOT IN ('done', 'skipped')) \
-                 THEN 'blocked' ELSE 'queued' END, \
-            v.at, v.at \
-     FROM (SELECT value->>'uid' AS uid, value->>'seq' AS seq, value->>'revision' AS revision, \
-                  value->>'step' AS step, value->>'delivery' AS delivery, value->>'then_event' AS then_event, \
-                  value->>'payload' AS payload, value->>'first' AS first, value->>'at' AS at \
-           FROM json_each(?1)) AS v \
-     RETURNING id, uid, seq";
-
 async fn insert_outbox(
     tx: &mut Tx,
     items: &[(usize, &Prepared)],
@@ -493,7 +407,7 @@ async fn insert_outbox(
     if rows.is_empty() {
         return Ok(BTreeMap::new());
     }
-    for r in fetch(tx, "insert outbox", INSERT_OUTBOX, batch_json(rows)).await? {
+    for r in values::insert_outbox(tx, &rows).await? {
         let uid: String = r.try_get("uid").map_err(Error::db("read outbox id"))?;
         let id: i64 = r.try_get("id").map_err(Error::db("read outbox id"))?;
         let seq: i64 = r.try_get("seq").map_err(Error::db("read outbox id"))?;

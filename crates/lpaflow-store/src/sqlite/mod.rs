@@ -8,6 +8,7 @@ mod outbox;
 mod read;
 mod rows;
 mod timers;
+mod values;
 
 use crate::Error;
 use sqlx::sqlite::{
@@ -43,7 +44,8 @@ impl SqliteDb {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(false)
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .statement_cache_capacity(256);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(2))
             .min_connections(1)
