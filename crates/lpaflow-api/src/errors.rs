@@ -28,13 +28,7 @@ pub fn problem(e: Error, payload_at: &str) -> Problem {
             "the server is shutting down; retry",
         )
         .retry_after(1),
-        Error::Store(s) => Problem::internal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
-            "the database did not answer; retry later",
-            &s,
-        )
-        .retry_after(1),
+        Error::Store(s) => Problem::store(&s),
         e @ (Error::UnknownWorkflow(_) | Error::Corrupt(_) | Error::Definitions(_)) => {
             Problem::internal(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -85,13 +85,7 @@ pub async fn middleware(
         {
             Ok(r) => r,
             Err(e) => {
-                return Problem::internal(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "the database did not answer; retry later",
-                    &e,
-                )
-                .into_response();
+                return Problem::store(&e).into_response();
             }
         };
         match reservation {

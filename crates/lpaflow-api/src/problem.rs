@@ -88,6 +88,30 @@ impl Problem {
         p
     }
 
+    /// 503 for a database failure, saying whether a retry helps by itself (`store_unavailable`) or an operator
+    /// must act first (`database_read_only`, `database_full`).
+    pub fn store(e: &lpaflow_store::Error) -> Self {
+        use lpaflow_store::Failure;
+        let (code, detail, retry_after) = match e.failure() {
+            Failure::ReadOnly => (
+                "database_read_only",
+                "the database refuses writes (it is read-only); an operator must make it writable",
+                30,
+            ),
+            Failure::Full => (
+                "database_full",
+                "the database's disk is full; an operator must free space",
+                30,
+            ),
+            Failure::Unreachable | Failure::Other => (
+                "store_unavailable",
+                "the database did not answer; retry later",
+                1,
+            ),
+        };
+        Self::internal(StatusCode::SERVICE_UNAVAILABLE, code, detail, e).retry_after(retry_after)
+    }
+
     /// 400 `malformed_json`.
     pub fn malformed_json(why: impl std::fmt::Display) -> Self {
         Self::new(

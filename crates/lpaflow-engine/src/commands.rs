@@ -2,7 +2,9 @@
 //! writer. Without an expected revision a conflict is retried with the fresh instance (the command is
 //! re-decided, so guards see the latest data); with one, a conflict is the caller's `StaleRevision`.
 
+use crate::delivery::Reservation;
 use crate::{Engine, Error};
+use chrono::Utc;
 use lpaflow_core::{
     Command, Decision, InstanceId, Rejection, TimerName, WorkflowDef, decide_chain,
     decide_create_chain,
@@ -82,6 +84,7 @@ impl Engine {
         let labels = decisions
             .last()
             .map(|d| self.inner.rules.labels(&d.instance));
+        let handoff = self.reserve_first_step(&decisions);
         let commit = Commit {
             uid: uid.clone(),
             base: None,
@@ -91,6 +94,8 @@ impl Engine {
             consume_timer: None,
             complete_step: None,
             idempotency: idempotency.clone(),
+            enqueued_at: Some(handoff.as_ref().map_or_else(Utc::now, |h| h.enqueued_at())),
+            lease_first_step: handoff.as_ref().map(|h| h.lease()),
         };
         let started = Instant::now();
         match self.inner.store.commit(commit).await {
@@ -98,7 +103,7 @@ impl Engine {
                 metrics::histogram!("lpaflow_commit_seconds")
                     .record(started.elapsed().as_secs_f64());
                 record(&def, "create", "accepted");
-                Ok(self.accepted(&def, c, decisions))
+                Ok(self.accepted(&def, c, decisions, handoff))
             }
             Err(CommitError::AlreadyExists(u)) => {
                 record(&def, "create", "already_exists");
@@ -166,6 +171,7 @@ impl Engine {
                 .last()
                 .map(|d| self.inner.rules.labels(&d.instance))
                 .unwrap_or_default();
+            let handoff = self.reserve_first_step(&decisions);
             let commit = Commit {
                 uid: uid.clone(),
                 base: Some(Base::of(&stored)),
@@ -175,6 +181,8 @@ impl Engine {
                 consume_timer: attached.consume_timer.clone(),
                 complete_step: attached.complete_step.clone(),
                 idempotency: attached.idempotency.clone(),
+                enqueued_at: Some(handoff.as_ref().map_or_else(Utc::now, |h| h.enqueued_at())),
+                lease_first_step: handoff.as_ref().map(|h| h.lease()),
             };
             let started = Instant::now();
             match self.inner.store.commit(commit).await {
@@ -182,7 +190,7 @@ impl Engine {
                     metrics::histogram!("lpaflow_commit_seconds")
                         .record(started.elapsed().as_secs_f64());
                     record(&def, command.event.as_str(), "accepted");
-                    return Ok(self.accepted(&def, c, decisions));
+                    return Ok(self.accepted(&def, c, decisions, handoff));
                 }
                 Err(CommitError::Conflict { actual, .. }) => {
                     record(&def, command.event.as_str(), "conflict");
@@ -206,14 +214,19 @@ impl Engine {
         def: &Arc<WorkflowDef>,
         committed: Committed,
         decisions: Vec<Decision>,
+        handoff: Option<Reservation>,
     ) -> Outcome {
         if let Some(observe) = &self.inner.on_commit {
             observe(&committed.stored);
         }
+        let handed_off = handoff.is_some() && committed.first_step_leased;
+        self.hand_off_first_step(handoff, &committed, &decisions);
         for d in decisions.iter().skip(1) {
             record(def, d.entry.event.as_str(), "accepted");
         }
-        if !committed.step_ids.is_empty() {
+        // Steps the loop must claim itself: a first step not handed off (the others wait behind it, and a
+        // completion wakes the loop anyway).
+        if !committed.step_ids.is_empty() && !handed_off {
             self.inner.steps_enqueued.notify_one();
         }
         if decisions.iter().any(|d| !d.effects.set_timers.is_empty()) {

@@ -45,8 +45,13 @@ pub enum Error {
     #[error("the store is shutting down")]
     ShuttingDown,
     /// A batch of step reports could not be written; the steps' leases will expire and they will be retried.
-    #[error("step outcomes were not recorded: {0}")]
-    NotRecorded(String),
+    #[error("step outcomes were not recorded: {detail}")]
+    NotRecorded {
+        /// The database's error.
+        detail: String,
+        /// Its kind.
+        failure: Failure,
+    },
     /// A lease was lost: another holder claimed the row (fencing).
     #[error("the lease on {0} was lost to another holder")]
     Fenced(String),
@@ -97,4 +102,69 @@ pub enum CommitError {
     /// The database failed; nothing of this commit is visible.
     #[error(transparent)]
     Store(#[from] Error),
+}
+
+/// What kind of database failure an [`Error`] is, as far as an operator needs to know: whether retrying can
+/// help by itself, or someone must act on the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    /// The database did not answer (connection refused or lost, pool timeout, restart in progress).
+    Unreachable,
+    /// The database refuses writes (a read-only file, volume or transaction).
+    ReadOnly,
+    /// The disk (or the database's size limit) is full.
+    Full,
+    /// Anything else.
+    Other,
+}
+
+impl Error {
+    /// Classifies the failure behind this error.
+    pub fn failure(&self) -> Failure {
+        match self {
+            Error::Connect { .. } | Error::ShuttingDown => Failure::Unreachable,
+            Error::NotRecorded { failure, .. } => *failure,
+            Error::Database { source, .. } => classify(source),
+            Error::Migrate(sqlx::migrate::MigrateError::Execute(source)) => classify(source),
+            _ => Failure::Other,
+        }
+    }
+}
+
+/// SQLite primary result codes (the low byte of an extended code) and PostgreSQL SQLSTATEs.
+fn classify(e: &sqlx::Error) -> Failure {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Failure::Unreachable,
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
+            match (sqlite_primary, code.as_str()) {
+                // SQLITE_READONLY; PostgreSQL read_only_sql_transaction.
+                (Some(8), _) | (_, "25006") => Failure::ReadOnly,
+                // SQLITE_FULL; PostgreSQL disk_full, insufficient_resources, out_of_memory.
+                (Some(13), _) | (_, "53100") => Failure::Full,
+                // SQLITE_IOERR, SQLITE_CANTOPEN; PostgreSQL admin_shutdown, crash_shutdown,
+                // cannot_connect_now, connection exceptions (08xxx).
+                (Some(10 | 14), _) | (_, "57P01" | "57P02" | "57P03") => Failure::Unreachable,
+                (_, c) if c.starts_with("08") => Failure::Unreachable,
+                _ => Failure::Other,
+            }
+        }
+        _ => Failure::Other,
+    }
+}
+
+impl CommitError {
+    /// The database failure behind this refusal, if it was one.
+    pub fn failure(&self) -> Option<Failure> {
+        match self {
+            CommitError::Store(e) => Some(e.failure()),
+            _ => None,
+        }
+    }
 }

@@ -24,7 +24,7 @@ mod verify;
 mod writer;
 
 pub use cursor::MAX_PAGE;
-pub use error::{CommitError, Error};
+pub use error::{CommitError, Error, Failure};
 pub use model::*;
 pub use verify::{BrokenChain, VerifyReport};
 pub use writer::{WriterOptions, WriterStats};
@@ -84,6 +84,17 @@ struct Inner {
     ops: std::sync::RwLock<Option<mpsc::Sender<writer::Op>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<WriterStats>,
+    /// The failure of the last write, until a write succeeds again (for readiness).
+    last_write: std::sync::Mutex<Option<WriteFailure>>,
+}
+
+/// Writes are failing: since when, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteFailure {
+    /// The kind of failure.
+    pub failure: Failure,
+    /// The first failed write of this run of failures (wall clock).
+    pub since: chrono::DateTime<chrono::Utc>,
 }
 
 impl std::fmt::Debug for Store {
@@ -119,6 +130,7 @@ impl Store {
                 ops: std::sync::RwLock::new(Some(ops)),
                 writer: Mutex::new(Some(handle)),
                 stats,
+                last_write: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -200,7 +212,38 @@ impl Store {
         }
         self.inner.stats.in_flight.fetch_add(1, Ordering::Relaxed);
         let _inside = Inside(&self.inner.stats.in_flight);
-        self.commit_counted(commit).await
+        let result = self.commit_counted(commit).await;
+        self.note_write(result.as_ref().err().and_then(CommitError::failure));
+        result
+    }
+
+    /// Remembers whether the last write failed, and how.
+    fn note_write(&self, failure: Option<Failure>) {
+        let mut last = self
+            .inner
+            .last_write
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match (failure, last.as_ref()) {
+            (None, _) => *last = None,
+            (Some(f), Some(w)) if w.failure == f => {}
+            (Some(failure), _) => {
+                *last = Some(WriteFailure {
+                    failure,
+                    since: chrono::Utc::now(),
+                })
+            }
+        }
+    }
+
+    /// Set while writes fail (the last commit or step report failed in the database), cleared by the next
+    /// write that succeeds. A database that answers reads but refuses writes (read-only, full disk) shows here.
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        self.inner
+            .last_write
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     async fn commit_counted(&self, commit: Commit) -> Result<Committed, CommitError> {
@@ -225,7 +268,9 @@ impl Store {
             .send(writer::Op::Finish(finishes, reply))
             .await
             .map_err(|_| Error::ShuttingDown)?;
-        answer.await.map_err(|_| Error::ShuttingDown)?
+        let result = answer.await.map_err(|_| Error::ShuttingDown)?;
+        self.note_write(result.as_ref().err().map(Error::failure));
+        result
     }
 
     /// One instance.

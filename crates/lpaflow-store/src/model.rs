@@ -121,6 +121,21 @@ pub struct Commit {
     /// The reserved idempotency key of the request behind this commit: the commit records itself on the key
     /// in the same transaction, so a retry after a crash learns that the request took effect.
     pub idempotency: Option<IdempotencyMark>,
+    /// Wall-clock time of enqueueing (outbox `created_at` and first `next_attempt_at`); `None` uses the
+    /// decision's time. Delivery runs on the wall clock, whatever the business clock says.
+    pub enqueued_at: Option<DateTime<Utc>>,
+    /// Lease the commit's first step to this holder in the same transaction, if it is claimable at once (no
+    /// earlier step of the instance is open): the caller delivers it without a separate claim.
+    pub lease_first_step: Option<StepLease>,
+}
+
+/// A lease taken with a commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepLease {
+    /// The holder.
+    pub owner: String,
+    /// Until when.
+    pub until: DateTime<Utc>,
 }
 
 /// Names a reserved idempotency key.
@@ -146,6 +161,8 @@ pub struct Committed {
     pub stored: StoredInstance,
     /// Ids of the outbox rows enqueued, in order.
     pub step_ids: Vec<i64>,
+    /// The first enqueued step was leased to the holder asked for (fence 1), see [`Commit::lease_first_step`].
+    pub first_step_leased: bool,
 }
 
 /// The life of an outbox row.

@@ -87,6 +87,9 @@ pub(crate) struct OutboxRow {
     /// Only the first step of a commit may be queued at once (if nothing else of the instance is open).
     pub first: bool,
     pub at: i64,
+    /// For the first step of a commit that asked for it: leased at once when claimable.
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,7 +178,7 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
         .map(|d| history_row(&uid, d, &mut prev))
         .collect();
     let steps_before = commit.base.as_ref().map(|b| b.steps_enqueued).unwrap_or(0);
-    let outbox = outbox_rows(&uid, &commit.decisions, steps_before);
+    let outbox = outbox_rows(&uid, commit, steps_before);
     let (timer_sets, timer_cancels) = net_timer_ops(&uid, &commit.decisions);
     let new_steps = outbox.len() as u64;
     let completed_steps = u64::from(commit.complete_step.is_some());
@@ -273,10 +276,12 @@ fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
     row
 }
 
-fn outbox_rows(uid: &str, decisions: &[Decision], steps_before: u64) -> Vec<OutboxRow> {
+fn outbox_rows(uid: &str, commit: &Commit, steps_before: u64) -> Vec<OutboxRow> {
     let mut rows = Vec::new();
-    for d in decisions {
+    for d in &commit.decisions {
         for s in &d.effects.steps {
+            let first = rows.is_empty();
+            let lease = commit.lease_first_step.as_ref().filter(|_| first);
             rows.push(OutboxRow {
                 uid: uid.to_owned(),
                 seq: steps_before + rows.len() as u64 + 1,
@@ -285,8 +290,10 @@ fn outbox_rows(uid: &str, decisions: &[Decision], steps_before: u64) -> Vec<Outb
                 delivery: s.delivery.into(),
                 then_event: s.then.as_ref().map(|e| e.to_string()),
                 payload: json_text(&s.payload),
-                first: rows.is_empty(),
-                at: to_micros(d.entry.at),
+                first,
+                at: to_micros(commit.enqueued_at.unwrap_or(d.entry.at)),
+                lease_owner: lease.map(|l| l.owner.clone()),
+                lease_until: lease.map(|l| to_micros(l.until)),
             });
         }
     }
@@ -325,6 +332,37 @@ fn net_timer_ops(uid: &str, decisions: &[Decision]) -> (Vec<TimerSetRow>, Vec<Ti
         }
     }
     (sets, cancels)
+}
+
+/// The outbox rows a batch enqueued for one instance.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Enqueued {
+    /// Row ids in step order.
+    pub ids: Vec<i64>,
+    /// The first row was leased with the commit.
+    pub first_leased: bool,
+}
+
+/// Groups the `(uid, seq, id, status)` an outbox insert returned by instance, in step order.
+pub(crate) fn enqueued(rows: Vec<(String, i64, i64, String)>) -> BTreeMap<String, Enqueued> {
+    let mut by_uid: BTreeMap<String, Vec<(i64, i64, String)>> = BTreeMap::new();
+    for (uid, seq, id, status) in rows {
+        by_uid.entry(uid).or_default().push((seq, id, status));
+    }
+    by_uid
+        .into_iter()
+        .map(|(uid, mut v)| {
+            v.sort_unstable();
+            let first_leased = v.first().is_some_and(|(_, _, s)| s == "in_flight");
+            (
+                uid,
+                Enqueued {
+                    ids: v.into_iter().map(|(_, id, _)| id).collect(),
+                    first_leased,
+                },
+            )
+        })
+        .collect()
 }
 
 /// Serializes rows as one JSON array: the single parameter of a batch statement.

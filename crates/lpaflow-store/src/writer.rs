@@ -150,10 +150,14 @@ async fn write_finishes(db: &Db, finishes: Vec<(Vec<StepFinish>, FinishReply)>) 
             }
         }
         Err(e) => {
-            let text = e.to_string();
-            tracing::warn!(error = %text, "recording step outcomes failed");
+            let detail = e.to_string();
+            let failure = e.failure();
+            tracing::warn!(error = %detail, "recording step outcomes failed");
             for (_, reply) in finishes {
-                let _ = reply.send(Err(Error::NotRecorded(text.clone())));
+                let _ = reply.send(Err(Error::NotRecorded {
+                    detail: detail.clone(),
+                    failure,
+                }));
             }
         }
     }

@@ -74,6 +74,8 @@ async fn each_schema_is_a_store_of_its_own() {
         consume_timer: None,
         complete_step: None,
         idempotency: None,
+        enqueued_at: None,
+        lease_first_step: None,
     })
     .await
     .unwrap();

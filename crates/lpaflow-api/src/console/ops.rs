@@ -97,14 +97,12 @@ async fn live_markup(
     let delivered = delivered_total(&state.metrics.render());
     let rate = console.rate.record(delivered);
     let workflow = &state.config.lpa_workflow;
-    let counts = state.engine.store().count_by_state().await.map_err(|e| {
-        Problem::internal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
-            "the database did not answer; retry later",
-            &e,
-        )
-    })?;
+    let counts = state
+        .engine
+        .store()
+        .count_by_state()
+        .await
+        .map_err(|e| Problem::store(&e))?;
     let (word, sentence) = condition(&status);
     let by_status: Vec<(&String, &Value)> = status
         .by_status

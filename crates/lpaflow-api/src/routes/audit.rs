@@ -8,7 +8,6 @@ use crate::state::AppState;
 use crate::{errors, uid};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use lpaflow_core::history::StoredEntry;
 use serde::{Deserialize, Serialize};
@@ -219,14 +218,7 @@ pub async fn verify(
         .store()
         .verify(id.as_ref(), |_| {})
         .await
-        .map_err(|e| {
-            Problem::internal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store_unavailable",
-                "the database did not answer; retry later",
-                &e,
-            )
-        })?;
+        .map_err(|e| Problem::store(&e))?;
     Ok(Json(VerifyView {
         ok: report.ok(),
         checked: report.checked,

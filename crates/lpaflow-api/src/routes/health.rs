@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lpaflow_engine::delivery::BreakerState;
+use lpaflow_store::Failure;
 use serde_json::{Value, json};
 
 /// The process is up.
@@ -18,10 +19,10 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// Ready to serve: 200 `ready`, 200 `degraded` (OPG down or in maintenance: LPAs still advance locally, steps
-/// wait), 503 `not_ready` (the database does not answer).
+/// wait), 503 `not_ready` (the database does not answer, or refuses writes: `read_only`, `full`).
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "`ready` or `degraded` (with the reason and the backlog)", body = Object),
-              (status = 503, description = "`not_ready`: the database does not answer", body = Object)))]
+              (status = 503, description = "`not_ready`: the database does not answer or refuses writes (`database`: `unreachable`, `failing`, `read_only`, `full`)", body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let store = state.engine.store();
     if let Err(e) = store.ping().await {
@@ -29,6 +30,17 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "not_ready", "database": "unreachable"})),
+        )
+            .into_response();
+    }
+    if let Some(w) = store.write_failure()
+        && w.failure != Failure::Other
+    {
+        // The database answers reads but its writes fail: nothing can advance until an operator acts (read-only,
+        // full) or it comes back (unreachable).
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "database": w.failure, "since": w.since})),
         )
             .into_response();
     }

@@ -74,15 +74,6 @@ pub fn status_of(state: &AppState, backlog: &Backlog) -> OpgStatus {
     }
 }
 
-fn store_problem(e: lpaflow_store::Error) -> Problem {
-    Problem::internal(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "store_unavailable",
-        "the database did not answer; retry later",
-        &e,
-    )
-}
-
 /// Whether OPG is up, the breaker, maintenance and the backlog.
 #[utoipa::path(get, path = "/v1/opg/status", tag = "opg",
     responses(
@@ -99,7 +90,7 @@ pub async fn status(
         .store()
         .backlog()
         .await
-        .map_err(store_problem)?;
+        .map_err(|e| Problem::store(&e))?;
     Ok(Json(status_of(&state, &backlog)))
 }
 
@@ -197,7 +188,7 @@ pub async fn add_maintenance(
         .store()
         .add_maintenance(from, to, &reason, &caller.sub, now)
         .await
-        .map_err(store_problem)?;
+        .map_err(|e| Problem::store(&e))?;
     state.engine.wake_delivery();
     tracing::info!(window = w.id, actor = %caller.sub, "OPG maintenance window planned");
     Ok((StatusCode::CREATED, Json(w)).into_response())
@@ -221,7 +212,7 @@ pub async fn list_maintenance(
             .store()
             .maintenance_windows(now)
             .await
-            .map_err(store_problem)?,
+            .map_err(|e| Problem::store(&e))?,
     ))
 }
 
@@ -246,7 +237,7 @@ pub async fn remove_maintenance(
         .store()
         .remove_maintenance(id)
         .await
-        .map_err(store_problem)?
+        .map_err(|e| Problem::store(&e))?
     {
         state.engine.wake_delivery();
         Ok(StatusCode::NO_CONTENT)

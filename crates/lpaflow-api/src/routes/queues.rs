@@ -156,12 +156,7 @@ pub async fn list(
                     "invalid_cursor",
                     format!("the cursor {c:?} is not valid; start again without it"),
                 ),
-                other => Problem::internal(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "the database did not answer; retry later",
-                    &other,
-                ),
+                other => Problem::store(&other),
             })?;
     Ok(Json(QueuePage {
         items: page.items,

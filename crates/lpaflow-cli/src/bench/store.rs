@@ -118,6 +118,8 @@ async fn create(store: &Store, uid: InstanceId) -> anyhow::Result<Tracked> {
             consume_timer: None,
             complete_step: None,
             idempotency: None,
+            enqueued_at: None,
+            lease_first_step: None,
         })
         .await?;
     Ok(Tracked {
@@ -148,6 +150,8 @@ async fn submitter(
                 consume_timer: None,
                 complete_step: None,
                 idempotency: None,
+                enqueued_at: None,
+                lease_first_step: None,
             };
             let started = Instant::now();
             let committed = store.commit(commit).await?;

@@ -7,10 +7,12 @@
 //! Handlers know the external system (the OPG client is one); this module knows none.
 
 mod breaker;
+mod handoff;
 mod retry;
 mod worker;
 
 pub use breaker::{Breaker, BreakerOptions, BreakerState};
+pub(crate) use handoff::Reservation;
 pub use retry::{Backoff, RetryPolicy};
 pub(crate) use worker::{DeliveryState, run};
 

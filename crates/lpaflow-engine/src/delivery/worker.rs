@@ -3,18 +3,19 @@
 //! task and records the outcome. A blocking step's confirmation event, or a handler's report, is committed in
 //! the same transaction as the step's completion.
 
+use super::handoff::HandedOff;
 use super::{
     Attempt, Backoff, Breaker, BreakerState, DeliveryOptions, DeliveryStatus, Report, StepHandler,
 };
 use crate::commands::Attached;
 use crate::{Engine, Error};
-use chrono::TimeDelta;
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use lpaflow_core::{Command, EventName};
 use lpaflow_store::{Fenced, MaintenanceWindow, StepFinish, StepOutcome, StepRow};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -30,16 +31,42 @@ pub(crate) struct DeliveryState {
     pub(crate) breaker: Mutex<Breaker>,
     pub(crate) backoff: Backoff,
     pub(crate) maintenance: Mutex<Option<MaintenanceWindow>>,
+    /// Delivery slots of this process: a delivery runs holding one.
+    pub(crate) slots: Arc<Semaphore>,
+    handoff: mpsc::UnboundedSender<HandedOff>,
+    handed_off: Mutex<Option<mpsc::UnboundedReceiver<HandedOff>>>,
 }
 
 impl DeliveryState {
     pub(crate) fn new(options: DeliveryOptions) -> Self {
+        let (handoff, handed_off) = mpsc::unbounded_channel();
         Self {
             breaker: Mutex::new(Breaker::new(options.breaker, Instant::now())),
             backoff: Backoff::new(options.retry, options.seed),
             maintenance: Mutex::new(None),
+            slots: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            handoff,
+            handed_off: Mutex::new(Some(handed_off)),
             options,
         }
+    }
+
+    /// Whether a delivery of `step` could start at once: the breaker is closed, no maintenance window is in
+    /// force and a handler knows the step.
+    pub(crate) fn can_start_now(&self, step: &str) -> bool {
+        self.breaker().state(Instant::now()) == BreakerState::Closed
+            && self
+                .maintenance
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none()
+            && self.handler(step).is_some()
+    }
+
+    /// Passes a step leased with its commit to the loop (dropped if the loop has stopped: the lease is then
+    /// released at shutdown or expires).
+    pub(crate) fn hand_off(&self, step: HandedOff) {
+        let _ = self.handoff.send(step);
     }
 
     fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
@@ -76,6 +103,7 @@ struct Loop {
     engine: Engine,
     state: Arc<DeliveryState>,
     slots: Arc<Semaphore>,
+    handed_off: mpsc::UnboundedReceiver<HandedOff>,
     tasks: JoinSet<()>,
     marked_suspended: bool,
     last_sweep: Option<Instant>,
@@ -86,11 +114,20 @@ struct Loop {
 }
 
 pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(state.options.concurrency.max(1)));
+    let Some(handed_off) = state
+        .handed_off
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    else {
+        tracing::error!("step delivery loop started twice; the second one stops");
+        return;
+    };
     let mut l = Loop {
         engine,
+        slots: state.slots.clone(),
         state,
-        slots,
+        handed_off,
         tasks: JoinSet::new(),
         marked_suspended: false,
         last_sweep: None,
@@ -99,6 +136,9 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
     };
     while !cancel.is_cancelled() {
         while l.tasks.try_join_next().is_some() {}
+        while let Ok(h) = l.handed_off.try_recv() {
+            l.start(h);
+        }
         let pause = match l.tick().await {
             Ok(pause) => pause,
             Err(e) => {
@@ -107,11 +147,15 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
             }
         };
         if let Some(pause) = pause {
-            tokio::select! {
+            let handed = tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = l.engine.inner.steps_enqueued.notified() => {}
-                _ = l.tasks.join_next(), if !l.tasks.is_empty() => {}
-                _ = tokio::time::sleep(pause) => {}
+                _ = l.engine.inner.steps_enqueued.notified() => None,
+                h = l.handed_off.recv() => h,
+                _ = l.tasks.join_next(), if !l.tasks.is_empty() => None,
+                _ = tokio::time::sleep(pause) => None,
+            };
+            if let Some(h) = handed {
+                l.start(h);
             }
         }
     }
@@ -129,9 +173,7 @@ impl Loop {
         let store = self.engine.inner.store.clone();
         if let Some(window) = self.refresh_maintenance().await? {
             self.mark_suspended().await?;
-            let left = (window.ends_at - self.engine.inner.clock.now())
-                .to_std()
-                .unwrap_or_default();
+            let left = (window.ends_at - wall_now()).to_std().unwrap_or_default();
             return Ok(Some(left.min(MAINTENANCE_REFRESH)));
         }
         let permit = self.state.breaker().permit(Instant::now());
@@ -147,9 +189,7 @@ impl Loop {
             super::breaker::Permit::Probe => 1,
             super::breaker::Permit::All => {
                 if self.marked_suspended {
-                    store
-                        .resume_suspended(self.engine.inner.clock.now())
-                        .await?;
+                    store.resume_suspended(wall_now()).await?;
                     self.marked_suspended = false;
                 }
                 self.slots.available_permits()
@@ -158,7 +198,7 @@ impl Loop {
         if wanted == 0 {
             return Ok(Some(Duration::from_millis(self.state.options.poll_ms)));
         }
-        let now = self.engine.inner.clock.now();
+        let now = wall_now();
         let lease_until = now + TimeDelta::milliseconds(self.state.options.lease_ms as i64);
         let claimed = store
             .claim_steps(&self.engine.inner.node_id, wanted as u32, lease_until, now)
@@ -174,12 +214,7 @@ impl Loop {
             let Ok(slot) = self.slots.clone().acquire_owned().await else {
                 break;
             };
-            let engine = self.engine.clone();
-            let state = self.state.clone();
-            self.tasks.spawn(async move {
-                deliver_one(&engine, &state, step).await;
-                drop(slot);
-            });
+            self.start(HandedOff { step, slot });
         }
         Ok(if full && permit == super::breaker::Permit::All {
             None
@@ -188,11 +223,21 @@ impl Loop {
         })
     }
 
+    /// Starts delivering a leased step in the slot it holds.
+    fn start(&mut self, h: HandedOff) {
+        let engine = self.engine.clone();
+        let state = self.state.clone();
+        self.tasks.spawn(async move {
+            deliver_one(&engine, &state, h.step).await;
+            drop(h.slot);
+        });
+    }
+
     async fn refresh_maintenance(&mut self) -> Result<Option<MaintenanceWindow>, Error> {
         let due = self
             .last_maintenance_check
             .is_none_or(|t| t.elapsed() >= MAINTENANCE_REFRESH);
-        let now = self.engine.inner.clock.now();
+        let now = wall_now();
         if due {
             self.windows = self.engine.inner.store.maintenance_windows(now).await?;
             self.last_maintenance_check = Some(Instant::now());
@@ -229,11 +274,7 @@ impl Loop {
             && self.marked_suspended
             && self.state.breaker().state(Instant::now()) == BreakerState::Closed
         {
-            self.engine
-                .inner
-                .store
-                .resume_suspended(self.engine.inner.clock.now())
-                .await?;
+            self.engine.inner.store.resume_suspended(wall_now()).await?;
             self.marked_suspended = false;
         }
         Ok(active)
@@ -248,6 +289,14 @@ impl Loop {
         }
         Ok(())
     }
+}
+
+/// Delivery runs on the wall clock, never on the engine's business clock: leases, retry times and
+/// maintenance windows are about the real OPG system, and a development clock moved forward by days must
+/// not expire the leases of deliveries in flight (which would deliver them twice).
+pub(crate) fn wall_now() -> DateTime<Utc> {
+    // Microseconds: what the store keeps.
+    Utc::now().trunc_subsecs(6)
 }
 
 async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
@@ -284,7 +333,7 @@ async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
     }
 }
 
-fn finish(step: &StepRow, outcome: StepOutcome, engine: &Engine) -> StepFinish {
+fn finish(step: &StepRow, outcome: StepOutcome) -> StepFinish {
     StepFinish {
         step: Fenced {
             key: step.id,
@@ -292,7 +341,7 @@ fn finish(step: &StepRow, outcome: StepOutcome, engine: &Engine) -> StepFinish {
         },
         uid: step.uid.clone(),
         outcome,
-        at: engine.inner.clock.now(),
+        at: wall_now(),
     }
 }
 
@@ -322,14 +371,12 @@ async fn record(
                         StepOutcome::Failed {
                             error: error.clone(),
                         },
-                        engine,
                     )])
                     .await?;
                 return report_failure(engine, state, step, error, None).await;
             } else {
                 let delay = state.backoff.delay(step.attempts, retry_after);
-                let next = engine.inner.clock.now()
-                    + TimeDelta::from_std(delay).unwrap_or(TimeDelta::zero());
+                let next = wall_now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::zero());
                 // An unavailable system is not the step's fault: it does not use up the step's attempts.
                 StepOutcome::Retry {
                     next_attempt_at: next,
@@ -338,9 +385,7 @@ async fn record(
                     count_attempt: !unavailable,
                 }
             };
-            store
-                .finish_steps(vec![finish(step, outcome, engine)])
-                .await?;
+            store.finish_steps(vec![finish(step, outcome)]).await?;
             Ok(())
         }
         Attempt::Failed { error, report } => {
@@ -350,7 +395,6 @@ async fn record(
                     StepOutcome::Failed {
                         error: error.clone(),
                     },
-                    engine,
                 )])
                 .await?;
             report_failure(engine, state, step, error, report).await
@@ -401,7 +445,7 @@ async fn complete(
         engine
             .inner
             .store
-            .finish_steps(vec![finish(step, StepOutcome::Done { result }, engine)])
+            .finish_steps(vec![finish(step, StepOutcome::Done { result })])
             .await?;
     }
     Ok(())

@@ -106,6 +106,8 @@ pub struct Scripted {
     pub down: AtomicBool,
     pub refuse: Mutex<BTreeSet<String>>,
     pub report_on: Mutex<BTreeSet<String>>,
+    /// While set, deliveries wait (they stay in flight).
+    pub held: AtomicBool,
 }
 
 impl Scripted {
@@ -122,6 +124,9 @@ impl StepHandler for Scripted {
             step.step.to_string(),
             step.ambiguous,
         ));
+        while self.held.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         if self.down.load(Ordering::SeqCst) {
             return Attempt::Retry {
                 error: json!({"code": "down"}),

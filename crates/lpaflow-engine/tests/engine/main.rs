@@ -6,4 +6,5 @@ mod harness;
 
 mod commands;
 mod delivery;
+mod handoff;
 mod timers;

@@ -206,17 +206,19 @@ pub(super) fn mark_idempotency<'a>(rows: &[&'a IdempotencyRow]) -> Q<'a> {
 /// A commit's first step is queued at once only if its instance has no open (or failed) step; the instance row
 /// is locked by then, and every writer that closes a step locks it too, so the check cannot race with one. On a
 /// large table the check is one probe of the partial index `outbox_open_by_uid` per commit.
-const INSERT_OUTBOX: &str = "INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, \
-       status, next_attempt_at, created_at) \
-     SELECT v.uid, v.seq, v.revision, v.step, v.delivery, v.then_event, v.payload, \
-            CASE WHEN NOT v.first OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
-                                             AND p.status NOT IN ('done', 'skipped')) \
-                 THEN 'blocked' ELSE 'queued' END, \
-            v.at, v.at \
-     FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], \
-                 $8::boolean[], $9::timestamptz[]) \
-          AS v(uid, seq, revision, step, delivery, then_event, payload, first, at) \
-     RETURNING id, uid, seq";
+const INSERT_OUTBOX: &str = "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], \
+         $5::text[], $6::text[], $7::text[], $8::boolean[], $9::timestamptz[], $10::text[], $11::timestamptz[]) \
+         AS v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until)), \
+     w AS (SELECT v.*, (NOT v.first OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
+                                               AND p.status NOT IN ('done', 'skipped'))) AS blocked FROM v) \
+     INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, status, next_attempt_at, \
+       created_at, lease_owner, lease_until, fence) \
+     SELECT uid, seq, revision, step, delivery, then_event, payload, \
+            CASE WHEN blocked THEN 'blocked' WHEN lease_owner IS NOT NULL THEN 'in_flight' ELSE 'queued' END, \
+            at, at, CASE WHEN blocked THEN NULL ELSE lease_owner END, \
+            CASE WHEN blocked THEN NULL ELSE lease_until END, \
+            CASE WHEN NOT blocked AND lease_owner IS NOT NULL THEN 1 ELSE 0 END \
+     FROM w RETURNING id, uid, seq, status";
 
 pub(super) fn insert_outbox<'a>(rows: &[&'a OutboxRow]) -> Q<'a> {
     sqlx::query(INSERT_OUTBOX)
@@ -229,4 +231,6 @@ pub(super) fn insert_outbox<'a>(rows: &[&'a OutboxRow]) -> Q<'a> {
         .bind(col(rows, |r| r.payload.as_str()))
         .bind(col(rows, |r| r.first))
         .bind(col(rows, |r| pg_time(r.at)))
+        .bind(col(rows, |r| r.lease_owner.as_deref()))
+        .bind(col(rows, |r| r.lease_until.map(pg_time)))
 }

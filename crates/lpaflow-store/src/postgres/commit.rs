@@ -20,7 +20,7 @@
 use super::batch::{self, LOCK_INSTANCES};
 use super::{PgDb, TRANSIENT_RETRIES, is_transient};
 use crate::model::{Committed, SyncStatus};
-use crate::prepare::Prepared;
+use crate::prepare::{Enqueued, Prepared, enqueued};
 use crate::{CommitError, Error};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
@@ -31,7 +31,7 @@ type Rejections = Vec<(usize, CommitError)>;
 
 /// What one attempt at the batch found.
 enum Attempt {
-    Committed(BTreeMap<String, Counters>, BTreeMap<String, Vec<i64>>),
+    Committed(BTreeMap<String, Counters>, BTreeMap<String, Enqueued>),
     Rejected(Rejections),
 }
 
@@ -109,7 +109,7 @@ async fn alone(db: &PgDb, batch: &[Prepared], i: usize) -> Result<Committed, Com
 fn committed(
     p: &Prepared,
     counters: &BTreeMap<String, Counters>,
-    step_ids: &BTreeMap<String, Vec<i64>>,
+    step_ids: &BTreeMap<String, Enqueued>,
 ) -> Committed {
     let mut stored = p.stored.clone();
     if let Some(c) = counters.get(&p.instance_row.uid) {
@@ -121,8 +121,11 @@ fn committed(
         stored,
         step_ids: step_ids
             .get(&p.instance_row.uid)
-            .cloned()
+            .map(|e| e.ids.clone())
             .unwrap_or_default(),
+        first_step_leased: step_ids
+            .get(&p.instance_row.uid)
+            .is_some_and(|e| e.first_leased),
     }
 }
 
@@ -401,23 +404,19 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
 async fn insert_outbox(
     tx: &mut Tx,
     items: &[(usize, &Prepared)],
-) -> Result<BTreeMap<String, Vec<i64>>, Error> {
+) -> Result<BTreeMap<String, Enqueued>, Error> {
     let rows: Vec<_> = items.iter().flat_map(|(_, p)| &p.outbox).collect();
     if rows.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let mut ids: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
+    let mut returned = Vec::with_capacity(rows.len());
     for r in fetch(tx, "insert outbox", batch::insert_outbox(&rows)).await? {
-        let uid: String = r.try_get("uid").map_err(Error::db("read outbox id"))?;
-        let id: i64 = r.try_get("id").map_err(Error::db("read outbox id"))?;
+        let read = Error::db("read outbox id");
+        let uid: String = r.try_get("uid").map_err(read)?;
         let seq: i64 = r.try_get("seq").map_err(Error::db("read outbox id"))?;
-        ids.entry(uid).or_default().push((seq, id));
+        let id: i64 = r.try_get("id").map_err(Error::db("read outbox id"))?;
+        let status: String = r.try_get("status").map_err(Error::db("read outbox id"))?;
+        returned.push((uid, seq, id, status));
     }
-    Ok(ids
-        .into_iter()
-        .map(|(uid, mut v)| {
-            v.sort_unstable();
-            (uid, v.into_iter().map(|(_, id)| id).collect())
-        })
-        .collect())
+    Ok(enqueued(returned))
 }

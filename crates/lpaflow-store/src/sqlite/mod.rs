@@ -1,6 +1,8 @@
 //! The SQLite backend: one file in WAL mode with `synchronous=FULL`, so an acknowledged commit survives power
-//! loss. Writes of many commits share one transaction (see `commit.rs`); batches are expressed as one JSON
-//! parameter expanded by `json_each`, so every statement has constant text and one bind.
+//! loss. Writes of many commits share one transaction (see `commit.rs`). The rows every commit writes
+//! (instances, history, outbox, step completions) go as bound multi-row `VALUES` in fixed chunk sizes
+//! (`values.rs`); the rarer batches (timers, labels, idempotency marks) as one JSON parameter expanded by
+//! `json_each`. Either way every statement has one of a few constant texts and stays prepared.
 
 mod commit;
 mod misc;

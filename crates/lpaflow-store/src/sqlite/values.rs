@@ -161,25 +161,29 @@ pub(super) async fn insert_history(tx: &mut Tx, rows: &[&HistoryRow]) -> Result<
     Ok(())
 }
 
-/// Enqueues steps: a commit's first step is queued if nothing of its instance is open, every other one waits
-/// (`blocked`) behind it. Returns `id, uid, seq` of each row.
+/// Enqueues steps: a commit's first step is queued if nothing of its instance is open (and leased at once when
+/// the commit asked for it), every other one waits (`blocked`) behind it. Returns `id, uid, seq, status`.
 pub(super) async fn insert_outbox(
     tx: &mut Tx,
     rows: &[&OutboxRow],
 ) -> Result<Vec<SqliteRow>, Error> {
     let sql = |values: &str| {
         format!(
-            "WITH v(uid, seq, revision, step, delivery, then_event, payload, first, at) AS (VALUES {values}) \
+            "WITH v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until) \
+               AS (VALUES {values}), \
+             w AS (SELECT v.*, (v.first = 0 OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
+                                                    AND p.status NOT IN ('done', 'skipped'))) AS blocked FROM v) \
              INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, status, next_attempt_at, \
-               created_at) \
-             SELECT v.uid, v.seq, v.revision, v.step, v.delivery, v.then_event, v.payload, \
-                    CASE WHEN v.first = 0 OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
-                                                     AND p.status NOT IN ('done', 'skipped')) \
-                         THEN 'blocked' ELSE 'queued' END, v.at, v.at \
-             FROM v RETURNING id, uid, seq"
+               created_at, lease_owner, lease_until, fence) \
+             SELECT uid, seq, revision, step, delivery, then_event, payload, \
+                    CASE WHEN blocked THEN 'blocked' WHEN lease_owner IS NOT NULL THEN 'in_flight' ELSE 'queued' END, \
+                    at, at, CASE WHEN blocked THEN NULL ELSE lease_owner END, \
+                    CASE WHEN blocked THEN NULL ELSE lease_until END, \
+                    CASE WHEN NOT blocked AND lease_owner IS NOT NULL THEN 1 ELSE 0 END \
+             FROM w RETURNING id, uid, seq, status"
         )
     };
-    fetch(tx, "insert outbox", rows, sql, 9, |q, r| {
+    fetch(tx, "insert outbox", rows, sql, 11, |q, r| {
         q.bind(r.uid.as_str())
             .bind(int(r.seq))
             .bind(int(r.revision))
@@ -189,6 +193,8 @@ pub(super) async fn insert_outbox(
             .bind(r.payload.as_str())
             .bind(i64::from(r.first))
             .bind(r.at)
+            .bind(r.lease_owner.as_deref())
+            .bind(r.lease_until)
     })
     .await
 }

@@ -75,6 +75,8 @@ impl Fixture {
             consume_timer: None,
             complete_step: None,
             idempotency: None,
+            enqueued_at: None,
+            lease_first_step: None,
         }
     }
 
@@ -104,6 +106,8 @@ impl Fixture {
             consume_timer: None,
             complete_step: None,
             idempotency: None,
+            enqueued_at: None,
+            lease_first_step: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::conformance;
 use crate::harness::{author, editor, fixture, open};
 use chrono::TimeDelta;
-use lpaflow_store::{Fenced, StepFinish, StepOutcome, StepStatus, SyncStatus};
+use lpaflow_store::{Fenced, StepFinish, StepLease, StepOutcome, StepStatus, SyncStatus};
 use lpaflow_test_support::TestDb;
 use lpaflow_test_support::fixture::{t0, uid};
 use serde_json::json;
@@ -20,6 +20,8 @@ conformance!(
     suspension_marks_steps_without_burning_attempts,
     a_blocking_step_completes_with_its_confirmation,
     backlog_counts_open_steps,
+    a_commit_can_lease_its_first_step_when_nothing_earlier_is_open,
+    steps_are_enqueued_at_the_wall_clock_time_given,
 );
 
 fn done(id: i64, fence: u64, uid: &lpaflow_core::InstanceId) -> StepFinish {
@@ -469,4 +471,92 @@ async fn backlog_counts_open_steps(db: &TestDb) {
     assert_eq!(backlog.by_status.get("blocked"), Some(&3));
     assert_eq!(backlog.open(), 6);
     assert_eq!(backlog.oldest_open_at, Some(t0()));
+}
+
+async fn a_commit_can_lease_its_first_step_when_nothing_earlier_is_open(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(900);
+    let lease = StepLease {
+        owner: "w1".into(),
+        until: t0() + TimeDelta::seconds(30),
+    };
+    let mut create = f.create_commit(&id, json!({}), t0());
+    create.lease_first_step = Some(lease.clone());
+    let created = f.store.commit(create).await.unwrap();
+    assert!(created.first_step_leased);
+    let steps = f.store.steps_of(&id).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    let first = &steps[0];
+    assert_eq!(
+        (first.id, first.status, first.fence),
+        (created.step_ids[0], StepStatus::InFlight, 1)
+    );
+    assert_eq!(first.lease_owner.as_deref(), Some("w1"));
+    assert_eq!(first.lease_until, Some(lease.until));
+    assert!(
+        f.store
+            .claim_steps("w2", 10, lease.until, t0())
+            .await
+            .unwrap()
+            .is_empty(),
+        "a step leased with its commit is not claimable by anyone else"
+    );
+
+    // The create step is still open: the next commit's first step must wait for it, lease or not.
+    let mut submit = f.fire_commit(&id, &author("submit"), t0()).await;
+    submit.lease_first_step = Some(lease.clone());
+    let submitted = f.store.commit(submit).await.unwrap();
+    assert!(!submitted.first_step_leased);
+    let statuses: Vec<StepStatus> = f
+        .store
+        .steps_of(&id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            StepStatus::InFlight,
+            StepStatus::Blocked,
+            StepStatus::Blocked
+        ]
+    );
+    assert_eq!(
+        f.store
+            .finish_steps(vec![done(first.id, 1, &id)])
+            .await
+            .unwrap(),
+        [true],
+        "the holder of a lease taken with the commit finishes with fence 1"
+    );
+    let next = f
+        .store
+        .claim_steps("w2", 10, lease.until, t0())
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].id, submitted.step_ids[0]);
+}
+
+async fn steps_are_enqueued_at_the_wall_clock_time_given(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(901);
+    let business_time = t0() + TimeDelta::days(20);
+    let mut create = f.create_commit(&id, json!({}), business_time);
+    create.enqueued_at = Some(t0());
+    f.store.commit(create).await.unwrap();
+    let step = &f.store.steps_of(&id).await.unwrap()[0];
+    assert_eq!((step.created_at, step.next_attempt_at), (t0(), t0()));
+    let claimed = f
+        .store
+        .claim_steps("w1", 10, t0() + TimeDelta::seconds(30), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.len(),
+        1,
+        "a step is due at its enqueue time, not at the business time of its decision"
+    );
 }

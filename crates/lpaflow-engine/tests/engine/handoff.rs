@@ -1,0 +1,106 @@
+//! Claim-on-enqueue: a command's first step is leased with its commit and delivered without a claim, only
+//! while a delivery slot is free; delivery leases run on the wall clock whatever the business clock says.
+
+use crate::both_backends;
+use crate::harness::{eventually, manual_clock, start, system_clock};
+use chrono::TimeDelta;
+use lpaflow_core::{Command, InstanceId};
+use lpaflow_store::{StepStatus, SyncStatus};
+use lpaflow_test_support::TestDb;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+both_backends!(
+    a_first_step_is_leased_with_its_commit_while_a_slot_is_free,
+    moving_the_business_clock_does_not_expire_delivery_leases,
+);
+
+fn agent(event: &str) -> Command {
+    Command::new(event, "agent-1", "agent")
+}
+
+async fn a_first_step_is_leased_with_its_commit_while_a_slot_is_free(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    s.handler.held.store(true, Ordering::SeqCst);
+    // The harness delivers with 8 slots: the first 8 steps are handed off with their commits.
+    let ids: Vec<InstanceId> = (0..9)
+        .map(|n| InstanceId::new(format!("T-9{n:02}")))
+        .collect();
+    for id in &ids[..8] {
+        let out = s
+            .engine
+            .create("ticket", id.clone(), agent("create"))
+            .await
+            .unwrap();
+        let step = &s.engine.steps(id).await.unwrap()[0];
+        assert_eq!(step.id, out.step_ids[0]);
+        assert_eq!(
+            (step.status, step.fence, step.lease_owner.as_deref()),
+            (StepStatus::InFlight, 1, Some(s.engine.node_id())),
+            "{id}: leased in the commit that enqueued it"
+        );
+    }
+    s.engine
+        .create("ticket", ids[8].clone(), agent("create"))
+        .await
+        .unwrap();
+    let step = &s.engine.steps(&ids[8]).await.unwrap()[0];
+    assert_eq!(
+        (step.status, step.fence),
+        (StepStatus::Queued, 0),
+        "no slot was free: the step waits for the loop's claim"
+    );
+    eventually("the handed-off steps are being delivered", || async {
+        s.handler.calls().len() == 8
+    })
+    .await;
+    s.handler.held.store(false, Ordering::SeqCst);
+    for id in &ids {
+        eventually("synced", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+    }
+    let calls = s.handler.calls();
+    assert_eq!(calls.len(), 9, "each step delivered once: {calls:?}");
+    assert!(calls.iter().all(|c| !c.2), "no delivery was ambiguous");
+    s.engine.shutdown().await;
+}
+
+async fn moving_the_business_clock_does_not_expire_delivery_leases(db: &TestDb) {
+    let clock = manual_clock();
+    let s = start(db, clock.clone(), true).await;
+    s.handler.held.store(true, Ordering::SeqCst);
+    let held = InstanceId::new("T-950");
+    s.engine
+        .create("ticket", held.clone(), agent("create"))
+        .await
+        .unwrap();
+    eventually("the step is being delivered", || async {
+        s.handler.calls().len() == 1
+    })
+    .await;
+    // Weeks pass in business time (a development clock jumping to the end of a waiting period) while the
+    // delivery is in flight; the loop keeps claiming for other instances meanwhile.
+    clock.advance(TimeDelta::days(30));
+    let other = InstanceId::new("T-951");
+    s.engine
+        .create("ticket", other.clone(), agent("create"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.handler.held.store(false, Ordering::SeqCst);
+    for id in [&held, &other] {
+        eventually("synced", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+    }
+    let calls = s.handler.calls();
+    assert_eq!(
+        calls.iter().filter(|c| c.0 == held.as_str()).count(),
+        1,
+        "the lease held: the step was not delivered again: {calls:?}"
+    );
+    s.engine.shutdown().await;
+}
