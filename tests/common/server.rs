@@ -23,11 +23,16 @@ pub struct Server {
     pub client: reqwest::Client,
     /// The working directory (database, simulator database, log).
     pub dir: tempfile::TempDir,
+    database_url: String,
     extra: Vec<String>,
 }
 
 /// Starts the binary in `dir` and reads its address and tokens.
-fn spawn(dir: &std::path::Path, extra: &[String]) -> (Child, String, BTreeMap<String, String>) {
+fn spawn(
+    dir: &std::path::Path,
+    database_url: &str,
+    extra: &[String],
+) -> (Child, String, BTreeMap<String, String>) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -38,7 +43,7 @@ fn spawn(dir: &std::path::Path, extra: &[String]) -> (Child, String, BTreeMap<St
         .current_dir(dir)
         .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--dev-clock"])
         .arg("--database-url")
-        .arg(format!("sqlite://{}", dir.join("lpaflow.db").display()))
+        .arg(database_url)
         .arg("--opg-sim-db")
         .arg(dir.join("opg-sim.db"))
         .arg("--workflows")
@@ -59,9 +64,8 @@ fn spawn(dir: &std::path::Path, extra: &[String]) -> (Child, String, BTreeMap<St
     // Reads stdout to its end, so the server never blocks on a full pipe.
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
+            // Keep reading after the test stopped listening: a closed pipe would fail the server's writes.
+            let _ = lines.send(line);
         }
     });
     let (mut base, mut tokens) = (String::new(), BTreeMap::new());
@@ -96,15 +100,25 @@ pub fn workflows_dir() -> PathBuf {
 impl Server {
     /// Starts `lpaflow serve --dev --dev-clock` with `extra` arguments and waits for its announcement.
     pub fn start_dev(extra: &[&str]) -> Server {
+        Self::start_dev_on(None, extra)
+    }
+
+    /// [`Server::start_dev`] on the database at `database_url` (default: a SQLite file in its directory).
+    pub fn start_dev_on(database_url: Option<&str>, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let database_url = database_url.map_or_else(
+            || format!("sqlite://{}", dir.path().join("lpaflow.db").display()),
+            str::to_owned,
+        );
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let (child, base, tokens) = spawn(dir.path(), &extra);
+        let (child, base, tokens) = spawn(dir.path(), &database_url, &extra);
         Server {
             child,
             base,
             tokens,
             client: reqwest::Client::new(),
             dir,
+            database_url,
             extra,
         }
     }
@@ -114,7 +128,7 @@ impl Server {
     pub fn kill_and_restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, base, tokens) = spawn(self.dir.path(), &self.extra);
+        let (child, base, tokens) = spawn(self.dir.path(), &self.database_url, &self.extra);
         self.child = child;
         self.base = base;
         self.tokens = tokens;
@@ -133,14 +147,51 @@ impl Server {
         role: Option<&str>,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        self.call_keyed(method, path, role, body, None).await
+    }
+
+    /// [`Server::call`] with an `Idempotency-Key`.
+    pub async fn call_keyed(
+        &self,
+        method: Method,
+        path: &str,
+        role: Option<&str>,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(key) = key {
+            req = req.header("idempotency-key", key);
+        }
         if let Some(role) = role {
             req = req.bearer_auth(&self.tokens[role]);
         }
         if let Some(b) = body {
             req = req.json(b);
         }
-        let response = req.send().await.expect("the server answers");
+        let response = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let log = self.log();
+                let head: Vec<&str> = log.lines().take(40).collect();
+                let pid = self.child.id();
+                // A process that exited but was not waited for is a zombie: state `Z` in /proc.
+                let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .ok()
+                    .and_then(|s| s.rsplit(')').next().map(|r| r.trim().to_owned()))
+                    .and_then(|r| r.chars().next())
+                    .unwrap_or('-');
+                panic!(
+                    "{method} {path}: the server (pid {pid}, process state {state}) did not answer: {e:?}\n\
+                     its log ({} bytes in {}) begins:\n{}",
+                    log.len(),
+                    self.dir.path().display(),
+                    head.join("\n")
+                )
+            }
+        };
         let status = response.status();
         let text = response.text().await.unwrap();
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));

@@ -17,7 +17,7 @@ use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use lpaflow_store::{IdempotencyMark, Reservation};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -27,6 +27,8 @@ use std::time::Duration;
 pub const HEADER: &str = "idempotency-key";
 /// How long a retry waits for the first request with the same key.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
+/// How often a failed key release is retried.
+const RELEASE_RETRY: Duration = Duration::from_millis(250);
 /// Headers replayed with the stored body.
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag"];
 
@@ -77,7 +79,7 @@ pub async fn middleware(
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
     let lock_timeout = TimeDelta::from_std(state.config.idempotency_lock_timeout)
         .unwrap_or(TimeDelta::seconds(60));
-    loop {
+    let reserved_at = loop {
         let now = state.engine.clock().now();
         let reservation = match store
             .reserve_idempotency_key(&caller.sub, &key, &hash, now, now - lock_timeout)
@@ -85,16 +87,19 @@ pub async fn middleware(
         {
             Ok(r) => r,
             Err(e) => {
+                // The reservation may have been made with only its reply lost: give it back, or the
+                // client's retry would wait for the lock timeout.
+                release_later(&state, &caller.sub, &key, now);
                 return Problem::store(&e).into_response();
             }
         };
         match reservation {
-            Reservation::Reserved => break,
+            Reservation::Reserved => break now,
             Reservation::Completed { status, response } => return replay(status, &response),
             Reservation::Committed { uid, .. } => {
                 let created = uri.path() == "/v1/lpas";
                 let response = crate::routes::lpas::current(&state, &caller, &uid, created).await;
-                let mut response = remember(&state, &caller.sub, &key, response).await;
+                let mut response = remember(&state, &caller.sub, &key, None, response).await;
                 response
                     .headers_mut()
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -121,14 +126,14 @@ pub async fn middleware(
                 .into_response();
             }
         }
-    }
+    };
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.extensions_mut().insert(IdempotencyMark {
         actor: caller.sub.clone(),
         key: key.clone(),
     });
     let response = next.run(request).await;
-    remember(&state, &caller.sub, &key, response).await
+    remember(&state, &caller.sub, &key, Some(reserved_at), response).await
 }
 
 /// The hash that ties a key to its request: method, URI and body bytes.
@@ -142,13 +147,24 @@ pub fn request_hash(method: &str, uri: &str, body: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
-/// Stores the response of a reserved key (or releases the key after a 5xx) and returns the response.
-async fn remember(state: &AppState, actor: &str, key: &str, response: Response) -> Response {
+/// Stores the response of a reserved key (or releases the key after a 5xx: the reservation made at
+/// `reserved_at`, if this request made one) and returns the response.
+async fn remember(
+    state: &AppState,
+    actor: &str,
+    key: &str,
+    reserved_at: Option<DateTime<Utc>>,
+    response: Response,
+) -> Response {
     let store = state.engine.store();
     let status = response.status();
     if status.is_server_error() {
-        if let Err(e) = store.release_idempotency_key(actor, key).await {
-            tracing::warn!(error = %e, "releasing an idempotency key failed");
+        let Some(reserved_at) = reserved_at else {
+            return response;
+        };
+        if let Err(e) = store.release_idempotency_key(actor, key, reserved_at).await {
+            tracing::warn!(error = %e, "releasing an idempotency key failed; retrying in the background");
+            release_later(state, actor, key, reserved_at);
         }
         return response;
     }
@@ -189,6 +205,29 @@ async fn remember(state: &AppState, actor: &str, key: &str, response: Response) 
         tracing::warn!(error = %e, "storing an idempotent response failed");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Keeps trying to release a key whose release failed or whose reservation's outcome is unknown (the database
+/// was unreachable, typically the failure that made the request fail), so the client's retry runs as soon as
+/// the database is back instead of waiting for the lock timeout. The release names this request's reservation
+/// time, so it never frees a reservation another request took over, nor a request that committed; it gives up
+/// after half the lock timeout, when a takeover frees the key anyway.
+fn release_later(state: &AppState, actor: &str, key: &str, reserved_at: DateTime<Utc>) {
+    let store = state.engine.store().clone();
+    let (actor, key) = (actor.to_owned(), key.to_owned());
+    let give_up = tokio::time::Instant::now() + state.config.idempotency_lock_timeout / 2;
+    tokio::spawn(async move {
+        while tokio::time::Instant::now() < give_up {
+            tokio::time::sleep(RELEASE_RETRY).await;
+            if store
+                .release_idempotency_key(&actor, &key, reserved_at)
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+    });
 }
 
 fn replay(status: u16, stored: &str) -> Response {

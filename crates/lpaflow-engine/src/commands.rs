@@ -84,7 +84,7 @@ impl Engine {
         let labels = decisions
             .last()
             .map(|d| self.inner.rules.labels(&d.instance));
-        let handoff = self.reserve_first_step(&decisions);
+        let handoff = self.reserve_first_step(&uid, 0, &decisions);
         let commit = Commit {
             uid: uid.clone(),
             base: None,
@@ -108,6 +108,10 @@ impl Engine {
             Err(CommitError::AlreadyExists(u)) => {
                 record(&def, "create", "already_exists");
                 Err(Error::AlreadyExists(u))
+            }
+            Err(CommitError::Store(s)) => {
+                self.give_back_unsent_step(handoff);
+                Err(Error::Store(s))
             }
             Err(e) => Err(commit_error(e)),
         }
@@ -171,7 +175,7 @@ impl Engine {
                 .last()
                 .map(|d| self.inner.rules.labels(&d.instance))
                 .unwrap_or_default();
-            let handoff = self.reserve_first_step(&decisions);
+            let handoff = self.reserve_first_step(uid, stored.steps_enqueued, &decisions);
             let commit = Commit {
                 uid: uid.clone(),
                 base: Some(Base::of(&stored)),
@@ -202,6 +206,10 @@ impl Engine {
                         let ms = rand::random_range(1..=(2u64 << attempt.min(6)));
                         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
                     }
+                }
+                Err(CommitError::Store(s)) => {
+                    self.give_back_unsent_step(handoff);
+                    return Err(Error::Store(s));
                 }
                 Err(e) => return Err(commit_error(e)),
             }

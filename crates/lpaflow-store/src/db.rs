@@ -57,6 +57,7 @@ forward! {
     fn retry_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error>;
     fn skip_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error>;
     fn release_step_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, Error>;
+    fn release_unsent_step(&self, uid: &InstanceId, seq: u64, owner: &str, now: DateTime<Utc>) -> Result<bool, Error>;
     fn claim_timers(&self, owner: &str, limit: u32, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<ClaimedTimer>, Error>;
     fn defer_timer(&self, uid: &InstanceId, name: &TimerName, fence: u64, until: DateTime<Utc>) -> Result<bool, Error>;
     fn drop_timer(&self, uid: &InstanceId, name: &TimerName, fence: u64) -> Result<bool, Error>;
@@ -65,7 +66,7 @@ forward! {
     fn release_timer_leases(&self, owner: &str) -> Result<u64, Error>;
     fn reserve_idempotency_key(&self, actor: &str, key: &str, request_hash: &str, now: DateTime<Utc>, abandoned_before: DateTime<Utc>) -> Result<Reservation, Error>;
     fn complete_idempotency_key(&self, actor: &str, key: &str, status: u16, response: &str, now: DateTime<Utc>) -> Result<(), Error>;
-    fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error>;
+    fn release_idempotency_key(&self, actor: &str, key: &str, reserved_at: DateTime<Utc>) -> Result<(), Error>;
     fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, Error>;
     fn add_maintenance(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, reason: &str, created_by: &str, now: DateTime<Utc>) -> Result<MaintenanceWindow, Error>;
     fn maintenance_windows(&self, now: DateTime<Utc>) -> Result<Vec<MaintenanceWindow>, Error>;

@@ -394,6 +394,23 @@ impl Store {
         self.inner.db.release_step_leases(owner, now).await
     }
 
+    /// Gives back the first step `owner` leased in a commit ([`Commit::lease_first_step`]) when the commit's
+    /// outcome is unknown (the connection failed before the reply) and the step was therefore never handed to
+    /// a delivery loop. Without this the step would wait for its lease to expire. Returns whether a lease was
+    /// released: false when the commit did not happen, or the step already moved on.
+    pub async fn release_unsent_step(
+        &self,
+        uid: &InstanceId,
+        seq: u64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        self.inner
+            .db
+            .release_unsent_step(uid, seq, owner, now)
+            .await
+    }
+
     /// Claims due timers.
     pub async fn claim_timers(
         &self,
@@ -474,9 +491,20 @@ impl Store {
             .await
     }
 
-    /// Forgets an unanswered reservation.
-    pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
-        self.inner.db.release_idempotency_key(actor, key).await
+    /// Forgets an unanswered reservation made at `reserved_at` (the `now` given to
+    /// [`Store::reserve_idempotency_key`]): the time is the holder's token, so a holder never releases a
+    /// reservation that another request took over (which sets its own time), and a reservation whose outcome
+    /// the holder never learned (the database failed while answering) can still be given back.
+    pub async fn release_idempotency_key(
+        &self,
+        actor: &str,
+        key: &str,
+        reserved_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.inner
+            .db
+            .release_idempotency_key(actor, key, reserved_at)
+            .await
     }
 
     /// Deletes keys created before `before`.

@@ -10,6 +10,8 @@ use clap::Args;
 use lpaflow_api::{ApiConfig, AppState, Authenticator, Role};
 use lpaflow_core::{Clock, ManualClock, SystemClock};
 use lpaflow_opg::{OpgClientConfig, SimulatorConfig, SimulatorHandle};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -231,12 +233,18 @@ fn announce(
     dev: bool,
     opg_url: &str,
 ) -> anyhow::Result<()> {
-    println!("lpaflow listening on http://{addr} (API /v1, OpenAPI /openapi.json)");
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "lpaflow listening on http://{addr} (API /v1, OpenAPI /openapi.json)"
+    );
+    let _ = writeln!(
+        out,
         "  database: {}",
         lpaflow_store::url::mask_password(&args.database.database_url)
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  OPG:      {opg_url}{}",
         if args.opg_url.is_none() {
             " (embedded simulator)"
@@ -245,23 +253,38 @@ fn announce(
         }
     );
     if !dev {
+        print_announcement(&out);
         return Ok(());
     }
-    println!();
-    println!(
+    out.push('\n');
+    let _ = writeln!(
+        out,
         "  !! DEVELOPMENT MODE: development JWT secret (.lpaflow-dev-secret), tokens below valid 12h."
     );
-    println!("  !! Never use this setup for real LPAs: set LPAFLOW_JWT_SECRET and --opg-url.");
-    println!();
+    let _ = writeln!(
+        out,
+        "  !! Never use this setup for real LPAs: set LPAFLOW_JWT_SECRET and --opg-url."
+    );
+    out.push('\n');
     for role in Role::ALL {
         let token = auth
             .issue(&format!("dev-{role}"), role, 12 * 3600)
             .map_err(|e| anyhow::anyhow!(e))?;
-        println!("  {:<11} {token}", role.to_string());
+        let _ = writeln!(out, "  {:<11} {token}", role.to_string());
     }
-    println!();
-    println!(
+    out.push('\n');
+    let _ = writeln!(
+        out,
         "  try: curl -s -H \"Authorization: Bearer <service token>\" http://{addr}/v1/workflows"
     );
+    print_announcement(&out);
     Ok(())
+}
+
+/// Prints the announcement in one write. A closed stdout (a supervisor that does not read it, a test harness
+/// that stopped reading) must never stop the server, so write errors are ignored.
+fn print_announcement(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }

@@ -8,14 +8,18 @@
 //! breaker closed, no maintenance window in force, a handler for the step and a free delivery slot (reserved
 //! before the commit, so a leased step never waits for a slot). A leased step the loop never receives (the
 //! process stopped or crashed) is recovered like any other lease: released at shutdown or restart, or
-//! claimable again when the lease expires, and marked ambiguous either way.
+//! claimable again when the lease expires, and marked ambiguous either way. A commit whose outcome is unknown
+//! (the database connection failed before the reply) gives its lease back at once when it turns out to have
+//! happened: the step was never handed over, so it is queued again, not ambiguous, and no delivery waits for
+//! the lease to expire.
 
 use super::worker::{DeliveryState, wall_now};
 use crate::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
-use lpaflow_core::Decision;
+use lpaflow_core::{Decision, InstanceId};
 use lpaflow_store::{Committed, StepLease, StepRow, StepStatus};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
 
 /// A leased step on its way to the delivery loop, holding the delivery slot it will run in.
@@ -30,7 +34,13 @@ pub(crate) struct Reservation {
     slot: OwnedSemaphorePermit,
     lease: StepLease,
     enqueued_at: DateTime<Utc>,
+    uid: InstanceId,
+    /// The per-instance sequence number the step gets.
+    seq: u64,
 }
+
+/// How often a commit with an unknown outcome retries giving back its step's lease.
+const GIVE_BACK_RETRY: Duration = Duration::from_millis(500);
 
 impl Reservation {
     /// The lease to ask the commit for.
@@ -45,8 +55,14 @@ impl Reservation {
 }
 
 impl Engine {
-    /// Reserves a delivery slot for the first step `decisions` enqueue, if its delivery could start now.
-    pub(crate) fn reserve_first_step(&self, decisions: &[Decision]) -> Option<Reservation> {
+    /// Reserves a delivery slot for the first step `decisions` enqueue on `uid` (which already holds
+    /// `steps_before` steps), if its delivery could start now.
+    pub(crate) fn reserve_first_step(
+        &self,
+        uid: &InstanceId,
+        steps_before: u64,
+        decisions: &[Decision],
+    ) -> Option<Reservation> {
         let state = self.inner.delivery.as_ref()?;
         let first = decisions.iter().flat_map(|d| &d.effects.steps).next()?;
         if !state.can_start_now(first.name.as_str()) {
@@ -62,7 +78,43 @@ impl Engine {
                 until: enqueued_at + TimeDelta::milliseconds(state.options.lease_ms as i64),
             },
             enqueued_at,
+            uid: uid.clone(),
+            seq: steps_before + 1,
         })
+    }
+
+    /// After a commit failed with a store error its outcome is unknown: if it did happen, its first step is
+    /// leased to this process but was never handed over. Gives the lease back (retrying while the database
+    /// is unreachable, until the lease would have expired anyway) so the step is delivered without delay.
+    pub(crate) fn give_back_unsent_step(&self, reservation: Option<Reservation>) {
+        let Some(r) = reservation else { return };
+        let Reservation {
+            slot,
+            lease,
+            uid,
+            seq,
+            ..
+        } = r;
+        drop(slot);
+        let engine = self.clone();
+        tokio::spawn(async move {
+            while wall_now() < lease.until {
+                match engine
+                    .inner
+                    .store
+                    .release_unsent_step(&uid, seq, &lease.owner, wall_now())
+                    .await
+                {
+                    Ok(released) => {
+                        if released {
+                            engine.inner.steps_enqueued.notify_one();
+                        }
+                        return;
+                    }
+                    Err(_) => tokio::time::sleep(GIVE_BACK_RETRY).await,
+                }
+            }
+        });
     }
 
     /// Hands the commit's first step to the delivery loop if the store leased it with the commit; otherwise
@@ -94,12 +146,10 @@ fn first_step_row(
         .iter()
         .find_map(|d| d.effects.steps.first().map(|s| (d, s)))?;
     let id = *committed.step_ids.first()?;
-    let stored = &committed.stored;
-    let seq = stored.steps_enqueued - committed.step_ids.len() as u64 + 1;
     Some(StepRow {
         id,
-        uid: stored.instance.id.clone(),
-        seq,
+        uid: r.uid.clone(),
+        seq: r.seq,
         revision: d.instance.revision,
         step: s.name.clone(),
         delivery: s.delivery,

@@ -21,6 +21,11 @@ use tokio_util::sync::CancellationToken;
 
 const MAINTENANCE_REFRESH: Duration = Duration::from_secs(1);
 const SUSPEND_SWEEP: Duration = Duration::from_secs(1);
+/// How often an outcome that could not be recorded is retried.
+const RECORD_RETRY: Duration = Duration::from_millis(500);
+const RECORD_RETRY_DELAY: TimeDelta = TimeDelta::milliseconds(500);
+/// Recording stops this long before the lease expires, so it never races another holder.
+const RECORD_MARGIN: TimeDelta = TimeDelta::seconds(2);
 /// Claiming stops this long before a planned window starts, so that no request is still travelling to the
 /// external system when the window begins.
 const MAINTENANCE_LEAD: TimeDelta = TimeDelta::seconds(1);
@@ -327,9 +332,34 @@ async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
             _ => b.on_success(Instant::now()),
         }
     }
-    let result = record(engine, state, &step, attempt).await;
-    if let Err(e) = result {
-        tracing::warn!(uid = %step.uid, step_id = step.id, error = %e, "recording a step's outcome failed; its lease will expire and it will be retried");
+    record_while_leased(engine, state, &step, attempt).await;
+}
+
+/// Records a delivery's outcome, retrying while the database is unreachable and the lease still holds: the
+/// delivery already happened, and giving up would leave the step to its lease expiry (a wait, then a
+/// redelivery marked ambiguous). Every retry is fenced, so one that finds the outcome already recorded (its
+/// first try committed but the reply was lost) changes nothing.
+async fn record_while_leased(
+    engine: &Engine,
+    state: &DeliveryState,
+    step: &StepRow,
+    attempt: Attempt,
+) {
+    let give_up = step
+        .lease_until
+        .map_or_else(wall_now, |until| until - RECORD_MARGIN);
+    loop {
+        match record(engine, state, step, attempt.clone()).await {
+            Ok(()) => return,
+            Err(Error::Store(e)) if wall_now() + RECORD_RETRY_DELAY < give_up => {
+                tracing::warn!(uid = %step.uid, step_id = step.id, error = %e, "recording a step's outcome failed; retrying while the lease holds");
+                tokio::time::sleep(RECORD_RETRY).await;
+            }
+            Err(e) => {
+                tracing::warn!(uid = %step.uid, step_id = step.id, error = %e, "recording a step's outcome failed; its lease will expire and it will be retried");
+                return;
+            }
+        }
     }
 }
 

@@ -137,12 +137,19 @@ impl PgDb {
     }
 
     /// Forgets a reservation whose request failed before answering, so a retry can run.
-    pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
+    pub async fn release_idempotency_key(
+        &self,
+        actor: &str,
+        key: &str,
+        reserved_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE actor = $1 AND key = $2 AND status IS NULL AND uid IS NULL",
+            "DELETE FROM idempotency_keys WHERE actor = $1 AND key = $2 AND status IS NULL AND uid IS NULL \
+             AND created_at = $3",
         )
         .bind(actor)
         .bind(key)
+        .bind(pg_time_of(reserved_at))
         .execute(&self.pool)
         .await
         .map_err(Error::db("release idempotency key"))?;

@@ -382,4 +382,29 @@ impl PgDb {
         .map_err(Error::db("release step leases"))?
         .rows_affected())
     }
+
+    /// Gives back a first step leased in a commit whose outcome the caller never learned (see
+    /// [`crate::Store::release_unsent_step`]): it goes back to the queue, not ambiguous, since it was never sent.
+    pub async fn release_unsent_step(
+        &self,
+        uid: &InstanceId,
+        seq: u64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let released = sqlx::query(
+            "UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = $4 \
+             WHERE uid = $1 AND seq = $2 AND lease_owner = $3 AND status = 'in_flight' AND fence = 1 \
+             AND attempts = 0",
+        )
+        .bind(uid.as_str())
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .bind(owner)
+        .bind(pg_time_of(now))
+        .execute(&self.pool)
+        .await
+        .map_err(Error::db("release unsent step"))?
+        .rows_affected();
+        Ok(released == 1)
+    }
 }

@@ -113,13 +113,20 @@ impl SqliteDb {
     }
 
     /// Forgets a reservation whose request failed before answering, so a retry can run.
-    pub async fn release_idempotency_key(&self, actor: &str, key: &str) -> Result<(), Error> {
+    pub async fn release_idempotency_key(
+        &self,
+        actor: &str,
+        key: &str,
+        reserved_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let _write = self.write_lock.lock().await;
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE actor = ?1 AND key = ?2 AND status IS NULL AND uid IS NULL",
+            "DELETE FROM idempotency_keys WHERE actor = ?1 AND key = ?2 AND status IS NULL AND uid IS NULL \
+             AND created_at = ?3",
         )
         .bind(actor)
         .bind(key)
+        .bind(to_micros(reserved_at))
         .execute(&self.pool)
         .await
         .map_err(Error::db("release idempotency key"))?;

@@ -84,7 +84,28 @@ async fn idempotency_keys_replay_refuse_and_recover(db: &TestDb) {
         Reservation::Reserved,
         "an abandoned reservation is taken over"
     );
-    store.release_idempotency_key("svc", "k2").await.unwrap();
+    store
+        .release_idempotency_key("svc", "k2", t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .reserve_idempotency_key(
+                "svc",
+                "k2",
+                "h",
+                much_later,
+                much_later - TimeDelta::seconds(30)
+            )
+            .await
+            .unwrap(),
+        Reservation::InProgress,
+        "the first holder's release does not free a reservation another request took over"
+    );
+    store
+        .release_idempotency_key("svc", "k2", much_later)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .reserve_idempotency_key("svc", "k2", "other", t0(), stale)
@@ -217,7 +238,7 @@ async fn a_commit_records_itself_on_its_idempotency_key(db: &TestDb) {
         }
     );
     store
-        .release_idempotency_key("svc", "k-commit")
+        .release_idempotency_key("svc", "k-commit", t0())
         .await
         .unwrap();
     assert!(

@@ -22,6 +22,7 @@ conformance!(
     backlog_counts_open_steps,
     a_commit_can_lease_its_first_step_when_nothing_earlier_is_open,
     steps_are_enqueued_at_the_wall_clock_time_given,
+    an_unsent_step_leased_with_its_commit_can_be_given_back,
 );
 
 fn done(id: i64, fence: u64, uid: &lpaflow_core::InstanceId) -> StepFinish {
@@ -558,5 +559,64 @@ async fn steps_are_enqueued_at_the_wall_clock_time_given(db: &TestDb) {
         claimed.len(),
         1,
         "a step is due at its enqueue time, not at the business time of its decision"
+    );
+}
+
+async fn an_unsent_step_leased_with_its_commit_can_be_given_back(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(910);
+    let lease = StepLease {
+        owner: "w1".into(),
+        until: t0() + TimeDelta::seconds(30),
+    };
+    let mut create = f.create_commit(&id, json!({}), t0());
+    create.lease_first_step = Some(lease.clone());
+    let created = f.store.commit(create).await.unwrap();
+    assert!(created.first_step_leased);
+    assert!(
+        !f.store
+            .release_unsent_step(&id, 1, "w2", t0())
+            .await
+            .unwrap(),
+        "only the lease's owner can give it back"
+    );
+    assert!(
+        !f.store
+            .release_unsent_step(&uid(911), 1, "w1", t0())
+            .await
+            .unwrap()
+    );
+    assert!(
+        f.store
+            .release_unsent_step(&id, 1, "w1", t0())
+            .await
+            .unwrap()
+    );
+    let step = &f.store.steps_of(&id).await.unwrap()[0];
+    assert_eq!(
+        (step.status, step.ambiguous, step.attempts),
+        (StepStatus::Queued, false, 0)
+    );
+    assert_eq!(step.lease_owner, None);
+    assert!(
+        !f.store
+            .release_unsent_step(&id, 1, "w1", t0())
+            .await
+            .unwrap(),
+        "giving back twice changes nothing"
+    );
+    let claimed = f
+        .store
+        .claim_steps("w2", 10, lease.until, t0())
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "a given-back step is claimable at once");
+    assert_eq!(claimed[0].fence, 2);
+    assert!(
+        !f.store
+            .release_unsent_step(&id, 1, "w2", t0())
+            .await
+            .unwrap(),
+        "a lease taken by a claim is not a commit's lease"
     );
 }
