@@ -25,22 +25,27 @@ use std::time::{Duration, Instant};
 pub struct LpaArgs {
     /// LPAs.
     #[arg(long, default_value_t = 1000)]
-    n: usize,
+    pub(super) n: usize,
     /// LPAs driven at once.
     #[arg(long, default_value_t = 32)]
-    concurrency: usize,
+    pub(super) concurrency: usize,
     /// OPG steps delivered at once.
     #[arg(long, default_value_t = 32)]
-    opg_concurrency: usize,
+    pub(super) opg_concurrency: usize,
     /// The store (default: a fresh SQLite file in a temporary directory).
     #[arg(long)]
-    database_url: Option<String>,
+    pub(super) database_url: Option<String>,
     /// Workflow definitions.
     #[arg(long, default_value = "workflows")]
-    workflows: PathBuf,
+    pub(super) workflows: PathBuf,
     /// Also write a JSON record here.
     #[arg(long)]
-    json: Option<PathBuf>,
+    pub(super) json: Option<PathBuf>,
+    /// Scale-out: run the lifecycle with this many engine processes sharing `--database-url` (PostgreSQL),
+    /// comma-separated (e.g. `1,2,4`), each driving its share of the LPAs and delivering whatever OPG steps
+    /// and timers it claims. Without it the run is one in-process engine.
+    #[arg(long, value_delimiter = ',')]
+    pub(super) processes: Vec<u64>,
 }
 
 fn application(i: usize) -> Value {
@@ -52,6 +57,42 @@ fn application(i: usize) -> Value {
         "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road".into()), "relationship": "professional"},
         "whenTheLpaCanBeUsed": "when-has-capacity", "lifeSustainingTreatmentOption": "option-a", "fee": {"claimedType": "FullFee"}
     })
+}
+
+/// Drives the LPAs `indices`, `concurrency` at once, from creation to the waiting period; returns their uids.
+pub(super) async fn drive_all(
+    engine: &Engine,
+    clock: &Arc<ManualClock>,
+    indices: Vec<usize>,
+    concurrency: usize,
+    bar: &ProgressBar,
+) -> anyhow::Result<Vec<InstanceId>> {
+    let indices = Arc::new(indices);
+    let next = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (engine, clock, next, bar, indices) = (
+                engine.clone(),
+                clock.clone(),
+                next.clone(),
+                bar.clone(),
+                indices.clone(),
+            );
+            tokio::spawn(async move {
+                let mut uids = Vec::new();
+                while let Some(&i) = indices.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    uids.push(drive(&engine, &clock, i).await?);
+                    bar.inc(1);
+                }
+                anyhow::Ok(uids)
+            })
+        })
+        .collect();
+    let mut uids = Vec::new();
+    for t in tasks {
+        uids.extend(t.await??);
+    }
+    Ok(uids)
 }
 
 /// Drives one LPA from creation to the waiting period.
@@ -129,6 +170,9 @@ async fn drive(engine: &Engine, clock: &Arc<ManualClock>, i: usize) -> anyhow::R
 }
 
 pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
+    if !args.processes.is_empty() {
+        return super::lpa_scaleout::run(&args).await;
+    }
     let mut report = Report::default();
     let dir = tempfile::tempdir()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -155,34 +199,15 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     .start(store)
     .await?;
     let started = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
     let bar = ProgressBar::new(args.n as u64);
-    let tasks: Vec<_> = (0..args.concurrency.max(1))
-        .map(|_| {
-            let (engine, clock, next, bar, n) = (
-                engine.clone(),
-                clock.clone(),
-                next.clone(),
-                bar.clone(),
-                args.n,
-            );
-            tokio::spawn(async move {
-                let mut uids = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        return anyhow::Ok(uids);
-                    }
-                    uids.push(drive(&engine, &clock, i).await?);
-                    bar.inc(1);
-                }
-            })
-        })
-        .collect();
-    let mut uids = Vec::new();
-    for t in tasks {
-        uids.extend(t.await??);
-    }
+    let uids = drive_all(
+        &engine,
+        &clock,
+        (0..args.n).collect(),
+        args.concurrency,
+        &bar,
+    )
+    .await?;
     clock.advance(TimeDelta::days(29));
     engine.wake_timers();
     let deadline = Instant::now() + Duration::from_secs(600);

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod db;
 pub mod lpa;
+pub mod lpa_scaleout;
 pub mod payload;
 pub mod report;
 pub mod scaleout;
@@ -27,6 +28,9 @@ pub enum BenchCommand {
     /// A worker process of the crash scenario (started by `bench workload`).
     #[command(hide = true)]
     Worker(workload::WorkerArgs),
+    /// One engine process of `bench lpa --processes` (started by it).
+    #[command(hide = true)]
+    LpaWorker(lpa_scaleout::LpaWorkerArgs),
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -37,5 +41,6 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Lpa(args) => lpa::run(args).await,
         BenchCommand::Scaleout(args) => scaleout::run(args).await,
+        BenchCommand::LpaWorker(args) => lpa_scaleout::worker(args).await,
     }
 }
