@@ -15,7 +15,7 @@ use lpaflow_store::{Fenced, MaintenanceWindow, StepFinish, StepOutcome, StepRow}
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -216,7 +216,7 @@ impl Loop {
         }
         let full = claimed.len() == wanted;
         for step in claimed {
-            let Ok(slot) = self.slots.clone().acquire_owned().await else {
+            let Some(slot) = self.next_free_slot().await else {
                 break;
             };
             self.start(HandedOff { step, slot });
@@ -226,6 +226,23 @@ impl Loop {
         } else {
             Some(Duration::from_millis(self.state.options.poll_ms))
         })
+    }
+
+    /// Waits for a free delivery slot for a claimed step. Meanwhile steps handed off with their commits are
+    /// started: they hold slots of their own, and only this loop starts them, so waiting without starting
+    /// them could wait forever. The semaphore is fair: a freed slot goes to this waiting loop before any
+    /// commit can reserve it, so claimed steps are not starved by new commands.
+    async fn next_free_slot(&mut self) -> Option<OwnedSemaphorePermit> {
+        loop {
+            let next = tokio::select! {
+                slot = self.slots.clone().acquire_owned() => Ok(slot.ok()),
+                Some(h) = self.handed_off.recv() => Err(h),
+            };
+            match next {
+                Ok(slot) => return slot,
+                Err(handed_off) => self.start(handed_off),
+            }
+        }
     }
 
     /// Starts delivering a leased step in the slot it holds.

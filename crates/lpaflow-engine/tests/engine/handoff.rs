@@ -13,6 +13,7 @@ use std::time::Duration;
 both_backends!(
     a_first_step_is_leased_with_its_commit_while_a_slot_is_free,
     moving_the_business_clock_does_not_expire_delivery_leases,
+    handed_off_steps_and_claimed_steps_never_wait_for_each_others_slots,
 );
 
 fn agent(event: &str) -> Command {
@@ -101,6 +102,46 @@ async fn moving_the_business_clock_does_not_expire_delivery_leases(db: &TestDb) 
         calls.iter().filter(|c| c.0 == held.as_str()).count(),
         1,
         "the lease held: the step was not delivered again: {calls:?}"
+    );
+    s.engine.shutdown().await;
+}
+
+/// More commands at once than delivery slots: commits reserve slots for their first steps while the loop
+/// claims queued steps. The loop must never wait for a slot (the slots' holders may be handed-off steps
+/// waiting for the loop itself); every step is delivered.
+async fn handed_off_steps_and_claimed_steps_never_wait_for_each_others_slots(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    let creators: Vec<_> = (0..16)
+        .map(|c| {
+            let engine = s.engine.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in 0..25 {
+                    let id = InstanceId::new(format!("T-{c:02}{n:02}"));
+                    engine
+                        .create("ticket", id.clone(), agent("create"))
+                        .await
+                        .unwrap();
+                    ids.push(id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for c in creators {
+        ids.extend(c.await.unwrap());
+    }
+    for id in &ids {
+        eventually("every step delivered", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+    }
+    assert_eq!(
+        s.handler.calls().len(),
+        ids.len(),
+        "each step delivered once"
     );
     s.engine.shutdown().await;
 }
