@@ -16,6 +16,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// `POST /v1/lpas` as the service: the status and body.
+async fn create_lpa(server: &Server, application: &Value) -> (StatusCode, Value) {
+    server
+        .call(Method::POST, "/v1/lpas", Some("service"), Some(application))
+        .await
+}
+
+/// `GET /v1/lpas/{uid}` as a caseworker: the status and body.
+async fn read_lpa(server: &Server, uid: &str) -> (StatusCode, Value) {
+    server
+        .call(
+            Method::GET,
+            &format!("/v1/lpas/{uid}"),
+            Some("caseworker"),
+            None,
+        )
+        .await
+}
+
 /// What the clients saw: uids acknowledged (201), and the other answers by status and code.
 #[derive(Default)]
 struct Seen {
@@ -27,14 +46,7 @@ struct Seen {
 async fn client(server: Arc<Server>, seen: Arc<Mutex<Seen>>, stop: Arc<AtomicBool>) {
     let application = common::opg::application();
     while !stop.load(Ordering::SeqCst) {
-        let (status, body) = server
-            .call(
-                Method::POST,
-                "/v1/lpas",
-                Some("service"),
-                Some(&application),
-            )
-            .await;
+        let (status, body) = create_lpa(&server, &application).await;
         if status == StatusCode::CREATED {
             let uid = body["uid"].as_str().unwrap().to_owned();
             let path = format!("/v1/lpas/{uid}/events");
@@ -141,14 +153,7 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_lpa() {
     );
 
     for uid in &acknowledged {
-        let (status, view) = server
-            .call(
-                Method::GET,
-                &format!("/v1/lpas/{uid}"),
-                Some("caseworker"),
-                None,
-            )
-            .await;
+        let (status, view) = read_lpa(&server, uid).await;
         assert_eq!(
             status,
             StatusCode::OK,
@@ -256,14 +261,7 @@ async fn a_read_only_database_is_named_and_writes_resume_when_it_is_writable() {
     };
     let server = Server::start_dev_on(Some(db.url()), &[]);
     let application = common::opg::application();
-    let (status, created) = server
-        .call(
-            Method::POST,
-            "/v1/lpas",
-            Some("service"),
-            Some(&application),
-        )
-        .await;
+    let (status, created) = create_lpa(&server, &application).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let uid = created["uid"].as_str().unwrap().to_owned();
 
@@ -273,14 +271,7 @@ async fn a_read_only_database_is_named_and_writes_resume_when_it_is_writable() {
         "writes refused as read-only",
         Duration::from_secs(30),
         async || {
-            let (status, body) = server
-                .call(
-                    Method::POST,
-                    "/v1/lpas",
-                    Some("service"),
-                    Some(&application),
-                )
-                .await;
+            let (status, body) = create_lpa(&server, &application).await;
             assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
             refusal = body;
             refusal["code"] == "database_read_only"
@@ -298,14 +289,7 @@ async fn a_read_only_database_is_named_and_writes_resume_when_it_is_writable() {
         (&json!("not_ready"), &json!("read_only")),
         "{ready}"
     );
-    let (status, view) = server
-        .call(
-            Method::GET,
-            &format!("/v1/lpas/{uid}"),
-            Some("caseworker"),
-            None,
-        )
-        .await;
+    let (status, view) = read_lpa(&server, &uid).await;
     assert_eq!(status, StatusCode::OK, "reads are still served: {view}");
 
     set_read_only(&db, false).await;
@@ -313,14 +297,7 @@ async fn a_read_only_database_is_named_and_writes_resume_when_it_is_writable() {
         "writes accepted again",
         Duration::from_secs(30),
         async || {
-            let (status, _) = server
-                .call(
-                    Method::POST,
-                    "/v1/lpas",
-                    Some("service"),
-                    Some(&application),
-                )
-                .await;
+            let (status, _) = create_lpa(&server, &application).await;
             status == StatusCode::CREATED
         },
     )
@@ -395,14 +372,7 @@ async fn a_full_disk_is_named_and_writes_resume_when_space_is_freed() {
 
     let mut acknowledged = Vec::new();
     let refusal = loop {
-        let (status, body) = server
-            .call(
-                Method::POST,
-                "/v1/lpas",
-                Some("service"),
-                Some(&application),
-            )
-            .await;
+        let (status, body) = create_lpa(&server, &application).await;
         if status != StatusCode::CREATED {
             assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
             break body;
@@ -419,14 +389,7 @@ async fn a_full_disk_is_named_and_writes_resume_when_space_is_freed() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{ready}");
     assert_eq!(ready["database"], "full", "{ready}");
     let first = &acknowledged[0];
-    let (status, _) = server
-        .call(
-            Method::GET,
-            &format!("/v1/lpas/{first}"),
-            Some("caseworker"),
-            None,
-        )
-        .await;
+    let (status, _) = read_lpa(&server, first).await;
     assert_eq!(status, StatusCode::OK, "reads are still served");
 
     std::fs::remove_file(&ballast).unwrap();
@@ -434,14 +397,7 @@ async fn a_full_disk_is_named_and_writes_resume_when_space_is_freed() {
         "writes accepted again",
         Duration::from_secs(30),
         async || {
-            let (status, body) = server
-                .call(
-                    Method::POST,
-                    "/v1/lpas",
-                    Some("service"),
-                    Some(&application),
-                )
-                .await;
+            let (status, body) = create_lpa(&server, &application).await;
             if status == StatusCode::CREATED {
                 acknowledged.push(body["uid"].as_str().unwrap().to_owned());
             }
@@ -452,14 +408,7 @@ async fn a_full_disk_is_named_and_writes_resume_when_space_is_freed() {
     let (status, ready) = server.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(status, StatusCode::OK, "ready again: {ready}");
     for uid in &acknowledged {
-        let (status, _) = server
-            .call(
-                Method::GET,
-                &format!("/v1/lpas/{uid}"),
-                Some("caseworker"),
-                None,
-            )
-            .await;
+        let (status, _) = read_lpa(&server, uid).await;
         assert_eq!(status, StatusCode::OK, "acknowledged {uid} is present");
     }
     let (_, verify) = server

@@ -8,6 +8,7 @@
 use super::db;
 use super::lpa::{LpaArgs, drive_all};
 use super::report::Report;
+use super::workload::check::registered_count;
 use crate::app::{LpaEngine, OpgDelivery, opg_jwt_secret};
 use chrono::TimeDelta;
 use clap::Args;
@@ -194,13 +195,7 @@ async fn wait_until_done(
 ) -> anyhow::Result<u64> {
     let t0 = Instant::now();
     loop {
-        let registered: u64 = store
-            .count_by_state()
-            .await?
-            .iter()
-            .filter(|(_, s, _)| s == "registered")
-            .map(|(_, _, n)| n)
-            .sum();
+        let registered = registered_count(store).await?;
         bar.set_position(registered);
         if registered >= n && store.backlog().await?.open() == 0 {
             return Ok(registered);

@@ -5,7 +5,7 @@
 
 use crate::bench::db;
 use crate::bench::report::Report;
-use crate::bench::workload::check;
+use crate::bench::workload::check::{check, registered_count};
 use crate::bench::workload::stub::Stub;
 use clap::Args;
 use lpaflow_store::{Store, StoreOptions};
@@ -104,13 +104,7 @@ pub async fn run(args: ScaleoutArgs) -> anyhow::Result<ExitCode> {
         }
         let bar = crate::bench::workload::progress(args.n, &format!("{k} processes"));
         loop {
-            let registered: u64 = store
-                .count_by_state()
-                .await?
-                .iter()
-                .filter(|(_, s, _)| s == "registered")
-                .map(|(_, _, n)| n)
-                .sum();
+            let registered = registered_count(&store).await?;
             bar.set_position(registered);
             if registered >= args.n {
                 break;

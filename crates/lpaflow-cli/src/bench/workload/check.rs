@@ -31,6 +31,17 @@ impl Check {
 }
 
 /// Checks instances `0..n` (prefix `M`).
+/// How many instances, of any workflow, are in the state `registered`.
+pub async fn registered_count(store: &Store) -> anyhow::Result<u64> {
+    Ok(store
+        .count_by_state()
+        .await?
+        .iter()
+        .filter(|(_, state, _)| state == "registered")
+        .map(|(_, _, n)| n)
+        .sum())
+}
+
 pub async fn check(store: &Store, stub: &Stub, n: u64) -> anyhow::Result<Check> {
     let mut c = Check::default();
     let ids: Vec<String> = (0..n).map(|i| lpa_id('M', i)).collect();
