@@ -15,6 +15,10 @@ pub struct DatabaseArgs {
     /// Database connections in the pool.
     #[arg(long, env = "LPAFLOW_DATABASE_CONNECTIONS", default_value_t = 8)]
     pub database_connections: u32,
+    /// SQLite only: page cache per connection, in MiB. Memory use can reach connections times this; a
+    /// smaller cache reads more from the operating system's file cache.
+    #[arg(long, env = "LPAFLOW_SQLITE_CACHE_MIB", default_value_t = 64)]
+    pub sqlite_cache_mib: u32,
 }
 
 impl DatabaseArgs {
@@ -22,6 +26,7 @@ impl DatabaseArgs {
     pub fn options(&self) -> StoreOptions {
         StoreOptions {
             max_connections: self.database_connections,
+            sqlite_cache_mib: self.sqlite_cache_mib,
             ..StoreOptions::new(&self.database_url)
         }
     }

@@ -48,6 +48,9 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// Group-commit limits.
     pub writer: WriterOptions,
+    /// SQLite's page cache per connection, in MiB: the process's memory can reach
+    /// `max_connections` times this. Ignored on PostgreSQL.
+    pub sqlite_cache_mib: u32,
 }
 
 impl StoreOptions {
@@ -57,6 +60,7 @@ impl StoreOptions {
             url: url.into(),
             max_connections: 8,
             writer: WriterOptions::default(),
+            sqlite_cache_mib: 64,
         }
     }
 }
@@ -111,7 +115,14 @@ impl Store {
         let masked_url = url::mask_password(&options.url);
         let (db, backend) = match DatabaseUrl::parse(&options.url)? {
             DatabaseUrl::Sqlite { path } => (
-                Db::Sqlite(sqlite::SqliteDb::open(&path, options.max_connections).await?),
+                Db::Sqlite(
+                    sqlite::SqliteDb::open(
+                        &path,
+                        options.max_connections,
+                        options.sqlite_cache_mib,
+                    )
+                    .await?,
+                ),
                 Backend::Sqlite,
             ),
             DatabaseUrl::Postgres { url, schema } => (

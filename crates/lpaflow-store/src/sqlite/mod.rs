@@ -33,8 +33,9 @@ pub struct SqliteDb {
 }
 
 impl SqliteDb {
-    /// Opens (creating if missing) the database file at `path`.
-    pub async fn open(path: &str, max_connections: u32) -> Result<Self, Error> {
+    /// Opens (creating if missing) the database file at `path`, each connection caching up to `cache_mib`
+    /// MiB of pages.
+    pub async fn open(path: &str, max_connections: u32, cache_mib: u32) -> Result<Self, Error> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
             .map_err(|source| Error::Connect {
                 url: format!("sqlite://{path}"),
@@ -45,7 +46,11 @@ impl SqliteDb {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(false)
-            .pragma("cache_size", "-65536")
+            // Negative: a size in KiB rather than in pages.
+            .pragma(
+                "cache_size",
+                format!("-{}", u64::from(cache_mib.max(1)) * 1024),
+            )
             .pragma("temp_store", "memory")
             .statement_cache_capacity(256);
         let pool = SqlitePoolOptions::new()
@@ -84,5 +89,28 @@ impl SqliteDb {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteDb;
+
+    #[tokio::test]
+    async fn every_connection_gets_the_page_cache_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.db");
+        let db = SqliteDb::open(path.to_str().unwrap(), 2, 3).await.unwrap();
+        let (a, b) = (
+            db.pool.acquire().await.unwrap(),
+            db.pool.acquire().await.unwrap(),
+        );
+        for mut conn in [a, b] {
+            let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(size, -3 * 1024, "3 MiB, as KiB");
+        }
     }
 }
