@@ -47,8 +47,10 @@ impl Default for WriterOptions {
 /// What the writer has done (for benchmarks and metrics).
 #[derive(Debug, Default)]
 pub struct WriterStats {
-    /// Callers inside `Store::commit` right now (preparing, queued or waiting for their answer).
-    pub(crate) in_flight: AtomicUsize,
+    /// Callers inside `Store::commit` that have not handed their commit to the writer yet (preparing it). Not
+    /// the ones waiting for an answer: a caller already answered may not have run again to say so, and
+    /// counting it made the writer wait for a commit that was never coming.
+    pub(crate) preparing: AtomicUsize,
     /// Transactions written.
     pub transactions: AtomicU64,
     /// Commits written (applied or refused).
@@ -91,12 +93,8 @@ async fn gather(
     let deadline =
         tokio::time::Instant::now() + std::time::Duration::from_micros(options.max_wait_us);
     loop {
-        let queued = ops.iter().filter(|o| matches!(o, Op::Commit(..))).count();
-        let expected = stats
-            .in_flight
-            .load(Ordering::Relaxed)
-            .min(options.max_batch);
-        if queued >= expected || ops.len() >= options.max_batch {
+        let coming = stats.preparing.load(Ordering::Relaxed);
+        if coming == 0 || ops.len() >= options.max_batch {
             return;
         }
         let room = options.max_batch - ops.len();

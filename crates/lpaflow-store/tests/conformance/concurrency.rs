@@ -92,4 +92,10 @@ async fn many_instances_commit_concurrently(db: &TestDb) {
     let report = f.store.verify(None, |_| {}).await.unwrap();
     assert_eq!((report.checked, report.entries), (200, 400));
     assert!(report.ok());
+    let (transactions, commits, _) = f.store.writer_counts();
+    assert_eq!(commits, 400);
+    assert!(
+        transactions * 2 <= commits,
+        "concurrent commits share transactions (group commit): {commits} commits in {transactions} transactions"
+    );
 }
