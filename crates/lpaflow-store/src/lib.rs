@@ -213,6 +213,16 @@ impl Store {
 
     /// Commits one command's decisions atomically, sharing a transaction with concurrent commits.
     pub async fn commit(&self, commit: Commit) -> Result<Committed, CommitError> {
+        // Counted while inside, so the writer knows how many commits are on their way (see `writer::gather`);
+        // the guard also uncounts a caller whose future is dropped.
+        struct Inside<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Inside<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.inner.stats.in_flight.fetch_add(1, Ordering::Relaxed);
+        let _inside = Inside(&self.inner.stats.in_flight);
         let result = self.commit_counted(commit).await;
         self.note_write(result.as_ref().err().and_then(CommitError::failure));
         result
@@ -248,23 +258,12 @@ impl Store {
     }
 
     async fn commit_counted(&self, commit: Commit) -> Result<Committed, CommitError> {
-        // Counted until the commit is handed to the writer, so the writer knows how many are on their way
-        // (see `writer::gather`); the guard also uncounts a caller that fails or whose future is dropped.
-        struct Preparing<'a>(&'a std::sync::atomic::AtomicUsize);
-        impl Drop for Preparing<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        self.inner.stats.preparing.fetch_add(1, Ordering::Relaxed);
-        let preparing = Preparing(&self.inner.stats.preparing);
         let prepared = prepare::prepare(&commit)?;
         let (reply, answer) = oneshot::channel();
         self.sender()?
             .send(writer::Op::Commit(Box::new(prepared), reply))
             .await
             .map_err(|_| Error::ShuttingDown)?;
-        drop(preparing);
         answer
             .await
             .map_err(|_| CommitError::Store(Error::ShuttingDown))?
