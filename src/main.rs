@@ -2,7 +2,7 @@
 //! repository root runs the product and the end-to-end tests in `tests/` can start the real binary.
 
 /// mimalloc instead of glibc's malloc: under the workload benchmark glibc's allocator (malloc, free and their
-/// consolidation) took about 17 % of the process's CPU, and mimalloc's per-thread heaps gave 9-33 % more
+/// consolidation) took about 17 % of the process's CPU, and mimalloc's per-thread heaps gave 14-66 % more
 /// workflows per second. It keeps freed memory a little longer (a higher peak RSS, see BENCHMARKS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Min / median / max of every metric over the runs of each group (a file name without its -N run suffix).
 
-Usage: bench-agg.py [DIR]   (default: the folder of this script)"""
+Usage: bench-agg.py FOLDER"""
 import json, glob, os, re, statistics, sys
-R = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+R = sys.argv[1] if len(sys.argv) > 1 else sys.exit("usage: bench-agg.py FOLDER")
 groups = {}
 for f in sorted(glob.glob(f"{R}/*.json")):
     name = os.path.basename(f)[:-5]
