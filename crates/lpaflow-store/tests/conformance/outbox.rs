@@ -474,17 +474,26 @@ async fn backlog_counts_open_steps(db: &TestDb) {
     assert_eq!(backlog.oldest_open_at, Some(t0()));
 }
 
-async fn a_commit_can_lease_its_first_step_when_nothing_earlier_is_open(db: &TestDb) {
-    let f = fixture(db).await;
-    let id = uid(900);
+/// Creates `id` with its first step leased to `w1` for 30 s in the creating commit.
+async fn create_leased_by_w1(
+    f: &crate::harness::Fixture,
+    id: &lpaflow_core::InstanceId,
+) -> (StepLease, lpaflow_store::Committed) {
     let lease = StepLease {
         owner: "w1".into(),
         until: t0() + TimeDelta::seconds(30),
     };
-    let mut create = f.create_commit(&id, json!({}), t0());
+    let mut create = f.create_commit(id, json!({}), t0());
     create.lease_first_step = Some(lease.clone());
     let created = f.store.commit(create).await.unwrap();
     assert!(created.first_step_leased);
+    (lease, created)
+}
+
+async fn a_commit_can_lease_its_first_step_when_nothing_earlier_is_open(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(900);
+    let (lease, created) = create_leased_by_w1(&f, &id).await;
     let steps = f.store.steps_of(&id).await.unwrap();
     assert_eq!(steps.len(), 1);
     let first = &steps[0];
@@ -565,14 +574,7 @@ async fn steps_are_enqueued_at_the_wall_clock_time_given(db: &TestDb) {
 async fn an_unsent_step_leased_with_its_commit_can_be_given_back(db: &TestDb) {
     let f = fixture(db).await;
     let id = uid(910);
-    let lease = StepLease {
-        owner: "w1".into(),
-        until: t0() + TimeDelta::seconds(30),
-    };
-    let mut create = f.create_commit(&id, json!({}), t0());
-    create.lease_first_step = Some(lease.clone());
-    let created = f.store.commit(create).await.unwrap();
-    assert!(created.first_step_leased);
+    let (lease, _) = create_leased_by_w1(&f, &id).await;
     assert!(
         !f.store
             .release_unsent_step(&id, 1, "w2", t0())
