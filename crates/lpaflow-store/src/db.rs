@@ -2,7 +2,7 @@
 
 use crate::model::{
     Backlog, ClaimedTimer, Committed, InstanceSummary, ListQuery, MaintenanceWindow, Page,
-    Reservation, StepFinish, StepRow, StoredDefinition, StoredInstance, TimerRow,
+    Reservation, StepFinish, StepLease, StepRow, StoredDefinition, StoredInstance, TimerRow,
 };
 use crate::postgres::PgDb;
 use crate::prepare::Prepared;
@@ -57,7 +57,7 @@ forward! {
     fn retry_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error>;
     fn skip_failed_step(&self, id: i64, now: DateTime<Utc>) -> Result<bool, Error>;
     fn release_step_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, Error>;
-    fn release_unsent_step(&self, uid: &InstanceId, seq: u64, owner: &str, now: DateTime<Utc>) -> Result<bool, Error>;
+    fn release_unsent_step(&self, uid: &InstanceId, seq: u64, lease: &StepLease, now: DateTime<Utc>) -> Result<bool, Error>;
     fn claim_timers(&self, owner: &str, limit: u32, lease_until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<ClaimedTimer>, Error>;
     fn defer_timer(&self, uid: &InstanceId, name: &TimerName, fence: u64, until: DateTime<Utc>) -> Result<bool, Error>;
     fn drop_timer(&self, uid: &InstanceId, name: &TimerName, fence: u64) -> Result<bool, Error>;

@@ -405,20 +405,22 @@ impl Store {
         self.inner.db.release_step_leases(owner, now).await
     }
 
-    /// Gives back the first step `owner` leased in a commit ([`Commit::lease_first_step`]) when the commit's
-    /// outcome is unknown (the connection failed before the reply) and the step was therefore never handed to
-    /// a delivery loop. Without this the step would wait for its lease to expire. Returns whether a lease was
-    /// released: false when the commit did not happen, or the step already moved on.
+    /// Gives back the first step leased in a commit with `lease` ([`Commit::lease_first_step`]) when the
+    /// commit's outcome is unknown (the connection failed before the reply) and the step was therefore never
+    /// handed to a delivery loop. Without this the step would wait for its lease to expire. Only that exact
+    /// lease (owner and expiry time, fence 1, no attempt) is released, never one a claim or a later commit
+    /// took on the same step. Returns whether a lease was released: false when the commit did not happen, or
+    /// the step already moved on.
     pub async fn release_unsent_step(
         &self,
         uid: &InstanceId,
         seq: u64,
-        owner: &str,
+        lease: &StepLease,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         self.inner
             .db
-            .release_unsent_step(uid, seq, owner, now)
+            .release_unsent_step(uid, seq, lease, now)
             .await
     }
 

@@ -102,7 +102,7 @@ impl Engine {
                 match engine
                     .inner
                     .store
-                    .release_unsent_step(&uid, seq, &lease.owner, wall_now())
+                    .release_unsent_step(&uid, seq, &lease, wall_now())
                     .await
                 {
                     Ok(released) => {

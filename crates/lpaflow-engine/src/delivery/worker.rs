@@ -412,14 +412,12 @@ async fn record(
                 StepOutcome::Suspended { error, ambiguous }
             } else if !unavailable && state.backoff.exhausted(step.attempts + 1) {
                 let error = json!({"code": "attempts_exhausted", "detail": format!("gave up after {} attempts", step.attempts + 1), "last": error});
-                store
-                    .finish_steps(vec![finish(
-                        step,
-                        StepOutcome::Failed {
-                            error: error.clone(),
-                        },
-                    )])
-                    .await?;
+                let failed = StepOutcome::Failed {
+                    error: error.clone(),
+                };
+                if !finish_once(engine, step, failed).await? {
+                    return Ok(());
+                }
                 return report_failure(engine, state, step, error, None).await;
             } else {
                 let delay = state.backoff.delay(step.attempts, retry_after);
@@ -436,17 +434,27 @@ async fn record(
             Ok(())
         }
         Attempt::Failed { error, report } => {
-            store
-                .finish_steps(vec![finish(
-                    step,
-                    StepOutcome::Failed {
-                        error: error.clone(),
-                    },
-                )])
-                .await?;
+            let failed = StepOutcome::Failed {
+                error: error.clone(),
+            };
+            if !finish_once(engine, step, failed).await? {
+                return Ok(());
+            }
             report_failure(engine, state, step, error, report).await
         }
     }
+}
+
+/// Records a failed step; false when this holder's fence no longer applies, which after a retry of
+/// [`record_while_leased`] means an earlier try already recorded it and may have fired its report too: the
+/// report is then not fired again (a report lost to a failure is the lesser harm than one recorded twice).
+async fn finish_once(engine: &Engine, step: &StepRow, outcome: StepOutcome) -> Result<bool, Error> {
+    let applied = engine
+        .inner
+        .store
+        .finish_steps(vec![finish(step, outcome)])
+        .await?;
+    Ok(applied.first().copied().unwrap_or(false))
 }
 
 /// Completes a step, atomically with its confirmation event (blocking steps) or its report.

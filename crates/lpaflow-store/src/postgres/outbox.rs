@@ -18,7 +18,7 @@ use super::commit::promote_next_steps;
 use super::rows::{STEP_COLUMNS, step};
 use super::{PgDb, TRANSIENT_RETRIES, int, is_transient, pg_time_of};
 use crate::Error;
-use crate::model::{Backlog, StepFinish, StepOutcome, StepRow};
+use crate::model::{Backlog, StepFinish, StepLease, StepOutcome, StepRow};
 use chrono::{DateTime, Utc};
 use lpaflow_core::InstanceId;
 use sqlx::{Postgres, Row, Transaction};
@@ -389,18 +389,19 @@ impl PgDb {
         &self,
         uid: &InstanceId,
         seq: u64,
-        owner: &str,
+        lease: &StepLease,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         let released = sqlx::query(
             "UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = $4 \
-             WHERE uid = $1 AND seq = $2 AND lease_owner = $3 AND status = 'in_flight' AND fence = 1 \
-             AND attempts = 0",
+             WHERE uid = $1 AND seq = $2 AND lease_owner = $3 AND lease_until = $5 \
+             AND status = 'in_flight' AND fence = 1 AND attempts = 0",
         )
         .bind(uid.as_str())
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-        .bind(owner)
+        .bind(lease.owner.as_str())
         .bind(pg_time_of(now))
+        .bind(pg_time_of(lease.until))
         .execute(&self.pool)
         .await
         .map_err(Error::db("release unsent step"))?

@@ -6,7 +6,7 @@ use super::SqliteDb;
 use super::commit::promote_next_steps;
 use super::rows::{STEP_COLUMNS, step};
 use crate::Error;
-use crate::model::{Backlog, StepFinish, StepOutcome, StepRow};
+use crate::model::{Backlog, StepFinish, StepLease, StepOutcome, StepRow};
 use crate::prepare::batch_json;
 use crate::time::{from_micros, to_micros};
 use chrono::{DateTime, Utc};
@@ -303,19 +303,20 @@ impl SqliteDb {
         &self,
         uid: &InstanceId,
         seq: u64,
-        owner: &str,
+        lease: &StepLease,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         let _write = self.write_lock.lock().await;
         let released = sqlx::query(
             "UPDATE outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?4 \
-             WHERE uid = ?1 AND seq = ?2 AND lease_owner = ?3 AND status = 'in_flight' AND fence = 1 \
-             AND attempts = 0",
+             WHERE uid = ?1 AND seq = ?2 AND lease_owner = ?3 AND lease_until = ?5 \
+             AND status = 'in_flight' AND fence = 1 AND attempts = 0",
         )
         .bind(uid.as_str())
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-        .bind(owner)
+        .bind(lease.owner.as_str())
         .bind(to_micros(now))
+        .bind(to_micros(lease.until))
         .execute(&self.pool)
         .await
         .map_err(Error::db("release unsent step"))?

@@ -575,22 +575,26 @@ async fn an_unsent_step_leased_with_its_commit_can_be_given_back(db: &TestDb) {
     let f = fixture(db).await;
     let id = uid(910);
     let (lease, _) = create_leased_by_w1(&f, &id).await;
+    let w2 = StepLease {
+        owner: "w2".into(),
+        ..lease.clone()
+    };
     assert!(
         !f.store
-            .release_unsent_step(&id, 1, "w2", t0())
+            .release_unsent_step(&id, 1, &w2, t0())
             .await
             .unwrap(),
         "only the lease's owner can give it back"
     );
     assert!(
         !f.store
-            .release_unsent_step(&uid(911), 1, "w1", t0())
+            .release_unsent_step(&uid(911), 1, &lease, t0())
             .await
             .unwrap()
     );
     assert!(
         f.store
-            .release_unsent_step(&id, 1, "w1", t0())
+            .release_unsent_step(&id, 1, &lease, t0())
             .await
             .unwrap()
     );
@@ -602,7 +606,7 @@ async fn an_unsent_step_leased_with_its_commit_can_be_given_back(db: &TestDb) {
     assert_eq!(step.lease_owner, None);
     assert!(
         !f.store
-            .release_unsent_step(&id, 1, "w1", t0())
+            .release_unsent_step(&id, 1, &lease, t0())
             .await
             .unwrap(),
         "giving back twice changes nothing"
@@ -616,9 +620,28 @@ async fn an_unsent_step_leased_with_its_commit_can_be_given_back(db: &TestDb) {
     assert_eq!(claimed[0].fence, 2);
     assert!(
         !f.store
-            .release_unsent_step(&id, 1, "w2", t0())
+            .release_unsent_step(&id, 1, &w2, t0())
             .await
             .unwrap(),
         "a lease taken by a claim is not a commit's lease"
+    );
+
+    // A step queued without a lease and then claimed also holds fence 1 and no attempt: only the exact lease
+    // of the commit (its expiry time) is given back, never a claim's.
+    let queued = uid(912);
+    f.create(&queued, json!({}), t0()).await;
+    let claim_until = lease.until + TimeDelta::seconds(1);
+    let claimed = f
+        .store
+        .claim_steps("w1", 10, claim_until, t0())
+        .await
+        .unwrap();
+    assert_eq!((claimed.len(), claimed[0].fence), (1, 1));
+    assert!(
+        !f.store
+            .release_unsent_step(&queued, 1, &lease, t0())
+            .await
+            .unwrap(),
+        "a claim's lease is not the commit's, even with the same owner and fence"
     );
 }
