@@ -5,35 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+
+use lpaflow_test_support::lpa_application::application;
 mod console_support;
 
 use common::server::Server;
 use console_support::with_browser;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn address(line1: &str) -> Value {
-    json!({"line1": line1, "town": "Leeds", "postcode": "LS1 1AA", "country": "GB"})
-}
-
-fn application() -> Value {
-    json!({
-        "lpaType": "property-and-affairs",
-        "channel": "online",
-        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02",
-                  "email": "ada@example.org", "address": address("1 Road")},
-        "attorneys": [
-            {"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
-             "address": address("2 Road"), "appointmentType": "original"},
-            {"firstNames": "Mary", "lastName": "Somerville", "dateOfBirth": "1980-12-26",
-             "address": address("3 Road"), "appointmentType": "replacement"}
-        ],
-        "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road"),
-                                "relationship": "professional"},
-        "whenTheLpaCanBeUsed": "when-has-capacity",
-        "fee": {"claimedType": "FullFee"}
-    })
-}
 
 async fn lpa(server: &Server, uid: &str) -> Value {
     let (status, body) = server

@@ -3,5 +3,6 @@
 
 pub mod db;
 pub mod fixture;
+pub mod lpa_application;
 
 pub use db::TestDb;
