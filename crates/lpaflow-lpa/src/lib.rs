@@ -51,6 +51,7 @@ mod fields;
 pub mod findings;
 pub mod guards;
 pub mod labels;
+pub mod lpa_store;
 pub mod objections;
 pub mod payloads;
 pub mod safeguarding;
