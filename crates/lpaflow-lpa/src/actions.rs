@@ -14,6 +14,7 @@ use crate::fee_actions;
 use crate::fields::{Obj, Problems, payload};
 use crate::objections::{self, StatusChange};
 use crate::signing;
+use crate::trust_corporations;
 use crate::states::LpaState;
 use lpaflow_core::{ActionError, ActionOutcome, Context, Unmet};
 
@@ -67,12 +68,18 @@ pub enum Action {
     /// An attorney signs.
     #[strum(serialize = "lpa.sign_as_attorney")]
     SignAsAttorney,
+    /// A trust corporation signs.
+    #[strum(serialize = "lpa.sign_as_trust_corporation")]
+    SignAsTrustCorporation,
     /// The certificate provider opts out.
     #[strum(serialize = "lpa.certificate_provider_opt_out")]
     CertificateProviderOptOut,
     /// An attorney opts out.
     #[strum(serialize = "lpa.attorney_opt_out")]
     AttorneyOptOut,
+    /// A trust corporation opts out.
+    #[strum(serialize = "lpa.trust_corporation_opt_out")]
+    TrustCorporationOptOut,
     /// The waiting period starts.
     #[strum(serialize = "lpa.enter_waiting_period")]
     EnterWaitingPeriod,
@@ -139,8 +146,10 @@ fn run(action: Action, ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Acti
         Action::SignAsDonor => signing::sign_as_donor(ctx, data),
         Action::SignAsCertificateProvider => signing::sign_as_certificate_provider(ctx, data),
         Action::SignAsAttorney => signing::sign_as_attorney(ctx, data),
+        Action::SignAsTrustCorporation => trust_corporations::sign(ctx, data),
         Action::CertificateProviderOptOut => signing::certificate_provider_opt_out(ctx, data),
         Action::AttorneyOptOut => signing::attorney_opt_out(ctx, data),
+        Action::TrustCorporationOptOut => trust_corporations::opt_out(ctx, data),
         Action::EnterWaitingPeriod => objections::enter_waiting_period(ctx, data),
         Action::WaitingPeriodElapsed => objections::waiting_period_elapsed(ctx, data),
         Action::RaiseObjection => objections::raise(ctx, data),
@@ -158,6 +167,7 @@ fn run(action: Action, ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Acti
 pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
     match action {
         Action::ConfirmNotRelated => drafting::can_confirm_not_related(ctx, data),
+        Action::ConfirmDonorIdentity => signing::can_confirm_donor_identity(data),
         Action::AcceptFinding | Action::ResolveFinding | Action::RejectFinding => {
             casework::can_decide_finding(data)
         }
@@ -166,6 +176,8 @@ pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<U
         Action::SignAsDonor => signing::can_sign_as_donor(data),
         Action::SignAsCertificateProvider => signing::can_sign_as_certificate_provider(data),
         Action::SignAsAttorney => signing::can_sign_as_attorney(data),
+        Action::SignAsTrustCorporation => trust_corporations::can_sign(data),
+        Action::TrustCorporationOptOut => trust_corporations::can_opt_out(data),
         Action::CertificateProviderOptOut => signing::can_certificate_provider_opt_out(data),
         Action::AttorneyOptOut => signing::can_attorney_opt_out(data),
         Action::ConfirmCertificateProviderIdentity => {
@@ -176,7 +188,6 @@ pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<U
         | Action::Submit
         | Action::UpdateApplication
         | Action::RecordPayment
-        | Action::ConfirmDonorIdentity
         | Action::EnterWaitingPeriod
         | Action::WaitingPeriodElapsed
         | Action::RaiseObjection

@@ -1,4 +1,7 @@
-//! The application as the LPA Store names it (camelCase JSON), read into typed values.
+//! The application as the LPA Store names it (camelCase JSON), read into typed values. Its enumerations are
+//! the LPA Store's own wire types ([`crate::lpa_store`]); what lpaflow adds (the fee claim, the certificate
+//! provider's relationship, how long they have known the donor and their date of birth) is marked so here
+//! and never leaves lpaflow.
 //!
 //! The instance keeps the application JSON exactly as the service sent it (plus generated attorney uids);
 //! this module is the typed *view* the rules reason over. The view is lenient: a paper application may be
@@ -8,90 +11,33 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-macro_rules! kebab_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(
-            Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize,
-            strum::EnumString, strum::IntoStaticStr, strum::Display, strum::VariantNames,
-        )]
-        #[serde(rename_all = "kebab-case")]
-        #[strum(serialize_all = "kebab-case")]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-    };
+pub use crate::lpa_store::{
+    AppointmentType, CanUse, Channel, HowMakeDecisions, HowStepIn, Lang, LifeSustainingTreatment,
+    LpaType,
+};
+
+/// How the certificate provider knows the donor (lpaflow's own: the LPA Store does not hold it).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Relationship {
+    /// A professional (doctor, solicitor...): no minimum acquaintance.
+    Professional,
+    /// A personal acquaintance: must have known the donor for at least two years.
+    Personal,
 }
-
-kebab_enum!(
-    /// The two kinds of LPA.
-    LpaType {
-        /// Property and financial affairs.
-        PropertyAndAffairs,
-        /// Health and welfare.
-        PersonalWelfare,
-    }
-);
-
-kebab_enum!(
-    /// How the application reached OPG. Invalid online data is refused; invalid paper data becomes findings.
-    Channel {
-        /// Made with the online service.
-        Online,
-        /// Scanned from paper.
-        Paper,
-    }
-);
-
-kebab_enum!(
-    /// Whether an attorney acts from the start or steps in when another cannot.
-    AppointmentType {
-        /// Acts from registration.
-        Original,
-        /// Steps in when an original attorney can no longer act.
-        Replacement,
-    }
-);
-
-kebab_enum!(
-    /// How the certificate provider knows the donor.
-    Relationship {
-        /// A professional (doctor, solicitor...): no minimum acquaintance.
-        Professional,
-        /// A personal acquaintance: must have known the donor for at least two years.
-        Personal,
-    }
-);
-
-kebab_enum!(
-    /// How several original attorneys decide.
-    HowAttorneysMakeDecisions {
-        /// All together.
-        Jointly,
-        /// Together or alone.
-        JointlyAndSeverally,
-        /// Some decisions together, others alone (explained in `howAttorneysMakeDecisionsDetails`).
-        JointlyForSomeSeverallyForOthers,
-    }
-);
-
-kebab_enum!(
-    /// When a property and affairs LPA may be used.
-    WhenTheLpaCanBeUsed {
-        /// As soon as it is registered, with the donor's consent.
-        WhenHasCapacity,
-        /// Only once the donor has lost mental capacity.
-        WhenCapacityLost,
-    }
-);
-
-kebab_enum!(
-    /// Whether attorneys of a personal welfare LPA may decide on life-sustaining treatment.
-    LifeSustainingTreatmentOption {
-        /// They may.
-        OptionA,
-        /// They may not.
-        OptionB,
-    }
-);
 
 /// The fee types of `shared/DOMAIN.md` section 4 (named as the LPA Store names them).
 #[derive(
@@ -128,6 +74,8 @@ pub struct Address {
     pub line1: String,
     /// Second line.
     pub line2: Option<String>,
+    /// Third line.
+    pub line3: Option<String>,
     /// Town or city.
     pub town: String,
     /// Postcode (required and checked in the UK).
@@ -189,13 +137,34 @@ impl Person {
     }
 }
 
+/// How to reach someone, and in which language (the LPA Store's `channel`, `email`, phone or mobile and
+/// `contactLanguagePreference`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Contact {
+    /// Online or paper.
+    pub channel: Option<Channel>,
+    /// Email: required online, absent on paper (as the LPA Store requires of attorneys, trust corporations
+    /// and the certificate provider).
+    pub email: Option<String>,
+    /// Phone number (the certificate provider's `phone`; an attorney's or trust corporation's `mobile`).
+    pub phone: Option<String>,
+    /// The language to write to them in.
+    pub language: Option<Lang>,
+}
+
 /// The donor.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Donor {
+    /// Stable id (given by the service, or generated by the rules).
+    pub uid: String,
     /// Name, date of birth and address.
     pub person: Person,
+    /// Other names the donor is known by.
+    pub other_names_known_by: Option<String>,
     /// Contact email.
     pub email: Option<String>,
+    /// The language to write to the donor in.
+    pub contact_language: Option<Lang>,
 }
 
 /// An attorney or replacement attorney.
@@ -207,17 +176,49 @@ pub struct Attorney {
     pub person: Person,
     /// Original or replacement.
     pub appointment_type: Option<AppointmentType>,
+    /// Channel, email, mobile and language.
+    pub contact: Contact,
+}
+
+/// A trust corporation appointed as attorney or replacement attorney.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustCorporation {
+    /// Stable id (given by the service, or generated by the rules).
+    pub uid: String,
+    /// Its name.
+    pub name: String,
+    /// Its company number, if known before it signs (it is sent to OPG when it signs).
+    pub company_number: Option<String>,
+    /// Its address.
+    pub address: Option<Address>,
+    /// Original or replacement.
+    pub appointment_type: Option<AppointmentType>,
+    /// Channel, email, mobile and language.
+    pub contact: Contact,
 }
 
 /// The certificate provider.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CertificateProvider {
-    /// Name, optional date of birth and address.
+    /// Stable id (given by the service, or generated by the rules).
+    pub uid: String,
+    /// Name, optional date of birth (lpaflow's own, for the age rule) and address.
     pub person: Person,
-    /// Professional or personal.
+    /// Professional or personal (lpaflow's own).
     pub relationship: Option<Relationship>,
-    /// For a personal relationship: how long they have known the donor.
+    /// For a personal relationship: how long they have known the donor (lpaflow's own).
     pub known_for_years: Option<i64>,
+    /// Channel, email, phone and language.
+    pub contact: Contact,
+}
+
+/// Someone the donor wants told when the LPA is registered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonToNotify {
+    /// Stable id (given by the service, or generated by the rules).
+    pub uid: String,
+    /// Name and address.
+    pub person: Person,
 }
 
 /// An earlier application, for the repeat application fee.
@@ -252,23 +253,37 @@ pub struct Application {
     pub lpa_type: Option<LpaType>,
     /// Online or paper.
     pub channel: Option<Channel>,
+    /// The language the LPA is made in.
+    pub language: Option<Lang>,
     /// The donor.
     pub donor: Donor,
     /// Attorneys and replacement attorneys, in application order.
     pub attorneys: Vec<Attorney>,
+    /// Trust corporations appointed as attorneys, in application order.
+    pub trust_corporations: Vec<TrustCorporation>,
     /// The certificate provider.
     pub certificate_provider: CertificateProvider,
     /// How several original attorneys decide.
-    pub how_attorneys_make_decisions: Option<HowAttorneysMakeDecisions>,
+    pub how_attorneys_make_decisions: Option<HowMakeDecisions>,
+    /// For jointly-for-some-severally-for-others: which decisions are made how.
+    pub how_attorneys_make_decisions_details: Option<String>,
+    /// How several replacement attorneys decide.
+    pub how_replacement_attorneys_make_decisions: Option<HowMakeDecisions>,
+    /// For jointly-for-some-severally-for-others.
+    pub how_replacement_attorneys_make_decisions_details: Option<String>,
+    /// When the replacement attorneys step in.
+    pub how_replacement_attorneys_step_in: Option<HowStepIn>,
+    /// For another-way.
+    pub how_replacement_attorneys_step_in_details: Option<String>,
     /// When a property and affairs LPA may be used.
-    pub when_the_lpa_can_be_used: Option<WhenTheLpaCanBeUsed>,
+    pub when_the_lpa_can_be_used: Option<CanUse>,
     /// Life-sustaining treatment (personal welfare).
-    pub life_sustaining_treatment_option: Option<LifeSustainingTreatmentOption>,
+    pub life_sustaining_treatment_option: Option<LifeSustainingTreatment>,
     /// Restrictions and conditions, free text.
     pub restrictions_and_conditions: Option<String>,
     /// People to notify.
-    pub people_to_notify: Vec<Person>,
-    /// The fee claim.
+    pub people_to_notify: Vec<PersonToNotify>,
+    /// The fee claim (lpaflow's own).
     pub fee: Option<FeeClaim>,
 }
 
@@ -282,6 +297,11 @@ impl Application {
     /// The attorney with this uid.
     pub fn attorney(&self, uid: &str) -> Option<&Attorney> {
         self.attorneys.iter().find(|a| a.uid == uid)
+    }
+
+    /// The trust corporation with this uid.
+    pub fn trust_corporation(&self, uid: &str) -> Option<&TrustCorporation> {
+        self.trust_corporations.iter().find(|t| t.uid == uid)
     }
 }
 
@@ -333,10 +353,8 @@ mod tests {
     #[test]
     fn enums_use_the_lpa_store_spelling() {
         assert_eq!(
-            "jointly-for-some-severally-for-others"
-                .parse::<HowAttorneysMakeDecisions>()
-                .ok(),
-            Some(HowAttorneysMakeDecisions::JointlyForSomeSeverallyForOthers)
+            HowMakeDecisions::from_wire("jointly-for-some-severally-for-others"),
+            HowMakeDecisions::JointlyForSomeSeverallyForOthers
         );
         assert_eq!(
             FeeType::RepeatApplicationFee.to_string(),

@@ -36,8 +36,10 @@ pub const ACTIONS: &[&str] = &[
     "lpa.sign_as_donor",
     "lpa.sign_as_certificate_provider",
     "lpa.sign_as_attorney",
+    "lpa.sign_as_trust_corporation",
     "lpa.certificate_provider_opt_out",
     "lpa.attorney_opt_out",
+    "lpa.trust_corporation_opt_out",
     "lpa.enter_waiting_period",
     "lpa.waiting_period_elapsed",
     "lpa.raise_objection",
@@ -50,10 +52,9 @@ pub const ACTIONS: &[&str] = &[
     "lpa.record_sync_problem",
 ];
 
-/// The OPG update types lpaflow sends (`POST /lpas/{uid}/updates`). `DONOR_SIGN` and `FEE_DECISION` are
-/// lpaflow's own extensions to the LPA Store's list (documented in `docs/opg-api.md`).
+/// The OPG update types lpaflow sends (`POST /lpas/{uid}/updates`), each one of the LPA Store's own
+/// (`crate::steps::SENT_UPDATE_TYPES`; the mapping is in `docs/opg-api.md`).
 pub const OPG_UPDATE_TYPES: &[&str] = &[
-    "DONOR_SIGN",
     "CERTIFICATE_PROVIDER_SIGN",
     "ATTORNEY_SIGN",
     "TRUST_CORPORATION_SIGN",
@@ -61,14 +62,22 @@ pub const OPG_UPDATE_TYPES: &[&str] = &[
     "CERTIFICATE_PROVIDER_CONFIRM_IDENTITY",
     "CERTIFICATE_PROVIDER_OPT_OUT",
     "ATTORNEY_OPT_OUT",
+    "TRUST_CORPORATION_OPT_OUT",
+    "CHANGE_ATTORNEYS",
     "DONOR_WITHDRAW_LPA",
     "STATUTORY_WAITING_PERIOD",
     "REGISTER",
     "OPG_STATUS_CHANGE",
-    "CHANGE_ATTORNEYS",
-    "SEVER_RESTRICTIONS_AND_CONDITIONS",
-    "CORRECTION",
-    "FEE_DECISION",
+];
+
+/// Steps that version 1 of `workflows/lpa.toml` named and the LPA Store never accepted (`DONOR_SIGN` and
+/// `FEE_DECISION` are not store update types; `CORRECTION` was sent before the donor signed, when the store
+/// does not hold the LPA). They stay in the catalog so that instances pinned to version 1 still load; their
+/// payload is always declined, so nothing is sent.
+pub const RETIRED_STEPS: &[&str] = &[
+    "opg.update:DONOR_SIGN",
+    "opg.update:FEE_DECISION",
+    "opg.update:CORRECTION",
 ];
 
 /// The step that creates the LPA in OPG.
@@ -77,7 +86,7 @@ pub const OPG_CREATE_STEP: &str = "opg.create";
 /// The prefix of every OPG update step (`opg.update:<TYPE>`).
 pub const OPG_UPDATE_PREFIX: &str = "opg.update:";
 
-/// Every step name: `opg.create` and `opg.update:<TYPE>` for each type.
+/// Every step name: `opg.create`, `opg.update:<TYPE>` for each type sent, and the retired ones.
 pub fn step_names() -> Vec<String> {
     std::iter::once(OPG_CREATE_STEP.to_owned())
         .chain(
@@ -85,6 +94,7 @@ pub fn step_names() -> Vec<String> {
                 .iter()
                 .map(|t| format!("{OPG_UPDATE_PREFIX}{t}")),
         )
+        .chain(RETIRED_STEPS.iter().map(|s| (*s).to_owned()))
         .collect()
 }
 

@@ -4,7 +4,7 @@
 //! recomputed by [`LpaData::refresh`] at the end of every action, so what is stored always agrees with the
 //! facts beside it.
 
-use crate::application::{Application, AppointmentType};
+use crate::application::{Application, AppointmentType, Lang};
 use crate::deadlines::{self, Deadline};
 use crate::error::Error;
 use crate::fees::FeeLedger;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Where an attorney stands (the LPA Store's attorney `status`).
+/// Where an attorney or trust corporation stands (the LPA Store's `status`: `active | inactive | removed`).
 #[derive(
     Clone,
     Copy,
@@ -36,10 +36,22 @@ use std::collections::BTreeMap;
 pub enum AttorneyStatus {
     /// Acts (an original attorney, or a replacement who stepped in).
     Active,
-    /// Waits to step in.
-    Replacement,
+    /// A replacement waiting to step in (stored as `replacement` by lpaflow before version 2 of the data).
+    #[serde(alias = "replacement")]
+    Inactive,
     /// Opted out.
     Removed,
+}
+
+impl AttorneyStatus {
+    /// The LPA Store's spelling.
+    pub fn wire(self) -> crate::lpa_store::AttorneyStatus {
+        match self {
+            AttorneyStatus::Active => crate::lpa_store::AttorneyStatus::Active,
+            AttorneyStatus::Inactive => crate::lpa_store::AttorneyStatus::Inactive,
+            AttorneyStatus::Removed => crate::lpa_store::AttorneyStatus::Removed,
+        }
+    }
 }
 
 /// The rules' record of one attorney, keyed by uid.
@@ -78,6 +90,16 @@ pub enum IdentityMethod {
     OpgPaperId,
 }
 
+impl IdentityMethod {
+    /// The LPA Store's spelling.
+    pub fn wire(self) -> crate::lpa_store::IdentityCheckType {
+        match self {
+            IdentityMethod::OneLogin => crate::lpa_store::IdentityCheckType::OneLogin,
+            IdentityMethod::OpgPaperId => crate::lpa_store::IdentityCheckType::OpgPaperId,
+        }
+    }
+}
+
 /// One identity check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -111,9 +133,50 @@ pub struct IdentityChecks {
 pub struct Signature {
     /// When it was signed.
     pub signed_at: DateTime<Utc>,
+    /// For the donor: when the certificate provider witnessed the signature.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub witnessed_by_certificate_provider_at: Option<DateTime<Utc>>,
     /// For attorneys: declared not bankrupt nor subject to a debt relief order.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub confirmed_not_bankrupt: Option<bool>,
+    /// For attorneys: a mobile number given when signing (replaces the application's).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mobile: Option<String>,
+    /// For the certificate provider and attorneys: the contact language given when signing.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub contact_language_preference: Option<Lang>,
+    /// When lpaflow recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+/// One person signing for a trust corporation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatoryRecord {
+    /// First names.
+    pub first_names: String,
+    /// Last name.
+    pub last_name: String,
+    /// Title in the corporation.
+    pub professional_title: String,
+    /// When they signed.
+    pub signed_at: DateTime<Utc>,
+}
+
+/// A trust corporation's signature: one or two signatories, and the details the LPA Store takes with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustCorporationSignature {
+    /// Who signed (one or two).
+    pub signatories: Vec<SignatoryRecord>,
+    /// Its company number.
+    pub company_number: String,
+    /// Its mobile number.
+    pub mobile: String,
+    /// The language to write to it in.
+    pub contact_language_preference: Lang,
     /// When lpaflow recorded it.
     pub recorded_at: DateTime<Utc>,
     /// Who recorded it.
@@ -121,6 +184,19 @@ pub struct Signature {
 }
 
 impl Signature {
+    /// A signature made at `signed_at`, recorded at `recorded_at` by `recorded_by`, with nothing else given.
+    pub fn new(signed_at: DateTime<Utc>, recorded_at: DateTime<Utc>, recorded_by: String) -> Self {
+        Self {
+            signed_at,
+            witnessed_by_certificate_provider_at: None,
+            confirmed_not_bankrupt: None,
+            mobile: None,
+            contact_language_preference: None,
+            recorded_at,
+            recorded_by,
+        }
+    }
+
     /// The signing date (UTC).
     pub fn date(&self) -> NaiveDate {
         self.signed_at.date_naive()
@@ -140,6 +216,9 @@ pub struct Signatures {
     /// Each attorney's, by uid.
     #[serde(default)]
     pub attorneys: BTreeMap<String, Signature>,
+    /// Each trust corporation's, by uid.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trust_corporations: BTreeMap<String, TrustCorporationSignature>,
 }
 
 /// The donor's confirmation that they are not related to a certificate provider who shares a last name,
@@ -165,6 +244,18 @@ pub struct OptOut {
     pub by: String,
 }
 
+/// The LPA's creation in OPG: it is sent when the donor signs (the LPA Store receives the LPA as the donor
+/// executed it). The attorneys' statuses at that moment are kept because the store decides, from them, which
+/// decision fields it holds and which defaults it fills (`docs/opg-api.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpgCreate {
+    /// When the create was enqueued.
+    pub at: DateTime<Utc>,
+    /// Attorneys' and trust corporations' statuses in the create, by uid.
+    pub statuses: BTreeMap<String, AttorneyStatus>,
+}
+
 /// Everything the rules keep about one LPA.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -174,9 +265,15 @@ pub struct LpaData {
     /// Rules-owned state of each attorney, by uid.
     #[serde(default)]
     pub attorneys: BTreeMap<String, AttorneyRecord>,
-    /// When the LPA was submitted to OPG (before that, OPG steps are declined).
+    /// Rules-owned state of each trust corporation, by uid.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trust_corporations: BTreeMap<String, AttorneyRecord>,
+    /// When the application was submitted for checks.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub submitted_at: Option<DateTime<Utc>>,
+    /// The create in OPG (sent when the donor signs; before it, OPG steps are declined).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub opg_create: Option<OpgCreate>,
     /// Safeguarding, deadline, validation and sync findings.
     #[serde(default)]
     pub findings: Vec<Finding>,
@@ -211,13 +308,43 @@ pub struct LpaData {
     pub status_changes: Vec<StatusChange>,
 }
 
+/// The records of `appointments` (uid, appointment type), keeping what opt-outs and step-ins decided.
+fn records<'a>(
+    old: &BTreeMap<String, AttorneyRecord>,
+    appointments: impl Iterator<Item = (&'a String, &'a Option<AppointmentType>)>,
+) -> BTreeMap<String, AttorneyRecord> {
+    appointments
+        .map(|(uid, appointment)| {
+            let kept = old
+                .get(uid)
+                .filter(|r| r.status == AttorneyStatus::Removed || r.stepped_in_at.is_some());
+            let record = kept.cloned().unwrap_or(AttorneyRecord {
+                status: match appointment {
+                    Some(AppointmentType::Replacement) => AttorneyStatus::Inactive,
+                    Some(
+                        AppointmentType::Original
+                        | AppointmentType::Unset
+                        | AppointmentType::Other(_),
+                    )
+                    | None => AttorneyStatus::Active,
+                },
+                stepped_in_at: None,
+                opted_out_at: None,
+            });
+            (uid.clone(), record)
+        })
+        .collect()
+}
+
 impl LpaData {
     /// New data for an application made at `now` (derived parts still to refresh).
     pub fn new(application: Value, now: DateTime<Utc>) -> Self {
         Self {
             application,
             attorneys: BTreeMap::new(),
+            trust_corporations: BTreeMap::new(),
             submitted_at: None,
+            opg_create: None,
             findings: Vec::new(),
             not_related: None,
             fee: FeeLedger::new(now.date_naive()),
@@ -260,26 +387,21 @@ impl LpaData {
         self.attorneys.get(uid).map(|r| r.status)
     }
 
-    /// Brings the attorney records in line with the application: new attorneys start as their appointment
-    /// says; those who opted out stay removed and replacements who stepped in stay active.
+    /// The status of the trust corporation `uid`.
+    pub fn trust_corporation_status(&self, uid: &str) -> Option<AttorneyStatus> {
+        self.trust_corporations.get(uid).map(|r| r.status)
+    }
+
+    /// Brings the attorney and trust corporation records in line with the application: new ones start as
+    /// their appointment says; those who opted out stay removed and replacements who stepped in stay active.
     pub fn sync_attorneys(&mut self, app: &Application) {
-        let mut records = BTreeMap::new();
-        for a in &app.attorneys {
-            let kept = self
-                .attorneys
-                .get(&a.uid)
-                .filter(|r| r.status == AttorneyStatus::Removed || r.stepped_in_at.is_some());
-            let record = kept.cloned().unwrap_or(AttorneyRecord {
-                status: match a.appointment_type {
-                    Some(AppointmentType::Replacement) => AttorneyStatus::Replacement,
-                    Some(AppointmentType::Original) | None => AttorneyStatus::Active,
-                },
-                stepped_in_at: None,
-                opted_out_at: None,
-            });
-            records.insert(a.uid.clone(), record);
-        }
-        self.attorneys = records;
+        let attorneys = app.attorneys.iter().map(|a| (&a.uid, &a.appointment_type));
+        self.attorneys = records(&self.attorneys, attorneys);
+        let corporations = app
+            .trust_corporations
+            .iter()
+            .map(|t| (&t.uid, &t.appointment_type));
+        self.trust_corporations = records(&self.trust_corporations, corporations);
     }
 
     /// Recomputes the derived parts at `now`: fee amounts, deadlines and findings.

@@ -16,11 +16,12 @@ use lpaflow_core::{ActionError, ActionOutcome, Context, PayloadProblem, Unmet};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// A stable, unique attorney uid for an attorney the service sent without one: UUID-shaped (version 8),
-/// derived from the LPA uid, the revision the command produces and the attorney's index. Rules are pure, so
-/// the same command always yields the same uid, and a later revision never repeats an earlier one.
-pub fn attorney_uid(lpa_uid: &str, revision: u64, index: usize) -> String {
-    let digest = Sha256::digest(format!("lpaflow:attorney:{lpa_uid}:{revision}:{index}"));
+/// A stable, unique uid for an actor the service sent without one: UUID-shaped (version 8), derived from
+/// the LPA uid, the revision the command produces, the actor's kind (`attorney`, `donor`, ...) and its index.
+/// Rules are pure, so the same command always yields the same uid, and a later revision never repeats an
+/// earlier one. The LPA Store requires a UUID for every actor of an online LPA.
+pub fn actor_uid(lpa_uid: &str, revision: u64, kind: &str, index: usize) -> String {
+    let digest = Sha256::digest(format!("lpaflow:{kind}:{lpa_uid}:{revision}:{index}"));
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x80;
@@ -36,24 +37,45 @@ pub fn attorney_uid(lpa_uid: &str, revision: u64, index: usize) -> String {
     )
 }
 
-fn assign_attorney_uids(application: &mut Value, ctx: &Context<'_>) {
-    let Some(list) = application
-        .get_mut("attorneys")
-        .and_then(Value::as_array_mut)
-    else {
+/// The uid an attorney sent without one gets ([`actor_uid`] of kind `attorney`).
+pub fn attorney_uid(lpa_uid: &str, revision: u64, index: usize) -> String {
+    actor_uid(lpa_uid, revision, "attorney", index)
+}
+
+/// Gives a uid to the object at `obj` if it has none.
+fn fill_uid(obj: Option<&mut Value>, ctx: &Context<'_>, kind: &str, index: usize) {
+    let Some(obj) = obj.and_then(Value::as_object_mut) else {
         return;
     };
-    for (i, item) in list.iter_mut().enumerate() {
-        let Some(obj) = item.as_object_mut() else {
-            continue;
-        };
-        let has_uid = obj
-            .get("uid")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty());
-        if !has_uid {
-            let uid = attorney_uid(ctx.instance.id.as_str(), ctx.instance.revision + 1, i);
-            obj.insert("uid".into(), Value::String(uid));
+    let has_uid = obj
+        .get("uid")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.trim().is_empty());
+    if !has_uid {
+        let uid = actor_uid(ctx.instance.id.as_str(), ctx.instance.revision + 1, kind, index);
+        obj.insert("uid".into(), Value::String(uid));
+    }
+}
+
+/// Every actor of the application gets a uid: the donor, the certificate provider, each attorney, trust
+/// corporation and person to notify.
+fn assign_actor_uids(application: &mut Value, ctx: &Context<'_>) {
+    fill_uid(application.get_mut("donor"), ctx, "donor", 0);
+    fill_uid(
+        application.get_mut("certificateProvider"),
+        ctx,
+        "certificateProvider",
+        0,
+    );
+    for (key, kind) in [
+        ("attorneys", "attorney"),
+        ("trustCorporations", "trustCorporation"),
+        ("peopleToNotify", "personToNotify"),
+    ] {
+        if let Some(list) = application.get_mut(key).and_then(Value::as_array_mut) {
+            for (i, item) in list.iter_mut().enumerate() {
+                fill_uid(Some(item), ctx, kind, i);
+            }
         }
     }
 }
@@ -72,7 +94,7 @@ fn must_be_object(value: &Value, what: &str) -> Result<(), ActionError> {
 pub(crate) fn create(ctx: &Context<'_>) -> Result<ActionOutcome, ActionError> {
     must_be_object(ctx.payload, "the application")?;
     let mut application = ctx.payload.clone();
-    assign_attorney_uids(&mut application, ctx);
+    assign_actor_uids(&mut application, ctx);
     let (app, problems) = read_application(&application, ctx.now.date_naive());
     if !app.is_paper() && !problems.is_empty() {
         return Err(ActionError::Invalid(problems));
@@ -87,7 +109,7 @@ pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Resul
     must_be_object(ctx.payload, "a JSON merge patch of the application")?;
     let mut application = data.application.clone();
     merge_patch(&mut application, ctx.payload);
-    assign_attorney_uids(&mut application, ctx);
+    assign_actor_uids(&mut application, ctx);
     let today = ctx.now.date_naive();
     let (app, problems) = read_application(&application, today);
     let locked = locked_changes(data, &application);
@@ -132,7 +154,8 @@ fn locked_changes(data: &LpaData, new: &Value) -> Vec<Unmet> {
     out
 }
 
-/// `lpa.submit`: records when the LPA went to OPG.
+/// `lpa.submit`: records when the application was submitted for checks (it goes to OPG when the donor
+/// signs).
 pub(crate) fn submit(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
     read_payload(ctx, &[], |_: &Obj<'_>, _: &mut Problems| ())?;
     data.submitted_at = Some(ctx.now);
@@ -141,6 +164,12 @@ pub(crate) fn submit(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Action
 
 /// What stops the donor confirming they are not related.
 pub(crate) fn can_confirm_not_related(ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
+    if data.signatures.donor.is_some() {
+        return vec![Unmet::new(
+            "donor_signed",
+            "the donor confirms this before signing; the LPA as signed has gone to OPG",
+        )];
+    }
     let today = ctx.now.date_naive();
     let (app, _) = data.application(today);
     let input = safeguarding::Input {

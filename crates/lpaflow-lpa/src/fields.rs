@@ -2,6 +2,7 @@
 //! refusal lists all of them at once (and a paper application can turn each into a finding). Used for the
 //! application and for every command payload. Values are bounded here: no text field is unbounded.
 
+use crate::lpa_store::WireEnum;
 use chrono::{DateTime, NaiveDate, Utc};
 use lpaflow_core::PayloadProblem;
 use lpaflow_core::json::escape_pointer_segment;
@@ -149,6 +150,25 @@ impl<'a> Obj<'a> {
         p: &mut Problems,
     ) -> Option<E> {
         self.required(key, p, |o, p| o.opt_enum(key, p))
+    }
+
+    /// Optional value of one of the LPA Store's enumerations; an unknown value is a problem naming the
+    /// values the store knows.
+    pub(crate) fn opt_wire<E: WireEnum>(&self, key: &str, p: &mut Problems) -> Option<E> {
+        let value = self.get(key)?;
+        let parsed = value.as_str().map(E::from_wire).filter(E::is_valid);
+        if parsed.is_none() {
+            p.add(
+                self.ptr(key),
+                format!("must be one of {}", E::KNOWN.join(", ")),
+            );
+        }
+        parsed
+    }
+
+    /// Required value of one of the LPA Store's enumerations.
+    pub(crate) fn req_wire<E: WireEnum>(&self, key: &str, p: &mut Problems) -> Option<E> {
+        self.required(key, p, |o, p| o.opt_wire(key, p))
     }
 
     /// Optional calendar date (`YYYY-MM-DD`).

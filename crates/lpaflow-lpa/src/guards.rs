@@ -39,19 +39,20 @@ pub enum Guard {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MissingSignature {
-    /// `donor`, `certificateProvider` or `attorney`.
+    /// `donor`, `certificateProvider`, `attorney` or `trustCorporation`.
     pub role: &'static str,
-    /// The attorney's uid.
+    /// The attorney's or trust corporation's uid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
 }
 
 impl MissingSignature {
     fn unmet(&self) -> Unmet {
-        let who = match &self.uid {
-            Some(uid) => format!("attorney {uid}"),
-            None if self.role == "donor" => "the donor".to_owned(),
-            None => "the certificate provider".to_owned(),
+        let who = match (&self.uid, self.role) {
+            (Some(uid), "trustCorporation") => format!("trust corporation {uid}"),
+            (Some(uid), _) => format!("attorney {uid}"),
+            (None, "donor") => "the donor".to_owned(),
+            (None, _) => "the certificate provider".to_owned(),
         };
         Unmet::new("missing_signature", format!("{who} has not signed"))
     }
@@ -75,6 +76,12 @@ pub fn missing_signatures(data: &LpaData) -> Vec<MissingSignature> {
     for uid in crate::signing::attorneys_to_sign(data) {
         out.push(MissingSignature {
             role: "attorney",
+            uid: Some(uid),
+        });
+    }
+    for uid in crate::trust_corporations::trust_corporations_to_sign(data) {
+        out.push(MissingSignature {
+            role: "trustCorporation",
             uid: Some(uid),
         });
     }
@@ -178,7 +185,12 @@ fn fee_settled(data: &LpaData) -> Vec<Unmet> {
 }
 
 fn no_active_attorneys(data: &LpaData) -> Vec<Unmet> {
-    let statuses = || data.attorneys.values().map(|r| r.status);
+    let statuses = || {
+        data.attorneys
+            .values()
+            .chain(data.trust_corporations.values())
+            .map(|r| r.status)
+    };
     let any_removed = statuses().any(|s| s == AttorneyStatus::Removed);
     let active = statuses().filter(|s| *s == AttorneyStatus::Active).count();
     if !any_removed {

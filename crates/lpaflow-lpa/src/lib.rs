@@ -58,12 +58,14 @@ pub mod safeguarding;
 mod signing;
 pub mod states;
 pub mod steps;
+pub mod trust_corporations;
 pub mod validation;
+mod validation_people;
 
 pub use casework::SyncProblemKind;
 pub use catalog::catalog;
 pub use data::LpaData;
-pub use drafting::attorney_uid;
+pub use drafting::{actor_uid, attorney_uid};
 pub use error::Error;
 pub use explain::{Explanation, explain};
 pub use fees::{RefundTotals, refund_totals};

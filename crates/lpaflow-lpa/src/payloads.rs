@@ -6,7 +6,7 @@
 
 use crate::SyncProblemKind;
 use crate::actions::Action;
-use crate::application::FeeType;
+use crate::application::{FeeType, Lang};
 use crate::data::IdentityMethod;
 use crate::deadlines::DeadlineName;
 use crate::fees::{EvidenceKind, FeeOutcome, PAYMENT_MAX_PENCE};
@@ -50,6 +50,11 @@ pub enum FieldKind {
     ObjectionId,
     /// The uid of one of the LPA's attorneys.
     AttorneyUid,
+    /// The uid of one of the LPA's trust corporations.
+    TrustCorporationUid,
+    /// A JSON list of one or two people signing for a trust corporation
+    /// (`[{firstNames, lastName, professionalTitle, signedAt?}]`).
+    Signatories,
     /// The whole payload is application JSON (the field's `name` is empty): the application itself for
     /// `lpa.create`, a JSON merge patch of it for `lpa.update_application`.
     Application,
@@ -131,6 +136,17 @@ fn signed_at() -> Field {
     field("signedAt", FieldKind::PastTime, false, "When they signed").hint("Leave empty for now.")
 }
 
+fn contact_language() -> Field {
+    field(
+        "contactLanguagePreference",
+        FieldKind::Choice {
+            options: Lang::KNOWN,
+        },
+        false,
+        "Language to write to them in",
+    )
+}
+
 /// The payload `action` reads when it runs for `event` (the event matters for `lpa.change_status`: a
 /// withdrawal needs no reason, a caseworker's status change does). Empty when the action reads no payload.
 pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
@@ -202,7 +218,17 @@ pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
             field("paidAt", PastTime, false, "When it was paid").hint("Leave empty for now."),
         ],
         Action::ConfirmDonorIdentity | Action::ConfirmCertificateProviderIdentity => identity(),
-        Action::SignAsDonor | Action::SignAsCertificateProvider => vec![signed_at()],
+        Action::SignAsDonor => vec![
+            signed_at(),
+            field(
+                "witnessedByCertificateProviderAt",
+                PastTime,
+                false,
+                "When the certificate provider witnessed it",
+            )
+            .hint("Leave empty if they witnessed it as the donor signed."),
+        ],
+        Action::SignAsCertificateProvider => vec![signed_at(), contact_language()],
         Action::SignAsAttorney => vec![
             field("uid", AttorneyUid, true, "Attorney"),
             field(
@@ -212,7 +238,25 @@ pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
                 "The attorney confirms they are not bankrupt or subject to a debt relief order",
             ),
             signed_at(),
+            field("mobile", TEXT, false, "Mobile number"),
+            contact_language(),
         ],
+        Action::SignAsTrustCorporation => vec![
+            field("uid", FieldKind::TrustCorporationUid, true, "Trust corporation"),
+            field("signatories", FieldKind::Signatories, true, "Who signs for it")
+                .hint("One or two people: [{\"firstNames\", \"lastName\", \"professionalTitle\"}]."),
+            field("companyNumber", TEXT, false, "Company number")
+                .hint("Leave empty to use the application's."),
+            field("mobile", TEXT, false, "Mobile number")
+                .hint("Leave empty to use the application's."),
+            contact_language(),
+        ],
+        Action::TrustCorporationOptOut => vec![field(
+            "uid",
+            FieldKind::TrustCorporationUid,
+            true,
+            "Trust corporation",
+        )],
         Action::CertificateProviderOptOut => vec![reason(false)],
         Action::AttorneyOptOut => vec![field("uid", AttorneyUid, true, "Attorney")],
         Action::RaiseObjection => vec![field("detail", LONG_TEXT, true, "The objection")],

@@ -17,11 +17,12 @@ fn application() -> Value {
     json!({
         "lpaType": "property-and-affairs",
         "channel": "online",
-        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02", "address": address("1 Road")},
-        "attorneys": [{"uid": "a1", "firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
-                       "address": address("2 Road"), "appointmentType": "original"}],
+        "language": "en",
+        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02", "address": address("1 Road"), "contactLanguagePreference": "en"},
+        "attorneys": [{"uid": "00000000-0000-4000-8000-0000000000a1", "firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
+                       "address": address("2 Road"), "appointmentType": "original", "channel": "paper"}],
         "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "dateOfBirth": "1960-01-01",
-                                "address": address("3 Road"), "relationship": "professional"},
+                                "address": address("3 Road"), "relationship": "professional", "channel": "paper", "phone": "07700900000"},
         "whenTheLpaCanBeUsed": "when-has-capacity",
         "fee": {"claimedType": "FullFee"}
     })
@@ -35,11 +36,12 @@ fn check(patch: Value, signed: Option<&str>, today: &str, expect: &[(RuleId, &st
     lpaflow_core::json::merge_patch(&mut value, &patch);
     let now: DateTime<Utc> = d(today).and_hms_opt(9, 0, 0).expect("valid").and_utc();
     let mut data = LpaData::new(value, now);
-    data.signatures.donor = signed.map(|s| Signature {
-        signed_at: d(s).and_hms_opt(9, 0, 0).expect("valid").and_utc(),
-        confirmed_not_bankrupt: None,
-        recorded_at: now,
-        recorded_by: "t".into(),
+    data.signatures.donor = signed.map(|s| {
+        Signature::new(
+            d(s).and_hms_opt(9, 0, 0).expect("valid").and_utc(),
+            now,
+            "t".into(),
+        )
     });
     let (app, problems) = read_application(&data.application, d(today));
     data.sync_attorneys(&app);
@@ -56,8 +58,8 @@ fn check(patch: Value, signed: Option<&str>, today: &str, expect: &[(RuleId, &st
 }
 
 fn attorney_born(dob: &str) -> Value {
-    json!({"attorneys": [{"uid": "a1", "firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": dob,
-                          "address": address("2 Road"), "appointmentType": "original"}]})
+    json!({"attorneys": [{"uid": "00000000-0000-4000-8000-0000000000a1", "firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": dob,
+                          "address": address("2 Road"), "appointmentType": "original", "channel": "paper"}]})
 }
 
 #[test]
@@ -67,7 +69,7 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("2008-03-15"),
         Some("2026-03-14"),
         "2026-06-01",
-        &[(R::AttorneyUnder18, "attorney:a1")],
+        &[(R::AttorneyUnder18, "attorney:00000000-0000-4000-8000-0000000000a1")],
     );
     check(
         attorney_born("2008-03-15"),
@@ -80,7 +82,7 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("2008-03-15"),
         None,
         "2026-03-14",
-        &[(R::AttorneyUnder18, "attorney:a1")],
+        &[(R::AttorneyUnder18, "attorney:00000000-0000-4000-8000-0000000000a1")],
     );
     check(attorney_born("2008-03-15"), None, "2026-03-15", &[]);
     // Born on 29 February: 18 on 1 March in a year without one.
@@ -88,7 +90,7 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("2008-02-29"),
         Some("2026-02-28"),
         "2026-06-01",
-        &[(R::AttorneyUnder18, "attorney:a1")],
+        &[(R::AttorneyUnder18, "attorney:00000000-0000-4000-8000-0000000000a1")],
     );
     check(
         attorney_born("2008-02-29"),
@@ -101,7 +103,7 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("1926-03-14"),
         Some("2026-03-15"),
         "2026-06-01",
-        &[(R::AttorneyOver100, "attorney:a1")],
+        &[(R::AttorneyOver100, "attorney:00000000-0000-4000-8000-0000000000a1")],
     );
     check(
         attorney_born("1926-03-15"),
@@ -144,7 +146,7 @@ fn certificate_provider_rules() {
         None,
         "2026-01-05",
         &[
-            (R::CertificateProviderIsAttorney, "attorney:a1"),
+            (R::CertificateProviderIsAttorney, "attorney:00000000-0000-4000-8000-0000000000a1"),
             (R::CertificateProviderSameLastName, "certificateProvider"),
         ],
     );
@@ -181,13 +183,13 @@ fn each_part_of_a_double_barrelled_last_name_counts() {
 #[test]
 fn the_same_name_twice_is_a_warning() {
     let twin = json!({"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1980-01-01",
-                      "address": address("5 Road"), "appointmentType": "replacement", "uid": "a2"});
+                      "address": address("5 Road"), "appointmentType": "replacement", "channel": "paper", "uid": "00000000-0000-4000-8000-0000000000a2"});
     let patch = json!({"attorneys": [application()["attorneys"][0].clone(), twin]});
     check(
         patch,
         None,
         "2026-01-05",
-        &[(R::PeopleSameName, "attorney:a2")],
+        &[(R::PeopleSameName, "attorney:00000000-0000-4000-8000-0000000000a2")],
     );
     check(
         json!({"certificateProvider": {"firstNames": "Ada", "lastName": "Lovelace"}}),

@@ -3,10 +3,19 @@
 //! Everyone signs once ("cannot sign again"); the certificate provider and the attorneys sign after the donor;
 //! an attorney declares, when signing, that they are not bankrupt or subject to a debt relief order. The
 //! certificate provider may opt out only before signing (the LPA then cannot be registered); an attorney who
-//! opts out before signing is removed, and if they were acting, the first waiting replacement steps in.
+//! opts out before signing is removed, and if they were acting, the first waiting replacement attorney steps
+//! in.
+//!
+//! The donor's signature, witnessed by the certificate provider, is when the LPA goes to OPG: the LPA Store
+//! receives the LPA as the donor executed it ([`crate::data::OpgCreate`]). Once OPG holds an identity check,
+//! lpaflow does not replace it: the store takes a check's type and time together and refuses a repeated type
+//! as a redundant change. Trust corporations are in [`crate::trust_corporations`].
 
 use crate::actions::read_payload;
-use crate::data::{AttorneyStatus, IdentityCheck, IdentityMethod, LpaData, OptOut, Signature};
+use crate::application::Lang;
+use crate::data::{
+    AttorneyStatus, IdentityCheck, IdentityMethod, LpaData, OpgCreate, OptOut, Signature,
+};
 use chrono::{DateTime, Utc};
 use lpaflow_core::{ActionError, Context, PayloadProblem, Unmet};
 
@@ -31,7 +40,27 @@ fn read_identity(ctx: &Context<'_>) -> Result<IdentityCheck, ActionError> {
     })
 }
 
-/// `lpa.confirm_donor_identity`: `{type, checkedAt}`; a later check replaces an earlier one.
+/// Once OPG holds `who`'s identity check, it is not replaced.
+fn check_held_by_opg(data: &LpaData, check: &Option<IdentityCheck>, who: &str) -> Vec<Unmet> {
+    match (check, &data.opg_create) {
+        (Some(c), Some(_)) => vec![Unmet::new(
+            "identity_check_held_by_opg",
+            format!(
+                "OPG holds {who}'s identity check of {}; it cannot be replaced there",
+                c.checked_at.date_naive()
+            ),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// What stops the donor's identity being confirmed.
+pub(crate) fn can_confirm_donor_identity(data: &LpaData) -> Vec<Unmet> {
+    check_held_by_opg(data, &data.identity.donor, "the donor")
+}
+
+/// `lpa.confirm_donor_identity`: `{type, checkedAt}`; before the LPA goes to OPG a later check replaces an
+/// earlier one.
 pub(crate) fn confirm_donor_identity(
     ctx: &Context<'_>,
     data: &mut LpaData,
@@ -48,7 +77,11 @@ pub(crate) fn can_confirm_certificate_provider_identity(data: &LpaData) -> Vec<U
             "the certificate provider has signed; their identity check is locked",
         )];
     }
-    Vec::new()
+    check_held_by_opg(
+        data,
+        &data.identity.certificate_provider,
+        "the certificate provider",
+    )
 }
 
 /// `lpa.confirm_certificate_provider_identity`: `{type, checkedAt}`.
@@ -60,17 +93,12 @@ pub(crate) fn confirm_certificate_provider_identity(
     Ok(())
 }
 
-fn signature(
-    ctx: &Context<'_>,
-    signed_at: Option<DateTime<Utc>>,
-    not_bankrupt: Option<bool>,
-) -> Signature {
-    Signature {
-        signed_at: signed_at.unwrap_or(ctx.now),
-        confirmed_not_bankrupt: not_bankrupt,
-        recorded_at: ctx.now,
-        recorded_by: ctx.actor.to_string(),
-    }
+fn signature(ctx: &Context<'_>, signed_at: Option<DateTime<Utc>>) -> Signature {
+    Signature::new(
+        signed_at.unwrap_or(ctx.now),
+        ctx.now,
+        ctx.actor.to_string(),
+    )
 }
 
 fn cannot_sign_again(who: &str) -> Unmet {
@@ -80,7 +108,7 @@ fn cannot_sign_again(who: &str) -> Unmet {
     )
 }
 
-fn donor_first(data: &LpaData, who: &str) -> Vec<Unmet> {
+pub(crate) fn donor_first(data: &LpaData, who: &str) -> Vec<Unmet> {
     if data.signatures.donor.is_none() {
         vec![Unmet::new(
             "donor_not_signed_yet",
@@ -99,15 +127,7 @@ pub(crate) fn can_sign_as_donor(data: &LpaData) -> Vec<Unmet> {
     }
 }
 
-fn read_signed_at(ctx: &Context<'_>, data: &LpaData) -> Result<Option<DateTime<Utc>>, ActionError> {
-    let signed_at = read_payload(ctx, &["signedAt"], |o, p| {
-        o.opt_time_not_after("signedAt", ctx.now, p)
-    })?;
-    not_before_donor(data, signed_at)?;
-    Ok(signed_at)
-}
-
-fn not_before_donor(data: &LpaData, signed_at: Option<DateTime<Utc>>) -> Result<(), ActionError> {
+pub(crate) fn not_before_donor(data: &LpaData, signed_at: Option<DateTime<Utc>>) -> Result<(), ActionError> {
     let donor = data.signatures.donor.as_ref().map(|s| s.signed_at);
     match (donor, signed_at) {
         (Some(d), Some(t)) if t < d => Err(ActionError::Invalid(vec![PayloadProblem::new(
@@ -118,10 +138,32 @@ fn not_before_donor(data: &LpaData, signed_at: Option<DateTime<Utc>>) -> Result<
     }
 }
 
-/// `lpa.sign_as_donor`: `{signedAt?}` (default: now). Locks the application.
+/// `lpa.sign_as_donor`: `{signedAt?, witnessedByCertificateProviderAt?}` (default: now, and the certificate
+/// provider witnesses when the donor signs). Locks the application and sends the LPA to OPG.
 pub(crate) fn sign_as_donor(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
-    let signed_at = read_signed_at(ctx, data)?;
-    data.signatures.donor = Some(signature(ctx, signed_at, None));
+    let (signed_at, witnessed_at) = read_payload(
+        ctx,
+        &["signedAt", "witnessedByCertificateProviderAt"],
+        |o, p| {
+            (
+                o.opt_time_not_after("signedAt", ctx.now, p),
+                o.opt_time_not_after("witnessedByCertificateProviderAt", ctx.now, p),
+            )
+        },
+    )?;
+    let mut s = signature(ctx, signed_at);
+    s.witnessed_by_certificate_provider_at = Some(witnessed_at.unwrap_or(s.signed_at));
+    data.signatures.donor = Some(s);
+    let statuses = data
+        .attorneys
+        .iter()
+        .chain(&data.trust_corporations)
+        .map(|(uid, r)| (uid.clone(), r.status))
+        .collect();
+    data.opg_create = Some(OpgCreate {
+        at: ctx.now,
+        statuses,
+    });
     Ok(())
 }
 
@@ -134,13 +176,25 @@ pub(crate) fn can_sign_as_certificate_provider(data: &LpaData) -> Vec<Unmet> {
     out
 }
 
-/// `lpa.sign_as_certificate_provider`: `{signedAt?}`.
+/// `lpa.sign_as_certificate_provider`: `{signedAt?, contactLanguagePreference?}`.
 pub(crate) fn sign_as_certificate_provider(
     ctx: &Context<'_>,
     data: &mut LpaData,
 ) -> Result<(), ActionError> {
-    let signed_at = read_signed_at(ctx, data)?;
-    data.signatures.certificate_provider = Some(signature(ctx, signed_at, None));
+    let (signed_at, language) = read_payload(
+        ctx,
+        &["signedAt", "contactLanguagePreference"],
+        |o, p| {
+            (
+                o.opt_time_not_after("signedAt", ctx.now, p),
+                o.opt_wire::<Lang>("contactLanguagePreference", p),
+            )
+        },
+    )?;
+    not_before_donor(data, signed_at)?;
+    let mut s = signature(ctx, signed_at);
+    s.contact_language_preference = language;
+    data.signatures.certificate_provider = Some(s);
     Ok(())
 }
 
@@ -178,7 +232,7 @@ fn attorney_may_act(data: &LpaData, uid: &str, what: &str) -> Result<(), ActionE
             "attorney_removed",
             format!("attorney {uid} was removed and cannot {what}"),
         )])),
-        Some(AttorneyStatus::Active | AttorneyStatus::Replacement) => {
+        Some(AttorneyStatus::Active | AttorneyStatus::Inactive) => {
             if data.signatures.attorneys.contains_key(uid) {
                 Err(ActionError::Refused(vec![cannot_sign_again(&format!(
                     "attorney {uid}"
@@ -190,19 +244,42 @@ fn attorney_may_act(data: &LpaData, uid: &str, what: &str) -> Result<(), ActionE
     }
 }
 
-/// `lpa.sign_as_attorney`: `{uid, confirmedNotBankrupt: true, signedAt?}`.
+/// What an attorney gives when signing.
+struct AttorneySigning {
+    uid: String,
+    not_bankrupt: Option<bool>,
+    signed_at: Option<DateTime<Utc>>,
+    mobile: Option<String>,
+    language: Option<Lang>,
+}
+
+/// `lpa.sign_as_attorney`: `{uid, confirmedNotBankrupt: true, signedAt?, mobile?, contactLanguagePreference?}`.
 pub(crate) fn sign_as_attorney(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
-    let (uid, not_bankrupt, signed_at) =
-        read_payload(ctx, &["uid", "confirmedNotBankrupt", "signedAt"], |o, p| {
-            if o.get("confirmedNotBankrupt").is_none() {
-                p.add("/confirmedNotBankrupt", "is required");
-            }
-            (
-                o.req_text("uid", p),
-                o.opt_bool("confirmedNotBankrupt", p),
-                o.opt_time_not_after("signedAt", ctx.now, p),
-            )
-        })?;
+    let keys = [
+        "uid",
+        "confirmedNotBankrupt",
+        "signedAt",
+        "mobile",
+        "contactLanguagePreference",
+    ];
+    let AttorneySigning {
+        uid,
+        not_bankrupt,
+        signed_at,
+        mobile,
+        language,
+    } = read_payload(ctx, &keys, |o, p| {
+        if o.get("confirmedNotBankrupt").is_none() {
+            p.add("/confirmedNotBankrupt", "is required");
+        }
+        AttorneySigning {
+            uid: o.req_text("uid", p),
+            not_bankrupt: o.opt_bool("confirmedNotBankrupt", p),
+            signed_at: o.opt_time_not_after("signedAt", ctx.now, p),
+            mobile: o.opt_text("mobile", p),
+            language: o.opt_wire::<Lang>("contactLanguagePreference", p),
+        }
+    })?;
     not_before_donor(data, signed_at)?;
     attorney_may_act(data, &uid, "sign")?;
     if not_bankrupt != Some(true) {
@@ -211,9 +288,11 @@ pub(crate) fn sign_as_attorney(ctx: &Context<'_>, data: &mut LpaData) -> Result<
             "an attorney must declare they are not bankrupt or subject to a debt relief order",
         )]));
     }
-    data.signatures
-        .attorneys
-        .insert(uid, signature(ctx, signed_at, not_bankrupt));
+    let mut s = signature(ctx, signed_at);
+    s.confirmed_not_bankrupt = not_bankrupt;
+    s.mobile = mobile;
+    s.contact_language_preference = language;
+    data.signatures.attorneys.insert(uid, s);
     Ok(())
 }
 
@@ -256,7 +335,7 @@ pub(crate) fn can_attorney_opt_out(data: &LpaData) -> Vec<Unmet> {
 }
 
 /// `lpa.attorney_opt_out`: `{uid}`. The attorney is removed; if they were acting, the first replacement
-/// still waiting (in application order) steps in.
+/// attorney still waiting (in application order) steps in.
 pub(crate) fn attorney_opt_out(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
     let uid = read_payload(ctx, &["uid"], |o, p| o.req_text("uid", p))?;
     attorney_may_act(data, &uid, "opt out").map_err(|e| match e {
@@ -276,16 +355,23 @@ pub(crate) fn attorney_opt_out(ctx: &Context<'_>, data: &mut LpaData) -> Result<
         r.opted_out_at = Some(ctx.now);
     }
     if was_active {
-        let (app, _) = data.application(ctx.now.date_naive());
-        let next = app
-            .attorneys
-            .iter()
-            .find(|a| data.attorney_status(&a.uid) == Some(AttorneyStatus::Replacement))
-            .map(|a| a.uid.clone());
-        if let Some(r) = next.and_then(|uid| data.attorneys.get_mut(&uid)) {
-            r.status = AttorneyStatus::Active;
-            r.stepped_in_at = Some(ctx.now);
-        }
+        step_in_first_replacement(ctx, data);
     }
     Ok(())
+}
+
+/// The first replacement attorney still waiting, in application order, becomes active. Replacement trust
+/// corporations do not step in automatically: the LPA Store has no update that activates one
+/// (`CHANGE_ATTORNEYS` addresses attorneys only).
+pub(crate) fn step_in_first_replacement(ctx: &Context<'_>, data: &mut LpaData) {
+    let (app, _) = data.application(ctx.now.date_naive());
+    let next = app
+        .attorneys
+        .iter()
+        .find(|a| data.attorney_status(&a.uid) == Some(AttorneyStatus::Inactive))
+        .map(|a| a.uid.clone());
+    if let Some(r) = next.and_then(|uid| data.attorneys.get_mut(&uid)) {
+        r.status = AttorneyStatus::Active;
+        r.stepped_in_at = Some(ctx.now);
+    }
 }

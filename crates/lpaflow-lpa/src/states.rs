@@ -1,5 +1,5 @@
 //! The states of `workflows/lpa.toml` as an enum, and the LPA Store status each maps to
-//! (`shared/DOMAIN.md` section 1). Rules that depend on where an LPA is (deadlines only run before the waiting
+//! (`shared/DOMAIN.md` section 1; the status type is the store's own, [`crate::lpa_store::LpaStatus`]). Rules that depend on where an LPA is (deadlines only run before the waiting
 //! period; status changes sent to OPG) match on [`LpaState`], so a new state breaks the build where it matters.
 
 use lpaflow_core::StateName;
@@ -46,39 +46,7 @@ pub enum LpaState {
     Cancelled,
 }
 
-/// The LPA Store's status names.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
-#[serde(rename_all = "kebab-case")]
-#[strum(serialize_all = "kebab-case")]
-pub enum LpaStatus {
-    /// Being made, checked and signed.
-    InProgress,
-    /// In the four weeks for objections.
-    StatutoryWaitingPeriod,
-    /// Registered.
-    Registered,
-    /// Cannot be registered.
-    CannotRegister,
-    /// Withdrawn by the donor.
-    Withdrawn,
-    /// Registration cancelled.
-    Cancelled,
-    /// Not to be registered.
-    DoNotRegister,
-    /// Expired.
-    Expired,
-}
+pub use crate::lpa_store::LpaStatus;
 
 impl LpaState {
     /// The state named `name`, if the LPA workflow has it.

@@ -1,162 +1,269 @@
-//! OPG step payloads (`docs/opg-api.md`), built when a transition commits:
-//! `opg.create` -> `{"uid", "lpa": <LPA document>}`; `opg.update:<T>` -> `{"uid", "type", "changes"}`.
+//! OPG step payloads (`docs/opg-api.md`, "Mapping"), built when a transition commits:
+//! `opg.create` -> `{"uid", "lpa": <create body>}`; `opg.update:<T>` -> `{"uid", "type", "changes",
+//! "author"?}` with exactly the keys the LPA Store takes for that type (`lambda/update/*.go`).
 //!
-//! Steps are declined (`None`, not enqueued) while the LPA has not been submitted, since OPG does not hold it
-//! yet (the `submit` action records `submittedAt`, so the create it enqueues is the first step that goes).
-//! An update whose changes turn out empty is declined too: OPG refuses a redundant change. (Data that cannot be
-//! read as LPA data, which only the rules write, also declines: there is nothing sound to send.)
+//! The LPA exists in OPG from the donor's signature on: `sign_as_donor` records [`crate::data::OpgCreate`]
+//! and enqueues the create, which carries everything recorded until then. Before it, every step is declined
+//! (`None`, not enqueued): progressive approval (safeguarding, fees, identity) runs locally. An update whose
+//! changes turn out empty is declined too: the store refuses a redundant change.
+//!
+//! Updates that change values are the difference between [`crate::document::expected`] before and after the
+//! transition, with actors addressed by uid (`/attorneys/<uid>/signedAt`, which the store resolves like an
+//! index) so a key never depends on list order. Opt-outs carry no changes: the store identifies the actor
+//! from the token's subject, so the payload names it as `author`.
 
 use crate::catalog::{OPG_CREATE_STEP, OPG_UPDATE_PREFIX};
-use crate::data::LpaData;
-use crate::document::{DocumentChange, changes, document};
+use crate::data::{AttorneyStatus, LpaData};
+use crate::document::{DocumentChange, changes, create_body, expected, to_json};
+use crate::lpa_store::{UpdateType, makeregister_author};
 use crate::states::LpaState;
+use chrono::NaiveDate;
 use lpaflow_core::{Context, StepName};
 use serde_json::{Value, json};
 
-/// The OPG update types (`POST /lpas/{uid}/updates`).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
-)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum OpgUpdateType {
-    /// lpaflow extension: the donor's signature (`/signedAt`).
-    DonorSign,
-    /// Keys under `/certificateProvider/`.
-    CertificateProviderSign,
-    /// Keys under `/attorneys/{i}/`.
-    AttorneySign,
-    /// Keys under `/trustCorporations/{i}/`.
-    TrustCorporationSign,
-    /// `/donor/identityCheck/...`.
-    DonorConfirmIdentity,
-    /// `/certificateProvider/identityCheck/...`.
-    CertificateProviderConfirmIdentity,
-    /// No changes; status `cannot-register`.
-    CertificateProviderOptOut,
-    /// `/attorneys/{i}/status` -> `removed`, for the one attorney who opted out.
-    AttorneyOptOut,
-    /// No changes; status `withdrawn`.
-    DonorWithdrawLpa,
-    /// No changes; status `statutory-waiting-period`.
-    StatutoryWaitingPeriod,
-    /// No changes; status `registered`.
-    Register,
-    /// `/status`.
-    OpgStatusChange,
-    /// Keys under `/attorneys` other than an opt-out's removal (a replacement stepping in).
-    ChangeAttorneys,
-    /// `/restrictionsAndConditions`.
-    SeverRestrictionsAndConditions,
-    /// Any application key.
-    Correction,
-    /// lpaflow extension: keys under `/fee/`.
-    FeeDecision,
-}
-
-/// Which document keys an update of this type carries.
-enum Keys {
-    /// None: the type's effect is a status.
-    Nothing,
-    /// Keys equal to or under one of these pointers.
-    Under(&'static [&'static str]),
-    /// The changes this predicate keeps.
-    Matching(fn(&DocumentChange) -> bool),
-    /// Application keys (not signatures, identity checks, statuses or fee decisions).
-    Application,
-    /// `/status`, from the state before to the state after.
-    Status,
-}
-
-impl OpgUpdateType {
-    fn keys(self) -> Keys {
-        match self {
-            OpgUpdateType::DonorSign => Keys::Under(&["/signedAt"]),
-            OpgUpdateType::CertificateProviderSign => Keys::Under(&["/certificateProvider"]),
-            OpgUpdateType::AttorneySign => Keys::Under(&["/attorneys"]),
-            OpgUpdateType::AttorneyOptOut => Keys::Matching(is_removal),
-            OpgUpdateType::ChangeAttorneys => {
-                Keys::Matching(|c| under(&c.key, &["/attorneys"]) && !is_removal(c))
-            }
-            OpgUpdateType::TrustCorporationSign => Keys::Under(&["/trustCorporations"]),
-            OpgUpdateType::DonorConfirmIdentity => Keys::Under(&["/donor/identityCheck"]),
-            OpgUpdateType::CertificateProviderConfirmIdentity => {
-                Keys::Under(&["/certificateProvider/identityCheck"])
-            }
-            OpgUpdateType::SeverRestrictionsAndConditions => {
-                Keys::Under(&["/restrictionsAndConditions"])
-            }
-            OpgUpdateType::FeeDecision => Keys::Under(&["/fee"]),
-            OpgUpdateType::CertificateProviderOptOut
-            | OpgUpdateType::DonorWithdrawLpa
-            | OpgUpdateType::StatutoryWaitingPeriod
-            | OpgUpdateType::Register => Keys::Nothing,
-            OpgUpdateType::OpgStatusChange => Keys::Status,
-            OpgUpdateType::Correction => Keys::Application,
-        }
-    }
-}
-
-fn under(key: &str, prefixes: &[&str]) -> bool {
-    prefixes.iter().any(|p| {
-        key == *p
-            || key
-                .strip_prefix(p)
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
-}
-
-/// An attorney's status becoming `removed`: what `ATTORNEY_OPT_OUT` carries. A replacement stepping in at the
-/// same time goes in a `CHANGE_ATTORNEYS` step of the same transition (OPG takes one attorney per opt-out).
-fn is_removal(c: &DocumentChange) -> bool {
-    c.key.starts_with("/attorneys/") && c.key.ends_with("/status") && c.new == "removed"
-}
-
-fn application_key(key: &str) -> bool {
-    let rules_owned = key == "/uid"
-        || key == "/status"
-        || key == "/registrationDate"
-        || key.ends_with("/signedAt")
-        || key == "/signedAt"
-        || key.contains("/identityCheck")
-        || key == "/fee/approvedType"
-        || (key.starts_with("/attorneys/") && key.ends_with("/status"));
-    !rules_owned
-}
+/// The update types lpaflow sends, each from the transitions of `workflows/lpa.toml` that name it.
+pub const SENT_UPDATE_TYPES: &[UpdateType] = &[
+    UpdateType::CertificateProviderSign,
+    UpdateType::AttorneySign,
+    UpdateType::TrustCorporationSign,
+    UpdateType::DonorConfirmIdentity,
+    UpdateType::CertificateProviderConfirmIdentity,
+    UpdateType::CertificateProviderOptOut,
+    UpdateType::AttorneyOptOut,
+    UpdateType::TrustCorporationOptOut,
+    UpdateType::ChangeAttorneys,
+    UpdateType::DonorWithdrawLpa,
+    UpdateType::StatutoryWaitingPeriod,
+    UpdateType::Register,
+    UpdateType::OpgStatusChange,
+];
 
 /// The payload of `step` for the transition in `ctx` that leaves the data as `data_after`.
 pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> Option<Value> {
     let after = LpaData::load(data_after).ok()?;
-    after.submitted_at?;
+    after.opg_create.as_ref()?;
     let uid = ctx.instance.id.as_str();
+    let today = ctx.now.date_naive();
     if step.as_str() == OPG_CREATE_STEP {
-        return Some(json!({ "uid": uid, "lpa": document(&after) }));
+        let body = serde_json::to_value(create_body(&after, today)).ok()?;
+        return Some(json!({ "uid": uid, "lpa": body }));
     }
-    let kind: OpgUpdateType = step
+    let kind: UpdateType = step
         .as_str()
         .strip_prefix(OPG_UPDATE_PREFIX)?
         .parse()
-        .ok()?;
-    let list = match kind.keys() {
-        Keys::Nothing => Vec::new(),
-        Keys::Status => vec![status_change(ctx)?],
-        Keys::Under(prefixes) => document_changes(ctx, &after, |c| under(&c.key, prefixes))?,
-        Keys::Matching(keep) => document_changes(ctx, &after, keep)?,
-        Keys::Application => document_changes(ctx, &after, |c| application_key(&c.key))?,
+        .ok()
+        .filter(|t| SENT_UPDATE_TYPES.contains(t))?;
+    let before = LpaData::load(&ctx.instance.data).ok()?;
+    // Created by this very transition: its create carries everything.
+    before.opg_create.as_ref()?;
+    let pair = Pair {
+        before: &before,
+        after: &after,
+        today,
     };
-    Some(json!({ "uid": uid, "type": <&str>::from(kind), "changes": list }))
+    let (list, author) = match kind {
+        UpdateType::CertificateProviderOptOut
+        | UpdateType::DonorWithdrawLpa
+        | UpdateType::StatutoryWaitingPeriod
+        | UpdateType::Perfect
+        | UpdateType::Register => (Vec::new(), None),
+        UpdateType::AttorneyOptOut => (Vec::new(), Some(pair.removed_attorney()?)),
+        UpdateType::TrustCorporationOptOut => {
+            (Vec::new(), Some(pair.removed_trust_corporation()?))
+        }
+        UpdateType::OpgStatusChange => (vec![status_change(ctx)?], None),
+        UpdateType::CertificateProviderSign => (
+            pair.changes_under(&["/certificateProvider/signedAt", "/certificateProvider/contactLanguagePreference"])?,
+            None,
+        ),
+        UpdateType::AttorneySign => (pair.attorney_sign()?, None),
+        UpdateType::TrustCorporationSign => (pair.trust_corporation_sign()?, None),
+        UpdateType::DonorConfirmIdentity => (pair.identity("/donor/identityCheck")?, None),
+        UpdateType::CertificateProviderConfirmIdentity => {
+            (pair.identity("/certificateProvider/identityCheck")?, None)
+        }
+        UpdateType::ChangeAttorneys => (pair.change_attorneys()?, None),
+        UpdateType::Correction
+        | UpdateType::AttorneyDecisions
+        | UpdateType::SeverRestrictionsAndConditions
+        | UpdateType::PaperCertificateProviderAccessOnline
+        | UpdateType::PaperAttorneyAccessOnline
+        | UpdateType::PostRegistrationCorrection => return None,
+    };
+    let mut payload = json!({ "uid": uid, "type": kind.as_str(), "changes": list });
+    if let (Some(author), Some(obj)) = (author, payload.as_object_mut()) {
+        obj.insert("author".into(), Value::String(author));
+    }
+    Some(payload)
 }
 
-fn document_changes(
-    ctx: &Context<'_>,
-    after: &LpaData,
-    keep: impl Fn(&DocumentChange) -> bool,
-) -> Option<Vec<DocumentChange>> {
-    let before = LpaData::load(&ctx.instance.data).ok()?;
-    let list: Vec<DocumentChange> = changes(&document(&before), &document(after))
-        .into_iter()
-        .filter(|c| keep(c))
-        .collect();
-    (!list.is_empty()).then_some(list)
+/// The data before and after one transition.
+struct Pair<'a> {
+    before: &'a LpaData,
+    after: &'a LpaData,
+    today: NaiveDate,
+}
+
+impl Pair<'_> {
+    /// Every change between the two documents, with actors addressed by uid.
+    fn all_changes(&self) -> Vec<DocumentChange> {
+        let old = to_json(&expected(self.before, self.today));
+        let new = to_json(&expected(self.after, self.today));
+        changes(&old, &new)
+            .into_iter()
+            .map(|c| by_uid(c, &new))
+            .collect()
+    }
+
+    /// The changes at these keys; `None` when there are none.
+    fn changes_under(&self, keys: &[&str]) -> Option<Vec<DocumentChange>> {
+        let list: Vec<DocumentChange> = self
+            .all_changes()
+            .into_iter()
+            .filter(|c| keys.contains(&c.key.as_str()))
+            .collect();
+        (!list.is_empty()).then_some(list)
+    }
+
+    /// The attorney who signed in this transition: their signature and what they gave with it.
+    fn attorney_sign(&self) -> Option<Vec<DocumentChange>> {
+        let uid = self
+            .after
+            .signatures
+            .attorneys
+            .keys()
+            .find(|u| !self.before.signatures.attorneys.contains_key(*u))?;
+        let keys = ["signedAt", "mobile", "contactLanguagePreference"].map(|k| format!("/attorneys/{uid}/{k}"));
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.changes_under(&keys)
+    }
+
+    /// The trust corporation that signed in this transition. The store compares `mobile`,
+    /// `contactLanguagePreference` and the signatories with empty values and requires every one of them
+    /// (`trust_corporation_sign.go`), so they are listed leaf by leaf from empty.
+    fn trust_corporation_sign(&self) -> Option<Vec<DocumentChange>> {
+        let (uid, signed) = self
+            .after
+            .signatures
+            .trust_corporations
+            .iter()
+            .find(|(u, _)| !self.before.signatures.trust_corporations.contains_key(*u))?;
+        let at = |k: &str| format!("/trustCorporations/{uid}/{k}");
+        let mut list = vec![
+            change(at("mobile"), Value::Null, json!(signed.mobile)),
+            change(
+                at("contactLanguagePreference"),
+                Value::Null,
+                json!(signed.contact_language_preference.as_str()),
+            ),
+            // The create never carries the company number (the store wants it when the corporation signs).
+            change(at("companyNumber"), Value::Null, json!(signed.company_number)),
+        ];
+        for (i, s) in signed.signatories.iter().enumerate() {
+            let at = |k: &str| format!("/trustCorporations/{uid}/signatories/{i}/{k}");
+            list.push(change(at("firstNames"), Value::Null, json!(s.first_names)));
+            list.push(change(at("lastName"), Value::Null, json!(s.last_name)));
+            list.push(change(
+                at("professionalTitle"),
+                Value::Null,
+                json!(s.professional_title),
+            ));
+            list.push(change(
+                at("signedAt"),
+                Value::Null,
+                json!(crate::lpa_store::go_time::format(&s.signed_at.fixed_offset())),
+            ));
+        }
+        Some(list)
+    }
+
+    /// An identity check recorded after the create: both keys, which the store requires together
+    /// (`confirm_identity.go`).
+    fn identity(&self, prefix: &str) -> Option<Vec<DocumentChange>> {
+        let keys = [format!("{prefix}/type"), format!("{prefix}/checkedAt")];
+        let new = to_json(&expected(self.after, self.today));
+        let old = to_json(&expected(self.before, self.today));
+        let list: Vec<DocumentChange> = keys
+            .iter()
+            .map(|k| {
+                change(
+                    k.clone(),
+                    old.pointer(k).cloned().unwrap_or(Value::Null),
+                    new.pointer(k).cloned().unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        list.iter().all(|c| c.old != c.new).then_some(list)
+    }
+
+    /// Replacements stepping in (`inactive` -> `active`); an opt-out's own removal goes with the opt-out.
+    fn change_attorneys(&self) -> Option<Vec<DocumentChange>> {
+        let list: Vec<DocumentChange> = self
+            .all_changes()
+            .into_iter()
+            .filter(|c| {
+                c.key.starts_with("/attorneys/")
+                    && c.key.ends_with("/status")
+                    && c.new != json!("removed")
+            })
+            .collect();
+        (!list.is_empty()).then_some(list)
+    }
+
+    fn removed_attorney(&self) -> Option<String> {
+        removed(&self.before.attorneys, &self.after.attorneys).map(|uid| makeregister_author(&uid))
+    }
+
+    fn removed_trust_corporation(&self) -> Option<String> {
+        removed(
+            &self.before.trust_corporations,
+            &self.after.trust_corporations,
+        )
+        .map(|uid| makeregister_author(&uid))
+    }
+}
+
+/// The uid whose record became `removed` between `before` and `after`.
+fn removed(
+    before: &std::collections::BTreeMap<String, crate::data::AttorneyRecord>,
+    after: &std::collections::BTreeMap<String, crate::data::AttorneyRecord>,
+) -> Option<String> {
+    after
+        .iter()
+        .find(|(uid, r)| {
+            r.status == AttorneyStatus::Removed
+                && before.get(*uid).map(|b| b.status) != Some(AttorneyStatus::Removed)
+        })
+        .map(|(uid, _)| uid.clone())
+}
+
+fn change(key: String, old: Value, new: Value) -> DocumentChange {
+    DocumentChange { key, old, new }
+}
+
+/// `/attorneys/<index>/...` and `/trustCorporations/<index>/...` with the index replaced by that actor's
+/// uid in `document`.
+fn by_uid(mut c: DocumentChange, document: &Value) -> DocumentChange {
+    for list in ["attorneys", "trustCorporations"] {
+        let prefix = format!("/{list}/");
+        let Some(rest) = c.key.strip_prefix(&prefix) else {
+            continue;
+        };
+        let (index, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let uid = index
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| document.get(list)?.get(i)?.get("uid")?.as_str());
+        if let Some(uid) = uid.filter(|u| !u.is_empty()) {
+            c.key = if tail.is_empty() {
+                format!("{prefix}{uid}")
+            } else {
+                format!("{prefix}{uid}/{tail}")
+            };
+        }
+    }
+    c
 }
 
 fn status_change(ctx: &Context<'_>) -> Option<DocumentChange> {
@@ -164,31 +271,28 @@ fn status_change(ctx: &Context<'_>) -> Option<DocumentChange> {
     let to = LpaState::of(ctx.to)?.store_status();
     (from != to).then(|| DocumentChange {
         key: "/status".into(),
-        old: json!(from),
-        new: json!(to),
+        old: json!(from.as_str()),
+        new: json!(to.as_str()),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strum::IntoEnumIterator;
 
     #[test]
-    fn the_catalog_names_every_update_type() {
-        let names: Vec<&str> = OpgUpdateType::iter().map(<&str>::from).collect();
+    fn the_catalog_names_every_sent_update_type() {
+        let names: Vec<&str> = SENT_UPDATE_TYPES.iter().map(|t| t.as_str()).collect();
         assert_eq!(names, crate::catalog::OPG_UPDATE_TYPES);
     }
 
     #[test]
-    fn key_filters_match_whole_segments() {
-        assert!(under(
-            "/certificateProvider/signedAt",
-            &["/certificateProvider"]
-        ));
-        assert!(!under("/certificateProviderX", &["/certificateProvider"]));
-        assert!(application_key("/donor/lastName"));
-        assert!(!application_key("/attorneys/0/status"));
-        assert!(!application_key("/donor/identityCheck/type"));
+    fn actors_are_addressed_by_uid() {
+        let doc = json!({"attorneys": [{"uid": "a-1"}, {"uid": "a-2"}], "trustCorporations": [{"uid": "t-1"}]});
+        let key = |k: &str| by_uid(change(k.into(), Value::Null, Value::Null), &doc).key;
+        assert_eq!(key("/attorneys/1/signedAt"), "/attorneys/a-2/signedAt");
+        assert_eq!(key("/trustCorporations/0/mobile"), "/trustCorporations/t-1/mobile");
+        assert_eq!(key("/attorneys/5/signedAt"), "/attorneys/5/signedAt");
+        assert_eq!(key("/donor/firstNames"), "/donor/firstNames");
     }
 }

@@ -13,11 +13,12 @@ fn valid() -> Value {
     json!({
         "lpaType": "property-and-affairs",
         "channel": "online",
-        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02", "address": address()},
-        "attorneys": [{"uid": "a1", "firstNames": "C", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
-                       "address": address(), "appointmentType": "original"}],
+        "language": "en",
+        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02", "address": address(), "contactLanguagePreference": "en"},
+        "attorneys": [{"uid": "00000000-0000-4000-8000-0000000000a1", "firstNames": "C", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
+                       "address": address(), "appointmentType": "original", "channel": "paper"}],
         "certificateProvider": {"firstNames": "M", "lastName": "Faraday", "address": address(),
-                                "relationship": "professional"},
+                                "relationship": "professional", "channel": "paper", "phone": "07700900000"},
         "whenTheLpaCanBeUsed": "when-has-capacity",
         "fee": {"claimedType": "FullFee"}
     })
@@ -94,10 +95,10 @@ fn every_problem_is_listed_with_its_pointer() {
 fn attorneys_are_checked_together() {
     let two = |second: Value| json!({"attorneys": [valid()["attorneys"][0].clone(), second]});
     let mut other = valid()["attorneys"][0].clone();
-    other["uid"] = json!("a2");
+    other["uid"] = json!("00000000-0000-4000-8000-0000000000a2");
     check(two(other.clone()), &["/howAttorneysMakeDecisions"]);
     let mut dup = other.clone();
-    dup["uid"] = json!("a1");
+    dup["uid"] = json!("00000000-0000-4000-8000-0000000000a1");
     check(
         two(dup),
         &["/attorneys/1/uid", "/howAttorneysMakeDecisions"],
@@ -106,7 +107,7 @@ fn attorneys_are_checked_together() {
     replacement["appointmentType"] = json!("replacement");
     check(two(replacement), &[]);
     let mut mixed = two(valid()["attorneys"][0].clone());
-    mixed["attorneys"][1]["uid"] = json!("a3");
+    mixed["attorneys"][1]["uid"] = json!("00000000-0000-4000-8000-0000000000a3");
     mixed["howAttorneysMakeDecisions"] = json!("jointly-for-some-severally-for-others");
     check(mixed, &["/howAttorneysMakeDecisionsDetails"]);
 }
@@ -151,4 +152,72 @@ fn lpa_uids_use_the_opg_alphabet() {
     );
     assert!(!lpa_uid_well_formed("X-QWER-TY34-6789"));
     assert!(!lpa_uid_well_formed("M-QWER-TY34"));
+}
+
+const UUID_1: &str = "00000000-0000-4000-8000-0000000000b1";
+
+#[test]
+fn what_the_lpa_store_requires_of_every_actor_is_checked() {
+    check(json!({"language": null}), &["/language"]);
+    check(
+        json!({"donor": {"contactLanguagePreference": "fr"}}),
+        &["/donor/contactLanguagePreference"],
+    );
+    check(
+        json!({"certificateProvider": {"phone": null}}),
+        &["/certificateProvider/phone"],
+    );
+    check(
+        json!({"certificateProvider": {"channel": "online"}}),
+        &["/certificateProvider/email"],
+    );
+    check(
+        json!({"certificateProvider": {"email": "cp@example.org"}}),
+        &["/certificateProvider/email"],
+    );
+    check(json!({"donor": {"uid": "donor-1"}}), &["/donor/uid"]);
+    check(
+        json!({"donor": {"uid": UUID_1}, "certificateProvider": {"uid": UUID_1}}),
+        &["/certificateProvider/uid"],
+    );
+}
+
+fn attorney(uid: &str, appointment: &str) -> Value {
+    json!({"uid": uid, "firstNames": "C", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
+           "address": address(), "appointmentType": appointment, "channel": "paper"})
+}
+
+#[test]
+fn decisions_follow_the_lpa_store_rules_for_the_attorneys_named() {
+    let ids = |n: u8| format!("00000000-0000-4000-8000-0000000000c{n}");
+    check(
+        json!({"howAttorneysMakeDecisions": "jointly"}),
+        &["/howAttorneysMakeDecisions"],
+    );
+    let two = json!({"attorneys": [attorney(&ids(1), "original"), attorney(&ids(2), "original")],
+                     "howAttorneysMakeDecisions": "jointly-and-severally"});
+    check(two.clone(), &[]);
+    let mut another_way = two.clone();
+    another_way["howReplacementAttorneysStepIn"] = json!("another-way");
+    check(another_way, &["/howReplacementAttorneysStepInDetails"]);
+    let mut one_replacement = two.clone();
+    one_replacement["attorneys"]
+        .as_array_mut()
+        .expect("list")
+        .push(attorney(&ids(3), "replacement"));
+    one_replacement["howReplacementAttorneysMakeDecisions"] = json!("jointly");
+    check(
+        one_replacement,
+        &["/howReplacementAttorneysMakeDecisions"],
+    );
+    let mut store_refuses = json!({"attorneys": [
+        attorney(&ids(1), "original"), attorney(&ids(2), "original"),
+        attorney(&ids(3), "replacement"), attorney(&ids(4), "replacement")],
+        "howAttorneysMakeDecisions": "jointly-for-some-severally-for-others",
+        "howAttorneysMakeDecisionsDetails": "jointly for the house"});
+    check(store_refuses.clone(), &["/howAttorneysMakeDecisions"]);
+    store_refuses["howAttorneysMakeDecisions"] = json!("jointly");
+    store_refuses["howAttorneysMakeDecisionsDetails"] = Value::Null;
+    store_refuses["howReplacementAttorneysMakeDecisions"] = json!("jointly-and-severally");
+    check(store_refuses, &[]);
 }

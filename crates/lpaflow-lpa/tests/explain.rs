@@ -42,7 +42,7 @@ fn explains_who_may_do_what_and_why_not() {
     let e = explained(&lpa);
     assert_eq!(e.state, "signing");
     assert_eq!(
-        e.status.map(|s| s.to_string()).as_deref(),
+        e.status.as_ref().map(ToString::to_string).as_deref(),
         Some("in-progress")
     );
     let missing: Vec<&str> = e.missing_signatures.iter().map(|m| m.role).collect();

@@ -11,39 +11,19 @@ use serde_json::json;
 fn happy_path_reaches_registered_and_sends_each_step_once() {
     let mut lpa = Lpa::create(application());
     assert_eq!(lpa.state(), "created");
-    // Identity checked while drafting: OPG does not hold the LPA yet, so the update is declined...
+    // Identity checked while drafting: OPG does not hold the LPA yet, so nothing is sent...
     let checked = t0().to_rfc3339();
     lpa.service(
         "confirm_donor_identity",
         json!({"type": "one-login", "checkedAt": checked}),
     );
-    assert!(
-        lpa.steps.is_empty(),
-        "no OPG step before submission: {:?}",
-        lpa.step_names()
-    );
     assert!(lpa.has_timer("deadline.donor_signature"));
-
     lpa.service("submit", json!({}));
     assert_eq!(
         lpa.state(),
         "discount_eligibility",
         "safeguarding cleared at once"
     );
-    // ...and reaches OPG with the create.
-    let create = lpa.last_step();
-    assert_eq!(create.name, "opg.create");
-    assert_eq!(create.payload["uid"], UID);
-    assert_eq!(
-        create.payload["lpa"]["donor"]["identityCheck"]["type"],
-        "one-login"
-    );
-    assert_eq!(create.payload["lpa"]["attorneys"][0]["status"], "active");
-    assert_eq!(
-        create.payload["lpa"]["attorneys"][1]["status"],
-        "replacement"
-    );
-
     lpa.service(
         "record_payment",
         json!({"amountPence": 9200, "reference": "PAY-1"}),
@@ -55,7 +35,26 @@ fn happy_path_reaches_registered_and_sends_each_step_once() {
         "confirm_certificate_provider_identity",
         json!({"type": "opg-paper-id", "checkedAt": checked}),
     );
+    assert!(
+        lpa.steps.is_empty(),
+        "no OPG step before the donor signs: {:?}",
+        lpa.step_names()
+    );
+    // ...until the donor signs: the LPA goes to OPG as the donor executed it, with what was checked so far.
     lpa.service("sign_as_donor", json!({}));
+    let create = lpa.last_step();
+    assert_eq!(create.name, "opg.create");
+    assert_eq!(create.payload["uid"], UID);
+    let body = &create.payload["lpa"];
+    assert_eq!(body["donor"]["identityCheck"]["type"], "one-login");
+    assert_eq!(
+        body["certificateProvider"]["identityCheck"]["type"],
+        "opg-paper-id"
+    );
+    assert_eq!(body["signedAt"], "2026-01-06T09:00:00Z");
+    assert_eq!(body["witnessedByCertificateProviderAt"], "2026-01-06T09:00:00Z");
+    assert_eq!(body["attorneys"][0]["status"], "active");
+    assert_eq!(body["attorneys"][1]["status"], "inactive");
     assert!(
         !lpa.has_timer("deadline.donor_signature"),
         "met deadlines lose their timers"
@@ -66,7 +65,7 @@ fn happy_path_reaches_registered_and_sends_each_step_once() {
     assert_eq!(
         unmet_codes(&refused),
         ["missing_signature", "missing_signature"],
-        "both attorneys named"
+        "both attorneys named (the LPA Store wants replacements' signatures too)"
     );
     for uid in lpa.attorney_uids() {
         lpa.service(
@@ -99,8 +98,6 @@ fn happy_path_reaches_registered_and_sends_each_step_once() {
         lpa.step_names(),
         [
             "opg.create",
-            "opg.update:CERTIFICATE_PROVIDER_CONFIRM_IDENTITY",
-            "opg.update:DONOR_SIGN",
             "opg.update:CERTIFICATE_PROVIDER_SIGN",
             "opg.update:ATTORNEY_SIGN",
             "opg.update:ATTORNEY_SIGN",
@@ -108,6 +105,12 @@ fn happy_path_reaches_registered_and_sends_each_step_once() {
             "opg.update:REGISTER",
         ]
     );
+    for step in &lpa.steps[1..] {
+        let kind = step.payload["type"].as_str().expect("type");
+        if ["STATUTORY_WAITING_PERIOD", "REGISTER"].contains(&kind) {
+            assert_eq!(step.payload["changes"], json!([]), "{kind}");
+        }
+    }
     let seqs: Vec<u64> = lpa.history.iter().map(|h| h.seq).collect();
     assert_eq!(
         seqs,
@@ -117,23 +120,56 @@ fn happy_path_reaches_registered_and_sends_each_step_once() {
 }
 
 #[test]
+fn the_create_carries_only_what_the_lpa_store_models() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    lpa.service("sign_as_donor", json!({}));
+    let body = lpa.last_step().payload["lpa"].clone();
+    assert_eq!(body.get("fee"), None, "the fee never leaves lpaflow");
+    let cp = &body["certificateProvider"];
+    assert_eq!(cp.get("relationship"), None);
+    assert_eq!(cp.get("dateOfBirth"), None);
+    assert_eq!(cp["phone"], "07700900000");
+    assert_eq!(cp["channel"], "online");
+    assert_eq!(body["language"], "en");
+    assert_eq!(body["donor"]["contactLanguagePreference"], "en");
+    for actor in [&body["donor"], cp, &body["attorneys"][0], &body["attorneys"][1]] {
+        let uid = actor["uid"].as_str().expect("every actor has a uid");
+        assert!(lpaflow_lpa::validation::uuid_well_formed(uid), "{uid}");
+    }
+    // Read into the store's own type and written back: nothing is lost, so nothing was outside its model.
+    let typed: lpaflow_lpa::lpa_store::LpaInit =
+        serde_json::from_value(body.clone()).expect("the store's shape");
+    assert_eq!(serde_json::to_value(typed).expect("json"), body);
+}
+
+#[test]
 fn update_payloads_name_their_keys_with_old_and_new_values() {
     let mut lpa = Lpa::ready_to_sign(application());
     lpa.service("sign_as_donor", json!({}));
-    let donor = lpa.last_step().payload.clone();
-    assert_eq!(donor["type"], "DONOR_SIGN");
+    lpa.service(
+        "sign_as_certificate_provider",
+        json!({"contactLanguagePreference": "cy"}),
+    );
+    let cp = lpa.last_step().payload.clone();
+    assert_eq!(cp["type"], "CERTIFICATE_PROVIDER_SIGN");
     assert_eq!(
-        donor["changes"],
-        json!([{"key": "/signedAt", "old": null, "new": "2026-01-05T09:00:00Z"}])
+        cp["changes"],
+        json!([
+            {"key": "/certificateProvider/contactLanguagePreference", "old": null, "new": "cy"},
+            {"key": "/certificateProvider/signedAt", "old": null, "new": "2026-01-05T09:00:00Z"}
+        ])
     );
     let uid = lpa.attorney_uids()[0].clone();
     lpa.service(
         "sign_as_attorney",
-        json!({"uid": uid, "confirmedNotBankrupt": true}),
+        json!({"uid": uid, "confirmedNotBankrupt": true, "mobile": "07700900123"}),
     );
     assert_eq!(
         lpa.last_step().payload["changes"],
-        json!([{"key": "/attorneys/0/signedAt", "old": null, "new": "2026-01-05T09:00:00Z"}])
+        json!([
+            {"key": format!("/attorneys/{uid}/mobile"), "old": null, "new": "07700900123"},
+            {"key": format!("/attorneys/{uid}/signedAt"), "old": null, "new": "2026-01-05T09:00:00Z"}
+        ])
     );
 }
 
@@ -202,10 +238,26 @@ fn status_changes_need_a_reason_from_caseworkers_but_not_from_the_donor() {
     assert_eq!(withdrawn.state(), "withdrawn");
     assert!(
         withdrawn.steps.is_empty(),
-        "never submitted: nothing to tell OPG"
+        "never signed, so never in OPG: nothing to tell it"
     );
     lpa.caseworker("change_status:expired", json!({"reason": "not pursued"}));
     assert_eq!(lpa.data()["statusChanges"][0]["status"], "expired");
+}
+
+#[test]
+fn a_status_change_after_the_donor_signed_goes_to_opg() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    lpa.service("sign_as_donor", json!({}));
+    lpa.caseworker(
+        "change_status:cannot_register",
+        json!({"reason": "the donor lacked capacity"}),
+    );
+    let step = lpa.last_step();
+    assert_eq!(step.name, "opg.update:OPG_STATUS_CHANGE");
+    assert_eq!(
+        step.payload["changes"],
+        json!([{"key": "/status", "old": "in-progress", "new": "cannot-register"}])
+    );
 }
 
 #[test]

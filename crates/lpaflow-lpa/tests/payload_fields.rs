@@ -47,6 +47,11 @@ fn default_value(lpa: &Lpa, kind: FieldKind) -> Value {
                 .id
         ),
         FieldKind::AttorneyUid => json!(attorneys_to_sign(&data)[0]),
+        FieldKind::TrustCorporationUid => json!(
+            lpaflow_lpa::trust_corporations::trust_corporations_to_sign(&data)[0]
+        ),
+        FieldKind::Signatories => json!([{"firstNames": "Sam", "lastName": "Smith",
+                                          "professionalTitle": "Director"}]),
         FieldKind::Application => panic!("the test must give application JSON"),
     }
 }
@@ -143,9 +148,9 @@ fn a_reduced_fee_lpa_reaches_registered_and_is_cancelled_with_form_payloads_only
 fn findings_objections_and_opt_outs_take_their_form_payloads() {
     let mut lpa = Lpa::create(application_with(json!({"attorneys": [
         {"firstNames": "Young", "lastName": "Person", "dateOfBirth": "2008-03-01",
-         "address": common::address("5 Road"), "appointmentType": "original"},
+         "address": common::address("5 Road"), "appointmentType": "original", "channel": "paper"},
         {"firstNames": "Mary", "lastName": "Somerville", "dateOfBirth": "1980-12-26",
-         "address": common::address("3 Road"), "appointmentType": "replacement"}
+         "address": common::address("3 Road"), "appointmentType": "replacement", "channel": "paper"}
     ]})));
     submit_form(&mut lpa, "accept_finding", "caseworker", &[]);
     submit_form(&mut lpa, "resolve_finding", "caseworker", &[]);

@@ -1,5 +1,6 @@
 //! Signatures and opt-outs through the real `workflows/lpa.toml`: once each, after the donor; the certificate
-//! provider opting out; attorneys opting out with a replacement stepping in; generated attorney uids.
+//! provider opting out; attorneys and trust corporations opting out with a replacement stepping in; trust
+//! corporations signing; generated actor uids.
 
 mod common;
 
@@ -9,6 +10,7 @@ use serde_json::json;
 #[test]
 fn the_certificate_provider_opting_out_ends_the_lpa() {
     let mut lpa = Lpa::ready_to_sign(application());
+    lpa.service("sign_as_donor", json!({}));
     lpa.service("certificate_provider_opt_out", json!({}));
     assert_eq!(lpa.state(), "cannot_register");
     let step = lpa.last_step();
@@ -16,6 +18,14 @@ fn the_certificate_provider_opting_out_ends_the_lpa() {
     assert_eq!(step.payload["changes"], json!([]));
     assert!(lpa.data()["certificateProviderOptOut"]["at"].is_string());
     assert!(lpa.timers.is_empty(), "{:?}", lpa.timers);
+}
+
+#[test]
+fn an_opt_out_before_the_donor_signs_stays_in_lpaflow() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    lpa.service("certificate_provider_opt_out", json!({}));
+    assert_eq!(lpa.state(), "cannot_register");
+    assert!(lpa.steps.is_empty(), "{:?}", lpa.step_names());
 }
 
 #[test]
@@ -32,30 +42,33 @@ fn an_attorney_opting_out_lets_the_replacement_step_in_and_the_last_one_ends_it(
     let mut lpa = Lpa::ready_to_sign(application());
     let [original, replacement] =
         <[String; 2]>::try_from(lpa.attorney_uids()).expect("two attorneys");
+    lpa.service("sign_as_donor", json!({}));
     lpa.service("attorney_opt_out", json!({"uid": original}));
     assert_eq!(lpa.state(), "signing");
     assert_eq!(lpa.data()["attorneys"][&original]["status"], "removed");
     assert_eq!(lpa.data()["attorneys"][&replacement]["status"], "active");
-    // OPG takes one attorney per opt-out: the replacement stepping in is a second update.
+    // The store takes the opt-out with no changes, from the attorney (the token's subject); the replacement
+    // stepping in is a second update.
     let n = lpa.steps.len();
     assert_eq!(
         lpa.step_names()[n - 2..],
         ["opg.update:ATTORNEY_OPT_OUT", "opg.update:CHANGE_ATTORNEYS"]
     );
+    assert_eq!(lpa.steps[n - 2].payload["changes"], json!([]));
     assert_eq!(
-        lpa.steps[n - 2].payload["changes"],
-        json!([{"key": "/attorneys/0/status", "old": "active", "new": "removed"}])
+        lpa.steps[n - 2].payload["author"],
+        format!("urn:opg:poas:makeregister:users:{original}")
     );
     assert_eq!(
         lpa.steps[n - 1].payload["changes"],
-        json!([{"key": "/attorneys/1/status", "old": "replacement", "new": "active"}])
+        json!([{"key": format!("/attorneys/{replacement}/status"), "old": "inactive", "new": "active"}])
     );
     let again = lpa.refused(
         "sign_as_attorney",
         "service",
         json!({"uid": original, "confirmedNotBankrupt": true}),
     );
-    assert_eq!(unmet_codes(&again), ["donor_not_signed_yet"]);
+    assert!(again.to_string().contains("removed"), "{again}");
     let before = lpa.steps.len();
     lpa.service("attorney_opt_out", json!({"uid": replacement}));
     assert_eq!(lpa.state(), "cannot_register", "no attorney left");
@@ -71,6 +84,104 @@ fn an_attorney_opting_out_lets_the_replacement_step_in_and_the_last_one_ends_it(
         lpa.last_step().payload["changes"][0]["new"],
         "cannot-register"
     );
+}
+
+#[test]
+fn an_opt_out_before_the_donor_signs_reaches_opg_with_the_create() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    let [original, replacement] =
+        <[String; 2]>::try_from(lpa.attorney_uids()).expect("two attorneys");
+    lpa.service("attorney_opt_out", json!({"uid": original}));
+    assert!(lpa.steps.is_empty());
+    lpa.service("sign_as_donor", json!({}));
+    let body = &lpa.last_step().payload["lpa"];
+    assert_eq!(body["attorneys"][0]["uid"], original.as_str());
+    assert_eq!(body["attorneys"][0]["status"], "removed");
+    assert_eq!(body["attorneys"][1]["uid"], replacement.as_str());
+    assert_eq!(body["attorneys"][1]["status"], "active");
+}
+
+#[test]
+fn a_trust_corporation_signs_with_what_the_store_wants_then() {
+    let mut lpa = Lpa::ready_to_sign(application_with(json!({
+        "trustCorporations": [lpaflow_test_support::lpa_application::trust_corporation("original")],
+        "howAttorneysMakeDecisions": "jointly"
+    })));
+    let tc = lpa.data()["application"]["trustCorporations"][0]["uid"]
+        .as_str()
+        .expect("a generated uid")
+        .to_owned();
+    lpa.service("sign_as_donor", json!({}));
+    let created = &lpa.last_step().payload["lpa"]["trustCorporations"][0];
+    assert_eq!(created["status"], "active");
+    assert_eq!(
+        created["companyNumber"], "",
+        "sent when it signs, as the store's TRUST_CORPORATION_SIGN requires"
+    );
+    assert_eq!(created.get("mobile"), None);
+    let missing = lpa.refused(
+        "sign_as_trust_corporation",
+        "service",
+        json!({"uid": tc, "signatories": []}),
+    );
+    assert_eq!(problem_pointers(&missing), ["/signatories"]);
+    lpa.service(
+        "sign_as_trust_corporation",
+        json!({"uid": tc, "signatories": [
+            {"firstNames": "Sam", "lastName": "Smith", "professionalTitle": "Director"}
+        ]}),
+    );
+    let step = lpa.last_step();
+    assert_eq!(step.name, "opg.update:TRUST_CORPORATION_SIGN");
+    let at = |k: &str| format!("/trustCorporations/{tc}/{k}");
+    assert_eq!(
+        step.payload["changes"],
+        json!([
+            {"key": at("mobile"), "old": null, "new": "07700900001"},
+            {"key": at("contactLanguagePreference"), "old": null, "new": "en"},
+            {"key": at("companyNumber"), "old": null, "new": "01234567"},
+            {"key": at("signatories/0/firstNames"), "old": null, "new": "Sam"},
+            {"key": at("signatories/0/lastName"), "old": null, "new": "Smith"},
+            {"key": at("signatories/0/professionalTitle"), "old": null, "new": "Director"},
+            {"key": at("signatories/0/signedAt"), "old": null, "new": "2026-01-05T09:00:00Z"}
+        ])
+    );
+    let again = lpa.refused(
+        "sign_as_trust_corporation",
+        "service",
+        json!({"uid": tc, "signatories": [
+            {"firstNames": "Sam", "lastName": "Smith", "professionalTitle": "Director"}
+        ]}),
+    );
+    assert_eq!(unmet_codes(&again), ["no_trust_corporation_to_sign"]);
+}
+
+#[test]
+fn a_trust_corporation_opting_out_is_named_by_the_token() {
+    let mut lpa = Lpa::ready_to_sign(application_with(json!({
+        "trustCorporations": [lpaflow_test_support::lpa_application::trust_corporation("original")],
+        "howAttorneysMakeDecisions": "jointly"
+    })));
+    let tc = lpa.data()["application"]["trustCorporations"][0]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_owned();
+    lpa.service("sign_as_donor", json!({}));
+    lpa.service("trust_corporation_opt_out", json!({"uid": tc}));
+    let n = lpa.steps.len();
+    assert_eq!(
+        lpa.step_names()[n - 2..],
+        [
+            "opg.update:TRUST_CORPORATION_OPT_OUT",
+            "opg.update:CHANGE_ATTORNEYS"
+        ],
+        "it was acting: the replacement attorney steps in"
+    );
+    assert_eq!(
+        lpa.steps[n - 2].payload["author"],
+        format!("urn:opg:poas:makeregister:users:{tc}")
+    );
+    assert_eq!(lpa.data()["trustCorporations"][&tc]["status"], "removed");
 }
 
 #[test]
@@ -121,14 +232,22 @@ fn attorney_uids_are_generated_deterministically_and_kept() {
     let uids = a.attorney_uids();
     assert_ne!(uids[0], uids[1]);
     assert_eq!(uids[0].len(), 36);
+    let given = "9ac5cb7c-fc75-40c7-8e53-059f36dbbe3d";
     let mut c = Lpa::create(application_with(json!({"attorneys": [
-        {"uid": "given-1", "firstNames": "A", "lastName": "B", "dateOfBirth": "1970-01-01",
-         "address": common::address("9 Road"), "appointmentType": "original"}
+        {"uid": given, "firstNames": "A", "lastName": "B", "dateOfBirth": "1970-01-01",
+         "address": common::address("9 Road"), "appointmentType": "original", "channel": "paper"}
     ]})));
-    assert_eq!(c.attorney_uids(), ["given-1"]);
+    assert_eq!(c.attorney_uids(), [given]);
     c.service(
         "update_application",
         json!({"restrictionsAndConditions": "none"}),
     );
-    assert_eq!(c.attorney_uids(), ["given-1"]);
+    assert_eq!(c.attorney_uids(), [given]);
+    let not_a_uuid = Lpa::try_create(
+        application_with(json!({"donor": {"uid": "donor-1"}})),
+        common::t0(),
+    )
+    .err()
+    .expect("refused");
+    assert_eq!(problem_pointers(&not_a_uuid), ["/donor/uid"]);
 }

@@ -13,10 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::client::{OpgClient, OpgError};
-use crate::compare::{AppliedState, Difference};
-use crate::document::{FieldError, LpaStatus};
-use crate::pointer;
+use crate::compare::{AppliedState, Difference, effect_of_unchanged, resolve as value_at};
 use crate::step::Step;
+use lpaflow_lpa::lpa_store::FieldError;
 
 /// What became of one delivery attempt; serializable so the engine can store it on the outbox row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,7 +139,14 @@ pub async fn deliver(
     requests += 1;
     let sent = match &step {
         Step::Create { uid, lpa } => client.create(uid, lpa).await,
-        Step::Update { uid, update } => client.update(uid, update).await.map(|_| ()),
+        Step::Update {
+            uid,
+            update,
+            author,
+        } => client
+            .update(uid, update, author.as_deref())
+            .await
+            .map(|_| ()),
     };
     match sent {
         Ok(()) => {
@@ -236,7 +242,7 @@ async fn read_back(client: &OpgClient, step: &Step, requests: &mut u32) -> ReadB
 
 /// The differences of a step that OPG acknowledged but does not show at all.
 fn missing(step: &Step, remote: Option<&Value>) -> Vec<Difference> {
-    let actual = |key: &str| remote.map_or(Value::Null, |r| pointer::get(r, key).clone());
+    let actual = |key: &str| remote.map_or(Value::Null, |r| value_at(r, key).clone());
     match step {
         Step::Create { lpa, .. } => {
             vec![Difference {
@@ -245,17 +251,15 @@ fn missing(step: &Step, remote: Option<&Value>) -> Vec<Difference> {
                 actual: remote.cloned().unwrap_or_default(),
             }]
         }
-        Step::Update { update, .. } if update.changes.is_empty() => {
-            let expected = update
-                .kind
-                .target_status()
-                .map(LpaStatus::as_str)
-                .unwrap_or_default();
-            vec![Difference {
-                pointer: "/status".to_owned(),
-                expected: Value::from(expected),
-                actual: actual("/status"),
-            }]
+        Step::Update { update, author, .. } if update.changes.is_empty() => {
+            effect_of_unchanged(update.kind, author.as_deref())
+                .map(|(key, value)| Difference {
+                    expected: Value::from(value),
+                    actual: actual(&key),
+                    pointer: key,
+                })
+                .into_iter()
+                .collect()
         }
         Step::Update { update, .. } => update
             .changes

@@ -24,13 +24,27 @@ impl OpgStepHandler {
     }
 }
 
-/// OPG is down or throttling (feeds the circuit breaker): nothing was applied and OPG did not judge the step.
+/// How long to wait before trying credentials OPG refused again: long enough not to hammer OPG (and fill the
+/// log) while an operator fixes the configuration, short enough to resume soon after.
+pub const CREDENTIALS_RETRY_MS: u64 = 30_000;
+
+/// OPG is down, throttling or refusing lpaflow's credentials (feeds the circuit breaker): nothing was applied
+/// and OPG did not judge the step.
 fn unavailable(error: &OpgError) -> bool {
     match error {
         OpgError::Retryable { status, .. } => {
             matches!(status, None | Some(408 | 429 | 502 | 503 | 504))
         }
+        OpgError::Credentials { .. } => true,
         OpgError::Ambiguous { .. } | OpgError::Fatal { .. } => false,
+    }
+}
+
+/// When to try again: OPG's `Retry-After`, or a long pause after refused credentials.
+fn retry_after(error: &OpgError) -> Option<std::time::Duration> {
+    match error {
+        OpgError::Credentials { .. } => Some(std::time::Duration::from_millis(CREDENTIALS_RETRY_MS)),
+        other => other.retry_after(),
     }
 }
 
@@ -70,12 +84,22 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
         },
         DeliveryOutcome::Retry {
             error, ambiguous, ..
-        } => Attempt::Retry {
-            retry_after: error.retry_after(),
+        } => {
+            if let OpgError::Credentials { status, detail } = &error {
+                tracing::error!(
+                    step = %step.step,
+                    status,
+                    detail = %detail,
+                    "OPG refused lpaflow's credentials (JWT secret or AWS signature): steps wait until the configuration is fixed"
+                );
+            }
+            Attempt::Retry {
+            retry_after: retry_after(&error),
             unavailable: unavailable(&error),
             error: serde_json::to_value(&error).unwrap_or(Value::Null),
             ambiguous,
-        },
+        }
+        }
         DeliveryOutcome::Failed {
             reason,
             code,

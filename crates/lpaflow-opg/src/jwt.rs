@@ -26,12 +26,21 @@ pub const IAT_LEEWAY_S: i64 = 5;
 /// Upper bound on a token's length; anything longer is refused before it is decoded.
 const TOKEN_BYTES_MAX: usize = 4096;
 
+/// How far back lpaflow dates `iat`: the LPA Store refuses a token issued after its own clock's now, with
+/// no leeway (`internal/shared/jwt.go`), so a client clock a little ahead must not make every request fail.
+pub const IAT_BACKDATE_S: i64 = 30;
+
+/// How long a token lpaflow mints is valid (`exp`); each request mints its own.
+pub const TOKEN_TTL_S: i64 = 300;
+
 /// The claims lpaflow sends and the simulator requires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,
     pub sub: String,
     pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
 }
 
 /// Why a token was refused (or could not be minted).
@@ -82,6 +91,7 @@ impl Signer {
             iss: issuer.to_owned(),
             sub: subject.to_owned(),
             iat: 0,
+            exp: None,
         };
         check_claims(&claims, 0)?;
         Ok(Self {
@@ -91,13 +101,29 @@ impl Signer {
         })
     }
 
-    /// A token issued at `now_s` (seconds since the epoch).
+    /// The configured subject (the author of lpaflow's updates).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// A token for the configured subject, minted at `now_s` (seconds since the epoch).
     pub fn mint(&self, now_s: i64) -> Result<String, Error> {
+        self.mint_for(now_s, &self.subject)
+    }
+
+    /// A token whose subject is `subject`: the store takes an opt-out's actor from it
+    /// (`urn:opg:poas:makeregister:users:<uid>`). `iat` is dated [`IAT_BACKDATE_S`] back, `exp`
+    /// [`TOKEN_TTL_S`] ahead.
+    pub fn mint_for(&self, now_s: i64, subject: &str) -> Result<String, Error> {
         let claims = Claims {
             iss: self.issuer.clone(),
-            sub: self.subject.clone(),
-            iat: now_s,
+            sub: subject.to_owned(),
+            iat: now_s - IAT_BACKDATE_S,
+            exp: Some(now_s + TOKEN_TTL_S),
         };
+        if !claims.sub.starts_with("urn:") {
+            return Err(Error::Subject);
+        }
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
             .map_err(Error::Sign)
     }
@@ -165,9 +191,21 @@ mod tests {
             Err(Error::Missing)
         ));
         assert!(matches!(
-            Verifier::new("s1").verify(Some(&format!("Bearer {token}")), 1_000 - IAT_LEEWAY_S - 1),
+            Verifier::new("s1").verify(
+                Some(&format!("Bearer {token}")),
+                1_000 - IAT_BACKDATE_S - IAT_LEEWAY_S - 1
+            ),
             Err(Error::IssuedInFuture)
         ));
+        let opt_out = signer
+            .mint_for(1_000, "urn:opg:poas:makeregister:users:9ac5cb7c")
+            .expect("mint");
+        let claims = Verifier::new("s1")
+            .verify(Some(&format!("Bearer {opt_out}")), 1_000)
+            .expect("valid");
+        assert_eq!(claims.sub, "urn:opg:poas:makeregister:users:9ac5cb7c");
+        assert_eq!(claims.exp, Some(1_000 + TOKEN_TTL_S));
+        assert!(signer.mint_for(1_000, "not-a-urn").is_err());
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The engine's OPG steps, parsed: `opg.create` with `{"uid", "lpa"}` and `opg.update:<TYPE>` with
-//! `{"uid", "type", "changes"}` (`docs/opg-api.md`, "Step payloads"). A payload that does not parse is a
-//! fatal step error: no retry can fix it.
+//! `{"uid", "type", "changes", "author"?}` (`docs/opg-api.md`, "Step payloads"), `TYPE` one of the LPA
+//! Store's update types. A payload that does not parse is a fatal step error: no retry can fix it.
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::document::{Change, Update, UpdateType, is_valid_uid};
+use crate::document::is_valid_uid;
+use lpaflow_lpa::lpa_store::{Change, Update, UpdateType};
 
 /// The step that creates the LPA in OPG.
 pub const CREATE_STEP: &str = "opg.create";
@@ -16,8 +17,15 @@ pub const UPDATE_STEP_PREFIX: &str = "opg.update:";
 /// A step the client knows how to deliver and check.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
+    /// `PUT /lpas/{uid}` with the create body, sent as it is.
     Create { uid: String, lpa: Value },
-    Update { uid: String, update: Update },
+    /// `POST /lpas/{uid}/updates`; `author` (a URN) is the token's subject when the store takes the actor
+    /// from it (opt-outs).
+    Update {
+        uid: String,
+        update: Update,
+        author: Option<String>,
+    },
 }
 
 /// Why a step name or payload was refused.
@@ -60,6 +68,8 @@ struct UpdatePayload {
     kind: Option<String>,
     #[serde(default)]
     changes: Vec<Change>,
+    #[serde(default)]
+    author: Option<String>,
 }
 
 impl Step {
@@ -92,6 +102,13 @@ impl Step {
                 payload: payload_type,
             });
         }
+        if let Some(author) = &p.author
+            && !author.starts_with("urn:")
+        {
+            return Err(StepError::Payload(format!(
+                "author `{author}` is not a URN"
+            )));
+        }
         check_uid(&p.uid)?;
         Ok(Self::Update {
             uid: p.uid,
@@ -99,6 +116,7 @@ impl Step {
                 kind,
                 changes: p.changes,
             },
+            author: p.author,
         })
     }
 
@@ -128,32 +146,37 @@ mod tests {
             .expect("create");
         assert_eq!(create.uid(), "M-AAAA-BBBB-CCCC");
         let update = Step::parse(
-            "opg.update:DONOR_SIGN",
-            &json!({"uid": "M-AAAA-BBBB-CCCC", "type": "DONOR_SIGN", "changes": [{"key": "/signedAt", "old": null, "new": "t"}]}),
+            "opg.update:ATTORNEY_OPT_OUT",
+            &json!({"uid": "M-AAAA-BBBB-CCCC", "type": "ATTORNEY_OPT_OUT", "changes": [],
+                    "author": "urn:opg:poas:makeregister:users:9ac5cb7c-fc75-40c7-8e53-059f36dbbe3d"}),
         )
         .expect("update");
-        assert!(matches!(
-            update,
-            Step::Update {
-                update: Update {
-                    kind: UpdateType::DonorSign,
-                    ..
-                },
-                ..
-            }
-        ));
+        let Step::Update { update, author, .. } = update else {
+            panic!("an update")
+        };
+        assert_eq!(update.kind, UpdateType::AttorneyOptOut);
+        assert!(author.is_some_and(|a| a.ends_with("059f36dbbe3d")));
         assert_eq!(
             Step::parse("opg.nope", &json!({})).map_err(|e| e.code()),
             Err("UNKNOWN_STEP")
         );
         assert_eq!(
-            Step::parse("opg.update:NOPE", &json!({})).map_err(|e| e.code()),
-            Err("UNKNOWN_UPDATE_TYPE")
+            Step::parse("opg.update:DONOR_SIGN", &json!({})).map_err(|e| e.code()),
+            Err("UNKNOWN_UPDATE_TYPE"),
+            "not an LPA Store update type"
         );
         assert_eq!(
             Step::parse(
                 "opg.update:REGISTER",
-                &json!({"uid": "M-AAAA-BBBB-CCCC", "type": "DONOR_SIGN"})
+                &json!({"uid": "M-AAAA-BBBB-CCCC", "type": "DONOR_WITHDRAW_LPA"})
+            )
+            .map_err(|e| e.code()),
+            Err("INVALID_PAYLOAD")
+        );
+        assert_eq!(
+            Step::parse(
+                "opg.update:REGISTER",
+                &json!({"uid": "M-AAAA-BBBB-CCCC", "author": "lpaflow"})
             )
             .map_err(|e| e.code()),
             Err("INVALID_PAYLOAD")

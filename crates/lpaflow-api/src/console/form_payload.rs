@@ -47,6 +47,16 @@ pub(super) fn payload(
                     continue;
                 }
             },
+            FieldKind::Signatories => match serde_json::from_str::<Value>(raw) {
+                Ok(v @ Value::Array(_)) => v,
+                _ => {
+                    problems.push(FieldProblem::new(
+                        pointer,
+                        "must be a JSON list, such as [{\"firstNames\": \"Sam\", \"lastName\": \"Smith\", \"professionalTitle\": \"Director\"}]",
+                    ));
+                    continue;
+                }
+            },
             FieldKind::PastTime => match parse_time(raw) {
                 Some(t) => Value::String(t),
                 None => {

@@ -196,6 +196,9 @@ impl FormCtx<'_> {
             FieldKind::Application => html! {
                 textarea.textarea.code id=(id) name=(name) rows="8" spellcheck="false" aria-describedby=[described] { (value) }
             },
+            FieldKind::Signatories => html! {
+                textarea.textarea.code id=(id) name=(name) rows="4" spellcheck="false" aria-describedby=[described] { (value) }
+            },
             FieldKind::PastTime => html! {
                 input.input.input-time type="datetime-local" step="1" id=(id) name=(name) value=(value) aria-describedby=[described];
             },
@@ -213,6 +216,9 @@ impl FormCtx<'_> {
             FieldKind::FindingId => select(id, name, value, described, &self.finding_options()),
             FieldKind::ObjectionId => select(id, name, value, described, &self.objection_options()),
             FieldKind::AttorneyUid => select(id, name, value, described, &self.attorney_options()),
+            FieldKind::TrustCorporationUid => {
+                select(id, name, value, described, &self.trust_corporation_options())
+            }
         }
     }
 
@@ -279,6 +285,28 @@ impl FormCtx<'_> {
                     _ => format!("Attorney {uid}"),
                 };
                 (uid, text)
+            })
+            .collect()
+    }
+}
+
+impl FormCtx<'_> {
+    fn trust_corporation_options(&self) -> Vec<(String, String)> {
+        let Some(d) = self.data else {
+            return Vec::new();
+        };
+        let listed = d
+            .application
+            .get("trustCorporations")
+            .and_then(Value::as_array);
+        lpaflow_lpa::trust_corporations::trust_corporations_to_sign(d)
+            .into_iter()
+            .map(|uid| {
+                let name = listed
+                    .and_then(|l| l.iter().find(|t| t["uid"] == uid.as_str()))
+                    .and_then(|t| t["name"].as_str())
+                    .map(str::to_owned);
+                (uid.clone(), name.unwrap_or(uid))
             })
             .collect()
     }

@@ -143,7 +143,7 @@ impl<'a> Sections<'a> {
         html! {
             dl.summary-list {
                 div.summary-row { dt { "State" } dd { strong { (words(i.state.as_str())) } @if let Some(d) = state_desc { br; span.hint { (d) } } } }
-                @if let Some(s) = self.l.explanation.status { div.summary-row { dt { "LPA Store status" } dd { (s.to_string()) } } }
+                @if let Some(s) = &self.l.explanation.status { div.summary-row { dt { "LPA Store status" } dd { (s.to_string()) } } }
                 div.summary-row { dt { "OPG sync" } dd {
                     (words(&self.l.stored.sync_status.to_string()))
                     @if let Some(a) = &i.awaiting { " (waiting for OPG to confirm " (a.step) " since " (time_el(&a.since)) ")" }

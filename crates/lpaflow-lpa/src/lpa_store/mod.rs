@@ -16,6 +16,8 @@ mod problem;
 mod update;
 mod wire_enum;
 
+pub use wire_enum::WireEnum;
+
 pub use go_time::Date;
 pub use model::{
     Address, AppointmentType, Attorney, AttorneyStatus, AuthorisedSignatory, CanUse,

@@ -50,6 +50,18 @@ macro_rules! wire_enum {
             }
         }
 
+        impl $crate::lpa_store::WireEnum for $name {
+            const KNOWN: &'static [&'static str] = $name::KNOWN;
+
+            fn from_wire(text: &str) -> Self {
+                $name::from_wire(text)
+            }
+
+            fn is_valid(&self) -> bool {
+                $name::is_valid(self)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -72,3 +84,13 @@ macro_rules! wire_enum {
 }
 
 pub(crate) use wire_enum;
+
+/// What every wire enum offers, for code that reads any of them (lpaflow's application reader).
+pub trait WireEnum: Sized {
+    /// The values the store knows.
+    const KNOWN: &'static [&'static str];
+    /// Reads the wire spelling; never fails.
+    fn from_wire(text: &str) -> Self;
+    /// One of the known values.
+    fn is_valid(&self) -> bool;
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use crate::document::{FieldError, Problem};
+use lpaflow_lpa::lpa_store::{FieldError, Problem};
 
 /// Longest `Retry-After` honoured; a larger value is clamped (a broken header must not park a step for days).
 pub const RETRY_AFTER_MS_MAX: u64 = 3_600_000;
@@ -30,7 +30,12 @@ pub enum OpgError {
     /// A write whose outcome is unknown: read the LPA back before sending it again.
     #[error("ambiguous: {detail}")]
     Ambiguous { detail: String },
-    /// Refused for good (400, 401, an unexpected 404, 409, other 4xx) or a request we cannot build.
+    /// OPG refused lpaflow's credentials: the JWT (401) or the AWS signature (403 from API Gateway). Nothing
+    /// was applied, and nothing will be until an operator fixes the configuration: the step waits (the breaker
+    /// opens and probes slowly) instead of failing, and `/readyz` names the reason.
+    #[error("credentials refused ({status}): {detail}")]
+    Credentials { status: u16, detail: String },
+    /// Refused for good (400, an unexpected 404, 409, other 4xx) or a request we cannot build.
     #[error("fatal{}: {code}: {detail}", status.map(|s| format!(" ({s})")).unwrap_or_default())]
     Fatal {
         status: Option<u16>,
@@ -44,7 +49,7 @@ impl OpgError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Retryable { retry_after_ms, .. } => retry_after_ms.map(Duration::from_millis),
-            Self::Ambiguous { .. } | Self::Fatal { .. } => None,
+            Self::Ambiguous { .. } | Self::Fatal { .. } | Self::Credentials { .. } => None,
         }
     }
 
@@ -59,6 +64,7 @@ impl OpgError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Retryable { status, .. } | Self::Fatal { status, .. } => *status,
+            Self::Credentials { status, .. } => Some(*status),
             Self::Ambiguous { .. } => None,
         }
     }
@@ -132,6 +138,23 @@ pub fn classify_status(
 ) -> OpgError {
     let code = status.as_u16();
     let problem = serde_json::from_slice::<Problem>(body).ok();
+    if matches!(code, 401 | 403) {
+        // The store's JWT check (401, `UNAUTHORISED`) or API Gateway's IAM check (403, `{"message"}`), both
+        // before anything is applied.
+        let message = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("detail")
+                    .or_else(|| v.get("message"))
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+        return OpgError::Credentials {
+            status: code,
+            detail: truncate(message),
+        };
+    }
     let detail = problem.as_ref().map_or_else(
         || truncate(String::from_utf8_lossy(body).into_owned()),
         |p| truncate(p.detail.clone()),
@@ -169,7 +192,6 @@ pub fn classify_status(
 fn default_code(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "INVALID_REQUEST",
-        401 => "UNAUTHORISED",
         404 => "NOT_FOUND",
         _ => "UNEXPECTED_STATUS",
     }
@@ -243,8 +265,16 @@ mod tests {
             );
             assert!(classify(s, Access::Write).is_ambiguous(), "{s}");
         }
-        for s in [400, 401, 404, 409, 410, 422] {
+        for s in [400, 404, 409, 410, 422] {
             assert!(classify(s, Access::Write).is_fatal(), "{s}");
+        }
+        for s in [401, 403] {
+            for a in [Access::Read, Access::Write] {
+                assert!(
+                    matches!(classify(s, a), OpgError::Credentials { status, .. } if status == s),
+                    "{s}"
+                );
+            }
         }
         let OpgError::Fatal { code, detail, .. } = classify(400, Access::Write) else {
             panic!("fatal")

@@ -1,7 +1,9 @@
-//! The OPG HTTP client: one keep-alive connection pool (reqwest, rustls), a fresh JWT per request, bounded
-//! timeouts, and every failure classified where its cause is known (see [`error`]).
+//! The OPG HTTP client: one keep-alive connection pool (reqwest, rustls), a fresh JWT per request (its
+//! subject is the update's author), an AWS Signature V4 on every request when credentials are given
+//! ([`sigv4`]), bounded timeouts, and every failure classified where its cause is known (see [`error`]).
 
 mod error;
+pub mod sigv4;
 
 use std::time::Duration;
 
@@ -14,11 +16,14 @@ pub use error::{
     Access, OpgError, RETRY_AFTER_MS_MAX, classify_status, classify_transport, retry_after_ms,
 };
 
-use crate::document::{ChangeLogEntry, Update, is_valid_uid};
+use crate::document::is_valid_uid;
 use crate::jwt::{self, JWT_HEADER, Signer};
+use lpaflow_lpa::lpa_store::{ChangeLogEntry, Update};
+pub use sigv4::AwsSigning;
 
-/// Most uids in one `POST /lpas` batch read (the API's limit); longer lists are split.
-pub const BATCH_UIDS_MAX: usize = 1000;
+/// Most uids in one `POST /lpas` batch read; longer lists are split. The store reads them with one DynamoDB
+/// `BatchGetItem`, which refuses more than 100 keys (the store then answers 500).
+pub const BATCH_UIDS_MAX: usize = 100;
 /// Upper bound for both timeouts.
 pub const TIMEOUT_MS_MAX: u64 = 600_000;
 /// Largest response body read (an LPA document is a few KB; a batch of 1000 a few MB).
@@ -39,6 +44,9 @@ pub struct OpgClientConfig {
     pub connect_timeout_ms: u64,
     /// Idle keep-alive connections kept per host.
     pub pool_idle_per_host_max: usize,
+    /// AWS Signature V4 credentials; `None` sends unsigned requests (the simulator without a key pair, the
+    /// benchmark stub), which the real store's API Gateway refuses.
+    pub aws: Option<AwsSigning>,
 }
 
 impl OpgClientConfig {
@@ -53,6 +61,7 @@ impl OpgClientConfig {
             timeout_ms: 10_000,
             connect_timeout_ms: 2_000,
             pool_idle_per_host_max: 64,
+            aws: None,
         }
     }
 }
@@ -68,6 +77,8 @@ pub enum ConfigError {
     Jwt(#[from] jwt::Error),
     #[error("could not build the HTTP client")]
     Http(#[source] reqwest::Error),
+    #[error("AWS signing: {0}")]
+    Aws(String),
 }
 
 /// A read of one LPA with its freshness: `age_s` is set when OPG answered from a cache (`Age` header), in which
@@ -90,6 +101,7 @@ pub struct OpgClient {
     http: reqwest::Client,
     base_url: String,
     signer: Signer,
+    aws: Option<sigv4::Signer>,
 }
 
 struct Reply {
@@ -115,6 +127,14 @@ impl OpgClient {
             }
         }
         let signer = Signer::new(&config.jwt_secret, &config.issuer, &config.subject)?;
+        if let Some(aws) = &config.aws
+            && (aws.region.is_empty() || aws.access_key_id.is_empty() || aws.secret_access_key.is_empty())
+        {
+            return Err(ConfigError::Aws(
+                "region, access key id and secret access key must all be given".to_owned(),
+            ));
+        }
+        let aws = config.aws.as_ref().map(sigv4::Signer::new);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms))
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
@@ -127,14 +147,20 @@ impl OpgClient {
             http,
             base_url,
             signer,
+            aws,
         })
+    }
+
+    /// The subject lpaflow's own updates are authored by.
+    pub fn subject(&self) -> &str {
+        self.signer.subject()
     }
 
     /// `PUT /lpas/{uid}`.
     pub async fn create(&self, uid: &str, document: &Value) -> Result<(), OpgError> {
         let path = lpa_path(uid)?;
         let reply = self
-            .send(Method::PUT, &path, Some(document), Access::Write)
+            .send(Method::PUT, &path, Some(document), Access::Write, None)
             .await?;
         expect_success(&reply, Access::Write)
     }
@@ -147,7 +173,9 @@ impl OpgClient {
     /// `GET /lpas/{uid}` with freshness (see [`Read`]).
     pub async fn read(&self, uid: &str) -> Result<Read, OpgError> {
         let path = lpa_path(uid)?;
-        let reply = self.send(Method::GET, &path, None, Access::Read).await?;
+        let reply = self
+            .send(Method::GET, &path, None, Access::Read, None)
+            .await?;
         let age_s = reply
             .headers
             .get(http::header::AGE)
@@ -178,7 +206,7 @@ impl OpgClient {
         for chunk in uids.chunks(BATCH_UIDS_MAX) {
             let body = json!({ "uids": chunk });
             let reply = self
-                .send(Method::POST, "/lpas", Some(&body), Access::Read)
+                .send(Method::POST, "/lpas", Some(&body), Access::Read, None)
                 .await?;
             expect_success(&reply, Access::Read)?;
             let batch: Batch = decode(&reply.body, Access::Read)?;
@@ -187,22 +215,31 @@ impl OpgClient {
         Ok(out)
     }
 
-    /// `POST /lpas/{uid}/updates`: the updated LPA.
-    pub async fn update(&self, uid: &str, update: &Update) -> Result<Value, OpgError> {
+    /// `POST /lpas/{uid}/updates`: the updated LPA. `author` (a URN) replaces the configured subject as the
+    /// token's `sub`: the store takes an opt-out's actor from it.
+    pub async fn update(
+        &self,
+        uid: &str,
+        update: &Update,
+        author: Option<&str>,
+    ) -> Result<Value, OpgError> {
         let path = format!("{}/updates", lpa_path(uid)?);
         let body = serde_json::to_value(update)
             .map_err(|e| OpgError::local("CLIENT_ERROR", e.to_string()))?;
         let reply = self
-            .send(Method::POST, &path, Some(&body), Access::Write)
+            .send(Method::POST, &path, Some(&body), Access::Write, author)
             .await?;
         expect_success(&reply, Access::Write)?;
         decode(&reply.body, Access::Write)
     }
 
-    /// `GET /lpas/{uid}/updates`, oldest first; `None` when OPG does not hold the LPA.
+    /// `GET /lpas/{uid}/updates`, newest first as the store answers; `None` when it answers 404 (no such
+    /// LPA, or no update yet).
     pub async fn updates(&self, uid: &str) -> Result<Option<Vec<ChangeLogEntry>>, OpgError> {
         let path = format!("{}/updates", lpa_path(uid)?);
-        let reply = self.send(Method::GET, &path, None, Access::Read).await?;
+        let reply = self
+            .send(Method::GET, &path, None, Access::Read, None)
+            .await?;
         if reply.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -213,7 +250,7 @@ impl OpgClient {
     /// `GET /health-check`: `Ok` when OPG says it is up.
     pub async fn health(&self) -> Result<(), OpgError> {
         let reply = self
-            .send(Method::GET, "/health-check", None, Access::Read)
+            .send(Method::GET, "/health-check", None, Access::Read, None)
             .await?;
         expect_success(&reply, Access::Read)
     }
@@ -224,17 +261,35 @@ impl OpgClient {
         path: &str,
         body: Option<&Value>,
         access: Access,
+        author: Option<&str>,
     ) -> Result<Reply, OpgError> {
+        let now = chrono::Utc::now();
         let token = self
             .signer
-            .mint(chrono::Utc::now().timestamp())
+            .mint_for(now.timestamp(), author.unwrap_or(self.signer.subject()))
             .map_err(|e| OpgError::local("CLIENT_ERROR", e.to_string()))?;
+        let url = format!("{}{path}", self.base_url);
+        let bytes = match body {
+            Some(b) => serde_json::to_vec(b)
+                .map_err(|e| OpgError::local("CLIENT_ERROR", e.to_string()))?,
+            None => Vec::new(),
+        };
         let mut request = self
             .http
-            .request(method, format!("{}{path}", self.base_url))
+            .request(method.clone(), &url)
             .header(JWT_HEADER, format!("Bearer {token}"));
-        if let Some(body) = body {
-            request = request.json(body);
+        if let Some(aws) = &self.aws {
+            let signed = aws
+                .headers(method.as_str(), &url, &bytes, now.into())
+                .map_err(|e| OpgError::local("CLIENT_ERROR", e.to_string()))?;
+            for (name, value) in signed {
+                request = request.header(name, value);
+            }
+        }
+        if body.is_some() {
+            request = request
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(bytes);
         }
         let response = request
             .send()

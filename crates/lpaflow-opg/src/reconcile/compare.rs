@@ -2,9 +2,9 @@
 //! differing key according to OPG's change log. No IO, no clock.
 
 use super::{Attribution, Drift, DriftKind, FINDING_SUBJECT, Repair, StepRef, Verdict};
-use crate::compare::{AppliedState, document_differences};
-use crate::document::{ChangeLogEntry, UpdateType};
+use crate::compare::{AppliedState, effect_of_unchanged, index_key, lpa_differences, target_status};
 use crate::step::{CREATE_STEP, Step};
+use lpaflow_lpa::lpa_store::{ChangeLogEntry, UpdateType};
 use lpaflow_lpa::LpaData;
 use lpaflow_lpa::findings::RuleId;
 use lpaflow_lpa::states::LpaState;
@@ -37,6 +37,15 @@ pub enum Remote {
     Unknown(String),
 }
 
+/// The LPA document OPG should hold for `local` (`None` before the donor signed or for unreadable data).
+pub fn expected_document(local: &Local) -> Option<Value> {
+    let data = LpaData::load(&local.data).ok()?;
+    let created = data.opg_create.as_ref()?;
+    Some(lpaflow_lpa::document::to_json(
+        &lpaflow_lpa::document::expected(&data, created.at.date_naive()),
+    ))
+}
+
 /// What changes when an LPA moves: its revision and where each step is. Two equal fingerprints around a read
 /// of OPG mean nothing local moved while OPG was read.
 pub fn fingerprint(local: &Local) -> (u64, Vec<(i64, StepStatus)>) {
@@ -55,18 +64,30 @@ struct Scope {
 }
 
 impl Scope {
-    fn of(step: &StepRow) -> Self {
+    /// The keys `step` touches, with actors addressed by their index in `doc` (the expected document).
+    fn of(step: &StepRow, doc: &Value) -> Self {
         match Step::parse(step.step.as_str(), &step.payload) {
             Ok(Step::Create { .. }) | Err(_) => Scope {
                 everything: true,
                 ..Scope::default()
             },
-            Ok(Step::Update { update, .. }) => Scope {
-                everything: false,
-                status: update.kind.target_status().is_some()
-                    || update.changes.iter().any(|c| c.key == "/status"),
-                keys: update.changes.into_iter().map(|c| c.key).collect(),
-            },
+            Ok(Step::Update { update, author, .. }) => {
+                let effect = effect_of_unchanged(update.kind, author.as_deref())
+                    .filter(|_| update.changes.is_empty())
+                    .map(|(key, _)| key);
+                Scope {
+                    everything: false,
+                    status: target_status(update.kind).is_some()
+                        || update.changes.iter().any(|c| c.key == "/status"),
+                    keys: update
+                        .changes
+                        .into_iter()
+                        .map(|c| c.key)
+                        .chain(effect)
+                        .map(|k| index_key(&k, doc))
+                        .collect(),
+                }
+            }
         }
     }
 
@@ -189,16 +210,20 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
         Remote::NotHeld => None,
     };
     let pending = local.steps.iter().filter(|s| s.status.is_open()).count();
-    if data.submitted_at.is_none() {
+    let Some(created) = &data.opg_create else {
         return match remote {
             None => Verdict::LocalOnly,
             Some(_) => Verdict::Drift(vec![Drift::new(
                 DriftKind::UnexpectedInOpg,
-                "OPG holds an LPA with this uid, which lpaflow has not submitted",
+                "OPG holds an LPA with this uid, which lpaflow has not sent (the donor has not signed)",
                 person(&data, FINDING_SUBJECT),
             )]),
         };
-    }
+    };
+    let expected = lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(
+        &data,
+        created.at.date_naive(),
+    ));
     let create = local.steps.iter().find(|s| s.step.as_str() == CREATE_STEP);
     if create.is_some_and(|s| s.status.is_open()) {
         // OPG may or may not hold it yet; every later step waits behind the create.
@@ -225,7 +250,7 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
             }
             None => Drift::new(
                 DriftKind::MissingInOpg,
-                "submitted, but no create step exists and OPG does not hold the LPA",
+                "the donor signed, but no create step exists and OPG does not hold the LPA",
                 person(&data, FINDING_SUBJECT),
             ),
         };
@@ -241,10 +266,10 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
     let mut explained = Vec::new();
     for s in &local.steps {
         if s.status.is_open() {
-            in_flight.push(Scope::of(s));
+            in_flight.push(Scope::of(s, &expected));
         } else if s.status == StepStatus::Failed {
             drifts.push(failed_step(&data, s, Some(remote)));
-            explained.push(Scope::of(s));
+            explained.push(Scope::of(s, &expected));
         }
     }
     let covered = |pointer: &str| {
@@ -253,8 +278,7 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
             .chain(&explained)
             .any(|s| s.covers(pointer))
     };
-    let expected = lpaflow_lpa::document::document(&data);
-    for d in document_differences(&expected, remote) {
+    for d in lpa_differences(&expected, remote) {
         if covered(&d.pointer) {
             continue;
         }
@@ -293,24 +317,40 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
     }
 }
 
-/// Fills in who last changed each differing key (or the status) in OPG, from its change log (oldest first).
-pub fn attribute(drifts: &mut [Drift], log: &[ChangeLogEntry], our_author: &str) {
+/// Fills in who last changed each differing key (or the status) in OPG, from its change log (newest first,
+/// as the store answers). Keys that address actors by uid are related through `remote`; updates of any type,
+/// by any author (Sirius, the online service, lpaflow), are understood, since they all carry their keys.
+pub fn attribute(
+    drifts: &mut [Drift],
+    log: &[ChangeLogEntry],
+    remote: &Value,
+    our_author: &str,
+) {
+    let mut newest_first: Vec<&ChangeLogEntry> = log.iter().collect();
+    newest_first.sort_by(|a, b| b.applied.cmp(&a.applied));
     for drift in drifts.iter_mut() {
         let Some(pointer) = drift.pointer.as_deref() else {
             continue;
         };
         let is_status = drift.kind == DriftKind::StatusMismatch;
         let touches = |e: &ChangeLogEntry| {
+            let kind = e.kind.parse::<UpdateType>().ok();
             if is_status {
-                e.kind
-                    .parse::<UpdateType>()
-                    .is_ok_and(|t| t.target_status().is_some())
+                kind.is_some_and(|t| target_status(t).is_some())
                     || e.changes.iter().any(|c| c.key == "/status")
             } else {
-                e.changes.iter().any(|c| related(&c.key, pointer))
+                let effect = kind
+                    .filter(|_| e.changes.is_empty())
+                    .and_then(|t| effect_of_unchanged(t, Some(&e.author)))
+                    .map(|(key, _)| key);
+                e.changes
+                    .iter()
+                    .map(|c| c.key.clone())
+                    .chain(effect)
+                    .any(|k| related(&index_key(&k, remote), pointer))
             }
         };
-        drift.last_change = log.iter().rev().find(|e| touches(e)).map(|e| Attribution {
+        drift.last_change = newest_first.iter().find(|e| touches(e)).map(|e| Attribution {
             id: e.id.clone(),
             author: e.author.clone(),
             applied: e.applied.clone(),

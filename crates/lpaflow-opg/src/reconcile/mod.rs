@@ -30,7 +30,7 @@ mod compare;
 mod report;
 mod run;
 
-pub use compare::{Local, Remote, compare, fingerprint};
+pub use compare::{Local, Remote, compare, expected_document, fingerprint};
 pub use report::{Error, LpaReport, Options, Outcome, Report, Summary};
 pub use run::{count, run};
 

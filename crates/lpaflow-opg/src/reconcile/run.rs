@@ -1,7 +1,7 @@
 //! The driver of reconciliation: pages through the store's LPAs, reads OPG in batches, confirms each
 //! difference, attributes it from OPG's change log and, when asked, repairs it.
 
-use super::compare::{Local, Remote, attribute, compare, fingerprint};
+use super::compare::{Local, Remote, attribute, compare, expected_document, fingerprint};
 use super::report::{Error, LpaReport, Options, Outcome, Report};
 use super::{Drift, FINDING_SUBJECT, Repair, Verdict};
 use crate::client::{BATCH_UIDS_MAX, OpgClient, OpgError};
@@ -199,8 +199,9 @@ pub async fn run(
     Ok(report)
 }
 
+/// Whether the LPA was sent to OPG (the donor signed, so its create was enqueued).
 fn submitted(local: &Local) -> bool {
-    local.data.get("submittedAt").is_some_and(|v| !v.is_null())
+    local.data.get("opgCreate").is_some_and(|v| !v.is_null())
 }
 
 /// Counts one LPA's verdict, attributes and repairs its differences.
@@ -249,7 +250,8 @@ async fn settle(
     if drifts.iter().any(|d| d.pointer.is_some())
         && let Ok(Some(log)) = read_with_retries(|| client.updates(&local.uid)).await
     {
-        attribute(&mut drifts, &log, &options.our_author);
+        let expected = expected_document(&local).unwrap_or_default();
+        attribute(&mut drifts, &log, &expected, &options.our_author);
     }
     let uid = InstanceId::new(&local.uid);
     let mut repairs = Vec::new();

@@ -9,7 +9,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::compare::{AppliedState, update_state};
 use crate::document::{Change, FieldError, LpaStatus, Update, UpdateType};
 use crate::pointer;
 use crate::simulator::store::timestamp;
@@ -33,7 +32,21 @@ fn is_signed_at(key: &str) -> bool {
 /// Whether the stored LPA already reflects the update (a duplicate, whether refused or applied).
 pub fn reflects(doc: &Value, update: &Update) -> bool {
     (update.kind.is_signature() && already_signed(doc, &update.changes))
-        || matches!(update_state(update, doc), AppliedState::Applied)
+        || already_reflected(update, doc)
+}
+
+/// Every change's key already holds `new` (without changes: the type's target status is there).
+fn already_reflected(update: &Update, doc: &Value) -> bool {
+    if update.changes.is_empty() {
+        return update
+            .kind
+            .target_status()
+            .is_some_and(|t| LpaStatus::of(doc) == Some(t));
+    }
+    update
+        .changes
+        .iter()
+        .all(|c| pointer::get(doc, &c.key) == &c.new)
 }
 
 fn already_signed(doc: &Value, changes: &[Change]) -> bool {
