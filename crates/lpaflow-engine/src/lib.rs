@@ -262,6 +262,7 @@ impl Engine {
                 enabled: false,
                 breaker: delivery::BreakerState::Closed,
                 breaker_since_seconds: 0.0,
+                last_unavailable: None,
                 maintenance: None,
             },
         }

@@ -18,8 +18,9 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready to serve: 200 `ready`, 200 `degraded` (OPG down or in maintenance: LPAs still advance locally, steps
-/// wait), 503 `not_ready` (the database does not answer, or refuses writes: `read_only`, `full`).
+/// Ready to serve: 200 `ready`, 200 `degraded` (OPG down, refusing lpaflow's credentials or in maintenance:
+/// LPAs still advance locally, steps wait; `reason` says which), 503 `not_ready` (the database does not
+/// answer, or refuses writes: `read_only`, `full`).
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "`ready` or `degraded` (with the reason and the backlog)", body = Object),
               (status = 503, description = "`not_ready`: the database does not answer or refuses writes (`database`: `unreachable`, `failing`, `read_only`, `full`)", body = Object)))]
@@ -44,7 +45,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         )
             .into_response();
     }
-    let (opg, breaker, _) = opg_word(&state);
+    let (opg, breaker, delivery) = opg_word(&state);
     let backlog = match store.backlog().await {
         Ok(b) => b,
         Err(e) => {
@@ -66,15 +67,34 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         "ready"
     };
-    Json(json!({
+    let mut body = json!({
         "status": status,
         "database": "ok",
         "opg": opg,
         "breaker": breaker,
         "pendingSteps": backlog.open(),
         "oldestPendingSeconds": oldest,
-    }))
-    .into_response()
+    });
+    if status == "degraded"
+        && let Some(obj) = body.as_object_mut()
+    {
+        let last = delivery.last_unavailable.filter(|_| opg == "down");
+        let credentials = last
+            .as_ref()
+            .and_then(|e| e.get("class"))
+            .and_then(Value::as_str)
+            == Some("credentials");
+        let reason = match opg {
+            "maintenance" => "opg_maintenance",
+            _ if credentials => "opg_credentials_refused",
+            _ => "opg_unavailable",
+        };
+        obj.insert("reason".into(), json!(reason));
+        if let Some(last) = last {
+            obj.insert("opgLastError".into(), last);
+        }
+    }
+    Json(body).into_response()
 }
 
 /// Prometheus metrics (text exposition format).

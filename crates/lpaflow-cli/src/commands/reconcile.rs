@@ -4,6 +4,7 @@
 //! Progress on stderr, the report on stdout (text, or `--json`); exit 1 while drift remains.
 
 use crate::app::{LpaEngine, opg_jwt_secret};
+use crate::aws::OpgAwsArgs;
 use crate::database::DatabaseArgs;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,15 +24,18 @@ pub struct OpgArgs {
     /// Timeout of one OPG request, in milliseconds.
     #[arg(long, env = "LPAFLOW_OPG_TIMEOUT_MS", default_value_t = 10_000)]
     pub opg_timeout_ms: u64,
+    #[command(flatten)]
+    pub aws: OpgAwsArgs,
 }
 
 impl OpgArgs {
-    /// The client settings (JWT secret from `LPAFLOW_OPG_JWT_SECRET`).
-    pub fn client_config(&self) -> OpgClientConfig {
+    /// The client settings (JWT secret from `LPAFLOW_OPG_JWT_SECRET`, AWS signing from `--opg-aws-*`).
+    pub fn client_config(&self) -> anyhow::Result<OpgClientConfig> {
         let mut config = OpgClientConfig::new(&self.opg_url, opg_jwt_secret());
         config.timeout_ms = self.opg_timeout_ms;
         config.connect_timeout_ms = self.opg_timeout_ms.min(config.connect_timeout_ms);
-        config
+        config.aws = self.aws.signing()?;
+        Ok(config)
     }
 }
 
@@ -62,7 +66,7 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
         }
         other => other.map(InstanceId::new),
     };
-    let config = args.opg.client_config();
+    let config = args.opg.client_config()?;
     let client = OpgClient::new(&config).map_err(|e| anyhow::anyhow!("--opg-url: {e}"))?;
     let store = args.database.open().await?;
     let engine = LpaEngine {

@@ -46,7 +46,7 @@ pub async fn run(args: RunEngineArgs) -> anyhow::Result<ExitCode> {
         clock: Arc::new(SystemClock),
         node_id: args.node_id.clone(),
         opg: Some(OpgDelivery {
-            client: args.opg.client_config(),
+            client: args.opg.client_config()?,
             concurrency: args.concurrency,
         }),
         timers: true,

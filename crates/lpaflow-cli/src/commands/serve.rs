@@ -3,6 +3,7 @@
 //! development secret, one printed token per role, and a loud warning.
 
 use crate::app::{LpaEngine, OpgDelivery, opg_jwt_secret};
+use crate::aws::OpgAwsArgs;
 use crate::database::{DEFAULT_DATABASE_URL, DatabaseArgs};
 use crate::secrets;
 use anyhow::Context as _;
@@ -29,6 +30,8 @@ pub struct ServeArgs {
     /// The OPG database (LPA Store API). Without it, an OPG simulator runs inside this process.
     #[arg(long, env = "LPAFLOW_OPG_URL")]
     opg_url: Option<String>,
+    #[command(flatten)]
+    opg_aws: OpgAwsArgs,
     /// Where the embedded OPG simulator keeps its data.
     #[arg(long, env = "LPAFLOW_OPG_SIM_DB", default_value = "lpaflow-opg-sim.db")]
     opg_sim_db: PathBuf,
@@ -62,6 +65,29 @@ pub struct ServeArgs {
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
+}
+
+/// The OPG client settings: the real store's URL with the configured AWS signing, or the embedded simulator.
+fn opg_client_config(
+    args: &ServeArgs,
+    opg_url: &str,
+    opg_secret: &str,
+) -> anyhow::Result<OpgClientConfig> {
+    let mut config = OpgClientConfig::new(opg_url, opg_secret);
+    config.aws = args.opg_aws.signing()?;
+    if args.opg_url.is_some() && config.aws.is_none() {
+        tracing::warn!(
+            "no AWS credentials (--opg-aws-access-key-id or AWS_ACCESS_KEY_ID): requests to OPG are not signed, and the LPA Store's API Gateway refuses unsigned requests (403)"
+        );
+    }
+    if let Some(aws) = &config.aws {
+        tracing::info!(
+            region = %aws.region,
+            access_key_id = %aws.access_key_id,
+            "requests to OPG are signed with AWS Signature V4 (execute-api)"
+        );
+    }
+    Ok(config)
 }
 
 const BUILTIN_LPA_WORKFLOW: &str = include_str!("../../../../workflows/lpa.toml");
@@ -159,7 +185,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         clock,
         node_id: args.node_id.clone(),
         opg: Some(OpgDelivery {
-            client: OpgClientConfig::new(&opg_url, &opg_secret),
+            client: opg_client_config(&args, &opg_url, &opg_secret)?,
             concurrency: args.opg_concurrency,
         }),
         timers: true,

@@ -61,6 +61,7 @@ pub struct Breaker {
     open_until: Instant,
     probe_in_flight: bool,
     changed_at: Instant,
+    last_unavailable: Option<serde_json::Value>,
 }
 
 impl Breaker {
@@ -74,6 +75,7 @@ impl Breaker {
             open_until: now,
             probe_in_flight: false,
             changed_at: now,
+            last_unavailable: None,
         }
     }
 
@@ -106,9 +108,21 @@ impl Breaker {
         }
     }
 
+    /// The error of the last "unavailable" outcome since the system last answered (what `/readyz` shows an
+    /// operator: an outage, throttling, or refused credentials).
+    pub fn last_unavailable(&self) -> Option<&serde_json::Value> {
+        self.last_unavailable.as_ref()
+    }
+
+    /// Remembers why the system was last unavailable (call with [`Breaker::on_unavailable`]).
+    pub fn note_unavailable(&mut self, error: serde_json::Value) {
+        self.last_unavailable = Some(error);
+    }
+
     /// The system answered (even with a refusal): it is up.
     pub fn on_success(&mut self, now: Instant) {
         self.failures = 0;
+        self.last_unavailable = None;
         self.probe_in_flight = false;
         self.open_for = Duration::from_millis(self.options.open_ms);
         if self.state != BreakerState::Closed {

@@ -120,6 +120,8 @@ pub struct DeliveryStatus {
     pub breaker: BreakerState,
     /// Seconds since the breaker last changed state.
     pub breaker_since_seconds: f64,
+    /// The handler's error of the last "unavailable" outcome since the system last answered.
+    pub last_unavailable: Option<serde_json::Value>,
     /// The maintenance window in force, if any.
     pub maintenance: Option<lpaflow_store::MaintenanceWindow>,
 }

@@ -85,6 +85,7 @@ impl DeliveryState {
             enabled: true,
             breaker: b.state(now),
             breaker_since_seconds: now.duration_since(b.changed_at()).as_secs_f64(),
+            last_unavailable: b.last_unavailable().cloned(),
             maintenance: self
                 .maintenance
                 .lock()
@@ -344,8 +345,12 @@ async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
             Attempt::Retry {
                 unavailable: true,
                 retry_after,
+                error,
                 ..
-            } => b.on_unavailable(Instant::now(), *retry_after),
+            } => {
+                b.note_unavailable(error.clone());
+                b.on_unavailable(Instant::now(), *retry_after);
+            }
             _ => b.on_success(Instant::now()),
         }
     }

@@ -3,23 +3,38 @@ use serde_json::{Value, json};
 use super::*;
 
 const UID: &str = "M-AAAA-BBBB-CCCC";
+const ATTORNEY: &str = "9ac5cb7c-fc75-40c7-8e53-059f36dbbe3d";
 
+/// A create body as lpaflow sends it (a personal welfare LPA without the life-sustaining treatment choice,
+/// so the store fills its default).
 fn doc() -> Value {
     json!({
-        "lpaType": "property-and-affairs",
+        "lpaType": "personal-welfare",
         "channel": "online",
-        "donor": {"firstNames": "A", "lastName": "B", "dateOfBirth": "1950-01-02", "address": {"line1": "1", "country": "GB"}},
-        "attorneys": [{"uid": "a1", "firstNames": "C", "lastName": "D", "dateOfBirth": "1980-01-01", "address": {}}],
-        "certificateProvider": {"firstNames": "E", "lastName": "F", "address": {}},
-        "restrictionsAndConditions": null
+        "language": "en",
+        "donor": {"uid": "eda719db-8880-4dda-8c5d-bb9ea12c236f", "firstNames": "A", "lastName": "B",
+                  "dateOfBirth": "1950-01-02", "address": {"line1": "1", "country": "GB"},
+                  "contactLanguagePreference": "en"},
+        "attorneys": [{"uid": ATTORNEY, "firstNames": "C", "lastName": "D", "dateOfBirth": "1980-01-01",
+                       "address": {"line1": "2", "country": "GB"}, "status": "active",
+                       "appointmentType": "original", "channel": "paper"}],
+        "certificateProvider": {"uid": "6808960d-12cf-47c5-a2bc-3177deb8599c", "firstNames": "E",
+                                "lastName": "F", "address": {"line1": "3", "country": "GB"},
+                                "phone": "0700", "channel": "paper"},
+        "signedAt": "2024-01-10T23:00:00Z",
+        "witnessedByCertificateProviderAt": "2024-01-10T23:00:00Z"
     })
 }
 
+/// What the store holds after that create: its own fields and the defaults it filled, written as Go writes
+/// (the same instant with another offset, an empty string for the omitted phone...).
 fn stored(mut d: Value) -> Value {
     d["uid"] = json!(UID);
     d["status"] = json!("in-progress");
-    d["updatedAt"] = json!("2025-01-01T00:00:00Z");
-    d["attorneys"][0]["status"] = json!("active");
+    d["updatedAt"] = json!("2025-01-01T00:00:00.5Z");
+    d["lifeSustainingTreatmentOption"] = json!("option-b");
+    d["lifeSustainingTreatmentOptionIsDefault"] = json!(true);
+    d["signedAt"] = json!("2024-01-11T00:00:00+01:00");
     d
 }
 
@@ -34,15 +49,20 @@ fn check(step: &str, payload: Value, remote: Option<Value>, expected: &str) {
     assert_eq!(got, expected, "{step} {payload} against {remote:?}");
 }
 
+/// An attorney's signature, addressed by uid as lpaflow sends it.
 fn sign(old: Value, new: Value) -> Value {
-    json!({"uid": UID, "type": "DONOR_SIGN", "changes": [{"key": "/signedAt", "old": old, "new": new}]})
+    json!({"uid": UID, "type": "ATTORNEY_SIGN",
+           "changes": [{"key": format!("/attorneys/{ATTORNEY}/signedAt"), "old": old, "new": new}]})
 }
 
 #[test]
-fn create_is_decided_by_the_document() {
+fn create_is_decided_by_the_document_with_the_stores_defaults_and_spelling() {
     let create = json!({"uid": UID, "lpa": doc()});
     check("opg.create", create.clone(), None, "not applied");
     check("opg.create", create.clone(), Some(stored(doc())), "applied");
+    let mut no_default = stored(doc());
+    no_default["lifeSustainingTreatmentOption"] = json!("option-a");
+    check("opg.create", create.clone(), Some(no_default), "conflict");
     let mut other = stored(doc());
     other["donor"]["lastName"] = json!("Z");
     check(
@@ -72,6 +92,7 @@ fn create_conflict_lists_the_differing_pointers() {
     };
     let pointers: Vec<&str> = differences.iter().map(|d| d.pointer.as_str()).collect();
     assert_eq!(pointers, ["/donor/address/line1", "/donor/lastName"]);
+    assert_eq!(differences[0].expected, json!("1"));
     assert_eq!(differences[1].expected, json!("B"));
     assert_eq!(differences[1].actual, json!("Z"));
 }
@@ -80,10 +101,10 @@ fn create_conflict_lists_the_differing_pointers() {
 fn updates_with_changes_vote_key_by_key() {
     let base = stored(doc());
     let mut signed = base.clone();
-    signed["signedAt"] = json!("2025-01-02T10:00:00Z");
+    signed["attorneys"][0]["signedAt"] = json!("2025-01-02T11:00:00+01:00");
     let mut signed_other = base.clone();
-    signed_other["signedAt"] = json!("2025-03-03T10:00:00Z");
-    let step = "opg.update:DONOR_SIGN";
+    signed_other["attorneys"][0]["signedAt"] = json!("2025-03-03T10:00:00Z");
+    let step = "opg.update:ATTORNEY_SIGN";
     check(
         step,
         sign(Value::Null, json!("2025-01-02T10:00:00Z")),
@@ -182,6 +203,54 @@ fn updates_without_changes_are_decided_by_the_target_status() {
 }
 
 #[test]
+fn an_opt_out_is_decided_by_its_authors_status() {
+    let base = stored(doc());
+    let opt_out = json!({"uid": UID, "type": "ATTORNEY_OPT_OUT", "changes": [],
+                         "author": format!("urn:opg:poas:makeregister:users:{ATTORNEY}")});
+    check(
+        "opg.update:ATTORNEY_OPT_OUT",
+        opt_out.clone(),
+        Some(base.clone()),
+        "not applied",
+    );
+    let mut removed = base;
+    removed["attorneys"][0]["status"] = json!("removed");
+    check(
+        "opg.update:ATTORNEY_OPT_OUT",
+        opt_out,
+        Some(removed),
+        "applied",
+    );
+}
+
+#[test]
+fn values_compare_as_the_store_compares_them() {
+    assert!(same(&Value::Null, &json!("")));
+    assert!(same(&json!([]), &Value::Null));
+    assert!(same(
+        &json!("2024-01-13T22:00:00Z"),
+        &json!("2024-01-13T23:00:00.000+01:00")
+    ));
+    assert!(!same(
+        &json!("2024-01-13T22:00:00Z"),
+        &json!("2024-01-13T22:00:01Z")
+    ));
+    assert!(same(&json!({"a": "", "b": 1}), &json!({"b": 1})));
+    assert!(!same(&json!(false), &Value::Null), "false is a value");
+    let remote = stored(doc());
+    assert_eq!(
+        resolve(&remote, &format!("/attorneys/{ATTORNEY}/firstNames")),
+        &json!("C")
+    );
+    assert_eq!(resolve(&remote, "/attorneys/0/firstNames"), &json!("C"));
+    assert_eq!(resolve(&remote, "/attorneys/nobody/firstNames"), &Value::Null);
+    assert_eq!(
+        index_key(&format!("/attorneys/{ATTORNEY}/status"), &remote),
+        "/attorneys/0/status"
+    );
+}
+
+#[test]
 fn status_change_uses_its_status_key() {
     let base = stored(doc());
     let mut expired = base.clone();
@@ -212,11 +281,11 @@ fn status_change_uses_its_status_key() {
 #[test]
 fn a_key_whose_old_equals_new_does_not_vote() {
     let mut remote = stored(doc());
-    remote["fee"] = json!({"claimedType": "HalfFee", "approvedType": "HalfFee"});
-    let p = json!({"uid": UID, "type": "FEE_DECISION", "changes": [
-        {"key": "/fee/claimedType", "old": "HalfFee", "new": "HalfFee"},
-        {"key": "/fee/approvedType", "old": null, "new": "HalfFee"}]});
-    check("opg.update:FEE_DECISION", p, Some(remote), "applied");
+    remote["attorneys"][0]["signedAt"] = json!("2025-01-02T10:00:00Z");
+    let p = json!({"uid": UID, "type": "ATTORNEY_SIGN", "changes": [
+        {"key": format!("/attorneys/{ATTORNEY}/channel"), "old": "paper", "new": "paper"},
+        {"key": format!("/attorneys/{ATTORNEY}/signedAt"), "old": null, "new": "2025-01-02T10:00:00Z"}]});
+    check("opg.update:ATTORNEY_SIGN", p, Some(remote), "applied");
 }
 
 #[test]

@@ -3,15 +3,17 @@
 
 use super::compare::attribute;
 use super::*;
-use crate::document::{Change, ChangeLogEntry};
 use chrono::{DateTime, Utc};
 use lpaflow_core::{Delivery, InstanceId, StepName};
 use lpaflow_lpa::LpaData;
+use lpaflow_lpa::data::{OpgCreate, Signature};
+use lpaflow_lpa::lpa_store::{Change, ChangeLogEntry};
 use lpaflow_store::{StepRow, StepStatus};
 use serde_json::{Value, json};
 
 const UID: &str = "M-AAAA-BBBB-CCCC";
 const SIGNED: &str = "2026-02-01T10:00:00Z";
+const ATTORNEY: &str = "9ac5cb7c-fc75-40c7-8e53-059f36dbbe3d";
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-01-05T09:00:00Z")
@@ -19,40 +21,54 @@ fn t0() -> DateTime<Utc> {
         .to_utc()
 }
 
-fn application() -> Value {
-    let address =
-        json!({"line1": "1 Road", "town": "Leeds", "postcode": "LS1 1AA", "country": "GB"});
-    json!({
-        "lpaType": "property-and-affairs",
-        "channel": "online",
-        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02", "address": address},
-        "attorneys": [{"uid": "a1", "firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
-                       "address": address, "appointmentType": "original"}],
-        "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address,
-                                "relationship": "professional"},
-        "whenTheLpaCanBeUsed": "when-has-capacity",
-        "fee": {"claimedType": "FullFee"}
-    })
+fn signed() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(SIGNED).unwrap().to_utc()
 }
 
-/// LPA data, submitted or not, with the donor's signature or not, with extra findings.
-fn data(submitted: bool, donor_signed: bool, findings: Value) -> Value {
+/// The shared valid application, with uids as the rules would have given them.
+fn application() -> Value {
+    let mut app = lpaflow_test_support::lpa_application::application();
+    app["donor"]["uid"] = json!("eda719db-8880-4dda-8c5d-bb9ea12c236f");
+    app["certificateProvider"]["uid"] = json!("6808960d-12cf-47c5-a2bc-3177deb8599c");
+    app["attorneys"][0]["uid"] = json!(ATTORNEY);
+    app["attorneys"][1]["uid"] = json!("1d95993a-ffbb-484c-b2fe-f4cca51801da");
+    app
+}
+
+/// LPA data, sent to OPG (the donor signed) or not, with the certificate provider's signature or not, with
+/// extra findings.
+fn data(in_opg: bool, cp_signed: bool, findings: Value) -> Value {
     let mut d = LpaData::new(application(), t0());
-    if submitted {
-        d.submitted_at = Some(t0());
+    let (app, _) = d.application(t0().date_naive());
+    d.sync_attorneys(&app);
+    if in_opg {
+        let mut s = Signature::new(t0(), t0(), "urn:test".into());
+        s.witnessed_by_certificate_provider_at = Some(t0());
+        d.signatures.donor = Some(s);
+        d.opg_create = Some(OpgCreate {
+            at: t0(),
+            statuses: d
+                .attorneys
+                .iter()
+                .map(|(uid, r)| (uid.clone(), r.status))
+                .collect(),
+        });
+    }
+    if cp_signed {
+        d.signatures.certificate_provider = Some(Signature::new(signed(), signed(), "urn:test".into()));
     }
     let mut v = d.to_value().unwrap();
-    if donor_signed {
-        v["signatures"]["donor"] =
-            json!({"signedAt": SIGNED, "recordedAt": SIGNED, "recordedBy": "urn:test"});
-    }
     v["findings"] = findings;
     v
 }
 
-/// What OPG holds for `data`: the document plus the fields the store adds.
+/// What OPG holds for `data`: the expected document plus the fields the store adds.
 fn opg_doc(data: &Value, status: &str) -> Value {
-    let mut doc = lpaflow_lpa::document::document(&LpaData::load(data).unwrap());
+    let d = LpaData::load(data).unwrap();
+    let mut doc = lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(
+        &d,
+        t0().date_naive(),
+    ));
     doc["uid"] = json!(UID);
     doc["status"] = json!(status);
     doc["updatedAt"] = json!("2026-01-05T09:00:01Z");
@@ -92,11 +108,12 @@ fn create(status: StepStatus) -> StepRow {
     )
 }
 
-fn donor_sign(status: StepStatus, error_code: Option<&str>) -> StepRow {
+fn cp_sign(status: StepStatus, error_code: Option<&str>) -> StepRow {
     let mut s = step(
         2,
-        "opg.update:DONOR_SIGN",
-        json!({"uid": UID, "type": "DONOR_SIGN", "changes": [{"key": "/signedAt", "old": null, "new": SIGNED}]}),
+        "opg.update:CERTIFICATE_PROVIDER_SIGN",
+        json!({"uid": UID, "type": "CERTIFICATE_PROVIDER_SIGN",
+               "changes": [{"key": "/certificateProvider/signedAt", "old": null, "new": SIGNED}]}),
         status,
     );
     s.last_error = error_code.map(|c| json!({"code": c}));
@@ -148,7 +165,7 @@ fn check(local: Local, remote: Remote, expect: &[(&str, Option<&str>, Repair)]) 
 const PERSON: Repair = Repair::Person;
 
 #[test]
-fn before_submission_opg_must_hold_nothing() {
+fn before_the_donor_signs_opg_must_hold_nothing() {
     let d = data(false, false, json!([]));
     check(
         local("created", d.clone(), vec![]),
@@ -206,7 +223,7 @@ fn a_missing_lpa_is_retried_only_when_its_create_failed_transiently() {
 #[test]
 fn fields_and_status_are_compared_unless_a_step_in_flight_touches_them() {
     let d = data(true, true, json!([]));
-    let done = vec![create(StepStatus::Done), donor_sign(StepStatus::Done, None)];
+    let done = vec![create(StepStatus::Done), cp_sign(StepStatus::Done, None)];
     let doc = opg_doc(&d, "in-progress");
     check(
         local("signing", d.clone(), done.clone()),
@@ -216,18 +233,18 @@ fn fields_and_status_are_compared_unless_a_step_in_flight_touches_them() {
 
     let mut changed = doc.clone();
     changed["donor"]["lastName"] = json!("Byron");
-    changed["signedAt"] = Value::Null;
+    changed["certificateProvider"]["signedAt"] = Value::Null;
     check(
         local("signing", d.clone(), done.clone()),
         Remote::Held(changed.clone()),
         &[
+            ("field_mismatch", Some("/certificateProvider/signedAt"), PERSON),
             ("field_mismatch", Some("/donor/lastName"), PERSON),
-            ("field_mismatch", Some("/signedAt"), PERSON),
         ],
     );
     let in_flight = vec![
         create(StepStatus::Done),
-        donor_sign(StepStatus::Retrying, None),
+        cp_sign(StepStatus::Retrying, None),
     ];
     check(
         local("signing", d.clone(), in_flight),
@@ -256,11 +273,11 @@ fn a_failed_step_is_retried_when_opg_holds_it_or_it_only_ran_out_of_attempts() {
     let signed = data(true, true, json!([]));
     let held_signed = opg_doc(&signed, "in-progress");
     let mut held_unsigned = held_signed.clone();
-    held_unsigned["signedAt"] = Value::Null;
+    held_unsigned["certificateProvider"]["signedAt"] = Value::Null;
     let steps = |code: &str| {
         vec![
             create(StepStatus::Done),
-            donor_sign(StepStatus::Failed, Some(code)),
+            cp_sign(StepStatus::Failed, Some(code)),
         ]
     };
     check(
@@ -285,7 +302,7 @@ fn a_failed_step_is_retried_when_opg_holds_it_or_it_only_ran_out_of_attempts() {
     let flagged = data(
         true,
         true,
-        json!([{"id": "F1", "rule": "sync.failed", "subject": "opg.update:DONOR_SIGN", "severity": "blocking",
+        json!([{"id": "F1", "rule": "sync.failed", "subject": "opg.update:CERTIFICATE_PROVIDER_SIGN", "severity": "blocking",
                 "status": "detected", "detail": "refused", "detectedAt": SIGNED}]),
     );
     check(
@@ -316,59 +333,53 @@ fn the_last_change_to_a_key_is_attributed_from_the_change_log() {
     let d = data(true, false, json!([]));
     let mut doc = opg_doc(&d, "cannot-register");
     doc["donor"]["lastName"] = json!("Byron");
-    let Verdict::Drift(mut drifts) = compare(
-        &local("signing", d, vec![create(StepStatus::Done)]),
-        &Remote::Held(doc),
-    ) else {
+    doc["attorneys"][0]["mobile"] = json!("07700900999");
+    let local = local("signing", d, vec![create(StepStatus::Done)]);
+    let Verdict::Drift(mut drifts) = compare(&local, &Remote::Held(doc)) else {
         panic!("drift expected");
     };
-    let entry = |id: &str, author: &str, kind: &str, key: &str| ChangeLogEntry {
+    let entry = |id: &str, at: &str, author: &str, kind: &str, keys: &[&str]| ChangeLogEntry {
         id: id.into(),
         uid: UID.into(),
-        applied: SIGNED.into(),
+        applied: at.into(),
         author: author.into(),
         kind: kind.into(),
-        changes: vec![Change {
-            key: key.into(),
-            old: Value::Null,
-            new: json!("x"),
-        }],
+        changes: keys
+            .iter()
+            .map(|k| Change::new(*k, Value::Null, json!("x")))
+            .collect(),
     };
+    let mobile = format!("/attorneys/{ATTORNEY}/mobile");
+    // Newest first, as the store answers.
     let log = [
-        entry("1", "urn:lpaflow", "CORRECTION", "/donor/lastName"),
-        entry("2", "urn:opg:sirius:users:7", "CORRECTION", "/donor"),
-        entry(
-            "3",
-            "urn:opg:sirius:users:7",
-            "OPG_STATUS_CHANGE",
-            "/status",
-        ),
+        entry("4", "2026-02-04T10:00:00Z", "urn:opg:poas:sirius:users:7", "CORRECTION", &[&mobile]),
+        entry("3", "2026-02-03T10:00:00Z", "urn:opg:poas:sirius:users:7", "OPG_STATUS_CHANGE", &["/status"]),
+        entry("2", "2026-02-02T10:00:00Z", "urn:opg:poas:sirius:users:7", "CORRECTION", &["/donor"]),
+        entry("1", "2026-02-01T10:00:00Z", "urn:lpaflow", "CORRECTION", &["/donor/lastName"]),
     ];
-    attribute(&mut drifts, &log, "urn:lpaflow");
-    let got: Vec<(String, Option<String>, Option<bool>)> = drifts
+    let expected = expected_document(&local).unwrap();
+    attribute(&mut drifts, &log, &expected, "urn:lpaflow");
+    let got: Vec<(String, Option<String>, Option<String>, Option<bool>)> = drifts
         .iter()
         .map(|d| {
             let c = d.last_change.as_ref();
             (
                 d.kind.to_string(),
+                d.pointer.clone(),
                 c.map(|c| c.id.clone()),
                 c.map(|c| c.by_lpaflow),
             )
         })
         .collect();
+    let row = |kind: &str, pointer: &str, id: &str| {
+        (kind.to_owned(), Some(pointer.to_owned()), Some(id.to_owned()), Some(false))
+    };
     assert_eq!(
         got,
         [
-            (
-                "field_mismatch".to_owned(),
-                Some("2".to_owned()),
-                Some(false)
-            ),
-            (
-                "status_mismatch".to_owned(),
-                Some("3".to_owned()),
-                Some(false)
-            ),
+            row("field_mismatch", "/attorneys/0/mobile", "4"),
+            row("field_mismatch", "/donor/lastName", "2"),
+            row("status_mismatch", "/status", "3"),
         ]
     );
     let json = serde_json::to_value(&drifts[0]).unwrap();
