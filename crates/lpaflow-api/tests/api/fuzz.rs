@@ -224,7 +224,7 @@ fn random_bodies_at_every_post_endpoint_never_get_a_5xx() {
         Setup::default().config(|c| c.body_limit_bytes = BODY_LIMIT_BYTES),
     ));
     let (uid, step) = rt.block_on(async {
-        let uid = h.lpa_in_signing().await;
+        let uid = h.sent_to_opg().await;
         let steps = h
             .get(&format!("/v1/lpas/{uid}/sync"))
             .role(Role::Admin)

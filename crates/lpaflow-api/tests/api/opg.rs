@@ -55,9 +55,7 @@ async fn readiness_is_degraded_while_opg_is_down_and_ready_once_it_is_back() {
     .unwrap();
     let mut uids = Vec::new();
     for _ in 0..3 {
-        let uid = h.create().await;
-        h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
-        uids.push(uid);
+        uids.push(h.sent_to_opg().await);
     }
     let degraded = readyz_until(&h, "the breaker opens", |r| r["status"] == "degraded").await;
     assert_eq!(degraded["opg"], "down", "{degraded}");
@@ -76,10 +74,14 @@ async fn readiness_is_degraded_while_opg_is_down_and_ready_once_it_is_back() {
             "database",
             "oldestPendingSeconds",
             "opg",
+            "opgLastError",
             "pendingSteps",
+            "reason",
             "status"
         ]
     );
+    assert_eq!(degraded["reason"], "opg_unavailable");
+    assert_eq!(degraded["opgLastError"]["status"], 503, "{degraded}");
     let status = opg_status(&h).await;
     assert_eq!(status["opg"], "down");
     assert_eq!(status["pendingSteps"], 3);
@@ -126,8 +128,7 @@ async fn a_maintenance_window_in_force_degrades_readiness_until_it_is_removed() 
     let id = r.json()["id"].as_i64().unwrap();
     let degraded = readyz_until(&h, "maintenance is in force", |r| r["status"] == "degraded").await;
     assert_eq!(degraded["opg"], "maintenance", "{degraded}");
-    let uid = h.create().await;
-    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    let _uid = h.sent_to_opg().await;
     let status = opg_status(&h).await;
     assert_eq!(status["opg"], "maintenance");
     assert_eq!(status["maintenance"]["id"], id);
@@ -245,8 +246,7 @@ async fn a_bad_window_is_422_naming_every_problem() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opg_status_without_delivery_is_not_configured_and_counts_the_backlog() {
     let h = Harness::start().await;
-    let uid = h.create().await;
-    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    let _uid = h.sent_to_opg().await;
     let status = opg_status(&h).await;
     assert_eq!(status["opg"], "not_configured");
     assert_eq!(status["breaker"], "closed");

@@ -48,7 +48,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 async fn filters_select_by_state_finding_label_and_sync_status() {
     let h = Harness::start().await;
     let fresh = h.create().await;
-    let signing = h.lpa_in_signing().await;
+    let signing = h.sent_to_opg().await;
     let blocked = uid_of(&h.create_with(blocked_application()).await);
 
     assert_eq!(uids(&h, "state=signing").await, [signing.as_str()]);
@@ -66,7 +66,7 @@ async fn filters_select_by_state_finding_label_and_sync_status() {
         "the same filter twice is allowed"
     );
     assert_eq!(uids(&h, "label=objection:open").await, Vec::<String>::new());
-    // Nothing delivers steps here: the submitted LPA's steps stay pending; the others have none.
+    // Nothing delivers steps here: the signed LPA's create stays pending; the others have none.
     assert_eq!(uids(&h, "sync=pending").await, [signing.as_str()]);
     assert_eq!(
         sorted(uids(&h, "sync=synced").await),

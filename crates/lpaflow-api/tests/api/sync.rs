@@ -62,10 +62,9 @@ async fn sync_of(h: &Harness, uid: &str) -> Value {
     r.json()
 }
 
-/// Creates and submits an LPA and waits until its `opg.create` step has failed; (uid, step id).
+/// An LPA the donor signed, once its `opg.create` step has failed; (uid, step id).
 async fn lpa_with_a_failed_step(h: &Harness) -> (String, i64) {
-    let uid = h.create().await;
-    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    let uid = h.sent_to_opg().await;
     let view = h
         .view_until(&uid, "the opg.create step fails", |v| {
             v["sync"]["status"] == "failed"
@@ -92,13 +91,14 @@ fn step_status(sync: &Value, id: i64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sync_view_lists_every_step_of_one_lpa() {
     let h = harness(Arc::new(Switch::default())).await;
-    let uid = h.create().await;
+    let uid = h.lpa_in_signing().await;
     assert_eq!(
         sync_of(&h, &uid).await,
         json!({"uid": uid, "status": "synced", "steps": []}),
-        "nothing is sent before submit"
+        "nothing is sent before the donor signs"
     );
-    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    h.fire_ok(&uid, Role::Service, "sign_as_donor", json!({}))
+        .await;
     let (hr, u) = (&h, uid.as_str());
     let last = crate::common::eventually("opg.create is delivered", || async move {
         let sync = sync_of(hr, u).await;

@@ -59,10 +59,13 @@ mod axum_free {
 fn application() -> Value {
     let address = |line1: &str| json!({"line1": line1, "town": "Leeds", "postcode": "LS1 1AA", "country": "GB"});
     json!({
-        "lpaType": "property-and-affairs", "channel": "online",
-        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02", "address": address("1 Road")},
-        "attorneys": [{"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26", "address": address("2 Road"), "appointmentType": "original"}],
-        "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road"), "relationship": "professional"},
+        "lpaType": "property-and-affairs", "channel": "online", "language": "en",
+        "donor": {"firstNames": "Ada", "lastName": "Lovelace", "dateOfBirth": "1950-01-02", "address": address("1 Road"),
+                  "contactLanguagePreference": "en"},
+        "attorneys": [{"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26", "address": address("2 Road"), "appointmentType": "original",
+                       "channel": "online", "email": "charles@example.org"}],
+        "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road"), "relationship": "professional",
+                                "channel": "paper", "phone": "07700900000"},
         "whenTheLpaCanBeUsed": "when-has-capacity", "fee": {"claimedType": "FullFee"}
     })
 }

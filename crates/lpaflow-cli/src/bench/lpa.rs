@@ -52,9 +52,13 @@ fn application(i: usize) -> Value {
     let address = |line1: String| json!({"line1": line1, "town": "Leeds", "postcode": "LS1 1AA", "country": "GB"});
     json!({
         "lpaType": if i.is_multiple_of(2) { "property-and-affairs" } else { "personal-welfare" }, "channel": "online",
-        "donor": {"firstNames": "Ada", "lastName": format!("Donor{i}"), "dateOfBirth": "1950-01-02", "address": address(format!("{i} Road"))},
-        "attorneys": [{"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26", "address": address("2 Road".into()), "appointmentType": "original"}],
-        "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road".into()), "relationship": "professional"},
+        "language": "en",
+        "donor": {"firstNames": "Ada", "lastName": format!("Donor{i}"), "dateOfBirth": "1950-01-02", "address": address(format!("{i} Road")),
+                  "contactLanguagePreference": "en"},
+        "attorneys": [{"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26", "address": address("2 Road".into()), "appointmentType": "original",
+                       "channel": "online", "email": "charles@example.org"}],
+        "certificateProvider": {"firstNames": "Michael", "lastName": "Faraday", "address": address("4 Road".into()), "relationship": "professional",
+                                "channel": "paper", "phone": "07700900000"},
         "whenTheLpaCanBeUsed": "when-has-capacity", "lifeSustainingTreatmentOption": "option-a", "fee": {"claimedType": "FullFee"}
     })
 }

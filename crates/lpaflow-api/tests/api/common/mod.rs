@@ -249,6 +249,14 @@ impl Harness {
         uid
     }
 
+    /// A new LPA the donor has signed: in `signing`, its `opg.create` step enqueued.
+    pub async fn sent_to_opg(&self) -> String {
+        let uid = self.lpa_in_signing().await;
+        self.fire_ok(&uid, Role::Service, "sign_as_donor", json!({}))
+            .await;
+        uid
+    }
+
     /// Identity checks and every signature of the LPA `uid` (in `signing`).
     pub async fn sign_all(&self, uid: &str) {
         let checked = (self.clock.now() - chrono::TimeDelta::minutes(5)).to_rfc3339();
