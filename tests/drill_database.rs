@@ -42,36 +42,44 @@ struct Seen {
     refused: BTreeMap<String, u32>,
 }
 
-/// Creates LPAs (and submits each, which enqueues its OPG create step) until `stop`, recording every answer.
+/// Fires `event` on `uid` until the server answers it: a request may meet the restart (a refusal may hide a
+/// commit that took effect; its Idempotency-Key makes the retry replay the answer).
+async fn fire_until_answered(server: &Server, uid: &str, event: &str, payload: Value) {
+    let path = format!("/v1/lpas/{uid}/events");
+    let body = json!({"event": event, "payload": payload});
+    let key = format!("{event}-{uid}");
+    loop {
+        let (s, b) = server
+            .call_keyed(
+                Method::POST,
+                &path,
+                Some("service"),
+                Some(&body),
+                Some(&key),
+            )
+            .await;
+        if s == StatusCode::OK {
+            return;
+        }
+        let retryable = s == StatusCode::SERVICE_UNAVAILABLE
+            || (s == StatusCode::CONFLICT && b["code"] == "idempotency_key_in_progress");
+        assert!(retryable, "{event} {uid}: {s} {b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Creates LPAs (and takes each to the donor's signature, which enqueues its OPG create step) until `stop`,
+/// recording every answer.
 async fn client(server: Arc<Server>, seen: Arc<Mutex<Seen>>, stop: Arc<AtomicBool>) {
     let application = common::opg::application();
     while !stop.load(Ordering::SeqCst) {
         let (status, body) = create_lpa(&server, &application).await;
         if status == StatusCode::CREATED {
             let uid = body["uid"].as_str().unwrap().to_owned();
-            let path = format!("/v1/lpas/{uid}/events");
-            let submit = json!({"event": "submit", "payload": {}});
-            // The submit may meet the restart too: retried with the same key until the server answers it (a
-            // refusal may hide a commit that took effect; the key makes the retry replay its answer).
-            let key = format!("submit-{uid}");
-            loop {
-                let (s, b) = server
-                    .call_keyed(
-                        Method::POST,
-                        &path,
-                        Some("service"),
-                        Some(&submit),
-                        Some(&key),
-                    )
-                    .await;
-                if s == StatusCode::OK {
-                    break;
-                }
-                let retryable = s == StatusCode::SERVICE_UNAVAILABLE
-                    || (s == StatusCode::CONFLICT && b["code"] == "idempotency_key_in_progress");
-                assert!(retryable, "submit {uid}: {s} {b}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            fire_until_answered(&server, &uid, "submit", json!({})).await;
+            let payment = json!({"amountPence": 9200});
+            fire_until_answered(&server, &uid, "record_payment", payment).await;
+            fire_until_answered(&server, &uid, "sign_as_donor", json!({})).await;
             seen.lock()
                 .unwrap()
                 .acknowledged
@@ -160,7 +168,7 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_lpa() {
             "acknowledged {uid} is present: {view}"
         );
     }
-    // The delivery loop reconnected too: every submitted LPA's OPG create step is confirmed.
+    // The delivery loop reconnected too: every signed LPA's OPG create step is confirmed.
     let mut reported_slow = false;
     for uid in &acknowledged {
         let path = format!("/v1/lpas/{uid}/sync");

@@ -187,8 +187,20 @@ fn creation_then_submission_runs_the_automatic_transitions_in_one_chain() {
     let revisions: Vec<u64> = chain.iter().map(|d| d.instance.revision).collect();
     assert_eq!(revisions, [2, 3, 4]);
     assert!(chain[1..].iter().all(|d| d.entry.role.is_system()));
-    assert_eq!(chain[0].effects.steps.len(), 1);
-    assert_eq!(chain[0].effects.steps[0].name, "opg.create");
+    assert!(
+        chain.iter().all(|d| d.effects.steps.is_empty()),
+        "nothing goes to OPG before the donor signs"
+    );
+    let signed = decide_chain(
+        &def,
+        &rules,
+        &chain[2].instance,
+        &Command::new("sign_as_donor", "svc", "service"),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(signed[0].effects.steps.len(), 1);
+    assert_eq!(signed[0].effects.steps[0].name, "opg.create");
 }
 
 #[test]

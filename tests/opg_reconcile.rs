@@ -43,8 +43,15 @@ fn drift(report: &Report) -> Vec<(String, Vec<(DriftKind, Repair)>)> {
         .collect()
 }
 
-async fn donor_sign_fails(engine: &Engine, id: &InstanceId) {
-    fire(engine, id, "service", "sign_as_donor", json!({})).await;
+async fn certificate_provider_sign_fails(engine: &Engine, id: &InstanceId) {
+    fire(
+        engine,
+        id,
+        "service",
+        "sign_as_certificate_provider",
+        json!({}),
+    )
+    .await;
     eventually("the signature step failed", LIMIT, || async {
         engine.steps(id).await.unwrap()[1].status == StepStatus::Failed
     })
@@ -93,23 +100,26 @@ async fn reconcile_finds_drift_repairs_what_is_safe_and_flags_the_rest_once() {
     let (applied, lost, changed, fine) = (uid(1), uid(2), uid(3), uid(4));
     for id in [&applied, &lost, &changed, &fine] {
         create(&engine, id, application()).await;
-        submit_and_pay(&engine, id).await;
+        send_to_opg(&engine, id).await;
     }
     drained(engine.store(), LIMIT).await;
 
     // OPG applies the signature, then fails its answer: the step runs out of attempts, OPG holds it.
     sim.faults(json!({"commitThenFailRate": 1.0}));
-    donor_sign_fails(&engine, &applied).await;
+    certificate_provider_sign_fails(&engine, &applied).await;
     // OPG times out: the step runs out of attempts, OPG does not hold it.
     sim.faults(json!({"commitThenFailRate": 0.0, "timeoutRate": 1.0}));
-    donor_sign_fails(&engine, &lost).await;
+    certificate_provider_sign_fails(&engine, &lost).await;
     sim.faults(json!({"timeoutRate": 0.0}));
     // A caseworker corrects the donor's name in Sirius.
-    let sirius = sim.client("urn:opg:sirius:users:42");
+    let sirius = sim.client("urn:opg:poas:sirius:users:42");
     let correction = serde_json::from_value(json!({"type": "CORRECTION",
         "changes": [{"key": "/donor/lastName", "old": "Lovelace", "new": "King"}]}))
     .unwrap();
-    sirius.update(changed.as_str(), &correction).await.unwrap();
+    sirius
+        .update(changed.as_str(), &correction, None)
+        .await
+        .unwrap();
 
     let report = reconcile_with(&engine, &sim, false).await;
     let step_of = |id: &InstanceId| {
@@ -146,7 +156,7 @@ async fn reconcile_finds_drift_repairs_what_is_safe_and_flags_the_rest_once() {
     let by = report.lpas[2].differences[0].last_change.as_ref().unwrap();
     assert_eq!(
         (by.author.as_str(), by.kind.as_str(), by.by_lpaflow),
-        ("urn:opg:sirius:users:42", "CORRECTION", false)
+        ("urn:opg:poas:sirius:users:42", "CORRECTION", false)
     );
     assert!(
         !serde_json::to_string(&report).unwrap().contains("King"),

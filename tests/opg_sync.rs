@@ -29,8 +29,9 @@ fn finding_id(data: &Value, rule: &str) -> String {
         .to_owned()
 }
 
-/// One LPA of the outage mix: most change their data and sign; some need a caseworker's safeguarding
-/// decision or fee decision first; the last ten go on to the waiting period.
+/// One LPA of the outage mix: most change their data (locally), then the donor and the certificate provider
+/// sign (the create and one update); some need a caseworker's safeguarding decision or fee decision first;
+/// the last ten go on to the waiting period.
 async fn drive_during_outage(engine: &Engine, n: u64) {
     let id = uid(n);
     match n {
@@ -44,8 +45,7 @@ async fn drive_during_outage(engine: &Engine, n: u64) {
             let payload =
                 json!({"finding": finding, "reason": "met at the donor's club years before"});
             fire(engine, &id, "caseworker", "accept_finding", payload).await;
-            submit_and_pay(engine, &id).await;
-            fire(engine, &id, "service", "sign_as_donor", json!({})).await;
+            send_to_opg(engine, &id).await;
         }
         486..=490 => {
             let mut app = application();
@@ -57,6 +57,7 @@ async fn drive_during_outage(engine: &Engine, n: u64) {
             let decision = json!({"outcome": "approved", "approvedType": "HalfFee"});
             let o = fire(engine, &id, "caseworker", "decide_fee", decision).await;
             assert_eq!(o.stored.instance.state, "signing", "{id}: fee settled");
+            sign_all(engine, &id).await;
         }
         491.. => to_waiting_period(engine, &id, true).await,
         _ => {
@@ -65,6 +66,8 @@ async fn drive_during_outage(engine: &Engine, n: u64) {
             let change = json!({"donor": {"email": format!("donor{n}@example.org")}});
             fire(engine, &id, "service", "update_application", change).await;
             fire(engine, &id, "service", "sign_as_donor", json!({})).await;
+            let cp = json!({});
+            fire(engine, &id, "service", "sign_as_certificate_provider", cp).await;
         }
     }
 }
@@ -202,7 +205,7 @@ async fn a_planned_maintenance_window_keeps_requests_away_and_delivery_resumes_a
     let before: Vec<InstanceId> = (1..=5).map(uid).collect();
     for id in &before {
         create(&engine, id, application()).await;
-        submit_and_pay(&engine, id).await;
+        send_to_opg(&engine, id).await;
     }
     drained(engine.store(), DRAIN).await;
 
@@ -227,7 +230,7 @@ async fn a_planned_maintenance_window_keeps_requests_away_and_delivery_resumes_a
     let during: Vec<InstanceId> = (6..=15).map(uid).collect();
     for id in &during {
         create(&engine, id, application()).await;
-        submit_and_pay(&engine, id).await;
+        send_to_opg(&engine, id).await;
     }
     eventually("steps wait as suspended", DRAIN, || async {
         let backlog = engine.store().backlog().await.unwrap();
@@ -273,19 +276,28 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
     let (bad, others) = (uid(1), (2..=11).map(uid).collect::<Vec<_>>());
     for id in std::iter::once(&bad).chain(&others) {
         create(&engine, id, application()).await;
-        submit_and_pay(&engine, id).await;
+        send_to_opg(&engine, id).await;
     }
     drained(engine.store(), DRAIN).await;
-    // A caseworker in Sirius decides the LPA cannot be registered; lpaflow does not know yet.
-    let sirius = sim.client("urn:opg:sirius:users:42");
+    // A caseworker in Sirius corrects the donor's name and decides the LPA cannot be registered; lpaflow
+    // does not know yet.
+    let sirius = sim.client("urn:opg:poas:sirius:users:42");
+    let correction = serde_json::from_value(json!({"type": "CORRECTION",
+        "changes": [{"key": "/donor/firstNames", "old": "Ada", "new": "Adeline"}]}))
+    .unwrap();
+    sirius
+        .update(bad.as_str(), &correction, None)
+        .await
+        .unwrap();
     let change = serde_json::from_value(json!({"type": "OPG_STATUS_CHANGE",
         "changes": [{"key": "/status", "old": "in-progress", "new": "cannot-register"}]}))
     .unwrap();
-    sirius.update(bad.as_str(), &change).await.unwrap();
+    sirius.update(bad.as_str(), &change, None).await.unwrap();
 
-    fire(&engine, &bad, "service", "sign_as_donor", json!({})).await;
-    for id in &others {
-        sign_all(&engine, id).await;
+    // The signatures are taken (the store does not look at the status for them); the waiting period is not.
+    for id in std::iter::once(&bad).chain(&others) {
+        sign_after_donor(&engine, id).await;
+        fire(&engine, id, "service", "enter_waiting_period", json!({})).await;
     }
     eventually("the refusal is recorded on the LPA", DRAIN, || async {
         engine.get(&bad).await.unwrap().unwrap().sync_status == SyncStatus::Failed
@@ -293,19 +305,18 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
     .await;
     drained(engine.store(), DRAIN).await;
     let stored = engine.get(&bad).await.unwrap().unwrap();
-    let failed = &engine.steps(&bad).await.unwrap()[1];
+    let steps = engine.steps(&bad).await.unwrap();
+    let failed = steps.last().unwrap();
     assert_eq!(
         (failed.step.as_str(), failed.status),
-        ("opg.update:DONOR_SIGN", StepStatus::Failed)
+        ("opg.update:STATUTORY_WAITING_PERIOD", StepStatus::Failed)
     );
     let error = failed.last_error.clone().unwrap();
     assert_eq!(error["code"], "INVALID_REQUEST", "{error}");
-    assert!(
-        error["reason"]
-            .as_str()
-            .unwrap()
-            .contains("not in progress"),
-        "the reason: {error}"
+    assert_eq!(
+        error["errors"][0],
+        json!({"source": "/type", "detail": "status must be in-progress to enter statutory-waiting-period"}),
+        "the store's reason: {error}"
     );
     let finding = stored.instance.data["findings"]
         .as_array()
@@ -316,12 +327,16 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
         .unwrap();
     assert_eq!(
         (finding["subject"].as_str(), finding["status"].as_str()),
-        (Some("opg.update:DONOR_SIGN"), Some("detected"))
+        (
+            Some("opg.update:STATUTORY_WAITING_PERIOD"),
+            Some("detected")
+        )
     );
     let client = sim.client(DEFAULT_SUBJECT);
     assert_synced_in_order(&engine, &client, &others).await;
 
-    // Reconcile sees it too: the refused step (already flagged) and the status Sirius changed.
+    // Reconcile sees it too: the refused step (already flagged) and the name Sirius corrected, attributed to
+    // Sirius from the store's change log.
     let report = reconcile_all(&engine, &sim).await;
     assert_eq!(
         (report.summary.in_sync, report.summary.drifted),
@@ -330,10 +345,10 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
         report.summary
     );
     let drift = &report.lpas[0];
-    let kinds: Vec<(DriftKind, Repair)> = drift
+    let kinds: Vec<(DriftKind, Option<&str>, Repair)> = drift
         .differences
         .iter()
-        .map(|d| (d.kind, d.repair.clone()))
+        .map(|d| (d.kind, d.pointer.as_deref(), d.repair.clone()))
         .collect();
     let flagged = Repair::Flagged {
         finding: finding["id"].as_str().unwrap().to_owned(),
@@ -341,14 +356,18 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
     assert_eq!(
         kinds,
         [
-            (DriftKind::StepNotApplied, flagged),
-            (DriftKind::StatusMismatch, Repair::Person)
+            (DriftKind::StepNotApplied, None, flagged),
+            (
+                DriftKind::FieldMismatch,
+                Some("/donor/firstNames"),
+                Repair::Person
+            )
         ]
     );
     let by = drift.differences[1].last_change.as_ref().unwrap();
     assert_eq!(
-        (by.author.as_str(), by.by_lpaflow),
-        ("urn:opg:sirius:users:42", false)
+        (by.author.as_str(), by.kind.as_str(), by.by_lpaflow),
+        ("urn:opg:poas:sirius:users:42", "CORRECTION", false)
     );
     assert!(report.drift_remains());
     assert_eq!(sim.handle.stats().duplicates, 0);
