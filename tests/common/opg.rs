@@ -320,7 +320,11 @@ pub async fn assert_synced_in_order(
             .iter()
             .map(|s| s.step.as_str().trim_start_matches("opg.update:").to_owned())
             .collect();
-        let log = client.updates(uid.as_str()).await.unwrap().unwrap_or_default();
+        let log = client
+            .updates(uid.as_str())
+            .await
+            .unwrap()
+            .unwrap_or_default();
         let remote: Vec<String> = log.iter().rev().map(|e| e.kind.clone()).collect();
         let mut rest = local.iter();
         assert!(

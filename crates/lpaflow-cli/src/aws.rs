@@ -40,7 +40,12 @@ impl OpgAwsArgs {
     /// The signing settings, `None` without an access key; a key without its secret (or the other way round)
     /// is refused by name.
     pub fn signing(&self) -> anyhow::Result<Option<AwsSigning>> {
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         match (given(&self.access_key_id), given(&self.secret_access_key)) {
             (None, None) => Ok(None),
             (Some(_), None) => bail!(
@@ -51,7 +56,11 @@ impl OpgAwsArgs {
             ),
             (Some(access_key_id), Some(secret_access_key)) => Ok(Some(AwsSigning {
                 region: given(&self.region)
-                    .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|r| !r.is_empty()))
+                    .or_else(|| {
+                        std::env::var("AWS_DEFAULT_REGION")
+                            .ok()
+                            .filter(|r| !r.is_empty())
+                    })
                     .unwrap_or_else(|| DEFAULT_REGION.to_owned()),
                 access_key_id,
                 secret_access_key,
@@ -77,7 +86,10 @@ mod tests {
         let err = args(Some("AKID"), None).signing().expect_err("refused");
         assert!(err.to_string().contains("AWS_SECRET_ACCESS_KEY"));
         assert!(args(None, Some("s")).signing().is_err());
-        let signing = args(Some("AKID"), Some("s")).signing().expect("ok").expect("some");
+        let signing = args(Some("AKID"), Some("s"))
+            .signing()
+            .expect("ok")
+            .expect("some");
         assert_eq!(signing.region, "eu-west-1");
     }
 }

@@ -14,8 +14,8 @@ use crate::fee_actions;
 use crate::fields::{Obj, Problems, payload};
 use crate::objections::{self, StatusChange};
 use crate::signing;
-use crate::trust_corporations;
 use crate::states::LpaState;
+use crate::trust_corporations;
 use lpaflow_core::{ActionError, ActionOutcome, Context, Unmet};
 
 /// Every action name the LPA rules implement.

@@ -50,14 +50,15 @@ fn text(value: &Option<String>) -> String {
 }
 
 fn address(a: &Option<Address>) -> wire::Address {
-    a.as_ref().map_or_else(wire::Address::default, |a| wire::Address {
-        line1: a.line1.clone(),
-        line2: text(&a.line2),
-        line3: text(&a.line3),
-        town: a.town.clone(),
-        postcode: text(&a.postcode),
-        country: a.country.clone(),
-    })
+    a.as_ref()
+        .map_or_else(wire::Address::default, |a| wire::Address {
+            line1: a.line1.clone(),
+            line2: text(&a.line2),
+            line3: text(&a.line3),
+            town: a.town.clone(),
+            postcode: text(&a.postcode),
+            country: a.country.clone(),
+        })
 }
 
 fn date(person: &Person) -> Date {
@@ -93,9 +94,7 @@ fn create_statuses(data: &LpaData) -> BTreeMap<String, AttorneyStatus> {
 }
 
 fn status_of(statuses: &BTreeMap<String, AttorneyStatus>, uid: &str) -> WireStatus {
-    statuses
-        .get(uid)
-        .map_or(WireStatus::Active, |s| s.wire())
+    statuses.get(uid).map_or(WireStatus::Active, |s| s.wire())
 }
 
 fn attorneys(
@@ -221,10 +220,13 @@ fn decisions(app: &Application, fields: &mut LpaFields) {
         fields.how_attorneys_make_decisions = how.clone().unwrap_or_default();
     }
     if fields.how_attorneys_make_decisions == HowMakeDecisions::JointlyForSomeSeverallyForOthers {
-        fields.how_attorneys_make_decisions_details = text(&app.how_attorneys_make_decisions_details);
+        fields.how_attorneys_make_decisions_details =
+            text(&app.how_attorneys_make_decisions_details);
     }
-    fields.how_replacement_attorneys_step_in =
-        app.how_replacement_attorneys_step_in.clone().unwrap_or_default();
+    fields.how_replacement_attorneys_step_in = app
+        .how_replacement_attorneys_step_in
+        .clone()
+        .unwrap_or_default();
     if fields.how_replacement_attorneys_step_in == HowStepIn::AnotherWay {
         fields.how_replacement_attorneys_step_in_details =
             text(&app.how_replacement_attorneys_step_in_details);

@@ -52,7 +52,12 @@ fn fill_uid(obj: Option<&mut Value>, ctx: &Context<'_>, kind: &str, index: usize
         .and_then(Value::as_str)
         .is_some_and(|s| !s.trim().is_empty());
     if !has_uid {
-        let uid = actor_uid(ctx.instance.id.as_str(), ctx.instance.revision + 1, kind, index);
+        let uid = actor_uid(
+            ctx.instance.id.as_str(),
+            ctx.instance.revision + 1,
+            kind,
+            index,
+        );
         obj.insert("uid".into(), Value::String(uid));
     }
 }

@@ -290,7 +290,11 @@ fn refusal(
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = self.status.as_ref().map(ToString::to_string).unwrap_or_default();
+        let status = self
+            .status
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         writeln!(
             f,
             "LPA {} (revision {}): {} [{status}]",

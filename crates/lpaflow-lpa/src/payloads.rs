@@ -242,9 +242,19 @@ pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
             contact_language(),
         ],
         Action::SignAsTrustCorporation => vec![
-            field("uid", FieldKind::TrustCorporationUid, true, "Trust corporation"),
-            field("signatories", FieldKind::Signatories, true, "Who signs for it")
-                .hint("One or two people: [{\"firstNames\", \"lastName\", \"professionalTitle\"}]."),
+            field(
+                "uid",
+                FieldKind::TrustCorporationUid,
+                true,
+                "Trust corporation",
+            ),
+            field(
+                "signatories",
+                FieldKind::Signatories,
+                true,
+                "Who signs for it",
+            )
+            .hint("One or two people: [{\"firstNames\", \"lastName\", \"professionalTitle\"}]."),
             field("companyNumber", TEXT, false, "Company number")
                 .hint("Leave empty to use the application's."),
             field("mobile", TEXT, false, "Mobile number")

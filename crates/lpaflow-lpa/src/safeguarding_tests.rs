@@ -69,7 +69,10 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("2008-03-15"),
         Some("2026-03-14"),
         "2026-06-01",
-        &[(R::AttorneyUnder18, "attorney:00000000-0000-4000-8000-0000000000a1")],
+        &[(
+            R::AttorneyUnder18,
+            "attorney:00000000-0000-4000-8000-0000000000a1",
+        )],
     );
     check(
         attorney_born("2008-03-15"),
@@ -82,7 +85,10 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("2008-03-15"),
         None,
         "2026-03-14",
-        &[(R::AttorneyUnder18, "attorney:00000000-0000-4000-8000-0000000000a1")],
+        &[(
+            R::AttorneyUnder18,
+            "attorney:00000000-0000-4000-8000-0000000000a1",
+        )],
     );
     check(attorney_born("2008-03-15"), None, "2026-03-15", &[]);
     // Born on 29 February: 18 on 1 March in a year without one.
@@ -90,7 +96,10 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("2008-02-29"),
         Some("2026-02-28"),
         "2026-06-01",
-        &[(R::AttorneyUnder18, "attorney:00000000-0000-4000-8000-0000000000a1")],
+        &[(
+            R::AttorneyUnder18,
+            "attorney:00000000-0000-4000-8000-0000000000a1",
+        )],
     );
     check(
         attorney_born("2008-02-29"),
@@ -103,7 +112,10 @@ fn attorney_ages_are_taken_on_the_signing_date() {
         attorney_born("1926-03-14"),
         Some("2026-03-15"),
         "2026-06-01",
-        &[(R::AttorneyOver100, "attorney:00000000-0000-4000-8000-0000000000a1")],
+        &[(
+            R::AttorneyOver100,
+            "attorney:00000000-0000-4000-8000-0000000000a1",
+        )],
     );
     check(
         attorney_born("1926-03-15"),
@@ -146,7 +158,10 @@ fn certificate_provider_rules() {
         None,
         "2026-01-05",
         &[
-            (R::CertificateProviderIsAttorney, "attorney:00000000-0000-4000-8000-0000000000a1"),
+            (
+                R::CertificateProviderIsAttorney,
+                "attorney:00000000-0000-4000-8000-0000000000a1",
+            ),
             (R::CertificateProviderSameLastName, "certificateProvider"),
         ],
     );
@@ -189,7 +204,10 @@ fn the_same_name_twice_is_a_warning() {
         patch,
         None,
         "2026-01-05",
-        &[(R::PeopleSameName, "attorney:00000000-0000-4000-8000-0000000000a2")],
+        &[(
+            R::PeopleSameName,
+            "attorney:00000000-0000-4000-8000-0000000000a2",
+        )],
     );
     check(
         json!({"certificateProvider": {"firstNames": "Ada", "lastName": "Lovelace"}}),

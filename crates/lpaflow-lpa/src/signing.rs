@@ -94,11 +94,7 @@ pub(crate) fn confirm_certificate_provider_identity(
 }
 
 fn signature(ctx: &Context<'_>, signed_at: Option<DateTime<Utc>>) -> Signature {
-    Signature::new(
-        signed_at.unwrap_or(ctx.now),
-        ctx.now,
-        ctx.actor.to_string(),
-    )
+    Signature::new(signed_at.unwrap_or(ctx.now), ctx.now, ctx.actor.to_string())
 }
 
 fn cannot_sign_again(who: &str) -> Unmet {
@@ -127,7 +123,10 @@ pub(crate) fn can_sign_as_donor(data: &LpaData) -> Vec<Unmet> {
     }
 }
 
-pub(crate) fn not_before_donor(data: &LpaData, signed_at: Option<DateTime<Utc>>) -> Result<(), ActionError> {
+pub(crate) fn not_before_donor(
+    data: &LpaData,
+    signed_at: Option<DateTime<Utc>>,
+) -> Result<(), ActionError> {
     let donor = data.signatures.donor.as_ref().map(|s| s.signed_at);
     match (donor, signed_at) {
         (Some(d), Some(t)) if t < d => Err(ActionError::Invalid(vec![PayloadProblem::new(
@@ -181,16 +180,13 @@ pub(crate) fn sign_as_certificate_provider(
     ctx: &Context<'_>,
     data: &mut LpaData,
 ) -> Result<(), ActionError> {
-    let (signed_at, language) = read_payload(
-        ctx,
-        &["signedAt", "contactLanguagePreference"],
-        |o, p| {
+    let (signed_at, language) =
+        read_payload(ctx, &["signedAt", "contactLanguagePreference"], |o, p| {
             (
                 o.opt_time_not_after("signedAt", ctx.now, p),
                 o.opt_wire::<Lang>("contactLanguagePreference", p),
             )
-        },
-    )?;
+        })?;
     not_before_donor(data, signed_at)?;
     let mut s = signature(ctx, signed_at);
     s.contact_language_preference = language;

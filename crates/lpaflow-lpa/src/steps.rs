@@ -69,12 +69,13 @@ pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> O
         | UpdateType::Perfect
         | UpdateType::Register => (Vec::new(), None),
         UpdateType::AttorneyOptOut => (Vec::new(), Some(pair.removed_attorney()?)),
-        UpdateType::TrustCorporationOptOut => {
-            (Vec::new(), Some(pair.removed_trust_corporation()?))
-        }
+        UpdateType::TrustCorporationOptOut => (Vec::new(), Some(pair.removed_trust_corporation()?)),
         UpdateType::OpgStatusChange => (vec![status_change(ctx)?], None),
         UpdateType::CertificateProviderSign => (
-            pair.changes_under(&["/certificateProvider/signedAt", "/certificateProvider/contactLanguagePreference"])?,
+            pair.changes_under(&[
+                "/certificateProvider/signedAt",
+                "/certificateProvider/contactLanguagePreference",
+            ])?,
             None,
         ),
         UpdateType::AttorneySign => (pair.attorney_sign()?, None),
@@ -134,7 +135,8 @@ impl Pair<'_> {
             .attorneys
             .keys()
             .find(|u| !self.before.signatures.attorneys.contains_key(*u))?;
-        let keys = ["signedAt", "mobile", "contactLanguagePreference"].map(|k| format!("/attorneys/{uid}/{k}"));
+        let keys = ["signedAt", "mobile", "contactLanguagePreference"]
+            .map(|k| format!("/attorneys/{uid}/{k}"));
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         self.changes_under(&keys)
     }
@@ -158,7 +160,11 @@ impl Pair<'_> {
                 json!(signed.contact_language_preference.as_str()),
             ),
             // The create never carries the company number (the store wants it when the corporation signs).
-            change(at("companyNumber"), Value::Null, json!(signed.company_number)),
+            change(
+                at("companyNumber"),
+                Value::Null,
+                json!(signed.company_number),
+            ),
         ];
         for (i, s) in signed.signatories.iter().enumerate() {
             let at = |k: &str| format!("/trustCorporations/{uid}/signatories/{i}/{k}");
@@ -172,7 +178,9 @@ impl Pair<'_> {
             list.push(change(
                 at("signedAt"),
                 Value::Null,
-                json!(crate::lpa_store::go_time::format(&s.signed_at.fixed_offset())),
+                json!(crate::lpa_store::go_time::format(
+                    &s.signed_at.fixed_offset()
+                )),
             ));
         }
         Some(list)
@@ -291,7 +299,10 @@ mod tests {
         let doc = json!({"attorneys": [{"uid": "a-1"}, {"uid": "a-2"}], "trustCorporations": [{"uid": "t-1"}]});
         let key = |k: &str| by_uid(change(k.into(), Value::Null, Value::Null), &doc).key;
         assert_eq!(key("/attorneys/1/signedAt"), "/attorneys/a-2/signedAt");
-        assert_eq!(key("/trustCorporations/0/mobile"), "/trustCorporations/t-1/mobile");
+        assert_eq!(
+            key("/trustCorporations/0/mobile"),
+            "/trustCorporations/t-1/mobile"
+        );
         assert_eq!(key("/attorneys/5/signedAt"), "/attorneys/5/signedAt");
         assert_eq!(key("/donor/firstNames"), "/donor/firstNames");
     }

@@ -177,12 +177,14 @@ pub(crate) fn sign(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionEr
     let signatories = given
         .signatories
         .into_iter()
-        .map(|(first_names, last_name, professional_title, signed_at)| SignatoryRecord {
-            first_names,
-            last_name,
-            professional_title,
-            signed_at: signed_at.unwrap_or(ctx.now),
-        })
+        .map(
+            |(first_names, last_name, professional_title, signed_at)| SignatoryRecord {
+                first_names,
+                last_name,
+                professional_title,
+                signed_at: signed_at.unwrap_or(ctx.now),
+            },
+        )
         .collect();
     data.signatures.trust_corporations.insert(
         given.uid,

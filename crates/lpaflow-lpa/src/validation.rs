@@ -182,7 +182,10 @@ fn counts(app: &Application) -> (usize, usize) {
         .map(|a| &a.appointment_type)
         .chain(app.trust_corporations.iter().map(|t| &t.appointment_type));
     appointments.fold((0, 0), |(o, r), a| {
-        (o + usize::from(is_original(a)), r + usize::from(is_replacement(a)))
+        (
+            o + usize::from(is_original(a)),
+            r + usize::from(is_replacement(a)),
+        )
     })
 }
 
@@ -200,10 +203,7 @@ fn check_originals(app: &Application, p: &mut Problems) {
 fn details(p: &mut Problems, key: &str, given: bool, needed: bool, why: &str) {
     match (needed, given) {
         (true, false) => p.add(format!("/{key}"), format!("is required for {why}")),
-        (false, true) => p.add(
-            format!("/{key}"),
-            format!("must be given only for {why}"),
-        ),
+        (false, true) => p.add(format!("/{key}"), format!("must be given only for {why}")),
         _ => {}
     }
 }
@@ -278,7 +278,11 @@ fn check_type_specific(o: &Obj<'_>, app: &Application, p: &mut Problems) {
         Some(LpaType::PersonalWelfare) => ("lifeSustainingTreatmentOption", "whenTheLpaCanBeUsed"),
         _ => return,
     };
-    let kind = app.lpa_type.as_ref().map(LpaType::as_str).unwrap_or_default();
+    let kind = app
+        .lpa_type
+        .as_ref()
+        .map(LpaType::as_str)
+        .unwrap_or_default();
     if o.get(required).is_none() {
         p.add(o.ptr(required), format!("is required for a {kind} LPA"));
     }

@@ -206,10 +206,7 @@ fn decisions_follow_the_lpa_store_rules_for_the_attorneys_named() {
         .expect("list")
         .push(attorney(&ids(3), "replacement"));
     one_replacement["howReplacementAttorneysMakeDecisions"] = json!("jointly");
-    check(
-        one_replacement,
-        &["/howReplacementAttorneysMakeDecisions"],
-    );
+    check(one_replacement, &["/howReplacementAttorneysMakeDecisions"]);
     let mut store_refuses = json!({"attorneys": [
         attorney(&ids(1), "original"), attorney(&ids(2), "original"),
         attorney(&ids(3), "replacement"), attorney(&ids(4), "replacement")],

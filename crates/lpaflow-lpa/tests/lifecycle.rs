@@ -52,7 +52,10 @@ fn happy_path_reaches_registered_and_sends_each_step_once() {
         "opg-paper-id"
     );
     assert_eq!(body["signedAt"], "2026-01-06T09:00:00Z");
-    assert_eq!(body["witnessedByCertificateProviderAt"], "2026-01-06T09:00:00Z");
+    assert_eq!(
+        body["witnessedByCertificateProviderAt"],
+        "2026-01-06T09:00:00Z"
+    );
     assert_eq!(body["attorneys"][0]["status"], "active");
     assert_eq!(body["attorneys"][1]["status"], "inactive");
     assert!(
@@ -132,7 +135,12 @@ fn the_create_carries_only_what_the_lpa_store_models() {
     assert_eq!(cp["channel"], "online");
     assert_eq!(body["language"], "en");
     assert_eq!(body["donor"]["contactLanguagePreference"], "en");
-    for actor in [&body["donor"], cp, &body["attorneys"][0], &body["attorneys"][1]] {
+    for actor in [
+        &body["donor"],
+        cp,
+        &body["attorneys"][0],
+        &body["attorneys"][1],
+    ] {
         let uid = actor["uid"].as_str().expect("every actor has a uid");
         assert!(lpaflow_lpa::validation::uuid_well_formed(uid), "{uid}");
     }

@@ -47,9 +47,9 @@ fn default_value(lpa: &Lpa, kind: FieldKind) -> Value {
                 .id
         ),
         FieldKind::AttorneyUid => json!(attorneys_to_sign(&data)[0]),
-        FieldKind::TrustCorporationUid => json!(
-            lpaflow_lpa::trust_corporations::trust_corporations_to_sign(&data)[0]
-        ),
+        FieldKind::TrustCorporationUid => {
+            json!(lpaflow_lpa::trust_corporations::trust_corporations_to_sign(&data)[0])
+        }
         FieldKind::Signatories => json!([{"firstNames": "Sam", "lastName": "Smith",
                                           "professionalTitle": "Director"}]),
         FieldKind::Application => panic!("the test must give application JSON"),

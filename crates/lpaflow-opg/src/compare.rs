@@ -75,8 +75,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         _ if is_empty(a) && is_empty(b) => true,
         (Value::String(x), Value::String(y)) => {
-            x == y
-                || matches!((go_time::parse(x), go_time::parse(y)), (Some(s), Some(t)) if s == t)
+            x == y || matches!((go_time::parse(x), go_time::parse(y)), (Some(s), Some(t)) if s == t)
         }
         (Value::Object(x), Value::Object(y)) => {
             let empty = Value::Null;
@@ -141,7 +140,9 @@ pub fn target_status(kind: UpdateType) -> Option<&'static str> {
     match kind {
         UpdateType::CertificateProviderOptOut => Some("cannot-register"),
         UpdateType::DonorWithdrawLpa => Some("withdrawn"),
-        UpdateType::StatutoryWaitingPeriod | UpdateType::Perfect => Some("statutory-waiting-period"),
+        UpdateType::StatutoryWaitingPeriod | UpdateType::Perfect => {
+            Some("statutory-waiting-period")
+        }
         UpdateType::Register => Some("registered"),
         UpdateType::AttorneySign
         | UpdateType::CertificateProviderSign
@@ -163,14 +164,16 @@ pub fn target_status(kind: UpdateType) -> Option<&'static str> {
 
 /// The key whose value shows an update without changes took effect: the status, or for an opt-out the
 /// actor's status (the actor is the author's uid), with the value it then holds.
-pub fn effect_of_unchanged(kind: UpdateType, author: Option<&str>) -> Option<(String, &'static str)> {
+pub fn effect_of_unchanged(
+    kind: UpdateType,
+    author: Option<&str>,
+) -> Option<(String, &'static str)> {
     let actor = || lpa_store::author_details(author.unwrap_or_default()).uid;
     match kind {
         UpdateType::AttorneyOptOut => Some((format!("/attorneys/{}/status", actor()), "removed")),
-        UpdateType::TrustCorporationOptOut => Some((
-            format!("/trustCorporations/{}/status", actor()),
-            "removed",
-        )),
+        UpdateType::TrustCorporationOptOut => {
+            Some((format!("/trustCorporations/{}/status", actor()), "removed"))
+        }
         other => target_status(other).map(|s| ("/status".to_owned(), s)),
     }
 }
@@ -259,7 +262,9 @@ pub fn index_key(key: &str, doc: &Value) -> String {
         let Some(rest) = key.strip_prefix(&prefix) else {
             continue;
         };
-        let (segment, tail) = rest.split_once('/').map_or((rest, None), |(s, t)| (s, Some(t)));
+        let (segment, tail) = rest
+            .split_once('/')
+            .map_or((rest, None), |(s, t)| (s, Some(t)));
         let uids: Vec<&str> = doc
             .get(list)
             .and_then(Value::as_array)

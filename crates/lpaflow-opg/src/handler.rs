@@ -43,7 +43,9 @@ fn unavailable(error: &OpgError) -> bool {
 /// When to try again: OPG's `Retry-After`, or a long pause after refused credentials.
 fn retry_after(error: &OpgError) -> Option<std::time::Duration> {
     match error {
-        OpgError::Credentials { .. } => Some(std::time::Duration::from_millis(CREDENTIALS_RETRY_MS)),
+        OpgError::Credentials { .. } => {
+            Some(std::time::Duration::from_millis(CREDENTIALS_RETRY_MS))
+        }
         other => other.retry_after(),
     }
 }
@@ -94,11 +96,11 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
                 );
             }
             Attempt::Retry {
-            retry_after: retry_after(&error),
-            unavailable: unavailable(&error),
-            error: serde_json::to_value(&error).unwrap_or(Value::Null),
-            ambiguous,
-        }
+                retry_after: retry_after(&error),
+                unavailable: unavailable(&error),
+                error: serde_json::to_value(&error).unwrap_or(Value::Null),
+                ambiguous,
+            }
         }
         DeliveryOutcome::Failed {
             reason,

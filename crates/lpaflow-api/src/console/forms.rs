@@ -216,9 +216,13 @@ impl FormCtx<'_> {
             FieldKind::FindingId => select(id, name, value, described, &self.finding_options()),
             FieldKind::ObjectionId => select(id, name, value, described, &self.objection_options()),
             FieldKind::AttorneyUid => select(id, name, value, described, &self.attorney_options()),
-            FieldKind::TrustCorporationUid => {
-                select(id, name, value, described, &self.trust_corporation_options())
-            }
+            FieldKind::TrustCorporationUid => select(
+                id,
+                name,
+                value,
+                described,
+                &self.trust_corporation_options(),
+            ),
         }
     }
 

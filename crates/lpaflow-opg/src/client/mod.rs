@@ -128,7 +128,9 @@ impl OpgClient {
         }
         let signer = Signer::new(&config.jwt_secret, &config.issuer, &config.subject)?;
         if let Some(aws) = &config.aws
-            && (aws.region.is_empty() || aws.access_key_id.is_empty() || aws.secret_access_key.is_empty())
+            && (aws.region.is_empty()
+                || aws.access_key_id.is_empty()
+                || aws.secret_access_key.is_empty())
         {
             return Err(ConfigError::Aws(
                 "region, access key id and secret access key must all be given".to_owned(),
@@ -270,8 +272,9 @@ impl OpgClient {
             .map_err(|e| OpgError::local("CLIENT_ERROR", e.to_string()))?;
         let url = format!("{}{path}", self.base_url);
         let bytes = match body {
-            Some(b) => serde_json::to_vec(b)
-                .map_err(|e| OpgError::local("CLIENT_ERROR", e.to_string()))?,
+            Some(b) => {
+                serde_json::to_vec(b).map_err(|e| OpgError::local("CLIENT_ERROR", e.to_string()))?
+            }
             None => Vec::new(),
         };
         let mut request = self

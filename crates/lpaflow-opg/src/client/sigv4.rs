@@ -87,13 +87,9 @@ impl Signer {
             .build()
             .map_err(|e| SignError(e.to_string()))?
             .into();
-        let request = SignableRequest::new(
-            method,
-            url,
-            std::iter::empty(),
-            SignableBody::Bytes(body),
-        )
-        .map_err(|e| SignError(e.to_string()))?;
+        let request =
+            SignableRequest::new(method, url, std::iter::empty(), SignableBody::Bytes(body))
+                .map_err(|e| SignError(e.to_string()))?;
         let (instructions, _signature) = sign(request, &params)
             .map_err(|e| SignError(e.to_string()))?
             .into_parts();
@@ -119,7 +115,12 @@ mod tests {
         });
         let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let headers = signer
-            .headers("PUT", "https://example.com/lpas/M-AAAA-BBBB-CCCC", b"{}", at)
+            .headers(
+                "PUT",
+                "https://example.com/lpas/M-AAAA-BBBB-CCCC",
+                b"{}",
+                at,
+            )
             .expect("signed");
         let get = |n: &str| {
             headers
@@ -136,7 +137,12 @@ mod tests {
             "{auth}"
         );
         let other = signer
-            .headers("PUT", "https://example.com/lpas/M-AAAA-BBBB-CCCC", b"{ }", at)
+            .headers(
+                "PUT",
+                "https://example.com/lpas/M-AAAA-BBBB-CCCC",
+                b"{ }",
+                at,
+            )
             .expect("signed");
         assert_ne!(
             Some(auth),

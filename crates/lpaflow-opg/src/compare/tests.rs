@@ -243,7 +243,10 @@ fn values_compare_as_the_store_compares_them() {
         &json!("C")
     );
     assert_eq!(resolve(&remote, "/attorneys/0/firstNames"), &json!("C"));
-    assert_eq!(resolve(&remote, "/attorneys/nobody/firstNames"), &Value::Null);
+    assert_eq!(
+        resolve(&remote, "/attorneys/nobody/firstNames"),
+        &Value::Null
+    );
     assert_eq!(
         index_key(&format!("/attorneys/{ATTORNEY}/status"), &remote),
         "/attorneys/0/status"

@@ -2,11 +2,13 @@
 //! differing key according to OPG's change log. No IO, no clock.
 
 use super::{Attribution, Drift, DriftKind, FINDING_SUBJECT, Repair, StepRef, Verdict};
-use crate::compare::{AppliedState, effect_of_unchanged, index_key, lpa_differences, target_status};
+use crate::compare::{
+    AppliedState, effect_of_unchanged, index_key, lpa_differences, target_status,
+};
 use crate::step::{CREATE_STEP, Step};
-use lpaflow_lpa::lpa_store::{ChangeLogEntry, UpdateType};
 use lpaflow_lpa::LpaData;
 use lpaflow_lpa::findings::RuleId;
+use lpaflow_lpa::lpa_store::{ChangeLogEntry, UpdateType};
 use lpaflow_lpa::states::LpaState;
 use lpaflow_store::{StepRow, StepStatus};
 use serde_json::Value;
@@ -320,12 +322,7 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
 /// Fills in who last changed each differing key (or the status) in OPG, from its change log (newest first,
 /// as the store answers). Keys that address actors by uid are related through `remote`; updates of any type,
 /// by any author (Sirius, the online service, lpaflow), are understood, since they all carry their keys.
-pub fn attribute(
-    drifts: &mut [Drift],
-    log: &[ChangeLogEntry],
-    remote: &Value,
-    our_author: &str,
-) {
+pub fn attribute(drifts: &mut [Drift], log: &[ChangeLogEntry], remote: &Value, our_author: &str) {
     let mut newest_first: Vec<&ChangeLogEntry> = log.iter().collect();
     newest_first.sort_by(|a, b| b.applied.cmp(&a.applied));
     for drift in drifts.iter_mut() {
@@ -350,12 +347,15 @@ pub fn attribute(
                     .any(|k| related(&index_key(&k, remote), pointer))
             }
         };
-        drift.last_change = newest_first.iter().find(|e| touches(e)).map(|e| Attribution {
-            id: e.id.clone(),
-            author: e.author.clone(),
-            applied: e.applied.clone(),
-            kind: e.kind.clone(),
-            by_lpaflow: e.author == our_author,
-        });
+        drift.last_change = newest_first
+            .iter()
+            .find(|e| touches(e))
+            .map(|e| Attribution {
+                id: e.id.clone(),
+                author: e.author.clone(),
+                applied: e.applied.clone(),
+                kind: e.kind.clone(),
+                by_lpaflow: e.author == our_author,
+            });
     }
 }

@@ -55,7 +55,8 @@ fn data(in_opg: bool, cp_signed: bool, findings: Value) -> Value {
         });
     }
     if cp_signed {
-        d.signatures.certificate_provider = Some(Signature::new(signed(), signed(), "urn:test".into()));
+        d.signatures.certificate_provider =
+            Some(Signature::new(signed(), signed(), "urn:test".into()));
     }
     let mut v = d.to_value().unwrap();
     v["findings"] = findings;
@@ -65,10 +66,8 @@ fn data(in_opg: bool, cp_signed: bool, findings: Value) -> Value {
 /// What OPG holds for `data`: the expected document plus the fields the store adds.
 fn opg_doc(data: &Value, status: &str) -> Value {
     let d = LpaData::load(data).unwrap();
-    let mut doc = lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(
-        &d,
-        t0().date_naive(),
-    ));
+    let mut doc =
+        lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(&d, t0().date_naive()));
     doc["uid"] = json!(UID);
     doc["status"] = json!(status);
     doc["updatedAt"] = json!("2026-01-05T09:00:01Z");
@@ -238,7 +237,11 @@ fn fields_and_status_are_compared_unless_a_step_in_flight_touches_them() {
         local("signing", d.clone(), done.clone()),
         Remote::Held(changed.clone()),
         &[
-            ("field_mismatch", Some("/certificateProvider/signedAt"), PERSON),
+            (
+                "field_mismatch",
+                Some("/certificateProvider/signedAt"),
+                PERSON,
+            ),
             ("field_mismatch", Some("/donor/lastName"), PERSON),
         ],
     );
@@ -352,10 +355,34 @@ fn the_last_change_to_a_key_is_attributed_from_the_change_log() {
     let mobile = format!("/attorneys/{ATTORNEY}/mobile");
     // Newest first, as the store answers.
     let log = [
-        entry("4", "2026-02-04T10:00:00Z", "urn:opg:poas:sirius:users:7", "CORRECTION", &[&mobile]),
-        entry("3", "2026-02-03T10:00:00Z", "urn:opg:poas:sirius:users:7", "OPG_STATUS_CHANGE", &["/status"]),
-        entry("2", "2026-02-02T10:00:00Z", "urn:opg:poas:sirius:users:7", "CORRECTION", &["/donor"]),
-        entry("1", "2026-02-01T10:00:00Z", "urn:lpaflow", "CORRECTION", &["/donor/lastName"]),
+        entry(
+            "4",
+            "2026-02-04T10:00:00Z",
+            "urn:opg:poas:sirius:users:7",
+            "CORRECTION",
+            &[&mobile],
+        ),
+        entry(
+            "3",
+            "2026-02-03T10:00:00Z",
+            "urn:opg:poas:sirius:users:7",
+            "OPG_STATUS_CHANGE",
+            &["/status"],
+        ),
+        entry(
+            "2",
+            "2026-02-02T10:00:00Z",
+            "urn:opg:poas:sirius:users:7",
+            "CORRECTION",
+            &["/donor"],
+        ),
+        entry(
+            "1",
+            "2026-02-01T10:00:00Z",
+            "urn:lpaflow",
+            "CORRECTION",
+            &["/donor/lastName"],
+        ),
     ];
     let expected = expected_document(&local).unwrap();
     attribute(&mut drifts, &log, &expected, "urn:lpaflow");
@@ -372,7 +399,12 @@ fn the_last_change_to_a_key_is_attributed_from_the_change_log() {
         })
         .collect();
     let row = |kind: &str, pointer: &str, id: &str| {
-        (kind.to_owned(), Some(pointer.to_owned()), Some(id.to_owned()), Some(false))
+        (
+            kind.to_owned(),
+            Some(pointer.to_owned()),
+            Some(id.to_owned()),
+            Some(false),
+        )
     };
     assert_eq!(
         got,
