@@ -158,15 +158,14 @@ async fn online_lifecycle(engine: &Engine, id: &InstanceId) {
     fire(engine, id, "service", "enter_waiting_period", json!({})).await;
 }
 
-/// The paper LPA: the certificate provider's identity checked after the create (an update), then everyone
-/// signs.
+/// The paper LPA: both identities checked after the create (updates), then everyone signs.
 async fn paper_lifecycle(engine: &Engine, id: &InstanceId) {
     create(engine, id, paper()).await;
     submit_and_pay_unchecked(engine, id).await;
+    fire(engine, id, "service", "sign_as_donor", json!({})).await;
     let checked = chrono::Utc::now().to_rfc3339();
     let donor = json!({"type": "opg-paper-id", "checkedAt": checked});
     fire(engine, id, "service", "confirm_donor_identity", donor).await;
-    fire(engine, id, "service", "sign_as_donor", json!({})).await;
     let cp = json!({"type": "opg-paper-id", "checkedAt": checked});
     fire(
         engine,

@@ -17,8 +17,12 @@ use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// Makes `count` LPAs in the waiting period with an engine that delivers nothing (five steps each), then
-/// stops it: the backlog waits in the database.
+/// Steps of an LPA in the waiting period: the create (the donor signed), the certificate provider's and the
+/// attorney's signatures, the waiting period.
+const STEPS_PER_LPA: u64 = 4;
+
+/// Makes `count` LPAs in the waiting period with an engine that delivers nothing ([`STEPS_PER_LPA`] steps
+/// each), then stops it: the backlog waits in the database.
 async fn backlog(db_url: &str, count: u64) -> Vec<InstanceId> {
     let maker = start_engine(db_url, None, clock(), 0, |_| {}).await;
     let uids: Vec<InstanceId> = (1..=count).map(uid).collect();
@@ -34,7 +38,7 @@ async fn backlog(db_url: &str, count: u64) -> Vec<InstanceId> {
     while let Some(r) = lanes.join_next().await {
         r.unwrap();
     }
-    assert_eq!(open_steps(maker.store()).await, count * 5);
+    assert_eq!(open_steps(maker.store()).await, count * STEPS_PER_LPA);
     maker.shutdown().await;
     uids
 }
@@ -75,7 +79,7 @@ async fn an_engine_process_killed_while_delivering_leaves_its_work_to_the_next_w
     let sim = start_sim().await;
     let db = TestDb::sqlite();
     let uids = backlog(db.url(), 150).await;
-    let total = uids.len() as u64 * 5;
+    let total = uids.len() as u64 * STEPS_PER_LPA;
     // Slow answers keep a full round of requests in flight when the process dies.
     sim.faults(json!({"latencyMs": 30}));
     let logs = tempfile::tempdir().unwrap();
@@ -128,7 +132,7 @@ async fn two_engines_on_one_postgres_database_deliver_each_step_once() {
     };
     let sim = start_sim().await;
     let uids = backlog(db.url(), 100).await;
-    let total = uids.len() as u64 * 5;
+    let total = uids.len() as u64 * STEPS_PER_LPA;
     sim.faults(json!({"latencyMs": 10}));
     let node = |name: &'static str| {
         move |o: &mut lpaflow_engine::EngineOptions| o.node_id = name.to_owned()

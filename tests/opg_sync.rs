@@ -278,13 +278,18 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
         create(&engine, id, application()).await;
         send_to_opg(&engine, id).await;
     }
+    for id in std::iter::once(&bad).chain(&others) {
+        sign_after_donor(&engine, id).await;
+    }
     drained(engine.store(), DRAIN).await;
     // A caseworker in Sirius corrects the donor's name and decides the LPA cannot be registered; lpaflow
-    // does not know yet.
+    // does not know yet. (The store keeps one change-log entry per LPA and second, so each change is made in a
+    // second of its own, as people's changes are.)
     let sirius = sim.client("urn:opg:poas:sirius:users:42");
     let correction = serde_json::from_value(json!({"type": "CORRECTION",
         "changes": [{"key": "/donor/firstNames", "old": "Ada", "new": "Adeline"}]}))
     .unwrap();
+    next_second().await;
     sirius
         .update(bad.as_str(), &correction, None)
         .await
@@ -292,11 +297,11 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
     let change = serde_json::from_value(json!({"type": "OPG_STATUS_CHANGE",
         "changes": [{"key": "/status", "old": "in-progress", "new": "cannot-register"}]}))
     .unwrap();
+    next_second().await;
     sirius.update(bad.as_str(), &change, None).await.unwrap();
 
-    // The signatures are taken (the store does not look at the status for them); the waiting period is not.
+    // The waiting period needs the LPA in progress: the store refuses it for this one.
     for id in std::iter::once(&bad).chain(&others) {
-        sign_after_donor(&engine, id).await;
         fire(&engine, id, "service", "enter_waiting_period", json!({})).await;
     }
     eventually("the refusal is recorded on the LPA", DRAIN, || async {

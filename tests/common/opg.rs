@@ -276,6 +276,15 @@ where
     }
 }
 
+/// Returns once the wall clock is in a new second: the LPA Store keys its change log by the second an update
+/// was applied, so two updates of one LPA in one second keep one entry.
+pub async fn next_second() {
+    let now = chrono::Utc::now().timestamp();
+    while chrono::Utc::now().timestamp() == now {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Open outbox steps in the whole store.
 pub async fn open_steps(store: &Store) -> u64 {
     store.backlog().await.unwrap().open()

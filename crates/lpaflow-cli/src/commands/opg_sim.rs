@@ -5,7 +5,7 @@
 use crate::app::opg_jwt_secret;
 use anyhow::Context as _;
 use clap::Args;
-use lpaflow_opg::simulator::{self, Faults, Maintenance, SimulatorConfig};
+use lpaflow_opg::simulator::{self, AwsVerification, Faults, Maintenance, SimulatorConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,12 +47,37 @@ pub struct OpgSimArgs {
     /// Reads answer the version before the last write, with an `Age` header.
     #[arg(long)]
     stale_reads: bool,
+    /// Share of writes that pass every rule and are answered as applied but not stored (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    acknowledge_without_applying_rate: f64,
+    /// Share of writes that pass every rule and are stored with a visible difference (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    apply_differently_rate: f64,
     /// Seed of the fault dice (the same seed replays the same faults).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// How long the timeout fault holds a request before dropping it, in milliseconds.
     #[arg(long, default_value_t = 30_000)]
     timeout_hold_ms: u64,
+    /// Require an AWS Signature V4 (service `execute-api`) from this access key on every LPA route, as API
+    /// Gateway's `AWS_IAM` does (needs `--aws-secret-access-key`).
+    #[arg(
+        long,
+        env = "LPAFLOW_OPG_SIM_AWS_ACCESS_KEY_ID",
+        requires = "aws_secret_access_key"
+    )]
+    aws_access_key_id: Option<String>,
+    /// The secret access key of `--aws-access-key-id`.
+    #[arg(
+        long,
+        env = "LPAFLOW_OPG_SIM_AWS_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "aws_access_key_id"
+    )]
+    aws_secret_access_key: Option<String>,
+    /// The region requests must be signed for.
+    #[arg(long, env = "LPAFLOW_OPG_SIM_AWS_REGION", default_value = "eu-west-1")]
+    aws_region: String,
 }
 
 impl OpgSimArgs {
@@ -67,7 +92,21 @@ impl OpgSimArgs {
             latency_ms: self.latency_ms,
             commit_then_fail_rate: self.commit_then_fail_rate,
             stale_reads: self.stale_reads,
+            acknowledge_without_applying_rate: self.acknowledge_without_applying_rate,
+            apply_differently_rate: self.apply_differently_rate,
             seed: self.seed,
+        }
+    }
+
+    /// The key pair to verify AWS signatures with, when given.
+    fn aws(&self) -> Option<AwsVerification> {
+        match (&self.aws_access_key_id, &self.aws_secret_access_key) {
+            (Some(id), Some(secret)) => Some(AwsVerification {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+                region: self.aws_region.clone(),
+            }),
+            _ => None,
         }
     }
 }
@@ -76,6 +115,7 @@ pub async fn run(args: OpgSimArgs) -> anyhow::Result<ExitCode> {
     let mut config = SimulatorConfig::new(&args.db, opg_jwt_secret());
     config.faults = args.faults();
     config.timeout_hold_ms = args.timeout_hold_ms;
+    config.aws = args.aws();
     let address = format!("{}:{}", args.host, args.port);
     let listener = tokio::net::TcpListener::bind(&address)
         .await

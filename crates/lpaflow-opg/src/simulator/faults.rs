@@ -8,7 +8,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::document::FieldError;
+use lpaflow_lpa::lpa_store::FieldError;
 
 /// Largest `latencyMs` accepted.
 pub const LATENCY_MS_MAX: u64 = 60_000;
@@ -68,6 +68,13 @@ pub struct Faults {
     pub commit_then_fail_rate: f64,
     /// Reads answer the version before the last write, with an `Age` header.
     pub stale_reads: bool,
+    /// Share of writes that passed every rule and are answered as if applied (201 and the store's body)
+    /// but not stored: a lost write, for lpaflow's read-back mismatch path.
+    pub acknowledge_without_applying_rate: f64,
+    /// Share of writes that passed every rule and are stored with a visible difference (an update without
+    /// its last change, or without its status change when it has no changes; a create with the last
+    /// attorney's `firstNames` altered), answered as if stored as sent.
+    pub apply_differently_rate: f64,
     pub seed: u64,
 }
 
@@ -85,6 +92,8 @@ pub struct FaultsPatch {
     pub latency_ms: Option<u64>,
     pub commit_then_fail_rate: Option<f64>,
     pub stale_reads: Option<bool>,
+    pub acknowledge_without_applying_rate: Option<f64>,
+    pub apply_differently_rate: Option<f64>,
     pub seed: Option<u64>,
 }
 
@@ -109,7 +118,13 @@ impl Faults {
             throttle_rate,
             latency_ms
         );
-        take!(commit_then_fail_rate, stale_reads, seed);
+        take!(
+            commit_then_fail_rate,
+            stale_reads,
+            acknowledge_without_applying_rate,
+            apply_differently_rate,
+            seed
+        );
         f
     }
 
@@ -122,6 +137,11 @@ impl Faults {
             ("/resetRate", self.reset_rate),
             ("/throttleRate", self.throttle_rate),
             ("/commitThenFailRate", self.commit_then_fail_rate),
+            (
+                "/acknowledgeWithoutApplyingRate",
+                self.acknowledge_without_applying_rate,
+            ),
+            ("/applyDifferentlyRate", self.apply_differently_rate),
         ];
         for (source, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {
@@ -180,6 +200,17 @@ pub enum AfterCommit {
     Drop,
 }
 
+/// What happens to a write that passed every rule, before it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteFate {
+    /// Stored as the rules say.
+    Store,
+    /// Answered as stored, but not stored.
+    AcknowledgeWithoutApplying,
+    /// Stored with a visible difference, answered as stored as sent.
+    ApplyDifferently,
+}
+
 /// Retry-After values used by the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter {
@@ -233,6 +264,17 @@ impl Dice {
             return Gate::Error { status };
         }
         Gate::Pass
+    }
+
+    /// Whether a write that passed every rule is stored as it should be.
+    pub fn write_fate(&mut self, faults: &Faults) -> WriteFate {
+        if self.hit(faults.acknowledge_without_applying_rate) {
+            WriteFate::AcknowledgeWithoutApplying
+        } else if self.hit(faults.apply_differently_rate) {
+            WriteFate::ApplyDifferently
+        } else {
+            WriteFate::Store
+        }
     }
 
     /// Whether an applied write is answered normally.
@@ -308,6 +350,47 @@ mod tests {
             .collect();
         assert_eq!(sources, ["/errorRate", "/resetRate", "/latencyMs"]);
         assert_eq!(Faults::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_write_fates_are_validated_and_seeded() {
+        let f = Faults {
+            acknowledge_without_applying_rate: 1.5,
+            apply_differently_rate: -0.5,
+            ..Faults::default()
+        };
+        let sources: Vec<String> = f
+            .validate()
+            .expect_err("invalid")
+            .into_iter()
+            .map(|e| e.source)
+            .collect();
+        assert_eq!(
+            sources,
+            ["/acknowledgeWithoutApplyingRate", "/applyDifferentlyRate"]
+        );
+        let f = Faults {
+            acknowledge_without_applying_rate: 0.3,
+            apply_differently_rate: 0.3,
+            ..Faults::default()
+        };
+        let run = |seed| {
+            let mut d = Dice::new(seed);
+            (0..60).map(|_| d.write_fate(&f)).collect::<Vec<_>>()
+        };
+        assert_eq!(run(9), run(9));
+        for fate in [
+            WriteFate::Store,
+            WriteFate::AcknowledgeWithoutApplying,
+            WriteFate::ApplyDifferently,
+        ] {
+            assert!(run(9).contains(&fate), "{fate:?}");
+        }
+        assert!(
+            (0..20)
+                .map(|_| Dice::new(1).write_fate(&Faults::default()))
+                .all(|f| f == WriteFate::Store)
+        );
     }
 
     #[test]

@@ -10,8 +10,10 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde_json::json;
 
-use crate::document::{FieldError, Problem};
 use crate::simulator::state::SimulatorState;
+use lpaflow_lpa::lpa_store::{
+    FieldError, INTERNAL_SERVER_ERROR, INVALID_REQUEST, NOT_FOUND, Problem,
+};
 
 /// On a response: the connection layer closes the connection instead of sending it.
 #[derive(Debug, Clone, Copy)]
@@ -35,37 +37,61 @@ pub fn problem(
     (status, Json(body)).into_response()
 }
 
-/// `400 INVALID_REQUEST`; the detail repeats the errors so a log line or a client message says why.
+/// `400 INVALID_REQUEST` as the store answers it (`ProblemInvalidRequest`): detail "Invalid request".
 pub fn invalid(errors: Vec<FieldError>) -> Response {
-    let detail = errors
-        .iter()
-        .map(|e| e.detail.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    problem(StatusCode::BAD_REQUEST, "INVALID_REQUEST", detail, errors)
+    problem(
+        StatusCode::BAD_REQUEST,
+        INVALID_REQUEST,
+        "Invalid request",
+        errors,
+    )
 }
 
+/// A 400 of the simulator's own (fault settings), naming the field.
 pub fn invalid_at(source: &str, detail: impl Into<String>) -> Response {
     invalid(vec![FieldError::new(source, detail)])
+}
+
+/// `400 INVALID_REQUEST` with the store's detail and no errors (a second create).
+pub fn invalid_with_detail(detail: &str) -> Response {
+    problem(StatusCode::BAD_REQUEST, INVALID_REQUEST, detail, Vec::new())
 }
 
 pub fn not_found() -> Response {
     problem(
         StatusCode::NOT_FOUND,
-        "NOT_FOUND",
+        NOT_FOUND,
         "Record not found",
+        Vec::new(),
+    )
+}
+
+/// `500 INTERNAL_SERVER_ERROR`, the store's answer to anything unexpected.
+pub fn server_error() -> Response {
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        INTERNAL_SERVER_ERROR,
+        "Internal server error",
         Vec::new(),
     )
 }
 
 pub fn internal(err: &dyn std::error::Error) -> Response {
     tracing::error!(error = %err, "OPG simulator store error");
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL_SERVER_ERROR",
-        "Internal server error",
-        Vec::new(),
+    server_error()
+}
+
+/// API Gateway's refusal of a request whose AWS signature is missing or wrong: 403 `{"message": ...}`.
+pub fn gateway_forbidden(error_type: &'static str, message: &str) -> Response {
+    let mut response = (
+        StatusCode::FORBIDDEN,
+        Json(serde_json::json!({ "message": message })),
     )
+        .into_response();
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(error_type));
+    response
 }
 
 pub fn with_retry_after(mut response: Response, retry_after_s: u64) -> Response {

@@ -1,19 +1,29 @@
-//! The OPG simulator: the LPA Store API of `docs/opg-api.md` over its own SQLite database, with the store's
-//! guards and messages, a change log, fault injection set at runtime (`PUT /__admin/faults`), stats that count
-//! duplicate writes, and the workload stub protocol. `lpaflow opg-sim` runs it alone; `lpaflow serve` embeds it
-//! when no OPG URL is given.
+//! The OPG simulator: the real LPA Store (`shared/lpa-store/`, the store's Go handlers at a pinned commit)
+//! imitated rule by rule over its own SQLite database, so that lpaflow's client is tested against the store's
+//! behaviour and not against its own idea of it. The rules are ported from the store's Go code
+//! ([`rules`]), request bodies are decoded as Go decodes them ([`go_json`]), tokens are checked as the store
+//! checks them ([`auth`]) and, when given a key pair, AWS signatures as API Gateway checks them ([`sigv4`]).
+//! Around that: a change log keyed as DynamoDB keys it, fault injection set at runtime (`PUT
+//! /__admin/faults`), stats that count duplicate writes, and the workload stub protocol. `lpaflow opg-sim`
+//! runs it alone; `lpaflow serve` embeds it when no OPG URL is given. `docs/opg-api.md`, "The simulator",
+//! lists every rule's Go source and every known difference from the real store.
 
 mod admin;
+pub mod auth;
+mod duplicates;
 mod faults;
-mod guards;
+pub mod go_json;
 mod http;
+pub mod requests;
 mod routes;
+pub mod rules;
 mod server;
+pub mod sigv4;
 mod state;
 mod stats;
 mod store;
 mod stub;
-mod validate;
+mod write_faults;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,13 +35,14 @@ use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use auth::{ISSUERS, JWT_HEADER};
 pub use faults::{Faults, FaultsPatch, LATENCY_MS_MAX, Maintenance};
-pub use guards::CHANGES_MAX;
 pub use routes::BATCH_UIDS_MAX;
+pub use sigv4::AwsVerification;
 pub use state::SimulatorState;
 pub use stats::StatsSnapshot;
 
-use crate::document::FieldError;
+use lpaflow_lpa::lpa_store::FieldError;
 
 /// Largest request body accepted (an LPA document is a few KB).
 pub const BODY_BYTES_MAX: usize = 1024 * 1024;
@@ -53,10 +64,13 @@ pub struct SimulatorConfig {
     pub stub_offline: bool,
     /// SQLite connections in the pool (readers; writes are serialised anyway).
     pub db_connections_max: u32,
+    /// When set, every `/lpas...` request must carry an AWS Signature V4 from this key pair (API Gateway's
+    /// `AWS_IAM`, service `execute-api`); `None` checks none.
+    pub aws: Option<AwsVerification>,
 }
 
 impl SimulatorConfig {
-    /// No faults; 30 s timeout hold; `Retry-After` 5 s (outage) and 1 s (throttle); 4 connections.
+    /// No faults, no AWS signatures; 30 s timeout hold; `Retry-After` 5 s (outage) and 1 s (throttle); 4 connections.
     pub fn new(db_path: impl Into<PathBuf>, jwt_secret: impl Into<String>) -> Self {
         Self {
             db_path: db_path.into(),
@@ -67,6 +81,7 @@ impl SimulatorConfig {
             throttle_retry_after_s: 1,
             stub_offline: false,
             db_connections_max: 4,
+            aws: None,
         }
     }
 }
@@ -133,6 +148,14 @@ pub async fn start(
         state.shutdown.clone(),
     ));
     tracing::info!(%addr, "OPG simulator listening");
+    match &config.aws {
+        Some(aws) => tracing::info!(
+            access_key_id = %aws.access_key_id,
+            region = %aws.region,
+            "OPG simulator verifies AWS Signature V4 on every LPA route"
+        ),
+        None => tracing::info!("OPG simulator does not check AWS signatures (no key pair given)"),
+    }
     Ok(SimulatorHandle { addr, state, task })
 }
 

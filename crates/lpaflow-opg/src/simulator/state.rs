@@ -1,13 +1,15 @@
-//! The simulator's shared state: store, fault settings and dice, stats, the stub protocol's counters and the
+//! The simulator's shared state: store, verifiers (JWT, optional AWS signatures), fault settings and dice, stats, the stub protocol's counters and the
 //! shutdown signal that also ends requests held by the timeout fault.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::document::FieldError;
-use crate::jwt::Verifier;
+use lpaflow_lpa::lpa_store::FieldError;
+
+use crate::simulator::auth::JwtVerifier;
 use crate::simulator::faults::{Dice, Faults, FaultsPatch, RetryAfter};
+use crate::simulator::sigv4::AwsVerification;
 use crate::simulator::stats::{Stats, StatsSnapshot};
 use crate::simulator::store::Store;
 use crate::simulator::stub::StubState;
@@ -16,7 +18,8 @@ use crate::simulator::{Error, SimulatorConfig};
 /// Shared by every handler; build it with [`SimulatorState::open`] to call [`crate::simulator::router`].
 pub struct SimulatorState {
     pub(crate) store: Store,
-    pub(crate) verifier: Verifier,
+    pub(crate) verifier: JwtVerifier,
+    pub(crate) aws: Option<AwsVerification>,
     faults: RwLock<Faults>,
     dice: Mutex<Dice>,
     pub(crate) stats: Stats,
@@ -34,7 +37,8 @@ impl SimulatorState {
         let (writes, duplicates) = store.load_stats().await?;
         Ok(Arc::new(Self {
             store,
-            verifier: Verifier::new(&config.jwt_secret),
+            verifier: JwtVerifier::new(&config.jwt_secret),
+            aws: config.aws.clone(),
             faults: RwLock::new(config.faults.clone()),
             dice: Mutex::new(Dice::new(config.faults.seed)),
             stats: Stats::new(writes, duplicates),

@@ -1,4 +1,5 @@
-//! What the simulator saw: responses by status, writes applied, duplicates per LPA. Duplicates are the
+//! What the simulator saw: responses by status, writes applied (and those the write faults lost or altered),
+//! duplicates per LPA. Duplicates are the
 //! benchmark's measure of a client that re-sends what OPG already holds: a write the stored LPA already reflects
 //! (a second create, a repeated signature, a change whose keys already hold `new`, a status change to the
 //! status it has), whether it is refused or applied. Counters are atomics on the hot path; `writesApplied` and
@@ -28,6 +29,12 @@ pub struct StatsSnapshot {
     /// Requests held by the timeout fault.
     #[serde(default)]
     pub timeouts: u64,
+    /// Writes answered as applied but not stored (`acknowledgeWithoutApplyingRate`).
+    #[serde(default)]
+    pub writes_acknowledged_not_applied: u64,
+    /// Writes stored with a visible difference (`applyDifferentlyRate`); also in `writesApplied`.
+    #[serde(default)]
+    pub writes_applied_differently: u64,
 }
 
 impl StatsSnapshot {
@@ -37,9 +44,19 @@ impl StatsSnapshot {
     }
 }
 
+/// The persisted write counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteCounts {
+    pub applied: u64,
+    pub acknowledged_not_applied: u64,
+    pub applied_differently: u64,
+}
+
 pub struct Stats {
     by_status: Vec<AtomicU64>,
     writes_applied: AtomicU64,
+    acknowledged_not_applied: AtomicU64,
+    applied_differently: AtomicU64,
     dropped: AtomicU64,
     timeouts: AtomicU64,
     duplicates: Mutex<HashMap<String, u64>>,
@@ -47,10 +64,12 @@ pub struct Stats {
 
 impl Stats {
     /// Starts from what the store persisted.
-    pub fn new(writes_applied: u64, duplicates: HashMap<String, u64>) -> Self {
+    pub fn new(writes: WriteCounts, duplicates: HashMap<String, u64>) -> Self {
         Self {
             by_status: (0..STATUS_SLOTS).map(|_| AtomicU64::new(0)).collect(),
-            writes_applied: AtomicU64::new(writes_applied),
+            writes_applied: AtomicU64::new(writes.applied),
+            acknowledged_not_applied: AtomicU64::new(writes.acknowledged_not_applied),
+            applied_differently: AtomicU64::new(writes.applied_differently),
             dropped: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
             duplicates: Mutex::new(duplicates),
@@ -78,6 +97,15 @@ impl Stats {
         self.writes_applied.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn write_acknowledged_not_applied(&self) {
+        self.acknowledged_not_applied
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn write_applied_differently(&self) {
+        self.applied_differently.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn duplicate(&self, uid: &str) {
         let mut map = self
             .duplicates
@@ -91,6 +119,8 @@ impl Stats {
             slot.store(0, Ordering::Relaxed);
         }
         self.writes_applied.store(0, Ordering::Relaxed);
+        self.acknowledged_not_applied.store(0, Ordering::Relaxed);
+        self.applied_differently.store(0, Ordering::Relaxed);
         self.dropped.store(0, Ordering::Relaxed);
         self.timeouts.store(0, Ordering::Relaxed);
         self.duplicates
@@ -123,6 +153,8 @@ impl Stats {
             duplicates_by_lpa: by_lpa,
             connections_dropped: self.dropped.load(Ordering::Relaxed),
             timeouts: self.timeouts.load(Ordering::Relaxed),
+            writes_acknowledged_not_applied: self.acknowledged_not_applied.load(Ordering::Relaxed),
+            writes_applied_differently: self.applied_differently.load(Ordering::Relaxed),
         }
     }
 }

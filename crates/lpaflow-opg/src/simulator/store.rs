@@ -1,46 +1,68 @@
-//! The simulator's durable store: SQLite (WAL) through sqlx runtime queries, which sqlx prepares once per
-//! connection and caches. The database is the only source of truth, so a restarted simulator on the same file
-//! refuses a second create and keeps its change log and duplicate counts.
+//! The simulator's durable store: SQLite (WAL) through sqlx runtime queries. It plays the store's two
+//! DynamoDB tables: LPAs by uid, kept as the `Lpa` JSON Go would write, and the change log keyed by
+//! `(uid, applied)` with `applied` to the second, so a second update of the same LPA within one second
+//! replaces the first's row as DynamoDB's `Put` does (`internal/ddb/client.go`, `PutChanges`). The LPA and
+//! its change-log row are written in one transaction, like the store's `TransactWriteItems`.
 //!
-//! Writes are read-check-write (the guards need the current document), so they are serialised by one async
-//! mutex held across the check and the commit: a [`WriteGuard`] must be shown to every write method. SQLite
-//! has a single writer anyway; reads go straight to the pool and never wait for it.
+//! Writes are read-check-write, so they are serialised by one async mutex held across the check and the
+//! commit: a [`WriteGuard`] must be shown to every write method. Reads go straight to the pool. The database
+//! is the only source of truth, so a restarted simulator on the same file keeps LPAs, change log and
+//! counters.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::Value;
+use lpaflow_lpa::lpa_store::{ChangeLogEntry, Lpa};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::document::{Change, ChangeLogEntry};
+use super::stats::WriteCounts;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS lpas (
+CREATE TABLE IF NOT EXISTS store_lpas (
     uid TEXT PRIMARY KEY NOT NULL,
-    doc TEXT NOT NULL,
-    prev_doc TEXT,
-    updated_at TEXT NOT NULL
+    lpa TEXT NOT NULL,
+    previous TEXT,
+    written_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS store_changes (
     uid TEXT NOT NULL,
     applied TEXT NOT NULL,
+    id TEXT NOT NULL,
     author TEXT NOT NULL,
     type TEXT NOT NULL,
-    changes TEXT NOT NULL
+    changes TEXT NOT NULL,
+    PRIMARY KEY (uid, applied)
 );
-CREATE INDEX IF NOT EXISTS changes_by_uid ON changes (uid, seq);
 CREATE TABLE IF NOT EXISTS duplicates (uid TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL);
 INSERT OR IGNORE INTO counters (name, n) VALUES ('writes_applied', 0);
+INSERT OR IGNORE INTO counters (name, n) VALUES ('writes_acknowledged_not_applied', 0);
+INSERT OR IGNORE INTO counters (name, n) VALUES ('writes_applied_differently', 0);
 ";
 
-const BUMP_WRITES: &str = "UPDATE counters SET n = n + 1 WHERE name = 'writes_applied'";
+/// A persisted counter.
+#[derive(Debug, Clone, Copy)]
+pub enum WriteCounter {
+    Applied,
+    AcknowledgedNotApplied,
+    AppliedDifferently,
+}
+
+impl WriteCounter {
+    fn name(self) -> &'static str {
+        match self {
+            WriteCounter::Applied => "writes_applied",
+            WriteCounter::AcknowledgedNotApplied => "writes_acknowledged_not_applied",
+            WriteCounter::AppliedDifferently => "writes_applied_differently",
+        }
+    }
+}
+
+const BUMP: &str = "UPDATE counters SET n = n + 1 WHERE name = ?";
 const BUMP_DUPLICATE: &str =
     "INSERT INTO duplicates (uid, n) VALUES (?, 1) ON CONFLICT (uid) DO UPDATE SET n = n + 1";
 
@@ -55,24 +77,21 @@ pub enum Error {
     Time(#[from] chrono::ParseError),
 }
 
-/// One stored LPA: the current document and the one before the last write (served by `staleReads`).
+/// One stored LPA: now, before its last write (served by `staleReads`), and when the simulator wrote it.
 #[derive(Debug, Clone)]
 pub struct LpaRow {
-    pub doc: Value,
-    pub prev_doc: Option<Value>,
-    pub updated_at: DateTime<Utc>,
+    pub lpa: Lpa,
+    pub previous: Option<Lpa>,
+    pub written_at: DateTime<Utc>,
 }
 
-/// One applied update: the documents before and after, and its change log entry.
+/// One applied update: the LPA before and after, its change-log row, whether it was a duplicate.
 pub struct Applied<'a> {
-    pub uid: &'a str,
-    pub prev: &'a Value,
-    pub doc: &'a Value,
-    pub author: &'a str,
-    pub kind: &'a str,
-    pub changes: &'a [Change],
-    /// The stored LPA already reflected it (counted per uid).
+    pub previous: &'a Lpa,
+    pub lpa: &'a Lpa,
+    pub entry: &'a ChangeLogEntry,
     pub duplicate: bool,
+    pub differently: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -84,7 +103,7 @@ pub struct Store {
     write_lock: Mutex<()>,
 }
 
-pub fn timestamp(t: DateTime<Utc>) -> String {
+fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -94,8 +113,8 @@ impl Store {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // Durable across a process crash (the case the benchmark's crash run exercises); a power cut may
-            // lose the last transactions, acceptable for a simulator and much faster.
+            // Durable across a process crash; a power cut may lose the last transactions, acceptable for a
+            // simulator and much faster.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
@@ -114,13 +133,22 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Persisted counters: writes applied and duplicates per uid.
-    pub async fn load_stats(&self) -> Result<(u64, HashMap<String, u64>), Error> {
-        let writes: i64 =
-            sqlx::query_scalar("SELECT n FROM counters WHERE name = 'writes_applied'")
-                .fetch_optional(&self.pool)
-                .await?
-                .unwrap_or(0);
+    /// Persisted counters: writes and duplicates per uid.
+    pub async fn load_stats(&self) -> Result<(WriteCounts, HashMap<String, u64>), Error> {
+        let mut writes = WriteCounts::default();
+        for row in sqlx::query("SELECT name, n FROM counters")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let name: String = row.try_get("name")?;
+            let n = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            match name.as_str() {
+                "writes_applied" => writes.applied = n,
+                "writes_acknowledged_not_applied" => writes.acknowledged_not_applied = n,
+                "writes_applied_differently" => writes.applied_differently = n,
+                _ => {}
+            }
+        }
         let rows = sqlx::query("SELECT uid, n FROM duplicates")
             .fetch_all(&self.pool)
             .await?;
@@ -129,11 +157,11 @@ impl Store {
             let n: i64 = row.try_get("n")?;
             dups.insert(row.try_get("uid")?, u64::try_from(n).unwrap_or(0));
         }
-        Ok((u64::try_from(writes).unwrap_or(0), dups))
+        Ok((writes, dups))
     }
 
     pub async fn get(&self, uid: &str) -> Result<Option<LpaRow>, Error> {
-        let row = sqlx::query("SELECT doc, prev_doc, updated_at FROM lpas WHERE uid = ?")
+        let row = sqlx::query("SELECT lpa, previous, written_at FROM store_lpas WHERE uid = ?")
             .bind(uid)
             .fetch_optional(&self.pool)
             .await?;
@@ -141,12 +169,13 @@ impl Store {
     }
 
     /// The stored LPAs among `uids`, in the order asked (unknown ones left out).
-    pub async fn get_many(&self, uids: &[String]) -> Result<Vec<(String, LpaRow)>, Error> {
+    pub async fn get_many(&self, uids: &[String]) -> Result<Vec<LpaRow>, Error> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let marks = vec!["?"; uids.len()].join(",");
-        let sql = format!("SELECT uid, doc, prev_doc, updated_at FROM lpas WHERE uid IN ({marks})");
+        let sql =
+            format!("SELECT uid, lpa, previous, written_at FROM store_lpas WHERE uid IN ({marks})");
         let mut query = sqlx::query(&sql);
         for uid in uids {
             query = query.bind(uid);
@@ -155,30 +184,27 @@ impl Store {
         for row in query.fetch_all(&self.pool).await? {
             found.insert(row.try_get("uid")?, lpa_row(&row)?);
         }
-        Ok(uids
-            .iter()
-            .filter_map(|u| found.remove(u).map(|r| (u.clone(), r)))
-            .collect())
+        Ok(uids.iter().filter_map(|u| found.remove(u)).collect())
     }
 
     pub async fn lock(&self) -> WriteGuard<'_> {
         WriteGuard(self.write_lock.lock().await)
     }
 
-    /// Inserts a new LPA; `false` when the uid exists.
+    /// Inserts a new LPA; `false` when the uid exists. `differently`: also counted as altered.
     pub async fn create(
         &self,
         _: &WriteGuard<'_>,
-        uid: &str,
-        doc: &Value,
+        lpa: &Lpa,
+        differently: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO lpas (uid, doc, prev_doc, updated_at) VALUES (?, ?, NULL, ?) ON CONFLICT (uid) DO NOTHING",
+            "INSERT INTO store_lpas (uid, lpa, previous, written_at) VALUES (?, ?, NULL, ?) ON CONFLICT (uid) DO NOTHING",
         )
-        .bind(uid)
-        .bind(serde_json::to_string(doc)?)
+        .bind(&lpa.uid)
+        .bind(serde_json::to_string(lpa)?)
         .bind(timestamp(now))
         .execute(&mut *tx)
         .await?
@@ -187,42 +213,45 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(BUMP_WRITES).execute(&mut *tx).await?;
+        bump(&mut tx, WriteCounter::Applied).await?;
+        if differently {
+            bump(&mut tx, WriteCounter::AppliedDifferently).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
 
-    /// Replaces the document, keeps the old one as `prev_doc`, appends to the change log, all in one transaction.
-    pub async fn apply(&self, _: &WriteGuard<'_>, entry: Applied<'_>) -> Result<(), Error> {
-        let Applied {
-            uid,
-            prev,
-            doc,
-            now,
-            duplicate,
-            ..
-        } = entry;
+    /// Replaces the LPA (keeping the old one as `previous`) and puts its change-log row, in one transaction.
+    pub async fn apply(&self, _: &WriteGuard<'_>, applied: Applied<'_>) -> Result<(), Error> {
+        let entry = applied.entry;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE lpas SET doc = ?, prev_doc = ?, updated_at = ? WHERE uid = ?")
-            .bind(serde_json::to_string(doc)?)
-            .bind(serde_json::to_string(prev)?)
-            .bind(timestamp(now))
-            .bind(uid)
+        sqlx::query("UPDATE store_lpas SET lpa = ?, previous = ?, written_at = ? WHERE uid = ?")
+            .bind(serde_json::to_string(applied.lpa)?)
+            .bind(serde_json::to_string(applied.previous)?)
+            .bind(timestamp(applied.now))
+            .bind(&entry.uid)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO changes (id, uid, applied, author, type, changes) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(uid)
-            .bind(timestamp(now))
-            .bind(entry.author)
-            .bind(entry.kind)
-            .bind(serde_json::to_string(entry.changes)?)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(BUMP_WRITES).execute(&mut *tx).await?;
-        if duplicate {
+        sqlx::query(
+            "INSERT INTO store_changes (uid, applied, id, author, type, changes) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (uid, applied) DO UPDATE SET id = excluded.id, author = excluded.author,
+             type = excluded.type, changes = excluded.changes",
+        )
+        .bind(&entry.uid)
+        .bind(&entry.applied)
+        .bind(&entry.id)
+        .bind(&entry.author)
+        .bind(&entry.kind)
+        .bind(serde_json::to_string(&entry.changes)?)
+        .execute(&mut *tx)
+        .await?;
+        bump(&mut tx, WriteCounter::Applied).await?;
+        if applied.differently {
+            bump(&mut tx, WriteCounter::AppliedDifferently).await?;
+        }
+        if applied.duplicate {
             sqlx::query(BUMP_DUPLICATE)
-                .bind(uid)
+                .bind(&entry.uid)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -239,11 +268,23 @@ impl Store {
         Ok(())
     }
 
-    pub async fn changes(&self, uid: &str) -> Result<Vec<ChangeLogEntry>, Error> {
-        let rows = sqlx::query("SELECT id, uid, applied, author, type, changes FROM changes WHERE uid = ? ORDER BY seq")
-            .bind(uid)
-            .fetch_all(&self.pool)
+    /// Counts a write answered but not stored.
+    pub async fn record_acknowledged_not_applied(&self, _: &WriteGuard<'_>) -> Result<(), Error> {
+        sqlx::query(BUMP)
+            .bind(WriteCounter::AcknowledgedNotApplied.name())
+            .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// The change log, newest first (`ScanIndexForward: false` on the `applied` sort key).
+    pub async fn changes(&self, uid: &str) -> Result<Vec<ChangeLogEntry>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, uid, applied, author, type, changes FROM store_changes WHERE uid = ? ORDER BY applied DESC",
+        )
+        .bind(uid)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let changes: String = r.try_get("changes")?;
@@ -269,21 +310,36 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if data {
-            sqlx::query("DELETE FROM lpas").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM changes").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM store_lpas")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM store_changes")
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 }
 
+async fn bump(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    counter: WriteCounter,
+) -> Result<(), Error> {
+    sqlx::query(BUMP)
+        .bind(counter.name())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 fn lpa_row(row: &sqlx::sqlite::SqliteRow) -> Result<LpaRow, Error> {
-    let doc: String = row.try_get("doc")?;
-    let prev: Option<String> = row.try_get("prev_doc")?;
-    let updated_at: String = row.try_get("updated_at")?;
+    let lpa: String = row.try_get("lpa")?;
+    let previous: Option<String> = row.try_get("previous")?;
+    let written_at: String = row.try_get("written_at")?;
     Ok(LpaRow {
-        doc: serde_json::from_str(&doc)?,
-        prev_doc: prev.map(|p| serde_json::from_str(&p)).transpose()?,
-        updated_at: DateTime::parse_from_rfc3339(&updated_at)?.with_timezone(&Utc),
+        lpa: serde_json::from_str(&lpa)?,
+        previous: previous.map(|p| serde_json::from_str(&p)).transpose()?,
+        written_at: DateTime::parse_from_rfc3339(&written_at)?.with_timezone(&Utc),
     })
 }
