@@ -260,3 +260,90 @@ async fn opg_status_without_delivery_is_not_configured_and_counts_the_backlog() 
     );
     assert_eq!(readyz(&h).await["status"], "ready", "no OPG to be down");
 }
+
+/// A simulator that checks AWS signatures like the store's API Gateway, with this key pair.
+async fn signing_simulator(dir: &std::path::Path) -> SimulatorHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = SimulatorConfig::new(dir.join("sim.db"), lpaflow_opg::DEV_JWT_SECRET);
+    config.aws = Some(lpaflow_opg::simulator::AwsVerification {
+        access_key_id: "AKIDLPAFLOWTEST".into(),
+        secret_access_key: "the-right-secret".into(),
+        region: "eu-west-2".into(),
+    });
+    lpaflow_opg::simulator::start(config, listener)
+        .await
+        .unwrap()
+}
+
+fn signing(secret: &str) -> lpaflow_opg::client::AwsSigning {
+    lpaflow_opg::client::AwsSigning {
+        region: "eu-west-2".into(),
+        access_key_id: "AKIDLPAFLOWTEST".into(),
+        secret_access_key: secret.into(),
+        session_token: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_degrade_readiness_with_the_reason_and_retry_slowly() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = signing_simulator(dir.path()).await;
+    let mut setup = Setup::default().opg_at(&sim.base_url());
+    if let Some(opg) = setup.opg.as_mut() {
+        opg.client.aws = Some(signing("a-wrong-secret"));
+    }
+    let h = Harness::with(setup).await;
+    let mut uids = Vec::new();
+    for _ in 0..3 {
+        uids.push(h.sent_to_opg().await);
+    }
+    let degraded = readyz_until(&h, "the breaker opens on refused credentials", |r| {
+        r["status"] == "degraded" && r["reason"] == "opg_credentials_refused"
+    })
+    .await;
+    assert_eq!(
+        degraded["opgLastError"]["class"], "credentials",
+        "{degraded}"
+    );
+    assert_eq!(degraded["opgLastError"]["status"], 403, "{degraded}");
+    assert!(
+        degraded["opgLastError"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("signature"),
+        "API Gateway's words: {degraded}"
+    );
+    // No retry storm: the first attempts of the three steps open the breaker, which then waits 30 s.
+    let refused = sim.stats().status_count(403);
+    assert!((1..=3).contains(&refused), "{refused} refusals");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(
+        sim.stats().status_count(403),
+        refused,
+        "nothing more is sent while the credentials stay wrong"
+    );
+    for uid in &uids {
+        let view = h.view(uid, Role::Caseworker).await;
+        assert_eq!(
+            view["sync"]["status"], "pending",
+            "{uid}: refused credentials fail no step"
+        );
+    }
+    sim.shutdown().await.unwrap();
+
+    // The right secret: every step is delivered, signed and verified.
+    let dir = tempfile::tempdir().unwrap();
+    let sim = signing_simulator(dir.path()).await;
+    let mut setup = Setup::default().opg_at(&sim.base_url());
+    if let Some(opg) = setup.opg.as_mut() {
+        opg.client.aws = Some(signing("the-right-secret"));
+    }
+    let h = Harness::with(setup).await;
+    let uid = h.sent_to_opg().await;
+    h.view_until(&uid, "the signed create is delivered", |v| {
+        v["sync"]["status"] == "synced"
+    })
+    .await;
+    assert_eq!(sim.stats().status_count(403), 0);
+    sim.shutdown().await.unwrap();
+}

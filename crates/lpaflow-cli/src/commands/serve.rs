@@ -10,6 +10,8 @@ use anyhow::Context as _;
 use clap::Args;
 use lpaflow_api::{ApiConfig, AppState, Authenticator, Role};
 use lpaflow_core::{Clock, ManualClock, SystemClock};
+use lpaflow_opg::client::AwsSigning;
+use lpaflow_opg::simulator::AwsVerification;
 use lpaflow_opg::{OpgClientConfig, SimulatorConfig, SimulatorHandle};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -72,9 +74,13 @@ fn opg_client_config(
     args: &ServeArgs,
     opg_url: &str,
     opg_secret: &str,
+    embedded: Option<AwsSigning>,
 ) -> anyhow::Result<OpgClientConfig> {
     let mut config = OpgClientConfig::new(opg_url, opg_secret);
-    config.aws = args.opg_aws.signing()?;
+    config.aws = match embedded {
+        Some(signing) => Some(signing),
+        None => args.opg_aws.signing()?,
+    };
     if args.opg_url.is_some() && config.aws.is_none() {
         tracing::warn!(
             "no AWS credentials (--opg-aws-access-key-id or AWS_ACCESS_KEY_ID): requests to OPG are not signed, and the LPA Store's API Gateway refuses unsigned requests (403)"
@@ -141,14 +147,41 @@ fn workflows_dir(args: &ServeArgs) -> anyhow::Result<(PathBuf, Option<tempfile::
     Ok((tmp.path().to_path_buf(), Some(tmp)))
 }
 
-async fn start_simulator(args: &ServeArgs, secret: &str) -> anyhow::Result<SimulatorHandle> {
+/// The embedded simulator checks AWS signatures like the store's API Gateway, with the configured key pair or
+/// one made up for this process, so that the product's own path signs every request.
+fn embedded_signing(args: &ServeArgs) -> anyhow::Result<AwsSigning> {
+    Ok(args.opg_aws.signing()?.unwrap_or_else(|| AwsSigning {
+        region: crate::aws::DEFAULT_REGION.to_owned(),
+        access_key_id: format!(
+            "LPAFLOWSIM{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..10].to_ascii_uppercase()
+        ),
+        secret_access_key: format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        ),
+        session_token: None,
+    }))
+}
+
+async fn start_simulator(
+    args: &ServeArgs,
+    secret: &str,
+    signing: &AwsSigning,
+) -> anyhow::Result<SimulatorHandle> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot bind the embedded OPG simulator")?;
-    let handle =
-        lpaflow_opg::simulator::start(SimulatorConfig::new(&args.opg_sim_db, secret), listener)
-            .await
-            .map_err(|e| anyhow::anyhow!("the embedded OPG simulator did not start: {e}"))?;
+    let mut config = SimulatorConfig::new(&args.opg_sim_db, secret);
+    config.aws = Some(AwsVerification {
+        access_key_id: signing.access_key_id.clone(),
+        secret_access_key: signing.secret_access_key.clone(),
+        region: signing.region.clone(),
+    });
+    let handle = lpaflow_opg::simulator::start(config, listener)
+        .await
+        .map_err(|e| anyhow::anyhow!("the embedded OPG simulator did not start: {e}"))?;
     tracing::info!(url = %handle.base_url(), db = %args.opg_sim_db.display(), "embedded OPG simulator started");
     Ok(handle)
 }
@@ -162,9 +195,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let auth = Authenticator::new(mode.secret.as_bytes())
         .map_err(|e| anyhow::anyhow!("JWT secret: {e}"))?;
     let opg_secret = opg_jwt_secret();
-    let simulator = match &args.opg_url {
-        Some(_) => None,
-        None => Some(start_simulator(&args, &opg_secret).await?),
+    let (simulator, embedded) = match &args.opg_url {
+        Some(_) => (None, None),
+        None => {
+            let signing = embedded_signing(&args)?;
+            let sim = start_simulator(&args, &opg_secret, &signing).await?;
+            (Some(sim), Some(signing))
+        }
     };
     let opg_url = args
         .opg_url
@@ -185,7 +222,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         clock,
         node_id: args.node_id.clone(),
         opg: Some(OpgDelivery {
-            client: opg_client_config(&args, &opg_url, &opg_secret)?,
+            client: opg_client_config(&args, &opg_url, &opg_secret, embedded)?,
             concurrency: args.opg_concurrency,
         }),
         timers: true,
