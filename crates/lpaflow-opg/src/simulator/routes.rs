@@ -604,6 +604,9 @@ pub async fn updates(
     if let Err(r) = admit(&state, parts).await {
         return r;
     }
+    if key_too_long(&uid) {
+        return server_error();
+    }
     match state.store.changes(&uid).await {
         Ok(entries) if entries.is_empty() => not_found(),
         Ok(entries) => Json(entries).into_response(),
