@@ -258,3 +258,36 @@ async fn the_batch_read_fails_as_dynamodb_does() {
     assert_eq!(ok.status, 200, "100 keys are fine");
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn a_signature_keeps_its_nanoseconds_and_the_change_log_its_changes() {
+    // lambda/update/main_test.go, TestHandleEvent and TestHandleEventWhenUpdateInvalid
+    let sim = start().await;
+    let u = uid(1);
+    sim.create_example(&u).await;
+    let sign = json!({"type": "CERTIFICATE_PROVIDER_SIGN", "changes": [
+        {"key": "/certificateProvider/signedAt", "old": null, "new": "2022-01-02T12:13:14.000000006Z"},
+        {"key": "/certificateProvider/contactLanguagePreference", "old": null, "new": "en"},
+        {"key": "/certificateProvider/email", "old": "a@example.com", "new": "b@example.com"},
+        {"key": "/certificateProvider/channel", "old": "online", "new": "paper"}
+    ]});
+    let empty = sim
+        .update(&u, &update("CERTIFICATE_PROVIDER_SIGN", json!([])))
+        .await;
+    assert_eq!(
+        empty.errors(),
+        ["/changes missing /certificateProvider/signedAt"]
+    );
+    let signed = sim.update(&u, &sign).await;
+    assert_eq!(signed.status, 201);
+    assert_eq!(
+        signed.body["certificateProvider"]["signedAt"],
+        json!("2022-01-02T12:13:14.000000006Z")
+    );
+    assert_eq!(
+        signed.body["certificateProvider"]["contactLanguagePreference"],
+        json!("en")
+    );
+    assert_eq!(sim.updates(&u).await.body[0]["changes"], sign["changes"]);
+    sim.stop().await;
+}
