@@ -44,8 +44,9 @@ pub use stats::StatsSnapshot;
 
 use lpaflow_lpa::lpa_store::FieldError;
 
-/// Largest request body accepted (an LPA document is a few KB).
-pub const BODY_BYTES_MAX: usize = 1024 * 1024;
+/// Largest request body accepted: a Lambda's synchronous payload limit (6 MB), which a paper LPA's scanned
+/// images count against. A larger body is answered 413 by the simulator (API Gateway would refuse it too).
+pub const BODY_BYTES_MAX: usize = 6 * 1024 * 1024;
 
 /// Simulator settings, resolved by the CLI.
 #[derive(Debug, Clone, PartialEq)]

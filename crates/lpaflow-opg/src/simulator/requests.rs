@@ -188,6 +188,18 @@ pub enum BodyError {
     Shape(#[from] serde_json::Error),
 }
 
+impl BodyError {
+    /// What went wrong, without the body's values (logs never carry personal data).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BodyError::Go(DecodeError::Syntax(_)) => "not JSON",
+            BodyError::Go(DecodeError::Type { .. }) => "a value of the wrong JSON type",
+            BodyError::Go(DecodeError::Time) => "a time that is not RFC 3339",
+            BodyError::Shape(_) => "a value the wire type cannot hold",
+        }
+    }
+}
+
 fn decode_struct(fields: &'static [Field], body: &[u8]) -> Result<Value, DecodeError> {
     let json = Json::parse(body)?;
     Ok(decode(Kind::Struct(fields), &json, None)?

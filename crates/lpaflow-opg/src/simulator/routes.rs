@@ -219,7 +219,7 @@ async fn create_inner(
         return Err(invalid_with_detail("LPA with UID already exists"));
     }
     let init = requests::decode_create(body).map_err(|e| {
-        tracing::info!(%uid, error = %e, "create body not decodable; answering 500");
+        tracing::info!(%uid, error = e.kind(), "create body not decodable; answering 500");
         server_error()
     })?;
     let lpa = created_lpa(uid, init, now).map_err(refused)?;
@@ -385,7 +385,10 @@ pub async fn post_lpas(
         Ok(Some(uids)) => uids,
         Ok(None) => return batch_refused("no uids"),
         Err(e) => {
-            tracing::info!(error = %e, "batch read body not decodable; answering 500");
+            tracing::info!(
+                error = e.kind(),
+                "batch read body not decodable; answering 500"
+            );
             return server_error();
         }
     };
@@ -467,7 +470,7 @@ async fn update_inner(
     body: &[u8],
 ) -> Result<Response, Response> {
     let update = requests::decode_update(body).map_err(|e| {
-        tracing::info!(%uid, error = %e, "update body not decodable; answering 500");
+        tracing::info!(%uid, error = e.kind(), "update body not decodable; answering 500");
         server_error()
     })?;
     if key_too_long(uid) {
@@ -603,6 +606,9 @@ pub async fn updates(
     };
     if let Err(r) = admit(&state, parts).await {
         return r;
+    }
+    if key_too_long(&uid) {
+        return server_error();
     }
     match state.store.changes(&uid).await {
         Ok(entries) if entries.is_empty() => not_found(),

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{start, uid};
+use crate::sim_common::{example, start, uid};
 
 #[tokio::test]
 async fn put_faults_keeps_omitted_keys_and_validates() {
@@ -14,15 +14,19 @@ async fn put_faults_keeps_omitted_keys_and_validates() {
         (f["outage"].clone(), f["errorRate"].clone()),
         (json!(true), json!(0.25))
     );
-    let f = sim.put_faults(json!({"latencyMs": 5})).await;
+    let f = sim
+        .put_faults(json!({"latencyMs": 5, "applyDifferentlyRate": 0.5}))
+        .await;
     assert_eq!(
         (
             f["outage"].clone(),
             f["errorRate"].clone(),
-            f["latencyMs"].clone()
+            f["latencyMs"].clone(),
+            f["applyDifferentlyRate"].clone()
         ),
-        (json!(true), json!(0.25), json!(5))
+        (json!(true), json!(0.25), json!(5), json!(0.5))
     );
+    assert_eq!(f["acknowledgeWithoutApplyingRate"], json!(0.0));
     let got: serde_json::Value = sim
         .http
         .get(sim.url("/__admin/faults"))
@@ -38,14 +42,26 @@ async fn put_faults_keeps_omitted_keys_and_validates() {
     let bad = sim
         .http
         .put(sim.url("/__admin/faults"))
-        .json(&json!({"errorRate": 3, "resetRate": -1}))
+        .json(&json!({"errorRate": 3, "resetRate": -1, "acknowledgeWithoutApplyingRate": 2}))
         .send()
         .await
         .expect("put");
     assert_eq!(bad.status().as_u16(), 400);
     let body: serde_json::Value = bad.json().await.expect("json");
-    assert_eq!(body["errors"][0]["source"], json!("/errorRate"));
-    assert_eq!(body["errors"][1]["source"], json!("/resetRate"));
+    let sources: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["source"].as_str())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "/errorRate",
+            "/resetRate",
+            "/acknowledgeWithoutApplyingRate"
+        ]
+    );
     let unknown = sim
         .http
         .put(sim.url("/__admin/faults"))
@@ -65,14 +81,17 @@ async fn put_faults_keeps_omitted_keys_and_validates() {
 async fn stats_count_statuses_writes_and_reset_zeroes_them() {
     let sim = start().await;
     let u = uid(1);
-    sim.create(&u).await;
-    let _ = sim.client.create(&u, &crate::common::document()).await;
-    let _ = sim.client.get(&uid(2)).await;
+    sim.create_example(&u).await;
+    let again = sim.put_lpa(&u, &example("example-lpa.json")).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(sim.get_lpa(&uid(2)).await.status, 404);
     let stats = sim.admin_stats().await;
     assert_eq!(stats["requests"], json!({"201": 1, "400": 1, "404": 1}));
     assert_eq!(stats["writesApplied"], json!(1));
     assert_eq!(stats["duplicates"], json!(1));
     assert_eq!(stats["duplicatesByLpa"], json!({ u.clone(): 1 }));
+    assert_eq!(stats["writesAcknowledgedNotApplied"], json!(0));
+    assert_eq!(stats["writesAppliedDifferently"], json!(0));
 
     let reset = sim
         .http
@@ -87,17 +106,14 @@ async fn stats_count_statuses_writes_and_reset_zeroes_them() {
         (json!(0), json!(0))
     );
     assert_eq!(stats["requests"], json!({}));
-    assert!(
-        sim.client.get(&u).await.expect("get").is_some(),
-        "data kept"
-    );
+    assert_eq!(sim.get_lpa(&u).await.status, 200, "data kept");
 
     sim.http
         .post(sim.url("/__admin/reset?data=true"))
         .send()
         .await
         .expect("reset data");
-    assert_eq!(sim.client.get(&u).await.expect("get"), None, "data wiped");
-    sim.create(&u).await;
+    assert_eq!(sim.get_lpa(&u).await.status, 404, "data wiped");
+    sim.create_example(&u).await;
     sim.stop().await;
 }

@@ -1,46 +1,53 @@
-//! Each fault setting, set at runtime through `PUT /__admin/faults`, as the client sees it.
+//! Each fault setting, set at runtime through `PUT /__admin/faults`, as a client sees it over HTTP.
 
-use lpaflow_opg::OpgError;
+use std::time::Duration;
+
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{client_for, document, start, start_with, uid};
+use crate::sim_common::{Sim, example, example_json, start, start_with, uid};
 
-fn retryable(result: &Result<impl std::fmt::Debug, OpgError>) -> (Option<u16>, Option<u64>) {
-    match result {
-        Err(OpgError::Retryable {
-            status,
-            retry_after_ms,
-            ..
-        }) => (*status, *retry_after_ms),
-        other => panic!("expected retryable, got {other:?}"),
-    }
+fn retry_after(a: &crate::sim_common::Answer) -> Option<u64> {
+    a.headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn health(sim: &Sim) -> crate::sim_common::Answer {
+    crate::sim_common::answer(
+        sim.http
+            .get(sim.url("/health-check"))
+            .send()
+            .await
+            .expect("health"),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn outage_is_503_with_retry_after_everywhere() {
     let sim = start().await;
-    sim.create(&uid(1)).await;
+    sim.create_example(&uid(1)).await;
     sim.put_faults(json!({"outage": true})).await;
-    assert_eq!(
-        retryable(&sim.client.get(&uid(1)).await),
-        (Some(503), Some(5_000))
-    );
-    assert_eq!(
-        retryable(&sim.client.create(&uid(2), &document()).await),
-        (Some(503), Some(5_000))
-    );
-    assert_eq!(
-        retryable(&sim.client.health().await),
-        (Some(503), Some(5_000))
-    );
+    let read = sim.get_lpa(&uid(1)).await;
+    assert_eq!((read.status, retry_after(&read)), (503, Some(5)));
+    assert_eq!(read.body["code"], json!("SERVICE_UNAVAILABLE"));
+    let write = sim.put_lpa(&uid(2), &example("example-lpa.json")).await;
+    assert_eq!((write.status, retry_after(&write)), (503, Some(5)));
+    assert_eq!(health(&sim).await.status, 503);
     sim.put_faults(json!({"outage": false})).await;
-    sim.client.health().await.expect("healthy again");
+    assert_eq!(health(&sim).await.status, 200);
     assert_eq!(
-        sim.client.get(&uid(2)).await.expect("get"),
-        None,
+        sim.get_lpa(&uid(2)).await.status,
+        404,
         "nothing was applied during the outage"
     );
-    assert_eq!(sim.handle.stats().status_count(503), 3);
+    assert_eq!(
+        sim.handle.stats().status_count(503),
+        3,
+        "the health check is counted too"
+    );
     sim.stop().await;
 }
 
@@ -50,61 +57,44 @@ async fn maintenance_window_is_503_inside_and_nothing_outside() {
     let now = chrono::Utc::now();
     let inside = json!({"from": (now - chrono::Duration::minutes(1)).to_rfc3339(), "to": (now + chrono::Duration::hours(1)).to_rfc3339()});
     sim.put_faults(json!({"maintenance": inside})).await;
-    let (status, retry_after) = retryable(&sim.client.get(&uid(1)).await);
-    assert_eq!(status, Some(503));
+    let read = sim.get_lpa(&uid(1)).await;
+    assert_eq!(read.status, 503);
     assert!(
-        retry_after.is_some_and(|ms| ms > 3_000_000 && ms <= 3_600_000),
-        "{retry_after:?}"
+        retry_after(&read).is_some_and(|s| s > 3_000 && s <= 3_600),
+        "{read:?}"
     );
-    assert_eq!(retryable(&sim.client.health().await).0, Some(503));
+    assert_eq!(health(&sim).await.status, 503);
     let past = json!({"from": (now - chrono::Duration::hours(2)).to_rfc3339(), "to": (now - chrono::Duration::hours(1)).to_rfc3339()});
     sim.put_faults(json!({"maintenance": past})).await;
-    assert_eq!(
-        sim.client.get(&uid(1)).await.expect("outside the window"),
-        None
-    );
+    assert_eq!(sim.get_lpa(&uid(1)).await.status, 404);
     sim.put_faults(json!({"maintenance": null})).await;
     assert!(sim.handle.faults().maintenance.is_none());
     sim.stop().await;
 }
 
 #[tokio::test]
-async fn throttling_is_429_with_retry_after() {
+async fn throttling_is_429_with_retry_after_and_applies_nothing() {
     let sim = start().await;
     sim.put_faults(json!({"throttleRate": 1.0})).await;
-    assert_eq!(
-        retryable(&sim.client.get(&uid(1)).await),
-        (Some(429), Some(1_000))
-    );
-    assert_eq!(
-        retryable(&sim.client.create(&uid(1), &document()).await),
-        (Some(429), Some(1_000))
-    );
+    let write = sim.put_lpa(&uid(1), &example("example-lpa.json")).await;
+    assert_eq!((write.status, retry_after(&write)), (429, Some(1)));
     sim.put_faults(json!({"throttleRate": 0.0})).await;
-    assert_eq!(
-        sim.client.get(&uid(1)).await.expect("get"),
-        None,
-        "a throttled write is not applied"
-    );
+    assert_eq!(sim.get_lpa(&uid(1)).await.status, 404);
     sim.stop().await;
 }
 
-async fn statuses(sim: &crate::common::Sim, n: usize) -> Vec<u16> {
+async fn statuses(sim: &Sim, n: usize) -> Vec<u16> {
     let mut out = Vec::new();
     for _ in 0..n {
-        out.push(
-            sim.call(reqwest::Method::GET, &format!("/lpas/{}", uid(1)), None)
-                .await
-                .0,
-        );
+        out.push(sim.get_lpa(&uid(1)).await.status);
     }
     out
 }
 
 #[tokio::test]
-async fn error_rate_is_reproducible_with_a_seed_and_classified_by_access() {
+async fn error_rate_is_reproducible_with_a_seed() {
     let sim = start().await;
-    sim.create(&uid(1)).await;
+    sim.create_example(&uid(1)).await;
     sim.put_faults(json!({"errorRate": 0.5, "seed": 42})).await;
     let first = statuses(&sim, 30).await;
     sim.put_faults(json!({"seed": 42})).await;
@@ -117,53 +107,38 @@ async fn error_rate_is_reproducible_with_a_seed_and_classified_by_access() {
         first.iter().all(|s| [200, 500, 502, 504].contains(s)),
         "{first:?}"
     );
-
     sim.put_faults(json!({"errorRate": 1.0})).await;
-    let mut seen = Vec::new();
-    for i in 0..12 {
-        match sim.client.get(&uid(1)).await {
-            Err(OpgError::Retryable {
-                status: Some(s), ..
-            }) => seen.push(s),
-            other => panic!("a read fails retryably, got {other:?}"),
-        }
-        match sim.client.create(&uid(100 + i), &document()).await {
-            Err(OpgError::Retryable {
-                status: Some(502), ..
-            }) => {}
-            Err(OpgError::Ambiguous { detail }) => assert!(
-                detail.starts_with("500") || detail.starts_with("504"),
-                "{detail}"
-            ),
-            other => {
-                panic!("a write fails retryably (502) or ambiguously (500, 504), got {other:?}")
-            }
-        }
-    }
-    assert!(seen.iter().all(|s| [500, 502, 504].contains(s)));
+    let write = sim.put_lpa(&uid(2), &example("example-lpa.json")).await;
+    assert!([500, 502, 504].contains(&write.status));
+    sim.put_faults(json!({"errorRate": 0.0})).await;
+    assert_eq!(
+        sim.get_lpa(&uid(2)).await.status,
+        404,
+        "an injected error applies nothing"
+    );
     sim.stop().await;
 }
 
 #[tokio::test]
-async fn timeouts_are_ambiguous_for_writes_and_retryable_for_reads() {
+async fn timeouts_hold_the_request_and_apply_nothing() {
     let sim = start().await;
-    let impatient = client_for(&sim.handle, 300);
     sim.put_faults(json!({"timeoutRate": 1.0})).await;
-    let write = impatient.create(&uid(1), &document()).await;
-    assert!(
-        matches!(&write, Err(OpgError::Ambiguous { detail }) if detail.starts_with("timeout")),
-        "{write:?}"
-    );
-    let read = impatient.get(&uid(1)).await;
-    assert!(
-        matches!(read, Err(OpgError::Retryable { status: None, .. })),
-        "{read:?}"
-    );
-    assert_eq!(sim.handle.stats().timeouts, 2);
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let err = impatient
+        .put(sim.url(&format!("/lpas/{}", uid(1))))
+        .body(example("example-lpa.json"))
+        .send()
+        .await
+        .expect_err("times out");
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(sim.handle.stats().timeouts, 1);
     sim.put_faults(json!({"timeoutRate": 0.0})).await;
     assert_eq!(
-        sim.client.get(&uid(1)).await.expect("get"),
-        None,
+        sim.get_lpa(&uid(1)).await.status,
+        404,
         "a timed-out request is not applied"
     );
     sim.stop().await;
@@ -173,57 +148,55 @@ async fn timeouts_are_ambiguous_for_writes_and_retryable_for_reads() {
 async fn resets_drop_the_connection_without_a_response() {
     let sim = start().await;
     sim.put_faults(json!({"resetRate": 1.0})).await;
-    let raw = sim
+    let err = sim
         .http
         .get(sim.url(&format!("/lpas/{}", uid(1))))
-        .header(lpaflow_opg::jwt::JWT_HEADER, sim.token())
         .send()
-        .await;
-    let err = raw.expect_err("no response at all");
+        .await
+        .expect_err("no response at all");
     assert!(
         !err.is_status() && !err.is_timeout(),
         "a transport error: {err:?}"
     );
-    let write = sim.client.create(&uid(1), &document()).await;
-    assert!(
-        matches!(write, Err(OpgError::Ambiguous { .. })),
-        "{write:?}"
-    );
-    let read = sim.client.get(&uid(1)).await;
-    assert!(
-        matches!(read, Err(OpgError::Retryable { status: None, .. })),
-        "{read:?}"
-    );
-    assert_eq!(sim.handle.stats().connections_dropped, 3);
+    let write = sim
+        .http
+        .put(sim.url(&format!("/lpas/{}", uid(1))))
+        .body(example("example-lpa.json"))
+        .send()
+        .await;
+    assert!(write.is_err());
+    assert_eq!(sim.handle.stats().connections_dropped, 2);
     sim.put_faults(json!({"resetRate": 0.0})).await;
-    assert_eq!(sim.client.get(&uid(1)).await.expect("get"), None);
+    assert_eq!(sim.get_lpa(&uid(1)).await.status, 404);
     sim.stop().await;
 }
 
 #[tokio::test]
-async fn commit_then_fail_applies_the_write_and_the_client_sees_ambiguous() {
+async fn commit_then_fail_applies_the_write_then_fails_the_answer() {
     let sim = start().await;
     sim.put_faults(json!({"commitThenFailRate": 1.0, "seed": 1}))
         .await;
     for i in 0..6 {
-        let write = sim.client.create(&uid(i), &document()).await;
-        assert!(
-            matches!(write, Err(OpgError::Ambiguous { .. })),
-            "{write:?}"
-        );
-        assert!(
-            sim.client
-                .get(&uid(i))
-                .await
-                .expect("reads are not affected")
-                .is_some(),
-            "applied"
-        );
+        let token =
+            crate::sim_common::token_for(crate::sim_common::SECRET, crate::sim_common::AUTHOR);
+        let write = sim
+            .http
+            .put(sim.url(&format!("/lpas/{}", uid(i))))
+            .header("x-jwt-authorization", format!("Bearer {token}"))
+            .body(example("example-lpa.json"))
+            .send()
+            .await;
+        match write {
+            Ok(r) => assert_eq!(r.status().as_u16(), 500),
+            Err(e) => assert!(!e.is_timeout(), "{e:?}"),
+        }
+        assert_eq!(sim.get_lpa(&uid(i)).await.status, 200, "applied");
     }
     let stats = sim.handle.stats();
     assert_eq!(stats.writes_applied, 6);
-    assert!(
-        stats.status_count(500) + stats.connections_dropped == 6,
+    assert_eq!(
+        stats.status_count(500) + stats.connections_dropped,
+        6,
         "{stats:?}"
     );
     sim.stop().await;
@@ -233,40 +206,37 @@ async fn commit_then_fail_applies_the_write_and_the_client_sees_ambiguous() {
 async fn stale_reads_answer_the_previous_version_with_an_age_header() {
     let sim = start().await;
     let (u, fresh) = (uid(1), uid(2));
-    sim.create(&u).await;
-    sim.create(&fresh).await;
-    sim.update(
-        &u,
-        "DONOR_SIGN",
-        json!([{"key": "/signedAt", "old": null, "new": "2025-01-02T10:00:00Z"}]),
-    )
-    .await
-    .expect("sign");
+    sim.create_example(&u).await;
+    sim.create_example(&fresh).await;
+    let signed = sim
+        .update(&u, &example_json("certificate-provider-sign.json"))
+        .await;
+    assert_eq!(signed.status, 201);
     sim.put_faults(json!({"staleReads": true})).await;
-    let read = sim.client.read(&u).await.expect("read");
-    assert!(read.is_stale());
+    let read = sim.get_lpa(&u).await;
+    assert!(read.headers.contains_key("age"));
     assert_eq!(
-        read.lpa.as_ref().map(|l| l["signedAt"].clone()),
-        Some(Value::Null),
+        read.body["certificateProvider"].get("signedAt"),
+        None,
         "the version before signing"
     );
-    let (status, headers, _) = sim
-        .call(reqwest::Method::GET, &format!("/lpas/{fresh}"), None)
-        .await;
-    assert_eq!(status, 404, "no version before the create");
-    assert!(headers.contains_key("age"));
+    let never_updated = sim.get_lpa(&fresh).await;
+    assert_eq!(never_updated.status, 404, "no version before the create");
+    assert!(never_updated.headers.contains_key("age"));
     let batch = sim
-        .client
-        .get_many(&[u.clone(), fresh.clone()])
-        .await
-        .expect("batch");
-    assert_eq!(batch.len(), 1);
+        .send(
+            Method::POST,
+            "/lpas",
+            Some(serde_json::to_vec(&json!({"uids": [u, fresh]})).expect("json")),
+        )
+        .await;
+    assert_eq!(batch.body["lpas"].as_array().map(Vec::len), Some(1));
     sim.put_faults(json!({"staleReads": false})).await;
-    let read = sim.client.read(&u).await.expect("read");
-    assert!(!read.is_stale());
+    let read = sim.get_lpa(&u).await;
+    assert!(!read.headers.contains_key("age"));
     assert_eq!(
-        read.lpa.map(|l| l["signedAt"].clone()),
-        Some(json!("2025-01-02T10:00:00Z"))
+        read.body["certificateProvider"]["signedAt"],
+        json!("2024-01-13T22:00:00Z")
     );
     sim.stop().await;
 }
@@ -274,12 +244,110 @@ async fn stale_reads_answer_the_previous_version_with_an_age_header() {
 #[tokio::test]
 async fn faults_given_at_start_apply_and_latency_round_trips() {
     let sim = start_with(|c| c.faults.outage = true).await;
-    assert_eq!(retryable(&sim.client.health().await).0, Some(503));
+    assert_eq!(health(&sim).await.status, 503);
     let f = sim
         .put_faults(json!({"outage": false, "latencyMs": 20}))
         .await;
     assert_eq!(f["latencyMs"], json!(20));
-    sim.client.health().await.expect("up");
-    assert_eq!(sim.client.get(&uid(1)).await.expect("slow but fine"), None);
+    assert_eq!(health(&sim).await.status, 200);
+    assert_eq!(sim.get_lpa(&uid(1)).await.status, 404, "slow but fine");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn acknowledged_writes_are_not_stored() {
+    let sim = start().await;
+    let u = uid(1);
+    sim.put_faults(json!({"acknowledgeWithoutApplyingRate": 1.0}))
+        .await;
+    let created = sim.put_lpa(&u, &example("example-lpa.json")).await;
+    assert_eq!((created.status, created.body), (201, json!({})));
+    assert_eq!(
+        sim.get_lpa(&u).await.status,
+        404,
+        "answered 201, never stored"
+    );
+    sim.put_faults(json!({"acknowledgeWithoutApplyingRate": 0.0}))
+        .await;
+    sim.create_example(&u).await;
+    sim.put_faults(json!({"acknowledgeWithoutApplyingRate": 1.0}))
+        .await;
+    let signed = sim
+        .update(&u, &example_json("certificate-provider-sign.json"))
+        .await;
+    assert_eq!(signed.status, 201);
+    assert_eq!(
+        signed.body["certificateProvider"]["signedAt"],
+        json!("2024-01-13T22:00:00Z"),
+        "the body the store would send"
+    );
+    let stored = sim.get_lpa(&u).await;
+    assert_eq!(stored.body["certificateProvider"].get("signedAt"), None);
+    assert_eq!(
+        sim.updates(&u).await.status,
+        404,
+        "no change-log row either"
+    );
+    let refused = sim
+        .update(&u, &json!({"type": "REGISTER", "changes": []}))
+        .await;
+    assert_eq!(
+        refused.status, 400,
+        "a write the rules refuse is refused as usual"
+    );
+    let stats = sim.admin_stats().await;
+    assert_eq!(
+        (
+            stats["writesAcknowledgedNotApplied"].clone(),
+            stats["writesApplied"].clone()
+        ),
+        (json!(2), json!(1))
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn writes_applied_differently_show_a_difference_on_read_back() {
+    let sim = start().await;
+    let u = uid(1);
+    sim.put_faults(json!({"applyDifferentlyRate": 1.0})).await;
+    assert_eq!(
+        sim.put_lpa(&u, &example("example-lpa.json")).await.status,
+        201
+    );
+    let stored = sim.get_lpa(&u).await.body;
+    assert_ne!(
+        stored["attorneys"][0]["firstNames"],
+        json!("Herman"),
+        "the last attorney is altered"
+    );
+    let signed = sim
+        .update(&u, &example_json("certificate-provider-sign.json"))
+        .await;
+    assert_eq!(signed.status, 201);
+    assert_eq!(
+        signed.body["certificateProvider"]["email"],
+        json!("b@example.com"),
+        "answered as if applied"
+    );
+    let stored: Value = sim.get_lpa(&u).await.body;
+    // certificate-provider-sign.json's last change is the email: stored without it.
+    assert_eq!(
+        stored["certificateProvider"]["email"],
+        json!("a@example.com")
+    );
+    assert_eq!(
+        stored["certificateProvider"]["signedAt"],
+        json!("2024-01-13T22:00:00Z")
+    );
+    assert_eq!(sim.updates(&u).await.body.as_array().map(Vec::len), Some(1));
+    let stats = sim.admin_stats().await;
+    assert_eq!(
+        (
+            stats["writesAppliedDifferently"].clone(),
+            stats["writesApplied"].clone()
+        ),
+        (json!(2), json!(2))
+    );
     sim.stop().await;
 }

@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::start;
+use crate::sim_common::{Sim, start, start_with};
 
-async fn post(sim: &crate::common::Sim, path: &str, body: Option<&str>) -> (u16, Value) {
+async fn post(sim: &Sim, path: &str, body: Option<&str>) -> (u16, Value) {
     let mut req = sim
         .http
         .post(sim.url(path))
@@ -16,7 +16,7 @@ async fn post(sim: &crate::common::Sim, path: &str, body: Option<&str>) -> (u16,
     (resp.status().as_u16(), resp.json().await.expect("json"))
 }
 
-async fn get(sim: &crate::common::Sim, path: &str) -> (String, Value) {
+async fn get(sim: &Sim, path: &str) -> (String, Value) {
     let text = sim
         .http
         .get(sim.url(path))
@@ -93,7 +93,7 @@ async fn the_stub_protocol_matches_the_python_stub() {
 
 #[tokio::test]
 async fn the_stub_can_start_offline() {
-    let sim = crate::common::start_with(|c| c.stub_offline = true).await;
+    let sim = start_with(|c| c.stub_offline = true).await;
     let (status, _) = post(&sim, "/lpas", Some(r#"{"lpa_id":"M-0000-0000-0001"}"#)).await;
     assert_eq!(status, 503);
     sim.stop().await;

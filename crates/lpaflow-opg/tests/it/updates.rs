@@ -1,333 +1,293 @@
-//! Create, signatures, `old`/`new` checks, identity checks, the change log and the batch read, over HTTP.
+//! `POST /lpas/{uid}/updates`, the change log and the batch read over HTTP: the order of the store's checks
+//! (`lambda/update/main.go`), its 404s and 500s, and the change log as DynamoDB keeps it.
 
-use lpaflow_opg::OpgError;
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{assert_refused, document, start, uid};
-
-const T1: &str = "2025-01-02T10:00:00Z";
-const T2: &str = "2025-01-03T10:00:00Z";
-
-fn sign_donor() -> Value {
-    json!([{"key": "/signedAt", "old": null, "new": T1}])
-}
+use crate::sim_common::{example, example_json, start, uid, update};
 
 #[tokio::test]
-async fn create_stores_the_document_with_what_the_store_adds() {
+async fn the_store_checks_in_its_order() {
     let sim = start().await;
     let u = uid(1);
-    sim.create(&u).await;
-    let stored = sim.client.get(&u).await.expect("get").expect("stored");
-    assert_eq!(stored["uid"], json!(u));
-    assert_eq!(stored["status"], json!("in-progress"));
-    assert!(stored["updatedAt"].is_string());
-    assert_eq!(stored["attorneys"][0]["status"], json!("active"));
-    assert_eq!(stored["donor"], document()["donor"]);
-    assert_eq!(sim.client.get(&uid(2)).await.expect("get"), None);
-    sim.stop().await;
-}
-
-#[tokio::test]
-async fn create_twice_is_refused_and_counted_as_a_duplicate() {
-    let sim = start().await;
-    let u = uid(1);
-    sim.create(&u).await;
-    let again = sim
-        .client
-        .create(&u, &document())
-        .await
-        .map(|()| Value::Null);
-    assert_refused(again, "LPA with UID already exists");
-    let stats = sim.handle.stats();
-    assert_eq!(stats.duplicates, 1);
-    assert_eq!(stats.duplicates_by_lpa.get(&u), Some(&1));
-    assert_eq!(stats.writes_applied, 1);
-    sim.stop().await;
-}
-
-#[tokio::test]
-async fn an_invalid_document_names_every_field() {
-    let sim = start().await;
-    let result = sim
-        .client
-        .create(&uid(1), &json!({"lpaType": "nope", "attorneys": []}))
+    // The body is decoded before the LPA is looked up: not JSON is 500 even for an unknown LPA.
+    let garbage = sim
+        .send(
+            Method::POST,
+            &format!("/lpas/{}/updates", uid(9)),
+            Some(b"not json".to_vec()),
+        )
         .await;
-    let Err(OpgError::Fatal {
-        status: Some(400),
-        code,
-        errors,
-        ..
-    }) = result
-    else {
-        panic!("{result:?}")
-    };
-    assert_eq!(code, "INVALID_REQUEST");
-    let sources: Vec<&str> = errors.iter().map(|e| e.source.as_str()).collect();
     assert_eq!(
-        sources,
-        [
-            "/lpaType",
-            "/channel",
-            "/donor",
-            "/attorneys",
-            "/certificateProvider"
-        ]
+        (garbage.status, garbage.body["code"].clone()),
+        (500, json!("INTERNAL_SERVER_ERROR"))
     );
-    assert_eq!(sim.client.get(&uid(1)).await.expect("get"), None);
+    let wrong_type = sim
+        .send(
+            Method::POST,
+            &format!("/lpas/{}/updates", uid(9)),
+            Some(br#"{"type": 1}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(wrong_type.status, 500);
+    let unknown = sim.update(&uid(9), &update("REGISTER", json!([]))).await;
+    assert_eq!(
+        (unknown.status, unknown.body),
+        (
+            404,
+            json!({"code": "NOT_FOUND", "detail": "Record not found"})
+        )
+    );
+    sim.create_example(&u).await;
+    // Redundant changes are refused before the type is looked at.
+    let redundant = sim
+        .update(
+            &u,
+            &update(
+                "NO_SUCH_TYPE",
+                json!([{"key": "/a", "old": null, "new": ""}, {"key": "/b", "old": 1, "new": 2}]),
+            ),
+        )
+        .await;
+    assert_eq!(redundant.errors(), ["/changes/0 redundant change for /a"]);
+    assert_eq!(redundant.body["detail"], json!("Invalid request"));
+    let bad_type = sim.update(&u, &update("DONOR_SIGN", json!([]))).await;
+    assert_eq!(bad_type.errors(), ["/type invalid value"]);
+    // Keys Go's decoder matches case-insensitively.
+    let shouted = sim
+        .send(
+            Method::POST,
+            &format!("/lpas/{u}/updates"),
+            Some(br#"{"TYPE": "DONOR_WITHDRAW_LPA", "Changes": []}"#.to_vec()),
+        )
+        .await;
+    assert_eq!(shouted.status, 201);
     sim.stop().await;
 }
 
 #[tokio::test]
-async fn signatures_are_given_once_and_values_are_checked() {
+async fn what_would_make_the_go_code_panic_is_a_500() {
     let sim = start().await;
     let u = uid(1);
-    sim.create(&u).await;
-    let signed = sim
-        .update(&u, "DONOR_SIGN", sign_donor())
-        .await
-        .expect("donor signs");
-    assert_eq!(signed["signedAt"], json!(T1));
-    // A verbatim re-send, and one with another time: both "cannot sign again", both duplicates.
-    assert_refused(
-        sim.update(&u, "DONOR_SIGN", sign_donor()).await,
-        "cannot sign again",
-    );
-    assert_refused(
-        sim.update(
+    sim.create_example(&u).await;
+    // `old.(string)` on a number (parse/changes.go, oldEqualsExisting).
+    let number = sim
+        .update(
             &u,
-            "DONOR_SIGN",
-            json!([{"key": "/signedAt", "old": T1, "new": T2}]),
+            &update(
+                "OPG_STATUS_CHANGE",
+                json!([{"key": "/status", "old": 5, "new": "expired"}]),
+            ),
         )
-        .await,
-        "cannot sign again",
-    );
-    assert_eq!(sim.handle.stats().duplicates_by_lpa.get(&u), Some(&2));
-    assert_refused(
-        sim.update(
+        .await;
+    assert_eq!(number.status, 500);
+    // attorney_decisions.go counts keys before finding the attorney: unknown then known indexes past its slice.
+    let decisions = sim
+        .update(
             &u,
-            "DONOR_SIGN",
-            json!([{"key": "/donor/x", "old": null, "new": 1}]),
+            &update(
+                "ATTORNEY_DECISIONS",
+                json!([
+                    {"key": "/attorneys/9/cannotMakeJointDecisions", "old": false, "new": true},
+                    {"key": "/attorneys/0/cannotMakeJointDecisions", "old": false, "new": true}
+                ]),
+            ),
         )
-        .await,
-        "not allowed for DONOR_SIGN",
-    );
-
-    let cp = json!([{"key": "/certificateProvider/signedAt", "old": null, "new": T1}]);
-    sim.update(&u, "CERTIFICATE_PROVIDER_SIGN", cp.clone())
-        .await
-        .expect("cp signs");
-    assert_refused(
-        sim.update(&u, "CERTIFICATE_PROVIDER_SIGN", cp).await,
-        "cannot sign again",
-    );
-    assert_refused(
-        sim.update(&u, "CERTIFICATE_PROVIDER_OPT_OUT", json!([]))
-            .await,
-        "cannot opt out after signing",
-    );
-
-    let a0 = json!([{"key": "/attorneys/0/signedAt", "old": null, "new": T1}]);
-    sim.update(&u, "ATTORNEY_SIGN", a0.clone())
-        .await
-        .expect("attorney signs");
-    assert_refused(
-        sim.update(&u, "ATTORNEY_SIGN", a0).await,
-        "cannot sign again",
-    );
-    assert_refused(
-        sim.update(
-            &u,
-            "ATTORNEY_OPT_OUT",
-            json!([{"key": "/attorneys/0/status", "old": "active", "new": "removed"}]),
-        )
-        .await,
-        "attorney cannot opt out after signing",
-    );
-    assert_refused(
-        sim.update(
-            &u,
-            "ATTORNEY_SIGN",
-            json!([{"key": "/attorneys/7/signedAt", "old": null, "new": T1}]),
-        )
-        .await,
-        "no attorney at this index",
-    );
-    sim.update(
-        &u,
-        "ATTORNEY_OPT_OUT",
-        json!([{"key": "/attorneys/1/status", "old": "active", "new": "removed"}]),
-    )
-    .await
-    .expect("attorney 1 opts out");
-    assert_refused(
-        sim.update(
-            &u,
-            "ATTORNEY_SIGN",
-            json!([{"key": "/attorneys/1/signedAt", "old": null, "new": T1}]),
-        )
-        .await,
-        "attorney has been removed",
+        .await;
+    assert_eq!(decisions.status, 500);
+    // A negative index is an index to FindAttorneyIndex, and then out of range.
+    let negative = sim.update(&u, &update("ATTORNEY_SIGN", json!([{"key": "/attorneys/-1/signedAt", "old": null, "new": "2024-01-13T22:00:00Z"}]))).await;
+    assert_eq!(negative.status, 500);
+    assert_eq!(
+        sim.get_lpa(&u).await.body["status"],
+        json!("in-progress"),
+        "nothing applied"
     );
     sim.stop().await;
 }
 
 #[tokio::test]
-async fn old_must_match_and_a_change_must_change_something() {
+async fn the_change_log_lists_applied_updates_newest_first() {
     let sim = start().await;
     let u = uid(1);
-    sim.create(&u).await;
-    let mismatch =
-        json!([{"key": "/donor/email", "old": "someone@else.org", "new": "b@example.org"}]);
-    let result = sim.update(&u, "CORRECTION", mismatch).await;
-    let Err(OpgError::Fatal { errors, .. }) = &result else {
-        panic!("{result:?}")
-    };
-    assert_eq!(errors[0].source, "/changes/0/old");
-    assert_eq!(errors[0].detail, "does not match existing value");
-    let redundant =
-        json!([{"key": "/donor/email", "old": "a@example.org", "new": "a@example.org"}]);
-    assert_refused(
-        sim.update(&u, "CORRECTION", redundant).await,
-        "change is redundant",
+    assert_eq!(sim.updates(&u).await.status, 404, "no LPA: 404");
+    sim.create_example(&u).await;
+    assert_eq!(
+        sim.updates(&u).await.status,
+        404,
+        "an LPA without updates: 404 (the create is not logged)"
     );
-    // Absent equals null.
-    sim.update(
-        &u,
-        "CORRECTION",
-        json!([{"key": "/donor/otherNames", "old": null, "new": "Countess"}]),
-    )
-    .await
-    .expect("absent is null");
-    for key in ["/uid", "/status", "/signedAt", "/registrationDate"] {
-        assert_refused(
-            sim.update(
+    let sign = example_json("certificate-provider-sign.json");
+    assert_eq!(sim.update(&u, &sign).await.status, 201);
+    assert_eq!(
+        sim.update(&u, &update("REGISTER", json!([]))).await.status,
+        400,
+        "a refused update is not logged"
+    );
+    let log = sim.updates(&u).await;
+    let entry = &log.body[0];
+    assert_eq!(log.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(entry["uid"], json!(u));
+    assert_eq!(entry["type"], json!("CERTIFICATE_PROVIDER_SIGN"));
+    assert_eq!(entry["author"], json!(crate::sim_common::AUTHOR));
+    assert_eq!(entry["changes"], sign["changes"], "the changes as sent");
+    let applied = entry["applied"].as_str().unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(applied).is_ok()
+            && applied.len() == 20
+            && applied.ends_with('Z'),
+        "{applied}"
+    );
+    assert!(uuid::Uuid::parse_str(entry["id"].as_str().unwrap_or_default()).is_ok());
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_update_in_the_same_second_replaces_the_first_change_log_row() {
+    // The store's change-log table is keyed by (uid, applied) with `applied` to the second, so DynamoDB's Put
+    // replaces a row of the same second. Retried until both updates fall within one second.
+    let sim = start().await;
+    for attempt in 0..5 {
+        let u = uid(attempt);
+        sim.create_example(&u).await;
+        let before = chrono::Utc::now().timestamp();
+        let first = sim
+            .update(
                 &u,
-                "CORRECTION",
-                json!([{"key": key, "old": null, "new": "x"}]),
+                &update(
+                    "OPG_STATUS_CHANGE",
+                    json!([{"key": "/status", "old": "in-progress", "new": "expired"}]),
+                ),
             )
-            .await,
-            "cannot be corrected",
+            .await;
+        let second = sim
+            .update(
+                &u,
+                &update(
+                    "OPG_STATUS_CHANGE",
+                    json!([{"key": "/status", "old": "expired", "new": "cannot-register"}]),
+                ),
+            )
+            .await;
+        let after = chrono::Utc::now().timestamp();
+        assert_eq!((first.status, second.status), (201, 201));
+        let log = sim.updates(&u).await.body;
+        if before == after {
+            assert_eq!(log.as_array().map(Vec::len), Some(1), "{log}");
+            assert_eq!(
+                log[0]["changes"][0]["new"],
+                json!("cannot-register"),
+                "the later update's row"
+            );
+            sim.stop().await;
+            return;
+        }
+        let kinds: Vec<&Value> = log
+            .as_array()
+            .map(|l| l.iter().map(|e| &e["changes"][0]["new"]).collect())
+            .unwrap_or_default();
+        assert!(!kinds.is_empty());
+    }
+    panic!("no two updates fell within one second in five attempts");
+}
+
+#[tokio::test]
+async fn duplicates_are_counted_refused_or_applied() {
+    let sim = start().await;
+    let u = uid(1);
+    sim.create_example(&u).await;
+    assert_eq!(
+        sim.put_lpa(&u, &example("example-lpa.json")).await.body["detail"],
+        json!("LPA with UID already exists")
+    );
+    let sign = example_json("attorney-sign.json");
+    assert_eq!(sim.update(&u, &sign).await.status, 201);
+    assert_eq!(sim.update(&u, &sign).await.status, 400, "signing again");
+    let held = update(
+        "OPG_STATUS_CHANGE",
+        json!([{"key": "/status", "old": "in-progress", "new": "in-progress"}]),
+    );
+    assert_eq!(sim.update(&u, &held).await.status, 400);
+    let stats = sim.handle.stats();
+    assert_eq!(stats.duplicates_by_lpa.get(&u), Some(&3));
+    assert_eq!(stats.writes_applied, 2);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn the_batch_read_fails_as_dynamodb_does() {
+    let sim = start().await;
+    sim.create_example(&uid(1)).await;
+    let batch = |uids: Value| serde_json::to_vec(&json!({"uids": uids})).expect("json");
+    let found = sim
+        .send(Method::POST, "/lpas", Some(batch(json!([uid(1), uid(2)]))))
+        .await;
+    assert_eq!(found.status, 200);
+    assert_eq!(
+        found.body["lpas"].as_array().map(Vec::len),
+        Some(1),
+        "unknown uids are left out"
+    );
+    for (uids, why) in [
+        (json!([]), "no key"),
+        (json!(null), "nil"),
+        (json!([uid(1), uid(1)]), "a repeated key"),
+        (
+            json!((0..101).map(uid).collect::<Vec<_>>()),
+            "more than 100 keys",
+        ),
+        (json!([""]), "an empty key"),
+    ] {
+        assert_eq!(
+            sim.send(Method::POST, "/lpas", Some(batch(uids)))
+                .await
+                .status,
+            500,
+            "{why}"
         );
     }
-    sim.stop().await;
-}
-
-#[tokio::test]
-async fn identity_checks_need_a_method_and_a_time_and_lock_the_date_of_birth() {
-    let sim = start().await;
-    let u = uid(1);
-    sim.create(&u).await;
-    let id = |t: &str| {
-        json!([{"key": "/donor/identityCheck/checkedAt", "old": null, "new": T1},
-               {"key": "/donor/identityCheck/type", "old": null, "new": t}])
-    };
-    assert_refused(
-        sim.update(&u, "DONOR_CONFIRM_IDENTITY", id("passport"))
-            .await,
-        "identity check type must be one-login or opg-paper-id",
-    );
-    assert_refused(
-        sim.update(
-            &u,
-            "DONOR_CONFIRM_IDENTITY",
-            json!([{"key": "/donor/identityCheck/type", "old": null, "new": "one-login"}]),
-        )
-        .await,
-        "identity check needs a check time",
-    );
-    assert_refused(
-        sim.update(
-            &u,
-            "DONOR_CONFIRM_IDENTITY",
-            json!([{"key": "/donor/firstNames", "old": "Ada", "new": "X"}]),
-        )
-        .await,
-        "not allowed for DONOR_CONFIRM_IDENTITY",
-    );
-    sim.update(&u, "DONOR_CONFIRM_IDENTITY", id("one-login"))
-        .await
-        .expect("identity confirmed");
-    assert_refused(
-        sim.update(
-            &u,
-            "CORRECTION",
-            json!([{"key": "/donor/dateOfBirth", "old": "1950-01-02", "new": "1950-01-03"}]),
-        )
-        .await,
-        "date of birth cannot be corrected after the identity check",
-    );
-    let cp = json!([{"key": "/certificateProvider/identityCheck/checkedAt", "old": null, "new": T1},
-                    {"key": "/certificateProvider/identityCheck/type", "old": null, "new": "opg-paper-id"}]);
-    sim.update(&u, "CERTIFICATE_PROVIDER_CONFIRM_IDENTITY", cp)
-        .await
-        .expect("cp identity");
-    sim.stop().await;
-}
-
-#[tokio::test]
-async fn the_change_log_records_author_type_and_changes() {
-    let sim = start().await;
-    let u = uid(1);
-    sim.create(&u).await;
-    sim.update(&u, "DONOR_SIGN", sign_donor())
-        .await
-        .expect("sign");
-    sim.update(
-        &u,
-        "CORRECTION",
-        json!([{"key": "/donor/email", "old": "a@example.org", "new": "b@example.org"}]),
-    )
-    .await
-    .expect("correct");
-    let log = sim
-        .client
-        .updates(&u)
-        .await
-        .expect("log")
-        .expect("known LPA");
-    assert_eq!(log.len(), 2);
-    assert_eq!(log[0].kind, "DONOR_SIGN");
-    assert_eq!(log[0].author, lpaflow_opg::jwt::DEFAULT_SUBJECT);
-    assert_eq!(log[0].uid, u);
-    assert_eq!(log[1].changes[0].new, json!("b@example.org"));
-    assert!(log[0].id != log[1].id && !log[0].applied.is_empty());
-    assert_eq!(sim.client.updates(&uid(9)).await.expect("log"), None);
-    let unknown = sim.update(&uid(9), "DONOR_SIGN", sign_donor()).await;
-    assert!(
-        matches!(
-            unknown,
-            Err(OpgError::Fatal {
-                status: Some(404),
-                ..
-            })
-        ),
-        "{unknown:?}"
-    );
-    sim.stop().await;
-}
-
-#[tokio::test]
-async fn batch_read_leaves_out_unknown_uids() {
-    let sim = start().await;
-    sim.create(&uid(1)).await;
-    sim.create(&uid(2)).await;
-    let got = sim
-        .client
-        .get_many(&[uid(2), uid(7), uid(1)])
-        .await
-        .expect("batch");
-    let uids: Vec<&str> = got.iter().filter_map(|l| l["uid"].as_str()).collect();
-    assert_eq!(uids, [uid(2), uid(1)]);
-    let (status, _, body) = sim
-        .call(
-            reqwest::Method::POST,
+    let (ok, _) = (
+        sim.send(
+            Method::POST,
             "/lpas",
-            Some(json!({"uids": ["nope"]})),
+            Some(batch(json!((0..100).map(uid).collect::<Vec<_>>()))),
         )
+        .await,
+        (),
+    );
+    assert_eq!(ok.status, 200, "100 keys are fine");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_signature_keeps_its_nanoseconds_and_the_change_log_its_changes() {
+    // lambda/update/main_test.go, TestHandleEvent and TestHandleEventWhenUpdateInvalid
+    let sim = start().await;
+    let u = uid(1);
+    sim.create_example(&u).await;
+    let sign = json!({"type": "CERTIFICATE_PROVIDER_SIGN", "changes": [
+        {"key": "/certificateProvider/signedAt", "old": null, "new": "2022-01-02T12:13:14.000000006Z"},
+        {"key": "/certificateProvider/contactLanguagePreference", "old": null, "new": "en"},
+        {"key": "/certificateProvider/email", "old": "a@example.com", "new": "b@example.com"},
+        {"key": "/certificateProvider/channel", "old": "online", "new": "paper"}
+    ]});
+    let empty = sim
+        .update(&u, &update("CERTIFICATE_PROVIDER_SIGN", json!([])))
         .await;
     assert_eq!(
-        (status, body["errors"][0]["source"].as_str()),
-        (400, Some("/uids/0"))
+        empty.errors(),
+        ["/changes missing /certificateProvider/signedAt"]
     );
+    let signed = sim.update(&u, &sign).await;
+    assert_eq!(signed.status, 201);
+    assert_eq!(
+        signed.body["certificateProvider"]["signedAt"],
+        json!("2022-01-02T12:13:14.000000006Z")
+    );
+    assert_eq!(
+        signed.body["certificateProvider"]["contactLanguagePreference"],
+        json!("en")
+    );
+    assert_eq!(sim.updates(&u).await.body[0]["changes"], sign["changes"]);
     sim.stop().await;
 }

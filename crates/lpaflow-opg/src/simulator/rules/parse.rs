@@ -621,6 +621,34 @@ mod tests {
     }
 
     #[test]
+    fn dates_unmarshal_as_go_does() {
+        // internal/shared/date_test.go, TestUnmarshalDate
+        for (input, text, malformed) in [
+            (json!("1930-10-31"), "1930-10-31", false),
+            (json!("1930-11-31"), "", true),
+            (json!("31 October 1930"), "", true),
+            (json!(1700240133), "", true),
+            (json!(""), "", false),
+            (json!(11), "", true),
+            (json!(" "), "", true),
+        ] {
+            let mut d = GoDate::default();
+            assert_eq!(d.unmarshal(&input), Ok(()), "{input}");
+            assert_eq!(
+                (d.text().as_str(), d.malformed),
+                (text, malformed),
+                "{input}"
+            );
+        }
+        // null marks a date malformed but keeps it; "" clears the mark and keeps it too.
+        let mut d = GoDate::from_wire(&Date::from_text("1930-10-31"));
+        assert_eq!(d.unmarshal(&Value::Null), Ok(()));
+        assert_eq!((d.text().as_str(), d.malformed), ("1930-10-31", true));
+        assert_eq!(d.unmarshal(&json!("")), Ok(()));
+        assert_eq!((d.text().as_str(), d.malformed), ("1930-10-31", false));
+    }
+
+    #[test]
     fn an_old_of_the_wrong_json_type_panics_and_an_absent_old_is_reported() {
         let mut v = String::new();
         let mut p = Parser::new(&[change("/thing", json!(5), json!("x"))]);
