@@ -1,17 +1,28 @@
-//! The step delivery protocol against the simulator: no duplicate after an ambiguous attempt, read-back after
-//! every write, refusals resolved by reading back, conflicts and stale reads.
+//! lpaflow's step delivery protocol against the simulator (which runs the store's ported rules): no duplicate
+//! after an ambiguous attempt, read-back after every write, refusals resolved by reading back, conflicts,
+//! stale reads, opt-outs authored by the actor, and the read-back mismatch of a store that acknowledged what
+//! it did not keep (issue 12, item 7).
 
 use lpaflow_opg::{DeliveryOutcome, OpgError, ReadBack, deliver};
 use serde_json::{Value, json};
 
-use crate::common::{document, start, uid};
+use crate::common::{ATTORNEY, document, start, uid};
 
 fn create_payload(u: &str) -> Value {
     json!({"uid": u, "lpa": document()})
 }
 
-fn sign_payload(u: &str) -> Value {
-    json!({"uid": u, "type": "DONOR_SIGN", "changes": [{"key": "/signedAt", "old": null, "new": "2025-01-02T10:00:00Z"}]})
+/// The certificate provider's signature, as lpaflow sends it.
+fn cp_sign_payload(u: &str) -> Value {
+    json!({"uid": u, "type": "CERTIFICATE_PROVIDER_SIGN", "changes": [
+        {"key": "/certificateProvider/signedAt", "old": null, "new": "2025-01-02T10:00:00Z"}]})
+}
+
+/// The attorney's signature, addressed by uid as lpaflow sends it.
+fn attorney_sign_payload(u: &str) -> Value {
+    json!({"uid": u, "type": "ATTORNEY_SIGN", "changes": [
+        {"key": format!("/attorneys/{ATTORNEY}/mobile"), "old": null, "new": "07700900000"},
+        {"key": format!("/attorneys/{ATTORNEY}/signedAt"), "old": null, "new": "2025-01-02T11:00:00.5+01:00"}]})
 }
 
 #[track_caller]
@@ -29,16 +40,15 @@ async fn a_plain_delivery_sends_once_and_reads_back() {
     let outcome = deliver(&sim.client, "opg.create", &create_payload(&u), false).await;
     assert_done(&outcome, false);
     assert_eq!(outcome.requests(), 2, "the write and the read-back");
-    let outcome = deliver(
-        &sim.client,
-        "opg.update:DONOR_SIGN",
-        &sign_payload(&u),
-        false,
-    )
-    .await;
-    assert_done(&outcome, false);
-    let json = serde_json::to_value(&outcome).expect("serializable");
-    assert_eq!(json["outcome"], json!("done"));
+    for (step, payload) in [
+        ("opg.update:CERTIFICATE_PROVIDER_SIGN", cp_sign_payload(&u)),
+        ("opg.update:ATTORNEY_SIGN", attorney_sign_payload(&u)),
+    ] {
+        let outcome = deliver(&sim.client, step, &payload, false).await;
+        assert_done(&outcome, false);
+        let json = serde_json::to_value(&outcome).expect("serializable");
+        assert_eq!(json["outcome"], json!("done"));
+    }
     assert_eq!(sim.handle.stats().duplicates, 0);
     sim.stop().await;
 }
@@ -66,14 +76,24 @@ async fn ambiguous_then_resolved(step: &str, payload: &Value, sim: &crate::commo
 }
 
 #[tokio::test]
-async fn commit_then_fail_on_a_create_and_a_signature_makes_no_duplicate() {
+async fn commit_then_fail_on_a_create_a_signature_and_an_opt_out_makes_no_duplicate() {
     let sim = start().await;
     let u = uid(1);
     ambiguous_then_resolved("opg.create", &create_payload(&u), &sim).await;
-    ambiguous_then_resolved("opg.update:DONOR_SIGN", &sign_payload(&u), &sim).await;
+    ambiguous_then_resolved("opg.update:ATTORNEY_SIGN", &attorney_sign_payload(&u), &sim).await;
+    let v = uid(2);
+    sim.create(&v).await;
+    let opt_out = json!({"uid": v, "type": "ATTORNEY_OPT_OUT", "changes": [],
+                         "author": format!("urn:opg:poas:makeregister:users:{ATTORNEY}")});
+    ambiguous_then_resolved("opg.update:ATTORNEY_OPT_OUT", &opt_out, &sim).await;
     let stats = sim.handle.stats();
     assert_eq!(stats.duplicates, 0, "{stats:?}");
-    assert_eq!(stats.writes_applied, 2);
+    assert_eq!(stats.writes_applied, 4);
+    let held = sim.client.get(&v).await.expect("read").expect("held");
+    assert_eq!(
+        held["attorneys"][0]["status"], "removed",
+        "the author opted out"
+    );
     sim.stop().await;
 }
 
@@ -88,24 +108,30 @@ async fn a_refusal_that_shows_the_step_is_there_is_done() {
     assert_eq!(outcome.requests(), 2);
     deliver(
         &sim.client,
-        "opg.update:DONOR_SIGN",
-        &sign_payload(&u),
+        "opg.update:CERTIFICATE_PROVIDER_SIGN",
+        &cp_sign_payload(&u),
         false,
     )
     .await;
+    // Sent again: the store answers "cannot sign again" (or a stale `old`); the read-back shows it landed.
     let outcome = deliver(
         &sim.client,
-        "opg.update:DONOR_SIGN",
-        &sign_payload(&u),
+        "opg.update:CERTIFICATE_PROVIDER_SIGN",
+        &cp_sign_payload(&u),
         false,
     )
     .await;
     assert_done(&outcome, true);
+    assert_eq!(
+        sim.handle.stats().duplicates,
+        2,
+        "the simulator counted both repeats (the create and the signature), refused"
+    );
     sim.stop().await;
 }
 
 #[tokio::test]
-async fn a_guard_refusal_fails_the_step_with_its_code() {
+async fn a_rule_refusal_fails_the_step_with_the_stores_errors() {
     let sim = start().await;
     let u = uid(1);
     sim.create(&u).await;
@@ -116,11 +142,15 @@ async fn a_guard_refusal_fails_the_step_with_its_code() {
         false,
     )
     .await;
-    let DeliveryOutcome::Failed { code, reason, .. } = &outcome else {
+    let DeliveryOutcome::Failed { code, errors, .. } = &outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(code.as_deref(), Some("INVALID_REQUEST"));
-    assert!(reason.contains("statutory waiting period"), "{reason}");
+    assert_eq!(errors[0].source, "/type");
+    assert!(
+        errors[0].detail.contains("statutory-waiting-period"),
+        "{errors:?}"
+    );
     let outcome = deliver(&sim.client, "opg.nope", &json!({}), false).await;
     assert!(
         matches!(&outcome, DeliveryOutcome::Failed { code: Some(c), requests: 0, .. } if c == "UNKNOWN_STEP"),
@@ -130,7 +160,7 @@ async fn a_guard_refusal_fails_the_step_with_its_code() {
 }
 
 #[tokio::test]
-async fn a_different_document_in_opg_is_a_conflict() {
+async fn a_different_lpa_in_opg_is_a_conflict() {
     let sim = start().await;
     let u = uid(1);
     let mut other = document();
@@ -163,8 +193,8 @@ async fn stale_reads_never_decide() {
     sim.put_faults(json!({"staleReads": true})).await;
     let outcome = deliver(
         &sim.client,
-        "opg.update:DONOR_SIGN",
-        &sign_payload(&u),
+        "opg.update:CERTIFICATE_PROVIDER_SIGN",
+        &cp_sign_payload(&u),
         true,
     )
     .await;
@@ -181,8 +211,8 @@ async fn stale_reads_never_decide() {
     );
     let outcome = deliver(
         &sim.client,
-        "opg.update:DONOR_SIGN",
-        &sign_payload(&u),
+        "opg.update:CERTIFICATE_PROVIDER_SIGN",
+        &cp_sign_payload(&u),
         false,
     )
     .await;
@@ -217,5 +247,65 @@ async fn an_outage_is_a_plain_retry() {
     assert_eq!(error.retry_after().map(|d| d.as_secs()), Some(5));
     let stored = serde_json::to_value(&outcome).expect("serializable");
     assert_eq!(stored["error"]["class"], json!("retryable"));
+    sim.stop().await;
+}
+
+/// A store that answers success but keeps nothing, or keeps something else: the read-back says so, for a
+/// create and for an update, and the step is still done (it was accepted: sending again would be wrong).
+#[tokio::test]
+async fn a_write_the_store_did_not_keep_as_sent_is_a_read_back_mismatch() {
+    let sim = start().await;
+    let (u, v) = (uid(1), uid(2));
+    sim.put_faults(json!({"acknowledgeWithoutApplyingRate": 1.0, "seed": 1}))
+        .await;
+    let outcome = deliver(&sim.client, "opg.create", &create_payload(&u), false).await;
+    let DeliveryOutcome::Done {
+        already_applied: false,
+        readback: ReadBack::Mismatch { differences },
+        ..
+    } = &outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(differences[0].pointer, "/", "nothing was kept");
+    sim.put_faults(json!({"acknowledgeWithoutApplyingRate": 0.0, "applyDifferentlyRate": 1.0}))
+        .await;
+    let outcome = deliver(&sim.client, "opg.create", &create_payload(&v), false).await;
+    let DeliveryOutcome::Done {
+        readback: ReadBack::Mismatch { differences },
+        ..
+    } = &outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    let pointers: Vec<&str> = differences.iter().map(|d| d.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        ["/attorneys/0/firstNames"],
+        "the last attorney's name was altered"
+    );
+    sim.put_faults(json!({"applyDifferentlyRate": 0.0})).await;
+    sim.create(&u).await;
+    sim.put_faults(json!({"applyDifferentlyRate": 1.0})).await;
+    let outcome = deliver(
+        &sim.client,
+        "opg.update:ATTORNEY_SIGN",
+        &attorney_sign_payload(&u),
+        false,
+    )
+    .await;
+    let DeliveryOutcome::Done {
+        readback: ReadBack::Mismatch { differences },
+        ..
+    } = &outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    let pointers: Vec<&str> = differences.iter().map(|d| d.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        [format!("/attorneys/{ATTORNEY}/signedAt")],
+        "the last change was not applied"
+    );
     sim.stop().await;
 }
