@@ -150,7 +150,35 @@ mod tests {
     }
 
     #[test]
+    fn bad_fields_fail() {
+        // TestConfirmIdentityDonorBadFieldsFails
+        let changes = vec![
+            ch("/irrelevant", Value::Null, json!("2024-01-13T22:00:00Z")),
+            ch(
+                "/donor/identityCheck/irrelevant",
+                Value::Null,
+                json!("2024-01-13T22:00:00Z"),
+            ),
+            ch(
+                "/donor/identityCheck/type",
+                Value::Null,
+                json!("rinky-dink-login-system"),
+            ),
+        ];
+        assert_eq!(
+            errors_of(parse("DONOR_CONFIRM_IDENTITY", changes, &Lpa::default())),
+            vec![
+                e("/changes/2/new", "invalid value"),
+                e("/changes", "missing /donor/identityCheck/checkedAt"),
+                e("/changes/1", "unexpected change provided"),
+                e("/changes/0", "unexpected change provided"),
+            ]
+        );
+    }
+
+    #[test]
     fn a_second_check_starts_from_the_first() {
+        // TestConfirmIdentityDonorMismatchWithExistingLpaFails
         let mut lpa = Lpa::default();
         lpa.fields.donor.identity_check = Some(IdentityCheck {
             checked_at: Some(t("2024-01-01T00:00:00Z")),

@@ -202,6 +202,22 @@ mod tests {
             )),
             vec![e("/changes/0/key", "index out of range")]
         );
+        // "unexpected field"
+        assert_eq!(
+            errors_of(parse(
+                "PAPER_ATTORNEY_ACCESS_ONLINE",
+                vec![ch(
+                    &format!("/attorneys/{UID}/name"),
+                    Value::Null,
+                    json!("name")
+                )],
+                &lpa(Channel::Paper)
+            )),
+            vec![
+                e("/changes", &format!("missing /attorneys/{UID}/email")),
+                e("/changes/0", "unexpected change provided")
+            ]
+        );
         assert_eq!(
             errors_of(parse(
                 "PAPER_ATTORNEY_ACCESS_ONLINE",
