@@ -379,3 +379,50 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
     engine.shutdown().await;
     sim.handle.shutdown().await.unwrap();
 }
+
+/// A store that acknowledges a write it did not keep as sent: the read-back after the write sees it, and a
+/// caseworker gets a `sync.readback_mismatch` finding naming the step and the keys (issue 12, item 7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_store_did_not_keep_as_sent_becomes_a_finding() {
+    let sim = start_sim().await;
+    let db = TestDb::sqlite();
+    let clock: Arc<dyn Clock> = clock();
+    let engine = start_engine(db.url(), Some(&sim.url()), clock, 4, |_| {}).await;
+    let (altered, lost) = (uid(1), uid(2));
+    sim.faults(json!({"applyDifferentlyRate": 1.0, "seed": 3}));
+    create(&engine, &altered, application()).await;
+    send_to_opg(&engine, &altered).await;
+    drained(engine.store(), DRAIN).await;
+    sim.faults(json!({"applyDifferentlyRate": 0.0, "acknowledgeWithoutApplyingRate": 1.0}));
+    create(&engine, &lost, application()).await;
+    send_to_opg(&engine, &lost).await;
+    drained(engine.store(), DRAIN).await;
+    sim.faults(json!({"acknowledgeWithoutApplyingRate": 0.0}));
+
+    for (id, pointer) in [(&altered, "/attorneys/0/firstNames"), (&lost, "/")] {
+        let data = engine.get(id).await.unwrap().unwrap().instance.data;
+        let finding = data["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "sync.readback_mismatch")
+            .unwrap_or_else(|| panic!("{id}: no read-back finding in {:#}", data["findings"]))
+            .clone();
+        assert_eq!(finding["subject"], "opg.create", "{id}");
+        assert_eq!(finding["status"], "detected", "{id}");
+        assert_eq!(
+            finding["differences"][0]["pointer"], pointer,
+            "{id}: {finding}"
+        );
+        let create = &engine.steps(id).await.unwrap()[0];
+        assert_eq!(
+            create.status,
+            StepStatus::Done,
+            "{id}: acknowledged, so not sent again"
+        );
+    }
+    let stats = sim.handle.stats();
+    assert_eq!(stats.duplicates, 0);
+    engine.shutdown().await;
+    sim.handle.shutdown().await.unwrap();
+}

@@ -19,20 +19,21 @@
 pub mod client;
 pub mod compare;
 pub mod deliver;
-pub mod document;
 pub mod handler;
 pub mod jwt;
-pub mod pointer;
 pub mod reconcile;
 pub mod simulator;
 pub mod step;
+pub mod uid;
 
 pub use client::{OpgClient, OpgClientConfig, OpgError, Read};
 pub use compare::{AppliedState, Difference, applied_state};
 pub use deliver::{DeliveryOutcome, ReadBack, deliver};
-pub use document::{Change, ChangeLogEntry, FieldError, LpaStatus, Problem, Update, UpdateType};
 pub use handler::{OpgStepHandler, SYNC_PROBLEM_EVENT};
 pub use jwt::DEV_JWT_SECRET;
+pub use lpaflow_lpa::lpa_store::{
+    Change, ChangeLogEntry, FieldError, LpaStatus, Problem, Update, UpdateType,
+};
 pub use simulator::{
     Faults, FaultsPatch, Maintenance, SimulatorConfig, SimulatorHandle, StatsSnapshot,
 };

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::document::is_valid_uid;
+use crate::uid::is_valid_uid;
 use lpaflow_lpa::lpa_store::{Change, Update, UpdateType};
 
 /// The step that creates the LPA in OPG.

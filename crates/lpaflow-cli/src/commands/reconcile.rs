@@ -61,7 +61,7 @@ pub struct ReconcileArgs {
 
 pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
     let uid = match args.uid.as_deref().map(str::trim) {
-        Some(u) if !lpaflow_opg::document::is_valid_uid(u) => {
+        Some(u) if !lpaflow_opg::uid::is_valid_uid(u) => {
             anyhow::bail!("--uid `{u}` is not an LPA uid (M-XXXX-XXXX-XXXX)")
         }
         other => other.map(InstanceId::new),

@@ -16,8 +16,8 @@ pub use error::{
     Access, OpgError, RETRY_AFTER_MS_MAX, classify_status, classify_transport, retry_after_ms,
 };
 
-use crate::document::is_valid_uid;
 use crate::jwt::{self, JWT_HEADER, Signer};
+use crate::uid::is_valid_uid;
 use lpaflow_lpa::lpa_store::{ChangeLogEntry, Update};
 pub use sigv4::AwsSigning;
 

@@ -166,7 +166,7 @@ pub async fn run(
         let uids: Vec<String> = locals
             .iter()
             .map(|l| l.uid.clone())
-            .filter(|u| crate::document::is_valid_uid(u))
+            .filter(|u| crate::uid::is_valid_uid(u))
             .collect();
         let batch = if uids.is_empty() {
             Vec::new()

@@ -386,7 +386,8 @@ fn the_last_change_to_a_key_is_attributed_from_the_change_log() {
     ];
     let expected = expected_document(&local).unwrap();
     attribute(&mut drifts, &log, &expected, "urn:lpaflow");
-    let got: Vec<(String, Option<String>, Option<String>, Option<bool>)> = drifts
+    type Row = (String, Option<String>, Option<String>, Option<bool>);
+    let got: Vec<Row> = drifts
         .iter()
         .map(|d| {
             let c = d.last_change.as_ref();

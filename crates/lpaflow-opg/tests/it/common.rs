@@ -6,7 +6,7 @@ use std::time::Duration;
 use lpaflow_opg::client::OpgClientConfig;
 use lpaflow_opg::simulator::{self, SimulatorConfig, SimulatorHandle};
 use lpaflow_opg::{OpgClient, OpgError};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempfile::TempDir;
 
 pub const SECRET: &str = "test-secret";
