@@ -1,6 +1,6 @@
 //! The real binary end to end: `lpaflow serve --dev --dev-clock` on port 0 with a temporary database and the
-//! embedded OPG simulator; an LPA driven over HTTP from creation to `registered` with the service, caseworker
-//! and admin tokens it prints (the admin moves the development clock past the 28-day waiting period), synced
+//! embedded OPG simulator (which checks the AWS signature of every request); an online and a paper LPA driven
+//! over HTTP from creation to `registered` with the service, caseworker and admin tokens it prints (the admin moves the development clock past the 28-day waiting period), synced
 //! with OPG, its history verified by the auditor.
 
 mod common;
@@ -25,8 +25,55 @@ async fn fire(server: &Server, uid: &str, role: &str, event: &str, payload: Valu
     body
 }
 
+/// A paper LPA: every actor on paper (no emails), made by the paper-scanning service, identities checked on
+/// paper after the donor signed.
+fn paper_application() -> Value {
+    let mut app = common::opg::application();
+    app["channel"] = json!("paper");
+    for a in app["attorneys"].as_array_mut().unwrap() {
+        a["channel"] = json!("paper");
+        a.as_object_mut().unwrap().remove("email");
+    }
+    app["certificateProvider"]["channel"] = json!("paper");
+    app["certificateProvider"]
+        .as_object_mut()
+        .unwrap()
+        .remove("email");
+    app
+}
+
+/// Drives the paper LPA `uid` to the waiting period over HTTP.
+async fn paper_to_waiting_period(server: &Server, uid: &str) {
+    fire(server, uid, "service", "submit", json!({})).await;
+    let pay = json!({"amountPence": 9200});
+    fire(server, uid, "service", "record_payment", pay).await;
+    fire(server, uid, "service", "sign_as_donor", json!({})).await;
+    let checked = (chrono::Utc::now() - chrono::TimeDelta::minutes(5)).to_rfc3339();
+    for event in [
+        "confirm_donor_identity",
+        "confirm_certificate_provider_identity",
+    ] {
+        let check = json!({"type": "opg-paper-id", "checkedAt": checked});
+        fire(server, uid, "service", event, check).await;
+    }
+    let view = fire(
+        server,
+        uid,
+        "service",
+        "sign_as_certificate_provider",
+        json!({}),
+    )
+    .await;
+    for attorney in view["application"]["attorneys"].as_array().unwrap() {
+        let sign = json!({"uid": attorney["uid"], "confirmedNotBankrupt": true});
+        fire(server, uid, "service", "sign_as_attorney", sign).await;
+    }
+    let view = fire(server, uid, "caseworker", "enter_waiting_period", json!({})).await;
+    assert_eq!(view["state"], "statutory_waiting_period", "{view:#}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_lpa_goes_from_creation_to_registered_over_http_and_is_synced_with_opg() {
+async fn an_online_and_a_paper_lpa_go_from_creation_to_registered_over_http_synced_with_opg() {
     let server = Server::start_dev(&[]);
     assert!(
         server.dir.path().join(".lpaflow-dev-secret").is_file(),
@@ -113,6 +160,17 @@ async fn an_lpa_goes_from_creation_to_registered_over_http_and_is_synced_with_op
     )
     .await;
     assert_eq!(view["state"], "statutory_waiting_period", "{view:#}");
+    let (status, paper) = server
+        .call(
+            Method::POST,
+            "/v1/lpas",
+            Some("service"),
+            Some(&paper_application()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paper:#}");
+    let paper_uid = paper["uid"].as_str().unwrap().to_owned();
+    paper_to_waiting_period(&server, &paper_uid).await;
 
     // Only an admin moves the development clock.
     let advance = json!({"advance": "29d"});
@@ -131,6 +189,26 @@ async fn an_lpa_goes_from_creation_to_registered_over_http_and_is_synced_with_op
     assert_eq!(status, StatusCode::OK, "{moved}");
 
     let started = Instant::now();
+    loop {
+        let (_, view) = server
+            .call(
+                Method::GET,
+                &format!("/v1/lpas/{paper_uid}"),
+                Some("caseworker"),
+                None,
+            )
+            .await;
+        if view["state"] == "registered" && view["sync"]["status"] == "synced" {
+            assert_eq!(view["sync"]["failed"], json!([]), "{view:#}");
+            break;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the paper LPA is not registered and synced in {DEADLINE:?}: {view:#}\nserver log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let view = loop {
         let (status, view) = server
             .call(
