@@ -90,6 +90,20 @@ fn the_lpa_lifecycle_runs_in_one_process_with_zero_duplicates() {
     assert_eq!(metric(&m, "lpa.chains_verified"), 20.0);
 }
 
+#[test]
+fn the_lpa_lifecycle_recovers_from_an_outage_and_survives_chaos_with_zero_duplicates() {
+    let (m, _) = bench(&["lpa", "--n", "10", "--concurrency", "4", "--outage-s", "1"]);
+    assert_eq!(metric(&m, "lpa.opg_duplicates"), 0.0);
+    assert!(metric(&m, "lpa.opg_back_to_drained_s") >= 0.0);
+    assert!(
+        metric(&m, "lpa.outage_requests") >= 1.0,
+        "the breaker probed"
+    );
+    let (m, _) = bench(&["lpa", "--n", "10", "--concurrency", "4", "--chaos"]);
+    assert_eq!(metric(&m, "lpa.opg_duplicates"), 0.0);
+    assert_eq!(metric(&m, "lpa.chains_verified"), 10.0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lpa_lifecycle_and_the_workload_scale_out_over_processes_sharing_postgres() {
     let Some(db) = TestDb::postgres().await else {

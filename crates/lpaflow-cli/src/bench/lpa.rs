@@ -4,6 +4,7 @@
 //! LPAs/s, transitions/s and OPG requests per LPA, and checks every LPA ends `registered` and synced with
 //! zero duplicate writes in OPG.
 
+use super::lpa_faults::{self, Plan};
 use crate::app::{LpaEngine, OpgDelivery, opg_jwt_secret};
 use crate::bench::db;
 use crate::bench::report::{Report, peak_rss_mb};
@@ -12,7 +13,6 @@ use clap::Args;
 use indicatif::ProgressBar;
 use lpaflow_core::{Clock, Command, InstanceId, ManualClock};
 use lpaflow_engine::Engine;
-use lpaflow_opg::{OpgClientConfig, SimulatorConfig};
 use lpaflow_store::SyncStatus;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -46,6 +46,14 @@ pub struct LpaArgs {
     /// and timers it claims. Without it the run is one in-process engine.
     #[arg(long, value_delimiter = ',')]
     pub(super) processes: Vec<u64>,
+    /// OPG is down (503) for this many seconds from the start while the LPAs are made; reports how long the
+    /// backlog takes to drain once it is back and how many requests reached OPG while it was down.
+    #[arg(long, default_value_t = 0)]
+    pub(super) outage_s: u64,
+    /// OPG misbehaves throughout: a 5xx for 15 % of requests, 5 % held past the client's 1 s timeout, 5 % of
+    /// writes applied before the answer fails (the faults of tests/opg_chaos.rs, seeded).
+    #[arg(long)]
+    pub(super) chaos: bool,
 }
 
 fn application(i: usize) -> Value {
@@ -173,20 +181,32 @@ async fn drive(engine: &Engine, clock: &Arc<ManualClock>, i: usize) -> anyhow::R
     Ok(uid)
 }
 
+/// Waits until no OPG step is open (at most ten minutes).
+async fn drained(engine: &Engine) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while engine.store().backlog().await?.open() > 0 {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "OPG steps still open after ten minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
+
 pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     if !args.processes.is_empty() {
         return super::lpa_scaleout::run(&args).await;
     }
+    let plan = Plan::of(args.outage_s, args.chaos)?;
     let mut report = Report::default();
     let dir = tempfile::tempdir()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let secret = opg_jwt_secret();
-    let sim = lpaflow_opg::simulator::start(
-        SimulatorConfig::new(dir.path().join("sim.db"), &secret),
-        listener,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("simulator: {e}"))?;
+    let (sim_config, client_config) = lpa_faults::configs(plan, dir.path(), &secret);
+    let sim = lpaflow_opg::simulator::start(sim_config, listener)
+        .await
+        .map_err(|e| anyhow::anyhow!("simulator: {e}"))?;
     let database = db::fresh(args.database_url.as_deref(), "lpa").await?;
     let store = lpaflow_store::Store::open(lpaflow_store::StoreOptions::new(&database.url)).await?;
     let clock = Arc::new(ManualClock::offset_from_system());
@@ -195,7 +215,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
         clock: clock.clone(),
         node_id: None,
         opg: Some(OpgDelivery {
-            client: OpgClientConfig::new(sim.base_url(), &secret),
+            client: client_config(&sim.base_url()),
             concurrency: args.opg_concurrency,
         }),
         timers: true,
@@ -203,6 +223,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     .start(store)
     .await?;
     let started = Instant::now();
+    let outage = lpa_faults::start(plan, &sim)?;
     let bar = ProgressBar::new(args.n as u64);
     let uids = drive_all(
         &engine,
@@ -212,6 +233,13 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
         &bar,
     )
     .await?;
+    report.metric("lpa.made_s", started.elapsed().as_secs_f64());
+    if let Some(outage) = outage {
+        let (back, during) = outage.ended().await?;
+        drained(&engine).await?;
+        report.metric("lpa.outage_requests", during);
+        report.metric("lpa.opg_back_to_drained_s", back.elapsed().as_secs_f64());
+    }
     clock.advance(TimeDelta::days(29));
     engine.wake_timers();
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -235,6 +263,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
+    lpa_faults::calm(&sim)?;
     let mut transitions = 0usize;
     for uid in &uids {
         transitions += engine.history(uid, 0, 1000).await?.len();
@@ -267,6 +296,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     let _ = sim.shutdown().await;
     if let Some(path) = &args.json {
         report.write_json(path, json!({"benchmark": "lpa", "n": args.n, "concurrency": args.concurrency, "opgConcurrency": args.opg_concurrency,
+            "opg": plan.name(), "outageSeconds": args.outage_s, "signed": "AWS SigV4",
             "store": args.database_url.as_deref().map_or("sqlite (temporary file, WAL, synchronous=FULL)".to_owned(), lpaflow_store::url::mask_password)}))?;
     }
     let ok = verify.ok() && stats["duplicates"].as_u64() == Some(0);
