@@ -21,25 +21,13 @@
 use crate::application::{Address, Application, Contact, Person};
 use crate::data::{AttorneyStatus, IdentityCheck, LpaData, Signature};
 use crate::lpa_store::{
-    self as wire, AttorneyStatus as WireStatus, Date, HowMakeDecisions, HowStepIn, LpaFields,
-    LpaInit,
+    self as wire, AttorneyStatus as WireStatus, Change, Date, HowMakeDecisions, HowStepIn,
+    LpaFields, LpaInit,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use lpaflow_core::json::escape_pointer_segment;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-
-/// One change of an OPG update: the value at `key` goes from `old` to `new` (`null` = absent).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DocumentChange {
-    /// JSON pointer into the LPA document.
-    pub key: String,
-    /// The value OPG should hold now.
-    pub old: Value,
-    /// The value it will hold.
-    pub new: Value,
-}
 
 fn instant(t: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
     Some(t.fixed_offset())
@@ -318,7 +306,7 @@ pub fn to_json(fields: &LpaFields) -> Value {
 /// The changes from `old` to `new`, key by key. Objects are compared key by key (an object that appears
 /// or disappears inside another is listed leaf by leaf); an array element that appears or disappears is
 /// one change; other values are compared whole.
-pub fn changes(old: &Value, new: &Value) -> Vec<DocumentChange> {
+pub fn changes(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Vec::new();
     walk(String::new(), Some(old), Some(new), true, &mut out);
     out
@@ -329,7 +317,7 @@ fn walk(
     old: Option<&Value>,
     new: Option<&Value>,
     descend: bool,
-    out: &mut Vec<DocumentChange>,
+    out: &mut Vec<Change>,
 ) {
     let old = old.filter(|v| !v.is_null());
     let new = new.filter(|v| !v.is_null());
@@ -360,7 +348,7 @@ fn walk(
                 );
             }
         }
-        (old, new) => out.push(DocumentChange {
+        (old, new) => out.push(Change {
             key: ptr,
             old: old.cloned().unwrap_or(Value::Null),
             new: new.cloned().unwrap_or(Value::Null),

@@ -14,12 +14,39 @@
 
 use crate::catalog::{OPG_CREATE_STEP, OPG_UPDATE_PREFIX};
 use crate::data::{AttorneyStatus, LpaData};
-use crate::document::{DocumentChange, changes, create_body, expected, to_json};
-use crate::lpa_store::{UpdateType, makeregister_author};
+use crate::document::{changes, create_body, expected, to_json};
+use crate::lpa_store::{Change, UpdateType, makeregister_author};
 use crate::states::LpaState;
 use chrono::NaiveDate;
 use lpaflow_core::{Context, StepName};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+/// The outbox payload of `opg.create`: the LPA's uid and the create body as it is sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreateStep {
+    /// `M-XXXX-XXXX-XXXX`.
+    pub uid: String,
+    /// The body of `PUT /lpas/{uid}` ([`crate::lpa_store::LpaInit`] as JSON, sent byte for byte).
+    pub lpa: Value,
+}
+
+/// The outbox payload of `opg.update:<TYPE>`: the update and, for opt-outs, the actor the store takes from
+/// the token's subject.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpdateStep {
+    /// `M-XXXX-XXXX-XXXX`.
+    pub uid: String,
+    /// The update type (the step name says it too).
+    #[serde(rename = "type")]
+    pub kind: UpdateType,
+    /// The changes, with `old` as the store holds it.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    /// A URN that becomes the token's `sub`, when the store identifies the actor by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+}
 
 /// The update types lpaflow sends, each from the transitions of `workflows/lpa.toml` that name it.
 pub const SENT_UPDATE_TYPES: &[UpdateType] = &[
@@ -45,8 +72,12 @@ pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> O
     let uid = ctx.instance.id.as_str();
     let today = ctx.now.date_naive();
     if step.as_str() == OPG_CREATE_STEP {
-        let body = serde_json::to_value(create_body(&after, today)).ok()?;
-        return Some(json!({ "uid": uid, "lpa": body }));
+        let lpa = serde_json::to_value(create_body(&after, today)).ok()?;
+        return serde_json::to_value(CreateStep {
+            uid: uid.to_owned(),
+            lpa,
+        })
+        .ok();
     }
     let kind: UpdateType = step
         .as_str()
@@ -92,11 +123,13 @@ pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> O
         | UpdateType::PaperAttorneyAccessOnline
         | UpdateType::PostRegistrationCorrection => return None,
     };
-    let mut payload = json!({ "uid": uid, "type": kind.as_str(), "changes": list });
-    if let (Some(author), Some(obj)) = (author, payload.as_object_mut()) {
-        obj.insert("author".into(), Value::String(author));
-    }
-    Some(payload)
+    serde_json::to_value(UpdateStep {
+        uid: uid.to_owned(),
+        kind,
+        changes: list,
+        author,
+    })
+    .ok()
 }
 
 /// The data before and after one transition.
@@ -108,7 +141,7 @@ struct Pair<'a> {
 
 impl Pair<'_> {
     /// Every change between the two documents, with actors addressed by uid.
-    fn all_changes(&self) -> Vec<DocumentChange> {
+    fn all_changes(&self) -> Vec<Change> {
         let old = to_json(&expected(self.before, self.today));
         let new = to_json(&expected(self.after, self.today));
         changes(&old, &new)
@@ -118,8 +151,8 @@ impl Pair<'_> {
     }
 
     /// The changes at these keys; `None` when there are none.
-    fn changes_under(&self, keys: &[&str]) -> Option<Vec<DocumentChange>> {
-        let list: Vec<DocumentChange> = self
+    fn changes_under(&self, keys: &[&str]) -> Option<Vec<Change>> {
+        let list: Vec<Change> = self
             .all_changes()
             .into_iter()
             .filter(|c| keys.contains(&c.key.as_str()))
@@ -128,7 +161,7 @@ impl Pair<'_> {
     }
 
     /// The attorney who signed in this transition: their signature and what they gave with it.
-    fn attorney_sign(&self) -> Option<Vec<DocumentChange>> {
+    fn attorney_sign(&self) -> Option<Vec<Change>> {
         let uid = self
             .after
             .signatures
@@ -144,7 +177,7 @@ impl Pair<'_> {
     /// The trust corporation that signed in this transition. The store compares `mobile`,
     /// `contactLanguagePreference` and the signatories with empty values and requires every one of them
     /// (`trust_corporation_sign.go`), so they are listed leaf by leaf from empty.
-    fn trust_corporation_sign(&self) -> Option<Vec<DocumentChange>> {
+    fn trust_corporation_sign(&self) -> Option<Vec<Change>> {
         let (uid, signed) = self
             .after
             .signatures
@@ -188,11 +221,11 @@ impl Pair<'_> {
 
     /// An identity check recorded after the create: both keys, which the store requires together
     /// (`confirm_identity.go`).
-    fn identity(&self, prefix: &str) -> Option<Vec<DocumentChange>> {
+    fn identity(&self, prefix: &str) -> Option<Vec<Change>> {
         let keys = [format!("{prefix}/type"), format!("{prefix}/checkedAt")];
         let new = to_json(&expected(self.after, self.today));
         let old = to_json(&expected(self.before, self.today));
-        let list: Vec<DocumentChange> = keys
+        let list: Vec<Change> = keys
             .iter()
             .map(|k| {
                 change(
@@ -206,8 +239,8 @@ impl Pair<'_> {
     }
 
     /// Replacements stepping in (`inactive` -> `active`); an opt-out's own removal goes with the opt-out.
-    fn change_attorneys(&self) -> Option<Vec<DocumentChange>> {
-        let list: Vec<DocumentChange> = self
+    fn change_attorneys(&self) -> Option<Vec<Change>> {
+        let list: Vec<Change> = self
             .all_changes()
             .into_iter()
             .filter(|c| {
@@ -246,13 +279,13 @@ fn removed(
         .map(|(uid, _)| uid.clone())
 }
 
-fn change(key: String, old: Value, new: Value) -> DocumentChange {
-    DocumentChange { key, old, new }
+fn change(key: String, old: Value, new: Value) -> Change {
+    Change::new(key, old, new)
 }
 
 /// `/attorneys/<index>/...` and `/trustCorporations/<index>/...` with the index replaced by that actor's
 /// uid in `document`.
-fn by_uid(mut c: DocumentChange, document: &Value) -> DocumentChange {
+fn by_uid(mut c: Change, document: &Value) -> Change {
     for list in ["attorneys", "trustCorporations"] {
         let prefix = format!("/{list}/");
         let Some(rest) = c.key.strip_prefix(&prefix) else {
@@ -274,10 +307,10 @@ fn by_uid(mut c: DocumentChange, document: &Value) -> DocumentChange {
     c
 }
 
-fn status_change(ctx: &Context<'_>) -> Option<DocumentChange> {
+fn status_change(ctx: &Context<'_>) -> Option<Change> {
     let from = LpaState::of(&ctx.instance.state)?.store_status();
     let to = LpaState::of(ctx.to)?.store_status();
-    (from != to).then(|| DocumentChange {
+    (from != to).then(|| Change {
         key: "/status".into(),
         old: json!(from.as_str()),
         new: json!(to.as_str()),

@@ -1,12 +1,14 @@
 //! The engine's OPG steps, parsed: `opg.create` with `{"uid", "lpa"}` and `opg.update:<TYPE>` with
 //! `{"uid", "type", "changes", "author"?}` (`docs/opg-api.md`, "Step payloads"), `TYPE` one of the LPA
-//! Store's update types. A payload that does not parse is a fatal step error: no retry can fix it.
+//! Store's update types. The payload types are the LPA rules' own (`lpaflow_lpa::steps::{CreateStep,
+//! UpdateStep}`), so the two sides of the outbox cannot disagree on them. A payload that does not parse is a
+//! fatal step error: no retry can fix it.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::uid::is_valid_uid;
-use lpaflow_lpa::lpa_store::{Change, Update, UpdateType};
+use lpaflow_lpa::lpa_store::{Update, UpdateType};
+use lpaflow_lpa::steps::{CreateStep, UpdateStep};
 
 /// The step that creates the LPA in OPG.
 pub const CREATE_STEP: &str = "opg.create";
@@ -55,27 +57,10 @@ impl StepError {
     }
 }
 
-#[derive(Deserialize)]
-struct CreatePayload {
-    uid: String,
-    lpa: Value,
-}
-
-#[derive(Deserialize)]
-struct UpdatePayload {
-    uid: String,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    #[serde(default)]
-    changes: Vec<Change>,
-    #[serde(default)]
-    author: Option<String>,
-}
-
 impl Step {
     pub fn parse(step_name: &str, payload: &Value) -> Result<Self, StepError> {
         if step_name == CREATE_STEP {
-            let p: CreatePayload = serde_json::from_value(payload.clone())
+            let p: CreateStep = serde_json::from_value(payload.clone())
                 .map_err(|e| StepError::Payload(e.to_string()))?;
             if !p.lpa.is_object() {
                 return Err(StepError::Payload("`lpa` must be an object".to_owned()));
@@ -92,14 +77,12 @@ impl Step {
         let kind: UpdateType = type_name
             .parse()
             .map_err(|_| StepError::UnknownType(type_name.to_owned()))?;
-        let p: UpdatePayload = serde_json::from_value(payload.clone())
+        let p: UpdateStep = serde_json::from_value(payload.clone())
             .map_err(|e| StepError::Payload(e.to_string()))?;
-        if let Some(payload_type) = p.kind
-            && payload_type != type_name
-        {
+        if p.kind != kind {
             return Err(StepError::TypeMismatch {
                 step: type_name.to_owned(),
-                payload: payload_type,
+                payload: p.kind.as_str().to_owned(),
             });
         }
         if let Some(author) = &p.author
@@ -176,7 +159,7 @@ mod tests {
         assert_eq!(
             Step::parse(
                 "opg.update:REGISTER",
-                &json!({"uid": "M-AAAA-BBBB-CCCC", "author": "lpaflow"})
+                &json!({"uid": "M-AAAA-BBBB-CCCC", "type": "REGISTER", "author": "lpaflow"})
             )
             .map_err(|e| e.code()),
             Err("INVALID_PAYLOAD")
