@@ -173,8 +173,9 @@ pub fn lpa_uid_well_formed(uid: &str) -> bool {
             .all(|g| g.len() == 4 && g.chars().all(|c| ALPHABET.contains(c)))
 }
 
-/// Attorneys who act from the start and replacements, trust corporations included (as the store counts
-/// them at a create, where no one has opted out yet).
+/// Attorneys who act from the start and replacements, trust corporations included, as the application names
+/// them (an opt-out before the donor signs changes the counts: `document::decisions` then sends only what the
+/// store accepts for the attorneys left).
 fn counts(app: &Application) -> (usize, usize) {
     let appointments = app
         .attorneys
@@ -204,7 +205,7 @@ fn details(p: &mut Problems, key: &str, given: bool, needed: bool, why: &str) {
     match (needed, given) {
         (true, false) => p.add(format!("/{key}"), format!("is required for {why}")),
         (false, true) => p.add(format!("/{key}"), format!("must be given only for {why}")),
-        _ => {}
+        (true, true) | (false, false) => {}
     }
 }
 
@@ -222,7 +223,7 @@ fn check_decisions(app: &Application, p: &mut Problems) {
             "/howAttorneysMakeDecisions",
             "must be given only when there is more than one original attorney",
         ),
-        _ => {}
+        (true, true) | (false, false) => {}
     }
     details(
         p,
@@ -232,6 +233,13 @@ fn check_decisions(app: &Application, p: &mut Problems) {
         "jointly-for-some-severally-for-others",
     );
     let step_in = app.how_replacement_attorneys_step_in.as_ref();
+    if replacements > 0 && how == Some(&JointlyAndSeverally) && step_in.is_none() {
+        // validate.go requires it then (set_defaults.go fills no default).
+        p.add(
+            "/howReplacementAttorneysStepIn",
+            "is required when attorneys decide jointly-and-severally and there is a replacement",
+        );
+    }
     details(
         p,
         "howReplacementAttorneysStepInDetails",

@@ -206,6 +206,7 @@ fn decisions_follow_the_lpa_store_rules_for_the_attorneys_named() {
         .expect("list")
         .push(attorney(&ids(3), "replacement"));
     one_replacement["howReplacementAttorneysMakeDecisions"] = json!("jointly");
+    one_replacement["howReplacementAttorneysStepIn"] = json!("all-can-no-longer-act");
     check(one_replacement, &["/howReplacementAttorneysMakeDecisions"]);
     let mut store_refuses = json!({"attorneys": [
         attorney(&ids(1), "original"), attorney(&ids(2), "original"),
@@ -217,4 +218,15 @@ fn decisions_follow_the_lpa_store_rules_for_the_attorneys_named() {
     store_refuses["howAttorneysMakeDecisionsDetails"] = Value::Null;
     store_refuses["howReplacementAttorneysMakeDecisions"] = json!("jointly-and-severally");
     check(store_refuses, &[]);
+}
+
+#[test]
+fn jointly_and_severally_with_a_replacement_says_how_the_replacement_steps_in() {
+    let ids = |n: u8| format!("00000000-0000-4000-8000-0000000000d{n}");
+    let mut app = json!({"attorneys": [attorney(&ids(1), "original"), attorney(&ids(2), "original"),
+                                      attorney(&ids(3), "replacement")],
+                         "howAttorneysMakeDecisions": "jointly-and-severally"});
+    check(app.clone(), &["/howReplacementAttorneysStepIn"]);
+    app["howReplacementAttorneysStepIn"] = json!("one-can-no-longer-act");
+    check(app, &[]);
 }
