@@ -1,7 +1,9 @@
 //! The real binary end to end: `lpaflow serve --dev --dev-clock` on port 0 with a temporary database and the
 //! embedded OPG simulator (which checks the AWS signature of every request); an online and a paper LPA driven
-//! over HTTP from creation to `registered` with the service, caseworker and admin tokens it prints (the admin moves the development clock past the 28-day waiting period), synced
-//! with OPG, its history verified by the auditor.
+//! over HTTP from creation to `registered` with the service, caseworker and admin tokens it prints (the admin
+//! moves the development clock past the 28-day waiting period), synced with OPG, its history verified by the
+//! auditor.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -53,7 +53,7 @@ fn attorney(i: usize, appointment: &str) -> Value {
     let mut a = json!({"firstNames": format!("Person{i}"), "lastName": format!("Surname{i}"),
         "dateOfBirth": "1980-01-01", "address": address(&format!("{i} Lane")),
         "appointmentType": appointment, "channel": "paper"});
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         a["channel"] = json!("online");
         a["email"] = json!(format!("person{i}@example.org"));
     }

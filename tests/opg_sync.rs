@@ -426,3 +426,47 @@ async fn a_write_the_store_did_not_keep_as_sent_becomes_a_finding() {
     engine.shutdown().await;
     sim.handle.shutdown().await.unwrap();
 }
+
+/// The store reads DynamoDB without `ConsistentRead`, its own read before an update included. With half the
+/// reads lagging a second behind, lpaflow's read-back waits for its write instead of reporting a false
+/// mismatch, and its pacing (one write per LPA per second) keeps every update off a read that misses the one
+/// before: nothing is lost, OPG's change log lists every update, nothing is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventually_consistent_reads_lose_no_write_and_raise_no_false_finding() {
+    let sim = start_sim().await;
+    sim.faults(json!({"laggingReadRate": 0.5, "seed": 11}));
+    let db = TestDb::sqlite();
+    let clock = clock();
+    let engine = start_engine(db.url(), Some(&sim.url()), clock.clone(), 8, |_| {}).await;
+    let uids: Vec<InstanceId> = (1..=6).map(uid).collect();
+    for id in &uids {
+        to_waiting_period(&engine, id, true).await;
+    }
+    drained(engine.store(), DRAIN).await;
+    end_waiting_period(&engine, &clock).await;
+    drained(engine.store(), DRAIN).await;
+    let lagging = sim.handle.stats().lagging_reads;
+    sim.faults(json!({"laggingReadRate": 0.0}));
+
+    for id in &uids {
+        let stored = engine.get(id).await.unwrap().unwrap();
+        assert_eq!(stored.instance.state, "registered", "{id}");
+        let findings = stored.instance.data["findings"].as_array().cloned();
+        let sync: Vec<Value> = findings
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("sync.")))
+            .collect();
+        assert!(sync.is_empty(), "{id}: {sync:#?}");
+    }
+    let client = sim.client(DEFAULT_SUBJECT);
+    let steps = assert_synced_in_order(&engine, &client, &uids).await;
+    let stats = sim.handle.stats();
+    assert!(lagging > 0, "no read lagged: the fault was not exercised");
+    assert_eq!(stats.duplicates, 0, "{:?}", stats.duplicates_by_lpa);
+    assert_eq!(stats.writes_applied, steps as u64);
+    let report = reconcile_all(&engine, &sim).await;
+    assert_eq!(report.summary.in_sync, 6, "{:?}", report.summary);
+    engine.shutdown().await;
+    sim.handle.shutdown().await.unwrap();
+}

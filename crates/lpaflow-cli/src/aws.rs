@@ -8,13 +8,14 @@ use anyhow::bail;
 use clap::Args;
 use lpaflow_opg::client::AwsSigning;
 
-/// The region when none is configured (the LPA Store runs in London).
-pub const DEFAULT_REGION: &str = "eu-west-2";
+/// The region when none is configured: the LPA Store's primary region (its `terraform/account` provider;
+/// `eu-west-2` holds the standby). The simulator defaults to the same.
+pub const DEFAULT_REGION: &str = lpaflow_opg::simulator::DEFAULT_REGION;
 
 /// `--opg-aws-*`.
 #[derive(Clone, Debug, Default, Args)]
 pub struct OpgAwsArgs {
-    /// AWS region of the LPA Store's API Gateway, for signing (default: AWS_DEFAULT_REGION, else eu-west-2).
+    /// AWS region of the LPA Store's API Gateway, for signing (default: AWS_DEFAULT_REGION, else eu-west-1).
     #[arg(long = "opg-aws-region", env = "AWS_REGION")]
     pub region: Option<String>,
     /// AWS access key id that signs requests to the LPA Store (AWS Signature V4, service execute-api).

@@ -16,6 +16,7 @@ pub const GUARDS: &[&str] = &[
     "waiting_period_elapsed",
     "no_open_objections",
     "registration_not_requested",
+    "registration_not_pending",
     "no_active_attorneys",
 ];
 

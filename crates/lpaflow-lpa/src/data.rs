@@ -58,7 +58,7 @@ impl AttorneyStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttorneyRecord {
-    /// Active, replacement or removed.
+    /// Active, inactive (a replacement waiting to step in) or removed.
     pub status: AttorneyStatus,
     /// When a replacement stepped in.
     #[serde(skip_serializing_if = "Option::is_none", default)]

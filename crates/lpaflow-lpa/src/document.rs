@@ -263,9 +263,11 @@ fn fields(data: &LpaData, today: NaiveDate) -> LpaFields {
         witnessed_by_certificate_provider_at: donor_signature
             .and_then(|s| s.witnessed_by_certificate_provider_at)
             .and_then(instant),
+        // The donor's confirmation holds for the last names it was given for (it lapses when one changes).
         certificate_provider_not_related_confirmed_at: data
             .not_related
             .as_ref()
+            .filter(|c| c.last_names == crate::safeguarding::last_names(&app))
             .and_then(|c| instant(c.confirmed_at)),
         ..LpaFields::default()
     };

@@ -4,7 +4,7 @@
 //! next change to stop blocking.
 
 use crate::data::{AttorneyStatus, LpaData};
-use crate::findings::blocking;
+use crate::findings::{RuleId, blocking};
 use crate::objections::open_objections;
 use lpaflow_core::{Context, Unmet};
 use serde::Serialize;
@@ -31,6 +31,8 @@ pub enum Guard {
     NoOpenObjections,
     /// Registration has not been requested yet.
     RegistrationNotRequested,
+    /// No registration request is on its way to OPG: none is awaited, or OPG refused the awaited one.
+    RegistrationNotPending,
     /// Attorneys opted out and no one is left to act.
     NoActiveAttorneys,
 }
@@ -162,8 +164,36 @@ fn check_data(guard: Guard, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
             )],
             None => Vec::new(),
         },
+        Guard::RegistrationNotPending => registration_not_pending(ctx, data),
         Guard::NoActiveAttorneys => no_active_attorneys(data),
     }
+}
+
+/// A status change queued behind an awaited `REGISTER` would reach OPG after it, when the store refuses
+/// every manual status but `cancelled` for a registered LPA (`lambda/update/opg_change_status.go`): lpaflow
+/// would show the new status and OPG a registered LPA. So the change waits for OPG's answer, unless OPG
+/// already refused the request for good (a `sync.failed` or `sync.conflict` finding on it since the wait
+/// began), when nothing is on its way and the change is the way out.
+fn registration_not_pending(ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
+    let Some(awaiting) = &ctx.instance.awaiting else {
+        return Vec::new();
+    };
+    let refused = data.findings.iter().any(|f| {
+        matches!(f.rule, RuleId::SyncFailed | RuleId::SyncConflict)
+            && f.subject == awaiting.step.as_str()
+            && f.detected_at >= awaiting.since
+    });
+    if refused {
+        return Vec::new();
+    }
+    vec![Unmet::new(
+        "registration_pending",
+        format!(
+            "{} is on its way to OPG, which would register the LPA before this change: wait for OPG's \
+             answer (then cancel the registered LPA if need be)",
+            awaiting.step
+        ),
+    )]
 }
 
 fn fee_settled(data: &LpaData) -> Vec<Unmet> {

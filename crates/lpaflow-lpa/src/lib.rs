@@ -12,14 +12,16 @@
 //!
 //! | key | what |
 //! |---|---|
-//! | `application` | the application in the LPA Store's camelCase shape, as sent (attorneys get a generated `uid`) |
-//! | `attorneys` | uid -> `{status: active\|replacement\|removed, steppedInAt?, optedOutAt?}` |
-//! | `submittedAt` | when `submit` was accepted; OPG steps are declined before it |
+//! | `application` | the application in the LPA Store's camelCase shape, as sent (every actor gets a generated `uid`) |
+//! | `attorneys` | uid -> `{status: active\|inactive\|removed, steppedInAt?, optedOutAt?}` (the store's statuses) |
+//! | `trustCorporations` | uid -> the same record, for trust corporations |
+//! | `submittedAt` | when `submit` was accepted (for checks and fees) |
+//! | `opgCreate` | `{at, statuses}`: when the donor's signature enqueued the create, and the attorneys' and trust corporations' statuses it sent; OPG steps are declined before it |
 //! | `findings` | `[{id, rule, subject, severity, status, detail, detectedAt, resolvedBy?, resolvedAt?, decision?, differences?}]` (validation, safeguarding, deadline and sync findings) |
 //! | `notRelated` | the donor's not-related confirmation with the last names it covers |
 //! | `fee` | the ledger: `feeDate`, `claimedType`, `assessedType`, `assessedAt`, `previousApplication`, `evidence`, `decision`, `payments`, `amounts` |
 //! | `identity` | `{donor?, certificateProvider?}` each `{type, checkedAt, recordedAt, recordedBy}` |
-//! | `signatures` | `{donor?, certificateProvider?, attorneys: {uid: ...}}` each `{signedAt, confirmedNotBankrupt?, recordedAt, recordedBy}` |
+//! | `signatures` | `{donor?, certificateProvider?, attorneys: {uid: ...}, trustCorporations?: {uid: ...}}` each `{signedAt, confirmedNotBankrupt?, witnessed..., mobile?, contactLanguagePreference?, recordedAt, recordedBy}` (trust corporations: their signatories) |
 //! | `certificateProviderOptOut` | `{at, by}` |
 //! | `objections` | `[{id, detail, receivedAt, recordedBy, status: open\|dismissed\|upheld, decision?}]` |
 //! | `deadlines` | `[{name, subject, startsOn, lastDay, metOn?}]` |

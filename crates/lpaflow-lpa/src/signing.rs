@@ -50,7 +50,7 @@ fn check_held_by_opg(data: &LpaData, check: &Option<IdentityCheck>, who: &str) -
                 c.checked_at.date_naive()
             ),
         )],
-        _ => Vec::new(),
+        (None, _) | (Some(_), None) => Vec::new(),
     }
 }
 

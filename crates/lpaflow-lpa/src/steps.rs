@@ -65,8 +65,16 @@ pub const SENT_UPDATE_TYPES: &[UpdateType] = &[
     UpdateType::OpgStatusChange,
 ];
 
+/// The first version of `workflows/lpa.toml` whose LPAs go to OPG as the LPA Store expects them (the create
+/// when the donor signs). A version-1 LPA sent its create at submit in a shape the store refuses, and the
+/// rules it runs now would send updates for an LPA the store never received: its steps are all declined.
+pub const FIRST_VERSION_SENT: u32 = 2;
+
 /// The payload of `step` for the transition in `ctx` that leaves the data as `data_after`.
 pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> Option<Value> {
+    if ctx.instance.workflow.version < FIRST_VERSION_SENT {
+        return None;
+    }
     let after = LpaData::load(data_after).ok()?;
     after.opg_create.as_ref()?;
     let uid = ctx.instance.id.as_str();

@@ -89,7 +89,7 @@ fn read_signatories(
         p.add("/signatories", "must name one or two people");
     }
     let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate().take(SIGNATORIES_MAX) {
+    for (i, item) in items.iter().enumerate() {
         let ptr = child("/signatories", &i.to_string());
         if let Some(s) = Obj::of(item, &ptr, p) {
             s.no_other_keys(

@@ -71,7 +71,11 @@ fn read_contact(o: &Obj<'_>, phone_key: &str, p: &mut Problems) -> Contact {
             o.ptr("email"),
             "must not be given for someone who uses paper (the LPA Store refuses it); change the channel to online",
         ),
-        _ => {}
+        // An unknown channel is refused where the channel is read.
+        (Some(Channel::Online), Some(_))
+        | (Some(Channel::Paper), None)
+        | (Some(Channel::Unset | Channel::Other(_)), _)
+        | (None, _) => {}
     }
     contact
 }

@@ -298,3 +298,61 @@ fn sync_problems_become_findings_for_a_caseworker() {
         "registration requested once it is resolved"
     );
 }
+
+/// A status change behind an awaited REGISTER would reach OPG after the registration, when the store refuses
+/// it: the caseworker waits for OPG's answer. Once OPG refused the request for good, nothing is on its way and
+/// the status change is the way out.
+#[test]
+fn a_status_change_waits_for_a_pending_registration_unless_opg_refused_it() {
+    let mut lpa = in_waiting_period();
+    lpa.advance_days(28);
+    assert_eq!(
+        lpa.instance.awaiting.as_ref().map(|a| a.step.as_str()),
+        Some("opg.update:REGISTER")
+    );
+    let reason = json!({"reason": "a court order arrived"});
+    for event in [
+        "change_status:do_not_register",
+        "change_status:cannot_register",
+        "change_status:expired",
+    ] {
+        let r = lpa.refused(event, "caseworker", reason.clone());
+        assert_eq!(unmet_codes(&r), ["registration_pending"], "{event}");
+    }
+    let other = json!({"step": "opg.update:ATTORNEY_SIGN", "kind": "failed", "detail": "refused"});
+    lpa.ok("sync_problem", "system", other);
+    let r = lpa.refused(
+        "change_status:do_not_register",
+        "caseworker",
+        reason.clone(),
+    );
+    assert_eq!(
+        unmet_codes(&r),
+        ["registration_pending"],
+        "another step's failure"
+    );
+    let refused = json!({"step": "opg.update:REGISTER", "kind": "failed",
+                         "detail": "lpa must be signed by attorneys"});
+    lpa.ok("sync_problem", "system", refused);
+    lpa.caseworker("change_status:do_not_register", reason);
+    assert_eq!(lpa.state(), "do_not_register");
+    assert_eq!(lpa.instance.awaiting, None);
+}
+
+/// An LPA pinned to version 1 of the workflow never reaches OPG: its create went out at submit in a shape the
+/// store refuses, so the updates today's rules would build are declined too.
+#[test]
+fn an_lpa_pinned_to_version_1_sends_nothing_to_opg() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    // Today's transitions under version 1: only the version decides.
+    let text =
+        include_str!("../../../workflows/lpa.toml").replacen("version = 2", "version = 1", 1);
+    lpa.def = lpaflow_spec::load("lpa-v1.toml", &text, &lpaflow_lpa::catalog()).expect("loads");
+    lpa.instance.workflow.version = 1;
+    lpa.sign_all();
+    assert_eq!(lpa.state(), "signing");
+    assert!(lpa.steps.is_empty(), "{:?}", lpa.step_names());
+    let mut current = Lpa::ready_to_sign(application());
+    current.sign_all();
+    assert!(current.step_names().contains(&"opg.create"));
+}

@@ -257,3 +257,37 @@ fn locked_fields_refuse_changes() {
         json!({"donor": {"email": "ada@example.net"}}),
     );
 }
+
+/// The store's `certificateProviderNotRelatedConfirmedAt` is the donor's confirmation for the names as they
+/// were: lpaflow sends it only while it still holds for the names the LPA has when the donor signs.
+#[test]
+fn the_not_related_confirmation_goes_to_opg_only_while_it_holds_for_the_names() {
+    let create_body = |change: Option<Value>| {
+        let mut lpa = Lpa::create(application_with(
+            json!({"certificateProvider": {"lastName": "Byron-Lovelace"}}),
+        ));
+        lpa.service("confirm_not_related", json!({}));
+        if let Some(change) = change {
+            lpa.service("update_application", change);
+        }
+        lpa.service("submit", json!({}));
+        lpa.service("record_payment", json!({"amountPence": 9200}));
+        lpa.service("sign_as_donor", json!({}));
+        let create = lpa.last_step();
+        assert_eq!(create.name, "opg.create");
+        create.payload["lpa"].clone()
+    };
+    let held = create_body(None);
+    assert_eq!(
+        held["certificateProviderNotRelatedConfirmedAt"],
+        json!(t0().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
+    let lapsed = create_body(Some(
+        json!({"certificateProvider": {"lastName": "Faraday"}}),
+    ));
+    assert_eq!(
+        lapsed.get("certificateProviderNotRelatedConfirmedAt"),
+        None,
+        "confirmed for names the LPA no longer has"
+    );
+}

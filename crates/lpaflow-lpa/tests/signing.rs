@@ -5,7 +5,8 @@
 mod common;
 
 use common::{Lpa, application, application_with, problem_pointers, unmet_codes};
-use serde_json::json;
+use lpaflow_core::Rejection;
+use serde_json::{Value, json};
 
 #[test]
 fn the_certificate_provider_opting_out_ends_the_lpa() {
@@ -102,6 +103,88 @@ fn an_opt_out_before_the_donor_signs_reaches_opg_with_the_create() {
 }
 
 #[test]
+fn a_single_original_attorney_left_before_the_create_is_sent_without_how_attorneys_decide() {
+    let mut lpa = Lpa::ready_to_sign(application_with(json!({
+        "attorneys": [
+            {"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "1971-12-26",
+             "address": common::address("2 Road"), "appointmentType": "original", "channel": "paper"},
+            {"firstNames": "Mary", "lastName": "Somerville", "dateOfBirth": "1980-12-26",
+             "address": common::address("3 Road"), "appointmentType": "original", "channel": "paper"}
+        ],
+        "howAttorneysMakeDecisions": "jointly-and-severally"
+    })));
+    let [gone, left] = <[String; 2]>::try_from(lpa.attorney_uids()).expect("two attorneys");
+    lpa.service("attorney_opt_out", json!({"uid": gone}));
+    lpa.service("sign_as_donor", json!({}));
+    let step = lpa.last_step();
+    assert_eq!(step.name, "opg.create");
+    let body = &step.payload["lpa"];
+    assert_eq!(
+        body.get("howAttorneysMakeDecisions"),
+        None,
+        "the store refuses it for a single attorney: {body}"
+    );
+    assert_eq!(body["attorneys"][0]["uid"], gone.as_str());
+    assert_eq!(body["attorneys"][0]["status"], "removed");
+    assert_eq!(body["attorneys"][1]["uid"], left.as_str());
+    assert_eq!(body["attorneys"][1]["status"], "active");
+}
+
+#[test]
+fn an_identity_check_that_opg_holds_is_not_replaced_but_a_first_one_is_sent() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    let checked = lpa.now.to_rfc3339();
+    let check = json!({"type": "one-login", "checkedAt": checked});
+    lpa.service("confirm_donor_identity", check.clone());
+    lpa.service("sign_as_donor", json!({}));
+    let donor = lpa.refused("confirm_donor_identity", "service", check.clone());
+    assert_eq!(unmet_codes(&donor), ["identity_check_held_by_opg"]);
+    lpa.service("confirm_certificate_provider_identity", check.clone());
+    assert_eq!(
+        lpa.last_step().name,
+        "opg.update:CERTIFICATE_PROVIDER_CONFIRM_IDENTITY",
+        "OPG did not hold this one"
+    );
+    let again = lpa.refused("confirm_certificate_provider_identity", "service", check);
+    assert_eq!(unmet_codes(&again), ["identity_check_held_by_opg"]);
+}
+
+#[test]
+fn the_certificate_providers_identity_is_locked_once_they_have_signed() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    lpa.service("sign_as_donor", json!({}));
+    lpa.service("sign_as_certificate_provider", json!({}));
+    let checked = lpa.now.to_rfc3339();
+    let r = lpa.refused(
+        "confirm_certificate_provider_identity",
+        "service",
+        json!({"type": "opg-paper-id", "checkedAt": checked}),
+    );
+    assert_eq!(unmet_codes(&r), ["certificate_provider_signed"]);
+}
+
+#[test]
+fn an_attorneys_signature_sends_the_contact_language_they_gave() {
+    let mut lpa = Lpa::ready_to_sign(application());
+    let uid = lpa.attorney_uids()[0].clone();
+    lpa.service("sign_as_donor", json!({}));
+    lpa.service(
+        "sign_as_attorney",
+        json!({"uid": uid, "confirmedNotBankrupt": true, "contactLanguagePreference": "cy"}),
+    );
+    let step = lpa.last_step();
+    assert_eq!(step.name, "opg.update:ATTORNEY_SIGN");
+    let key = format!("/attorneys/{uid}/contactLanguagePreference");
+    let sent: Vec<&Value> = step.payload["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["key"] == key.as_str())
+        .collect();
+    assert_eq!(sent, [&json!({"key": key, "old": null, "new": "cy"})]);
+}
+
+#[test]
 fn a_trust_corporation_signs_with_what_the_store_wants_then() {
     let mut lpa = Lpa::ready_to_sign(application_with(json!({
         "trustCorporations": [lpaflow_test_support::lpa_application::trust_corporation("original")],
@@ -154,6 +237,30 @@ fn a_trust_corporation_signs_with_what_the_store_wants_then() {
         ]}),
     );
     assert_eq!(unmet_codes(&again), ["no_trust_corporation_to_sign"]);
+}
+
+#[test]
+fn a_trust_corporation_signing_through_three_people_is_refused_not_cut_to_two() {
+    let mut lpa = Lpa::ready_to_sign(application_with(json!({
+        "trustCorporations": [lpaflow_test_support::lpa_application::trust_corporation("original")],
+        "howAttorneysMakeDecisions": "jointly"
+    })));
+    let tc = lpa.data()["application"]["trustCorporations"][0]["uid"]
+        .as_str()
+        .expect("a generated uid")
+        .to_owned();
+    lpa.service("sign_as_donor", json!({}));
+    let person = |name: &str| json!({"firstNames": name, "lastName": "Smith", "professionalTitle": "Director"});
+    let three = lpa.refused(
+        "sign_as_trust_corporation",
+        "service",
+        json!({"uid": tc, "signatories": [person("Sam"), person("Alex"), person("Jo")]}),
+    );
+    let Rejection::InvalidPayload { problems, .. } = &three else {
+        panic!("expected an invalid payload, got {three:?}")
+    };
+    assert_eq!(problem_pointers(&three), ["/signatories"]);
+    assert_eq!(problems[0].detail, "must name one or two people");
 }
 
 #[test]

@@ -5,9 +5,12 @@
 //!    finish without sending (no duplicate); if something else is there, fail (conflict);
 //! 2. send; a `400` is read back too, since "already exists", "cannot sign again" or a stale `old` may just mean
 //!    an earlier attempt landed;
-//! 3. after a successful write, read back and compare; a mismatch is reported, never a reason to fail.
+//! 3. after a successful write, read back and compare, reading again for a few seconds while the write does
+//!    not show (the store's reads are eventually consistent); a mismatch is reported, never a reason to fail.
 //!
 //! A cached (stale, `Age`) read never decides anything: it could predate our own write.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -189,6 +192,25 @@ pub async fn deliver(
             },
         },
         Err(OpgError::Fatal {
+            status: Some(404),
+            detail,
+            ..
+        }) if matches!(step, Step::Update { .. }) => {
+            // Updates follow the LPA's confirmed create, so a 404 is a lagging read in the store (its update
+            // handler reads without `ConsistentRead`), not a missing LPA: try again (the attempt counts, so a
+            // truly missing LPA still fails in the end).
+            tracing::info!(%uid, step = step_name, "OPG does not show the LPA yet; to retry");
+            DeliveryOutcome::Retry {
+                error: OpgError::Retryable {
+                    status: Some(404),
+                    retry_after_ms: None,
+                    detail: format!("the LPA is not visible to OPG's update yet: {detail}"),
+                },
+                ambiguous: previous_attempt_ambiguous,
+                requests,
+            }
+        }
+        Err(OpgError::Fatal {
             status,
             code,
             detail,
@@ -225,18 +247,36 @@ async fn resolve(client: &OpgClient, step: &Step, requests: &mut u32) -> Resolve
     }
 }
 
+/// Pauses before reading back again when a read after a successful write does not show it. The store's
+/// reads are eventually consistent (`internal/ddb/client.go` reads without `ConsistentRead`), so the first
+/// read may predate the write; about three seconds in all, well past DynamoDB's "usually within a second",
+/// before a difference is reported.
+pub const READ_BACK_PAUSES: [Duration; 4] = [
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1_600),
+];
+
 async fn read_back(client: &OpgClient, step: &Step, requests: &mut u32) -> ReadBack {
-    match resolve(client, step, requests).await {
-        Resolved::Unknown(error) => ReadBack::Unavailable {
-            reason: error.to_string(),
-        },
-        Resolved::State(AppliedState::Applied, _) => ReadBack::Matched,
-        Resolved::State(AppliedState::Conflict { differences }, _) => {
-            ReadBack::Mismatch { differences }
+    let mut pauses = READ_BACK_PAUSES.iter();
+    loop {
+        let readback = match resolve(client, step, requests).await {
+            Resolved::Unknown(error) => ReadBack::Unavailable {
+                reason: error.to_string(),
+            },
+            Resolved::State(AppliedState::Applied, _) => ReadBack::Matched,
+            Resolved::State(AppliedState::Conflict { differences }, _) => {
+                ReadBack::Mismatch { differences }
+            }
+            Resolved::State(AppliedState::NotApplied, remote) => ReadBack::Mismatch {
+                differences: missing(step, remote.as_ref()),
+            },
+        };
+        match (&readback, pauses.next()) {
+            (ReadBack::Mismatch { .. }, Some(pause)) => tokio::time::sleep(*pause).await,
+            _ => return readback,
         }
-        Resolved::State(AppliedState::NotApplied, remote) => ReadBack::Mismatch {
-            differences: missing(step, remote.as_ref()),
-        },
     }
 }
 

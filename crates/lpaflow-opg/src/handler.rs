@@ -1,13 +1,16 @@
 //! The engine's step handler for OPG steps (`opg.create`, `opg.update:<TYPE>`): runs [`deliver`] and turns
 //! its outcome into the engine's classification. A read-back mismatch, a refusal or a conflict becomes a
-//! `sync_problem` report, committed on the LPA with the step's outcome, so a caseworker sees it.
+//! `sync_problem` report, committed on the LPA with the step's outcome, so a caseworker sees it. Attempts on
+//! one LPA are paced ([`WritePacing`]): one that comes too soon after the last is deferred, not sent.
 
 use crate::client::{OpgClient, OpgError};
 use crate::deliver::{DeliveryOutcome, ReadBack, deliver};
+use crate::pacing::WritePacing;
 use async_trait::async_trait;
 use lpaflow_engine::{Attempt, Report, StepHandler};
 use lpaflow_store::StepRow;
 use serde_json::{Value, json};
+use std::time::Instant;
 
 /// The event that records a sync problem on an LPA (`workflows/lpa.toml`).
 pub const SYNC_PROBLEM_EVENT: &str = "sync_problem";
@@ -15,12 +18,18 @@ pub const SYNC_PROBLEM_EVENT: &str = "sync_problem";
 /// Delivers OPG steps with one shared client.
 pub struct OpgStepHandler {
     client: OpgClient,
+    pacing: WritePacing,
 }
 
 impl OpgStepHandler {
-    /// A handler sending through `client`.
+    /// A handler sending through `client`, pacing writes by [`crate::pacing::WRITE_GAP`].
     pub fn new(client: OpgClient) -> Self {
-        Self { client }
+        Self::with_pacing(client, WritePacing::default())
+    }
+
+    /// A handler with its own pacing (a test's gap).
+    pub fn with_pacing(client: OpgClient, pacing: WritePacing) -> Self {
+        Self { client, pacing }
     }
 }
 
@@ -28,15 +37,19 @@ impl OpgStepHandler {
 /// log) while an operator fixes the configuration, short enough to resume soon after.
 pub const CREDENTIALS_RETRY_MS: u64 = 30_000;
 
-/// OPG is down, throttling or refusing lpaflow's credentials (feeds the circuit breaker): nothing was applied
-/// and OPG did not judge the step.
+/// OPG is down, throttling or refusing lpaflow's credentials (feeds the circuit breaker and uses no attempt):
+/// OPG did not judge the step. A write that timed out at the gateway (504) is unavailable too, though
+/// ambiguous (it may have been applied, so the next attempt reads back first). A 502 is not: API Gateway
+/// answers it when the Lambda crashed, and the store's Go code crashes on some requests every time, so such a
+/// step must use up its attempts and fail rather than hold the breaker open for every LPA.
 fn unavailable(error: &OpgError) -> bool {
     match error {
         OpgError::Retryable { status, .. } => {
             matches!(status, None | Some(408 | 429 | 502 | 503 | 504))
         }
+        OpgError::Ambiguous { status, .. } => matches!(status, Some(504)),
         OpgError::Credentials { .. } => true,
-        OpgError::Ambiguous { .. } | OpgError::Fatal { .. } => false,
+        OpgError::Fatal { .. } => false,
     }
 }
 
@@ -58,6 +71,20 @@ fn report(step: &StepRow, kind: &str, detail: String, differences: Option<Value>
     Report {
         event: SYNC_PROBLEM_EVENT.into(),
         payload,
+    }
+}
+
+/// Whether the attempt reached the LPA in OPG (a write that may have landed, or a read): the next one waits
+/// out the gap. An attempt OPG turned away at the door (down, throttling, credentials refused) did not, so
+/// the first step after an outage is not held back.
+fn touched_the_lpa(outcome: &DeliveryOutcome) -> bool {
+    match outcome {
+        DeliveryOutcome::Retry {
+            error,
+            ambiguous: false,
+            ..
+        } if unavailable(error) => false,
+        other => other.requests() > 0,
     }
 }
 
@@ -126,6 +153,14 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
 #[async_trait]
 impl StepHandler for OpgStepHandler {
     async fn deliver(&self, step: &StepRow) -> Attempt {
+        let uid = step.uid.as_str();
+        let wait = self.pacing.wait_for(uid, Instant::now()).max(
+            self.pacing
+                .wait_after(step.previous_completed_at, chrono::Utc::now()),
+        );
+        if let Some(wait) = wait {
+            return Attempt::Deferred { retry_after: wait };
+        }
         let outcome = deliver(
             &self.client,
             step.step.as_str(),
@@ -133,7 +168,77 @@ impl StepHandler for OpgStepHandler {
             step.ambiguous,
         )
         .await;
+        if touched_the_lpa(&outcome) {
+            self.pacing.wrote(uid, Instant::now());
+        }
         metrics::counter!("lpaflow_opg_requests_total").increment(u64::from(outcome.requests()));
         attempt_of(step, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ambiguous(status: Option<u16>) -> OpgError {
+        OpgError::Ambiguous {
+            status,
+            detail: "x".into(),
+        }
+    }
+
+    #[test]
+    fn a_gateway_timeout_is_unavailable_even_when_the_write_is_ambiguous() {
+        assert!(unavailable(&ambiguous(Some(504))));
+        assert!(
+            !unavailable(&ambiguous(Some(502))),
+            "a crashing Lambda may crash on this request every time"
+        );
+        assert!(!unavailable(&ambiguous(Some(500))), "the store's own error");
+        assert!(
+            !unavailable(&ambiguous(None)),
+            "a timeout or a dropped connection"
+        );
+        let refused = OpgError::Credentials {
+            status: 403,
+            detail: "x".into(),
+        };
+        assert!(unavailable(&refused));
+        assert_eq!(
+            retry_after(&refused),
+            Some(std::time::Duration::from_millis(CREDENTIALS_RETRY_MS))
+        );
+    }
+
+    #[test]
+    fn only_attempts_that_reached_the_lpa_are_paced() {
+        let retry = |error: OpgError, ambiguous: bool| DeliveryOutcome::Retry {
+            error,
+            ambiguous,
+            requests: 1,
+        };
+        let down = OpgError::Retryable {
+            status: Some(503),
+            retry_after_ms: None,
+            detail: "x".into(),
+        };
+        assert!(!touched_the_lpa(&retry(down.clone(), false)), "turned away");
+        assert!(
+            touched_the_lpa(&retry(down, true)),
+            "an earlier write may have landed"
+        );
+        assert!(touched_the_lpa(&retry(ambiguous(None), true)));
+        let lagging = OpgError::Retryable {
+            status: Some(404),
+            retry_after_ms: None,
+            detail: "x".into(),
+        };
+        assert!(touched_the_lpa(&retry(lagging, false)));
+        let done = DeliveryOutcome::Done {
+            already_applied: false,
+            readback: ReadBack::Matched,
+            requests: 2,
+        };
+        assert!(touched_the_lpa(&done));
     }
 }

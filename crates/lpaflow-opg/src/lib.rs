@@ -8,6 +8,7 @@
 //!
 //! - [`client`]: the HTTP client (JWT per request, timeouts, error classes).
 //! - [`deliver()`]: the step delivery protocol the engine's step workers call.
+//! - [`pacing`]: at most one write per LPA per second (the store's reads are eventually consistent).
 //! - [`compare`]: pure read-back comparison ("did this step take effect?").
 //! - [`reconcile`]: local state against OPG for every LPA (`lpaflow reconcile`): differences and safe repairs.
 //! - [`simulator`]: the same API over its own SQLite store, with fault injection, stats and the workload
@@ -21,6 +22,7 @@ pub mod compare;
 pub mod deliver;
 pub mod handler;
 pub mod jwt;
+pub mod pacing;
 pub mod reconcile;
 pub mod simulator;
 pub mod step;
@@ -34,6 +36,7 @@ pub use jwt::DEV_JWT_SECRET;
 pub use lpaflow_lpa::lpa_store::{
     Change, ChangeLogEntry, FieldError, LpaStatus, Problem, Update, UpdateType,
 };
+pub use pacing::{WRITE_GAP, WritePacing};
 pub use simulator::{
     Faults, FaultsPatch, Maintenance, SimulatorConfig, SimulatorHandle, StatsSnapshot,
 };

@@ -163,6 +163,8 @@ pub struct Committed {
     pub step_ids: Vec<i64>,
     /// The first enqueued step was leased to the holder asked for (fence 1), see [`Commit::lease_first_step`].
     pub first_step_leased: bool,
+    /// When the step before the first enqueued one finished ([`StepRow::previous_completed_at`]).
+    pub first_step_previous_completed_at: Option<DateTime<Utc>>,
 }
 
 /// The life of an outbox row.
@@ -255,6 +257,9 @@ pub struct StepRow {
     pub created_at: DateTime<Utc>,
     /// When it finished.
     pub completed_at: Option<DateTime<Utc>>,
+    /// When the instance's previous step (`seq - 1`) finished, if it has: a handler that must space its calls
+    /// about one record (a store whose reads lag its writes) paces from it, whichever process delivered it.
+    pub previous_completed_at: Option<DateTime<Utc>>,
 }
 
 /// How a delivery attempt ended, as recorded by the lease holder.

@@ -6,6 +6,7 @@
 use crate::CommitError;
 use crate::model::{Commit, StoredInstance, SyncStatus};
 use crate::time::to_micros;
+use chrono::{DateTime, Utc};
 use lpaflow_core::history::{GENESIS_HASH, chain_hash};
 use lpaflow_core::{Decision, Instance};
 use serde::Serialize;
@@ -341,26 +342,36 @@ pub(crate) struct Enqueued {
     pub ids: Vec<i64>,
     /// The first row was leased with the commit.
     pub first_leased: bool,
+    /// When the step before the first row finished.
+    pub first_previous_completed_at: Option<DateTime<Utc>>,
 }
 
-/// Groups the `(uid, seq, id, status)` an outbox insert returned by instance, in step order.
-pub(crate) fn enqueued(rows: Vec<(String, i64, i64, String)>) -> BTreeMap<String, Enqueued> {
-    let mut by_uid: BTreeMap<String, Vec<(i64, i64, String)>> = BTreeMap::new();
-    for (uid, seq, id, status) in rows {
-        by_uid.entry(uid).or_default().push((seq, id, status));
+/// What an outbox insert returns for one row.
+pub(crate) struct InsertedStep {
+    pub uid: String,
+    pub seq: i64,
+    pub id: i64,
+    pub status: String,
+    pub previous_completed_at: Option<DateTime<Utc>>,
+}
+
+/// Groups the rows an outbox insert returned by instance, in step order.
+pub(crate) fn enqueued(rows: Vec<InsertedStep>) -> BTreeMap<String, Enqueued> {
+    let mut by_uid: BTreeMap<String, Vec<InsertedStep>> = BTreeMap::new();
+    for row in rows {
+        by_uid.entry(row.uid.clone()).or_default().push(row);
     }
     by_uid
         .into_iter()
         .map(|(uid, mut v)| {
-            v.sort_unstable();
-            let first_leased = v.first().is_some_and(|(_, _, s)| s == "in_flight");
-            (
-                uid,
-                Enqueued {
-                    ids: v.into_iter().map(|(_, id, _)| id).collect(),
-                    first_leased,
-                },
-            )
+            v.sort_unstable_by_key(|r| r.seq);
+            let first = v.first();
+            let enqueued = Enqueued {
+                first_leased: first.is_some_and(|r| r.status == "in_flight"),
+                first_previous_completed_at: first.and_then(|r| r.previous_completed_at),
+                ids: v.iter().map(|r| r.id).collect(),
+            };
+            (uid, enqueued)
         })
         .collect()
 }

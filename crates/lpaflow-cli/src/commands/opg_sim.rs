@@ -41,12 +41,16 @@ pub struct OpgSimArgs {
     /// Latency added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Share of successful writes applied and then answered 500 or dropped (0 to 1).
+    /// Share of successful writes applied and then answered 500 or 502, or dropped (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     commit_then_fail_rate: f64,
     /// Reads answer the version before the last write, with an `Age` header.
     #[arg(long)]
     stale_reads: bool,
+    /// Share of reads (and of the store's own read before an update) that miss a write of the last second,
+    /// as DynamoDB's eventually consistent reads may, with nothing to say so (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    lagging_read_rate: f64,
     /// Share of writes that pass every rule and are answered as applied but not stored (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     acknowledge_without_applying_rate: f64,
@@ -92,6 +96,7 @@ impl OpgSimArgs {
             latency_ms: self.latency_ms,
             commit_then_fail_rate: self.commit_then_fail_rate,
             stale_reads: self.stale_reads,
+            lagging_read_rate: self.lagging_read_rate,
             acknowledge_without_applying_rate: self.acknowledge_without_applying_rate,
             apply_differently_rate: self.apply_differently_rate,
             seed: self.seed,

@@ -166,5 +166,6 @@ fn first_step_row(
         last_error: None,
         created_at: r.enqueued_at,
         completed_at: None,
+        previous_completed_at: committed.first_step_previous_completed_at,
     })
 }

@@ -57,6 +57,13 @@ pub enum Attempt {
         /// The system is unavailable.
         unavailable: bool,
     },
+    /// Not attempted: the handler chose to wait (a pace the external system needs, such as a gap between two
+    /// writes to one record). The step keeps its attempts, its ambiguity and its last error, and becomes due
+    /// again after `retry_after`; the circuit breaker is not touched.
+    Deferred {
+        /// How long to wait.
+        retry_after: Duration,
+    },
     /// Refused for good (never retried); `report` records it on the instance.
     Failed {
         /// Why.

@@ -336,6 +336,7 @@ async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
             unavailable: true, ..
         } => "unavailable",
         Attempt::Retry { .. } => "retry",
+        Attempt::Deferred { .. } => "deferred",
         Attempt::Failed { .. } => "failed",
     };
     metrics::counter!("lpaflow_step_attempts_total", "result" => label).increment(1);
@@ -351,7 +352,11 @@ async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
                 b.note_unavailable(error.clone());
                 b.on_unavailable(Instant::now(), *retry_after);
             }
-            _ => b.on_success(Instant::now()),
+            // Nothing was sent: no news about the system (a deferred probe frees the probe permit).
+            Attempt::Deferred { .. } => b.on_probe_inconclusive(),
+            Attempt::Done { .. } | Attempt::Retry { .. } | Attempt::Failed { .. } => {
+                b.on_success(Instant::now());
+            }
         }
     }
     record_while_leased(engine, state, &step, attempt).await;
@@ -434,6 +439,17 @@ async fn record(
                     ambiguous,
                     count_attempt: !unavailable,
                 }
+            };
+            store.finish_steps(vec![finish(step, outcome)]).await?;
+            Ok(())
+        }
+        Attempt::Deferred { retry_after } => {
+            let next = wall_now() + TimeDelta::from_std(retry_after).unwrap_or(TimeDelta::zero());
+            let outcome = StepOutcome::Retry {
+                next_attempt_at: next,
+                error: step.last_error.clone().unwrap_or(Value::Null),
+                ambiguous: step.ambiguous,
+                count_attempt: false,
             };
             store.finish_steps(vec![finish(step, outcome)]).await?;
             Ok(())

@@ -2,7 +2,7 @@
 //! circuit breaker and maintenance windows.
 
 use crate::both_backends;
-use crate::harness::{eventually, start, system_clock};
+use crate::harness::{DEFERRAL, eventually, start, system_clock};
 use chrono::{TimeDelta, Utc};
 use lpaflow_core::{Command, InstanceId};
 use lpaflow_engine::delivery::BreakerState;
@@ -18,6 +18,8 @@ both_backends!(
     a_report_is_committed_with_the_step,
     an_outage_opens_the_breaker_and_burns_no_attempts,
     a_maintenance_window_suspends_delivery_until_it_ends,
+    a_deferred_step_waits_without_using_an_attempt,
+    a_deferred_probe_does_not_hold_the_breaker_half_open,
 );
 
 fn agent(event: &str) -> Command {
@@ -270,5 +272,70 @@ async fn a_maintenance_window_suspends_delivery_until_it_ends(db: &TestDb) {
     .await;
     assert!(Utc::now() >= window.ends_at);
     assert_eq!(s.handler.calls().len(), 1);
+    s.engine.shutdown().await;
+}
+
+async fn a_deferred_step_waits_without_using_an_attempt(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    s.handler
+        .defer_once
+        .lock()
+        .unwrap()
+        .insert("ext.open".into());
+    let id = InstanceId::new("T-800");
+    let started = std::time::Instant::now();
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    eventually("synced after the deferral", || async {
+        s.engine.get(&id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+    })
+    .await;
+    assert!(
+        started.elapsed() >= DEFERRAL,
+        "the step was delivered before its deferral ended"
+    );
+    let calls: Vec<String> = s.handler.calls().into_iter().map(|c| c.1).collect();
+    assert_eq!(calls, ["ext.open", "ext.open"], "deferred, then delivered");
+    let steps = s.engine.steps(&id).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].status, StepStatus::Done);
+    assert_eq!(steps[0].attempts, 1, "a deferral is not an attempt");
+    assert!(!steps[0].ambiguous);
+    assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
+    s.engine.shutdown().await;
+}
+
+async fn a_deferred_probe_does_not_hold_the_breaker_half_open(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    s.handler.down.store(true, Ordering::SeqCst);
+    let ids: Vec<InstanceId> = (0..5)
+        .map(|n| InstanceId::new(format!("T-81{n}")))
+        .collect();
+    for id in &ids {
+        s.engine
+            .create("ticket", id.clone(), agent("create"))
+            .await
+            .unwrap();
+    }
+    eventually("the breaker opened", || async {
+        s.engine.delivery_status().breaker != BreakerState::Closed
+    })
+    .await;
+    // The system is back, but the first probe is deferred by the handler: the next probe must still go.
+    s.handler
+        .defer_once
+        .lock()
+        .unwrap()
+        .insert("ext.open".into());
+    s.handler.down.store(false, Ordering::SeqCst);
+    for id in &ids {
+        eventually("synced after the deferred probe", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+    }
+    assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
     s.engine.shutdown().await;
 }

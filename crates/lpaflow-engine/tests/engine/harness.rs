@@ -108,7 +108,12 @@ pub struct Scripted {
     pub report_on: Mutex<BTreeSet<String>>,
     /// While set, deliveries wait (they stay in flight).
     pub held: AtomicBool,
+    /// Steps deferred (not attempted) the first time they come.
+    pub defer_once: Mutex<BTreeSet<String>>,
 }
+
+/// How long [`Scripted`] defers a step.
+pub const DEFERRAL: Duration = Duration::from_millis(300);
 
 impl Scripted {
     pub fn calls(&self) -> Vec<(String, String, bool)> {
@@ -126,6 +131,11 @@ impl StepHandler for Scripted {
         ));
         while self.held.load(Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if self.defer_once.lock().unwrap().remove(step.step.as_str()) {
+            return Attempt::Deferred {
+                retry_after: DEFERRAL,
+            };
         }
         if self.down.load(Ordering::SeqCst) {
             return Attempt::Retry {

@@ -27,9 +27,14 @@ pub enum OpgError {
         retry_after_ms: Option<u64>,
         detail: String,
     },
-    /// A write whose outcome is unknown: read the LPA back before sending it again.
-    #[error("ambiguous: {detail}")]
-    Ambiguous { detail: String },
+    /// A write whose outcome is unknown: read the LPA back before sending it again. `status`: the 5xx OPG
+    /// answered, if any (none for a timeout or a dropped connection).
+    #[error("ambiguous{}: {detail}", status.map(|s| format!(" ({s})")).unwrap_or_default())]
+    Ambiguous {
+        #[serde(default)]
+        status: Option<u16>,
+        detail: String,
+    },
     /// OPG refused lpaflow's credentials: the JWT (401) or the AWS signature (403 from API Gateway). Nothing
     /// was applied, and nothing will be until an operator fixes the configuration: the step waits (the breaker
     /// opens and probes slowly) instead of failing, and `/readyz` names the reason.
@@ -63,9 +68,10 @@ impl OpgError {
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Retryable { status, .. } | Self::Fatal { status, .. } => *status,
+            Self::Retryable { status, .. }
+            | Self::Fatal { status, .. }
+            | Self::Ambiguous { status, .. } => *status,
             Self::Credentials { status, .. } => Some(*status),
-            Self::Ambiguous { .. } => None,
         }
     }
 
@@ -107,7 +113,10 @@ pub fn classify_transport(err: &reqwest::Error, access: Access) -> OpgError {
             detail,
         },
         // A timeout or a connection closed after the request went out: OPG may have applied it.
-        Access::Write => OpgError::Ambiguous { detail },
+        Access::Write => OpgError::Ambiguous {
+            status: None,
+            detail,
+        },
     }
 }
 
@@ -165,13 +174,16 @@ pub fn classify_status(
         detail,
     };
     match code {
-        // Refused at the door (throttled, unavailable, bad gateway, request timeout): nothing was applied.
-        429 | 503 | 502 | 408 => retryable(detail),
-        // A gateway timeout may come after the store applied the write: treat it as unknown for writes.
+        // Refused at the door (throttled, unavailable, request timeout): nothing was applied.
+        429 | 503 | 408 => retryable(detail),
+        // Any other 5xx to a write may come after the store applied it: API Gateway answers 502 when the
+        // Lambda fails (a Go panic after `PutChanges`, say) and 504 when it outlives the integration timeout,
+        // both possibly after the commit. Unknown, then: read back before sending again.
         500..=599 => match access {
             Access::Read => retryable(detail),
             Access::Write => OpgError::Ambiguous {
-                detail: format!("{code}: {detail}"),
+                status: Some(code),
+                detail,
             },
         },
         _ => {
@@ -244,7 +256,7 @@ mod tests {
 
     #[test]
     fn statuses_are_classified_by_whether_a_write_may_have_happened() {
-        for s in [429, 503, 502, 408] {
+        for s in [429, 503, 408] {
             for a in [Access::Read, Access::Write] {
                 assert!(
                     matches!(
@@ -258,12 +270,14 @@ mod tests {
                 );
             }
         }
-        for s in [500, 504, 501] {
+        for s in [500, 502, 504, 501] {
             assert!(
                 matches!(classify(s, Access::Read), OpgError::Retryable { .. }),
                 "{s}"
             );
-            assert!(classify(s, Access::Write).is_ambiguous(), "{s}");
+            let written = classify(s, Access::Write);
+            assert!(written.is_ambiguous(), "{s}");
+            assert_eq!(written.status(), Some(s));
         }
         for s in [400, 404, 409, 410, 422] {
             assert!(classify(s, Access::Write).is_fatal(), "{s}");

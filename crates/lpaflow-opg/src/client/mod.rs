@@ -330,7 +330,10 @@ fn too_large(access: Access) -> OpgError {
             retry_after_ms: None,
             detail,
         },
-        Access::Write => OpgError::Ambiguous { detail },
+        Access::Write => OpgError::Ambiguous {
+            status: None,
+            detail,
+        },
     }
 }
 
@@ -369,7 +372,10 @@ fn decode<T: serde::de::DeserializeOwned>(body: &[u8], access: Access) -> Result
                 retry_after_ms: None,
                 detail,
             },
-            Access::Write => OpgError::Ambiguous { detail },
+            Access::Write => OpgError::Ambiguous {
+                status: None,
+                detail,
+            },
         }
     })
 }

@@ -283,12 +283,69 @@ fn status_change_uses_its_status_key() {
 
 #[test]
 fn a_key_whose_old_equals_new_does_not_vote() {
-    let mut remote = stored(doc());
-    remote["attorneys"][0]["signedAt"] = json!("2025-01-02T10:00:00Z");
+    let unsigned = stored(doc());
+    let mut signed = unsigned.clone();
+    signed["attorneys"][0]["signedAt"] = json!("2025-01-02T10:00:00Z");
     let p = json!({"uid": UID, "type": "ATTORNEY_SIGN", "changes": [
         {"key": format!("/attorneys/{ATTORNEY}/channel"), "old": "paper", "new": "paper"},
         {"key": format!("/attorneys/{ATTORNEY}/signedAt"), "old": null, "new": "2025-01-02T10:00:00Z"}]});
-    check("opg.update:ATTORNEY_SIGN", p, Some(remote), "applied");
+    check(
+        "opg.update:ATTORNEY_SIGN",
+        p.clone(),
+        Some(unsigned),
+        "not applied",
+    );
+    check("opg.update:ATTORNEY_SIGN", p, Some(signed), "applied");
+}
+
+#[test]
+fn an_update_whose_only_change_keeps_its_value_is_applied_where_the_key_holds_it() {
+    let remote = stored(doc());
+    let keep = |value: &str| {
+        json!({"uid": UID, "type": "ATTORNEY_SIGN", "changes": [
+            {"key": format!("/attorneys/{ATTORNEY}/channel"), "old": value, "new": value}]})
+    };
+    check(
+        "opg.update:ATTORNEY_SIGN",
+        keep("paper"),
+        Some(remote.clone()),
+        "applied",
+    );
+    check(
+        "opg.update:ATTORNEY_SIGN",
+        keep("online"),
+        Some(remote),
+        "conflict",
+    );
+}
+
+#[test]
+fn fields_the_store_owns_do_not_make_a_create_conflict_but_the_same_difference_elsewhere_does() {
+    let create = json!({"uid": UID, "lpa": doc()});
+    let files = json!([{"path": "scans/1.png", "hash": "abc"}]);
+    let owned = [
+        ("uid", json!("M-ZZZZ-ZZZZ-ZZZZ")),
+        ("status", json!("registered")),
+        ("registrationDate", json!("2025-02-01T00:00:00Z")),
+        ("updatedAt", json!("2025-02-01T00:00:00Z")),
+        (
+            "notes",
+            json!([{"type": "ATTORNEY_REMOVED_V1", "datetime": "2025-02-01T00:00:00Z", "values": {}}]),
+        ),
+        ("restrictionsAndConditionsImages", files.clone()),
+        ("howAttorneysMakeDecisionsDetailsImages", files),
+    ];
+    for (key, value) in owned {
+        let mut remote = stored(doc());
+        remote[key] = value;
+        check("opg.create", create.clone(), Some(remote), "applied");
+    }
+    let mut restricted = stored(doc());
+    restricted["restrictionsAndConditions"] = json!("notes kept by OPG");
+    check("opg.create", create.clone(), Some(restricted), "conflict");
+    let mut removed = stored(doc());
+    removed["attorneys"][0]["status"] = json!("removed");
+    check("opg.create", create, Some(removed), "conflict");
 }
 
 #[test]

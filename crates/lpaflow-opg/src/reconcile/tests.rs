@@ -95,6 +95,7 @@ fn step(seq: u64, name: &str, payload: Value, status: StepStatus) -> StepRow {
         last_error: None,
         created_at: t0(),
         completed_at: None,
+        previous_completed_at: None,
     }
 }
 

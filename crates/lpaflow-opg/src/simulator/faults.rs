@@ -13,6 +13,10 @@ use lpaflow_lpa::lpa_store::FieldError;
 /// Largest `latencyMs` accepted.
 pub const LATENCY_MS_MAX: u64 = 60_000;
 
+/// How long a write can stay invisible to a lagging read (`laggingReadRate`): DynamoDB's eventually
+/// consistent reads "usually" see a write within a second.
+pub const REPLICATION_LAG: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
+
 /// A planned maintenance window: every API request inside `[from, to)` is a 503 with `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Maintenance {
@@ -64,10 +68,16 @@ pub struct Faults {
     pub throttle_rate: f64,
     /// Added to every API request.
     pub latency_ms: u64,
-    /// Share of successful writes that are applied and then answered 500 or dropped.
+    /// Share of successful writes that are applied and then answered 500 or 502, or dropped.
     pub commit_then_fail_rate: f64,
     /// Reads answer the version before the last write, with an `Age` header.
     pub stale_reads: bool,
+    /// Share of reads served by a replica that has not yet seen a write of the last [`REPLICATION_LAG`]: the
+    /// store reads DynamoDB without `ConsistentRead` (`internal/ddb/client.go`), for `GET /lpas/{uid}`, for
+    /// the batch read and for its own read before an update, so such a read answers the version before the
+    /// last write (404 for an LPA created that recently) with no header to say so, and an update built on it
+    /// overwrites the last write (a lost update).
+    pub lagging_read_rate: f64,
     /// Share of writes that passed every rule and are answered as if applied (201 and the store's body)
     /// but not stored: a lost write, for lpaflow's read-back mismatch path.
     pub acknowledge_without_applying_rate: f64,
@@ -92,6 +102,7 @@ pub struct FaultsPatch {
     pub latency_ms: Option<u64>,
     pub commit_then_fail_rate: Option<f64>,
     pub stale_reads: Option<bool>,
+    pub lagging_read_rate: Option<f64>,
     pub acknowledge_without_applying_rate: Option<f64>,
     pub apply_differently_rate: Option<f64>,
     pub seed: Option<u64>,
@@ -121,6 +132,7 @@ impl Faults {
         take!(
             commit_then_fail_rate,
             stale_reads,
+            lagging_read_rate,
             acknowledge_without_applying_rate,
             apply_differently_rate,
             seed
@@ -137,6 +149,7 @@ impl Faults {
             ("/resetRate", self.reset_rate),
             ("/throttleRate", self.throttle_rate),
             ("/commitThenFailRate", self.commit_then_fail_rate),
+            ("/laggingReadRate", self.lagging_read_rate),
             (
                 "/acknowledgeWithoutApplyingRate",
                 self.acknowledge_without_applying_rate,
@@ -196,7 +209,10 @@ pub enum Gate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterCommit {
     Reply,
-    Error500,
+    /// 500 (the store's own error body) or 502 (API Gateway's answer to a failed Lambda).
+    Error {
+        status: u16,
+    },
     Drop,
 }
 
@@ -277,12 +293,24 @@ impl Dice {
         }
     }
 
+    /// Whether a read of a row written at `written_at` is served by a replica that has not seen that write.
+    pub fn lagging_read(
+        &mut self,
+        faults: &Faults,
+        written_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        now - written_at < REPLICATION_LAG && self.hit(faults.lagging_read_rate)
+    }
+
     /// Whether an applied write is answered normally.
     pub fn after_commit(&mut self, faults: &Faults) -> AfterCommit {
         if !self.hit(faults.commit_then_fail_rate) {
             AfterCommit::Reply
         } else if self.rng.random_bool(0.5) {
-            AfterCommit::Error500
+            AfterCommit::Error {
+                status: [500, 502][self.rng.random_range(0..2usize)],
+            }
         } else {
             AfterCommit::Drop
         }
@@ -339,6 +367,7 @@ mod tests {
         let f = Faults {
             error_rate: 2.0,
             reset_rate: -0.1,
+            lagging_read_rate: 1.5,
             latency_ms: LATENCY_MS_MAX + 1,
             ..Faults::default()
         };
@@ -348,7 +377,10 @@ mod tests {
             .into_iter()
             .map(|e| e.source)
             .collect();
-        assert_eq!(sources, ["/errorRate", "/resetRate", "/latencyMs"]);
+        assert_eq!(
+            sources,
+            ["/errorRate", "/resetRate", "/laggingReadRate", "/latencyMs"]
+        );
         assert_eq!(Faults::default().validate(), Ok(()));
     }
 

@@ -82,6 +82,15 @@ pub fn internal(err: &dyn std::error::Error) -> Response {
 }
 
 /// API Gateway's refusal of a request whose AWS signature is missing or wrong: 403 `{"message": ...}`.
+/// API Gateway's answer when the Lambda behind it fails (a Go panic): 502 with its own body.
+pub fn lambda_failed() -> Response {
+    (
+        StatusCode::BAD_GATEWAY,
+        Json(serde_json::json!({ "message": "Internal server error" })),
+    )
+        .into_response()
+}
+
 pub fn gateway_forbidden(error_type: &'static str, message: &str) -> Response {
     let mut response = (
         StatusCode::FORBIDDEN,

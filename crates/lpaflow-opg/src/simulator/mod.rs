@@ -38,7 +38,7 @@ use tokio::task::JoinHandle;
 pub use auth::{ISSUERS, JWT_HEADER};
 pub use faults::{Faults, FaultsPatch, LATENCY_MS_MAX, Maintenance};
 pub use routes::BATCH_UIDS_MAX;
-pub use sigv4::AwsVerification;
+pub use sigv4::{AwsVerification, DEFAULT_REGION};
 pub use state::SimulatorState;
 pub use stats::StatsSnapshot;
 

@@ -20,7 +20,7 @@ use super::duplicates::already_reflected;
 use super::faults::{self, AfterCommit, Gate, WriteFate};
 use super::http::{
     created_empty, drop_connection, gateway_forbidden, internal, invalid, invalid_with_detail,
-    not_found, problem, server_error, throttled, unavailable, with_retry_after,
+    lambda_failed, not_found, problem, server_error, throttled, unavailable, with_retry_after,
 };
 use super::requests::{self, UpdateRequest};
 use super::rules::redundant::redundant_change_errors;
@@ -28,7 +28,7 @@ use super::rules::update::validate_update;
 use super::rules::{GoPanic, Refusal, create::created_lpa};
 use super::sigv4::{self, DEFAULT_REGION};
 use super::state::SimulatorState;
-use super::store::{Applied, LpaRow};
+use super::store::{Applied, CreateWrite, LpaRow};
 use super::stub;
 use super::write_faults::{altered_create, without_last_change};
 
@@ -72,15 +72,7 @@ async fn admit(state: &SimulatorState, request: RequestParts<'_>) -> Result<Clai
             }
             return Err(drop_connection());
         }
-        Gate::Error { status } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let code = match status.as_u16() {
-                502 => "BAD_GATEWAY",
-                504 => "GATEWAY_TIMEOUT",
-                _ => "INTERNAL_SERVER_ERROR",
-            };
-            return Err(problem(status, code, "Injected error", Vec::new()));
-        }
+        Gate::Error { status } => return Err(injected_error(status)),
     }
     if let Some(aws) = &state.aws {
         let RequestParts {
@@ -114,13 +106,14 @@ async fn admit(state: &SimulatorState, request: RequestParts<'_>) -> Result<Clai
         })
 }
 
-/// The store's Lambda would panic: API Gateway answers 502 there; the simulator answers 500.
+/// The store's Lambda would panic: it dies before answering, and API Gateway answers 502 with its own body
+/// (nothing was written: every panic the simulator knows of comes before the store's put).
 fn go_panic(p: GoPanic) -> Response {
     tracing::info!(
         reason = p.0,
-        "the LPA Store would panic on this request; answering 500"
+        "the LPA Store would panic on this request; answering 502 as API Gateway does"
     );
-    server_error()
+    lambda_failed()
 }
 
 fn refused(refusal: Refusal) -> Response {
@@ -134,14 +127,26 @@ fn refused(refusal: Refusal) -> Response {
     }
 }
 
-/// The reply to an applied write, unless the commit-then-fail fault answers 500 or drops the connection.
+/// A 5xx from the fault layer.
+fn injected_error(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = match status.as_u16() {
+        502 => "BAD_GATEWAY",
+        504 => "GATEWAY_TIMEOUT",
+        _ => "INTERNAL_SERVER_ERROR",
+    };
+    problem(status, code, "Injected error", Vec::new())
+}
+
+/// The reply to an applied write, unless the commit-then-fail fault answers 500 or 502 or drops the
+/// connection.
 fn after_commit(state: &SimulatorState, uid: &str, ok: Response) -> Response {
     let faults = state.faults();
     match state.dice().after_commit(&faults) {
         AfterCommit::Reply => ok,
-        AfterCommit::Error500 => {
-            tracing::debug!(%uid, "commit-then-fail: applied, answering 500");
-            server_error()
+        AfterCommit::Error { status } => {
+            tracing::debug!(%uid, status, "commit-then-fail: applied, answering an error");
+            injected_error(status)
         }
         AfterCommit::Drop => {
             tracing::debug!(%uid, "commit-then-fail: applied, dropping the connection");
@@ -202,13 +207,17 @@ async fn create_inner(
     }
     let now = Utc::now();
     let guard = state.store.lock().await;
-    if state
-        .store
-        .get(uid)
-        .await
-        .map_err(|e| internal(&e))?
-        .is_some()
-    {
+    let existing = state.store.get(uid).await.map_err(|e| internal(&e))?;
+    // `Get` then an unconditional `Put`: a lagging read of an LPA created within the last second misses it,
+    // and the create is stored over it.
+    let (seen, over_unseen) = match existing {
+        None => (false, false),
+        Some(row) => {
+            let seen = replica_view(state, row, now).is_some();
+            (seen, !seen)
+        }
+    };
+    if seen {
         state
             .store
             .record_duplicate(&guard, uid)
@@ -243,15 +252,24 @@ async fn create_inner(
     } else {
         lpa
     };
+    let write = CreateWrite {
+        differently,
+        over_unseen,
+        now,
+    };
     if !state
         .store
-        .create(&guard, &stored, differently, now)
+        .create(&guard, &stored, write)
         .await
         .map_err(|e| internal(&e))?
     {
         return Err(invalid_with_detail("LPA with UID already exists"));
     }
     drop(guard);
+    if over_unseen {
+        state.stats.duplicate(uid);
+        tracing::info!(%uid, "duplicate create stored over an LPA a lagging read missed");
+    }
     state.stats.write_applied();
     if differently {
         state.stats.write_applied_differently();
@@ -349,7 +367,21 @@ pub async fn get(
             response.headers_mut().insert(header::AGE, age);
             response
         }
-        Some(row) => Json(presign(row.lpa)).into_response(),
+        Some(row) => replica_view(&state, row, Utc::now())
+            .map_or_else(not_found, |lpa| Json(presign(lpa)).into_response()),
+    }
+}
+
+/// What an eventually consistent read of `row` sees: the LPA, or with `laggingReadRate` and a write of the
+/// last [`REPLICATION_LAG`](crate::simulator::faults::REPLICATION_LAG), the version before it (nothing for
+/// an LPA created that recently).
+fn replica_view(state: &SimulatorState, row: LpaRow, now: DateTime<Utc>) -> Option<Lpa> {
+    let faults = state.faults();
+    if state.dice().lagging_read(&faults, row.written_at, now) {
+        state.stats.lagging_read();
+        row.previous
+    } else {
+        Some(row.lpa)
     }
 }
 
@@ -424,7 +456,12 @@ pub async fn post_lpas(
         response.headers_mut().insert(header::AGE, age);
         return response;
     }
-    let lpas: Vec<Lpa> = rows.into_iter().map(|r| presign(r.lpa)).collect();
+    let now = Utc::now();
+    let lpas: Vec<Lpa> = rows
+        .into_iter()
+        .filter_map(|r| replica_view(&state, r, now))
+        .map(presign)
+        .collect();
     Json(json!({ "lpas": lpas })).into_response()
 }
 
@@ -484,9 +521,12 @@ async fn update_inner(
         .await
         .map_err(|e| internal(&e))?
         .ok_or_else(not_found)?;
+    // The store's own read is eventually consistent too: an update built on a lagging one is applied to the
+    // version before the last write, which it then overwrites.
+    let seen = replica_view(state, row.clone(), now).ok_or_else(not_found)?;
     let author = claims.subject.as_str();
-    let duplicate = already_reflected(&row.lpa, &update, author);
-    let after = match updated_lpa(&row.lpa, &update, author, now) {
+    let duplicate = already_reflected(&seen, &update, author);
+    let after = match updated_lpa(&seen, &update, author, now) {
         Ok(after) => after,
         Err(Refusal::Invalid(errors)) => {
             if duplicate {
@@ -535,7 +575,7 @@ async fn update_inner(
     }
     let differently = fate == WriteFate::ApplyDifferently;
     let stored = if differently {
-        without_last_change(&row.lpa, &after, &update)
+        without_last_change(&seen, &after, &update)
     } else {
         after.clone()
     };

@@ -35,6 +35,9 @@ pub struct StatsSnapshot {
     /// Writes stored with a visible difference (`applyDifferentlyRate`); also in `writesApplied`.
     #[serde(default)]
     pub writes_applied_differently: u64,
+    /// Reads (the store's own before a write included) that missed a recent write (`laggingReadRate`).
+    #[serde(default)]
+    pub lagging_reads: u64,
 }
 
 impl StatsSnapshot {
@@ -59,6 +62,7 @@ pub struct Stats {
     applied_differently: AtomicU64,
     dropped: AtomicU64,
     timeouts: AtomicU64,
+    lagging_reads: AtomicU64,
     duplicates: Mutex<HashMap<String, u64>>,
 }
 
@@ -72,6 +76,7 @@ impl Stats {
             applied_differently: AtomicU64::new(writes.applied_differently),
             dropped: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
+            lagging_reads: AtomicU64::new(0),
             duplicates: Mutex::new(duplicates),
         }
     }
@@ -91,6 +96,10 @@ impl Stats {
 
     pub fn timeout(&self) {
         self.timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn lagging_read(&self) {
+        self.lagging_reads.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn write_applied(&self) {
@@ -123,6 +132,7 @@ impl Stats {
         self.applied_differently.store(0, Ordering::Relaxed);
         self.dropped.store(0, Ordering::Relaxed);
         self.timeouts.store(0, Ordering::Relaxed);
+        self.lagging_reads.store(0, Ordering::Relaxed);
         self.duplicates
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -155,6 +165,7 @@ impl Stats {
             timeouts: self.timeouts.load(Ordering::Relaxed),
             writes_acknowledged_not_applied: self.acknowledged_not_applied.load(Ordering::Relaxed),
             writes_applied_differently: self.applied_differently.load(Ordering::Relaxed),
+            lagging_reads: self.lagging_reads.load(Ordering::Relaxed),
         }
     }
 }

@@ -95,6 +95,16 @@ pub struct Applied<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// How a create is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateWrite {
+    /// Also counted as altered (`applyDifferentlyRate`).
+    pub differently: bool,
+    /// Stored over an existing LPA the store's lagging read missed.
+    pub over_unseen: bool,
+    pub now: DateTime<Utc>,
+}
+
 /// Proof that the caller holds the write lock.
 pub struct WriteGuard<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
 
@@ -191,31 +201,43 @@ impl Store {
         WriteGuard(self.write_lock.lock().await)
     }
 
-    /// Inserts a new LPA; `false` when the uid exists. `differently`: also counted as altered.
+    /// Inserts a new LPA; `false` when the uid exists, unless `write.over_unseen` (the store's create put
+    /// over an LPA its lagging read missed: the old one becomes `previous`, and the write counts as a
+    /// duplicate).
     pub async fn create(
         &self,
         _: &WriteGuard<'_>,
         lpa: &Lpa,
-        differently: bool,
-        now: DateTime<Utc>,
+        write: CreateWrite,
     ) -> Result<bool, Error> {
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO store_lpas (uid, lpa, previous, written_at) VALUES (?, ?, NULL, ?) ON CONFLICT (uid) DO NOTHING",
-        )
-        .bind(&lpa.uid)
-        .bind(serde_json::to_string(lpa)?)
-        .bind(timestamp(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let sql = if write.over_unseen {
+            "INSERT INTO store_lpas (uid, lpa, previous, written_at) VALUES (?, ?, NULL, ?)
+             ON CONFLICT (uid) DO UPDATE SET lpa = excluded.lpa, previous = store_lpas.lpa,
+             written_at = excluded.written_at"
+        } else {
+            "INSERT INTO store_lpas (uid, lpa, previous, written_at) VALUES (?, ?, NULL, ?) ON CONFLICT (uid) DO NOTHING"
+        };
+        let inserted = sqlx::query(sql)
+            .bind(&lpa.uid)
+            .bind(serde_json::to_string(lpa)?)
+            .bind(timestamp(write.now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if inserted == 0 {
             tx.rollback().await?;
             return Ok(false);
         }
         bump(&mut tx, WriteCounter::Applied).await?;
-        if differently {
+        if write.differently {
             bump(&mut tx, WriteCounter::AppliedDifferently).await?;
+        }
+        if write.over_unseen {
+            sqlx::query(BUMP_DUPLICATE)
+                .bind(&lpa.uid)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -79,7 +79,7 @@ async fn bad_tokens_are_refused_with_401() {
         let (status, _) = get_with(&sim, Some(token(&claims(now, iss, AUTHOR)))).await;
         assert_eq!(status, 200, "{iss}");
     }
-    // A token without iat makes the store's verifier dereference nil: the Lambda fails (500 here).
+    // A token without iat makes the store's verifier dereference nil: the Lambda fails and API Gateway answers 502.
     let (status, _) = get_with(
         &sim,
         Some(format!(
@@ -88,7 +88,7 @@ async fn bad_tokens_are_refused_with_401() {
         )),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 502);
     // Health and admin need no token.
     assert_eq!(
         sim.http

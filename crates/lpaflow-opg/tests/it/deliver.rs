@@ -309,3 +309,42 @@ async fn a_write_the_store_did_not_keep_as_sent_is_a_read_back_mismatch() {
     );
     sim.stop().await;
 }
+
+/// The store's reads are eventually consistent: a read-back just after a write may not show it, and the
+/// store's own read before an update may not show an LPA created a moment ago (a 404). Neither is a
+/// problem: the read-back reads again until the write shows, and the update is retried, not failed.
+#[tokio::test]
+async fn lagging_reads_are_waited_out_not_reported() {
+    let sim = start().await;
+    let u = uid(1);
+    sim.put_faults(json!({"laggingReadRate": 1.0})).await;
+    let outcome = deliver(&sim.client, "opg.create", &create_payload(&u), false).await;
+    assert_done(&outcome, false);
+    assert!(
+        outcome.requests() > 2,
+        "the first read-back lagged, so it read again: {outcome:?}"
+    );
+    let step = "opg.update:CERTIFICATE_PROVIDER_SIGN";
+    // Written less than a second ago: the store's update does not see it yet.
+    sim.put_faults(json!({"laggingReadRate": 0.0})).await;
+    sim.create(&uid(2)).await;
+    sim.put_faults(json!({"laggingReadRate": 1.0})).await;
+    let outcome = deliver(&sim.client, step, &cp_sign_payload(&uid(2)), false).await;
+    let DeliveryOutcome::Retry {
+        error: OpgError::Retryable {
+            status: Some(404), ..
+        },
+        ambiguous: false,
+        ..
+    } = &outcome
+    else {
+        panic!("a 404 on an update must be retried: {outcome:?}")
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let outcome = deliver(&sim.client, step, &cp_sign_payload(&uid(2)), false).await;
+    assert_done(&outcome, false);
+    let stats = sim.handle.stats();
+    assert!(stats.lagging_reads >= 2, "{stats:?}");
+    assert_eq!(stats.duplicates, 0);
+    sim.stop().await;
+}

@@ -66,7 +66,7 @@ async fn the_store_checks_in_its_order() {
 }
 
 #[tokio::test]
-async fn what_would_make_the_go_code_panic_is_a_500() {
+async fn what_would_make_the_go_code_panic_is_api_gateways_502() {
     let sim = start().await;
     let u = uid(1);
     sim.create_example(&u).await;
@@ -80,7 +80,7 @@ async fn what_would_make_the_go_code_panic_is_a_500() {
             ),
         )
         .await;
-    assert_eq!(number.status, 500);
+    assert_eq!(number.status, 502);
     // attorney_decisions.go counts keys before finding the attorney: unknown then known indexes past its slice.
     let decisions = sim
         .update(
@@ -94,10 +94,10 @@ async fn what_would_make_the_go_code_panic_is_a_500() {
             ),
         )
         .await;
-    assert_eq!(decisions.status, 500);
+    assert_eq!(decisions.status, 502);
     // A negative index is an index to FindAttorneyIndex, and then out of range.
     let negative = sim.update(&u, &update("ATTORNEY_SIGN", json!([{"key": "/attorneys/-1/signedAt", "old": null, "new": "2024-01-13T22:00:00Z"}]))).await;
-    assert_eq!(negative.status, 500);
+    assert_eq!(negative.status, 502);
     assert_eq!(
         sim.get_lpa(&u).await.body["status"],
         json!("in-progress"),

@@ -218,7 +218,9 @@ const INSERT_OUTBOX: &str = "WITH v AS (SELECT * FROM unnest($1::text[], $2::big
             at, at, CASE WHEN blocked THEN NULL ELSE lease_owner END, \
             CASE WHEN blocked THEN NULL ELSE lease_until END, \
             CASE WHEN NOT blocked AND lease_owner IS NOT NULL THEN 1 ELSE 0 END \
-     FROM w RETURNING id, uid, seq, status";
+     FROM w RETURNING id, uid, seq, status, \
+       (SELECT p.completed_at FROM outbox p WHERE p.uid = outbox.uid AND p.seq = outbox.seq - 1) \
+       AS previous_completed_at";
 
 pub(super) fn insert_outbox<'a>(rows: &[&'a OutboxRow]) -> Q<'a> {
     sqlx::query(INSERT_OUTBOX)

@@ -20,8 +20,9 @@
 use super::batch::{self, LOCK_INSTANCES};
 use super::{PgDb, TRANSIENT_RETRIES, is_transient};
 use crate::model::{Committed, SyncStatus};
-use crate::prepare::{Enqueued, Prepared, enqueued};
+use crate::prepare::{Enqueued, InsertedStep, Prepared, enqueued};
 use crate::{CommitError, Error};
+use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,6 +127,9 @@ fn committed(
         first_step_leased: step_ids
             .get(&p.instance_row.uid)
             .is_some_and(|e| e.first_leased),
+        first_step_previous_completed_at: step_ids
+            .get(&p.instance_row.uid)
+            .and_then(|e| e.first_previous_completed_at),
     }
 }
 
@@ -416,7 +420,16 @@ async fn insert_outbox(
         let seq: i64 = r.try_get("seq").map_err(Error::db("read outbox id"))?;
         let id: i64 = r.try_get("id").map_err(Error::db("read outbox id"))?;
         let status: String = r.try_get("status").map_err(Error::db("read outbox id"))?;
-        returned.push((uid, seq, id, status));
+        let previous_completed_at: Option<DateTime<Utc>> = r
+            .try_get("previous_completed_at")
+            .map_err(Error::db("read outbox id"))?;
+        returned.push(InsertedStep {
+            uid,
+            seq,
+            id,
+            status,
+            previous_completed_at,
+        });
     }
     Ok(enqueued(returned))
 }

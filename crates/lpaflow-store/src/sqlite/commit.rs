@@ -5,7 +5,8 @@
 use super::SqliteDb;
 use super::values;
 use crate::model::{Committed, SyncStatus};
-use crate::prepare::{Enqueued, Prepared, batch_json, enqueued};
+use crate::prepare::{Enqueued, InsertedStep, Prepared, batch_json, enqueued};
+use crate::time::from_micros;
 use crate::{CommitError, Error};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
@@ -93,6 +94,9 @@ fn committed(
         first_step_leased: step_ids
             .get(&p.instance_row.uid)
             .is_some_and(|e| e.first_leased),
+        first_step_previous_completed_at: step_ids
+            .get(&p.instance_row.uid)
+            .and_then(|e| e.first_previous_completed_at),
     }
 }
 
@@ -416,7 +420,17 @@ async fn insert_outbox(
         let seq: i64 = r.try_get("seq").map_err(Error::db("read outbox id"))?;
         let id: i64 = r.try_get("id").map_err(Error::db("read outbox id"))?;
         let status: String = r.try_get("status").map_err(Error::db("read outbox id"))?;
-        returned.push((uid, seq, id, status));
+        let previous_completed_at = r
+            .try_get::<Option<i64>, _>("previous_completed_at")
+            .map_err(Error::db("read outbox id"))?
+            .map(from_micros);
+        returned.push(InsertedStep {
+            uid,
+            seq,
+            id,
+            status,
+            previous_completed_at,
+        });
     }
     Ok(enqueued(returned))
 }

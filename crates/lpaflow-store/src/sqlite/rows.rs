@@ -71,7 +71,8 @@ pub(crate) const INSTANCE_COLUMNS: &str = "uid, workflow, version, workflow_hash
 
 /// The columns [`step`] reads.
 pub(crate) const STEP_COLUMNS: &str = "id, uid, seq, revision, step, delivery, then_event, payload, status, attempts, \
-     ambiguous, next_attempt_at, lease_owner, lease_until, fence, result, last_error, created_at, completed_at";
+     ambiguous, next_attempt_at, lease_owner, lease_until, fence, result, last_error, created_at, completed_at, \
+     (SELECT p.completed_at FROM outbox p WHERE p.uid = outbox.uid AND p.seq = outbox.seq - 1) AS previous_completed_at";
 
 /// Reads an `outbox` row selected with `STEP_COLUMNS`.
 pub(crate) fn step(row: &SqliteRow) -> Result<StepRow, Error> {
@@ -106,6 +107,8 @@ pub(crate) fn step(row: &SqliteRow) -> Result<StepRow, Error> {
             .transpose()?,
         created_at: from_micros(get(row, "created_at", &uid)?),
         completed_at: get::<Option<i64>>(row, "completed_at", &uid)?.map(from_micros),
+        previous_completed_at: get::<Option<i64>>(row, "previous_completed_at", &uid)?
+            .map(from_micros),
         uid: InstanceId::new(uid),
     })
 }

@@ -180,7 +180,9 @@ pub(super) async fn insert_outbox(
                     at, at, CASE WHEN blocked THEN NULL ELSE lease_owner END, \
                     CASE WHEN blocked THEN NULL ELSE lease_until END, \
                     CASE WHEN NOT blocked AND lease_owner IS NOT NULL THEN 1 ELSE 0 END \
-             FROM w RETURNING id, uid, seq, status"
+             FROM w RETURNING id, uid, seq, status, \
+               (SELECT p.completed_at FROM outbox p WHERE p.uid = outbox.uid AND p.seq = outbox.seq - 1) \
+               AS previous_completed_at"
         )
     };
     fetch(tx, "insert outbox", rows, sql, 11, |q, r| {

@@ -23,6 +23,7 @@ conformance!(
     a_commit_can_lease_its_first_step_when_nothing_earlier_is_open,
     steps_are_enqueued_at_the_wall_clock_time_given,
     an_unsent_step_leased_with_its_commit_can_be_given_back,
+    each_step_knows_when_the_one_before_it_finished,
 );
 
 fn done(id: i64, fence: u64, uid: &lpaflow_core::InstanceId) -> StepFinish {
@@ -644,4 +645,45 @@ async fn an_unsent_step_leased_with_its_commit_can_be_given_back(db: &TestDb) {
             .unwrap(),
         "a claim's lease is not the commit's, even with the same owner and fence"
     );
+}
+
+/// A handler pacing calls about one record needs to know when the previous step finished, whichever process
+/// finished it: claims, reads and a commit that leases its first step all say.
+async fn each_step_knows_when_the_one_before_it_finished(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(910);
+    let (lease, created) = create_leased_by_w1(&f, &id).await;
+    assert_eq!(created.first_step_previous_completed_at, None);
+    let first_done = t0() + TimeDelta::milliseconds(1_500);
+    let mut finish = done(created.step_ids[0], 1, &id);
+    finish.at = first_done;
+    assert_eq!(f.store.finish_steps(vec![finish]).await.unwrap(), [true]);
+
+    let mut edit = f.fire_commit(&id, &author("edit"), t0()).await;
+    edit.lease_first_step = Some(lease.clone());
+    let edited = f.store.commit(edit).await.unwrap();
+    assert!(edited.first_step_leased);
+    assert_eq!(edited.first_step_previous_completed_at, Some(first_done));
+    let second_done = first_done + TimeDelta::seconds(2);
+    let mut finish = done(edited.step_ids[0], 1, &id);
+    finish.at = second_done;
+    assert_eq!(f.store.finish_steps(vec![finish]).await.unwrap(), [true]);
+
+    f.fire(&id, &author("edit"), t0()).await.unwrap();
+    let claimed = f
+        .store
+        .claim_steps("w2", 10, lease.until, second_done)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].previous_completed_at, Some(second_done));
+    let all: Vec<_> = f
+        .store
+        .steps_of(&id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.previous_completed_at)
+        .collect();
+    assert_eq!(all, [None, Some(first_done), Some(second_done)]);
 }

@@ -2,7 +2,7 @@
 //! never from lpaflow's client: what a create must hold (`lambda/create/`), how an update's changes are read
 //! (`lambda/update/parse/`), and what each update type checks and does (`lambda/update/*.go`). Each rule
 //! cites the Go file it comes from; where Go panics (a type assertion on a client's value, an index out of
-//! range) the port answers [`GoPanic`], which the handler turns into a 500.
+//! range) the port answers [`GoPanic`], which the handler turns into API Gateway's 502.
 
 pub mod create;
 pub mod parse;
@@ -13,7 +13,7 @@ pub mod validate;
 use lpaflow_lpa::lpa_store::FieldError;
 
 /// Where the store's Go code would panic on this request (the Lambda crashes; API Gateway answers 502).
-/// The simulator answers 500 `INTERNAL_SERVER_ERROR` instead and logs the reason.
+/// The simulator answers API Gateway's 502 `{"message": "Internal server error"}` and logs the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GoPanic(pub &'static str);
 

@@ -5,7 +5,7 @@
 //! Go's quirks are kept because clients see them: errors come in the order the fields are asked for, not
 //! the order of the changes; `null` as `new` leaves the starting value in place (a value field ignores a
 //! JSON null); an absent `old` is "error marshalling old value" and is then compared as `null`; `old` of
-//! the wrong JSON type makes Go's type assertion panic ([`GoPanic`], answered 500 here).
+//! the wrong JSON type makes Go's type assertion panic ([`GoPanic`], answered 502 as API Gateway does).
 
 use chrono::NaiveDate;
 use lpaflow_lpa::lpa_store::{
@@ -315,7 +315,7 @@ impl Parser {
         self.panic = self.panic.take().or(sub.panic);
     }
 
-    /// Records a panic the handler would hit (the request is then answered 500).
+    /// Records a panic the handler would hit (the request is then answered 502).
     pub fn panic(&mut self, reason: GoPanic) {
         self.panic.get_or_insert(reason);
     }
