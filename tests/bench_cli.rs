@@ -91,7 +91,7 @@ fn the_lpa_lifecycle_runs_in_one_process_with_zero_duplicates() {
 }
 
 #[test]
-fn the_lpa_lifecycle_recovers_from_an_outage_and_survives_chaos_with_zero_duplicates() {
+fn the_lpa_lifecycle_recovers_from_an_outage_chaos_and_a_crash_with_zero_duplicates() {
     let (m, _) = bench(&["lpa", "--n", "10", "--concurrency", "4", "--outage-s", "1"]);
     assert_eq!(metric(&m, "lpa.opg_duplicates"), 0.0);
     assert!(metric(&m, "lpa.opg_back_to_drained_s") >= 0.0);
@@ -102,6 +102,27 @@ fn the_lpa_lifecycle_recovers_from_an_outage_and_survives_chaos_with_zero_duplic
     let (m, _) = bench(&["lpa", "--n", "10", "--concurrency", "4", "--chaos"]);
     assert_eq!(metric(&m, "lpa.opg_duplicates"), 0.0);
     assert_eq!(metric(&m, "lpa.chains_verified"), 10.0);
+    let (m, _) = bench(&[
+        "lpa",
+        "--n",
+        "20",
+        "--concurrency",
+        "4",
+        "--crash-at",
+        "0.5",
+    ]);
+    assert!(
+        metric(&m, "lpa.crash.steps_open_at_kill") > 0.0,
+        "killed while delivering"
+    );
+    assert_eq!(metric(&m, "lpa.crash.opg_duplicates"), 0.0);
+    assert_eq!(
+        metric(&m, "lpa.crash.opg_writes_applied"),
+        metric(&m, "lpa.crash.opg_writes_expected"),
+        "every write exactly once"
+    );
+    assert_eq!(metric(&m, "lpa.crash.not_registered"), 0.0);
+    assert_eq!(metric(&m, "lpa.crash.chains_verified"), 20.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

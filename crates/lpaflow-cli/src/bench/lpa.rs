@@ -54,6 +54,12 @@ pub struct LpaArgs {
     /// writes applied before the answer fails (the faults of tests/opg_chaos.rs, seeded).
     #[arg(long)]
     pub(super) chaos: bool,
+    /// Crash: run the lifecycle in an engine process of its own, kill it (SIGKILL) once this share of the OPG
+    /// writes has landed (0 to 1, e.g. 0.5) and every LPA is in its waiting period, start a new process on the
+    /// same database, and report how long it takes to register every LPA; checks every write reached OPG
+    /// exactly once.
+    #[arg(long, value_name = "F", conflicts_with_all = ["processes", "outage_s", "chaos"])]
+    pub(super) crash_at: Option<f64>,
 }
 
 fn application(i: usize) -> Value {
@@ -197,6 +203,9 @@ async fn drained(engine: &Engine) -> anyhow::Result<()> {
 pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     if !args.processes.is_empty() {
         return super::lpa_scaleout::run(&args).await;
+    }
+    if let Some(crash_at) = args.crash_at {
+        return super::lpa_crash::run(&args, crash_at).await;
     }
     let plan = Plan::of(args.outage_s, args.chaos)?;
     let mut report = Report::default();

@@ -119,7 +119,13 @@ async fn run_once(args: &LpaArgs, k: u64, report: &mut Report) -> anyhow::Result
     let started = Instant::now();
     let mut children = Vec::new();
     for share in 0..k {
-        children.push(spawn_worker(args, &database.url, &sim, share, k)?);
+        let worker = Worker {
+            node_id: format!("lpa-scaleout-{k}-{share}"),
+            share,
+            shares: k,
+            n: args.n,
+        };
+        children.push(spawn_worker(args, &database.url, &sim, &worker)?);
     }
     let bar = super::workload::progress(args.n as u64, &format!("{k} processes"));
     let registered = wait_until_done(&store, &mut children, args.n as u64, &bar).await;
@@ -157,28 +163,38 @@ async fn run_once(args: &LpaArgs, k: u64, report: &mut Report) -> anyhow::Result
     Ok(verify.ok() && duplicates == 0 && registered == args.n as u64)
 }
 
-fn spawn_worker(
+/// Who one engine process is.
+pub(super) struct Worker {
+    pub(super) node_id: String,
+    /// Its share (0-based) of `shares`: it drives every `shares`-th LPA from `share`.
+    pub(super) share: u64,
+    pub(super) shares: u64,
+    /// LPAs in all (0: drive none, only deliver and fire timers).
+    pub(super) n: usize,
+}
+
+/// Starts `lpaflow bench lpa-worker` as `worker` on `database_url`, delivering to `sim`.
+pub(super) fn spawn_worker(
     args: &LpaArgs,
     database_url: &str,
     sim: &SimulatorHandle,
-    share: u64,
-    shares: u64,
+    worker: &Worker,
 ) -> anyhow::Result<Child> {
     Ok(Command::new(std::env::current_exe()?)
         .args(["bench", "lpa-worker", "--database-url", database_url])
         .args(["--opg-url", &sim.base_url()])
         .args([
             "--share",
-            &share.to_string(),
+            &worker.share.to_string(),
             "--shares",
-            &shares.to_string(),
+            &worker.shares.to_string(),
         ])
-        .args(["--n", &args.n.to_string()])
+        .args(["--n", &worker.n.to_string()])
         .args(["--concurrency", &args.concurrency.to_string()])
         .args(["--opg-concurrency", &args.opg_concurrency.to_string()])
         .arg("--workflows")
         .arg(&args.workflows)
-        .args(["--node-id", &format!("lpa-scaleout-{shares}-{share}")])
+        .args(["--node-id", &worker.node_id])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

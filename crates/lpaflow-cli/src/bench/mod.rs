@@ -3,6 +3,7 @@
 pub mod api;
 pub mod db;
 pub mod lpa;
+mod lpa_crash;
 mod lpa_faults;
 pub mod lpa_scaleout;
 pub mod payload;
