@@ -337,6 +337,12 @@ async fn a_step_opg_refuses_fails_on_its_lpa_with_the_reason_and_blocks_no_other
             Some("detected")
         )
     );
+    assert!(
+        finding["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("/type: status must be in-progress")),
+        "the finding names the store's reason: {finding}"
+    );
     let client = sim.client(DEFAULT_SUBJECT);
     assert_synced_in_order(&engine, &client, &others).await;
 

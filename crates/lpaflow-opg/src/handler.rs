@@ -8,6 +8,7 @@ use crate::deliver::{DeliveryOutcome, ReadBack, deliver};
 use crate::pacing::WritePacing;
 use async_trait::async_trait;
 use lpaflow_engine::{Attempt, Report, StepHandler};
+use lpaflow_lpa::lpa_store::FieldError;
 use lpaflow_store::StepRow;
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -88,6 +89,19 @@ fn touched_the_lpa(outcome: &DeliveryOutcome) -> bool {
     }
 }
 
+/// The store's reason with its field errors (`/type: lpa must be signed by attorneys`), so the caseworker's
+/// finding says what to fix. The store's details name fields and rules, never personal data.
+fn with_field_errors(reason: String, errors: &[FieldError]) -> String {
+    if errors.is_empty() {
+        return reason;
+    }
+    let fields: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.source, e.detail))
+        .collect();
+    format!("{reason} ({})", fields.join("; "))
+}
+
 /// Maps one delivery outcome onto the engine's attempt classes.
 pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
     let result = serde_json::to_value(&outcome).unwrap_or(Value::Null);
@@ -132,6 +146,7 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
         DeliveryOutcome::Failed {
             reason,
             code,
+            errors,
             differences,
             ..
         } => {
@@ -140,6 +155,7 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
             } else {
                 "failed"
             };
+            let reason = with_field_errors(reason, &errors);
             let differences = (!differences.is_empty())
                 .then(|| serde_json::to_value(&differences).unwrap_or(Value::Null));
             Attempt::Failed {
@@ -240,5 +256,15 @@ mod tests {
             requests: 2,
         };
         assert!(touched_the_lpa(&done));
+    }
+
+    #[test]
+    fn a_refusal_names_the_stores_field_errors() {
+        let errors = [FieldError::new("/type", "lpa must be signed by attorneys")];
+        assert_eq!(
+            with_field_errors("Invalid request".into(), &errors),
+            "Invalid request (/type: lpa must be signed by attorneys)"
+        );
+        assert_eq!(with_field_errors("Conflict".into(), &[]), "Conflict");
     }
 }

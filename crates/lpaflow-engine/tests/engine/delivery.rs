@@ -2,7 +2,7 @@
 //! circuit breaker and maintenance windows.
 
 use crate::both_backends;
-use crate::harness::{DEFERRAL, eventually, start, system_clock};
+use crate::harness::{DEFERRAL, Setup, eventually, start, system_clock};
 use chrono::{TimeDelta, Utc};
 use lpaflow_core::{Command, InstanceId};
 use lpaflow_engine::delivery::BreakerState;
@@ -175,11 +175,11 @@ async fn a_report_is_committed_with_the_step(db: &TestDb) {
     s.engine.shutdown().await;
 }
 
-async fn an_outage_opens_the_breaker_and_burns_no_attempts(db: &TestDb) {
-    let s = start(db, system_clock(), true).await;
+/// With the system down, creates `n` tickets named `T-<prefix><n>` and waits for the breaker to open.
+async fn tickets_while_down(s: &Setup, prefix: &str, n: usize) -> Vec<InstanceId> {
     s.handler.down.store(true, Ordering::SeqCst);
-    let ids: Vec<InstanceId> = (0..50)
-        .map(|n| InstanceId::new(format!("T-6{n:02}")))
+    let ids: Vec<InstanceId> = (0..n)
+        .map(|i| InstanceId::new(format!("T-{prefix}{i:02}")))
         .collect();
     for id in &ids {
         s.engine
@@ -191,6 +191,12 @@ async fn an_outage_opens_the_breaker_and_burns_no_attempts(db: &TestDb) {
         s.engine.delivery_status().breaker != BreakerState::Closed
     })
     .await;
+    ids
+}
+
+async fn an_outage_opens_the_breaker_and_burns_no_attempts(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    let ids = tickets_while_down(&s, "6", 50).await;
     eventually("steps are shown suspended", || async {
         s.engine
             .store()
@@ -309,20 +315,7 @@ async fn a_deferred_step_waits_without_using_an_attempt(db: &TestDb) {
 
 async fn a_deferred_probe_does_not_hold_the_breaker_half_open(db: &TestDb) {
     let s = start(db, system_clock(), true).await;
-    s.handler.down.store(true, Ordering::SeqCst);
-    let ids: Vec<InstanceId> = (0..5)
-        .map(|n| InstanceId::new(format!("T-81{n}")))
-        .collect();
-    for id in &ids {
-        s.engine
-            .create("ticket", id.clone(), agent("create"))
-            .await
-            .unwrap();
-    }
-    eventually("the breaker opened", || async {
-        s.engine.delivery_status().breaker != BreakerState::Closed
-    })
-    .await;
+    let ids = tickets_while_down(&s, "81", 5).await;
     // The system is back, but the first probe is deferred by the handler: the next probe must still go.
     s.handler
         .defer_once

@@ -320,9 +320,12 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
 }
 
 /// Fills in who last changed each differing key (or the status) in OPG, from its change log (newest first,
-/// as the store answers). Keys that address actors by uid are related through `remote`; updates of any type,
-/// by any author (Sirius, the online service, lpaflow), are understood, since they all carry their keys.
-pub fn attribute(drifts: &mut [Drift], log: &[ChangeLogEntry], remote: &Value, our_author: &str) {
+/// as the store answers). Keys that address actors by uid are turned into indexes through `document`, the LPA
+/// lpaflow expects OPG to hold (the store keeps actors in the order of the create, so both give the same
+/// index); updates of any type, by any author (Sirius, the online service, lpaflow), are understood, since
+/// they all carry their keys. `by_lpaflow` compares the author with `our_author`: an opt-out lpaflow sent
+/// is authored by the actor's own URN (the store takes the actor from it), so it reads as not lpaflow's.
+pub fn attribute(drifts: &mut [Drift], log: &[ChangeLogEntry], document: &Value, our_author: &str) {
     let mut newest_first: Vec<&ChangeLogEntry> = log.iter().collect();
     newest_first.sort_by(|a, b| b.applied.cmp(&a.applied));
     for drift in drifts.iter_mut() {
@@ -344,7 +347,7 @@ pub fn attribute(drifts: &mut [Drift], log: &[ChangeLogEntry], remote: &Value, o
                     .iter()
                     .map(|c| c.key.clone())
                     .chain(effect)
-                    .any(|k| related(&index_key(&k, remote), pointer))
+                    .any(|k| related(&index_key(&k, document), pointer))
             }
         };
         drift.last_change = newest_first
