@@ -76,12 +76,29 @@ async fn reader(db_url: &str) -> Engine {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_engine_process_killed_while_delivering_leaves_its_work_to_the_next_without_duplicates()
 {
+    // Slow answers keep a full round of requests in flight when the process dies.
+    killed_then_taken_over("node-b", json!({"latencyMs": 30})).await;
+}
+
+/// Restarted at once under the same node id, the new process releases the dead one's leases and takes up its
+/// ambiguous steps within a second of their writes, while every OPG read lags a second behind (from the kill
+/// until the restarted process has had time to resolve them): a read that misses a write must not make it send
+/// the write again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_restarted_at_once_reads_past_lagging_replicas_before_sending_again() {
+    killed_then_taken_over("node-a", json!({"latencyMs": 30})).await;
+}
+
+/// A backlog, a first engine process SIGKILLed a quarter of the way through it, a second (`second_node`)
+/// finishing it; OPG with `faults`. Restarting as `node-a` (the first's own id) takes its leases at once, and
+/// then OPG's reads lag from the kill until 3 s after the restart. Every step reaches OPG exactly once, in
+/// order.
+async fn killed_then_taken_over(second_node: &str, faults: serde_json::Value) {
     let sim = start_sim().await;
     let db = TestDb::sqlite();
     let uids = backlog(db.url(), 150).await;
     let total = uids.len() as u64 * STEPS_PER_LPA;
-    // Slow answers keep a full round of requests in flight when the process dies.
-    sim.faults(json!({"latencyMs": 30}));
+    sim.faults(faults);
     let logs = tempfile::tempdir().unwrap();
 
     let mut first = spawn_engine(db.url(), &sim.url(), "node-a", &logs.path().join("a.log"));
@@ -91,6 +108,10 @@ async fn an_engine_process_killed_while_delivering_leaves_its_work_to_the_next_w
         || async { sim.handle.stats().writes_applied >= total / 4 },
     )
     .await;
+    let lag_at_restart = second_node == "node-a";
+    if lag_at_restart {
+        sim.faults(json!({"laggingReadRate": 1.0}));
+    }
     first.kill().unwrap(); // SIGKILL: no shutdown, leases left behind, requests cut off mid-flight
     first.wait().unwrap();
     let at_kill = sim.handle.stats().writes_applied;
@@ -99,7 +120,18 @@ async fn an_engine_process_killed_while_delivering_leaves_its_work_to_the_next_w
         "killed before the end ({at_kill} of {total} written)"
     );
 
-    let mut second = spawn_engine(db.url(), &sim.url(), "node-b", &logs.path().join("b.log"));
+    let mut second = spawn_engine(
+        db.url(),
+        &sim.url(),
+        second_node,
+        &logs.path().join("b.log"),
+    );
+
+    if lag_at_restart {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(sim.handle.stats().lagging_reads > 0, "reads lagged");
+        sim.faults(json!({"laggingReadRate": 0.0}));
+    }
     let store = Store::open(StoreOptions::new(db.url())).await.unwrap();
     eventually("the second process finished the work", LIMIT, || async {
         open_steps(&store).await == 0

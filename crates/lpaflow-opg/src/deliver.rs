@@ -2,7 +2,8 @@
 //! idempotency key, so:
 //!
 //! 1. after an attempt whose outcome was unknown, read the LPA back first: if the step is already there,
-//!    finish without sending (no duplicate); if something else is there, fail (conflict);
+//!    finish without sending (no duplicate); if something else is there, fail (conflict); if it is not there,
+//!    read once more a write gap later before sending (the first read may lag the write);
 //! 2. send; a `400` is read back too, since "already exists", "cannot sign again" or a stale `old` may just mean
 //!    an earlier attempt landed;
 //! 3. after a successful write, read back and compare, reading again for a few seconds while the write does
@@ -17,6 +18,7 @@ use serde_json::Value;
 
 use crate::client::{OpgClient, OpgError};
 use crate::compare::{AppliedState, Difference, effect_of_unchanged, resolve as value_at};
+use crate::pacing::WRITE_GAP;
 use crate::step::Step;
 use lpaflow_lpa::lpa_store::FieldError;
 
@@ -117,7 +119,7 @@ pub async fn deliver(
     let uid = step.uid().to_owned();
     let mut requests = 0u32;
     if previous_attempt_ambiguous {
-        match resolve(client, &step, &mut requests).await {
+        match settled_resolve(client, &step, &mut requests).await {
             Resolved::State(AppliedState::Applied, _) => {
                 tracing::info!(%uid, step = step_name, "OPG step already applied; not sent again");
                 return DeliveryOutcome::Done {
@@ -228,6 +230,19 @@ pub async fn deliver(
                 requests,
             }
         }
+    }
+}
+
+/// Resolves an earlier attempt whose outcome is unknown. A read that does not show it may lag the write (the
+/// attempt may have ended a moment ago, in a process that then died): it is only believed after a second read
+/// a write gap later, when the store's replicas have caught up.
+async fn settled_resolve(client: &OpgClient, step: &Step, requests: &mut u32) -> Resolved {
+    match resolve(client, step, requests).await {
+        Resolved::State(AppliedState::NotApplied, _) => {
+            tokio::time::sleep(WRITE_GAP).await;
+            resolve(client, step, requests).await
+        }
+        other => other,
     }
 }
 

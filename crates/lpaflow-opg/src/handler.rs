@@ -39,18 +39,17 @@ impl OpgStepHandler {
 pub const CREDENTIALS_RETRY_MS: u64 = 30_000;
 
 /// OPG is down, throttling or refusing lpaflow's credentials (feeds the circuit breaker and uses no attempt):
-/// OPG did not judge the step. A write that timed out at the gateway (504) is unavailable too, though
-/// ambiguous (it may have been applied, so the next attempt reads back first). A 502 is not: API Gateway
-/// answers it when the Lambda crashed, and the store's Go code crashes on some requests every time, so such a
-/// step must use up its attempts and fail rather than hold the breaker open for every LPA.
+/// OPG turned the request away before judging it. A write answered with a 5xx after it went in (500, 502,
+/// 504) is not: it is ambiguous (read back before sending again) and uses an attempt, because the store's
+/// Lambda can fail or outlive the gateway's timeout on the same request every time, and such a step must fail
+/// in the end rather than hold the breaker open for every LPA.
 fn unavailable(error: &OpgError) -> bool {
     match error {
         OpgError::Retryable { status, .. } => {
             matches!(status, None | Some(408 | 429 | 502 | 503 | 504))
         }
-        OpgError::Ambiguous { status, .. } => matches!(status, Some(504)),
         OpgError::Credentials { .. } => true,
-        OpgError::Fatal { .. } => false,
+        OpgError::Ambiguous { .. } | OpgError::Fatal { .. } => false,
     }
 }
 
@@ -100,6 +99,25 @@ fn with_field_errors(reason: String, errors: &[FieldError]) -> String {
         .map(|e| format!("{}: {}", e.source, e.detail))
         .collect();
     format!("{reason} ({})", fields.join("; "))
+}
+
+/// A retry of an attempt that reached the LPA waits at least `gap`, whichever process takes it up (this
+/// process's own pacing would defer it anyway; another's knows nothing of this attempt).
+fn paced(attempt: Attempt, gap: std::time::Duration) -> Attempt {
+    match attempt {
+        Attempt::Retry {
+            error,
+            retry_after,
+            ambiguous,
+            unavailable,
+        } => Attempt::Retry {
+            error,
+            retry_after: Some(retry_after.map_or(gap, |r| r.max(gap))),
+            ambiguous,
+            unavailable,
+        },
+        other => other,
+    }
 }
 
 /// Maps one delivery outcome onto the engine's attempt classes.
@@ -184,11 +202,17 @@ impl StepHandler for OpgStepHandler {
             step.ambiguous,
         )
         .await;
-        if touched_the_lpa(&outcome) {
+        let touched = touched_the_lpa(&outcome);
+        if touched {
             self.pacing.wrote(uid, Instant::now());
         }
         metrics::counter!("lpaflow_opg_requests_total").increment(u64::from(outcome.requests()));
-        attempt_of(step, outcome)
+        let attempt = attempt_of(step, outcome);
+        if touched {
+            paced(attempt, self.pacing.gap())
+        } else {
+            attempt
+        }
     }
 }
 
@@ -204,12 +228,13 @@ mod tests {
     }
 
     #[test]
-    fn a_gateway_timeout_is_unavailable_even_when_the_write_is_ambiguous() {
-        assert!(unavailable(&ambiguous(Some(504))));
-        assert!(
-            !unavailable(&ambiguous(Some(502))),
-            "a crashing Lambda may crash on this request every time"
-        );
+    fn an_ambiguous_write_uses_an_attempt_whatever_its_status() {
+        for status in [Some(500), Some(502), Some(504)] {
+            assert!(
+                !unavailable(&ambiguous(status)),
+                "{status:?}: the Lambda may fail on this request every time"
+            );
+        }
         assert!(!unavailable(&ambiguous(Some(500))), "the store's own error");
         assert!(
             !unavailable(&ambiguous(None)),
@@ -266,5 +291,31 @@ mod tests {
             "Invalid request (/type: lpa must be signed by attorneys)"
         );
         assert_eq!(with_field_errors("Conflict".into(), &[]), "Conflict");
+    }
+}
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_retry_after_an_attempt_on_the_lpa_waits_at_least_the_gap() {
+        let gap = Duration::from_millis(1_100);
+        let retry = |retry_after| Attempt::Retry {
+            error: Value::Null,
+            retry_after,
+            ambiguous: true,
+            unavailable: false,
+        };
+        let after = |a: Attempt| match a {
+            Attempt::Retry { retry_after, .. } => retry_after,
+            _ => None,
+        };
+        assert_eq!(after(paced(retry(None), gap)), Some(gap));
+        assert_eq!(
+            after(paced(retry(Some(Duration::from_secs(5))), gap)),
+            Some(Duration::from_secs(5))
+        );
     }
 }

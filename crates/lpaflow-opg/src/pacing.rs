@@ -38,6 +38,11 @@ impl WritePacing {
         }
     }
 
+    /// The gap.
+    pub fn gap(&self) -> Duration {
+        self.gap
+    }
+
     /// How long to wait before `uid` may be written again; `None` when it may be written now.
     pub fn wait_for(&self, uid: &str, now: Instant) -> Option<Duration> {
         let last = *self.lock().get(uid)?;
@@ -46,6 +51,7 @@ impl WritePacing {
     }
 
     /// How long to wait after the LPA's previous step finished at `previous` (wall clock); `None`: no wait.
+    /// Never more than the gap, whatever the clocks say (another process's clock may run ahead).
     pub fn wait_after(
         &self,
         previous: Option<DateTime<Utc>>,
@@ -55,6 +61,7 @@ impl WritePacing {
         (free_at > now)
             .then(|| (free_at - now).to_std().ok())
             .flatten()
+            .map(|wait| wait.min(self.gap))
     }
 
     /// Notes an attempt on `uid` that ended at `now`.
@@ -110,6 +117,11 @@ mod tests {
         assert_eq!(
             pacing.wait_after(Some(done), done + TimeDelta::milliseconds(1_100)),
             None
+        );
+        assert_eq!(
+            pacing.wait_after(Some(done + TimeDelta::days(29)), done),
+            Some(Duration::from_millis(1_100)),
+            "a clock far ahead costs one gap at most"
         );
     }
 

@@ -233,7 +233,9 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
                 fence: s.fence,
                 uid: uid.clone(),
                 result: json_text(result),
-                at: to_micros(last.entry.at),
+                // Delivery's clock: the wall clock of the commit, never the business clock of its decision
+                // (a handler paces from it).
+                at: to_micros(commit.enqueued_at.unwrap_or(last.entry.at)),
             }),
         labels: commit.labels.as_ref().map(|labels| {
             labels

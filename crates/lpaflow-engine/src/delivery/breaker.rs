@@ -3,6 +3,7 @@
 //! attempts are not burned while the system is down. Runs on the monotonic clock: outages are real time even
 //! when the engine's business clock is simulated.
 
+use super::Attempt;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -152,6 +153,26 @@ impl Breaker {
         self.probe_in_flight = false;
     }
 
+    /// What a delivery attempt says about the system.
+    pub fn on_attempt(&mut self, attempt: &Attempt, now: Instant) {
+        match attempt {
+            Attempt::Retry {
+                unavailable: true,
+                retry_after,
+                error,
+                ..
+            } => {
+                self.note_unavailable(error.clone());
+                self.on_unavailable(now, *retry_after);
+            }
+            // Nothing was sent: no news about the system (a deferred probe frees the probe permit).
+            Attempt::Deferred { .. } => self.on_probe_inconclusive(),
+            Attempt::Done { .. } | Attempt::Retry { .. } | Attempt::Failed { .. } => {
+                self.on_success(now);
+            }
+        }
+    }
+
     fn set(&mut self, state: BreakerState, now: Instant) {
         if self.state != state {
             self.state = state;
@@ -213,6 +234,38 @@ mod tests {
         b.on_success(last);
         assert_eq!(b.state(last), BreakerState::Closed);
         assert_eq!(b.permit(last), Permit::All);
+    }
+
+    #[test]
+    fn a_deferred_probe_frees_the_permit_and_says_nothing_about_the_system() {
+        let t = Instant::now();
+        let mut b = Breaker::new(
+            BreakerOptions {
+                failure_threshold: 1,
+                open_ms: 100,
+                open_max_ms: 400,
+            },
+            t,
+        );
+        b.on_unavailable(t, None);
+        let probe = t + Duration::from_millis(100);
+        assert_eq!(b.permit(probe), Permit::Probe);
+        let deferred = Attempt::Deferred {
+            retry_after: Duration::from_millis(500),
+        };
+        b.on_attempt(&deferred, probe);
+        assert_eq!(
+            b.state(probe),
+            BreakerState::HalfOpen,
+            "not closed: nothing was sent"
+        );
+        assert_eq!(b.permit(probe), Permit::Probe, "another probe may go");
+        let done = Attempt::Done {
+            result: serde_json::Value::Null,
+            report: None,
+        };
+        b.on_attempt(&done, probe);
+        assert_eq!(b.state(probe), BreakerState::Closed);
     }
 
     #[test]

@@ -340,25 +340,7 @@ async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
         Attempt::Failed { .. } => "failed",
     };
     metrics::counter!("lpaflow_step_attempts_total", "result" => label).increment(1);
-    {
-        let mut b = state.breaker();
-        match &attempt {
-            Attempt::Retry {
-                unavailable: true,
-                retry_after,
-                error,
-                ..
-            } => {
-                b.note_unavailable(error.clone());
-                b.on_unavailable(Instant::now(), *retry_after);
-            }
-            // Nothing was sent: no news about the system (a deferred probe frees the probe permit).
-            Attempt::Deferred { .. } => b.on_probe_inconclusive(),
-            Attempt::Done { .. } | Attempt::Retry { .. } | Attempt::Failed { .. } => {
-                b.on_success(Instant::now());
-            }
-        }
-    }
+    state.breaker().on_attempt(&attempt, Instant::now());
     record_while_leased(engine, state, &step, attempt).await;
 }
 

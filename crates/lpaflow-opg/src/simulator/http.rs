@@ -91,6 +91,15 @@ pub fn lambda_failed() -> Response {
         .into_response()
 }
 
+/// API Gateway's answer when the Lambda outlives the integration timeout: 504 with its own body.
+pub fn gateway_timeout() -> Response {
+    (
+        StatusCode::GATEWAY_TIMEOUT,
+        Json(serde_json::json!({ "message": "Endpoint request timed out" })),
+    )
+        .into_response()
+}
+
 pub fn gateway_forbidden(error_type: &'static str, message: &str) -> Response {
     let mut response = (
         StatusCode::FORBIDDEN,

@@ -19,8 +19,9 @@ use super::auth::{Claims, JwtRefusal};
 use super::duplicates::already_reflected;
 use super::faults::{self, AfterCommit, Gate, WriteFate};
 use super::http::{
-    created_empty, drop_connection, gateway_forbidden, internal, invalid, invalid_with_detail,
-    lambda_failed, not_found, problem, server_error, throttled, unavailable, with_retry_after,
+    created_empty, drop_connection, gateway_forbidden, gateway_timeout, internal, invalid,
+    invalid_with_detail, lambda_failed, not_found, problem, server_error, throttled, unavailable,
+    with_retry_after,
 };
 use super::requests::{self, UpdateRequest};
 use super::rules::redundant::redundant_change_errors;
@@ -127,15 +128,13 @@ fn refused(refusal: Refusal) -> Response {
     }
 }
 
-/// A 5xx from the fault layer.
+/// A 5xx from the fault layer: the store's own 500, or API Gateway's 502 and 504 with its body.
 fn injected_error(status: u16) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let code = match status.as_u16() {
-        502 => "BAD_GATEWAY",
-        504 => "GATEWAY_TIMEOUT",
-        _ => "INTERNAL_SERVER_ERROR",
-    };
-    problem(status, code, "Injected error", Vec::new())
+    match status {
+        502 => lambda_failed(),
+        504 => gateway_timeout(),
+        _ => server_error(),
+    }
 }
 
 /// The reply to an applied write, unless the commit-then-fail fault answers 500 or 502 or drops the
@@ -525,7 +524,8 @@ async fn update_inner(
     // version before the last write, which it then overwrites.
     let seen = replica_view(state, row.clone(), now).ok_or_else(not_found)?;
     let author = claims.subject.as_str();
-    let duplicate = already_reflected(&seen, &update, author);
+    // Counted against what is stored: a re-send the store's lagging read applies again is a duplicate too.
+    let duplicate = already_reflected(&row.lpa, &update, author);
     let after = match updated_lpa(&seen, &update, author, now) {
         Ok(after) => after,
         Err(Refusal::Invalid(errors)) => {

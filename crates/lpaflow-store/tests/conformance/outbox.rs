@@ -423,13 +423,16 @@ async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
         .unwrap()
         .remove(0);
     assert_eq!(publish.step, "ext.publish");
+    // Decided on a business clock 20 days ahead; delivered on the wall clock (`enqueued_at`).
+    let business = t0() + TimeDelta::days(20);
     let mut confirm = f
         .fire_commit(
             &id,
             &lpaflow_core::Command::system("published".into(), "step"),
-            t0(),
+            business,
         )
         .await;
+    confirm.enqueued_at = Some(t0());
     confirm.complete_step = Some((
         Fenced {
             key: publish.id,
@@ -451,9 +454,12 @@ async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
     let committed = f.store.commit(confirm).await.unwrap();
     assert_eq!(committed.stored.instance.state, "published");
     assert_eq!(committed.stored.sync_status, SyncStatus::Synced);
+    let done = f.store.step(publish.id).await.unwrap().unwrap();
+    assert_eq!(done.status, StepStatus::Done);
     assert_eq!(
-        f.store.step(publish.id).await.unwrap().unwrap().status,
-        StepStatus::Done
+        done.completed_at,
+        Some(t0()),
+        "completed on the wall clock, not the business clock"
     );
 }
 
