@@ -262,7 +262,15 @@ fn timers_are_set_on_entry_kept_on_internal_transitions_and_cancelled_on_exit() 
         (timer.name.as_str(), timer.event.as_str()),
         ("waiting_period", "waiting_period_elapsed")
     );
-    assert_eq!(timer.fire_at, t0() + TimeDelta::days(28));
+    // `at = "midnight"`: 28 local days beginning with the day entered (UTC for these rules), ending at the
+    // midnight after the 28th.
+    assert_eq!(
+        timer.fire_at,
+        (t0().date_naive() + TimeDelta::days(28))
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+    );
 
     let internal = decide(
         &def,

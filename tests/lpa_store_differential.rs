@@ -115,7 +115,7 @@ fn fire(
     payload: Value,
 ) -> Option<Instance> {
     let command = Command::new(event, "urn:test:service", "service").with_payload(payload);
-    decide_chain(def, &LpaRules, lpa, &command, t0())
+    decide_chain(def, &LpaRules::default(), lpa, &command, t0())
         .ok()
         .map(|chain| chain.last().unwrap().instance.clone())
 }
@@ -126,7 +126,7 @@ fn create_body(def: &lpaflow_core::WorkflowDef, app: Value, shape: Shape) -> Opt
     let command = Command::new("create", "urn:test:service", "service").with_payload(app);
     let created = decide_create_chain(
         def,
-        &LpaRules,
+        &LpaRules::default(),
         InstanceId::new("M-QWER-TY34-6789"),
         &command,
         t0(),
@@ -143,7 +143,7 @@ fn create_body(def: &lpaflow_core::WorkflowDef, app: Value, shape: Shape) -> Opt
         return None;
     }
     let command = Command::new("sign_as_donor", "urn:test:service", "service");
-    let chain = decide_chain(def, &LpaRules, &lpa, &command, t0()).ok()?;
+    let chain = decide_chain(def, &LpaRules::default(), &lpa, &command, t0()).ok()?;
     let step = chain[0]
         .effects
         .steps
@@ -180,7 +180,11 @@ fn every_online_application_lpaflow_accepts_gives_a_create_the_store_accepts() {
                                         opt_out_first,
                                     };
                                     let app = application_of(shape);
-                                    let (_, problems) = read_application(&app, t0().date_naive());
+                                    let (_, problems) = read_application(
+                                        &app,
+                                        t0(),
+                                        lpaflow_core::BusinessZone::LONDON,
+                                    );
                                     if !problems.is_empty() {
                                         continue;
                                     }

@@ -122,6 +122,7 @@ pub async fn start_engine(
             concurrency,
         }),
         timers: true,
+        zone: lpaflow_core::BusinessZone::LONDON,
     }
     .start_with(store, |o| {
         fast_delivery(o);

@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     Router::new()
         .nest("/v1", v1)
-        .nest("/console", console::router())
+        .nest("/console", console::router(state.engine.rules().zone()))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))

@@ -126,6 +126,10 @@ pub struct LpaView {
     /// Refunds avoided and still due.
     #[schema(value_type = Object)]
     pub refunds: Value,
+    /// The UK local dates the rules used: `timeZone`, `today`, `referenceDate` and `feeDate` (each with its
+    /// `source`), `repeatWindow?`, `waitingPeriod?`.
+    #[schema(value_type = Option<Object>)]
+    pub dates: Value,
     /// Signatures still missing.
     #[schema(value_type = Vec<Object>)]
     pub missing_signatures: Value,
@@ -229,6 +233,7 @@ fn assemble(
             .unwrap_or(Value::Array(vec![])),
         fee: field(&e, "fee"),
         refunds: field(&e, "refunds"),
+        dates: field(&e, "dates"),
         missing_signatures: field(&e, "missingSignatures"),
         deadlines: field(&e, "deadlines"),
         waiting_period: field(&e, "waitingPeriod"),

@@ -3,6 +3,7 @@
 //! `serve`, `reconcile` and the benchmarks, so they all run the same product.
 
 use anyhow::Context as _;
+use lpaflow_core::BusinessZone;
 use lpaflow_core::Clock;
 use lpaflow_engine::delivery::{BreakerOptions, RetryPolicy};
 use lpaflow_engine::{
@@ -107,6 +108,8 @@ pub struct LpaEngine {
     pub node_id: Option<String>,
     pub opg: Option<OpgDelivery>,
     pub timers: bool,
+    /// The rules' business time zone (`--business-timezone`).
+    pub zone: BusinessZone,
 }
 
 impl LpaEngine {
@@ -123,7 +126,12 @@ impl LpaEngine {
         adjust: impl FnOnce(&mut EngineOptions),
     ) -> anyhow::Result<Engine> {
         let definitions = definitions(&self.workflows_dir, &store).await?;
-        let mut options = EngineOptions::new(store, definitions, Arc::new(LpaRules), self.clock);
+        let mut options = EngineOptions::new(
+            store,
+            definitions,
+            Arc::new(LpaRules::new(self.zone)),
+            self.clock,
+        );
         if let Some(node) = self.node_id {
             options.node_id = node;
         }

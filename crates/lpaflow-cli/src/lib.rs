@@ -4,6 +4,7 @@
 pub mod app;
 pub mod aws;
 pub mod bench;
+pub mod business_time;
 mod commands;
 pub mod database;
 mod definitions;

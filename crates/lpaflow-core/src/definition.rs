@@ -3,7 +3,8 @@
 //! leaves a terminal state, every state can reach a terminal state).
 
 use crate::names::{ActionName, EventName, GuardName, RoleName, StateName, StepName, TimerName};
-use chrono::TimeDelta;
+use crate::zone::BusinessZone;
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -66,8 +67,36 @@ pub struct TimerDef {
     /// Delay after entering the state.
     #[serde(serialize_with = "serialize_delta")]
     pub after: TimeDelta,
+    /// `at = "midnight"`: `after` counts whole local days of the business zone, beginning with the day the
+    /// state was entered, and the timer fires at the local midnight that ends the last of them.
+    #[serde(
+        rename = "at",
+        skip_serializing_if = "std::ops::Not::not",
+        serialize_with = "serialize_midnight"
+    )]
+    pub at_midnight: bool,
     /// The event fired (as `system`) when the timer falls due.
     pub event: EventName,
+}
+
+impl TimerDef {
+    /// When the timer falls due for a state entered at `entered`.
+    pub fn due_at(&self, entered: DateTime<Utc>, zone: BusinessZone) -> DateTime<Utc> {
+        if !self.at_midnight {
+            return entered + self.after;
+        }
+        let days = u64::try_from(self.after.num_days()).unwrap_or(0);
+        let first_day = zone.date_of(entered);
+        zone.start_of(
+            first_day
+                .checked_add_days(Days::new(days))
+                .unwrap_or(NaiveDate::MAX),
+        )
+    }
+}
+
+fn serialize_midnight<S: serde::Serializer>(_: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("midnight")
 }
 
 fn serialize_delta<S: serde::Serializer>(d: &TimeDelta, s: S) -> Result<S::Ok, S::Error> {
@@ -260,5 +289,61 @@ impl WorkflowDef {
         self.transitions
             .iter()
             .filter(move |t| t.from.contains(state))
+    }
+}
+
+#[cfg(test)]
+mod timer_tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("test instant")
+            .with_timezone(&Utc)
+    }
+
+    fn timer(after_days: i64, at_midnight: bool) -> TimerDef {
+        TimerDef {
+            name: TimerName::new("t"),
+            after: TimeDelta::days(after_days),
+            at_midnight,
+            event: EventName::new("e"),
+        }
+    }
+
+    #[test]
+    fn a_midnight_timer_counts_local_days_beginning_with_the_day_entered() {
+        let london = BusinessZone::LONDON;
+        let t = timer(28, true);
+        // Entered at 00:30 BST on 15 June (23:30 UTC on 14 June): 28 days are 15 June..12 July; fires at the
+        // midnight that begins 13 July, BST.
+        assert_eq!(
+            t.due_at(at("2026-06-14T23:30:00Z"), london),
+            at("2026-07-12T23:00:00Z")
+        );
+        // Across the clock change in March (GMT to BST): midnight BST.
+        assert_eq!(
+            t.due_at(at("2026-03-10T15:00:00Z"), london),
+            at("2026-04-06T23:00:00Z")
+        );
+        // Across the clock change in October (BST to GMT): midnight GMT.
+        assert_eq!(
+            t.due_at(at("2026-10-10T15:00:00Z"), london),
+            at("2026-11-07T00:00:00Z")
+        );
+        // In UTC the same entry counts UTC days.
+        assert_eq!(
+            t.due_at(at("2026-06-14T23:30:00Z"), BusinessZone::UTC),
+            at("2026-07-12T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn an_elapsed_timer_ignores_the_calendar() {
+        let t = timer(28, false);
+        assert_eq!(
+            t.due_at(at("2026-03-10T15:00:00Z"), BusinessZone::LONDON),
+            at("2026-04-07T15:00:00Z")
+        );
     }
 }

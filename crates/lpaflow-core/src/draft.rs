@@ -140,6 +140,8 @@ pub struct TimerDraft {
     pub name: Option<At<String>>,
     /// `after`, e.g. `28d`.
     pub after: Option<At<String>>,
+    /// `at`: `"midnight"` for a timer that counts local days and fires at the midnight ending the last one.
+    pub fires_at: Option<At<String>>,
     /// `event`.
     pub event: Option<At<String>>,
 }

@@ -42,6 +42,7 @@ pub fn decide(
         payload: &command.payload,
         to: transition.target(&instance.state),
         now,
+        zone: rules.zone(),
     };
     let unmet = unmet_guards(rules, &transition.guards, &ctx);
     if !unmet.is_empty() {
@@ -97,6 +98,7 @@ pub fn decide_create(
         payload: &command.payload,
         to: def.initial(),
         now,
+        zone: rules.zone(),
     };
     let outcome = run_action(rules, create.action.as_ref(), &ctx, command.payload.clone())?;
     Ok(build_decision(
@@ -277,7 +279,7 @@ fn build_decision(
                 .set_timers
                 .extend(new.timers.iter().map(|t| TimerSet {
                     name: t.name.clone(),
-                    fire_at: ctx.now + t.after,
+                    fire_at: t.due_at(ctx.now, ctx.zone),
                     event: t.event.clone(),
                     payload: Value::Object(serde_json::Map::new()),
                 }));
@@ -385,6 +387,7 @@ pub fn passing_automatic_events(
             payload: &empty,
             to: t.target(&instance.state),
             now,
+            zone: rules.zone(),
         };
         if unmet_guards(rules, &t.guards, &ctx).is_empty() {
             out.push(t.event.clone());

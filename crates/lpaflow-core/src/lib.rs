@@ -21,6 +21,7 @@ pub mod names;
 pub mod rejection;
 pub mod rules;
 pub mod validate;
+pub mod zone;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::Command;
@@ -39,3 +40,4 @@ pub use rules::{
     ActionError, ActionOutcome, Catalog, Context, PayloadProblem, PlainRules, Rules, Unmet,
 };
 pub use validate::{CREATE_EVENT, validate};
+pub use zone::BusinessZone;

@@ -6,6 +6,7 @@ use crate::instance::Instance;
 use crate::names::{
     ActionName, Actor, EventName, GuardName, RoleName, StateName, StepName, TimerName,
 };
+use crate::zone::BusinessZone;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -58,6 +59,20 @@ pub struct Context<'a> {
     pub to: &'a StateName,
     /// The decision's time (from the injected clock, truncated to microseconds).
     pub now: DateTime<Utc>,
+    /// The zone whose calendar the rules speak of ([`Rules::zone`]).
+    pub zone: BusinessZone,
+}
+
+impl Context<'_> {
+    /// The local date of `now` in the business zone: the day the rules say this happened on.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.zone.date_of(self.now)
+    }
+
+    /// The local date of an instant in the business zone.
+    pub fn date_of(&self, at: DateTime<Utc>) -> chrono::NaiveDate {
+        self.zone.date_of(at)
+    }
 }
 
 /// One condition that is not met, named so a caller can act on it.
@@ -127,6 +142,11 @@ pub enum ActionError {
 pub trait Rules: Send + Sync {
     /// The names this implementation knows.
     fn catalog(&self) -> Catalog;
+
+    /// The zone whose local dates the rules and day-aligned timers use (UTC unless the rules say otherwise).
+    fn zone(&self) -> BusinessZone {
+        BusinessZone::UTC
+    }
 
     /// The conditions of `guard` that `ctx` does not meet (empty: the guard passes).
     fn check_guard(&self, guard: &GuardName, ctx: &Context<'_>) -> Vec<Unmet>;

@@ -209,7 +209,10 @@ impl Validator<'_> {
                     }
                 },
             };
-            let (Some(name), Some(event), Some(after)) = (name, event, after) else {
+            let at_midnight = self.timer_alignment(t, after);
+            let (Some(name), Some(event), Some(after), Some(at_midnight)) =
+                (name, event, after, at_midnight)
+            else {
                 continue;
             };
             if out.iter().any(|o| o.name == name.as_str()) {
@@ -229,10 +232,40 @@ impl Validator<'_> {
             out.push(TimerDef {
                 name: TimerName::new(&name),
                 after,
+                at_midnight,
                 event: EventName::new(&event),
             });
         }
         out
+    }
+
+    /// Reads a timer's `at`: absent (fires `after` its state was entered) or `"midnight"` (needs whole days).
+    fn timer_alignment(
+        &mut self,
+        t: &crate::draft::TimerDraft,
+        after: Option<chrono::TimeDelta>,
+    ) -> Option<bool> {
+        let Some(at) = &t.fires_at else {
+            return Some(false);
+        };
+        if at.value != "midnight" {
+            self.problem(
+                &at.at,
+                format!(
+                    "a timer's `at` is {:?}; the only value is \"midnight\" (fire at the local midnight that ends the last day)",
+                    at.value
+                ),
+            );
+            return None;
+        }
+        if after.is_some_and(|a| a.num_seconds() % 86_400 != 0) {
+            self.problem(
+                &at.at,
+                "a timer at midnight counts whole days: write `after` in days or weeks (e.g. \"28d\")",
+            );
+            return None;
+        }
+        Some(true)
     }
 
     fn initial(&mut self, root: &Location, states: &[StateDef]) -> Option<StateName> {

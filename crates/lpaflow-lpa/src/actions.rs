@@ -121,7 +121,7 @@ pub fn apply(action: Action, ctx: &Context<'_>) -> Result<ActionOutcome, ActionE
     // Decide on the data as it is now (a finding may have appeared or cleared with time), so that finding
     // ids match what guards and explanations show.
     let mut data = before.clone();
-    data.refresh(ctx.now);
+    data.refresh(ctx.now, ctx.zone);
     refuse(preconditions(action, ctx, &data))?;
     run(action, ctx, &mut data)?;
     finish(ctx, Some(&before), data)
@@ -167,12 +167,12 @@ fn run(action: Action, ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Acti
 pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
     match action {
         Action::ConfirmNotRelated => drafting::can_confirm_not_related(ctx, data),
-        Action::ConfirmDonorIdentity => signing::can_confirm_donor_identity(data),
+        Action::ConfirmDonorIdentity => signing::can_confirm_donor_identity(data, ctx.zone),
         Action::AcceptFinding | Action::ResolveFinding | Action::RejectFinding => {
             casework::can_decide_finding(data)
         }
-        Action::DecideFee => fee_actions::can_decide(data),
-        Action::ProvideFeeEvidence => fee_actions::can_provide_evidence(data),
+        Action::DecideFee => fee_actions::can_decide(data, ctx.zone),
+        Action::ProvideFeeEvidence => fee_actions::can_provide_evidence(data, ctx.zone),
         Action::SignAsDonor => signing::can_sign_as_donor(data),
         Action::SignAsCertificateProvider => signing::can_sign_as_certificate_provider(data),
         Action::SignAsAttorney => signing::can_sign_as_attorney(data),
@@ -181,7 +181,7 @@ pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<U
         Action::CertificateProviderOptOut => signing::can_certificate_provider_opt_out(data),
         Action::AttorneyOptOut => signing::can_attorney_opt_out(data),
         Action::ConfirmCertificateProviderIdentity => {
-            signing::can_confirm_certificate_provider_identity(data)
+            signing::can_confirm_certificate_provider_identity(data, ctx.zone)
         }
         Action::DismissObjection | Action::UpholdObjection => objections::can_decide(data),
         Action::Create
@@ -240,11 +240,11 @@ pub(crate) fn finish(
         data.status_changes
             .push(StatusChange::new(ctx, to.store_status()));
     }
-    data.refresh(ctx.now);
+    data.refresh(ctx.now, ctx.zone);
     let no_deadlines = Vec::new();
     let old = before.map_or(&no_deadlines, |b| &b.deadlines);
     let (set_timers, cancel_timers) =
-        deadlines::timer_changes((old, from), (&data.deadlines, to), ctx.now);
+        deadlines::timer_changes((old, from), (&data.deadlines, to), ctx.now, ctx.zone);
     Ok(ActionOutcome {
         data: data.to_value().map_err(ActionError::from)?,
         set_timers,

@@ -8,7 +8,7 @@
 //! incomplete, so missing text reads as empty and missing dates and choices as `None`, and the problems found
 //! while reading ([`crate::validation`]) are reported beside it rather than stopping it.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::lpa_store::{
@@ -285,6 +285,9 @@ pub struct Application {
     pub people_to_notify: Vec<PersonToNotify>,
     /// The fee claim (lpaflow's own).
     pub fee: Option<FeeClaim>,
+    /// When the OPG received the application (lpaflow's own; a paper form's receipt, not when it was keyed
+    /// in). The fee that applies is the one of this day, in UK local time.
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 impl Application {

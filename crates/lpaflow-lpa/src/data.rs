@@ -13,7 +13,7 @@ use crate::objections::{Objection, Registration, StatusChange, WaitingPeriod};
 use crate::safeguarding;
 use crate::validation::read_application;
 use chrono::{DateTime, NaiveDate, Utc};
-use lpaflow_core::PayloadProblem;
+use lpaflow_core::{BusinessZone, PayloadProblem};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -197,9 +197,9 @@ impl Signature {
         }
     }
 
-    /// The signing date (UTC).
-    pub fn date(&self) -> NaiveDate {
-        self.signed_at.date_naive()
+    /// The signing date, in the business zone (UK local time).
+    pub fn date(&self, zone: BusinessZone) -> NaiveDate {
+        zone.date_of(self.signed_at)
     }
 }
 
@@ -222,7 +222,7 @@ pub struct Signatures {
 }
 
 /// The donor's confirmation that they are not related to a certificate provider who shares a last name,
-/// with the last names it was given for (it lapses when any of them changes).
+/// with the last names it was given for (it lapses for good when any of them changes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotRelatedConfirmation {
@@ -232,6 +232,16 @@ pub struct NotRelatedConfirmation {
     pub confirmed_by: String,
     /// `donor`, `certificateProvider`, `attorney:<uid>` -> last name, as confirmed.
     pub last_names: BTreeMap<String, String>,
+    /// When a change of one of those names made it lapse (for good).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lapsed_at: Option<DateTime<Utc>>,
+}
+
+impl NotRelatedConfirmation {
+    /// True while it covers the last names as they are in `app` and has never lapsed.
+    pub fn holds(&self, app: &Application) -> bool {
+        self.lapsed_at.is_none() && self.last_names == crate::safeguarding::last_names(app)
+    }
 }
 
 /// The certificate provider's opt-out.
@@ -337,8 +347,8 @@ fn records<'a>(
 }
 
 impl LpaData {
-    /// New data for an application made at `now` (derived parts still to refresh).
-    pub fn new(application: Value, now: DateTime<Utc>) -> Self {
+    /// New data for an application keyed in on `keyed_on` (derived parts still to refresh).
+    pub fn new(application: Value, keyed_on: NaiveDate) -> Self {
         Self {
             application,
             attorneys: BTreeMap::new(),
@@ -347,7 +357,7 @@ impl LpaData {
             opg_create: None,
             findings: Vec::new(),
             not_related: None,
-            fee: FeeLedger::new(now.date_naive()),
+            fee: FeeLedger::new(keyed_on),
             identity: IdentityChecks::default(),
             signatures: Signatures::default(),
             certificate_provider_opt_out: None,
@@ -369,17 +379,21 @@ impl LpaData {
         serde_json::to_value(self).map_err(|e| Error::CorruptData(e.to_string()))
     }
 
-    /// The typed application and its problems, read on `today`.
-    pub fn application(&self, today: NaiveDate) -> (Application, Vec<PayloadProblem>) {
-        read_application(&self.application, today)
+    /// The typed application and its problems, read at `now` with dates in `zone`.
+    pub fn application(
+        &self,
+        now: DateTime<Utc>,
+        zone: BusinessZone,
+    ) -> (Application, Vec<PayloadProblem>) {
+        read_application(&self.application, now, zone)
     }
 
-    /// The date ages and windows are taken on: the donor's signing date, else `today`.
-    pub fn reference_date(&self, today: NaiveDate) -> NaiveDate {
+    /// The date ages and windows are taken on: the donor's signing date, else `today` (local dates).
+    pub fn reference_date(&self, today: NaiveDate, zone: BusinessZone) -> NaiveDate {
         self.signatures
             .donor
             .as_ref()
-            .map_or(today, Signature::date)
+            .map_or(today, |s| s.date(zone))
     }
 
     /// The status of the attorney `uid` (`None` for an unknown uid).
@@ -404,28 +418,43 @@ impl LpaData {
         self.trust_corporations = records(&self.trust_corporations, corporations);
     }
 
-    /// Recomputes the derived parts at `now`: fee amounts, deadlines and findings.
-    pub fn refresh(&mut self, now: DateTime<Utc>) {
-        let today = now.date_naive();
-        let (app, problems) = self.application(today);
-        let on = self.reference_date(today);
-        self.fee.refresh(app.fee.as_ref(), on, now);
-        self.deadlines = deadlines::compute(self, &app);
+    /// Recomputes the derived parts at `now`, with dates in `zone`: the not-related confirmation's lapse, fee
+    /// amounts, deadlines and findings.
+    pub fn refresh(&mut self, now: DateTime<Utc>, zone: BusinessZone) {
+        let today = zone.date_of(now);
+        let (app, problems) = self.application(now, zone);
+        self.lapse_not_related(&app, now);
+        let on = self.reference_date(today, zone);
+        let received_on = app.received_at.map(|r| zone.date_of(r));
+        self.fee.refresh(app.fee.as_ref(), received_on, now);
+        self.deadlines = deadlines::compute(self, &app, zone);
         let hits = safeguarding::evaluate(&safeguarding::Input {
             app: &app,
             data: self,
             problems: &problems,
             on,
             today,
+            zone,
         });
         self.findings = findings::reconcile(&self.findings, &hits, now);
     }
 
     /// The findings as they would be after a refresh at `now` (guards and explanations use these, so that a
     /// condition that cleared with time does not wait for the next change).
-    pub fn current_findings(&self, now: DateTime<Utc>) -> Vec<Finding> {
+    pub fn current_findings(&self, now: DateTime<Utc>, zone: BusinessZone) -> Vec<Finding> {
         let mut fresh = self.clone();
-        fresh.refresh(now);
+        fresh.refresh(now, zone);
         fresh.findings
+    }
+
+    /// The donor's not-related confirmation lapses for good once any last name it covered changes: changing
+    /// the names back does not revive it; the donor must confirm again.
+    fn lapse_not_related(&mut self, app: &Application, now: DateTime<Utc>) {
+        if let Some(c) = self.not_related.as_mut()
+            && c.lapsed_at.is_none()
+            && c.last_names != crate::safeguarding::last_names(app)
+        {
+            c.lapsed_at = Some(now);
+        }
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! Windows are calendar months and years (a month added to 31 August ends on the last day of February), never
 //! fixed numbers of days, except where the rule itself is in days. A window is described by its *last day*: an
-//! act on that day is in time, one on the day after is late. Times become dates in UTC.
+//! act on that day is in time, one on the day after is late. Instants become dates in the business zone
+//! ([`lpaflow_core::BusinessZone`], UK local time for the OPG), never in UTC.
 
-use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
+use chrono::{Months, NaiveDate};
 
 /// Age in whole years on `on` of someone born on `born`. Someone born on 29 February turns a year older on
 /// 1 March in years without one.
@@ -33,10 +34,10 @@ pub fn last_day_two_years_less_a_day(start: NaiveDate) -> NaiveDate {
     add_months(start, 24).pred_opt().unwrap_or(NaiveDate::MIN)
 }
 
-/// The first moment after a window's last day (midnight UTC that ends it): when a deadline timer fires.
-pub fn end_of(last_day: NaiveDate) -> DateTime<Utc> {
-    let next = last_day.succ_opt().unwrap_or(NaiveDate::MAX);
-    next.and_time(NaiveTime::MIN).and_utc()
+/// True if `later` falls within `months` calendar months of `earlier` (on or after it, and on or before the
+/// same day `months` later, clamped to the month's end): "within 3 months" of 30 November runs to 28 February.
+pub fn within_months(earlier: NaiveDate, later: NaiveDate, months: u32) -> bool {
+    earlier <= later && later <= last_day_within_months(earlier, months)
 }
 
 /// Whole days from `from` to `to` (negative if `to` is earlier).
@@ -78,10 +79,18 @@ mod tests {
             last_day_two_years_less_a_day(d("2024-02-29")),
             d("2026-02-27")
         );
-        assert_eq!(
-            end_of(d("2026-02-28")).to_rfc3339(),
-            "2026-03-01T00:00:00+00:00"
-        );
         assert_eq!(days_between(d("2025-01-01"), d("2025-04-01")), 90);
+    }
+
+    #[test]
+    fn within_months_counts_calendar_months_not_days() {
+        // 92 days, inside 3 calendar months.
+        assert!(within_months(d("2025-06-01"), d("2025-09-01"), 3));
+        assert!(!within_months(d("2025-06-01"), d("2025-09-02"), 3));
+        // 89 days across February, and the month's end clamps.
+        assert!(within_months(d("2025-11-30"), d("2026-02-28"), 3));
+        assert!(!within_months(d("2025-11-30"), d("2026-03-01"), 3));
+        assert!(within_months(d("2025-06-01"), d("2025-06-01"), 3));
+        assert!(!within_months(d("2025-06-02"), d("2025-06-01"), 3));
     }
 }

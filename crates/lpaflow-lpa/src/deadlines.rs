@@ -8,10 +8,10 @@
 
 use crate::application::Application;
 use crate::data::{AttorneyStatus, LpaData, Signature};
-use crate::dates::{end_of, last_day_two_years_less_a_day, last_day_within_months};
+use crate::dates::{last_day_two_years_less_a_day, last_day_within_months};
 use crate::states::LpaState;
 use chrono::{DateTime, NaiveDate, Utc};
-use lpaflow_core::{EventName, TimerName, TimerSet};
+use lpaflow_core::{BusinessZone, EventName, TimerName, TimerSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -88,18 +88,18 @@ impl Deadline {
         }
     }
 
-    /// When its timer fires: the start of the day after the last day.
-    pub fn fires_at(&self) -> DateTime<Utc> {
-        end_of(self.last_day)
+    /// When its timer fires: local midnight at the end of the last day (GMT or BST as that date requires).
+    pub fn fires_at(&self, zone: BusinessZone) -> DateTime<Utc> {
+        zone.end_of(self.last_day)
     }
 }
 
-/// Every deadline the data implies, in a stable order.
-pub fn compute(data: &LpaData, app: &Application) -> Vec<Deadline> {
+/// Every deadline the data implies, in a stable order, with days taken in `zone`.
+pub fn compute(data: &LpaData, app: &Application, zone: BusinessZone) -> Vec<Deadline> {
     let mut out = Vec::new();
-    let date = |s: &Option<Signature>| s.as_ref().map(Signature::date);
+    let date = |s: &Option<Signature>| s.as_ref().map(|s| s.date(zone));
     if let Some(check) = &data.identity.donor {
-        let start = check.checked_at.date_naive();
+        let start = zone.date_of(check.checked_at);
         out.push(Deadline {
             name: DeadlineName::DonorSignature,
             subject: "donor".into(),
@@ -116,7 +116,7 @@ pub fn compute(data: &LpaData, app: &Application) -> Vec<Deadline> {
         .identity
         .certificate_provider
         .as_ref()
-        .map(|c| c.checked_at.date_naive());
+        .map(|c| zone.date_of(c.checked_at));
     out.push(Deadline {
         name: DeadlineName::CertificateProviderActs,
         subject: "certificateProvider".into(),
@@ -141,7 +141,7 @@ pub fn compute(data: &LpaData, app: &Application) -> Vec<Deadline> {
             subject: format!("attorney:{}", a.uid),
             starts_on: donor_signed,
             last_day: two_years,
-            met_on: data.signatures.attorneys.get(&a.uid).map(Signature::date),
+            met_on: data.signatures.attorneys.get(&a.uid).map(|s| s.date(zone)),
         });
     }
     out
@@ -156,13 +156,14 @@ pub fn timer_name(name: DeadlineName) -> TimerName {
 fn wanted(
     deadlines: &[Deadline],
     state: Option<LpaState>,
+    zone: BusinessZone,
 ) -> BTreeMap<DeadlineName, DateTime<Utc>> {
     let mut out: BTreeMap<DeadlineName, DateTime<Utc>> = BTreeMap::new();
     if !state.is_some_and(LpaState::before_waiting_period) {
         return out;
     }
     for d in deadlines.iter().filter(|d| d.met_on.is_none()) {
-        let at = d.fires_at();
+        let at = d.fires_at(zone);
         out.entry(d.name)
             .and_modify(|t| *t = (*t).min(at))
             .or_insert(at);
@@ -176,9 +177,10 @@ pub fn timer_changes(
     before: (&[Deadline], Option<LpaState>),
     after: (&[Deadline], Option<LpaState>),
     now: DateTime<Utc>,
+    zone: BusinessZone,
 ) -> (Vec<TimerSet>, Vec<TimerName>) {
-    let old = wanted(before.0, before.1);
-    let new = wanted(after.0, after.1);
+    let old = wanted(before.0, before.1, zone);
+    let new = wanted(after.0, after.1, zone);
     let set = new
         .iter()
         .filter(|(name, at)| **at > now && old.get(*name) != Some(*at))

@@ -24,7 +24,8 @@ use crate::lpa_store::{
     self as wire, AttorneyStatus as WireStatus, Change, Date, HowMakeDecisions, HowStepIn,
     LpaFields, LpaInit,
 };
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
+use lpaflow_core::BusinessZone;
 use lpaflow_core::json::escape_pointer_segment;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -240,8 +241,8 @@ fn decisions(app: &Application, fields: &mut LpaFields) {
 }
 
 /// Everything but what is recorded after the create, with the attorneys as the create has them.
-fn fields(data: &LpaData, today: NaiveDate) -> LpaFields {
-    let (app, _) = data.application(today);
+fn fields(data: &LpaData, now: DateTime<Utc>, zone: BusinessZone) -> LpaFields {
+    let (app, _) = data.application(now, zone);
     let statuses = create_statuses(data);
     let donor_signature = data.signatures.donor.as_ref();
     let mut fields = LpaFields {
@@ -263,11 +264,12 @@ fn fields(data: &LpaData, today: NaiveDate) -> LpaFields {
         witnessed_by_certificate_provider_at: donor_signature
             .and_then(|s| s.witnessed_by_certificate_provider_at)
             .and_then(instant),
-        // The donor's confirmation holds for the last names it was given for (it lapses when one changes).
+        // The donor's confirmation holds for the last names it was given for (it lapses for good when one
+        // changes).
         certificate_provider_not_related_confirmed_at: data
             .not_related
             .as_ref()
-            .filter(|c| c.last_names == crate::safeguarding::last_names(&app))
+            .filter(|c| c.holds(&app))
             .and_then(|c| instant(c.confirmed_at)),
         ..LpaFields::default()
     };
@@ -275,18 +277,19 @@ fn fields(data: &LpaData, today: NaiveDate) -> LpaFields {
     fields
 }
 
-/// The body of `PUT /lpas/{uid}` for `data` (sent when the donor signs).
-pub fn create_body(data: &LpaData, today: NaiveDate) -> LpaInit {
+/// The body of `PUT /lpas/{uid}` for `data` (sent when the donor signs), with the application read at `now`
+/// in `zone`.
+pub fn create_body(data: &LpaData, now: DateTime<Utc>, zone: BusinessZone) -> LpaInit {
     LpaInit {
-        fields: fields(data, today),
+        fields: fields(data, now, zone),
         ..LpaInit::default()
     }
 }
 
 /// What the LPA Store should hold once every step lpaflow enqueued for `data` is applied (without the
 /// status, which follows the workflow state, and the store's own `uid`, `updatedAt` and notes).
-pub fn expected(data: &LpaData, today: NaiveDate) -> LpaFields {
-    let mut fields = wire::set_defaults(fields(data, today));
+pub fn expected(data: &LpaData, now: DateTime<Utc>, zone: BusinessZone) -> LpaFields {
+    let mut fields = wire::set_defaults(fields(data, now, zone));
     for a in &mut fields.attorneys {
         if let Some(s) = data.attorney_status(&a.uid) {
             a.status = s.wire();

@@ -11,8 +11,9 @@ use crate::data::{LpaData, NotRelatedConfirmation};
 use crate::fields::{Obj, Problems};
 use crate::safeguarding::{self, last_names, sharing_last_name};
 use crate::validation::read_application;
+use chrono::{DateTime, SecondsFormat, Utc};
 use lpaflow_core::json::merge_patch;
-use lpaflow_core::{ActionError, ActionOutcome, Context, PayloadProblem, Unmet};
+use lpaflow_core::{ActionError, ActionOutcome, BusinessZone, Context, PayloadProblem, Unmet};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -100,13 +101,26 @@ pub(crate) fn create(ctx: &Context<'_>) -> Result<ActionOutcome, ActionError> {
     must_be_object(ctx.payload, "the application")?;
     let mut application = ctx.payload.clone();
     assign_actor_uids(&mut application, ctx);
-    let (app, problems) = read_application(&application, ctx.now.date_naive());
+    let (app, problems) = read_application(&application, ctx.now, ctx.zone);
     if !app.is_paper() && !problems.is_empty() {
         return Err(ActionError::Invalid(problems));
     }
-    let mut data = LpaData::new(application, ctx.now);
+    if !app.is_paper() && app.received_at.is_none() {
+        received_now(&mut application, ctx.now);
+    }
+    let mut data = LpaData::new(application, ctx.today());
     data.sync_attorneys(&app);
     finish(ctx, None, data)
+}
+
+/// An online application is received when it is made: its `receivedAt` defaults to `now`.
+fn received_now(application: &mut Value, now: DateTime<Utc>) {
+    if let Value::Object(o) = application {
+        o.insert(
+            "receivedAt".to_owned(),
+            Value::String(now.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        );
+    }
 }
 
 /// `lpa.update_application`: the payload is a JSON merge patch of the application.
@@ -115,13 +129,12 @@ pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Resul
     let mut application = data.application.clone();
     merge_patch(&mut application, ctx.payload);
     assign_actor_uids(&mut application, ctx);
-    let today = ctx.now.date_naive();
-    let (app, problems) = read_application(&application, today);
-    let locked = locked_changes(data, &application);
+    let (app, problems) = read_application(&application, ctx.now, ctx.zone);
+    let locked = locked_changes(data, &application, ctx.zone);
     if !locked.is_empty() {
         return Err(ActionError::Refused(locked));
     }
-    let (old_app, _) = data.application(today);
+    let (old_app, _) = data.application(ctx.now, ctx.zone);
     if app.channel != old_app.channel {
         return Err(ActionError::Invalid(vec![PayloadProblem::new(
             "/channel",
@@ -136,7 +149,7 @@ pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Resul
     Ok(())
 }
 
-fn locked_changes(data: &LpaData, new: &Value) -> Vec<Unmet> {
+fn locked_changes(data: &LpaData, new: &Value, zone: BusinessZone) -> Vec<Unmet> {
     let mut out = Vec::new();
     let dob = |v: &Value| v.pointer("/donor/dateOfBirth").cloned();
     if data.identity.donor.is_some() && dob(&data.application) != dob(new) {
@@ -145,16 +158,22 @@ fn locked_changes(data: &LpaData, new: &Value) -> Vec<Unmet> {
             "the donor's date of birth is locked by the identity check",
         ));
     }
-    if let Some(d) = &data.fee.decision
-        && data.application.get("fee") != new.get("fee")
-    {
-        out.push(Unmet::new(
-            "fee_decided",
-            format!(
-                "the fee claim cannot change: it was decided on {}",
-                d.decided_at.date_naive()
-            ),
-        ));
+    if let Some(d) = &data.fee.decision {
+        let decided_on = zone.date_of(d.decided_at);
+        if data.application.get("fee") != new.get("fee") {
+            out.push(Unmet::new(
+                "fee_decided",
+                format!("the fee claim cannot change: it was decided on {decided_on}"),
+            ));
+        }
+        if data.application.get("receivedAt") != new.get("receivedAt") {
+            out.push(Unmet::new(
+                "received_date_locked",
+                format!(
+                    "the date the application was received cannot change: the fee taken on it was decided on {decided_on}"
+                ),
+            ));
+        }
     }
     out
 }
@@ -175,14 +194,15 @@ pub(crate) fn can_confirm_not_related(ctx: &Context<'_>, data: &LpaData) -> Vec<
             "the donor confirms this before signing; the LPA as signed has gone to OPG",
         )];
     }
-    let today = ctx.now.date_naive();
-    let (app, _) = data.application(today);
+    let today = ctx.today();
+    let (app, _) = data.application(ctx.now, ctx.zone);
     let input = safeguarding::Input {
         app: &app,
         data,
         problems: &[],
-        on: data.reference_date(today),
+        on: data.reference_date(today, ctx.zone),
         today,
+        zone: ctx.zone,
     };
     if sharing_last_name(&input).is_empty() {
         return vec![Unmet::new(
@@ -190,11 +210,7 @@ pub(crate) fn can_confirm_not_related(ctx: &Context<'_>, data: &LpaData) -> Vec<
             "the certificate provider shares no last name with the donor or an attorney",
         )];
     }
-    if data
-        .not_related
-        .as_ref()
-        .is_some_and(|c| c.last_names == last_names(&app))
-    {
+    if data.not_related.as_ref().is_some_and(|c| c.holds(&app)) {
         return vec![Unmet::new(
             "already_confirmed",
             "the donor has already confirmed this for the names as they are",
@@ -209,11 +225,12 @@ pub(crate) fn confirm_not_related(
     data: &mut LpaData,
 ) -> Result<(), ActionError> {
     read_payload(ctx, &[], |_: &Obj<'_>, _: &mut Problems| ())?;
-    let (app, _) = data.application(ctx.now.date_naive());
+    let (app, _) = data.application(ctx.now, ctx.zone);
     data.not_related = Some(NotRelatedConfirmation {
         confirmed_at: ctx.now,
         confirmed_by: ctx.actor.to_string(),
         last_names: last_names(&app),
+        lapsed_at: None,
     });
     Ok(())
 }

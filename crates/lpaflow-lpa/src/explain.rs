@@ -11,11 +11,12 @@ use crate::fees::{FeeLedger, RefundTotals, refund_totals};
 use crate::findings::Finding;
 use crate::guards::{MissingSignature, missing_signatures};
 use crate::objections::{Objection, WaitingPeriod, open_objections};
+use crate::rule_dates::{RuleDates, rule_dates};
 use crate::states::{LpaState, LpaStatus};
 use chrono::{DateTime, Utc};
 use lpaflow_core::interpreter::{admissible_transition, unmet_guards};
 use lpaflow_core::{
-    Awaiting, Command, Context, Instance, Rules, TransitionDef, Unmet, WorkflowDef,
+    Awaiting, BusinessZone, Command, Context, Instance, Rules, TransitionDef, Unmet, WorkflowDef,
 };
 use serde::Serialize;
 use std::fmt;
@@ -100,6 +101,9 @@ pub struct Explanation {
     /// The fee ledger.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee: Option<FeeLedger>,
+    /// The UK local dates the rules used (ages, fee, repeat window, waiting period).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dates: Option<RuleDates>,
     /// Refund figures.
     pub refunds: RefundTotals,
     /// Signatures still needed.
@@ -136,6 +140,7 @@ pub fn explain(
         data_problem: loaded.as_ref().err().map(ToString::to_string),
         open_findings: Vec::new(),
         fee: None,
+        dates: None,
         refunds: refund_totals(&instance.data),
         missing_signatures: Vec::new(),
         deadlines: Vec::new(),
@@ -144,12 +149,13 @@ pub fn explain(
         automatic: automatic(def, rules, instance, now),
         roles: Vec::new(),
     };
+    let zone = rules.zone();
     let data = loaded.ok().map(|mut d| {
-        d.refresh(now);
+        d.refresh(now, zone);
         d
     });
     if let Some(d) = &data {
-        describe_data(&mut out, d, now);
+        describe_data(&mut out, d, now, zone);
     }
     out.roles = EXPLAINED_ROLES
         .iter()
@@ -158,8 +164,10 @@ pub fn explain(
     out
 }
 
-fn describe_data(out: &mut Explanation, d: &LpaData, now: DateTime<Utc>) {
-    let today = now.date_naive();
+fn describe_data(out: &mut Explanation, d: &LpaData, now: DateTime<Utc>, zone: BusinessZone) {
+    let today = zone.date_of(now);
+    let (app, _) = d.application(now, zone);
+    out.dates = Some(rule_dates(d, &app, now, zone));
     out.submitted_at = d.submitted_at;
     out.open_findings = d.findings.iter().filter(|f| f.is_open()).cloned().collect();
     out.fee = Some(d.fee.clone());
@@ -169,7 +177,7 @@ fn describe_data(out: &mut Explanation, d: &LpaData, now: DateTime<Utc>) {
         .iter()
         .map(|dl| DeadlineView {
             deadline: dl.clone(),
-            due_at: dl.fires_at(),
+            due_at: dl.fires_at(zone),
             status: dl.status(today),
         })
         .collect();
@@ -186,7 +194,7 @@ fn automatic(
     let command = Command::system("explain".into(), "explain");
     def.automatic_from(&instance.state)
         .map(|t| {
-            let ctx = context(instance, t, &command, now);
+            let ctx = context(instance, t, &command, now, rules.zone());
             AutomaticEvent {
                 event: t.event.to_string(),
                 unmet: unmet_guards(rules, &t.guards, &ctx),
@@ -200,6 +208,7 @@ fn context<'a>(
     t: &'a TransitionDef,
     command: &'a Command,
     now: DateTime<Utc>,
+    zone: BusinessZone,
 ) -> Context<'a> {
     Context {
         instance,
@@ -209,6 +218,7 @@ fn context<'a>(
         payload: &command.payload,
         to: t.target(&instance.state),
         now,
+        zone,
     }
 }
 
@@ -259,7 +269,7 @@ fn refusal(
             });
         }
     };
-    let ctx = context(instance, t, command, now);
+    let ctx = context(instance, t, command, now, rules.zone());
     let mut unmet = unmet_guards(rules, &t.guards, &ctx);
     let action = t
         .action
@@ -344,6 +354,9 @@ impl fmt::Display for Explanation {
                     ""
                 },
             )?;
+        }
+        if let Some(dates) = &self.dates {
+            write!(f, "{dates}")?;
         }
         writeln!(
             f,

@@ -6,7 +6,8 @@ use crate::actions::read_payload;
 use crate::application::FeeType;
 use crate::data::LpaData;
 use crate::fees::{EvidenceKind, FeeEvidence, FeeOutcome, PAYMENT_MAX_PENCE, Payment};
-use lpaflow_core::{ActionError, Context, PayloadProblem, Unmet};
+use chrono::{DateTime, Utc};
+use lpaflow_core::{ActionError, BusinessZone, Context, PayloadProblem, Unmet};
 
 fn no_reduction_claimed() -> Unmet {
     Unmet::new(
@@ -15,14 +16,14 @@ fn no_reduction_claimed() -> Unmet {
     )
 }
 
-fn already_decided(data: &LpaData) -> Vec<Unmet> {
+fn already_decided(data: &LpaData, zone: BusinessZone) -> Vec<Unmet> {
     data.fee
         .decision
         .as_ref()
         .map(|d| {
             Unmet::new(
                 "fee_already_decided",
-                format!("the fee was decided on {}", d.decided_at.date_naive()),
+                format!("the fee was decided on {}", zone.date_of(d.decided_at)),
             )
         })
         .into_iter()
@@ -30,21 +31,24 @@ fn already_decided(data: &LpaData) -> Vec<Unmet> {
 }
 
 /// What stops evidence being recorded.
-pub(crate) fn can_provide_evidence(data: &LpaData) -> Vec<Unmet> {
+pub(crate) fn can_provide_evidence(data: &LpaData, zone: BusinessZone) -> Vec<Unmet> {
     if !data.fee.reduction_claimed() {
         return vec![no_reduction_claimed()];
     }
-    already_decided(data)
+    already_decided(data, zone)
 }
 
-/// `lpa.provide_fee_evidence`: `{kind, reference}`.
+/// `lpa.provide_fee_evidence`: `{kind, reference, receivedAt?}`.
 pub(crate) fn provide_evidence(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
-    let (kind, reference) = read_payload(ctx, &["kind", "reference"], |o, p| {
-        (
-            o.req_enum::<EvidenceKind>("kind", p),
-            o.req_text("reference", p),
-        )
-    })?;
+    let (kind, reference, received_at) =
+        read_payload(ctx, &["kind", "reference", "receivedAt"], |o, p| {
+            (
+                o.req_enum::<EvidenceKind>("kind", p),
+                o.req_text("reference", p),
+                o.opt_time_not_after("receivedAt", ctx.now, p),
+            )
+        })?;
+    check_received_after_application(ctx, data, received_at)?;
     let Some(kind) = kind else {
         return Err(ActionError::Invalid(vec![PayloadProblem::new(
             "/kind",
@@ -56,16 +60,17 @@ pub(crate) fn provide_evidence(ctx: &Context<'_>, data: &mut LpaData) -> Result<
         reference,
         provided_at: ctx.now,
         provided_by: ctx.actor.to_string(),
+        received_at,
     });
     Ok(())
 }
 
 /// What stops a caseworker deciding the fee.
-pub(crate) fn can_decide(data: &LpaData) -> Vec<Unmet> {
+pub(crate) fn can_decide(data: &LpaData, zone: BusinessZone) -> Vec<Unmet> {
     if !data.fee.reduction_claimed() {
         return vec![no_reduction_claimed()];
     }
-    already_decided(data)
+    already_decided(data, zone)
 }
 
 /// `lpa.decide_fee`: `{outcome: "approved", approvedType, reason?}` or `{outcome: "declined", reason?}`.
@@ -112,10 +117,34 @@ pub(crate) fn decide(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Action
     Ok(())
 }
 
-/// `lpa.record_payment`: `{amountPence, reference?, paidAt?}`; a negative amount is a refund paid out.
+/// A payment or evidence cannot reach the OPG before the application it belongs to.
+fn check_received_after_application(
+    ctx: &Context<'_>,
+    data: &LpaData,
+    received_at: Option<DateTime<Utc>>,
+) -> Result<(), ActionError> {
+    let (app, _) = data.application(ctx.now, ctx.zone);
+    match received_at.zip(app.received_at) {
+        Some((r, application)) if ctx.date_of(r) < ctx.date_of(application) => {
+            Err(ActionError::Invalid(vec![PayloadProblem::new(
+                "/receivedAt",
+                format!(
+                    "is before the application was received ({})",
+                    ctx.date_of(application)
+                ),
+            )]))
+        }
+        Some(_) | None => Ok(()),
+    }
+}
+
+/// `lpa.record_payment`: `{amountPence, reference?, paidAt?, receivedAt?}`; a negative amount is a refund
+/// paid out.
 pub(crate) fn record_payment(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
-    let (amount, reference, paid_at) =
-        read_payload(ctx, &["amountPence", "reference", "paidAt"], |o, p| {
+    let (amount, reference, paid_at, received_at) = read_payload(
+        ctx,
+        &["amountPence", "reference", "paidAt", "receivedAt"],
+        |o, p| {
             if o.get("amountPence").is_none() {
                 p.add("/amountPence", "is required");
             }
@@ -123,8 +152,11 @@ pub(crate) fn record_payment(ctx: &Context<'_>, data: &mut LpaData) -> Result<()
                 o.opt_int("amountPence", -PAYMENT_MAX_PENCE, PAYMENT_MAX_PENCE, p),
                 o.opt_text("reference", p),
                 o.opt_time_not_after("paidAt", ctx.now, p),
+                o.opt_time_not_after("receivedAt", ctx.now, p),
             )
-        })?;
+        },
+    )?;
+    check_received_after_application(ctx, data, received_at)?;
     let amount = amount.filter(|a| *a != 0).ok_or_else(|| {
         ActionError::Invalid(vec![PayloadProblem::new(
             "/amountPence",
@@ -146,6 +178,7 @@ pub(crate) fn record_payment(ctx: &Context<'_>, data: &mut LpaData) -> Result<()
         paid_at: paid_at.unwrap_or(ctx.now),
         reference,
         recorded_by: ctx.actor.to_string(),
+        received_at,
     });
     Ok(())
 }

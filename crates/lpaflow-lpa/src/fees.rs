@@ -8,7 +8,7 @@
 //! decided after overpayment leaves a refund due ([`RefundTotals`]).
 
 use crate::application::{FeeClaim, FeeType, PreviousApplication};
-use crate::dates::days_between;
+use crate::dates::within_months;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,9 +23,9 @@ pub const FULL_FEE_PENCE: i64 = 9200;
 pub const FULL_FEE_BEFORE_RISE_PENCE: i64 = 8200;
 /// A remission (half fee) needs a gross annual income under this.
 pub const HALF_FEE_INCOME_LIMIT_PENCE: i64 = 1_200_000;
-/// A repeat application is one made within this many days of the earlier one ("within 3 months"; the issue
-/// fixes day 90 as inside and day 91 as outside).
-pub const REPEAT_WINDOW_DAYS: i64 = 90;
+/// A repeat application is one made within this many calendar months of the earlier one (the same day three
+/// months on is inside, the day after is outside; a month's end clamps: 30 November runs to 28 February).
+pub const REPEAT_WINDOW_MONTHS: u32 = 3;
 /// The largest single payment or refund accepted.
 pub const PAYMENT_MAX_PENCE: i64 = 1_000_000;
 
@@ -52,14 +52,15 @@ pub fn cost_pence(fee_type: FeeType, on: NaiveDate, previous: Option<&PreviousAp
     }
 }
 
-/// The band the claim's data supports on `on` (benefit, then income, then a repeat within
-/// [`REPEAT_WINDOW_DAYS`], otherwise the full fee). Hardship is a caseworker's judgement, never assessed.
+/// The band the claim's data supports for an application made on `on` (benefit, then income, then a repeat
+/// within [`REPEAT_WINDOW_MONTHS`] of the earlier application, otherwise the full fee). Hardship is a
+/// caseworker's judgement, never assessed.
 pub fn assess_band(claim: &FeeClaim, on: NaiveDate) -> FeeType {
     let repeat = claim
         .previous_application
         .as_ref()
         .and_then(|p| p.date)
-        .is_some_and(|d| (0..=REPEAT_WINDOW_DAYS).contains(&days_between(d, on)));
+        .is_some_and(|d| within_months(d, on, REPEAT_WINDOW_MONTHS));
     if claim.receives_means_tested_benefit == Some(true) {
         FeeType::NoFee
     } else if claim
@@ -112,6 +113,9 @@ pub struct FeeEvidence {
     pub provided_at: DateTime<Utc>,
     /// Who recorded it.
     pub provided_by: String,
+    /// When the OPG received it, if that is earlier than it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 /// A caseworker's decision on a claimed reduction.
@@ -174,6 +178,9 @@ pub struct Payment {
     pub reference: Option<String>,
     /// Who recorded it.
     pub recorded_by: String,
+    /// When the OPG received it (a cheque with a paper application), if given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 /// Amounts derived from the ledger's facts by [`amounts`].
@@ -204,8 +211,15 @@ pub struct FeeAmounts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FeeLedger {
-    /// The date amounts are taken on: the day the application was made.
+    /// The date amounts are taken on (a UK local date): the day the OPG received the application, else the day
+    /// it was keyed in.
     pub fee_date: NaiveDate,
+    /// The day the application was keyed in (created in lpaflow).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub keyed_on: Option<NaiveDate>,
+    /// The day the OPG received the application (`application.receivedAt`), if known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub received_on: Option<NaiveDate>,
     /// What the donor claims (`None` while the application has no fee data).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub claimed_type: Option<FeeType>,
@@ -233,10 +247,12 @@ pub struct FeeLedger {
 }
 
 impl FeeLedger {
-    /// An empty ledger for an application made on `fee_date`.
-    pub fn new(fee_date: NaiveDate) -> Self {
+    /// An empty ledger for an application keyed in on `keyed_on`.
+    pub fn new(keyed_on: NaiveDate) -> Self {
         Self {
-            fee_date,
+            fee_date: keyed_on,
+            keyed_on: Some(keyed_on),
+            received_on: None,
             claimed_type: None,
             assessed_type: None,
             assessed_at: None,
@@ -248,10 +264,22 @@ impl FeeLedger {
         }
     }
 
-    /// Takes the claim and its band from the application (on `on`, at `now`) and recomputes the amounts.
-    pub fn refresh(&mut self, claim: Option<&FeeClaim>, on: NaiveDate, now: DateTime<Utc>) {
+    /// Takes the receipt date, the claim and its band from the application (at `now`) and recomputes the
+    /// amounts. The band is assessed on the fee date, so a repeat application is measured from the day it was
+    /// received.
+    pub fn refresh(
+        &mut self,
+        claim: Option<&FeeClaim>,
+        received_on: Option<NaiveDate>,
+        now: DateTime<Utc>,
+    ) {
+        // Ledgers written before receipt dates existed took the keyed-in date as their fee date.
+        let keyed_on = *self.keyed_on.get_or_insert(self.fee_date);
+        self.received_on = received_on;
+        self.fee_date = received_on.unwrap_or(keyed_on);
         self.claimed_type = claim.and_then(|c| c.claimed_type);
         self.previous_application = claim.and_then(|c| c.previous_application.clone());
+        let on = self.fee_date;
         let band = claim.map(|c| assess_band(c, on));
         if band != self.assessed_type || self.assessed_at.is_none() && band.is_some() {
             self.assessed_at = band.map(|_| now);

@@ -98,13 +98,29 @@ fn the_band_follows_benefit_income_repeat_then_full() {
     );
     check_band(income(1_199_999), "2026-01-05", FeeType::HalfFee);
     check_band(income(1_200_000), "2026-01-05", FeeType::FullFee);
-    // Day 90 after the earlier application is a repeat; day 91 is not.
+    // Three calendar months: 5 October to 5 January is inside (92 days), 4 October is not.
     check_band(
-        earlier("2025-10-07"),
+        earlier("2025-10-05"),
         "2026-01-05",
         FeeType::RepeatApplicationFee,
     );
-    check_band(earlier("2025-10-06"), "2026-01-05", FeeType::FullFee);
+    check_band(earlier("2025-10-04"), "2026-01-05", FeeType::FullFee);
+    // Across February: 30 November runs to 28 February (90 days), not to 1 March (91 days, which a
+    // fixed 90-day window would also refuse) nor short of it.
+    check_band(
+        earlier("2025-11-30"),
+        "2026-02-28",
+        FeeType::RepeatApplicationFee,
+    );
+    check_band(earlier("2025-11-30"), "2026-03-01", FeeType::FullFee);
+    // 31 May to 31 August is 92 days: inside three months, outside 90 days.
+    check_band(
+        earlier("2025-05-31"),
+        "2025-08-31",
+        FeeType::RepeatApplicationFee,
+    );
+    // An earlier application dated after this one is no repeat.
+    check_band(earlier("2026-01-06"), "2026-01-05", FeeType::FullFee);
     check_band(
         earlier("2026-01-05"),
         "2026-01-05",
@@ -123,6 +139,7 @@ fn ledger(claimed: FeeType, paid: &[i64]) -> FeeLedger {
             paid_at: now,
             reference: None,
             recorded_by: "t".into(),
+            received_at: None,
         })
         .collect();
     l.amounts = amounts(&l);
@@ -227,7 +244,7 @@ proptest! {
                 let outcome = if approved == FeeType::FullFee { FeeOutcome::Declined } else { FeeOutcome::Approved };
                 l.decide(outcome, approved, None, "c", now);
             }
-            l.payments.push(Payment { amount_pence: *p, paid_at: now, reference: None, recorded_by: "t".into() });
+            l.payments.push(Payment { amount_pence: *p, paid_at: now, reference: None, recorded_by: "t".into(), received_at: None });
         }
         let a = amounts(&l);
         let paid: i64 = payments.iter().sum();

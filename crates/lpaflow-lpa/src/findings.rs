@@ -87,6 +87,15 @@ pub enum RuleId {
     #[serde(rename = "attorney.over_100")]
     #[strum(serialize = "attorney.over_100")]
     AttorneyOver100,
+    /// The donor's, the certificate provider's or a person to notify's date of birth is more than 100 years
+    /// ago (attorneys have [`RuleId::AttorneyOver100`]).
+    #[serde(rename = "person.over_100")]
+    #[strum(serialize = "person.over_100")]
+    PersonOver100,
+    /// A paper application without the date the OPG received it (the fee is taken on the day it was keyed in).
+    #[serde(rename = "application.received_date_missing")]
+    #[strum(serialize = "application.received_date_missing")]
+    ApplicationReceivedDateMissing,
     /// The certificate provider is under 18.
     #[serde(rename = "certificate_provider.under_18")]
     #[strum(serialize = "certificate_provider.under_18")]
@@ -146,6 +155,8 @@ impl RuleId {
     pub fn severity(self) -> Severity {
         match self {
             RuleId::AttorneyOver100
+            | RuleId::PersonOver100
+            | RuleId::ApplicationReceivedDateMissing
             | RuleId::CertificateProviderAtDonorAddress
             | RuleId::PeopleSameName
             | RuleId::DeadlineCertificateProviderActs
@@ -171,6 +182,8 @@ impl RuleId {
             RuleId::ApplicationInvalid
             | RuleId::AttorneyUnder18
             | RuleId::AttorneyOver100
+            | RuleId::PersonOver100
+            | RuleId::ApplicationReceivedDateMissing
             | RuleId::CertificateProviderUnder18
             | RuleId::CertificateProviderIsAttorney
             | RuleId::CertificateProviderKnownTooBriefly

@@ -101,7 +101,7 @@ pub fn check(guard: Guard, ctx: &Context<'_>) -> Vec<Unmet> {
 fn check_data(guard: Guard, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
     match guard {
         Guard::NoBlockingFindings => {
-            let findings = data.current_findings(ctx.now);
+            let findings = data.current_findings(ctx.now, ctx.zone);
             blocking(&findings)
                 .map(|f| {
                     Unmet::new(
@@ -115,7 +115,7 @@ fn check_data(guard: Guard, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
                 .collect()
         }
         Guard::HasBlockingFindings => {
-            let findings = data.current_findings(ctx.now);
+            let findings = data.current_findings(ctx.now, ctx.zone);
             if blocking(&findings).next().is_some() {
                 Vec::new()
             } else {
@@ -130,7 +130,7 @@ fn check_data(guard: Guard, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
                 "donor_signed",
                 format!(
                     "the donor signed on {}; the application can no longer change",
-                    s.date()
+                    s.date(ctx.zone)
                 ),
             )],
             None => Vec::new(),

@@ -56,6 +56,7 @@ pub mod labels;
 pub mod lpa_store;
 pub mod objections;
 pub mod payloads;
+pub mod rule_dates;
 pub mod safeguarding;
 mod signing;
 pub mod states;
@@ -75,18 +76,38 @@ pub use payloads::{Field, FieldKind, payload_fields};
 pub use signing::attorneys_to_sign;
 
 use lpaflow_core::{
-    ActionError, ActionName, ActionOutcome, Catalog, Context, GuardName, Instance, Rules, StepName,
-    Unmet,
+    ActionError, ActionName, ActionOutcome, BusinessZone, Catalog, Context, GuardName, Instance,
+    Rules, StepName, Unmet,
 };
 use serde_json::Value;
 
 /// The LPA rules: every guard, action and OPG step payload `workflows/lpa.toml` names.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LpaRules;
+#[derive(Clone, Copy, Debug)]
+pub struct LpaRules {
+    zone: BusinessZone,
+}
+
+impl LpaRules {
+    /// The rules with calendar dates taken in `zone` (the OPG's is Europe/London).
+    pub fn new(zone: BusinessZone) -> Self {
+        Self { zone }
+    }
+}
+
+impl Default for LpaRules {
+    /// The rules in UK local time (Europe/London), as the OPG works (`shared/DOMAIN.md` section 5).
+    fn default() -> Self {
+        Self::new(BusinessZone::LONDON)
+    }
+}
 
 impl Rules for LpaRules {
     fn catalog(&self) -> Catalog {
         catalog::catalog()
+    }
+
+    fn zone(&self) -> BusinessZone {
+        self.zone
     }
 
     fn check_guard(&self, guard: &GuardName, ctx: &Context<'_>) -> Vec<Unmet> {

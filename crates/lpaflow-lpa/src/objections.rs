@@ -1,19 +1,20 @@
 //! The statutory waiting period, objections and registration (`shared/DOMAIN.md` sections 2 and 5), and the
 //! record of status changes.
 //!
-//! Entering the waiting period records when it ends (28 days; the state's timer in `workflows/lpa.toml` fires
-//! `waiting_period_elapsed` then). Registration is requested automatically once the period has ended with no
+//! Entering the waiting period records when it ends: 28 UK local days beginning with the day it began, so it
+//! ends at the local midnight after the 28th day (GMT or BST as that date requires); the state's timer in
+//! `workflows/lpa.toml` (`after = "28d", at = "midnight"`) fires `waiting_period_elapsed` at that very instant. Registration is requested automatically once the period has ended with no
 //! objection and no blocking finding open; an upheld objection means the LPA is not registered.
 
 use crate::actions::read_payload;
 use crate::data::LpaData;
 use crate::states::LpaStatus;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Days, Utc};
 use lpaflow_core::{ActionError, Context, PayloadProblem, Unmet};
 use serde::{Deserialize, Serialize};
 
-/// The statutory waiting period.
-pub const WAITING_PERIOD_DAYS: i64 = 28;
+/// The statutory waiting period, in local days.
+pub const WAITING_PERIOD_DAYS: u64 = 28;
 
 /// Where an objection stands.
 #[derive(
@@ -126,7 +127,7 @@ impl StatusChange {
     }
 }
 
-/// `lpa.enter_waiting_period`: the 28 days start now.
+/// `lpa.enter_waiting_period`: the 28 days start today.
 pub(crate) fn enter_waiting_period(
     ctx: &Context<'_>,
     data: &mut LpaData,
@@ -134,7 +135,11 @@ pub(crate) fn enter_waiting_period(
     read_payload(ctx, &[], |_, _| ())?;
     data.waiting_period = Some(WaitingPeriod {
         started_at: ctx.now,
-        ends_at: ctx.now + TimeDelta::days(WAITING_PERIOD_DAYS),
+        ends_at: ctx.zone.start_of(
+            ctx.today()
+                .checked_add_days(Days::new(WAITING_PERIOD_DAYS))
+                .unwrap_or(chrono::NaiveDate::MAX),
+        ),
         elapsed_at: None,
     });
     Ok(())

@@ -182,6 +182,8 @@ pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
                 "Kind of evidence",
             ),
             field("reference", TEXT, true, "Document reference"),
+            field("receivedAt", PastTime, false, "When the OPG received it")
+                .hint("Leave empty if it arrives now."),
         ],
         Action::DecideFee => vec![
             field(
@@ -216,6 +218,8 @@ pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
             .hint("For example 9200 for £92. A negative amount records a refund paid out."),
             field("reference", TEXT, false, "Payment reference"),
             field("paidAt", PastTime, false, "When it was paid").hint("Leave empty for now."),
+            field("receivedAt", PastTime, false, "When the OPG received it")
+                .hint("For a cheque sent with a paper application."),
         ],
         Action::ConfirmDonorIdentity | Action::ConfirmCertificateProviderIdentity => identity(),
         Action::SignAsDonor => vec![

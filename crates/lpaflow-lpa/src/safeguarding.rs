@@ -12,7 +12,7 @@ use crate::dates::{age_on, last_day_within_months};
 use crate::deadlines::{DeadlineName, DeadlineStatus};
 use crate::findings::{Hit, RuleId};
 use chrono::{Months, NaiveDate};
-use lpaflow_core::PayloadProblem;
+use lpaflow_core::{BusinessZone, PayloadProblem};
 use std::collections::BTreeMap;
 
 /// Adults are 18 or over.
@@ -34,6 +34,8 @@ pub struct Input<'a> {
     pub on: NaiveDate,
     /// Today (for deadlines still open).
     pub today: NaiveDate,
+    /// The zone instants become dates in.
+    pub zone: BusinessZone,
 }
 
 /// One rule: what it detects in `input`.
@@ -42,7 +44,9 @@ pub type Rule = fn(&Input<'_>) -> Vec<Hit>;
 /// Every rule, in a stable order.
 pub const RULES: &[Rule] = &[
     application_invalid,
+    received_date_missing,
     attorney_age,
+    person_over_100,
     certificate_provider_under_18,
     certificate_provider_is_attorney,
     certificate_provider_known_too_briefly,
@@ -88,13 +92,68 @@ pub fn application_invalid(input: &Input<'_>) -> Vec<Hit> {
         .collect()
 }
 
+/// A paper application says when the OPG received it: its fee is the one of that day. Without it the fee is
+/// taken on the day it was keyed in, which may be days later and after a change of fee.
+pub fn received_date_missing(input: &Input<'_>) -> Vec<Hit> {
+    if !input.app.is_paper() || input.app.received_at.is_some() {
+        return Vec::new();
+    }
+    vec![Hit::new(
+        RuleId::ApplicationReceivedDateMissing,
+        "/receivedAt",
+        format!(
+            "the date the OPG received this paper application is not recorded; the fee is taken on the day it was keyed in ({})",
+            input.data.fee.fee_date
+        ),
+    )]
+}
+
+/// Born before this day: more than 100 years before the reference date.
+fn oldest_plausible_birth(on: NaiveDate) -> NaiveDate {
+    on.checked_sub_months(Months::new(IMPLAUSIBLE_AGE_YEARS * 12))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// The donor, the certificate provider and each person to notify born more than 100 years before the
+/// reference date (a warning: most likely a mistyped year).
+pub fn person_over_100(input: &Input<'_>) -> Vec<Hit> {
+    let oldest = oldest_plausible_birth(input.on);
+    let app = input.app;
+    let people = [
+        ("donor".to_owned(), "the donor", &app.donor.person),
+        (
+            "certificateProvider".to_owned(),
+            "the certificate provider",
+            &app.certificate_provider.person,
+        ),
+    ]
+    .into_iter()
+    .chain(app.people_to_notify.iter().map(|p| {
+        (
+            format!("personToNotify:{}", p.uid),
+            "a person to notify",
+            &p.person,
+        )
+    }));
+    people
+        .filter(|(_, _, person)| person.date_of_birth.is_some_and(|born| born < oldest))
+        .map(|(subject, who, _)| {
+            Hit::new(
+                RuleId::PersonOver100,
+                subject,
+                format!(
+                    "{who} was born more than {IMPLAUSIBLE_AGE_YEARS} years before {}",
+                    input.on
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Attorneys under 18 (blocking) or born more than 100 years ago (warning) on the reference date.
 pub fn attorney_age(input: &Input<'_>) -> Vec<Hit> {
     let mut out = Vec::new();
-    let oldest = input
-        .on
-        .checked_sub_months(Months::new(IMPLAUSIBLE_AGE_YEARS * 12))
-        .unwrap_or(NaiveDate::MIN);
+    let oldest = oldest_plausible_birth(input.on);
     for (n, a) in attorneys(input) {
         let Some(born) = a.person.date_of_birth else {
             continue;
@@ -207,7 +266,7 @@ pub fn same_last_name(input: &Input<'_>) -> Vec<Hit> {
         .data
         .not_related
         .as_ref()
-        .is_some_and(|c| c.last_names == last_names(input.app));
+        .is_some_and(|c| c.holds(input.app));
     if who.is_empty() || confirmed {
         return Vec::new();
     }
@@ -303,13 +362,18 @@ pub fn missed_deadlines(input: &Input<'_>) -> Vec<Hit> {
             )
         })
         .collect();
-    let signed = input.data.signatures.donor.as_ref().map(|s| s.date());
+    let signed = input
+        .data
+        .signatures
+        .donor
+        .as_ref()
+        .map(|s| s.date(input.zone));
     let checked = input
         .data
         .identity
         .donor
         .as_ref()
-        .map(|c| c.checked_at.date_naive());
+        .map(|c| input.zone.date_of(c.checked_at));
     if let Some((signed, checked)) = signed.zip(checked)
         && checked > last_day_within_months(signed, 6)
     {

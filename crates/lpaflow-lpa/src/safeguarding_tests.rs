@@ -35,7 +35,7 @@ fn check(patch: Value, signed: Option<&str>, today: &str, expect: &[(RuleId, &st
     let mut value = application();
     lpaflow_core::json::merge_patch(&mut value, &patch);
     let now: DateTime<Utc> = d(today).and_hms_opt(9, 0, 0).expect("valid").and_utc();
-    let mut data = LpaData::new(value, now);
+    let mut data = LpaData::new(value, d(today));
     data.signatures.donor = signed.map(|s| {
         Signature::new(
             d(s).and_hms_opt(9, 0, 0).expect("valid").and_utc(),
@@ -43,15 +43,16 @@ fn check(patch: Value, signed: Option<&str>, today: &str, expect: &[(RuleId, &st
             "t".into(),
         )
     });
-    let (app, problems) = read_application(&data.application, d(today));
+    let (app, problems) = read_application(&data.application, now, BusinessZone::LONDON);
     data.sync_attorneys(&app);
-    let on = data.reference_date(d(today));
+    let on = data.reference_date(d(today), BusinessZone::LONDON);
     let hits = evaluate(&Input {
         app: &app,
         data: &data,
         problems: &problems,
         on,
         today: d(today),
+        zone: BusinessZone::LONDON,
     });
     let got: Vec<(RuleId, &str)> = hits.iter().map(|h| (h.rule, h.subject.as_str())).collect();
     assert_eq!(got, expect, "{patch}: {hits:?}");

@@ -17,7 +17,7 @@ use crate::data::{
     AttorneyStatus, IdentityCheck, IdentityMethod, LpaData, OpgCreate, OptOut, Signature,
 };
 use chrono::{DateTime, Utc};
-use lpaflow_core::{ActionError, Context, PayloadProblem, Unmet};
+use lpaflow_core::{ActionError, BusinessZone, Context, PayloadProblem, Unmet};
 
 fn read_identity(ctx: &Context<'_>) -> Result<IdentityCheck, ActionError> {
     let (method, checked_at) = read_payload(ctx, &["type", "checkedAt"], |o, p| {
@@ -41,13 +41,18 @@ fn read_identity(ctx: &Context<'_>) -> Result<IdentityCheck, ActionError> {
 }
 
 /// Once OPG holds `who`'s identity check, it is not replaced.
-fn check_held_by_opg(data: &LpaData, check: &Option<IdentityCheck>, who: &str) -> Vec<Unmet> {
+fn check_held_by_opg(
+    data: &LpaData,
+    check: &Option<IdentityCheck>,
+    who: &str,
+    zone: BusinessZone,
+) -> Vec<Unmet> {
     match (check, &data.opg_create) {
         (Some(c), Some(_)) => vec![Unmet::new(
             "identity_check_held_by_opg",
             format!(
                 "OPG holds {who}'s identity check of {}; it cannot be replaced there",
-                c.checked_at.date_naive()
+                zone.date_of(c.checked_at)
             ),
         )],
         (None, _) | (Some(_), None) => Vec::new(),
@@ -55,8 +60,8 @@ fn check_held_by_opg(data: &LpaData, check: &Option<IdentityCheck>, who: &str) -
 }
 
 /// What stops the donor's identity being confirmed.
-pub(crate) fn can_confirm_donor_identity(data: &LpaData) -> Vec<Unmet> {
-    check_held_by_opg(data, &data.identity.donor, "the donor")
+pub(crate) fn can_confirm_donor_identity(data: &LpaData, zone: BusinessZone) -> Vec<Unmet> {
+    check_held_by_opg(data, &data.identity.donor, "the donor", zone)
 }
 
 /// `lpa.confirm_donor_identity`: `{type, checkedAt}`; before the LPA goes to OPG a later check replaces an
@@ -70,7 +75,10 @@ pub(crate) fn confirm_donor_identity(
 }
 
 /// What stops the certificate provider's identity being confirmed.
-pub(crate) fn can_confirm_certificate_provider_identity(data: &LpaData) -> Vec<Unmet> {
+pub(crate) fn can_confirm_certificate_provider_identity(
+    data: &LpaData,
+    zone: BusinessZone,
+) -> Vec<Unmet> {
     if data.signatures.certificate_provider.is_some() {
         return vec![Unmet::new(
             "certificate_provider_signed",
@@ -81,6 +89,7 @@ pub(crate) fn can_confirm_certificate_provider_identity(data: &LpaData) -> Vec<U
         data,
         &data.identity.certificate_provider,
         "the certificate provider",
+        zone,
     )
 }
 
@@ -360,7 +369,7 @@ pub(crate) fn attorney_opt_out(ctx: &Context<'_>, data: &mut LpaData) -> Result<
 /// corporations do not step in automatically: the LPA Store has no update that activates one
 /// (`CHANGE_ATTORNEYS` addresses attorneys only).
 pub(crate) fn step_in_first_replacement(ctx: &Context<'_>, data: &mut LpaData) {
-    let (app, _) = data.application(ctx.now.date_naive());
+    let (app, _) = data.application(ctx.now, ctx.zone);
     let next = app
         .attorneys
         .iter()

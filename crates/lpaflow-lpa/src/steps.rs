@@ -17,8 +17,8 @@ use crate::data::{AttorneyStatus, LpaData};
 use crate::document::{changes, create_body, expected, to_json};
 use crate::lpa_store::{Change, UpdateType, makeregister_author};
 use crate::states::LpaState;
-use chrono::NaiveDate;
-use lpaflow_core::{Context, StepName};
+use chrono::{DateTime, Utc};
+use lpaflow_core::{BusinessZone, Context, StepName};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -78,9 +78,8 @@ pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> O
     let after = LpaData::load(data_after).ok()?;
     after.opg_create.as_ref()?;
     let uid = ctx.instance.id.as_str();
-    let today = ctx.now.date_naive();
     if step.as_str() == OPG_CREATE_STEP {
-        let lpa = serde_json::to_value(create_body(&after, today)).ok()?;
+        let lpa = serde_json::to_value(create_body(&after, ctx.now, ctx.zone)).ok()?;
         return serde_json::to_value(CreateStep {
             uid: uid.to_owned(),
             lpa,
@@ -99,7 +98,8 @@ pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> O
     let pair = Pair {
         before: &before,
         after: &after,
-        today,
+        now: ctx.now,
+        zone: ctx.zone,
     };
     let (list, author) = match kind {
         UpdateType::CertificateProviderOptOut
@@ -144,14 +144,15 @@ pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> O
 struct Pair<'a> {
     before: &'a LpaData,
     after: &'a LpaData,
-    today: NaiveDate,
+    now: DateTime<Utc>,
+    zone: BusinessZone,
 }
 
 impl Pair<'_> {
     /// Every change between the two documents, with actors addressed by uid.
     fn all_changes(&self) -> Vec<Change> {
-        let old = to_json(&expected(self.before, self.today));
-        let new = to_json(&expected(self.after, self.today));
+        let old = to_json(&expected(self.before, self.now, self.zone));
+        let new = to_json(&expected(self.after, self.now, self.zone));
         changes(&old, &new)
             .into_iter()
             .map(|c| by_uid(c, &new))
@@ -231,8 +232,8 @@ impl Pair<'_> {
     /// (`confirm_identity.go`).
     fn identity(&self, prefix: &str) -> Option<Vec<Change>> {
         let keys = [format!("{prefix}/type"), format!("{prefix}/checkedAt")];
-        let new = to_json(&expected(self.after, self.today));
-        let old = to_json(&expected(self.before, self.today));
+        let new = to_json(&expected(self.after, self.now, self.zone));
+        let old = to_json(&expected(self.before, self.now, self.zone));
         let list: Vec<Change> = keys
             .iter()
             .map(|k| {

@@ -138,7 +138,7 @@ pub(crate) fn sign(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionEr
     for (_, _, _, signed_at) in &given.signatories {
         not_before_donor(data, *signed_at)?;
     }
-    let (app, _) = data.application(ctx.now.date_naive());
+    let (app, _) = data.application(ctx.now, ctx.zone);
     let listed = app.trust_corporation(&given.uid);
     let mut missing = Vec::new();
     let mut need = |value: Option<String>, key: &str| {

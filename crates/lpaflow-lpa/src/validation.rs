@@ -16,8 +16,8 @@ use crate::validation_people::{
     check_unique_uids, is_original, is_replacement, read_attorneys, read_certificate_provider,
     read_donor, read_people_to_notify, read_trust_corporations,
 };
-use chrono::NaiveDate;
-use lpaflow_core::PayloadProblem;
+use chrono::{DateTime, NaiveDate, Utc};
+use lpaflow_core::{BusinessZone, PayloadProblem};
 use serde_json::Value;
 
 pub use crate::validation_people::{
@@ -44,10 +44,17 @@ const TOP_KEYS: &[&str] = &[
     "restrictionsAndConditions",
     "peopleToNotify",
     "fee",
+    "receivedAt",
 ];
 
-/// Reads `value` (the whole application) on `today`; returns the typed view and every problem.
-pub fn read_application(value: &Value, today: NaiveDate) -> (Application, Vec<PayloadProblem>) {
+/// Reads `value` (the whole application) at `now`, with dates in `zone`; returns the typed view and every
+/// problem.
+pub fn read_application(
+    value: &Value,
+    now: DateTime<Utc>,
+    zone: BusinessZone,
+) -> (Application, Vec<PayloadProblem>) {
+    let today = zone.date_of(now);
     let mut p = Problems::default();
     let mut app = Application::default();
     if let Some(o) = Obj::of(value, "", &mut p) {
@@ -72,8 +79,9 @@ pub fn read_application(value: &Value, today: NaiveDate) -> (Application, Vec<Pa
         app.when_the_lpa_can_be_used = o.opt_wire("whenTheLpaCanBeUsed", &mut p);
         app.life_sustaining_treatment_option = o.opt_wire("lifeSustainingTreatmentOption", &mut p);
         app.restrictions_and_conditions = o.opt_long_text("restrictionsAndConditions", &mut p);
-        app.people_to_notify = read_people_to_notify(&o, &mut p);
+        app.people_to_notify = read_people_to_notify(&o, today, &mut p);
         app.fee = read_fee(&o, today, &mut p);
+        app.received_at = o.opt_time_not_after("receivedAt", now, &mut p);
         check_unique_uids(
             &app.donor,
             &app.attorneys,

@@ -154,7 +154,23 @@ fn read_required_address(o: &Obj<'_>, p: &mut Problems) -> Option<Address> {
 }
 
 fn read_person(o: &Obj<'_>, today: NaiveDate, dob_required: bool, p: &mut Problems) -> Person {
-    let date_of_birth = if dob_required {
+    let date_of_birth = read_date_of_birth(o, today, dob_required, p);
+    Person {
+        first_names: o.req_text("firstNames", p),
+        last_name: o.req_text("lastName", p),
+        date_of_birth,
+        address: read_required_address(o, p),
+    }
+}
+
+/// A date of birth, not after `today` (a future one is a problem and is left out).
+fn read_date_of_birth(
+    o: &Obj<'_>,
+    today: NaiveDate,
+    required: bool,
+    p: &mut Problems,
+) -> Option<NaiveDate> {
+    let date_of_birth = if required {
         o.req_date("dateOfBirth", p)
     } else {
         o.opt_date("dateOfBirth", p)
@@ -162,12 +178,7 @@ fn read_person(o: &Obj<'_>, today: NaiveDate, dob_required: bool, p: &mut Proble
     if date_of_birth.is_some_and(|d| d > today) {
         p.add(o.ptr("dateOfBirth"), "must not be in the future");
     }
-    Person {
-        first_names: o.req_text("firstNames", p),
-        last_name: o.req_text("lastName", p),
-        date_of_birth: date_of_birth.filter(|d| *d <= today),
-        address: read_required_address(o, p),
-    }
+    date_of_birth.filter(|d| *d <= today)
 }
 
 /// The object under `key`, or a problem when it is missing or not an object.
@@ -334,7 +345,11 @@ pub(crate) fn read_certificate_provider(
 }
 
 /// People to notify.
-pub(crate) fn read_people_to_notify(o: &Obj<'_>, p: &mut Problems) -> Vec<PersonToNotify> {
+pub(crate) fn read_people_to_notify(
+    o: &Obj<'_>,
+    today: NaiveDate,
+    p: &mut Problems,
+) -> Vec<PersonToNotify> {
     each_object(
         o,
         "peopleToNotify",
@@ -342,7 +357,10 @@ pub(crate) fn read_people_to_notify(o: &Obj<'_>, p: &mut Problems) -> Vec<Person
         "people",
         p,
         |n, p| {
-            n.no_other_keys(&["uid", "firstNames", "lastName", "address"], p);
+            n.no_other_keys(
+                &["uid", "firstNames", "lastName", "dateOfBirth", "address"],
+                p,
+            );
             let address = n.get("address").and_then(|v| {
                 let ap = n.ptr("address");
                 Obj::of(v, &ap, p).map(|a| read_address(&a, p))
@@ -352,7 +370,8 @@ pub(crate) fn read_people_to_notify(o: &Obj<'_>, p: &mut Problems) -> Vec<Person
                 person: Person {
                     first_names: n.req_text("firstNames", p),
                     last_name: n.req_text("lastName", p),
-                    date_of_birth: None,
+                    // lpaflow's own (the store keeps no date of birth for them): for the 100-year warning.
+                    date_of_birth: read_date_of_birth(n, today, false, p),
                     address,
                 },
             }

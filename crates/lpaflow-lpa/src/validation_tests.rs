@@ -1,8 +1,11 @@
 use super::*;
 use serde_json::json;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 1, 5).expect("valid")
+fn today() -> chrono::DateTime<chrono::Utc> {
+    NaiveDate::from_ymd_opt(2026, 1, 5)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .expect("valid")
+        .and_utc()
 }
 
 fn address() -> Value {
@@ -29,7 +32,7 @@ fn valid() -> Value {
 fn check(patch: Value, pointers: &[&str]) {
     let mut app = valid();
     lpaflow_core::json::merge_patch(&mut app, &patch);
-    let (_, problems) = read_application(&app, today());
+    let (_, problems) = read_application(&app, today(), BusinessZone::LONDON);
     let got: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
     assert_eq!(got, pointers, "{patch}: {problems:?}");
 }
@@ -116,7 +119,7 @@ fn attorneys_are_checked_together() {
 fn unknown_values_name_the_allowed_ones() {
     let mut app = valid();
     app["channel"] = json!("fax");
-    let (_, problems) = read_application(&app, today());
+    let (_, problems) = read_application(&app, today(), BusinessZone::LONDON);
     assert_eq!(problems[0].detail, "must be one of online, paper");
 }
 

@@ -7,7 +7,7 @@ use lpaflow_lpa::{Explanation, LpaRules, explain};
 use serde_json::json;
 
 fn explained(lpa: &Lpa) -> Explanation {
-    explain(&lpa.def, &LpaRules, &lpa.instance, lpa.now)
+    explain(&lpa.def, &LpaRules::default(), &lpa.instance, lpa.now)
 }
 
 fn refusal<'a>(e: &'a Explanation, role: &str, event: &str) -> &'a lpaflow_lpa::explain::Refusal {

@@ -7,7 +7,7 @@ use common::{Lpa, application_with, unmet_codes};
 use serde_json::json;
 
 fn labels(lpa: &Lpa) -> Vec<String> {
-    lpaflow_core::Rules::labels(&lpaflow_lpa::LpaRules, &lpa.instance)
+    lpaflow_core::Rules::labels(&lpaflow_lpa::LpaRules::default(), &lpa.instance)
 }
 
 fn lpa_totals(lpa: &Lpa) -> (i64, i64) {

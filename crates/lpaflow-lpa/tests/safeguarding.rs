@@ -135,8 +135,8 @@ fn a_lapsed_identity_check_blocks_until_it_is_done_again() {
         .clone();
     assert_eq!(
         timer.fire_at.to_rfc3339(),
-        "2026-07-06T00:00:00+00:00",
-        "the day after 2026-07-05"
+        "2026-07-05T23:00:00+00:00",
+        "UK midnight (BST) ending 2026-07-05"
     );
     assert_eq!(timer.payload, json!({"deadline": "donor_signature"}));
     lpa.advance(TimeDelta::days(182));
@@ -178,7 +178,8 @@ fn online_applications_are_refused_with_every_problem() {
 
 #[test]
 fn paper_applications_are_accepted_and_their_problems_become_findings() {
-    let mut paper = application_with(json!({"channel": "paper"}));
+    let mut paper =
+        application_with(json!({"channel": "paper", "receivedAt": "2026-01-02T10:00:00Z"}));
     paper["donor"]["address"]["postcode"] = json!("NOT A CODE");
     let mut lpa = Lpa::create(paper);
     assert_eq!(

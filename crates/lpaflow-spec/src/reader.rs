@@ -17,7 +17,7 @@ const ROOT_KEYS: &[&str] = &[
     "transitions",
 ];
 const STATE_KEYS: &[&str] = &["terminal", "timers", "description"];
-const TIMER_KEYS: &[&str] = &["name", "after", "event"];
+const TIMER_KEYS: &[&str] = &["name", "after", "at", "event"];
 const CREATE_KEYS: &[&str] = &["roles", "action", "steps"];
 const TRANSITION_KEYS: &[&str] = &[
     "event",
@@ -353,6 +353,7 @@ impl Reader {
             out.push(TimerDraft {
                 name: self.string(t, "name", &key, &t_at),
                 after: self.string(t, "after", &key, &t_at),
+                fires_at: self.string(t, "at", &key, &t_at),
                 event: self.string(t, "event", &key, &t_at),
                 at: t_at,
             });

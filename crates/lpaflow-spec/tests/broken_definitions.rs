@@ -219,6 +219,21 @@ fn timers_need_positive_durations_and_a_system_transition() {
 }
 
 #[test]
+fn midnight_timers_count_whole_days() {
+    check(
+        &format!(
+            "name = \"w\"\nversion = 1\ninitial = \"start\"\n[states.start]\ntimers = [{}]\n{MINIMAL_TAIL}\n{}",
+            r#"{ name = "a", after = "36h", at = "midnight", event = "tick" }, { name = "b", after = "1d", at = "noon", event = "tick" }"#,
+            "[[transitions]]\nevent = \"tick\"\nfrom = \"start\"\nstay = true\nroles = [\"system\"]\n"
+        ),
+        &[
+            "wf.toml:5:45: states.start.timers[0].at: a timer at midnight counts whole days: write `after` in days or weeks (e.g. \"28d\")",
+            "wf.toml:5:108: states.start.timers[1].at: a timer's `at` is \"noon\"; the only value is \"midnight\" (fire at the local midnight that ends the last day)",
+        ],
+    );
+}
+
+#[test]
 fn blocking_steps_need_a_confirmation_event_the_engine_may_fire() {
     check(
         &format!(

@@ -58,12 +58,9 @@ pub(super) fn payload(
                 }
             },
             FieldKind::PastTime => match parse_time(raw) {
-                Some(t) => Value::String(t),
-                None => {
-                    problems.push(FieldProblem::new(
-                        pointer,
-                        "must be a date and time, such as 2026-11-25T14:30",
-                    ));
+                Ok(t) => Value::String(t),
+                Err(why) => {
+                    problems.push(FieldProblem::new(pointer, why));
                     continue;
                 }
             },
@@ -78,15 +75,19 @@ pub(super) fn payload(
     }
 }
 
-/// A `datetime-local` value (taken as UTC) or an RFC 3339 time, as RFC 3339.
-pub(super) fn parse_time(raw: &str) -> Option<String> {
+/// A `datetime-local` value (local time of the page's zone: UK time for the OPG) or an RFC 3339 time, as
+/// RFC 3339 in UTC. A local time the clocks skip is refused with the reason.
+pub(super) fn parse_time(raw: &str) -> Result<String, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Some(t.to_utc().to_rfc3339());
+        return Ok(t.to_utc().to_rfc3339());
     }
-    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+    let local = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
-        .map(|t| t.and_utc().to_rfc3339())
+        .ok_or_else(|| "must be a date and time, such as 2026-11-25T14:30".to_owned())?;
+    super::layout::zone()
+        .instant_of(local)
+        .map(|t| t.to_rfc3339())
 }
 
 #[cfg(test)]
@@ -152,5 +153,47 @@ mod tests {
             field_id("change_status:expired", "reason"),
             "change_status-expired-reason"
         );
+    }
+}
+
+#[cfg(test)]
+mod local_time_tests {
+    use super::parse_time;
+    use lpaflow_core::BusinessZone;
+
+    /// Runs `check` as if rendering a page in `zone`.
+    fn in_zone(zone: BusinessZone, check: impl FnOnce()) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        runtime.block_on(super::super::layout::DISPLAY_ZONE.scope(zone, async {
+            check();
+        }));
+    }
+
+    #[test]
+    fn a_form_time_is_uk_local_time_on_both_sides_of_the_clock_changes() {
+        in_zone(BusinessZone::LONDON, || {
+            assert_eq!(
+                parse_time("2026-07-01T09:00").as_deref(),
+                Ok("2026-07-01T08:00:00+00:00")
+            );
+            assert_eq!(
+                parse_time("2026-01-15T09:00").as_deref(),
+                Ok("2026-01-15T09:00:00+00:00")
+            );
+            // The hour the clocks go back happens twice: the first one (BST) is taken.
+            assert_eq!(
+                parse_time("2026-10-25T01:30").as_deref(),
+                Ok("2026-10-25T00:30:00+00:00")
+            );
+            let skipped = parse_time("2026-03-29T01:30").expect_err("skipped hour");
+            assert!(skipped.contains("clocks went forward"), "{skipped}");
+            // An explicit offset wins over the page's zone.
+            assert_eq!(
+                parse_time("2026-07-01T09:00:00Z").as_deref(),
+                Ok("2026-07-01T09:00:00+00:00")
+            );
+        });
     }
 }

@@ -5,9 +5,12 @@
 use super::session::{CSRF_FIELD, Session};
 use crate::auth::Role;
 use crate::problem::Problem;
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
+use lpaflow_core::BusinessZone;
 use maud::{DOCTYPE, Markup, html};
 
 /// The sections of the header navigation.
@@ -201,14 +204,34 @@ fn title_case_first(s: &str) -> String {
     }
 }
 
-/// `25 Nov 2026 14:32 UTC`.
-pub(super) fn time(t: &DateTime<Utc>) -> String {
-    t.format("%-d %b %Y %H:%M UTC").to_string()
+tokio::task_local! {
+    /// The zone pages show times in, for the request being rendered ([`in_zone`]).
+    pub(super) static DISPLAY_ZONE: BusinessZone;
 }
 
-/// A machine-readable `<time>` element.
+/// Renders the request in `zone`: every time on its pages is local time there.
+pub(super) async fn in_zone(zone: BusinessZone, req: Request, next: Next) -> Response {
+    DISPLAY_ZONE.scope(zone, next.run(req)).await
+}
+
+/// The zone of the page being rendered (the rules' business zone; UTC outside a request).
+pub(super) fn zone() -> BusinessZone {
+    DISPLAY_ZONE.try_with(|z| *z).unwrap_or(BusinessZone::UTC)
+}
+
+/// `25 Nov 2026 14:32 GMT`, `1 Jul 2026 09:00 BST`: local time with its abbreviation.
+pub(super) fn time(t: &DateTime<Utc>) -> String {
+    let zone = zone();
+    format!(
+        "{} {}",
+        zone.local(*t).format("%-d %b %Y %H:%M"),
+        zone.abbreviation(*t)
+    )
+}
+
+/// A machine-readable `<time>` element (RFC 3339 with the local offset).
 pub(super) fn time_el(t: &DateTime<Utc>) -> Markup {
-    html! { time datetime=(t.to_rfc3339()) { (time(t)) } }
+    html! { time datetime=(zone().rfc3339(*t)) { (time(t)) } }
 }
 
 /// `3 days 4 hours`, `12 minutes`, `less than a minute`.

@@ -58,7 +58,7 @@ impl Loaded {
         let explanation =
             lpaflow_lpa::explain(&def, engine.rules().as_ref(), &stored.instance, now);
         let data = LpaData::load(&stored.instance.data).ok().map(|mut d| {
-            d.refresh(now);
+            d.refresh(now, engine.rules().zone());
             d
         });
         let steps = engine.steps(id).await.map_err(|e| errors::problem(e, ""))?;

@@ -19,6 +19,10 @@ impl Sections<'_> {
             section.section aria-labelledby="fee" {
                 h2 id="fee" { "Fee" }
                 dl.summary-list {
+                    div.summary-row { dt { "Fee date" } dd {
+                        (fee.fee_date.format("%-d %b %Y").to_string())
+                        @if fee.received_on.is_some() { " (received by the OPG)" } @else { " (keyed in; no receipt date recorded)" }
+                    } }
                     div.summary-row { dt { "Claimed" } dd { (ty(fee.claimed_type)) } }
                     div.summary-row { dt { "Assessed from the data" } dd { (ty(fee.assessed_type)) } }
                     div.summary-row { dt { "Decision" } dd {
@@ -35,16 +39,33 @@ impl Sections<'_> {
                 }
                 @if !fee.evidence.is_empty() {
                     h3.heading-small { "Evidence" }
-                    ul.list { @for e in &fee.evidence { li { (<&str>::from(e.kind)) ", reference " (e.reference) ", " (time_el(&e.provided_at)) } } }
+                    ul.list { @for e in &fee.evidence { li {
+                        (<&str>::from(e.kind)) ", reference " (e.reference) ", " (time_el(&e.provided_at))
+                        @if let Some(r) = &e.received_at { ", received " (time_el(r)) }
+                    } } }
                 }
                 @if !fee.payments.is_empty() {
                     table.table {
                         caption.table-caption { "Payments" }
-                        thead { tr { th scope="col" { "Amount" } th scope="col" { "Paid" } th scope="col" { "Reference" } th scope="col" { "Recorded by" } } }
+                        thead { tr { th scope="col" { "Amount" } th scope="col" { "Paid" } th scope="col" { "Received" } th scope="col" { "Reference" } th scope="col" { "Recorded by" } } }
                         tbody { @for p in &fee.payments { tr {
                             td { (pounds(p.amount_pence)) } td { (time_el(&p.paid_at)) }
+                            td { @if let Some(r) = &p.received_at { (time_el(r)) } @else { "not given" } }
                             td { (p.reference.as_deref().unwrap_or("none")) } td { (p.recorded_by) }
                         } } }
+                    }
+                }
+                @if let Some(dates) = &self.l.explanation.dates {
+                    p.hint {
+                        "Dates are UK local dates (" (dates.time_zone) "). Ages are taken on "
+                        (dates.reference_date.date.format("%-d %b %Y").to_string())
+                        @if dates.reference_date.source == lpaflow_lpa::rule_dates::DateSource::DonorSignature { " (the donor's signature)" } @else { " (today: the donor has not signed)" }
+                        @if let Some(r) = &dates.repeat_window {
+                            "; the repeat-application window runs " (r.previous_application_on.format("%-d %b %Y").to_string())
+                            " to " (r.last_day.format("%-d %b %Y").to_string())
+                            @if r.inside { " and includes the fee date" } @else { " and does not include the fee date" }
+                        }
+                        "."
                     }
                 }
                 (self.forms(Group::Fee))

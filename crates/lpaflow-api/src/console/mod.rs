@@ -37,6 +37,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use lpaflow_core::BusinessZone;
 use session::Session;
 use std::sync::Arc;
 
@@ -51,8 +52,8 @@ pub(crate) struct ConsoleState {
     pub(crate) rate: ops::RateSamples,
 }
 
-/// The console's routes, to nest under `/console`.
-pub fn router() -> Router<AppState> {
+/// The console's routes, to nest under `/console`, showing and reading times in `zone`.
+pub fn router(zone: BusinessZone) -> Router<AppState> {
     let console = Arc::new(ConsoleState::default());
     Router::new()
         .route("/", get(home))
@@ -80,6 +81,9 @@ pub fn router() -> Router<AppState> {
         .fallback(not_found)
         .layer(Extension(console))
         .layer(map_response(security_headers))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            layout::in_zone(zone, req, next)
+        }))
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -238,7 +238,7 @@ async fn render(
                         @let err = error(name);
                         div class=(if err.is_some() { "form-group form-group-error" } else { "form-group" }) {
                             label.label for=(id) { (label) }
-                            @if kind == "datetime-local" { div.hint id={ (id) "-hint" } { "In UTC." } }
+                            @if kind == "datetime-local" { div.hint id={ (id) "-hint" } { "Local time, " (super::layout::zone()) "." } }
                             @if let Some(e) = &err { p.error-message id={ (id) "-error" } { span.visually-hidden { "Error: " } (e) } }
                             input.input type=(kind) id=(id) name=(name) value=(value(name))
                                 aria-describedby=[match (kind == "datetime-local", err.is_some()) {
@@ -280,7 +280,7 @@ pub(super) async fn add_window(
         if let Some(v) = form.get(key).filter(|v| !v.trim().is_empty()) {
             body.insert(
                 key.to_owned(),
-                Value::String(parse_time(v.trim()).unwrap_or_else(|| v.to_owned())),
+                Value::String(parse_time(v.trim()).unwrap_or_else(|_| v.to_owned())),
             );
         }
     }

@@ -444,7 +444,7 @@ async fn real_responses_match_their_documented_statuses_and_schemas() {
         (
             "get",
             "/v1/workflows/{name}/{version}",
-            "/v1/workflows/lpa/2".to_owned(),
+            "/v1/workflows/lpa/3".to_owned(),
             Role::Service,
         ),
         (
@@ -456,19 +456,19 @@ async fn real_responses_match_their_documented_statuses_and_schemas() {
         (
             "get",
             "/v1/workflows/{name}/{version}/graph",
-            "/v1/workflows/lpa/2/graph".to_owned(),
+            "/v1/workflows/lpa/3/graph".to_owned(),
             Role::Service,
         ),
         (
             "get",
             "/v1/workflows/{name}/{version}/graph",
-            "/v1/workflows/lpa/2/graph?format=dot".to_owned(),
+            "/v1/workflows/lpa/3/graph?format=dot".to_owned(),
             Role::Service,
         ),
         (
             "get",
             "/v1/workflows/{name}/{version}/graph",
-            "/v1/workflows/lpa/2/graph?format=svg".to_owned(),
+            "/v1/workflows/lpa/3/graph?format=svg".to_owned(),
             Role::Service,
         ),
         (

@@ -40,7 +40,8 @@ async fn harness(switch: Arc<Switch>) -> Harness {
         let definitions = lpaflow_cli::app::definitions(&workflows_dir(), &store)
             .await
             .unwrap();
-        let mut options = EngineOptions::new(store, definitions, Arc::new(LpaRules), clock);
+        let mut options =
+            EngineOptions::new(store, definitions, Arc::new(LpaRules::default()), clock);
         options.delivery = Some(DeliveryOptions {
             handlers: vec![("opg.".to_owned(), switch as Arc<dyn StepHandler>)],
             failure_event: Some(lpaflow_opg::SYNC_PROBLEM_EVENT.into()),

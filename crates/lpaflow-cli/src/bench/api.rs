@@ -143,6 +143,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         node_id: None,
         opg: None,
         timers: false,
+        zone: lpaflow_core::BusinessZone::LONDON,
     }
     .start(store)
     .await?;

@@ -228,6 +228,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
             concurrency: args.opg_concurrency,
         }),
         timers: true,
+        zone: lpaflow_core::BusinessZone::LONDON,
     }
     .start(store)
     .await?;

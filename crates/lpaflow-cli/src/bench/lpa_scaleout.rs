@@ -65,6 +65,7 @@ pub async fn worker(args: LpaWorkerArgs) -> anyhow::Result<ExitCode> {
             concurrency: args.opg_concurrency,
         }),
         timers: true,
+        zone: lpaflow_core::BusinessZone::LONDON,
     }
     .start(store)
     .await?;

@@ -43,6 +43,8 @@ impl OpgArgs {
 pub struct ReconcileArgs {
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    business_time: crate::business_time::BusinessTimeArgs,
     /// Directory of workflow definitions (*.toml).
     #[arg(long, env = "LPAFLOW_WORKFLOWS", default_value = "workflows")]
     workflows: PathBuf,
@@ -75,6 +77,7 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
         node_id: Some(format!("reconcile-{}", uuid::Uuid::new_v4().simple())),
         opg: None,
         timers: false,
+        zone: args.business_time.zone,
     }
     .start(store)
     .await?;

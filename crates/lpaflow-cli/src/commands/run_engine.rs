@@ -17,6 +17,8 @@ use std::sync::Arc;
 pub struct RunEngineArgs {
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    business_time: crate::business_time::BusinessTimeArgs,
     /// Directory of workflow definitions (*.toml).
     #[arg(long, env = "LPAFLOW_WORKFLOWS", default_value = "workflows")]
     workflows: PathBuf,
@@ -50,6 +52,7 @@ pub async fn run(args: RunEngineArgs) -> anyhow::Result<ExitCode> {
             concurrency: args.concurrency,
         }),
         timers: true,
+        zone: args.business_time.zone,
     }
     .start_with(store, |options| {
         if let Some(d) = options.delivery.as_mut() {

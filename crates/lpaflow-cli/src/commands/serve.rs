@@ -29,6 +29,8 @@ pub struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    business_time: crate::business_time::BusinessTimeArgs,
     /// The OPG database (LPA Store API). Without it, an OPG simulator runs inside this process.
     #[arg(long, env = "LPAFLOW_OPG_URL")]
     opg_url: Option<String>,
@@ -226,6 +228,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             concurrency: args.opg_concurrency,
         }),
         timers: true,
+        zone: args.business_time.zone,
     }
     .start(store)
     .await?;

@@ -43,7 +43,7 @@ pub struct Lpa {
 impl Lpa {
     pub fn try_create(application: Value, now: DateTime<Utc>) -> Result<Self, Rejection> {
         let def = definition();
-        let rules = LpaRules;
+        let rules = LpaRules::default();
         let command =
             Command::new("create", "urn:test:service", "service").with_payload(application);
         let chain = decide_create_chain(&def, &rules, InstanceId::new(UID), &command, now)?;

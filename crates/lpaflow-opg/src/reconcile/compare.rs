@@ -6,6 +6,7 @@ use crate::compare::{
     AppliedState, effect_of_unchanged, index_key, lpa_differences, target_status,
 };
 use crate::step::{CREATE_STEP, Step};
+use lpaflow_core::BusinessZone;
 use lpaflow_lpa::LpaData;
 use lpaflow_lpa::findings::RuleId;
 use lpaflow_lpa::lpa_store::{ChangeLogEntry, UpdateType};
@@ -26,6 +27,8 @@ pub struct Local {
     pub data: Value,
     /// Every outbox step, in order.
     pub steps: Vec<StepRow>,
+    /// The rules' business zone (the application is read as of the create's local date).
+    pub zone: BusinessZone,
 }
 
 /// What OPG answered for one LPA.
@@ -44,7 +47,7 @@ pub fn expected_document(local: &Local) -> Option<Value> {
     let data = LpaData::load(&local.data).ok()?;
     let created = data.opg_create.as_ref()?;
     Some(lpaflow_lpa::document::to_json(
-        &lpaflow_lpa::document::expected(&data, created.at.date_naive()),
+        &lpaflow_lpa::document::expected(&data, created.at, local.zone),
     ))
 }
 
@@ -223,8 +226,7 @@ pub fn compare(local: &Local, remote: &Remote) -> Verdict {
         };
     };
     let expected = lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(
-        &data,
-        created.at.date_naive(),
+        &data, created.at, local.zone,
     ));
     let create = local.steps.iter().find(|s| s.step.as_str() == CREATE_STEP);
     if create.is_some_and(|s| s.status.is_open()) {

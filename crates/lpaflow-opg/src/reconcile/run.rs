@@ -7,6 +7,7 @@ use super::{Drift, FINDING_SUBJECT, Repair, Verdict};
 use crate::client::{BATCH_UIDS_MAX, OpgClient, OpgError};
 use crate::handler::SYNC_PROBLEM_EVENT;
 use futures::StreamExt;
+use lpaflow_core::BusinessZone;
 use lpaflow_core::{Command, EventName, InstanceId};
 use lpaflow_engine::Engine;
 use lpaflow_store::Store;
@@ -42,6 +43,7 @@ async fn load_local(
     store: &Store,
     uid: &InstanceId,
     workflow: &str,
+    zone: BusinessZone,
 ) -> Result<Option<Local>, Error> {
     let Some(stored) = store.get(uid).await? else {
         return Ok(None);
@@ -56,6 +58,7 @@ async fn load_local(
         revision: stored.instance.revision,
         data: stored.instance.data,
         steps,
+        zone,
     }))
 }
 
@@ -103,15 +106,16 @@ async fn confirm(
     client: &OpgClient,
     uid: &InstanceId,
     workflow: &str,
+    zone: BusinessZone,
 ) -> Result<(Local, Verdict), Error> {
     let missing = || Error::NotFound(uid.to_string());
     let mut last = None;
     for _ in 0..CONFIRM_ROUNDS_MAX {
-        let before = load_local(store, uid, workflow)
+        let before = load_local(store, uid, workflow, zone)
             .await?
             .ok_or_else(missing)?;
         let remote = read_one(client, uid.as_str()).await;
-        let after = load_local(store, uid, workflow)
+        let after = load_local(store, uid, workflow, zone)
             .await?
             .ok_or_else(missing)?;
         if fingerprint(&before) == fingerprint(&after) {
@@ -139,8 +143,9 @@ pub async fn run(
     let store = engine.store();
     let mut report = Report::default();
     let workflow = options.workflow.as_str();
+    let zone = engine.rules().zone();
     if let Some(uid) = &options.uid {
-        let (local, verdict) = confirm(store, client, uid, workflow).await?;
+        let (local, verdict) = confirm(store, client, uid, workflow, zone).await?;
         settle(engine, client, options, local, verdict, &mut report).await?;
         progress(report.summary.checked);
         return Ok(report);
@@ -153,7 +158,7 @@ pub async fn run(
         after = last.to_string();
         let reads = heads
             .iter()
-            .map(|(uid, _)| load_local(store, uid, workflow));
+            .map(|(uid, _)| load_local(store, uid, workflow, zone));
         let locals: Vec<Local> = futures::stream::iter(reads)
             .buffered(LOCAL_READS_MAX)
             .collect::<Vec<_>>()
@@ -189,7 +194,7 @@ pub async fn run(
                 v @ (Verdict::LocalOnly | Verdict::InSync { .. }) => (local, v),
                 Verdict::Drift(_) | Verdict::Unverified { .. } => {
                     let uid = InstanceId::new(&local.uid);
-                    confirm(store, client, &uid, workflow).await?
+                    confirm(store, client, &uid, workflow, zone).await?
                 }
             };
             settle(engine, client, options, local, verdict, &mut report).await?;

@@ -4,7 +4,7 @@
 use super::compare::attribute;
 use super::*;
 use chrono::{DateTime, Utc};
-use lpaflow_core::{Delivery, InstanceId, StepName};
+use lpaflow_core::{BusinessZone, Delivery, InstanceId, StepName};
 use lpaflow_lpa::LpaData;
 use lpaflow_lpa::data::{OpgCreate, Signature};
 use lpaflow_lpa::lpa_store::{Change, ChangeLogEntry};
@@ -38,8 +38,8 @@ fn application() -> Value {
 /// LPA data, sent to OPG (the donor signed) or not, with the certificate provider's signature or not, with
 /// extra findings.
 fn data(in_opg: bool, cp_signed: bool, findings: Value) -> Value {
-    let mut d = LpaData::new(application(), t0());
-    let (app, _) = d.application(t0().date_naive());
+    let mut d = LpaData::new(application(), t0().date_naive());
+    let (app, _) = d.application(t0(), BusinessZone::LONDON);
     d.sync_attorneys(&app);
     if in_opg {
         let mut s = Signature::new(t0(), t0(), "urn:test".into());
@@ -66,8 +66,11 @@ fn data(in_opg: bool, cp_signed: bool, findings: Value) -> Value {
 /// What OPG holds for `data`: the expected document plus the fields the store adds.
 fn opg_doc(data: &Value, status: &str) -> Value {
     let d = LpaData::load(data).unwrap();
-    let mut doc =
-        lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(&d, t0().date_naive()));
+    let mut doc = lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(
+        &d,
+        t0(),
+        BusinessZone::LONDON,
+    ));
     doc["uid"] = json!(UID);
     doc["status"] = json!(status);
     doc["updatedAt"] = json!("2026-01-05T09:00:01Z");
@@ -136,6 +139,7 @@ fn local(state: &str, data: Value, steps: Vec<StepRow>) -> Local {
         revision: 7,
         data,
         steps,
+        zone: BusinessZone::LONDON,
     }
 }
 

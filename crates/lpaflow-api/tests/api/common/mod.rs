@@ -103,6 +103,7 @@ impl Harness {
                 node_id: None,
                 opg,
                 timers: true,
+                zone: lpaflow_core::BusinessZone::LONDON,
             }
             .start(store)
             .await

@@ -1,0 +1,311 @@
+//! UK local time through the real workflow and rules (`shared/DOMAIN.md` section 5): each calendar rule on
+//! both sides of both UK clock changes and of the fee rise on 19 September 2025.
+
+mod common;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::*;
+use serde_json::{Value, json};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("test instant")
+        .with_timezone(&Utc)
+}
+
+/// An LPA created at `created`, in `signing` with the full fee of its fee date paid.
+fn signing_at(application: Value, created: &str) -> Lpa {
+    let mut lpa = Lpa::try_create(application, at(created)).expect("created");
+    lpa.service("submit", json!({}));
+    let fee = lpa.data()["fee"]["amounts"]["fullCostPence"].clone();
+    lpa.service("record_payment", json!({ "amountPence": fee }));
+    assert_eq!(lpa.state(), "signing");
+    lpa
+}
+
+#[test]
+fn the_fee_is_the_one_of_the_uk_day_the_application_was_received() {
+    // (channel, receivedAt, created at, full fee, fee date)
+    let cases: &[(&str, Option<&str>, &str, i64, &str)] = &[
+        // Online: received when made. 23:30 UTC on 18 September 2025 is 00:30 BST on the 19th.
+        ("online", None, "2025-09-18T23:30:00Z", 9200, "2025-09-19"),
+        ("online", None, "2025-09-18T22:59:59Z", 8200, "2025-09-18"),
+        // Paper: the day the OPG received it, whenever it is keyed in.
+        (
+            "paper",
+            Some("2025-09-18T16:00:00+01:00"),
+            "2025-10-01T10:00:00Z",
+            8200,
+            "2025-09-18",
+        ),
+        (
+            "paper",
+            Some("2025-09-19T00:30:00+01:00"),
+            "2025-10-01T10:00:00Z",
+            9200,
+            "2025-09-19",
+        ),
+        // In winter UK time is UTC.
+        ("online", None, "2026-01-15T00:30:00Z", 9200, "2026-01-15"),
+    ];
+    for (channel, received, created, fee, fee_date) in cases {
+        let mut patch = json!({ "channel": channel });
+        if let Some(r) = received {
+            patch["receivedAt"] = json!(r);
+        }
+        let lpa = Lpa::try_create(application_with(patch), at(created)).expect("created");
+        let ledger = &lpa.data()["fee"];
+        assert_eq!(
+            (
+                ledger["amounts"]["fullCostPence"].as_i64(),
+                ledger["feeDate"].as_str()
+            ),
+            (Some(*fee), Some(*fee_date)),
+            "{channel} received {received:?} created {created}"
+        );
+        assert!(lpa.findings().is_empty(), "{channel}: {:?}", lpa.findings());
+    }
+}
+
+#[test]
+fn an_online_application_is_received_when_it_is_made() {
+    let lpa = Lpa::try_create(application(), at("2025-09-18T23:30:00Z")).expect("created");
+    assert_eq!(
+        lpa.data()["application"]["receivedAt"],
+        json!("2025-09-18T23:30:00Z")
+    );
+    assert_eq!(lpa.data()["fee"]["receivedOn"], json!("2025-09-19"));
+}
+
+#[test]
+fn a_paper_application_without_a_receipt_date_is_costed_on_the_day_it_was_keyed_in_with_a_warning()
+{
+    let mut lpa = Lpa::try_create(
+        application_with(json!({"channel": "paper"})),
+        at("2025-10-01T10:00:00Z"),
+    )
+    .expect("created");
+    assert_eq!(lpa.data()["fee"]["feeDate"], json!("2025-10-01"));
+    assert_eq!(lpa.data()["fee"]["amounts"]["fullCostPence"], json!(9200));
+    assert_eq!(
+        lpa.findings(),
+        [(
+            "application.received_date_missing".into(),
+            "/receivedAt".into(),
+            "detected".into()
+        )]
+    );
+    lpa.service(
+        "update_application",
+        json!({"receivedAt": "2025-09-17T11:00:00+01:00"}),
+    );
+    assert_eq!(lpa.data()["fee"]["feeDate"], json!("2025-09-17"));
+    assert_eq!(lpa.data()["fee"]["keyedOn"], json!("2025-10-01"));
+    assert_eq!(lpa.data()["fee"]["amounts"]["fullCostPence"], json!(8200));
+    assert_eq!(lpa.findings()[0].2, "resolved");
+}
+
+#[test]
+fn a_receipt_date_cannot_be_in_the_future_nor_change_once_the_fee_is_decided() {
+    let refused = Lpa::try_create(
+        application_with(json!({"receivedAt": "2026-01-05T09:00:01Z"})),
+        t0(),
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        format!("{refused:?}").contains("/receivedAt"),
+        "{refused:?}"
+    );
+
+    let mut lpa = Lpa::create(application_with(json!({
+        "fee": {"claimedType": "HalfFee", "grossAnnualIncomePence": 900000}
+    })));
+    lpa.service(
+        "provide_fee_evidence",
+        json!({"kind": "income", "reference": "DOC-1", "receivedAt": "2026-01-05T08:00:00Z"}),
+    );
+    lpa.caseworker(
+        "decide_fee",
+        json!({"outcome": "approved", "approvedType": "HalfFee"}),
+    );
+    let r = lpa.refused(
+        "update_application",
+        "service",
+        json!({"receivedAt": "2026-01-04T09:00:00Z"}),
+    );
+    assert!(format!("{r:?}").contains("received_date_locked"), "{r:?}");
+}
+
+#[test]
+fn a_payment_cannot_reach_the_opg_before_its_application() {
+    let mut lpa = Lpa::create(application_with(
+        json!({"receivedAt": "2026-01-04T12:00:00Z"}),
+    ));
+    let r = lpa.refused(
+        "record_payment",
+        "service",
+        json!({"amountPence": 9200, "receivedAt": "2026-01-03T23:30:00Z"}),
+    );
+    assert!(format!("{r:?}").contains("/receivedAt"), "{r:?}");
+    lpa.service(
+        "record_payment",
+        json!({"amountPence": 9200, "receivedAt": "2026-01-04T09:00:00Z"}),
+    );
+    assert_eq!(
+        lpa.data()["fee"]["payments"][0]["receivedAt"],
+        json!("2026-01-04T09:00:00Z")
+    );
+}
+
+#[test]
+fn a_signature_just_after_uk_midnight_in_summer_belongs_to_the_uk_day() {
+    let mut lpa = signing_at(application(), "2026-06-14T22:00:00Z");
+    lpa.advance(TimeDelta::hours(2));
+    lpa.service(
+        "sign_as_donor",
+        json!({"signedAt": "2026-06-15T00:30:00+01:00"}),
+    );
+    let starts: Vec<&str> = lpa.data()["deadlines"]
+        .as_array()
+        .expect("deadlines")
+        .iter()
+        .filter_map(|d| d["startsOn"].as_str())
+        .collect();
+    assert!(!starts.is_empty());
+    assert!(starts.iter().all(|s| *s == "2026-06-15"), "{starts:?}");
+    let explanation = lpaflow_lpa::explain(
+        &lpa.def,
+        &lpaflow_lpa::LpaRules::default(),
+        &lpa.instance,
+        lpa.now,
+    );
+    let dates = explanation.dates.expect("dates");
+    assert_eq!(dates.time_zone, "Europe/London");
+    assert_eq!(dates.reference_date.date.to_string(), "2026-06-15");
+}
+
+/// The donor's identity checked at `checked`: the signature deadline's timer and when its finding appears.
+#[track_caller]
+fn check_identity_deadline(checked: &str, fires_at: &str) {
+    let mut lpa = Lpa::try_create(application(), at(checked)).expect("created");
+    lpa.service(
+        "confirm_donor_identity",
+        json!({"type": "one-login", "checkedAt": checked}),
+    );
+    let timer = lpa
+        .timers
+        .iter()
+        .find(|t| t.name == "deadline.donor_signature")
+        .expect("deadline timer")
+        .clone();
+    assert_eq!(timer.fire_at, at(fires_at), "checked {checked}");
+    lpa.advance(at(fires_at) - lpa.now - TimeDelta::seconds(1));
+    assert!(
+        lpa.findings().is_empty(),
+        "a second before UK midnight: {:?}",
+        lpa.findings()
+    );
+    lpa.advance(TimeDelta::seconds(1));
+    assert_eq!(lpa.finding_id("deadline.donor_signature"), "F1");
+}
+
+#[test]
+fn deadlines_end_at_uk_midnight_across_both_clock_changes() {
+    // Checked in GMT, last day in BST (10 September): ends at 23:00 UTC.
+    check_identity_deadline("2026-03-10T12:00:00Z", "2026-09-10T23:00:00Z");
+    // Checked in BST, last day in GMT (20 March): ends at 00:00 UTC on the 21st.
+    check_identity_deadline("2026-09-20T12:00:00Z", "2027-03-21T00:00:00Z");
+}
+
+/// The waiting period entered at `entered` ends, and registration is requested, at `ends`.
+#[track_caller]
+fn check_waiting_period(entered: &str, ends: &str) {
+    let mut lpa = signing_at(application(), entered);
+    lpa.sign_all();
+    lpa.service("enter_waiting_period", json!({}));
+    assert_eq!(lpa.data()["waitingPeriod"]["endsAt"], json!(ends));
+    let timer = lpa
+        .timers
+        .iter()
+        .find(|t| t.name == "waiting_period")
+        .expect("timer");
+    assert_eq!(timer.fire_at, at(ends), "the timer and the data agree");
+    lpa.advance(at(ends) - lpa.now - TimeDelta::seconds(1));
+    assert!(lpa.data()["registration"].is_null(), "still waiting");
+    lpa.advance(TimeDelta::seconds(1));
+    assert_eq!(lpa.last_step().name.as_str(), "opg.update:REGISTER");
+}
+
+#[test]
+fn the_waiting_period_is_28_uk_days_across_both_clock_changes() {
+    // Begins 10 March (GMT); 28 days are 10 March to 6 April; ends at midnight BST.
+    check_waiting_period("2026-03-10T15:00:00Z", "2026-04-06T23:00:00Z");
+    // Begins 10 October (BST); 10 October to 6 November; ends at midnight GMT.
+    check_waiting_period("2026-10-10T15:00:00Z", "2026-11-07T00:00:00Z");
+    // Begins 00:30 BST on 15 June (23:30 UTC on the 14th): day 1 is 15 June.
+    check_waiting_period("2026-06-14T23:30:00Z", "2026-07-12T23:00:00Z");
+}
+
+#[test]
+fn the_not_related_confirmation_lapses_for_good_when_a_name_changes() {
+    let mut lpa = Lpa::create(application_with(
+        json!({"certificateProvider": {"lastName": "Byron-Lovelace"}}),
+    ));
+    lpa.service("confirm_not_related", json!({}));
+    assert_eq!(lpa.findings()[0].2, "resolved");
+    lpa.service(
+        "update_application",
+        json!({"certificateProvider": {"lastName": "Lovelace"}}),
+    );
+    assert_eq!(lpa.findings()[0].2, "detected");
+    assert!(lpa.data()["notRelated"]["lapsedAt"].is_string());
+    // Back to the confirmed name: the confirmation does not revive.
+    lpa.service(
+        "update_application",
+        json!({"certificateProvider": {"lastName": "Byron-Lovelace"}}),
+    );
+    assert_eq!(lpa.findings()[0].2, "detected");
+    assert_eq!(
+        unmet_codes(&lpa.refused("submit", "service", json!({}))),
+        ["blocking_finding"]
+    );
+    lpa.service("confirm_not_related", json!({}));
+    assert_eq!(lpa.findings()[0].2, "resolved");
+    assert!(lpa.data()["notRelated"]["lapsedAt"].is_null());
+}
+
+#[test]
+fn a_date_of_birth_over_100_years_ago_is_a_warning_for_every_person() {
+    let lpa = Lpa::create(application_with(json!({
+        "donor": {"dateOfBirth": "1926-01-04"},
+        "certificateProvider": {"dateOfBirth": "1925-06-01"},
+        "peopleToNotify": [{"uid": "9ac5cb7c-fc75-40c7-8e53-059f36dbbe3d", "firstNames": "Jo", "lastName": "Bloggs", "dateOfBirth": "1900-06-01"}]
+    })));
+    // Today (t0) is 5 January 2026: born on 4 January 1926 is more than 100 years before; born on 5 January
+    // 1926 is exactly 100 years before, and no warning.
+    let rules: Vec<(String, String)> = lpa
+        .findings()
+        .into_iter()
+        .filter(|f| f.0 == "person.over_100")
+        .map(|f| (f.0, f.1))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("person.over_100".to_owned(), "donor".to_owned()),
+            (
+                "person.over_100".to_owned(),
+                "certificateProvider".to_owned()
+            ),
+            (
+                "person.over_100".to_owned(),
+                "personToNotify:9ac5cb7c-fc75-40c7-8e53-059f36dbbe3d".to_owned()
+            ),
+        ]
+    );
+    let young = Lpa::create(application_with(
+        json!({"donor": {"dateOfBirth": "1926-01-05"}}),
+    ));
+    assert!(young.findings().is_empty(), "{:?}", young.findings());
+}
