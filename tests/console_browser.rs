@@ -223,6 +223,45 @@ async fn console_auditor_sees_history_and_the_chain_check() {
 }
 
 #[tokio::test]
+async fn console_fee_report_shows_refunds_by_month() {
+    with_browser("console_fee_report_shows_refunds_by_month", |b| async move {
+    let server = Server::start_dev(&[]);
+    // A reduction decided before payment (a refund avoided) and one after (a refund due).
+    for (uid_n, pay_first) in [(0, false), (1, true)] {
+        let app = lpaflow_test_support::lpa_application::application_with(
+            json!({"fee": {"claimedType": "NoFee", "receivesMeansTestedBenefit": true}}),
+        );
+        let (status, created) = server.call(Method::POST, "/v1/lpas", Some("service"), Some(&app)).await;
+        assert_eq!(status, StatusCode::CREATED, "{uid_n}: {created}");
+        let uid = created["uid"].as_str().unwrap().to_owned();
+        if pay_first {
+            fire(&server, &uid, "record_payment", json!({"amountPence": 9200})).await;
+        }
+        fire(&server, &uid, "provide_fee_evidence", json!({"kind": "benefit", "reference": "DWP-1"})).await;
+        let decision = json!({"event": "decide_fee", "payload": {"outcome": "approved", "approvedType": "NoFee"}});
+        let (status, body) = server
+            .call(Method::POST, &format!("/v1/lpas/{uid}/events"), Some("caseworker"), Some(&decision))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    b.sign_in(&server.base, "auditor").await;
+    b.click("nav a[href='/console/reports/fees']").await;
+    b.wait_text("h1", "Fee report").await;
+    b.wait_text("table.report-table tfoot", "£92.00 (1)").await;
+    assert_eq!(b.count("svg.chart rect.bar-avoided").await, 12, "a bar per month");
+    assert_eq!(b.count("table.report-table tbody tr").await, 12);
+    b.axe("fee report").await;
+    b.screenshot("fee-report").await;
+
+    b.goto(&format!("{}/console/reports/fees?from=2026-05-01&to=", server.base)).await;
+    b.wait_text(".error-summary", "To is required").await;
+    b.axe("fee report, bad range").await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn console_service_role_cannot_reach_caseworker_actions() {
     with_browser("console_service_role_cannot_reach_caseworker_actions", |b| async move {
     let server = Server::start_dev(&[]);

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod body;
+mod commands;
 pub mod console;
 pub mod errors;
 pub mod extract;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
             post(routes::sync::skip).route_layer(idempotent.clone()),
         )
         .route("/audit/verify", get(routes::audit::verify))
+        .route("/reports/fees", get(routes::reports::fees))
         .route("/opg/status", get(routes::opg::status))
         .route(
             "/opg/maintenance",

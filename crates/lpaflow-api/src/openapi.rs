@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
     paths(
         routes::lpas::create, routes::lpas::get, routes::lpas::fire,
         routes::queues::list,
+        routes::reports::fees,
         routes::audit::history, routes::audit::chain_head, routes::audit::verify,
         routes::sync::steps, routes::sync::retry, routes::sync::skip,
         routes::opg::status, routes::opg::add_maintenance, routes::opg::list_maintenance, routes::opg::remove_maintenance,
@@ -44,13 +45,14 @@ impl Modify for BearerAuth {
         crate::view::LpaView, crate::view::StepView, crate::view::SyncView, crate::view::TimerView, crate::view::WorkflowRefView,
         routes::lpas::EventRequest, routes::queues::QueuePage, routes::audit::HistoryEntryView, routes::audit::ChainHeadView,
         routes::audit::VerifyView, routes::sync::SyncStepsView, routes::opg::OpgStatus, routes::opg::MaintenanceRequest,
-        routes::workflows::WorkflowSummary,
+        routes::workflows::WorkflowSummary, routes::reports::FeeReportView,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "lpas", description = "Create LPAs, fire events, caseworker queues"),
         (name = "audit", description = "History, hash chains and their verification"),
         (name = "sync", description = "OPG steps of one LPA"),
+        (name = "reports", description = "Figures over many LPAs: fees, reductions and refunds by month"),
         (name = "opg", description = "The OPG database: status and maintenance windows"),
         (name = "workflows", description = "Loaded workflow definitions"),
         (name = "health", description = "Liveness, readiness, metrics"),

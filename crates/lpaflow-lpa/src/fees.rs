@@ -368,6 +368,7 @@ pub fn amounts(ledger: &FeeLedger) -> FeeAmounts {
 
 /// What one LPA contributes to the refund report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RefundTotals {
     /// Refunds that were not needed because the reduction was decided before overpayment.
     pub refund_avoided_pence: i64,

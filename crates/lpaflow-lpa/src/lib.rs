@@ -32,9 +32,10 @@
 //! # Map
 //!
 //! [`validation`] reads the application into [`application`]'s typed view; [`safeguarding`] holds the rules
-//! and [`findings`] their reconciliation; [`fees`] the ledger; [`deadlines`] the signing windows; [`guards`]
-//! and [`actions`] the names of `lpa.toml`; [`document`] and [`steps`] what OPG receives; [`explain`] the view
-//! of one LPA; [`payloads`] what each action reads from a payload (the console's forms).
+//! and [`findings`] their reconciliation; [`fees`] the ledger and [`fee_report`] the monthly totals of many
+//! ledgers; [`deadlines`] the signing windows; [`guards`] and [`actions`] the names of `lpa.toml`; [`document`]
+//! and [`steps`] what OPG receives; [`explain`] the view of one LPA; [`payloads`] what each action reads from a
+//! payload (the console's forms).
 
 pub mod actions;
 pub mod application;
@@ -48,6 +49,7 @@ mod drafting;
 pub mod error;
 pub mod explain;
 mod fee_actions;
+pub mod fee_report;
 pub mod fees;
 mod fields;
 pub mod findings;

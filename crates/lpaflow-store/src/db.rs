@@ -11,6 +11,7 @@ use crate::{CommitError, Error};
 use chrono::{DateTime, Utc};
 use lpaflow_core::history::{ChainHead, StoredEntry};
 use lpaflow_core::{InstanceId, TimerName};
+use serde_json::Value;
 
 /// A connected backend.
 #[derive(Clone, Debug)]
@@ -43,6 +44,7 @@ forward! {
     fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error>;
     fn history(&self, uid: &InstanceId, after_seq: u64, limit: u32) -> Result<Vec<StoredEntry>, Error>;
     fn chain_heads(&self, after: &str, limit: u32) -> Result<Vec<(InstanceId, ChainHead)>, Error>;
+    fn instances_data(&self, workflow: &str, after: &str, limit: u32) -> Result<Vec<(InstanceId, Value)>, Error>;
     fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error>;
     fn save_definition(&self, name: &str, version: u32, hash: &str, source: &str, now: DateTime<Utc>) -> Result<(), Error>;
     fn definitions(&self) -> Result<Vec<StoredDefinition>, Error>;

@@ -321,6 +321,19 @@ impl Store {
         self.inner.db.chain_heads(after, limit).await
     }
 
+    /// The data of up to `limit` (1 to [`MAX_PAGE`]) instances of `workflow` whose uid sorts after `after`
+    /// (from the first when `None`), in uid order: a full scan in pages for reports. Pass the last uid of a page
+    /// as `after` for the next; a page shorter than `limit` is the last.
+    pub async fn instances_data(
+        &self,
+        workflow: &str,
+        after: Option<&InstanceId>,
+        limit: u32,
+    ) -> Result<Vec<(InstanceId, serde_json::Value)>, Error> {
+        let after = after.map_or("", InstanceId::as_str);
+        self.inner.db.instances_data(workflow, after, limit).await
+    }
+
     /// Instances per (workflow, state).
     pub async fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error> {
         self.inner.db.count_by_state().await

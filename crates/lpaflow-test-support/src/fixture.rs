@@ -77,6 +77,14 @@ pub fn document() -> (WorkflowDef, PlainRules) {
     (def, PlainRules::new(catalog()))
 }
 
+/// The fixture workflow under another name, for tests that need instances of two workflows.
+pub fn document_named(name: &str) -> (WorkflowDef, PlainRules) {
+    let text = DOCUMENT_WORKFLOW.replacen("name = \"document\"", &format!("name = {name:?}"), 1);
+    let def = lpaflow_spec::load(&format!("{name}.toml"), &text, &catalog())
+        .expect("the renamed fixture is valid");
+    (def, PlainRules::new(catalog()))
+}
+
 /// A creation command with `data`.
 pub fn create_command(data: Value) -> Command {
     Command::new("create", "author-1", "author").with_payload(data)

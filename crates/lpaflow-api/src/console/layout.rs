@@ -19,6 +19,7 @@ pub(super) enum Nav {
     Queue,
     Lpas,
     Audit,
+    Reports,
     Ops,
     None,
 }
@@ -31,6 +32,7 @@ fn nav_items(role: Role) -> Vec<(Nav, &'static str, &'static str)> {
     items.push((Nav::Lpas, "/console/lpas", "Find an LPA"));
     if matches!(role, Role::Auditor | Role::Admin | Role::Caseworker) {
         items.push((Nav::Audit, "/console/audit", "Audit"));
+        items.push((Nav::Reports, "/console/reports/fees", "Fee report"));
     }
     items.push((Nav::Ops, "/console/ops", "Operations"));
     items

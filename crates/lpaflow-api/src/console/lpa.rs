@@ -12,7 +12,7 @@ use super::session::{CheckedForm, Session};
 use crate::auth::{Caller, Role};
 use crate::problem::Problem;
 use crate::state::AppState;
-use crate::{errors, routes, uid};
+use crate::{commands, errors, routes, uid};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -301,9 +301,7 @@ pub(super) async fn fire(
             if let Some(r) = revision {
                 command = command.at_revision(r);
             }
-            state
-                .engine
-                .fire(&id, command)
+            commands::fire(&state, &id, command, None)
                 .await
                 .map_err(|e| errors::problem(e, ""))
         }

@@ -1,6 +1,6 @@
 //! The web console under `/console`: server-rendered HTML for caseworkers (queues, LPA pages with their
-//! decisions), auditors (history with the hash-chain check, verify all) and operators (OPG status, backlog,
-//! maintenance windows). Every page works without JavaScript; the vendored htmx only refreshes live counts and
+//! decisions), auditors (history with the hash-chain check, verify all), the fee report (caseworkers, auditors,
+//! admins) and operators (OPG status, backlog, maintenance windows). Every page works without JavaScript; the vendored htmx only refreshes live counts and
 //! the verify-all progress.
 //!
 //! Guarantees:
@@ -16,6 +16,7 @@
 //!   and `Cache-Control: no-store` (pages may hold personal data).
 
 mod audit;
+mod fee_chart;
 mod form_payload;
 mod forms;
 mod graph;
@@ -26,6 +27,7 @@ mod lpa_records;
 mod lpa_sections;
 mod ops;
 mod queue;
+mod reports;
 mod session;
 mod signin;
 mod verify;
@@ -69,6 +71,7 @@ pub fn router(zone: BusinessZone) -> Router<AppState> {
         .route("/audit/{uid}/history.json", get(audit::download))
         .route("/audit/verify", post(verify::start))
         .route("/audit/verify/{job}", get(verify::job))
+        .route("/reports/fees", get(reports::show))
         .route("/ops", get(ops::show))
         .route("/ops/live", get(ops::live))
         .route("/ops/maintenance", post(ops::add_window))

@@ -6,7 +6,7 @@ use crate::extract::{Path, Query};
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use crate::view::{self, LpaView, etag, parse_etag};
-use crate::{errors, uid};
+use crate::{commands, errors, uid};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -80,11 +80,7 @@ pub async fn create(
         let id = given.clone().unwrap_or_else(uid::generate);
         let command = Command::new("create", caller.sub.as_str(), caller.role.to_string())
             .with_payload(payload.clone());
-        match state
-            .engine
-            .create_keyed(&state.config.lpa_workflow, id, command, key.clone())
-            .await
-        {
+        match commands::create(&state, id, command, key.clone()).await {
             // A generated uid that happens to exist: draw another.
             Err(Error::AlreadyExists(_)) if given.is_none() && attempts < 3 => attempts += 1,
             other => break other.map_err(|e| errors::problem(e, ""))?,
@@ -257,9 +253,7 @@ pub async fn fire(
     if let Some(rev) = expected {
         command = command.at_revision(rev);
     }
-    let outcome = state
-        .engine
-        .fire_keyed(&id, command, key.map(|Extension(k)| k))
+    let outcome = commands::fire(&state, &id, command, key.map(|Extension(k)| k))
         .await
         .map_err(|e| errors::problem(e, "/payload"))?;
     let view = view::build(&state.engine, &outcome.stored, caller.role, false)

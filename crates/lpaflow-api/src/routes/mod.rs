@@ -7,5 +7,6 @@ pub mod health;
 pub mod lpas;
 pub mod opg;
 pub mod queues;
+pub mod reports;
 pub mod sync;
 pub mod workflows;

@@ -14,5 +14,6 @@ mod lpas;
 mod openapi;
 mod opg;
 mod queues;
+mod reports;
 mod sync;
 mod workflows;

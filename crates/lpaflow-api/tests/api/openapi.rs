@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/lpas/{uid}/sync/{id}/retry"),
     ("post", "/v1/lpas/{uid}/sync/{id}/skip"),
     ("get", "/v1/audit/verify"),
+    ("get", "/v1/reports/fees"),
     ("get", "/v1/opg/status"),
     ("post", "/v1/opg/maintenance"),
     ("get", "/v1/opg/maintenance"),
@@ -416,6 +417,24 @@ async fn real_responses_match_their_documented_statuses_and_schemas() {
             "/v1/audit/verify",
             "/v1/audit/verify".to_owned(),
             Role::Caseworker,
+        ),
+        (
+            "get",
+            "/v1/reports/fees",
+            "/v1/reports/fees?from=2026-01-01&to=2026-12-31".to_owned(),
+            Role::Auditor,
+        ),
+        (
+            "get",
+            "/v1/reports/fees",
+            "/v1/reports/fees?from=2026-02-30".to_owned(),
+            Role::Caseworker,
+        ),
+        (
+            "get",
+            "/v1/reports/fees",
+            "/v1/reports/fees".to_owned(),
+            Role::Service,
         ),
         (
             "get",

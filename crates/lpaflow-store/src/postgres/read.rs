@@ -1,4 +1,5 @@
-//! Reads: one instance, lists for the caseworker queues, history pages, chain heads, counts. Plain reads at
+//! Reads: one instance, lists for the caseworker queues, history pages, chain heads, instances' data (reports),
+//! counts. Plain reads at
 //! READ COMMITTED see committed data only, like SQLite's readers in WAL mode.
 
 use super::rows::{INSTANCE_COLUMNS, get, instance, json};
@@ -14,6 +15,7 @@ use lpaflow_core::history::{ChainHead, StoredEntry};
 use lpaflow_core::{
     Actor, Change, EventName, HistoryEntry, InstanceId, RoleName, StateName, WorkflowRef,
 };
+use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -150,6 +152,34 @@ impl PgDb {
                         hash,
                     },
                 ))
+            })
+            .collect()
+    }
+
+    /// The data of up to `limit` instances of `workflow` with uid > `after`, in uid order (reports).
+    pub async fn instances_data(
+        &self,
+        workflow: &str,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(InstanceId, Value)>, Error> {
+        let rows = sqlx::query(
+            "SELECT uid, data FROM instances WHERE workflow = $1 AND uid > $2 ORDER BY uid LIMIT $3",
+        )
+        .bind(workflow)
+        .bind(after)
+        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::db("read instances' data"))?;
+        rows.iter()
+            .map(|r| {
+                let uid: String = r
+                    .try_get("uid")
+                    .map_err(Error::db("read instances' data"))?;
+                let text: String = get(r, "data", &uid)?;
+                let data = json(&uid, "data", &text)?;
+                Ok((InstanceId::new(uid), data))
             })
             .collect()
     }

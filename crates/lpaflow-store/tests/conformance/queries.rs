@@ -1,17 +1,19 @@
-//! Lists for the caseworker queues: filters by state, label and sync status, stable cursor pagination.
+//! Lists for the caseworker queues: filters by state, label and sync status, stable cursor pagination; the
+//! instances' data of one workflow in uid pages (reports).
 
 use crate::conformance;
-use crate::harness::{author, fixture};
+use crate::harness::{Fixture, author, fixture};
 use chrono::TimeDelta;
-use lpaflow_store::{Error, ListQuery, SyncStatus};
+use lpaflow_store::{Error, ListQuery, MAX_PAGE, SyncStatus};
 use lpaflow_test_support::TestDb;
-use lpaflow_test_support::fixture::{t0, uid};
+use lpaflow_test_support::fixture::{document_named, t0, uid};
 use serde_json::json;
 
 conformance!(
     lists_filter_and_paginate_stably,
     labels_filter_lists,
-    bad_cursors_are_refused
+    bad_cursors_are_refused,
+    instances_data_pages_one_workflow_in_uid_order
 );
 
 fn query(limit: u32) -> ListQuery {
@@ -162,4 +164,67 @@ async fn bad_cursors_are_refused(db: &TestDb) {
             .await;
         assert!(matches!(r, Err(Error::BadCursor(_))), "{bad}: {r:?}");
     }
+}
+
+async fn instances_data_pages_one_workflow_in_uid_order(db: &TestDb) {
+    let docs = fixture(db).await;
+    let (def, rules) = document_named("memo");
+    let memos = Fixture {
+        store: docs.store.clone(),
+        def,
+        rules,
+    };
+    // Created out of uid order, the two workflows' uids interleaved.
+    for n in [5u64, 1, 9, 3, 7, 2, 8] {
+        let f = if n % 3 == 2 { &memos } else { &docs };
+        f.create(&uid(600 + n), json!({"n": n}), t0()).await;
+    }
+    docs.fire(
+        &uid(603),
+        &author("edit").with_payload(json!({"n": 33})),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = docs
+            .store
+            .instances_data("document", after.as_ref(), 2)
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        after = page.last().map(|(u, _)| u.clone());
+        let last = page.len() < 2;
+        seen.extend(page.into_iter().map(|(u, d)| (u, d["n"].clone())));
+        if last {
+            break;
+        }
+    }
+    let expected: Vec<_> = [(1, 1), (3, 33), (7, 7), (9, 9)]
+        .into_iter()
+        .map(|(n, v)| (uid(600 + n), json!(v)))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "documents only, in uid order, as last committed"
+    );
+    let memo_uids: Vec<_> = memos
+        .store
+        .instances_data("memo", None, MAX_PAGE + 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    assert_eq!(memo_uids, [uid(602), uid(605), uid(608)]);
+    let none = docs
+        .store
+        .instances_data("document", Some(&uid(609)), 10)
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "nothing after the last uid");
+    let unknown = docs.store.instances_data("nope", None, 10).await.unwrap();
+    assert!(unknown.is_empty());
 }

@@ -91,12 +91,17 @@ impl Harness {
 
     /// The API as `setup` says.
     pub async fn with(setup: Setup) -> Harness {
+        Self::on(TestDb::sqlite(), setup).await
+    }
+
+    /// The API as `setup` says, over `db` (a fresh database of either backend, see [`TestDb::all`]).
+    pub async fn on(db: TestDb, setup: Setup) -> Harness {
         let Setup {
             opg,
             config,
             dev_clock,
         } = setup;
-        Self::with_engine(config, dev_clock, |store, clock| async move {
+        Self::with_engine_on(db, config, dev_clock, |store, clock| async move {
             LpaEngine {
                 workflows_dir: workflows_dir(),
                 clock,
@@ -113,12 +118,25 @@ impl Harness {
     }
 
     /// The API over an engine that `make` builds on a fresh store with the harness's clock.
-    pub async fn with_engine<F, Fut>(mut config: ApiConfig, dev_clock: bool, make: F) -> Harness
+    pub async fn with_engine<F, Fut>(config: ApiConfig, dev_clock: bool, make: F) -> Harness
     where
         F: FnOnce(Store, Arc<dyn Clock>) -> Fut,
         Fut: Future<Output = Engine>,
     {
-        let db = TestDb::sqlite();
+        Self::with_engine_on(TestDb::sqlite(), config, dev_clock, make).await
+    }
+
+    /// [`Harness::with_engine`] over `db`.
+    pub async fn with_engine_on<F, Fut>(
+        db: TestDb,
+        mut config: ApiConfig,
+        dev_clock: bool,
+        make: F,
+    ) -> Harness
+    where
+        F: FnOnce(Store, Arc<dyn Clock>) -> Fut,
+        Fut: Future<Output = Engine>,
+    {
         let store = Store::open(StoreOptions::new(db.url()))
             .await
             .expect("the test database opens");
@@ -323,6 +341,10 @@ impl Harness {
         }
     }
 }
+
+/// Held by every test that changes or reads the process-wide fee refund counters (`/metrics`), so one test's
+/// refunds never land in another's expected sums. Tests in this binary share one metrics recorder.
+pub static FEE_COUNTERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Polls `check` until it returns `Some`, failing with `what` after [`DEADLINE`].
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
