@@ -529,3 +529,71 @@ async fn a_body_over_the_configured_limit_is_413_payload_too_large_on_every_post
         "a body under the limit passes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_application_received_just_after_uk_midnight_gets_that_days_fee_and_says_which_date_it_used()
+ {
+    let h = Harness::start().await;
+    let r = h
+        .post("/v1/lpas")
+        .role(Role::Service)
+        .json(&application_with(json!({
+            "channel": "paper",
+            "receivedAt": "2025-09-19T00:30:00+01:00"
+        })))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let view = r.json();
+    // 23:30 UTC on 18 September 2025 is 19 September in the UK: the new fee.
+    assert_eq!(view["fee"]["feeDate"], "2025-09-19");
+    assert_eq!(view["fee"]["amounts"]["fullCostPence"], 9200);
+    assert_eq!(view["dates"]["timeZone"], "Europe/London");
+    assert_eq!(
+        view["dates"]["feeDate"],
+        json!({"date": "2025-09-19", "source": "received"})
+    );
+    assert_eq!(view["dates"]["referenceDate"]["source"], "today");
+
+    let r = h
+        .post("/v1/lpas")
+        .role(Role::Service)
+        .json(&application_with(json!({
+            "channel": "paper",
+            "receivedAt": "2025-09-18T23:59:00+01:00"
+        })))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["fee"]["amounts"]["fullCostPence"], 8200);
+
+    // The console shows the fee date with its source and times in UK local time (BST in September).
+    let uid = uid_of(&view);
+    h.fire_ok(
+        &uid,
+        Role::Service,
+        "record_payment",
+        json!({"amountPence": 9200, "receivedAt": "2025-09-19T07:15:00Z"}),
+    )
+    .await;
+    let token = h.token(Role::Caseworker);
+    let page = h
+        .get(&format!("/console/lpas/{uid}"))
+        .header("cookie", &format!("lpaflow_console={token}"))
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("19 Sep 2025 (received by the OPG)"),
+        "fee date: {html}"
+    );
+    assert!(
+        html.contains(r#"<time datetime="2025-09-19T08:15:00+01:00">19 Sep 2025 08:15 BST</time>"#),
+        "payment received: {html}"
+    );
+    assert!(
+        html.contains("Dates are UK local dates (Europe/London)"),
+        "{html}"
+    );
+}
