@@ -77,16 +77,17 @@ async fn reader(db_url: &str) -> Engine {
 async fn an_engine_process_killed_while_delivering_leaves_its_work_to_the_next_without_duplicates()
 {
     // Slow answers keep a full round of requests in flight when the process dies.
-    killed_then_taken_over("node-b", json!({"latencyMs": 30})).await;
+    killed_then_taken_over("node-b", json!({"latencyMs": 30, "replyDelayMs": 500})).await;
 }
 
-/// Restarted at once under the same node id, the new process releases the dead one's leases and takes up its
-/// ambiguous steps within a second of their writes, while every OPG read lags a second behind (from the kill
+/// Restarted at once under the same node id, the new process releases the dead one's leases (writes stored
+/// but not yet answered when it died make some of them steps that took effect) and takes up its ambiguous
+/// steps within a second of their writes, while every OPG read lags a second behind (from the kill
 /// until the restarted process has had time to resolve them): a read that misses a write must not make it send
 /// the write again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_restarted_at_once_reads_past_lagging_replicas_before_sending_again() {
-    killed_then_taken_over("node-a", json!({"latencyMs": 30})).await;
+    killed_then_taken_over("node-a", json!({"latencyMs": 30, "replyDelayMs": 500})).await;
 }
 
 /// A backlog, a first engine process SIGKILLed a quarter of the way through it, a second (`second_node`)

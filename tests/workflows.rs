@@ -114,7 +114,7 @@ fn mermaid_graph_renders_every_state_and_transition() {
     assert!(
         text.contains("class cannot_register,withdrawn,do_not_register,expired,cancelled terminal")
     );
-    assert!(text.contains("waiting_period_elapsed [system, after 28d]"));
+    assert!(text.contains("waiting_period_elapsed [system, after 28d at midnight]"));
 }
 
 #[test]

@@ -72,7 +72,7 @@ pub(crate) fn record_committed(outcome: &Outcome) {
     let rises = outcome
         .decisions
         .iter()
-        .map(|d| refund_increments(&d.entry.changes))
+        .map(|d| refund_increments(d.entry.event.as_str(), &d.entry.changes))
         .fold(RefundTotals::default(), |a, b| a + b);
     add_refunds(rises);
 }

@@ -9,6 +9,7 @@ mod commands;
 pub mod database;
 mod definitions;
 pub mod logging;
+pub mod node_liveness;
 mod secrets;
 
 use clap::{Parser, Subcommand};

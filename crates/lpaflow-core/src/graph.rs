@@ -33,7 +33,11 @@ fn label(def: &WorkflowDef, t: &TransitionDef, from: &StateName) -> String {
     };
     if let Some(state) = def.state(from) {
         for timer in state.timers.iter().filter(|tm| tm.event == t.event) {
-            tags.push(format!("after {}", format_duration(timer.after)));
+            tags.push(if timer.at_midnight {
+                format!("after {} at midnight", format_duration(timer.after))
+            } else {
+                format!("after {}", format_duration(timer.after))
+            });
         }
     }
     if t.blocking_step().is_some() {

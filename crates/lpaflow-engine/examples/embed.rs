@@ -59,7 +59,7 @@ struct Payments;
 
 #[async_trait]
 impl StepHandler for Payments {
-    async fn deliver(&self, step: &StepRow) -> Attempt {
+    async fn deliver(&self, step: &StepRow, _claim: &lpaflow_engine::Claim) -> Attempt {
         Attempt::Done {
             result: json!({"transfer": format!("TX-{}", step.id)}),
             report: None,

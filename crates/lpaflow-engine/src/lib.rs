@@ -10,13 +10,17 @@ mod commands;
 pub mod definitions;
 pub mod delivery;
 mod error;
+pub mod liveness;
 mod stripes;
 mod timers;
 
 pub use commands::Outcome;
 pub use definitions::{Definitions, LoadedDefinition};
-pub use delivery::{Attempt, DeliveryOptions, DeliveryStatus, Report, StepHandler};
+pub use delivery::{
+    Attempt, Claim, ClaimLost, DeliveryOptions, DeliveryStatus, Report, StepHandler,
+};
 pub use error::Error;
+pub use liveness::{Liveness, LivenessOptions};
 pub use timers::TimerOptions;
 
 use lpaflow_core::history::StoredEntry;
@@ -48,6 +52,9 @@ pub struct EngineOptions {
     pub max_conflict_retries: u32,
     /// Called with every committed instance (after the commit is durable), e.g. to wake waiters.
     pub on_commit: Option<CommitObserver>,
+    /// Heartbeats and the takeover of dead processes; `None` for a process that neither beats nor takes over
+    /// (a short-lived tool reading the store).
+    pub liveness: Option<LivenessOptions>,
 }
 
 /// A function told about every committed instance.
@@ -71,6 +78,7 @@ impl EngineOptions {
             delivery: None,
             max_conflict_retries: 16,
             on_commit: None,
+            liveness: Some(LivenessOptions::default()),
         }
     }
 }
@@ -96,6 +104,7 @@ pub(crate) struct Inner {
     pub(crate) stripes: stripes::Stripes,
     cancel: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    liveness: Option<Arc<Liveness>>,
 }
 
 impl Engine {
@@ -126,6 +135,9 @@ impl Engine {
             .release_step_leases(&options.node_id, now)
             .await?;
         options.store.release_timer_leases(&options.node_id).await?;
+        if let Some(l) = &options.liveness {
+            liveness::register(&options.store, &options.node_id, l, delivery::wall_now()).await?;
+        }
         if recovered > 0 {
             tracing::info!(node = %options.node_id, steps = recovered, "recovered steps leased by this node before a restart");
         }
@@ -149,9 +161,20 @@ impl Engine {
                 stripes: stripes::Stripes::new(),
                 cancel: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
+                liveness: options
+                    .liveness
+                    .as_ref()
+                    .map(|l| Arc::new(Liveness::new(l))),
             }),
         };
         let mut tasks = Vec::new();
+        if let Some(l) = options.liveness {
+            tasks.push(tokio::spawn(liveness::run(
+                engine.clone(),
+                l,
+                engine.inner.cancel.clone(),
+            )));
+        }
         if engine.inner.timer_options.enabled {
             tasks.push(tokio::spawn(timers::run(
                 engine.clone(),
@@ -194,6 +217,11 @@ impl Engine {
             .await
         {
             tracing::warn!(error = %e, "releasing timer leases failed; they will expire");
+        }
+        if self.inner.liveness.is_some()
+            && let Err(e) = self.inner.store.deregister_node(&self.inner.node_id).await
+        {
+            tracing::warn!(error = %e, "deregistering failed; another process will take this one over");
         }
         self.inner.store.shutdown().await;
         tracing::info!(node = %self.inner.node_id, "engine stopped");
@@ -276,6 +304,11 @@ impl Engine {
     /// Wakes the step workers (e.g. after a maintenance window was removed).
     pub fn wake_delivery(&self) {
         self.inner.steps_enqueued.notify_one();
+    }
+
+    /// This process's liveness (`None` when it does not beat).
+    pub fn liveness(&self) -> Option<&Arc<Liveness>> {
+        self.inner.liveness.as_ref()
     }
 }
 

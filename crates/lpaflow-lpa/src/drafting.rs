@@ -10,7 +10,7 @@ use crate::actions::{finish, read_payload};
 use crate::data::{LpaData, NotRelatedConfirmation};
 use crate::fields::{Obj, Problems};
 use crate::safeguarding::{self, last_names, sharing_last_name};
-use crate::validation::read_application;
+use crate::validation::{online_receipt_problems, read_application};
 use chrono::{DateTime, SecondsFormat, Utc};
 use lpaflow_core::json::merge_patch;
 use lpaflow_core::{ActionError, ActionOutcome, BusinessZone, Context, PayloadProblem, Unmet};
@@ -101,7 +101,8 @@ pub(crate) fn create(ctx: &Context<'_>) -> Result<ActionOutcome, ActionError> {
     must_be_object(ctx.payload, "the application")?;
     let mut application = ctx.payload.clone();
     assign_actor_uids(&mut application, ctx);
-    let (app, problems) = read_application(&application, ctx.now, ctx.zone);
+    let (app, mut problems) = read_application(&application, ctx.now, ctx.zone);
+    problems.extend(online_receipt_problems(&app, ctx.now));
     if !app.is_paper() && !problems.is_empty() {
         return Err(ActionError::Invalid(problems));
     }
@@ -129,7 +130,8 @@ pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Resul
     let mut application = data.application.clone();
     merge_patch(&mut application, ctx.payload);
     assign_actor_uids(&mut application, ctx);
-    let (app, problems) = read_application(&application, ctx.now, ctx.zone);
+    let (app, mut problems) = read_application(&application, ctx.now, ctx.zone);
+    problems.extend(online_receipt_problems(&app, ctx.instance.created_at));
     let locked = locked_changes(data, &application, ctx.zone);
     if !locked.is_empty() {
         return Err(ActionError::Refused(locked));

@@ -388,16 +388,27 @@ impl FeeReportBuilder {
     }
 }
 
-/// How much the LPA's refund figures rose in one history entry (`changes` as `lpaflow_core::json::diff`
-/// makes them): the increase of [`REFUND_AVOIDED_POINTER`] and [`REFUND_DUE_POINTER`], never negative. A
-/// change may replace a parent of those values whole (the ledger appears as one `/fee` value at creation, the
-/// whole data as `""`), so each change is read at the rest of the pointer below it; an absent value counts 0.
-pub fn refund_increments(changes: &[Change]) -> RefundTotals {
+/// How much the LPA's refund figures rose in one history entry of `event` (`changes` as
+/// `lpaflow_core::json::diff` makes them): the increase of [`REFUND_AVOIDED_POINTER`] and
+/// [`REFUND_DUE_POINTER`], never negative. A change may replace a parent of those values whole (the ledger
+/// appears as one `/fee` value at creation, the whole data as `""`), so each change is read at the rest of the
+/// pointer below it; an absent value counts 0.
+///
+/// Only the fee's own events count ([`COUNTED_EVENTS`]): a refund is avoided by a decision, and becomes due
+/// at a decision or a payment. The figures also move with a claim left pending again or a receipt date
+/// changed back and forth; counting those rises would count the same refund again each time.
+pub fn refund_increments(event: &str, changes: &[Change]) -> RefundTotals {
+    if !COUNTED_EVENTS.contains(&event) {
+        return RefundTotals::default();
+    }
     RefundTotals {
         refund_avoided_pence: increase(changes, REFUND_AVOIDED_POINTER),
         refund_due_pence: increase(changes, REFUND_DUE_POINTER),
     }
 }
+
+/// The events whose refund rises the counters count.
+pub const COUNTED_EVENTS: &[&str] = &["decide_fee", "record_payment"];
 
 fn increase(changes: &[Change], target: &str) -> i64 {
     changes

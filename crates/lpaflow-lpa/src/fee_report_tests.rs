@@ -287,7 +287,7 @@ fn change(pointer: &str, old: Option<Value>, new: Option<Value>) -> Change {
 #[track_caller]
 fn check_increments(changes: &[Change], avoided: i64, due: i64) {
     assert_eq!(
-        refund_increments(changes),
+        refund_increments("decide_fee", changes),
         RefundTotals {
             refund_avoided_pence: avoided,
             refund_due_pence: due
@@ -371,4 +371,22 @@ fn refund_increments_read_leaf_and_parent_changes_and_never_go_down() {
         0,
     );
     check_increments(&[], 0, 0);
+}
+
+#[test]
+fn only_the_fee_events_count_a_rise() {
+    let rise = [change(
+        REFUND_DUE_POINTER,
+        Some(json!(0)),
+        Some(json!(9200)),
+    )];
+    assert_eq!(
+        refund_increments("record_payment", &rise).refund_due_pence,
+        9200
+    );
+    assert_eq!(
+        refund_increments("update_application", &rise),
+        RefundTotals::default(),
+        "a claim toggled back after a pending one, or a receipt date moved, is no new refund"
+    );
 }

@@ -362,8 +362,16 @@ pub fn amounts(ledger: &FeeLedger) -> FeeAmounts {
         refund_avoided_pence: ledger
             .decision
             .as_ref()
-            .map_or(0, |d| d.refund_avoided_pence),
+            .map_or(0, |d| still_avoided(d, paid - (full - reduction))),
     }
+}
+
+/// The refund a decision avoided, less what later payments overpaid beyond the overpayment the decision
+/// already found (a cheque that arrives after an early decision makes that refund due after all): a refund is
+/// never both avoided and due.
+fn still_avoided(decision: &FeeDecision, overpaid_now: i64) -> i64 {
+    let overpaid_since = (overpaid_now.max(0) - decision.refund_due_at_decision_pence).max(0);
+    (decision.refund_avoided_pence - overpaid_since).max(0)
 }
 
 /// What one LPA contributes to the refund report.

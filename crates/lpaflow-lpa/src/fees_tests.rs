@@ -257,6 +257,8 @@ proptest! {
         }
         if let Some(dec) = &l.decision {
             prop_assert_eq!(dec.refund_avoided_pence + dec.refund_due_at_decision_pence, dec.reduction_pence);
+            // No pence of the reduction is both avoided and still due.
+            prop_assert!(a.refund_avoided_pence + a.refund_due_pence.min(a.reduction_pence) <= a.reduction_pence.max(0));
         }
     }
 }

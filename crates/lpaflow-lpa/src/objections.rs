@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 /// The statutory waiting period, in local days.
 pub const WAITING_PERIOD_DAYS: u64 = 28;
+/// The same 28 days as a duration (version 2's timer: `after = "28d"` without `at`).
+const WAITING_PERIOD_WHOLE_DAYS: i64 = 28;
 
 /// Where an objection stands.
 #[derive(
@@ -135,14 +137,26 @@ pub(crate) fn enter_waiting_period(
     read_payload(ctx, &[], |_, _| ())?;
     data.waiting_period = Some(WaitingPeriod {
         started_at: ctx.now,
-        ends_at: ctx.zone.start_of(
-            ctx.today()
-                .checked_add_days(Days::new(WAITING_PERIOD_DAYS))
-                .unwrap_or(chrono::NaiveDate::MAX),
-        ),
+        ends_at: waiting_period_end(ctx),
         elapsed_at: None,
     });
     Ok(())
+}
+
+/// The first version whose waiting-period timer ends at local midnight (`at = "midnight"`).
+pub const FIRST_VERSION_ENDING_AT_MIDNIGHT: u32 = 3;
+
+/// When the waiting period entered now ends, as the instance's own workflow version times it: 28 local days
+/// ending at midnight from version 3, 28 x 24 hours before (so `endsAt` and the pinned timer agree).
+fn waiting_period_end(ctx: &Context<'_>) -> DateTime<Utc> {
+    if ctx.instance.workflow.version < FIRST_VERSION_ENDING_AT_MIDNIGHT {
+        return ctx.now + chrono::TimeDelta::days(WAITING_PERIOD_WHOLE_DAYS);
+    }
+    ctx.zone.start_of(
+        ctx.today()
+            .checked_add_days(Days::new(WAITING_PERIOD_DAYS))
+            .unwrap_or(chrono::NaiveDate::MAX),
+    )
 }
 
 /// `lpa.waiting_period_elapsed`: the timer fired.
@@ -150,8 +164,10 @@ pub(crate) fn waiting_period_elapsed(
     ctx: &Context<'_>,
     data: &mut LpaData,
 ) -> Result<(), ActionError> {
+    // Only once it has really ended: a timer that fired early must not open the way to registration.
     if let Some(w) = data.waiting_period.as_mut()
         && w.elapsed_at.is_none()
+        && ctx.now >= w.ends_at
     {
         w.elapsed_at = Some(ctx.now);
     }

@@ -121,7 +121,7 @@ pub fn rule_dates(
         });
     let waiting_period = data.waiting_period.as_ref().map(|w| WaitingPeriodDates {
         first_day: zone.date_of(w.started_at),
-        last_day: zone.date_of(w.ends_at).pred_opt().unwrap_or(NaiveDate::MIN),
+        last_day: zone.date_of(w.ends_at - chrono::TimeDelta::microseconds(1)),
         ends_at_local: zone.rfc3339(w.ends_at),
     });
     RuleDates {

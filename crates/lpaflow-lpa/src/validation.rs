@@ -81,7 +81,7 @@ pub fn read_application(
         app.restrictions_and_conditions = o.opt_long_text("restrictionsAndConditions", &mut p);
         app.people_to_notify = read_people_to_notify(&o, today, &mut p);
         app.fee = read_fee(&o, today, &mut p);
-        app.received_at = o.opt_time_not_after("receivedAt", now, &mut p);
+        app.received_at = read_received_at(&o, now, zone, &mut p);
         check_unique_uids(
             &app.donor,
             &app.attorneys,
@@ -95,6 +95,47 @@ pub fn read_application(
         check_type_specific(&o, &app, &mut p);
     }
     (app, p.0)
+}
+
+/// `receivedAt`: an RFC 3339 instant, or a date (a paper form's receipt stamp), read as the start of that local
+/// day; not in the future.
+fn read_received_at(
+    o: &Obj<'_>,
+    now: DateTime<Utc>,
+    zone: BusinessZone,
+    p: &mut Problems,
+) -> Option<DateTime<Utc>> {
+    let day = o
+        .get("receivedAt")
+        .and_then(Value::as_str)
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    match day {
+        Some(day) if day > zone.date_of(now) => {
+            p.add(o.ptr("receivedAt"), "must not be in the future");
+            None
+        }
+        Some(day) => Some(zone.start_of(day)),
+        None => o.opt_time_not_after("receivedAt", now, p),
+    }
+}
+
+/// How long before it was created an online application may say it was received (a service may record the
+/// moment the donor submitted, a little before it reached lpaflow); older receipt dates are for paper.
+pub const ONLINE_RECEIPT_LEEWAY_HOURS: i64 = 24;
+
+/// An online application is received when it is made: its `receivedAt` may not be back-dated (which would
+/// choose its fee) by more than [`ONLINE_RECEIPT_LEEWAY_HOURS`] before `created`.
+pub fn online_receipt_problems(app: &Application, created: DateTime<Utc>) -> Vec<PayloadProblem> {
+    let earliest = created - chrono::TimeDelta::hours(ONLINE_RECEIPT_LEEWAY_HOURS);
+    match app.received_at {
+        Some(r) if !app.is_paper() && r < earliest => vec![PayloadProblem::new(
+            "/receivedAt",
+            format!(
+                "an online application is received when it is made: at most {ONLINE_RECEIPT_LEEWAY_HOURS} hours before it was created"
+            ),
+        )],
+        Some(_) | None => Vec::new(),
+    }
 }
 
 fn read_fee(o: &Obj<'_>, today: NaiveDate, p: &mut Problems) -> Option<FeeClaim> {

@@ -12,7 +12,7 @@ use serde_json::json;
 fn increments(lpa: &Lpa) -> RefundTotals {
     lpa.history
         .iter()
-        .map(|e| refund_increments(&e.changes))
+        .map(|e| refund_increments(e.event.as_str(), &e.changes))
         .fold(RefundTotals::default(), |a, b| a + b)
 }
 
@@ -83,4 +83,39 @@ fn history_increments_and_the_report_follow_the_ledgers() {
     let no_fee = t.reductions.get(lpaflow_lpa::application::FeeType::NoFee);
     assert_eq!((no_fee.count, no_fee.pence), (3, 3 * 9200));
     assert_eq!(t.paid_pence, 9200 * 3 - 9200);
+}
+
+#[test]
+fn a_refund_is_counted_once_whatever_the_claim_does_afterwards_and_never_both_avoided_and_due() {
+    // Overpaid by 9200: a refund due, counted at the payment.
+    let mut lpa = Lpa::create(application_with(json!({"fee": {"claimedType": "FullFee"}})));
+    lpa.service("record_payment", json!({"amountPence": 18400}));
+    // A reduction claimed (the refund is pending on it) and withdrawn: the same refund, not a new one.
+    lpa.service(
+        "update_application",
+        json!({"fee": {"claimedType": "HalfFee", "grossAnnualIncomePence": 900000}}),
+    );
+    lpa.service(
+        "update_application",
+        json!({"fee": {"claimedType": "FullFee", "grossAnnualIncomePence": null}}),
+    );
+    assert_eq!(lpa.data()["fee"]["amounts"]["refundDuePence"], json!(9200));
+    assert_eq!(increments(&lpa).refund_due_pence, 9200);
+
+    // Decided early (avoided), then a cheque for the full fee arrives: that refund is due after all.
+    let mut early = Lpa::create(no_fee_claim());
+    decide_no_fee(&mut early);
+    assert_eq!(
+        early.data()["fee"]["amounts"]["refundAvoidedPence"],
+        json!(9200)
+    );
+    early.service("record_payment", json!({"amountPence": 9200}));
+    let amounts = &early.data()["fee"]["amounts"];
+    assert_eq!(
+        (
+            amounts["refundAvoidedPence"].clone(),
+            amounts["refundDuePence"].clone()
+        ),
+        (json!(0), json!(9200))
+    );
 }

@@ -309,3 +309,132 @@ fn a_date_of_birth_over_100_years_ago_is_a_warning_for_every_person() {
     ));
     assert!(young.findings().is_empty(), "{:?}", young.findings());
 }
+
+#[test]
+fn a_paper_receipt_stamp_may_be_a_date_and_an_online_application_cannot_be_back_dated() {
+    let lpa = Lpa::try_create(
+        application_with(json!({"channel": "paper", "receivedAt": "2025-09-18"})),
+        at("2025-10-01T10:00:00Z"),
+    )
+    .expect("created");
+    assert_eq!(lpa.data()["fee"]["feeDate"], json!("2025-09-18"));
+    assert_eq!(lpa.data()["fee"]["amounts"]["fullCostPence"], json!(8200));
+
+    let refused = Lpa::try_create(
+        application_with(json!({"receivedAt": "2025-09-18T10:00:00Z"})),
+        at("2025-10-01T10:00:00Z"),
+    )
+    .err()
+    .expect("an online application back-dated by two weeks is refused");
+    assert!(
+        format!("{refused:?}").contains("/receivedAt"),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn evidence_cannot_reach_the_opg_before_its_application() {
+    let mut lpa = Lpa::create(application_with(json!({
+        "receivedAt": "2026-01-04T12:00:00Z",
+        "fee": {"claimedType": "HalfFee", "grossAnnualIncomePence": 900000}
+    })));
+    let r = lpa.refused(
+        "provide_fee_evidence",
+        "service",
+        json!({"kind": "income", "reference": "P60", "receivedAt": "2026-01-03T09:00:00Z"}),
+    );
+    assert!(format!("{r:?}").contains("/receivedAt"), "{r:?}");
+}
+
+#[test]
+fn an_attorney_turning_18_on_the_uk_day_of_a_signature_just_after_midnight_is_18() {
+    let turns_18 = json!({"attorneys": [
+        {"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": "2008-06-15",
+         "address": address("2 Road"), "appointmentType": "original", "channel": "online",
+         "email": "charles@example.org"}]});
+    // 00:10 BST on 15 June: today is already the birthday.
+    let mut lpa = signing_at(application_with(turns_18), "2026-06-14T23:10:00Z");
+    lpa.advance(TimeDelta::minutes(30));
+    lpa.service(
+        "sign_as_donor",
+        json!({"signedAt": "2026-06-15T00:30:00+01:00"}),
+    );
+    assert!(
+        !lpa.findings().iter().any(|f| f.0 == "attorney.under_18"),
+        "18 on the UK day of the signature (the UTC date is 14 June): {:?}",
+        lpa.findings()
+    );
+}
+
+#[test]
+fn a_lapsed_confirmation_accepted_by_a_caseworker_is_not_sent_to_opg() {
+    let mut lpa = Lpa::create(application_with(
+        json!({"certificateProvider": {"lastName": "Byron-Lovelace"}}),
+    ));
+    lpa.service("confirm_not_related", json!({}));
+    for name in ["Lovelace", "Byron-Lovelace"] {
+        lpa.service(
+            "update_application",
+            json!({"certificateProvider": {"lastName": name}}),
+        );
+    }
+    let id = lpa.finding_id("certificate_provider.same_last_name");
+    lpa.caseworker(
+        "accept_finding",
+        json!({"finding": id, "reason": "checked by telephone"}),
+    );
+    lpa.service("submit", json!({}));
+    lpa.service("record_payment", json!({"amountPence": 9200}));
+    lpa.sign_all();
+    let create = lpa
+        .steps
+        .iter()
+        .find(|s| s.name == "opg.create")
+        .expect("the create was enqueued");
+    assert_eq!(
+        create.payload["lpa"].get("certificateProviderNotRelatedConfirmedAt"),
+        None,
+        "the donor's confirmation lapsed: {}",
+        create.payload["lpa"]
+    );
+}
+
+/// The LPA workflow as version 2 had it: the waiting-period timer 28 x 24 hours after entry.
+fn version_2() -> lpaflow_core::WorkflowDef {
+    let text = include_str!("../../../workflows/lpa.toml")
+        .replacen("version = 3", "version = 2", 1)
+        .replacen(", at = \"midnight\"", "", 1);
+    lpaflow_spec::load("lpa-v2.toml", &text, &lpaflow_lpa::catalog()).expect("loads")
+}
+
+#[test]
+fn an_lpa_pinned_to_version_2_keeps_its_28_by_24_hour_waiting_period() {
+    let application = application();
+    let mut lpa = Lpa::try_create(application, at("2026-10-09T12:00:00Z")).expect("created");
+    lpa.def = version_2();
+    lpa.instance.workflow = lpa.def.reference().clone();
+    lpa.service("submit", json!({}));
+    lpa.service("record_payment", json!({"amountPence": 9200}));
+    lpa.advance(at("2026-10-09T23:30:00Z") - lpa.now);
+    lpa.sign_all();
+    lpa.service("enter_waiting_period", json!({}));
+    // Entered at 00:30 BST on 10 October: version 2 ends 28 x 24 h later, 30 minutes before UK midnight.
+    assert_eq!(
+        lpa.data()["waitingPeriod"]["endsAt"],
+        json!("2026-11-06T23:30:00Z")
+    );
+    let timer = lpa
+        .timers
+        .iter()
+        .find(|t| t.name == "waiting_period")
+        .expect("timer");
+    assert_eq!(
+        timer.fire_at,
+        at("2026-11-06T23:30:00Z"),
+        "the data and the pinned timer agree"
+    );
+    lpa.advance(at("2026-11-06T23:29:59Z") - lpa.now);
+    assert!(lpa.data()["registration"].is_null());
+    lpa.advance(TimeDelta::seconds(1));
+    assert_eq!(lpa.last_step().name.as_str(), "opg.update:REGISTER");
+}

@@ -9,7 +9,9 @@
 //! 3. after a successful write, read back and compare, reading again for a few seconds while the write does
 //!    not show (the store's reads are eventually consistent); a mismatch is reported, never a reason to fail.
 //!
-//! A cached (stale, `Age`) read never decides anything: it could predate our own write.
+//! A cached (stale, `Age`) read never decides anything: it could predate our own write. And nothing is written
+//! once the engine's claim on the step no longer holds (this process went too long without a heartbeat: another
+//! may have taken its work over and be reading the LPA back right now).
 
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use crate::client::{OpgClient, OpgError};
 use crate::compare::{AppliedState, Difference, effect_of_unchanged, resolve as value_at};
 use crate::pacing::WRITE_GAP;
 use crate::step::Step;
+use lpaflow_engine::Claim;
 use lpaflow_lpa::lpa_store::FieldError;
 
 /// What became of one delivery attempt; serializable so the engine can store it on the outbox row.
@@ -39,6 +42,10 @@ pub enum DeliveryOutcome {
         ambiguous: bool,
         requests: u32,
     },
+    /// Nothing was written: the claim on the step no longer held when the write was due (this process went
+    /// too long without a heartbeat, or the lease is ending), so another process may be acting on it. The step
+    /// keeps its ambiguity and comes back later.
+    NotSent { reason: String, requests: u32 },
     /// Refused for good, or OPG holds something else (a conflict, `code` `CONFLICT`, with `differences`).
     Failed {
         reason: String,
@@ -66,6 +73,7 @@ impl DeliveryOutcome {
         match self {
             Self::Done { requests, .. }
             | Self::Retry { requests, .. }
+            | Self::NotSent { requests, .. }
             | Self::Failed { requests, .. } => *requests,
         }
     }
@@ -98,6 +106,25 @@ pub async fn deliver(
     step_name: &str,
     payload: &Value,
     previous_attempt_ambiguous: bool,
+) -> DeliveryOutcome {
+    deliver_claimed(
+        client,
+        step_name,
+        payload,
+        previous_attempt_ambiguous,
+        &Claim::unchecked(),
+    )
+    .await
+}
+
+/// [`deliver`] for a step claimed by an engine: right before the write, `claim` must still hold (see
+/// [`Claim::still_held`]); otherwise nothing is written and the outcome is [`DeliveryOutcome::NotSent`].
+pub async fn deliver_claimed(
+    client: &OpgClient,
+    step_name: &str,
+    payload: &Value,
+    previous_attempt_ambiguous: bool,
+    claim: &Claim,
 ) -> DeliveryOutcome {
     let step = match Step::parse(step_name, payload) {
         Ok(step) => step,
@@ -140,6 +167,13 @@ pub async fn deliver(
                 };
             }
         }
+    }
+    if let Err(lost) = claim.still_held() {
+        tracing::warn!(%uid, step = step_name, reason = %lost, "OPG write not sent: the claim no longer holds");
+        return DeliveryOutcome::NotSent {
+            reason: lost.to_string(),
+            requests,
+        };
     }
     requests += 1;
     let sent = match &step {

@@ -4,14 +4,17 @@
 //! one LPA are paced ([`WritePacing`]): one that comes too soon after the last is deferred, not sent.
 
 use crate::client::{OpgClient, OpgError};
-use crate::deliver::{DeliveryOutcome, ReadBack, deliver};
+use crate::deliver::{DeliveryOutcome, ReadBack, deliver_claimed};
 use crate::pacing::WritePacing;
 use async_trait::async_trait;
-use lpaflow_engine::{Attempt, Report, StepHandler};
+use lpaflow_engine::{Attempt, Claim, Report, StepHandler};
 use lpaflow_lpa::lpa_store::FieldError;
 use lpaflow_store::StepRow;
 use serde_json::{Value, json};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// When a step whose write was not sent (its claim no longer held) is due again.
+const NOT_SENT_RETRY: Duration = Duration::from_secs(1);
 
 /// The event that records a sync problem on an LPA (`workflows/lpa.toml`).
 pub const SYNC_PROBLEM_EVENT: &str = "sync_problem";
@@ -79,6 +82,7 @@ fn report(step: &StepRow, kind: &str, detail: String, differences: Option<Value>
 /// the first step after an outage is not held back.
 fn touched_the_lpa(outcome: &DeliveryOutcome) -> bool {
     match outcome {
+        DeliveryOutcome::NotSent { .. } => false,
         DeliveryOutcome::Retry {
             error,
             ambiguous: false,
@@ -161,6 +165,10 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
                 ambiguous,
             }
         }
+        // Nothing written: the step comes back once this process beats again (or another took it over).
+        DeliveryOutcome::NotSent { .. } => Attempt::Deferred {
+            retry_after: NOT_SENT_RETRY,
+        },
         DeliveryOutcome::Failed {
             reason,
             code,
@@ -186,7 +194,7 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
 
 #[async_trait]
 impl StepHandler for OpgStepHandler {
-    async fn deliver(&self, step: &StepRow) -> Attempt {
+    async fn deliver(&self, step: &StepRow, claim: &Claim) -> Attempt {
         let uid = step.uid.as_str();
         let wait = self.pacing.wait_for(uid, Instant::now()).max(
             self.pacing
@@ -195,11 +203,12 @@ impl StepHandler for OpgStepHandler {
         if let Some(wait) = wait {
             return Attempt::Deferred { retry_after: wait };
         }
-        let outcome = deliver(
+        let outcome = deliver_claimed(
             &self.client,
             step.step.as_str(),
             &step.payload,
             step.ambiguous,
+            claim,
         )
         .await;
         let touched = touched_the_lpa(&outcome);

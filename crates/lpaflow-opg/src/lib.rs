@@ -30,7 +30,7 @@ pub mod uid;
 
 pub use client::{OpgClient, OpgClientConfig, OpgError, Read};
 pub use compare::{AppliedState, Difference, applied_state};
-pub use deliver::{DeliveryOutcome, ReadBack, deliver};
+pub use deliver::{DeliveryOutcome, ReadBack, deliver, deliver_claimed};
 pub use handler::{OpgStepHandler, SYNC_PROBLEM_EVENT};
 pub use jwt::DEV_JWT_SECRET;
 pub use lpaflow_lpa::lpa_store::{

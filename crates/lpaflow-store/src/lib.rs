@@ -565,4 +565,38 @@ impl Store {
     pub async fn remove_maintenance(&self, id: i64) -> Result<bool, Error> {
         self.inner.db.remove_maintenance(id).await
     }
+
+    /// Registers the engine process `node_id` (again), alive at `now`.
+    pub async fn register_node(
+        &self,
+        node_id: &str,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.inner.db.register_node(node_id, address, now).await
+    }
+
+    /// One heartbeat of `node_id` at `now`, in one transaction: its row is touched (`registered` false when it
+    /// is gone: another process took this one over), and every other node last seen before `dead_before` is
+    /// taken over: its step leases are released as after a restart (retried at once, ambiguous, so they are
+    /// read back before any re-send; a late outcome from the dead process is refused by the fence), its timer
+    /// leases released, its row deleted.
+    pub async fn heartbeat(
+        &self,
+        node_id: &str,
+        now: DateTime<Utc>,
+        dead_before: DateTime<Utc>,
+    ) -> Result<Heartbeat, Error> {
+        self.inner.db.heartbeat(node_id, now, dead_before).await
+    }
+
+    /// Every registered engine process.
+    pub async fn nodes(&self) -> Result<Vec<NodeRow>, Error> {
+        self.inner.db.nodes().await
+    }
+
+    /// Removes the engine process `node_id` (graceful shutdown).
+    pub async fn deregister_node(&self, node_id: &str) -> Result<(), Error> {
+        self.inner.db.deregister_node(node_id).await
+    }
 }

@@ -466,3 +466,44 @@ pub enum Reservation {
     /// The key was used with a different request.
     Mismatch,
 }
+
+/// An engine process as it registered itself (`nodes`): its heartbeat says it is alive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRow {
+    /// The node id (`--node-id`), the owner name of its leases.
+    pub node_id: String,
+    /// When it registered (started, or re-registered after it was taken over).
+    pub started_at: DateTime<Utc>,
+    /// Its last heartbeat.
+    pub heartbeat_at: DateTime<Utc>,
+    /// Where it can be reached, for diagnostics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// A dead node whose leases a heartbeat released.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TakenOver {
+    /// The dead node.
+    pub node_id: String,
+    /// Its last heartbeat.
+    pub heartbeat_at: DateTime<Utc>,
+    /// Step leases released (the steps are retried at once, ambiguous: read back before any re-send).
+    pub steps: u64,
+    /// Timer leases released.
+    pub timers: u64,
+}
+
+/// What one heartbeat learned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// False when this node's row was gone: another process took it over (it must register again, and its
+    /// leases are no longer its own).
+    pub registered: bool,
+    /// Dead nodes this heartbeat took over.
+    pub taken_over: Vec<TakenOver>,
+    /// Nodes whose heartbeat is within the bound (this one included when registered).
+    pub alive: u64,
+}

@@ -146,9 +146,10 @@ impl FormCtx<'_> {
         let hint_id = format!("{id}-hint");
         let error_id = format!("{id}-error");
         let error = self.error(event, f);
+        let local = format!("Local time, {}.", super::layout::zone());
         let hint = match f.kind {
-            FieldKind::PastTime if f.hint.is_empty() => "In UTC.".to_owned(),
-            FieldKind::PastTime => format!("{} In UTC.", f.hint),
+            FieldKind::PastTime if f.hint.is_empty() => local,
+            FieldKind::PastTime => format!("{} {local}", f.hint),
             _ => f.hint.to_owned(),
         };
         let described: Vec<&str> = [
@@ -254,7 +255,13 @@ impl FormCtx<'_> {
                     .map(|o| {
                         (
                             o.id.clone(),
-                            format!("{}, received {}", o.id, o.received_at.format("%-d %b %Y")),
+                            format!(
+                                "{}, received {}",
+                                o.id,
+                                super::layout::zone()
+                                    .date_of(o.received_at)
+                                    .format("%-d %b %Y")
+                            ),
                         )
                     })
                     .collect()

@@ -57,7 +57,7 @@ impl Sections<'_> {
                 }
                 @if let Some(dates) = &self.l.explanation.dates {
                     p.hint {
-                        "Dates are UK local dates (" (dates.time_zone) "). Ages are taken on "
+                        "Dates are local dates (" (dates.time_zone) "). Ages are taken on "
                         (dates.reference_date.date.format("%-d %b %Y").to_string())
                         @if dates.reference_date.source == lpaflow_lpa::rule_dates::DateSource::DonorSignature { " (the donor's signature)" } @else { " (today: the donor has not signed)" }
                         @if let Some(r) = &dates.repeat_window {

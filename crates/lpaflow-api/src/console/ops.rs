@@ -103,6 +103,13 @@ async fn live_markup(
         .count_by_state()
         .await
         .map_err(|e| Problem::store(&e))?;
+    let nodes = state
+        .engine
+        .store()
+        .nodes()
+        .await
+        .map_err(|e| Problem::store(&e))?;
+    let me = state.engine.node_id().to_owned();
     let (word, sentence) = condition(&status);
     let by_status: Vec<(&String, &Value)> = status
         .by_status
@@ -135,6 +142,17 @@ async fn live_markup(
                 p { (delivered as u64) " steps delivered by this process since it started." }
             }
         }
+        table.table {
+            caption.table-caption { "Engine processes" }
+            thead { tr { th scope="col" { "Process" } th scope="col" { "Address" } th scope="col" { "Started" } th scope="col" { "Last heartbeat" } } }
+            tbody { @for n in &nodes { tr {
+                td { (n.node_id) @if n.node_id == me { " (this one)" } }
+                td { (n.address.as_deref().unwrap_or("not given")) }
+                td { (time_el(&n.started_at)) }
+                td { (format!("{:.1}", (chrono::Utc::now() - n.heartbeat_at).num_milliseconds().max(0) as f64 / 1000.0)) " seconds ago" }
+            } } }
+        }
+        p.hint { "A process whose heartbeat is older than the takeover bound (3 seconds by default) is taken over by a live one: its work resumes there." }
         div.two-columns {
             table.table {
                 caption.table-caption { "LPAs by state" }

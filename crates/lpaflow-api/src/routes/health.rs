@@ -22,7 +22,7 @@ pub async fn healthz() -> Json<Value> {
 /// LPAs still advance locally, steps wait; `reason` says which), 503 `not_ready` (the database does not
 /// answer, or refuses writes: `read_only`, `full`).
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, description = "`ready` or `degraded` (with the reason and the backlog)", body = Object),
+    responses((status = 200, description = "`ready` or `degraded` (with the reason and the backlog), and `nodes`: the engine processes sharing the database with their last heartbeat", body = Object),
               (status = 503, description = "`not_ready`: the database does not answer or refuses writes (`database`: `unreachable`, `failing`, `read_only`, `full`)", body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let store = state.engine.store();
@@ -67,6 +67,27 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         "ready"
     };
+    let nodes = match store.nodes().await {
+        Ok(nodes) => nodes,
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the engine processes cannot be read");
+            Vec::new()
+        }
+    };
+    let wall = chrono::Utc::now();
+    let nodes: Vec<Value> = nodes
+        .iter()
+        .map(|n| {
+            json!({
+                "nodeId": n.node_id,
+                "address": n.address,
+                "startedAt": n.started_at,
+                "heartbeatAt": n.heartbeat_at,
+                "heartbeatAgeMs": (wall - n.heartbeat_at).num_milliseconds().max(0),
+                "self": n.node_id == state.engine.node_id(),
+            })
+        })
+        .collect();
     let mut body = json!({
         "status": status,
         "database": "ok",
@@ -74,6 +95,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "breaker": breaker,
         "pendingSteps": backlog.open(),
         "oldestPendingSeconds": oldest,
+        "nodes": nodes,
     });
     if status == "degraded"
         && let Some(obj) = body.as_object_mut()

@@ -4,7 +4,7 @@
 //! console's page are its adapters.
 //!
 //! The range is `from` and `to` (`YYYY-MM-DD`, both included), or neither: then the current month and the
-//! [`DEFAULT_MONTHS`]` - 1` before it, whole, by the business clock's date (UTC).
+//! [`DEFAULT_MONTHS`]` - 1` before it, whole, by the business clock's local date (the rules' zone, UK time).
 
 use crate::auth::{Caller, Role};
 use crate::extract::Query;

@@ -15,11 +15,34 @@ async fn healthz_is_ok_and_readyz_is_ready_with_no_backlog() {
     assert_eq!(r.json(), json!({"status": "ok"}));
     let r = h.get("/readyz").send().await;
     assert_eq!(r.status, StatusCode::OK);
+    let mut ready = r.json();
+    let nodes = ready
+        .as_object_mut()
+        .and_then(|o| o.remove("nodes"))
+        .expect("the engine processes are listed");
     assert_eq!(
-        r.json(),
+        ready,
         json!({"status": "ready", "database": "ok", "opg": "not_configured", "breaker": "closed",
                "pendingSteps": 0, "oldestPendingSeconds": 0})
     );
+    let nodes = nodes.as_array().expect("an array");
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    assert_eq!(nodes[0]["nodeId"], json!(h.engine.node_id()));
+    assert_eq!(nodes[0]["self"], json!(true));
+    assert!(
+        nodes[0]["heartbeatAgeMs"]
+            .as_i64()
+            .is_some_and(|ms| ms >= 0)
+    );
+
+    // The heartbeat loop publishes how many processes are alive.
+    crate::common::eventually("lpaflow_nodes_alive is published", || async {
+        let text = h.get("/metrics").send().await.text();
+        text.lines()
+            .any(|l| l.starts_with("lpaflow_nodes_alive ") && l.ends_with(" 1"))
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,4 +281,26 @@ async fn a_request_not_answered_in_time_is_503_request_timeout_as_a_problem() {
     let p = r.problem(StatusCode::SERVICE_UNAVAILABLE, "request_timeout");
     assert!(p["requestId"].is_string(), "{p}");
     assert_eq!(r.header("retry-after"), Some("1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operations_page_lists_the_engine_processes_with_their_heartbeat() {
+    let h = Harness::start().await;
+    let token = h.token(Role::Admin);
+    let page = h
+        .get("/console/ops")
+        .header("cookie", &format!("lpaflow_console={token}"))
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("<caption class=\"table-caption\">Engine processes</caption>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("{} (this one)", h.engine.node_id())),
+        "{html}"
+    );
+    assert!(html.contains(" seconds ago"), "{html}");
 }

@@ -593,7 +593,7 @@ async fn a_paper_application_received_just_after_uk_midnight_gets_that_days_fee_
         "payment received: {html}"
     );
     assert!(
-        html.contains("Dates are UK local dates (Europe/London)"),
+        html.contains("Dates are local dates (Europe/London)"),
         "{html}"
     );
 }

@@ -20,7 +20,7 @@ struct Switch {
 
 #[async_trait]
 impl StepHandler for Switch {
-    async fn deliver(&self, _step: &StepRow) -> Attempt {
+    async fn deliver(&self, _step: &StepRow, _claim: &lpaflow_engine::Claim) -> Attempt {
         if self.refuse.load(Ordering::SeqCst) {
             Attempt::Failed {
                 error: json!({"status": 400, "detail": "refused by the test"}),

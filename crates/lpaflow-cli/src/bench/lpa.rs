@@ -60,6 +60,14 @@ pub struct LpaArgs {
     /// exactly once.
     #[arg(long, value_name = "F", conflicts_with_all = ["processes", "outage_s", "chaos"])]
     pub(super) crash_at: Option<f64>,
+    /// With `--crash-at`: a second engine process (its own node id) runs from the start, and the killed one is
+    /// taken over by it from the heartbeats instead of being restarted; reports the time from the kill until
+    /// every LPA is registered. Use it on PostgreSQL (`--database-url`).
+    #[arg(long, requires = "crash_at")]
+    pub(super) takeover: bool,
+    /// Milliseconds OPG (the simulator) takes to answer each request (crash mode only).
+    #[arg(long, default_value_t = 0, requires = "crash_at")]
+    pub(super) opg_latency_ms: u64,
 }
 
 fn application(i: usize) -> Value {

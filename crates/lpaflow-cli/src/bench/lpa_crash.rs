@@ -4,6 +4,10 @@
 //! ambiguous: read back before anything is sent again), moves its business clock past the waiting period and
 //! delivers the rest. Reports how long the restarted process takes to register every LPA and empty the outbox,
 //! and checks that OPG saw every write exactly once (no duplicate, none lost) and every chain verifies.
+//!
+//! With `--takeover`, a second process under its own node id runs from the start, delivering beside the first;
+//! nothing is restarted: the survivor takes the dead process over once its heartbeat is older than the bound
+//! (issue 19), and the time is measured from the kill.
 
 use super::db;
 use super::lpa::LpaArgs;
@@ -25,6 +29,7 @@ pub const WRITES_PER_LPA: u64 = 5;
 const PHASE_LIMIT: Duration = Duration::from_secs(900);
 
 const NODE_ID: &str = "lpa-crash";
+const SURVIVOR_ID: &str = "lpa-survivor";
 
 pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
@@ -40,6 +45,13 @@ pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("simulator: {e}"))?;
+    if args.opg_latency_ms > 0 {
+        sim.patch_faults(&lpaflow_opg::FaultsPatch {
+            latency_ms: Some(args.opg_latency_ms),
+            ..lpaflow_opg::FaultsPatch::default()
+        })
+        .map_err(|e| anyhow::anyhow!("simulator faults: {e}"))?;
+    }
     let database = db::fresh(args.database_url.as_deref(), "lpa_crash").await?;
     // Opened (and migrated) before the worker starts, so it never races to create the schema.
     let store = Store::open(StoreOptions::new(&database.url)).await?;
@@ -54,6 +66,17 @@ pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
         n: args.n,
     };
     let mut child = spawn_worker(args, &database.url, &sim, &first)?;
+    let survivor = Worker {
+        node_id: SURVIVOR_ID.to_owned(),
+        share: 0,
+        shares: 1,
+        n: 0,
+    };
+    let mut survivor = if args.takeover {
+        Some(spawn_worker(args, &database.url, &sim, &survivor)?)
+    } else {
+        None
+    };
     let started = Instant::now();
     loop {
         let driven = in_waiting_period_or_later(&store).await?;
@@ -72,19 +95,30 @@ pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
     }
     child.start_kill()?;
     child.wait().await?;
+    let killed = Instant::now();
     let landed_at_kill = sim.stats().writes_applied;
     let open_at_kill = store.backlog().await?.open();
 
-    // Same node id, nothing to drive: it releases the dead process's leases and delivers the rest.
-    let second = Worker {
-        node_id: NODE_ID.to_owned(),
-        share: 0,
-        shares: 1,
-        n: 0,
+    // Restart: same node id, nothing to drive: it releases the dead process's leases and delivers the rest.
+    // Takeover: the survivor already runs.
+    let mut child = match survivor.take() {
+        Some(survivor) => survivor,
+        None => {
+            let second = Worker {
+                node_id: NODE_ID.to_owned(),
+                share: 0,
+                shares: 1,
+                n: 0,
+            };
+            spawn_worker(args, &database.url, &sim, &second)?
+        }
     };
     let restarted = Instant::now();
-    let mut child = spawn_worker(args, &database.url, &sim, &second)?;
+    let mut taken_over_after: Option<f64> = None;
     let registered = loop {
+        if args.takeover && taken_over_after.is_none() && !holds_leases(&store, NODE_ID).await? {
+            taken_over_after = Some(killed.elapsed().as_secs_f64());
+        }
         let registered = registered_count(&store).await?;
         if registered >= n && store.backlog().await?.open() == 0 {
             break registered;
@@ -99,6 +133,7 @@ pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
     let restart_to_done = restarted.elapsed().as_secs_f64();
+    let kill_to_done = killed.elapsed().as_secs_f64();
     let _ = child.start_kill();
     let _ = child.wait().await;
 
@@ -106,7 +141,15 @@ pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
     let verify = store.verify(None, |_| {}).await?;
     report.metric("lpa.crash.writes_landed_at_kill", landed_at_kill);
     report.metric("lpa.crash.steps_open_at_kill", open_at_kill);
-    report.metric("lpa.crash.restart_to_registered_s", restart_to_done);
+    if args.takeover {
+        report.metric(
+            "lpa.crash.kill_to_taken_over_s",
+            taken_over_after.unwrap_or(kill_to_done),
+        );
+        report.metric("lpa.crash.kill_to_registered_s", kill_to_done);
+    } else {
+        report.metric("lpa.crash.restart_to_registered_s", restart_to_done);
+    }
     report.metric("lpa.crash.opg_writes_applied", stats.writes_applied);
     report.metric("lpa.crash.opg_writes_expected", expected);
     report.metric("lpa.crash.opg_duplicates", stats.duplicates);
@@ -115,6 +158,7 @@ pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.json {
         report.write_json(path, json!({"benchmark": "lpa-crash", "n": args.n, "crashAt": crash_at,
             "concurrency": args.concurrency, "opgConcurrency": args.opg_concurrency,
+            "takeover": args.takeover, "opgLatencyMs": args.opg_latency_ms,
             "store": args.database_url.as_deref().map_or("sqlite (temporary file)".to_owned(), lpaflow_store::url::mask_password)}))?;
     }
     store.shutdown().await;
@@ -131,6 +175,11 @@ pub async fn run(args: &LpaArgs, crash_at: f64) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// True while `node` is registered: its row goes when a live process takes it over (with its leases).
+async fn holds_leases(store: &Store, node: &str) -> anyhow::Result<bool> {
+    Ok(store.nodes().await?.iter().any(|n| n.node_id == node))
 }
 
 /// LPAs the driver has taken to the waiting period (or further): the driving is over for them.

@@ -41,6 +41,10 @@ pub struct OpgSimArgs {
     /// Latency added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Delay between storing a write and answering it, in milliseconds (a client that dies meanwhile never
+    /// learns that its write took effect).
+    #[arg(long, default_value_t = 0)]
+    reply_delay_ms: u64,
     /// Share of successful writes applied and then answered 500 or 502, or dropped (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     commit_then_fail_rate: f64,
@@ -94,6 +98,7 @@ impl OpgSimArgs {
             reset_rate: self.reset_rate,
             throttle_rate: self.throttle_rate,
             latency_ms: self.latency_ms,
+            reply_delay_ms: self.reply_delay_ms,
             commit_then_fail_rate: self.commit_then_fail_rate,
             stale_reads: self.stale_reads,
             lagging_read_rate: self.lagging_read_rate,

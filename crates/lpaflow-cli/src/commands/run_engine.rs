@@ -36,12 +36,15 @@ pub struct RunEngineArgs {
     /// This process's lease-holder id (random by default).
     #[arg(long)]
     node_id: Option<String>,
+    #[command(flatten)]
+    liveness: crate::node_liveness::NodeLivenessArgs,
 }
 
 pub async fn run(args: RunEngineArgs) -> anyhow::Result<ExitCode> {
     if args.concurrency == 0 || args.lease_ms == 0 || args.poll_ms == 0 {
         anyhow::bail!("--concurrency, --lease-ms and --poll-ms must be positive");
     }
+    let liveness = args.liveness.options(None)?;
     let store = args.database.open().await?;
     let engine = LpaEngine {
         workflows_dir: args.workflows.clone(),
@@ -55,6 +58,7 @@ pub async fn run(args: RunEngineArgs) -> anyhow::Result<ExitCode> {
         zone: args.business_time.zone,
     }
     .start_with(store, |options| {
+        options.liveness = Some(liveness);
         if let Some(d) = options.delivery.as_mut() {
             d.lease_ms = args.lease_ms;
             d.poll_ms = args.poll_ms;

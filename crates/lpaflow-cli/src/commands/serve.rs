@@ -69,6 +69,8 @@ pub struct ServeArgs {
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
+    #[command(flatten)]
+    liveness: crate::node_liveness::NodeLivenessArgs,
 }
 
 /// The OPG client settings: the real store's URL with the configured AWS signing, or the embedded simulator.
@@ -218,6 +220,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => Arc::new(SystemClock),
     };
     let (workflows, _builtin) = workflows_dir(&args)?;
+    let liveness = args.liveness.options(Some(args.listen.to_string()))?;
     let store = args.database.open().await?;
     let engine = LpaEngine {
         workflows_dir: workflows,
@@ -230,7 +233,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         timers: true,
         zone: args.business_time.zone,
     }
-    .start(store)
+    .start_with(store, |options| options.liveness = Some(liveness))
     .await?;
     let config = ApiConfig {
         body_limit_bytes: args.body_limit_bytes,

@@ -5,7 +5,8 @@
 
 use super::handoff::HandedOff;
 use super::{
-    Attempt, Backoff, Breaker, BreakerState, DeliveryOptions, DeliveryStatus, Report, StepHandler,
+    Attempt, Backoff, Breaker, BreakerState, Claim, DeliveryOptions, DeliveryStatus, Report,
+    StepHandler,
 };
 use crate::commands::Attached;
 use crate::{Engine, Error};
@@ -324,7 +325,10 @@ pub(crate) fn wall_now() -> DateTime<Utc> {
 
 async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
     let attempt = match state.handler(step.step.as_str()) {
-        Some(h) => h.deliver(&step).await,
+        Some(h) => {
+            let claim = Claim::new(step.lease_until, engine.liveness().cloned());
+            h.deliver(&step, &claim).await
+        }
         None => Attempt::Failed {
             error: json!({"code": "no_handler", "detail": format!("no handler for step {}", step.step)}),
             report: None,

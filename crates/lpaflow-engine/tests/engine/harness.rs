@@ -123,7 +123,7 @@ impl Scripted {
 
 #[async_trait]
 impl StepHandler for Scripted {
-    async fn deliver(&self, step: &StepRow) -> Attempt {
+    async fn deliver(&self, step: &StepRow, _claim: &lpaflow_engine::Claim) -> Attempt {
         self.calls.lock().unwrap().push((
             step.uid.to_string(),
             step.step.to_string(),

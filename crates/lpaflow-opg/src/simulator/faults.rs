@@ -68,6 +68,9 @@ pub struct Faults {
     pub throttle_rate: f64,
     /// Added to every API request.
     pub latency_ms: u64,
+    /// Added after a write is stored, before it is answered: a client that dies meanwhile leaves a step that
+    /// took effect without knowing it (for the read-back after a restart or a takeover).
+    pub reply_delay_ms: u64,
     /// Share of successful writes that are applied and then answered 500 or 502, or dropped.
     pub commit_then_fail_rate: f64,
     /// Reads answer the version before the last write, with an `Age` header.
@@ -100,6 +103,7 @@ pub struct FaultsPatch {
     pub reset_rate: Option<f64>,
     pub throttle_rate: Option<f64>,
     pub latency_ms: Option<u64>,
+    pub reply_delay_ms: Option<u64>,
     pub commit_then_fail_rate: Option<f64>,
     pub stale_reads: Option<bool>,
     pub lagging_read_rate: Option<f64>,
@@ -127,7 +131,8 @@ impl Faults {
             timeout_rate,
             reset_rate,
             throttle_rate,
-            latency_ms
+            latency_ms,
+            reply_delay_ms
         );
         take!(
             commit_then_fail_rate,
@@ -161,11 +166,16 @@ impl Faults {
                 errors.push(FieldError::new(source, "must be between 0 and 1"));
             }
         }
-        if self.latency_ms > LATENCY_MS_MAX {
-            errors.push(FieldError::new(
-                "/latencyMs",
-                format!("must be at most {LATENCY_MS_MAX}"),
-            ));
+        for (source, ms) in [
+            ("/latencyMs", self.latency_ms),
+            ("/replyDelayMs", self.reply_delay_ms),
+        ] {
+            if ms > LATENCY_MS_MAX {
+                errors.push(FieldError::new(
+                    source,
+                    format!("must be at most {LATENCY_MS_MAX}"),
+                ));
+            }
         }
         if let Some(m) = self.maintenance
             && m.from >= m.to

@@ -139,8 +139,11 @@ fn injected_error(status: u16) -> Response {
 
 /// The reply to an applied write, unless the commit-then-fail fault answers 500 or 502 or drops the
 /// connection.
-fn after_commit(state: &SimulatorState, uid: &str, ok: Response) -> Response {
+async fn after_commit(state: &SimulatorState, uid: &str, ok: Response) -> Response {
     let faults = state.faults();
+    if faults.reply_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.reply_delay_ms)).await;
+    }
     match state.dice().after_commit(&faults) {
         AfterCommit::Reply => ok,
         AfterCommit::Error { status } => {
@@ -275,7 +278,7 @@ async fn create_inner(
         tracing::info!(%uid, "fault: create stored with an altered attorney");
     }
     tracing::debug!(%uid, "LPA created");
-    Ok(after_commit(state, uid, created_empty()))
+    Ok(after_commit(state, uid, created_empty()).await)
 }
 
 /// Whether `?presign-images` is in the query (any value).
@@ -602,7 +605,7 @@ async fn update_inner(
         state.stats.duplicate(uid);
         tracing::info!(%uid, kind = %update.kind, "duplicate update applied");
     }
-    Ok(after_commit(state, uid, reply))
+    Ok(after_commit(state, uid, reply).await)
 }
 
 /// The LPA after the update, in the store's order: redundant changes, the type's parser, `Apply`.

@@ -348,3 +348,48 @@ async fn lagging_reads_are_waited_out_not_reported() {
     assert_eq!(stats.duplicates, 0);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn nothing_is_written_once_the_claim_no_longer_holds() {
+    let sim = start().await;
+    let u = uid(40);
+    let ending = lpaflow_engine::Claim::new(Some(chrono::Utc::now()), None);
+    let outcome = lpaflow_opg::deliver_claimed(
+        &sim.client,
+        "opg.create",
+        &create_payload(&u),
+        false,
+        &ending,
+    )
+    .await;
+    assert!(
+        matches!(outcome, DeliveryOutcome::NotSent { requests: 0, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(sim.handle.stats().writes_applied, 0, "no write reached OPG");
+
+    // An ambiguous step is still read back (reads are harmless), but not written.
+    let outcome = lpaflow_opg::deliver_claimed(
+        &sim.client,
+        "opg.create",
+        &create_payload(&u),
+        true,
+        &ending,
+    )
+    .await;
+    assert!(
+        matches!(outcome, DeliveryOutcome::NotSent { requests, .. } if requests > 0),
+        "{outcome:?}"
+    );
+    assert_eq!(sim.handle.stats().writes_applied, 0);
+
+    let held = lpaflow_engine::Claim::new(
+        Some(chrono::Utc::now() + chrono::TimeDelta::seconds(30)),
+        None,
+    );
+    let outcome =
+        lpaflow_opg::deliver_claimed(&sim.client, "opg.create", &create_payload(&u), false, &held)
+            .await;
+    assert_done(&outcome, false);
+    sim.stop().await;
+}

@@ -23,6 +23,7 @@
 mod batch;
 mod commit;
 mod misc;
+mod nodes;
 mod outbox;
 mod read;
 mod rows;

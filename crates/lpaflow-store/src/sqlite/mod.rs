@@ -6,6 +6,7 @@
 
 mod commit;
 mod misc;
+mod nodes;
 mod outbox;
 mod read;
 mod rows;

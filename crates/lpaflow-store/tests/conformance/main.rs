@@ -8,6 +8,7 @@ mod commits;
 mod concurrency;
 mod history;
 mod misc;
+mod nodes;
 mod outbox;
 mod processes;
 mod queries;

@@ -3,7 +3,7 @@
 
 use super::workflow::SYNCED_EVENT;
 use async_trait::async_trait;
-use lpaflow_engine::{Attempt, Report, StepHandler};
+use lpaflow_engine::{Attempt, Claim, Report, StepHandler};
 use lpaflow_store::StepRow;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -130,7 +130,12 @@ pub struct StubHandler {
 
 #[async_trait]
 impl StepHandler for StubHandler {
-    async fn deliver(&self, step: &StepRow) -> Attempt {
+    async fn deliver(&self, step: &StepRow, claim: &Claim) -> Attempt {
+        if claim.still_held().is_err() {
+            return Attempt::Deferred {
+                retry_after: std::time::Duration::from_secs(1),
+            };
+        }
         let body = step.payload["body"].as_str().unwrap_or_default().to_owned();
         match self.stub.post(body).await {
             Ok(Some(answer)) => Attempt::Done {

@@ -1,0 +1,236 @@
+//! Engine processes: registration, heartbeats, and the takeover of a dead process's leases (issue 19): its
+//! steps become ambiguous and claimable at once, its timers claimable, its late outcomes fenced out.
+
+use crate::conformance;
+use crate::harness::fixture;
+use chrono::TimeDelta;
+use lpaflow_store::{Fenced, StepFinish, StepOutcome, StepStatus};
+use lpaflow_test_support::TestDb;
+use lpaflow_test_support::fixture::{t0, uid};
+use serde_json::json;
+
+conformance!(
+    a_dead_nodes_step_leases_are_taken_over_as_ambiguous_and_its_late_outcome_is_fenced,
+    a_dead_nodes_timer_leases_are_taken_over,
+    live_nodes_are_left_alone_and_a_taken_over_node_learns_it,
+    a_restart_under_the_same_id_releases_its_own_leases_as_ambiguous,
+);
+
+fn done(id: i64, fence: u64, uid: &lpaflow_core::InstanceId) -> StepFinish {
+    StepFinish {
+        step: Fenced { key: id, fence },
+        uid: uid.clone(),
+        outcome: StepOutcome::Done {
+            result: json!({"ok": true}),
+        },
+        at: t0(),
+    }
+}
+
+async fn a_dead_nodes_step_leases_are_taken_over_as_ambiguous_and_its_late_outcome_is_fenced(
+    db: &TestDb,
+) {
+    let f = fixture(db).await;
+    let id = uid(900);
+    f.create(&id, json!({}), t0()).await;
+    f.store
+        .register_node("a", Some("10.0.0.1:8080"), t0())
+        .await
+        .unwrap();
+    f.store.register_node("b", None, t0()).await.unwrap();
+    let leased = f
+        .store
+        .claim_steps("a", 1, t0() + TimeDelta::seconds(30), t0())
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(!leased.ambiguous);
+
+    // b beats 5 s later; a last beat at t0, before the 3 s bound.
+    let now = t0() + TimeDelta::seconds(5);
+    f.store
+        .heartbeat(
+            "b",
+            now - TimeDelta::seconds(4),
+            now - TimeDelta::seconds(7),
+        )
+        .await
+        .unwrap();
+    let beat = f
+        .store
+        .heartbeat("b", now, now - TimeDelta::seconds(3))
+        .await
+        .unwrap();
+    assert!(beat.registered);
+    assert_eq!(beat.alive, 1, "only b is alive");
+    assert_eq!(beat.taken_over.len(), 1);
+    let t = &beat.taken_over[0];
+    assert_eq!((t.node_id.as_str(), t.steps, t.timers), ("a", 1, 0));
+    assert_eq!(t.heartbeat_at, t0());
+
+    let row = f.store.step(leased.id).await.unwrap().unwrap();
+    assert_eq!(row.status, StepStatus::Retrying);
+    assert!(
+        row.ambiguous,
+        "a may have sent it: read back before any re-send"
+    );
+    assert_eq!(row.lease_owner, None);
+    assert_eq!(
+        f.store
+            .finish_steps(vec![done(leased.id, leased.fence, &id)])
+            .await
+            .unwrap(),
+        [false],
+        "the dead (or only paused) holder's outcome is fenced out"
+    );
+    let again = f
+        .store
+        .claim_steps("b", 1, now + TimeDelta::seconds(30), now)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(again.id, leased.id);
+    assert!(again.ambiguous && again.fence > leased.fence);
+
+    let nodes = f.store.nodes().await.unwrap();
+    assert_eq!(
+        nodes.iter().map(|n| n.node_id.as_str()).collect::<Vec<_>>(),
+        ["b"],
+        "the dead node's row is gone"
+    );
+    let again = f
+        .store
+        .heartbeat(
+            "b",
+            now + TimeDelta::seconds(1),
+            now - TimeDelta::seconds(2),
+        )
+        .await
+        .unwrap();
+    assert!(again.taken_over.is_empty(), "taken over once");
+}
+
+async fn a_dead_nodes_timer_leases_are_taken_over(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(910);
+    f.create(&id, json!({}), t0()).await;
+    f.fire(&id, &crate::harness::author("submit"), t0())
+        .await
+        .unwrap();
+    let due = t0() + TimeDelta::hours(2);
+    f.store.register_node("a", None, due).await.unwrap();
+    f.store.register_node("b", None, due).await.unwrap();
+    let held = f
+        .store
+        .claim_timers("a", 10, due + TimeDelta::seconds(30), due)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    let later = due + TimeDelta::seconds(1);
+    assert!(
+        f.store
+            .claim_timers("b", 10, later + TimeDelta::seconds(30), later)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased by a"
+    );
+    f.store
+        .register_node("b", None, due + TimeDelta::seconds(4))
+        .await
+        .unwrap();
+    let now = due + TimeDelta::seconds(5);
+    let beat = f
+        .store
+        .heartbeat("b", now, now - TimeDelta::seconds(3))
+        .await
+        .unwrap();
+    assert_eq!(beat.taken_over.len(), 1);
+    assert_eq!(beat.taken_over[0].timers, 1);
+    let claimed = f
+        .store
+        .claim_timers("b", 10, now + TimeDelta::seconds(30), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.len(),
+        1,
+        "claimable at once, not after the 30 s lease"
+    );
+    assert!(
+        claimed[0].fence > held[0].fence,
+        "a's consumption would be fenced out"
+    );
+}
+
+async fn live_nodes_are_left_alone_and_a_taken_over_node_learns_it(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(920);
+    f.create(&id, json!({}), t0()).await;
+    f.store.register_node("a", None, t0()).await.unwrap();
+    f.store.register_node("b", None, t0()).await.unwrap();
+    let leased = f
+        .store
+        .claim_steps("a", 1, t0() + TimeDelta::seconds(30), t0())
+        .await
+        .unwrap()
+        .remove(0);
+    let now = t0() + TimeDelta::seconds(2);
+    let beat = f
+        .store
+        .heartbeat("b", now, now - TimeDelta::seconds(3))
+        .await
+        .unwrap();
+    assert!(beat.taken_over.is_empty(), "a beat within the bound");
+    assert_eq!(beat.alive, 2);
+    assert_eq!(
+        f.store.step(leased.id).await.unwrap().unwrap().status,
+        StepStatus::InFlight
+    );
+
+    // a is paused past the bound; b takes it over; a wakes and beats.
+    let later = t0() + TimeDelta::seconds(10);
+    f.store
+        .heartbeat("b", later, later - TimeDelta::seconds(3))
+        .await
+        .unwrap();
+    let woke = f
+        .store
+        .heartbeat("a", later, later - TimeDelta::seconds(3))
+        .await
+        .unwrap();
+    assert!(!woke.registered, "a learns it was taken over");
+    assert!(
+        woke.taken_over.is_empty(),
+        "and b is alive, so it takes nothing"
+    );
+    f.store.register_node("a", None, later).await.unwrap();
+    let nodes = f.store.nodes().await.unwrap();
+    assert_eq!(nodes.len(), 2);
+    f.store.deregister_node("a").await.unwrap();
+    assert_eq!(f.store.nodes().await.unwrap().len(), 1);
+}
+
+async fn a_restart_under_the_same_id_releases_its_own_leases_as_ambiguous(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(930);
+    f.create(&id, json!({}), t0()).await;
+    let leased = f
+        .store
+        .claim_steps("a", 1, t0() + TimeDelta::seconds(30), t0())
+        .await
+        .unwrap()
+        .remove(0);
+    let restart = t0() + TimeDelta::seconds(1);
+    assert_eq!(f.store.release_step_leases("a", restart).await.unwrap(), 1);
+    let row = f.store.step(leased.id).await.unwrap().unwrap();
+    assert_eq!(row.status, StepStatus::Retrying);
+    assert!(row.ambiguous, "the previous process may have sent it");
+    assert_eq!(
+        f.store
+            .finish_steps(vec![done(leased.id, leased.fence, &id)])
+            .await
+            .unwrap(),
+        [false]
+    );
+}
