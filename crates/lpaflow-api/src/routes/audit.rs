@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
+/// Who may read history and chain heads.
+pub const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
+/// Who may verify chains.
+pub const VERIFIERS: &[Role] = &[Role::Auditor, Role::Admin];
 
 /// One history entry with its place in the hash chain.
 #[derive(Debug, Serialize, ToSchema)]
@@ -201,7 +204,7 @@ pub async fn verify(
     caller: Caller,
     Query(q): Query<VerifyQuery>,
 ) -> Result<Json<VerifyView>, Problem> {
-    caller.require(&[Role::Auditor, Role::Admin], "verify history chains")?;
+    caller.require(VERIFIERS, "verify history chains")?;
     let id = q.uid.as_deref().map(uid::parse).transpose()?;
     if let Some(id) = &id
         && state

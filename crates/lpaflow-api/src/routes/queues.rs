@@ -13,6 +13,9 @@ use lpaflow_store::{Error as StoreError, InstanceSummary, ListQuery, MAX_PAGE, P
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// Who may list LPAs.
+pub const LISTERS: &[Role] = &[Role::Caseworker, Role::Auditor, Role::Admin];
+
 /// Labels a queue may filter on.
 pub const LABELS: &[&str] = &[
     labels::FINDING_OPEN,
@@ -142,7 +145,7 @@ pub async fn list(
     caller: Caller,
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<QueuePage>, Problem> {
-    caller.require(&[Role::Caseworker, Role::Auditor, Role::Admin], "list LPAs")?;
+    caller.require(LISTERS, "list LPAs")?;
     let query = query_of(&state, q)?;
     let page: Page<InstanceSummary> =
         state

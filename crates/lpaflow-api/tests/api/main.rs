@@ -7,6 +7,7 @@ mod common;
 
 mod audit;
 mod auth;
+mod authorize;
 mod fuzz;
 mod health;
 mod idempotency;
