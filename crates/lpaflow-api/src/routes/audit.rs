@@ -75,12 +75,16 @@ impl From<StoredEntry> for HistoryEntryView {
     }
 }
 
+/// The most history entries in one answer (and the default).
+pub const HISTORY_PAGE_MAX: u32 = 1000;
+
 /// Paging of a history.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct HistoryQuery {
     /// Entries after this seq (default 0: from the start).
     pub after: Option<u64>,
     /// Most entries returned, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -93,6 +97,7 @@ pub struct HistoryQuery {
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: services do not read history", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` out of range", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn history(
@@ -112,7 +117,8 @@ pub async fn history(
     {
         return Err(Problem::lpa_not_found(id.as_str()));
     }
-    let limit = q.limit.unwrap_or(1000).clamp(1, 1000);
+    let limit = crate::extract::page_limit(q.limit, HISTORY_PAGE_MAX, HISTORY_PAGE_MAX)
+        .map_err(|p| Problem::validation(vec![p]))?;
     let entries = state
         .engine
         .history(&id, q.after.unwrap_or(0), limit)

@@ -37,6 +37,7 @@ pub struct QueueQuery {
     /// `pending` (any step not yet confirmed), `failed`, `awaiting_sync` or `synced`.
     pub sync: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -111,13 +112,9 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
             }
         },
     };
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_PAGE {
-        problems.push(FieldProblem::new(
-            "/limit",
-            format!("must be between 1 and {MAX_PAGE}"),
-        ));
-    }
+    let limit = crate::extract::page_limit(q.limit, 50, MAX_PAGE)
+        .map_err(|p| problems.push(p))
+        .unwrap_or(0);
     if !problems.is_empty() {
         return Err(Problem::validation(problems));
     }

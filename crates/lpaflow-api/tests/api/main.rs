@@ -11,6 +11,7 @@ mod authorize;
 mod fuzz;
 mod health;
 mod idempotency;
+mod input;
 mod lpas;
 mod openapi;
 mod opg;
