@@ -2,7 +2,8 @@
 //! caseworkers who decide, auditors who verify, and admins who plan OPG maintenance.
 //!
 //! [`router`] builds the whole application from an [`AppState`], so tests drive it with
-//! `tower::ServiceExt::oneshot`; [`serve`] runs it on a listener with graceful shutdown. Only this crate knows
+//! `tower::ServiceExt::oneshot`; [`serve`] (`server.rs`) runs it on a listener, with connection limits and
+//! graceful shutdown. Only this crate knows
 //! HTTP wire types; handlers parse input, call the engine once and map the outcome (see `errors.rs`).
 
 // Handlers return `Result<_, Problem>`: the error *is* the HTTP response body, built once per failed request,
@@ -21,11 +22,13 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod server;
 mod state;
 pub mod uid;
 pub mod view;
 
 pub use auth::{Authenticator, Caller, Role};
+pub use server::{ConnectionLimits, serve};
 pub use state::{ApiConfig, AppState};
 
 use axum::Router;
@@ -192,15 +195,4 @@ async fn time_limit(
         .retry_after(1)
         .into_response(),
     }
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
 }

@@ -66,6 +66,19 @@ pub struct ServeArgs {
     /// Idempotency-Key (s, m, h, d, w). A request that committed is answered at once on retry.
     #[arg(long, env = "LPAFLOW_IDEMPOTENCY_LOCK_TIMEOUT", default_value = "60s")]
     idempotency_lock_timeout: String,
+    /// Connections served at once; when reached, new ones wait in the listen backlog (logged once per burst).
+    #[arg(long, env = "LPAFLOW_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Longest time a client may take to send a request's head (from its first byte, or from connecting),
+    /// after which the connection is closed (s, m, h).
+    #[arg(long, env = "LPAFLOW_HEADER_READ_TIMEOUT", default_value = "10s")]
+    header_read_timeout: String,
+    /// Longest time a keep-alive connection may wait for its next request (s, m, h).
+    #[arg(long, env = "LPAFLOW_IDLE_TIMEOUT", default_value = "60s")]
+    idle_timeout: String,
+    /// Longest time a request may take before it is answered 503 `request_timeout` (s, m, h).
+    #[arg(long, env = "LPAFLOW_REQUEST_TIMEOUT", default_value = "30s")]
+    request_timeout: String,
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
@@ -194,6 +207,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--idempotency-ttl: the duration {e}"))?;
     let lock_timeout = lpaflow_core::duration::parse_duration(&args.idempotency_lock_timeout)
         .map_err(|e| anyhow::anyhow!("--idempotency-lock-timeout: the duration {e}"))?;
+    let limits = connection_limits(&args)?;
+    let request_timeout = positive_duration("--request-timeout", &args.request_timeout)?;
     let auth = Authenticator::new(mode.secret.as_bytes())
         .map_err(|e| anyhow::anyhow!("JWT secret: {e}"))?;
     let opg_secret = opg_jwt_secret();
@@ -240,6 +255,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         dev: mode.dev,
         dev_clock,
         idempotency_lock_timeout: lock_timeout.to_std().unwrap_or(Duration::from_secs(60)),
+        request_timeout,
         ..ApiConfig::default()
     };
     let state = AppState::new(engine.clone(), auth.clone(), config);
@@ -254,7 +270,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cancel.clone(),
     ));
     let stop = cancel.clone();
-    let served = lpaflow_api::serve(listener, lpaflow_api::router(state), async move {
+    let served = lpaflow_api::serve(listener, lpaflow_api::router(state), limits, async move {
         shutdown_signal().await;
         stop.cancel();
     })
@@ -268,6 +284,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     served.context("the HTTP server failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A duration flag that must be more than zero.
+fn positive_duration(flag: &str, text: &str) -> anyhow::Result<Duration> {
+    let d = lpaflow_core::duration::parse_duration(text)
+        .map_err(|e| anyhow::anyhow!("{flag}: the duration {e}"))?;
+    d.to_std()
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("{flag}: must be more than zero"))
+}
+
+fn connection_limits(args: &ServeArgs) -> anyhow::Result<lpaflow_api::ConnectionLimits> {
+    if args.max_connections == 0 {
+        anyhow::bail!("--max-connections: must be at least 1");
+    }
+    Ok(lpaflow_api::ConnectionLimits {
+        max_connections: args.max_connections,
+        header_read_timeout: positive_duration("--header-read-timeout", &args.header_read_timeout)?,
+        idle_timeout: positive_duration("--idle-timeout", &args.idle_timeout)?,
+    })
 }
 
 async fn shutdown_signal() {
