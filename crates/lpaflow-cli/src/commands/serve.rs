@@ -47,9 +47,14 @@ pub struct ServeArgs {
     #[arg(long, env = "LPAFLOW_WORKFLOWS")]
     workflows: Option<PathBuf>,
     /// Development mode: development JWT secret, printed tokens. The default when no secret, database URL or
-    /// OPG URL is configured.
+    /// OPG URL is configured and the server listens on loopback; refused on other addresses unless
+    /// --dev-on-public-address is also given.
     #[arg(long)]
     dev: bool,
+    /// Allow development mode on a non-loopback `--listen` address. Anyone who can reach the server can then
+    /// sign in as admin: only for a throwaway machine on a private network.
+    #[arg(long)]
+    dev_on_public_address: bool,
     /// Let an admin move the business clock forward (`POST /v1/dev/clock`); development mode only.
     #[arg(long)]
     dev_clock: bool,
@@ -123,15 +128,35 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 struct Mode {
     dev: bool,
+    /// Why the server runs in this mode, for the start banner.
+    why: &'static str,
     secret: String,
 }
 
+/// Development mode (a development secret, printed tokens, one-click admin sign-in in the console) only when
+/// asked for with `--dev`, or when nothing is configured and the server listens on loopback; never on a
+/// non-loopback address unless forced with `--dev-on-public-address`.
 fn mode(args: &ServeArgs) -> anyhow::Result<Mode> {
     let configured = secrets::configured(args.jwt_secret_file.as_deref())?;
+    let loopback = args.listen.ip().is_loopback();
     let unconfigured = configured.is_none()
         && args.opg_url.is_none()
         && args.database.database_url == DEFAULT_DATABASE_URL;
-    let dev = args.dev || unconfigured;
+    let (dev, why) = match (args.dev, unconfigured && loopback) {
+        (true, _) => (true, "--dev was given"),
+        (false, true) => (
+            true,
+            "no JWT secret, database or OPG URL is configured and the server listens on loopback",
+        ),
+        (false, false) => (false, "--dev was not given"),
+    };
+    if dev && !loopback && !args.dev_on_public_address {
+        anyhow::bail!(
+            "development mode on {} would give anyone who can reach it admin tokens: listen on 127.0.0.1, \
+             configure a JWT secret for production, or pass --dev-on-public-address if you really mean it",
+            args.listen
+        );
+    }
     if args.dev_clock && !dev {
         anyhow::bail!(
             "--dev-clock is only for development mode (--dev): it lets an admin move time forward"
@@ -141,10 +166,10 @@ fn mode(args: &ServeArgs) -> anyhow::Result<Mode> {
         (Some(s), _) => s,
         (None, true) => secrets::development()?,
         (None, false) => anyhow::bail!(
-            "no JWT secret: set LPAFLOW_JWT_SECRET or --jwt-secret-file for a real deployment, or pass --dev for a development server"
+            "no JWT secret: set LPAFLOW_JWT_SECRET or --jwt-secret-file for a real deployment, or pass --dev for a development server (on loopback)"
         ),
     };
-    Ok(Mode { dev, secret })
+    Ok(Mode { dev, why, secret })
 }
 
 fn workflows_dir(args: &ServeArgs) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
@@ -263,7 +288,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    announce(addr, &args, &auth, mode.dev, &opg_url)?;
+    announce(addr, &args, &auth, &mode, &opg_url)?;
     let cancel = CancellationToken::new();
     let purge = tokio::spawn(lpaflow_api::idempotency::purge_loop(
         state.clone(),
@@ -333,9 +358,10 @@ fn announce(
     addr: SocketAddr,
     args: &ServeArgs,
     auth: &Authenticator,
-    dev: bool,
+    mode: &Mode,
     opg_url: &str,
 ) -> anyhow::Result<()> {
+    let dev = mode.dev;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -354,6 +380,12 @@ fn announce(
         } else {
             ""
         }
+    );
+    let _ = writeln!(
+        out,
+        "  mode:     {} ({})",
+        if dev { "DEVELOPMENT" } else { "production" },
+        mode.why
     );
     if !dev {
         print_announcement(&out);
