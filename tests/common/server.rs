@@ -69,6 +69,7 @@ fn spawn(
         }
     });
     let (mut base, mut tokens) = (String::new(), BTreeMap::new());
+    let mut banner = Vec::new();
     let started = Instant::now();
     while base.is_empty() || tokens.len() < 4 {
         let left = START_DEADLINE.saturating_sub(started.elapsed());
@@ -79,6 +80,7 @@ fn spawn(
                 std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
             ),
         };
+        banner.push(line.clone());
         if let Some(rest) = line.strip_prefix("lpaflow listening on ") {
             base = rest.split_whitespace().next().unwrap().to_owned();
         }
@@ -89,6 +91,7 @@ fn spawn(
             tokens.insert(role.to_owned(), token.to_owned());
         }
     }
+    std::fs::write(dir.join("banner.txt"), banner.join("\n")).unwrap();
     (child, base, tokens)
 }
 
@@ -132,6 +135,11 @@ impl Server {
         self.child = child;
         self.base = base;
         self.tokens = tokens;
+    }
+
+    /// What the server printed when it started, up to its last token.
+    pub fn banner(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("banner.txt")).unwrap_or_default()
     }
 
     /// What the server logged so far.

@@ -124,7 +124,10 @@ impl Authenticator {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         let sub = data.claims.sub;
-        if sub.is_empty() || sub.len() > SUB_MAX_BYTES || sub.chars().any(char::is_control) {
+        if sub.is_empty()
+            || sub.len() > SUB_MAX_BYTES
+            || lpaflow_core::text::refused_char(&sub, lpaflow_core::text::TextKind::Line).is_some()
+        {
             return Err(AuthError::Invalid(format!(
                 "`sub` must be 1 to {SUB_MAX_BYTES} printable bytes"
             )));

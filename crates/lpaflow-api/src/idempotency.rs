@@ -1,7 +1,8 @@
 //! `Idempotency-Key` on every POST: a retry with the same key and the same request gets the original status
 //! and body (marked `Idempotent-Replayed: true`); the same key with a different request is 422
 //! `idempotency_key_reused`; a retry that arrives while the first is still running waits for it. Keys are per
-//! caller (token subject), kept for a configurable time, and released when the first request failed with a
+//! caller: the token's subject *and* role (see [`scope`]), so an answer is never replayed to the same subject
+//! acting in another role. Authorization runs before this middleware (`authorize.rs`). Keys are kept for a configurable time, and released when the first request failed with a
 //! 5xx before committing anything, so a retry can run.
 //!
 //! The reservation is recorded in the same transaction as the command's commit (the handlers pass the key to
@@ -34,6 +35,12 @@ const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag"];
 
 fn valid_key(key: &str) -> bool {
     !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Who a key belongs to: the role and the subject. A role has no space and comes first, so two different
+/// (role, subject) pairs never give the same scope.
+pub fn scope(caller: &Caller) -> String {
+    format!("{} {}", caller.role, caller.sub)
 }
 
 /// The middleware (on POST routes).
@@ -76,20 +83,21 @@ pub async fn middleware(
         .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
     let hash = request_hash(parts.method.as_str(), &uri.to_string(), &bytes);
     let store = state.engine.store();
+    let owner = scope(&caller);
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
     let lock_timeout = TimeDelta::from_std(state.config.idempotency_lock_timeout)
         .unwrap_or(TimeDelta::seconds(60));
     let reserved_at = loop {
         let now = state.engine.clock().now();
         let reservation = match store
-            .reserve_idempotency_key(&caller.sub, &key, &hash, now, now - lock_timeout)
+            .reserve_idempotency_key(&owner, &key, &hash, now, now - lock_timeout)
             .await
         {
             Ok(r) => r,
             Err(e) => {
                 // The reservation may have been made with only its reply lost: give it back, or the
                 // client's retry would wait for the lock timeout.
-                release_later(&state, &caller.sub, &key, now);
+                release_later(&state, &owner, &key, now);
                 return Problem::store(&e).into_response();
             }
         };
@@ -99,7 +107,7 @@ pub async fn middleware(
             Reservation::Committed { uid, .. } => {
                 let created = uri.path() == "/v1/lpas";
                 let response = crate::routes::lpas::current(&state, &caller, &uid, created).await;
-                let mut response = remember(&state, &caller.sub, &key, None, response).await;
+                let mut response = remember(&state, &owner, &key, None, response).await;
                 response
                     .headers_mut()
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -129,11 +137,11 @@ pub async fn middleware(
     };
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.extensions_mut().insert(IdempotencyMark {
-        actor: caller.sub.clone(),
+        actor: owner.clone(),
         key: key.clone(),
     });
     let response = next.run(request).await;
-    remember(&state, &caller.sub, &key, Some(reserved_at), response).await
+    remember(&state, &owner, &key, Some(reserved_at), response).await
 }
 
 /// The hash that ties a key to its request: method, URI and body bytes.

@@ -2,7 +2,8 @@
 //! caseworkers who decide, auditors who verify, and admins who plan OPG maintenance.
 //!
 //! [`router`] builds the whole application from an [`AppState`], so tests drive it with
-//! `tower::ServiceExt::oneshot`; [`serve`] runs it on a listener with graceful shutdown. Only this crate knows
+//! `tower::ServiceExt::oneshot`; [`serve`] (`server.rs`) runs it on a listener, with connection limits and
+//! graceful shutdown. Only this crate knows
 //! HTTP wire types; handlers parse input, call the engine once and map the outcome (see `errors.rs`).
 
 // Handlers return `Result<_, Problem>`: the error *is* the HTTP response body, built once per failed request,
@@ -10,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod authorize;
 pub mod body;
 mod commands;
 pub mod console;
@@ -20,11 +22,13 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod server;
 mod state;
 pub mod uid;
 pub mod view;
 
 pub use auth::{Authenticator, Caller, Role};
+pub use server::{ConnectionLimits, serve};
 pub use state::{ApiConfig, AppState};
 
 use axum::Router;
@@ -34,56 +38,109 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use problem::Problem;
+use routes::queues;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    use authorize::Who::{self, Anyone, Creators, EventFirers, Roles};
+    const ADMIN: &[Role] = &[Role::Admin];
+    use routes::audit::{READERS, VERIFIERS};
+    // Route layers run outside in: the gate (authorization) is added last so it runs before idempotency.
+    let gate = |who: Who, what: &'static str| {
+        from_fn_with_state(authorize::Gate::new(&state, who, what), authorize::gate)
+    };
     let idempotent = from_fn_with_state(state.clone(), idempotency::middleware);
     let v1 = Router::new()
         .route(
             "/lpas",
             post(routes::lpas::create)
                 .route_layer(idempotent.clone())
-                .get(routes::queues::list),
+                .route_layer(gate(Creators, "create LPAs"))
+                .merge(
+                    get(routes::queues::list)
+                        .route_layer(gate(Roles(queues::LISTERS), "list LPAs")),
+                ),
         )
-        .route("/lpas/{uid}", get(routes::lpas::get))
+        .route(
+            "/lpas/{uid}",
+            get(routes::lpas::get).route_layer(gate(Anyone, "read LPAs")),
+        )
         .route(
             "/lpas/{uid}/events",
-            post(routes::lpas::fire).route_layer(idempotent.clone()),
+            post(routes::lpas::fire)
+                .route_layer(idempotent.clone())
+                .route_layer(gate(EventFirers, "fire events")),
         )
-        .route("/lpas/{uid}/history", get(routes::audit::history))
-        .route("/lpas/{uid}/chain-head", get(routes::audit::chain_head))
-        .route("/lpas/{uid}/sync", get(routes::sync::steps))
+        .route(
+            "/lpas/{uid}/history",
+            get(routes::audit::history).route_layer(gate(Roles(READERS), "read history")),
+        )
+        .route(
+            "/lpas/{uid}/chain-head",
+            get(routes::audit::chain_head).route_layer(gate(Roles(READERS), "read chain heads")),
+        )
+        .route(
+            "/lpas/{uid}/sync",
+            get(routes::sync::steps).route_layer(gate(Anyone, "read OPG steps")),
+        )
         .route(
             "/lpas/{uid}/sync/{id}/retry",
-            post(routes::sync::retry).route_layer(idempotent.clone()),
+            post(routes::sync::retry)
+                .route_layer(idempotent.clone())
+                .route_layer(gate(Roles(ADMIN), "retry OPG steps")),
         )
         .route(
             "/lpas/{uid}/sync/{id}/skip",
-            post(routes::sync::skip).route_layer(idempotent.clone()),
+            post(routes::sync::skip)
+                .route_layer(idempotent.clone())
+                .route_layer(gate(Roles(ADMIN), "skip OPG steps")),
         )
-        .route("/audit/verify", get(routes::audit::verify))
-        .route("/reports/fees", get(routes::reports::fees))
-        .route("/opg/status", get(routes::opg::status))
+        .route(
+            "/audit/verify",
+            get(routes::audit::verify).route_layer(gate(Roles(VERIFIERS), "verify history chains")),
+        )
+        .route(
+            "/reports/fees",
+            get(routes::reports::fees)
+                .route_layer(gate(Roles(routes::reports::READERS), "read the fee report")),
+        )
+        .route(
+            "/opg/status",
+            get(routes::opg::status).route_layer(gate(Anyone, "read OPG's status")),
+        )
         .route(
             "/opg/maintenance",
             post(routes::opg::add_maintenance)
                 .route_layer(idempotent.clone())
-                .get(routes::opg::list_maintenance),
+                .route_layer(gate(Roles(ADMIN), "plan OPG maintenance"))
+                .merge(
+                    get(routes::opg::list_maintenance)
+                        .route_layer(gate(Anyone, "list OPG maintenance")),
+                ),
         )
         .route(
             "/opg/maintenance/{id}",
-            delete(routes::opg::remove_maintenance),
+            delete(routes::opg::remove_maintenance)
+                .route_layer(gate(Roles(ADMIN), "cancel OPG maintenance")),
         )
-        .route("/workflows", get(routes::workflows::list))
-        .route("/workflows/{name}/{version}", get(routes::workflows::get))
+        .route(
+            "/workflows",
+            get(routes::workflows::list).route_layer(gate(Anyone, "read workflows")),
+        )
+        .route(
+            "/workflows/{name}/{version}",
+            get(routes::workflows::get).route_layer(gate(Anyone, "read workflows")),
+        )
         .route(
             "/workflows/{name}/{version}/graph",
-            get(routes::workflows::graph),
+            get(routes::workflows::graph).route_layer(gate(Anyone, "read workflows")),
         )
         .route(
             "/dev/clock",
-            post(routes::dev::advance).route_layer(idempotent),
+            post(routes::dev::advance)
+                .route_layer(idempotent)
+                .route_layer(gate(Roles(ADMIN), "move the development clock")),
         );
     let timeout = state.config.request_timeout;
     let body_limit = state.config.body_limit_bytes;
@@ -138,15 +195,4 @@ async fn time_limit(
         .retry_after(1)
         .into_response(),
     }
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
 }

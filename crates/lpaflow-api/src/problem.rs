@@ -90,9 +90,25 @@ impl Problem {
 
     /// 503 for a database failure, saying whether a retry helps by itself (`store_unavailable`) or an operator
     /// must act first (`database_read_only`, `database_full`).
+    ///
+    /// A value the database refused (`Failure::InvalidData`, e.g. a NUL in text on PostgreSQL) is no outage: it
+    /// is 422 `unstorable_value` without `Retry-After`, and only the kind of failure is logged (the database's
+    /// message may quote the value, which may be personal data).
     pub fn store(e: &lpaflow_store::Error) -> Self {
         use lpaflow_store::Failure;
         let (code, detail, retry_after) = match e.failure() {
+            Failure::InvalidData => {
+                tracing::warn!(
+                    code = "unstorable_value",
+                    "the database refused a value of the request"
+                );
+                return Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unstorable_value",
+                    "the request holds a value the database cannot store (for example a NUL character or a \
+                     number out of range)",
+                );
+            }
             Failure::ReadOnly => (
                 "database_read_only",
                 "the database refuses writes (it is read-only); an operator must make it writable",
@@ -178,5 +194,29 @@ impl IntoResponse for Problem {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lpaflow_store::{Error, Failure};
+
+    fn store_problem(failure: Failure) -> Response {
+        Problem::store(&Error::NotRecorded {
+            detail: "x".into(),
+            failure,
+        })
+        .into_response()
+    }
+
+    #[test]
+    fn a_refused_value_is_422_without_retry_after_and_an_outage_is_503_with_it() {
+        let refused = store_problem(Failure::InvalidData);
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.headers().get(header::RETRY_AFTER).is_none());
+        let outage = store_problem(Failure::Unreachable);
+        assert_eq!(outage.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(outage.headers().get(header::RETRY_AFTER).is_some());
     }
 }

@@ -2,7 +2,8 @@
 //! clock, no randomness: the same inputs always give the same [`Decision`] or [`Rejection`].
 //!
 //! Checks run in a fixed order so that a caller always learns the most fundamental problem first: unknown
-//! event, stale revision, role (for the event anywhere), terminal state, event not accepted in this state, role
+//! event, role (for the event anywhere: authorization before preconditions, so a role that may not act learns
+//! nothing of the instance), stale revision, terminal state, event not accepted in this state, role
 //! for this state's transition, awaiting a blocking step, guards (every unmet condition), then the action
 //! (payload problems or refusals).
 
@@ -123,6 +124,13 @@ pub fn admissible_transition<'d>(
             event: event.clone(),
         });
     }
+    if !def.transitions_for(event).any(|t| t.allows(&command.role)) {
+        return Err(role_refusal(
+            def.transitions_for(event),
+            event,
+            &command.role,
+        ));
+    }
     if let Some(expected) = command.expected_revision
         && expected != instance.revision
     {
@@ -130,13 +138,6 @@ pub fn admissible_transition<'d>(
             expected,
             actual: instance.revision,
         });
-    }
-    if !def.transitions_for(event).any(|t| t.allows(&command.role)) {
-        return Err(role_refusal(
-            def.transitions_for(event),
-            event,
-            &command.role,
-        ));
     }
     let state = def
         .state(&instance.state)

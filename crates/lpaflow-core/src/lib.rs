@@ -20,6 +20,7 @@ pub mod json;
 pub mod names;
 pub mod rejection;
 pub mod rules;
+pub mod text;
 pub mod validate;
 pub mod zone;
 

@@ -6,6 +6,7 @@ use crate::lpa_store::WireEnum;
 use chrono::{DateTime, NaiveDate, Utc};
 use lpaflow_core::PayloadProblem;
 use lpaflow_core::json::escape_pointer_segment;
+use lpaflow_core::text::{TextKind, refused_char};
 use serde_json::{Map, Value};
 use std::str::FromStr;
 
@@ -13,6 +14,12 @@ use std::str::FromStr;
 pub const SHORT_TEXT_MAX_CHARS: usize = 500;
 /// The longest free text (restrictions and conditions, reasons, details), in characters.
 pub const LONG_TEXT_MAX_CHARS: usize = 10_000;
+
+/// The earliest date or time accepted anywhere (dates of birth, signatures, payments): earlier ones are typing
+/// mistakes or probes (`0000-01-01`), and the LPA Store and OPG's other systems do not expect them.
+pub const EARLIEST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+/// The latest calendar date accepted (deadlines and planned dates are years, not centuries, ahead).
+pub const LATEST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2199, 12, 31).expect("a valid date");
 
 /// Problems found so far.
 #[derive(Debug, Default)]
@@ -70,7 +77,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn text_with(&self, key: &str, max: usize, p: &mut Problems) -> Option<String> {
+    fn text_with(&self, key: &str, max: usize, kind: TextKind, p: &mut Problems) -> Option<String> {
         let value = self.get(key)?;
         let Some(text) = value.as_str() else {
             p.add(self.ptr(key), "must be text");
@@ -81,18 +88,22 @@ impl<'a> Obj<'a> {
             p.add(self.ptr(key), format!("is longer than {max} characters"));
             return None;
         }
+        if let Some(why) = refused_char(text, kind) {
+            p.add(self.ptr(key), why);
+            return None;
+        }
         Some(text.to_owned())
     }
 
     /// Optional short text; empty text counts as absent.
     pub(crate) fn opt_text(&self, key: &str, p: &mut Problems) -> Option<String> {
-        self.text_with(key, SHORT_TEXT_MAX_CHARS, p)
+        self.text_with(key, SHORT_TEXT_MAX_CHARS, TextKind::Line, p)
             .filter(|t| !t.is_empty())
     }
 
     /// Optional long text; empty text counts as absent.
     pub(crate) fn opt_long_text(&self, key: &str, p: &mut Problems) -> Option<String> {
-        self.text_with(key, LONG_TEXT_MAX_CHARS, p)
+        self.text_with(key, LONG_TEXT_MAX_CHARS, TextKind::Free, p)
             .filter(|t| !t.is_empty())
     }
 
@@ -177,10 +188,15 @@ impl<'a> Obj<'a> {
         let parsed = value
             .as_str()
             .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
-        if parsed.is_none() {
-            p.add(self.ptr(key), "must be a date written YYYY-MM-DD");
+        match parsed {
+            None => p.add(self.ptr(key), "must be a date written YYYY-MM-DD"),
+            Some(d) if !(EARLIEST_DATE..=LATEST_DATE).contains(&d) => p.add(
+                self.ptr(key),
+                format!("must be between {EARLIEST_DATE} and {LATEST_DATE}"),
+            ),
+            Some(_) => {}
         }
-        parsed
+        parsed.filter(|d| (EARLIEST_DATE..=LATEST_DATE).contains(d))
     }
 
     /// Required calendar date.
@@ -206,9 +222,12 @@ impl<'a> Obj<'a> {
                 "must be a time written as RFC 3339 (2026-01-05T09:00:00Z)",
             ),
             Some(t) if t > now => p.add(self.ptr(key), "must not be in the future"),
+            Some(t) if t.date_naive() < EARLIEST_DATE => {
+                p.add(self.ptr(key), format!("must not be before {EARLIEST_DATE}"))
+            }
             Some(_) => {}
         }
-        parsed.filter(|t| *t <= now)
+        parsed.filter(|t| *t <= now && t.date_naive() >= EARLIEST_DATE)
     }
 
     /// Required RFC 3339 time, not after `now`.

@@ -438,3 +438,27 @@ fn an_lpa_pinned_to_version_2_keeps_its_28_by_24_hour_waiting_period() {
     lpa.advance(TimeDelta::seconds(1));
     assert_eq!(lpa.last_step().name.as_str(), "opg.update:REGISTER");
 }
+
+#[test]
+fn the_repeat_window_is_measured_from_the_uk_day_of_receipt() {
+    let repeat = |received: &str| {
+        let lpa = Lpa::try_create(
+            application_with(json!({
+                "channel": "paper",
+                "receivedAt": received,
+                "fee": {"claimedType": "RepeatApplicationFee", "previousApplication":
+                        {"uid": "M-AAAA-BBBB-CCCC", "fee": "FullFee", "date": "2025-06-18"}}
+            })),
+            at("2025-10-01T10:00:00Z"),
+        )
+        .expect("created");
+        lpa.data()["fee"]["assessedType"].clone()
+    };
+    // Three calendar months from 18 June end on 18 September (UK): 23:30 BST on the 18th is inside, 00:30 BST on
+    // the 19th (23:30 UTC on the 18th) is outside.
+    assert_eq!(
+        repeat("2025-09-18T22:30:00Z"),
+        json!("RepeatApplicationFee")
+    );
+    assert_eq!(repeat("2025-09-18T23:30:00Z"), json!("FullFee"));
+}

@@ -115,6 +115,10 @@ pub enum Failure {
     ReadOnly,
     /// The disk (or the database's size limit) is full.
     Full,
+    /// The database refused a value of the request (PostgreSQL's data exceptions, SQLSTATE class 22: a NUL in
+    /// text, a number or time out of range; SQLite's "too big"). The database is fine: this is no outage, and
+    /// retrying the same request cannot help.
+    InvalidData,
     /// Anything else.
     Other,
 }
@@ -152,6 +156,9 @@ fn classify(e: &sqlx::Error) -> Failure {
                 // cannot_connect_now, connection exceptions (08xxx).
                 (Some(10 | 14), _) | (_, "57P01" | "57P02" | "57P03") => Failure::Unreachable,
                 (_, c) if c.starts_with("08") => Failure::Unreachable,
+                // SQLITE_TOOBIG, SQLITE_MISMATCH; PostgreSQL data exceptions (22xxx).
+                (Some(18 | 20), _) => Failure::InvalidData,
+                (_, c) if c.starts_with("22") => Failure::InvalidData,
                 _ => Failure::Other,
             }
         }

@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
+/// Who may read history and chain heads.
+pub const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
+/// Who may verify chains.
+pub const VERIFIERS: &[Role] = &[Role::Auditor, Role::Admin];
 
 /// One history entry with its place in the hash chain.
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,12 +75,16 @@ impl From<StoredEntry> for HistoryEntryView {
     }
 }
 
+/// The most history entries in one answer (and the default).
+pub const HISTORY_PAGE_MAX: u32 = 1000;
+
 /// Paging of a history.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct HistoryQuery {
     /// Entries after this seq (default 0: from the start).
     pub after: Option<u64>,
     /// Most entries returned, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -90,6 +97,7 @@ pub struct HistoryQuery {
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: services do not read history", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` out of range", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn history(
@@ -109,7 +117,8 @@ pub async fn history(
     {
         return Err(Problem::lpa_not_found(id.as_str()));
     }
-    let limit = q.limit.unwrap_or(1000).clamp(1, 1000);
+    let limit = crate::extract::page_limit(q.limit, HISTORY_PAGE_MAX, HISTORY_PAGE_MAX)
+        .map_err(|p| Problem::validation(vec![p]))?;
     let entries = state
         .engine
         .history(&id, q.after.unwrap_or(0), limit)
@@ -201,7 +210,7 @@ pub async fn verify(
     caller: Caller,
     Query(q): Query<VerifyQuery>,
 ) -> Result<Json<VerifyView>, Problem> {
-    caller.require(&[Role::Auditor, Role::Admin], "verify history chains")?;
+    caller.require(VERIFIERS, "verify history chains")?;
     let id = q.uid.as_deref().map(uid::parse).transpose()?;
     if let Some(id) = &id
         && state

@@ -34,8 +34,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         )
             .into_response();
     }
+    // A refused value (InvalidData) or an unclassified error says nothing about the database's health.
     if let Some(w) = store.write_failure()
-        && w.failure != Failure::Other
+        && matches!(
+            w.failure,
+            Failure::Unreachable | Failure::ReadOnly | Failure::Full
+        )
     {
         // The database answers reads but its writes fail: nothing can advance until an operator acts (read-only,
         // full) or it comes back (unreachable).

@@ -6,7 +6,7 @@ use crate::extract::{Path, Query};
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use crate::view::{self, LpaView, etag, parse_etag};
-use crate::{commands, errors, uid};
+use crate::{authorize, commands, errors, uid};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -215,7 +215,7 @@ fn read_event(body: &Map<String, Value>) -> Result<(String, Value), Problem> {
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: the role may not fire this event", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`revision_conflict`, `not_allowed_in_state`, `terminal_state`, `awaiting_sync`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`revision_conflict`, `not_allowed_in_state`, `terminal_state`, `awaiting_sync` (after the role check: a role that may not fire the event gets 403 whatever its `If-Match`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`guard_failed` listing every unmet condition, `validation_failed`, `unknown_event`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`if_match_required`", body = Problem, content_type = "application/problem+json"),
@@ -231,6 +231,8 @@ pub async fn fire(
 ) -> Result<Response, Problem> {
     let id = uid::parse(&raw)?;
     let (event, payload) = read_event(&body)?;
+    // Authorization before preconditions: a role that may not fire this event learns nothing of revisions.
+    authorize::event(&state, &caller, &event)?;
     let expected = match headers.get(header::IF_MATCH) {
         None => None,
         Some(v) => Some(v.to_str().ok().and_then(parse_etag).ok_or_else(|| {

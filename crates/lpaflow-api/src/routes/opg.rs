@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SubsecRound, Utc};
+use lpaflow_core::text::{TextKind, refused_char};
 use lpaflow_engine::delivery::BreakerState;
 use lpaflow_store::{Backlog, MaintenanceWindow};
 use serde::Serialize;
@@ -141,7 +142,13 @@ fn read_window(
     let (from, to) = (time("from"), time("to"));
     let reason = match body.get("reason") {
         Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 500 => {
-            Some(s.trim().to_owned())
+            match refused_char(s.trim(), TextKind::Free) {
+                None => Some(s.trim().to_owned()),
+                Some(why) => {
+                    problems.push(FieldProblem::new("/reason", why));
+                    None
+                }
+            }
         }
         _ => {
             problems.push(FieldProblem::new(

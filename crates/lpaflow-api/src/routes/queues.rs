@@ -13,6 +13,9 @@ use lpaflow_store::{Error as StoreError, InstanceSummary, ListQuery, MAX_PAGE, P
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// Who may list LPAs.
+pub const LISTERS: &[Role] = &[Role::Caseworker, Role::Auditor, Role::Admin];
+
 /// Labels a queue may filter on.
 pub const LABELS: &[&str] = &[
     labels::FINDING_OPEN,
@@ -34,6 +37,7 @@ pub struct QueueQuery {
     /// `pending` (any step not yet confirmed), `failed`, `awaiting_sync` or `synced`.
     pub sync: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -108,13 +112,9 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
             }
         },
     };
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_PAGE {
-        problems.push(FieldProblem::new(
-            "/limit",
-            format!("must be between 1 and {MAX_PAGE}"),
-        ));
-    }
+    let limit = crate::extract::page_limit(q.limit, 50, MAX_PAGE)
+        .map_err(|p| problems.push(p))
+        .unwrap_or(0);
     if !problems.is_empty() {
         return Err(Problem::validation(problems));
     }
@@ -142,7 +142,7 @@ pub async fn list(
     caller: Caller,
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<QueuePage>, Problem> {
-    caller.require(&[Role::Caseworker, Role::Auditor, Role::Admin], "list LPAs")?;
+    caller.require(LISTERS, "list LPAs")?;
     let query = query_of(&state, q)?;
     let page: Page<InstanceSummary> =
         state

@@ -205,7 +205,10 @@ async fn check(h: &Harness, endpoints: &[String], case: Case) -> Result<(), Test
     }
     // Retry and skip take no body and do not read one, unless an Idempotency-Key makes the API hash it.
     let reads_body = !path.ends_with("/retry") && !path.ends_with("/skip");
-    if matches!(case.body, Body::Big(n) if n > BODY_LIMIT_BYTES)
+    // Authorization comes first: a role that may not post here gets 403 whatever it sent.
+    if !crate::common::may_post(path, case.role) {
+        prop_assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    } else if matches!(case.body, Body::Big(n) if n > BODY_LIMIT_BYTES)
         && (reads_body || case.idempotency_key.is_some())
     {
         prop_assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);

@@ -195,7 +195,10 @@ async fn a_request_that_committed_before_a_crash_is_answered_on_retry_not_run_ag
     let h = Harness::start().await;
     let uid = h.create().await;
     let token = h.token(Role::Service);
-    let actor = h.auth.verify(&token).unwrap().sub;
+    let caller = h.auth.verify(&token).unwrap();
+    let actor = caller.sub.clone();
+    // Keys belong to (role, subject).
+    let owner = lpaflow_api::idempotency::scope(&caller);
     let store = h.engine.store();
     let now = h.clock.now();
     // What the first request did before the crash: reserve the key, commit the event with the key.
@@ -206,7 +209,7 @@ async fn a_request_that_committed_before_a_crash_is_answered_on_retry_not_run_ag
     let then = now - chrono::TimeDelta::seconds(120);
     let reserved = store
         .reserve_idempotency_key(
-            &actor,
+            &owner,
             "lost-1",
             &hash,
             then,
@@ -216,7 +219,7 @@ async fn a_request_that_committed_before_a_crash_is_answered_on_retry_not_run_ag
         .unwrap();
     assert_eq!(reserved, lpaflow_store::Reservation::Reserved);
     let mark = lpaflow_store::IdempotencyMark {
-        actor: actor.clone(),
+        actor: owner.clone(),
         key: "lost-1".into(),
     };
     let id = lpaflow_core::InstanceId::new(&uid);

@@ -7,9 +7,11 @@ mod common;
 
 mod audit;
 mod auth;
+mod authorize;
 mod fuzz;
 mod health;
 mod idempotency;
+mod input;
 mod lpas;
 mod openapi;
 mod opg;

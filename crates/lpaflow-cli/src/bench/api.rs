@@ -169,9 +169,14 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(lpaflow_api::serve(listener, router, async move {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(lpaflow_api::serve(
+        listener,
+        router,
+        lpaflow_api::ConnectionLimits::default(),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     let uids: Arc<Vec<InstanceId>> = Arc::new(uids);
     for &connections in &args.connections {
         let noop: Arc<dyn Fn(usize, u64) -> (String, String) + Send + Sync> = Arc::new(|_, n| {

@@ -47,9 +47,14 @@ pub struct ServeArgs {
     #[arg(long, env = "LPAFLOW_WORKFLOWS")]
     workflows: Option<PathBuf>,
     /// Development mode: development JWT secret, printed tokens. The default when no secret, database URL or
-    /// OPG URL is configured.
+    /// OPG URL is configured and the server listens on loopback; refused on other addresses unless
+    /// --dev-on-public-address is also given.
     #[arg(long)]
     dev: bool,
+    /// Allow development mode on a non-loopback `--listen` address. Anyone who can reach the server can then
+    /// sign in as admin: only for a throwaway machine on a private network.
+    #[arg(long)]
+    dev_on_public_address: bool,
     /// Let an admin move the business clock forward (`POST /v1/dev/clock`); development mode only.
     #[arg(long)]
     dev_clock: bool,
@@ -66,6 +71,19 @@ pub struct ServeArgs {
     /// Idempotency-Key (s, m, h, d, w). A request that committed is answered at once on retry.
     #[arg(long, env = "LPAFLOW_IDEMPOTENCY_LOCK_TIMEOUT", default_value = "60s")]
     idempotency_lock_timeout: String,
+    /// Connections served at once; when reached, new ones wait in the listen backlog (logged once per burst).
+    #[arg(long, env = "LPAFLOW_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Longest time a client may take to send a request's head (from its first byte, or from connecting),
+    /// after which the connection is closed (s, m, h).
+    #[arg(long, env = "LPAFLOW_HEADER_READ_TIMEOUT", default_value = "10s")]
+    header_read_timeout: String,
+    /// Longest time a keep-alive connection may wait for its next request (s, m, h).
+    #[arg(long, env = "LPAFLOW_IDLE_TIMEOUT", default_value = "60s")]
+    idle_timeout: String,
+    /// Longest time a request may take before it is answered 503 `request_timeout` (s, m, h).
+    #[arg(long, env = "LPAFLOW_REQUEST_TIMEOUT", default_value = "30s")]
+    request_timeout: String,
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
@@ -112,15 +130,35 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 struct Mode {
     dev: bool,
+    /// Why the server runs in this mode, for the start banner.
+    why: &'static str,
     secret: String,
 }
 
+/// Development mode (a development secret, printed tokens, one-click admin sign-in in the console) only when
+/// asked for with `--dev`, or when nothing is configured and the server listens on loopback; never on a
+/// non-loopback address unless forced with `--dev-on-public-address`.
 fn mode(args: &ServeArgs) -> anyhow::Result<Mode> {
     let configured = secrets::configured(args.jwt_secret_file.as_deref())?;
+    let loopback = args.listen.ip().is_loopback();
     let unconfigured = configured.is_none()
         && args.opg_url.is_none()
         && args.database.database_url == DEFAULT_DATABASE_URL;
-    let dev = args.dev || unconfigured;
+    let (dev, why) = match (args.dev, unconfigured && loopback) {
+        (true, _) => (true, "--dev was given"),
+        (false, true) => (
+            true,
+            "no JWT secret, database or OPG URL is configured and the server listens on loopback",
+        ),
+        (false, false) => (false, "--dev was not given"),
+    };
+    if dev && !loopback && !args.dev_on_public_address {
+        anyhow::bail!(
+            "development mode on {} would give anyone who can reach it admin tokens: listen on 127.0.0.1, \
+             configure a JWT secret for production, or pass --dev-on-public-address if you really mean it",
+            args.listen
+        );
+    }
     if args.dev_clock && !dev {
         anyhow::bail!(
             "--dev-clock is only for development mode (--dev): it lets an admin move time forward"
@@ -130,10 +168,10 @@ fn mode(args: &ServeArgs) -> anyhow::Result<Mode> {
         (Some(s), _) => s,
         (None, true) => secrets::development()?,
         (None, false) => anyhow::bail!(
-            "no JWT secret: set LPAFLOW_JWT_SECRET or --jwt-secret-file for a real deployment, or pass --dev for a development server"
+            "no JWT secret: set LPAFLOW_JWT_SECRET or --jwt-secret-file for a real deployment, or pass --dev for a development server (on loopback)"
         ),
     };
-    Ok(Mode { dev, secret })
+    Ok(Mode { dev, why, secret })
 }
 
 fn workflows_dir(args: &ServeArgs) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
@@ -196,6 +234,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--idempotency-ttl: the duration {e}"))?;
     let lock_timeout = lpaflow_core::duration::parse_duration(&args.idempotency_lock_timeout)
         .map_err(|e| anyhow::anyhow!("--idempotency-lock-timeout: the duration {e}"))?;
+    let limits = connection_limits(&args)?;
+    let request_timeout = positive_duration("--request-timeout", &args.request_timeout)?;
     let auth = Authenticator::new(mode.secret.as_bytes())
         .map_err(|e| anyhow::anyhow!("JWT secret: {e}"))?;
     let opg_secret = opg_jwt_secret();
@@ -243,6 +283,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         dev: mode.dev,
         dev_clock,
         idempotency_lock_timeout: lock_timeout.to_std().unwrap_or(Duration::from_secs(60)),
+        request_timeout,
         ..ApiConfig::default()
     };
     let state = AppState::new(engine.clone(), auth.clone(), config);
@@ -250,14 +291,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    announce(addr, &args, &auth, mode.dev, &opg_url)?;
+    announce(addr, &args, &auth, &mode, &opg_url)?;
     let cancel = CancellationToken::new();
     let purge = tokio::spawn(lpaflow_api::idempotency::purge_loop(
         state.clone(),
         cancel.clone(),
     ));
     let stop = cancel.clone();
-    let served = lpaflow_api::serve(listener, lpaflow_api::router(state), async move {
+    let served = lpaflow_api::serve(listener, lpaflow_api::router(state), limits, async move {
         shutdown_signal().await;
         stop.cancel();
     })
@@ -271,6 +312,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     served.context("the HTTP server failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A duration flag that must be more than zero.
+fn positive_duration(flag: &str, text: &str) -> anyhow::Result<Duration> {
+    let d = lpaflow_core::duration::parse_duration(text)
+        .map_err(|e| anyhow::anyhow!("{flag}: the duration {e}"))?;
+    d.to_std()
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("{flag}: must be more than zero"))
+}
+
+fn connection_limits(args: &ServeArgs) -> anyhow::Result<lpaflow_api::ConnectionLimits> {
+    if args.max_connections == 0 {
+        anyhow::bail!("--max-connections: must be at least 1");
+    }
+    Ok(lpaflow_api::ConnectionLimits {
+        max_connections: args.max_connections,
+        header_read_timeout: positive_duration("--header-read-timeout", &args.header_read_timeout)?,
+        idle_timeout: positive_duration("--idle-timeout", &args.idle_timeout)?,
+    })
 }
 
 async fn shutdown_signal() {
@@ -299,9 +361,10 @@ fn announce(
     addr: SocketAddr,
     args: &ServeArgs,
     auth: &Authenticator,
-    dev: bool,
+    mode: &Mode,
     opg_url: &str,
 ) -> anyhow::Result<()> {
+    let dev = mode.dev;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -320,6 +383,12 @@ fn announce(
         } else {
             ""
         }
+    );
+    let _ = writeln!(
+        out,
+        "  mode:     {} ({})",
+        if dev { "DEVELOPMENT" } else { "production" },
+        mode.why
     );
     if !dev {
         print_announcement(&out);

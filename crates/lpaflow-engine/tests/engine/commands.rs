@@ -103,6 +103,15 @@ async fn expected_revisions_are_compare_and_set(db: &TestDb) {
         ),
         "{stale:?}"
     );
+    // Authorization comes before the revision: a role that may not fire the event learns nothing of it.
+    let forbidden_and_stale = s.engine.fire(&id, agent("nudge").at_revision(1)).await;
+    assert!(
+        matches!(
+            forbidden_and_stale,
+            Err(Error::Rejected(Rejection::RoleNotAllowed { .. }))
+        ),
+        "{forbidden_and_stale:?}"
+    );
     s.engine.shutdown().await;
 }
 

@@ -14,6 +14,7 @@ conformance!(
     definitions_are_kept_by_hash_and_pinned,
     migrating_twice_is_harmless,
     a_commit_records_itself_on_its_idempotency_key,
+    a_value_the_database_cannot_store_is_invalid_data_not_an_outage,
 );
 
 async fn idempotency_keys_replay_refuse_and_recover(db: &TestDb) {
@@ -262,4 +263,26 @@ async fn a_commit_records_itself_on_its_idempotency_key(db: &TestDb) {
             .unwrap(),
         Reservation::Completed { status: 201, .. }
     ));
+}
+
+/// PostgreSQL refuses a NUL in text (SQLite stores it): that is a refused value, never an outage, so the API
+/// answers it 422, not 503 with `Retry-After`.
+async fn a_value_the_database_cannot_store_is_invalid_data_not_an_outage(db: &TestDb) {
+    let store = open(db).await;
+    let stored = store
+        .add_maintenance(
+            t0(),
+            t0() + TimeDelta::hours(1),
+            "nul \0 inside",
+            "admin-1",
+            t0(),
+        )
+        .await;
+    match db.kind() {
+        "postgres" => assert_eq!(
+            stored.unwrap_err().failure(),
+            lpaflow_store::Failure::InvalidData
+        ),
+        _ => assert!(stored.is_ok(), "{stored:?}"),
+    }
 }
