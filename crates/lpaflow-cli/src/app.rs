@@ -11,7 +11,7 @@ use lpaflow_engine::{
     TimerOptions,
 };
 use lpaflow_lpa::LpaRules;
-use lpaflow_opg::{DEV_JWT_SECRET, OpgClient, OpgClientConfig, OpgStepHandler, SYNC_PROBLEM_EVENT};
+use lpaflow_opg::{DEV_JWT_SECRET, OpgClient, OpgClientConfig, OpgStepHandler};
 use lpaflow_store::Store;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -150,7 +150,6 @@ impl LpaEngine {
                 concurrency: opg.concurrency,
                 retry: RetryPolicy::default(),
                 breaker: BreakerOptions::default(),
-                failure_event: Some(SYNC_PROBLEM_EVENT.into()),
                 ..DeliveryOptions::default()
             });
         }

@@ -6,9 +6,10 @@
 use async_trait::async_trait;
 use lpaflow_core::{Catalog, Command, InstanceId, PlainRules, SystemClock};
 use lpaflow_engine::{
-    Attempt, Definitions, DeliveryOptions, Engine, EngineOptions, LoadedDefinition, StepHandler,
+    Attempt, ClaimedStep, Definitions, DeliveryOptions, Engine, EngineOptions, LoadedDefinition,
+    StepHandler,
 };
-use lpaflow_store::{StepRow, Store, StoreOptions};
+use lpaflow_store::{Store, StoreOptions};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -59,7 +60,7 @@ struct Payments;
 
 #[async_trait]
 impl StepHandler for Payments {
-    async fn deliver(&self, step: &StepRow, _claim: &lpaflow_engine::Claim) -> Attempt {
+    async fn deliver(&self, step: &ClaimedStep) -> Attempt {
         Attempt::Done {
             result: json!({"transfer": format!("TX-{}", step.id)}),
             report: None,

@@ -17,7 +17,7 @@ mod timers;
 pub use commands::Outcome;
 pub use definitions::{Definitions, LoadedDefinition};
 pub use delivery::{
-    Attempt, Claim, ClaimLost, DeliveryOptions, DeliveryStatus, Report, StepHandler,
+    Attempt, Claim, ClaimLost, ClaimedStep, DeliveryOptions, DeliveryStatus, Report, StepHandler,
 };
 pub use error::Error;
 pub use liveness::{Liveness, LivenessOptions};

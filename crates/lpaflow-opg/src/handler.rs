@@ -7,9 +7,8 @@ use crate::client::{OpgClient, OpgError};
 use crate::deliver::{DeliveryOutcome, ReadBack, deliver_claimed};
 use crate::pacing::WritePacing;
 use async_trait::async_trait;
-use lpaflow_engine::{Attempt, Claim, Report, StepHandler};
+use lpaflow_engine::{Attempt, ClaimedStep, Report, StepHandler};
 use lpaflow_lpa::lpa_store::FieldError;
-use lpaflow_store::StepRow;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -66,8 +65,8 @@ fn retry_after(error: &OpgError) -> Option<std::time::Duration> {
     }
 }
 
-fn report(step: &StepRow, kind: &str, detail: String, differences: Option<Value>) -> Report {
-    let mut payload = json!({"step": step.step, "kind": kind, "detail": detail});
+fn report(step: &ClaimedStep, kind: &str, detail: String, differences: Option<Value>) -> Report {
+    let mut payload = json!({"step": step.name, "kind": kind, "detail": detail});
     if let (Some(d), Some(obj)) = (differences, payload.as_object_mut()) {
         obj.insert("differences".to_owned(), d);
     }
@@ -125,7 +124,7 @@ fn paced(attempt: Attempt, gap: std::time::Duration) -> Attempt {
 }
 
 /// Maps one delivery outcome onto the engine's attempt classes.
-pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
+pub fn attempt_of(step: &ClaimedStep, outcome: DeliveryOutcome) -> Attempt {
     let result = serde_json::to_value(&outcome).unwrap_or(Value::Null);
     match outcome {
         DeliveryOutcome::Done {
@@ -134,7 +133,7 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
         } => {
             let detail = format!(
                 "OPG accepted {} but holds different values ({} differences)",
-                step.step,
+                step.name,
                 differences.len()
             );
             let differences = serde_json::to_value(&differences).ok();
@@ -152,7 +151,7 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
         } => {
             if let OpgError::Credentials { status, detail } = &error {
                 tracing::error!(
-                    step = %step.step,
+                    step = %step.name,
                     status,
                     detail = %detail,
                     "OPG refused lpaflow's credentials (JWT secret or AWS signature): steps wait until the configuration is fixed"
@@ -194,7 +193,7 @@ pub fn attempt_of(step: &StepRow, outcome: DeliveryOutcome) -> Attempt {
 
 #[async_trait]
 impl StepHandler for OpgStepHandler {
-    async fn deliver(&self, step: &StepRow, claim: &Claim) -> Attempt {
+    async fn deliver(&self, step: &ClaimedStep) -> Attempt {
         let uid = step.uid.as_str();
         let wait = self.pacing.wait_for(uid, Instant::now()).max(
             self.pacing
@@ -205,10 +204,10 @@ impl StepHandler for OpgStepHandler {
         }
         let outcome = deliver_claimed(
             &self.client,
-            step.step.as_str(),
+            step.name.as_str(),
             &step.payload,
             step.ambiguous,
-            claim,
+            &step.claim,
         )
         .await;
         let touched = touched_the_lpa(&outcome);
@@ -222,6 +221,15 @@ impl StepHandler for OpgStepHandler {
         } else {
             attempt
         }
+    }
+
+    /// A step given up after its last attempt is a `sync.failed` finding for a caseworker.
+    fn gave_up(&self, step: &ClaimedStep, error: &Value) -> Option<Report> {
+        let detail = error
+            .get("detail")
+            .and_then(Value::as_str)
+            .map_or_else(|| error.to_string(), str::to_owned);
+        Some(report(step, "failed", detail, None))
     }
 }
 

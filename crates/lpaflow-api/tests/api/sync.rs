@@ -5,9 +5,10 @@ use crate::common::{Harness, workflows_dir};
 use async_trait::async_trait;
 use axum::http::StatusCode;
 use lpaflow_api::{ApiConfig, Role};
-use lpaflow_engine::{Attempt, DeliveryOptions, Engine, EngineOptions, StepHandler};
+use lpaflow_engine::{
+    Attempt, ClaimedStep, DeliveryOptions, Engine, EngineOptions, Report, StepHandler,
+};
 use lpaflow_lpa::LpaRules;
-use lpaflow_store::StepRow;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,11 +21,15 @@ struct Switch {
 
 #[async_trait]
 impl StepHandler for Switch {
-    async fn deliver(&self, _step: &StepRow, _claim: &lpaflow_engine::Claim) -> Attempt {
+    async fn deliver(&self, step: &ClaimedStep) -> Attempt {
         if self.refuse.load(Ordering::SeqCst) {
+            // The handler reports for its domain, as the OPG handler does: a sync problem for a caseworker.
             Attempt::Failed {
                 error: json!({"status": 400, "detail": "refused by the test"}),
-                report: None,
+                report: Some(Report {
+                    event: lpaflow_opg::SYNC_PROBLEM_EVENT.into(),
+                    payload: json!({"step": step.name, "kind": "failed", "detail": "refused by the test"}),
+                }),
             }
         } else {
             Attempt::Done {
@@ -44,7 +49,6 @@ async fn harness(switch: Arc<Switch>) -> Harness {
             EngineOptions::new(store, definitions, Arc::new(LpaRules::default()), clock);
         options.delivery = Some(DeliveryOptions {
             handlers: vec![("opg.".to_owned(), switch as Arc<dyn StepHandler>)],
-            failure_event: Some(lpaflow_opg::SYNC_PROBLEM_EVENT.into()),
             poll_ms: 50,
             ..DeliveryOptions::default()
         });

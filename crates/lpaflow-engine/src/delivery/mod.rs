@@ -7,20 +7,20 @@
 //! Handlers know the external system (the OPG client is one); this module knows none.
 
 mod breaker;
+mod claimed;
 mod handoff;
 mod retry;
 mod worker;
 
 pub use breaker::{Breaker, BreakerOptions, BreakerState};
+pub use claimed::{Claim, ClaimLost, ClaimedStep};
 pub(crate) use handoff::Reservation;
 pub use retry::{Backoff, RetryPolicy};
 pub(crate) use worker::wall_now;
 pub(crate) use worker::{DeliveryState, run};
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
 use lpaflow_core::EventName;
-use lpaflow_store::StepRow;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -75,67 +75,20 @@ pub enum Attempt {
     },
 }
 
-/// A claimed step's hold, for a handler to check right before an effect it cannot take back (a write to a
-/// system without idempotency keys): the lease must not be about to end, and this process must not have gone
-/// so long without a heartbeat that another one may have taken its work over (see [`crate::liveness`]).
-#[derive(Clone, Debug)]
-pub struct Claim {
-    lease_until: Option<DateTime<Utc>>,
-    liveness: Option<Arc<crate::Liveness>>,
-}
-
-/// Why a claim no longer holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ClaimLost {
-    /// The lease ends too soon for the effect and its record.
-    #[error("the step's lease ends too soon to act on it")]
-    LeaseEnding,
-    /// This process's last heartbeat is too old: another process may have taken its work over.
-    #[error("this process has not beaten recently enough to act for its claims")]
-    NotLive,
-}
-
-/// A lease this close to its end is not acted on. Kept small: an ambiguous step is read twice a write gap
-/// (1.1 s) apart before its write, and the whole attempt must fit in one lease (30 s by default; tests use
-/// 2 s), or it would be deferred for ever.
-const CLAIM_MARGIN: TimeDelta = TimeDelta::milliseconds(250);
-
-impl Claim {
-    /// The claim of a step leased until `lease_until` by a process with `liveness`.
-    pub fn new(lease_until: Option<DateTime<Utc>>, liveness: Option<Arc<crate::Liveness>>) -> Self {
-        Self {
-            lease_until,
-            liveness,
-        }
-    }
-
-    /// A claim that always holds (a handler called outside an engine, in tests).
-    pub fn unchecked() -> Self {
-        Self::new(None, None)
-    }
-
-    /// `Ok` while the step may still be acted on.
-    pub fn still_held(&self) -> Result<(), ClaimLost> {
-        if self
-            .lease_until
-            .is_some_and(|until| until - CLAIM_MARGIN <= wall_now())
-        {
-            return Err(ClaimLost::LeaseEnding);
-        }
-        if self.liveness.as_ref().is_some_and(|l| !l.fresh()) {
-            return Err(ClaimLost::NotLive);
-        }
-        Ok(())
-    }
-}
-
 /// Delivers steps whose names start with a prefix (e.g. `opg.`).
 #[async_trait]
 pub trait StepHandler: Send + Sync {
     /// Delivers one claimed step. `step.ambiguous` is true when an earlier attempt may have taken effect.
-    /// Right before an effect it cannot take back, the handler checks `claim.still_held()`; when it does not
-    /// hold, it sends nothing and returns [`Attempt::Deferred`].
-    async fn deliver(&self, step: &StepRow, claim: &Claim) -> Attempt;
+    /// Right before an effect it cannot take back, the handler checks `step.claim.still_held()`; when it does
+    /// not hold, it sends nothing and returns [`Attempt::Deferred`].
+    async fn deliver(&self, step: &ClaimedStep) -> Attempt;
+
+    /// The report to record when the engine gives the step up after its last attempt (`error` says why): the
+    /// handler's own words for its domain (the engine composes none). `None` records nothing on the instance.
+    fn gave_up(&self, step: &ClaimedStep, error: &Value) -> Option<Report> {
+        let _ = (step, error);
+        None
+    }
 }
 
 /// Step delivery settings.
@@ -153,9 +106,6 @@ pub struct DeliveryOptions {
     pub retry: RetryPolicy,
     /// The circuit breaker.
     pub breaker: BreakerOptions,
-    /// Event fired (as `system`) when a step fails for good and its handler gave no report; its payload is
-    /// `{"step", "kind": "failed", "detail"}`.
-    pub failure_event: Option<EventName>,
     /// Seed of the jitter.
     pub seed: u64,
 }
@@ -169,7 +119,6 @@ impl Default for DeliveryOptions {
             poll_ms: 500,
             retry: RetryPolicy::default(),
             breaker: BreakerOptions::default(),
-            failure_event: None,
             seed: 0x1AF10,
         }
     }
@@ -189,35 +138,4 @@ pub struct DeliveryStatus {
     pub last_unavailable: Option<serde_json::Value>,
     /// The maintenance window in force, if any.
     pub maintenance: Option<lpaflow_store::MaintenanceWindow>,
-}
-
-#[cfg(test)]
-mod claim_tests {
-    use super::*;
-    use crate::LivenessOptions;
-
-    #[test]
-    fn a_claim_holds_while_the_lease_has_time_and_the_process_beats() {
-        let lease = |secs| Some(wall_now() + TimeDelta::seconds(secs));
-        assert_eq!(Claim::new(lease(30), None).still_held(), Ok(()));
-        assert_eq!(
-            Claim::new(lease(0), None).still_held(),
-            Err(ClaimLost::LeaseEnding),
-            "no time left to record the outcome"
-        );
-        assert_eq!(Claim::unchecked().still_held(), Ok(()));
-
-        let live = Arc::new(crate::Liveness::new(&LivenessOptions {
-            dead_after: Duration::from_millis(600),
-            ..LivenessOptions::default()
-        }));
-        let claim = Claim::new(lease(30), Some(live));
-        assert_eq!(claim.still_held(), Ok(()));
-        std::thread::sleep(Duration::from_millis(150));
-        assert_eq!(
-            claim.still_held(),
-            Err(ClaimLost::NotLive),
-            "no heartbeat for longer than the bound less the margin"
-        );
-    }
 }

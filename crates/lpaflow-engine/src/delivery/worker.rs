@@ -5,7 +5,7 @@
 
 use super::handoff::HandedOff;
 use super::{
-    Attempt, Backoff, Breaker, BreakerState, Claim, DeliveryOptions, DeliveryStatus, Report,
+    Attempt, Backoff, Breaker, BreakerState, ClaimedStep, DeliveryOptions, DeliveryStatus, Report,
     StepHandler,
 };
 use crate::commands::Attached;
@@ -326,8 +326,8 @@ pub(crate) fn wall_now() -> DateTime<Utc> {
 async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
     let attempt = match state.handler(step.step.as_str()) {
         Some(h) => {
-            let claim = Claim::new(step.lease_until, engine.liveness().cloned());
-            h.deliver(&step, &claim).await
+            h.deliver(&ClaimedStep::new(&step, engine.liveness().cloned()))
+                .await
         }
         None => Attempt::Failed {
             error: json!({"code": "no_handler", "detail": format!("no handler for step {}", step.step)}),
@@ -414,7 +414,11 @@ async fn record(
                 if !finish_once(engine, step, failed).await? {
                     return Ok(());
                 }
-                return report_failure(engine, state, step, error, None).await;
+                // The handler speaks for its domain: the engine composes no report of its own.
+                let report = state.handler(step.step.as_str()).and_then(|h| {
+                    h.gave_up(&ClaimedStep::new(step, engine.liveness().cloned()), &error)
+                });
+                return report_failure(engine, step, report).await;
             } else {
                 let delay = state.backoff.delay(step.attempts, retry_after);
                 let next = wall_now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::zero());
@@ -447,7 +451,7 @@ async fn record(
             if !finish_once(engine, step, failed).await? {
                 return Ok(());
             }
-            report_failure(engine, state, step, error, report).await
+            report_failure(engine, step, report).await
         }
     }
 }
@@ -513,23 +517,12 @@ async fn complete(
     Ok(())
 }
 
+/// Records the handler's report of a step that failed for good on its instance (nothing without one).
 async fn report_failure(
     engine: &Engine,
-    state: &DeliveryState,
     step: &StepRow,
-    error: Value,
     report: Option<Report>,
 ) -> Result<(), Error> {
-    let report = report.or_else(|| {
-        state.options.failure_event.clone().map(|event| Report {
-            event,
-            payload: json!({
-                "step": step.step,
-                "kind": "failed",
-                "detail": error.get("detail").and_then(Value::as_str).map_or_else(|| error.to_string(), str::to_owned),
-            }),
-        })
-    });
     let Some(r) = report else { return Ok(()) };
     match engine
         .fire(

@@ -15,6 +15,7 @@ both_backends!(
     steps_are_delivered_in_order_per_instance,
     a_blocking_step_holds_the_instance_until_confirmed,
     a_refused_step_fails_and_is_reported_on_the_instance,
+    a_step_given_up_is_reported_in_the_handlers_words,
     a_report_is_committed_with_the_step,
     an_outage_opens_the_breaker_and_burns_no_attempts,
     a_maintenance_window_suspends_delivery_until_it_ends,
@@ -142,6 +143,37 @@ async fn a_refused_step_fails_and_is_reported_on_the_instance(db: &TestDb) {
         s.engine.get(&good).await.unwrap().unwrap().sync_status == SyncStatus::Synced
     })
     .await;
+    s.engine.shutdown().await;
+}
+
+async fn a_step_given_up_is_reported_in_the_handlers_words(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    s.handler.flaky.lock().unwrap().insert("ext.note".into());
+    let id = InstanceId::new("T-450");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    s.engine.fire(&id, agent("note")).await.unwrap();
+    eventually("the step is given up and reported", || async {
+        s.engine
+            .history(&id, 0, 20)
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.entry.event == "problem")
+    })
+    .await;
+    let stored = s.engine.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.sync_status, SyncStatus::Failed);
+    assert_eq!(stored.instance.data["kind"], json!("gave_up"));
+    let steps = s.engine.steps(&id).await.unwrap();
+    let note = steps.iter().find(|r| r.step == "ext.note").unwrap();
+    assert_eq!(note.status, StepStatus::Failed);
+    assert_eq!(
+        note.last_error.as_ref().unwrap()["code"],
+        json!("attempts_exhausted")
+    );
     s.engine.shutdown().await;
 }
 

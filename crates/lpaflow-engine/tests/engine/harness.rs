@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use lpaflow_core::{Catalog, Clock, ManualClock, PlainRules, SystemClock, WorkflowDef};
 use lpaflow_engine::delivery::{BreakerOptions, RetryPolicy};
 use lpaflow_engine::{
-    Attempt, Definitions, DeliveryOptions, Engine, EngineOptions, LoadedDefinition, Report,
-    StepHandler, TimerOptions,
+    Attempt, ClaimedStep, Definitions, DeliveryOptions, Engine, EngineOptions, LoadedDefinition,
+    Report, StepHandler, TimerOptions,
 };
-use lpaflow_store::{StepRow, Store, StoreOptions};
+use lpaflow_store::{Store, StoreOptions};
 use lpaflow_test_support::TestDb;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -106,6 +106,8 @@ pub struct Scripted {
     pub down: AtomicBool,
     pub refuse: Mutex<BTreeSet<String>>,
     pub report_on: Mutex<BTreeSet<String>>,
+    /// Steps that fail every attempt with a retryable error (until the engine gives up).
+    pub flaky: Mutex<BTreeSet<String>>,
     /// While set, deliveries wait (they stay in flight).
     pub held: AtomicBool,
     /// Steps deferred (not attempted) the first time they come.
@@ -123,16 +125,16 @@ impl Scripted {
 
 #[async_trait]
 impl StepHandler for Scripted {
-    async fn deliver(&self, step: &StepRow, _claim: &lpaflow_engine::Claim) -> Attempt {
+    async fn deliver(&self, step: &ClaimedStep) -> Attempt {
         self.calls.lock().unwrap().push((
             step.uid.to_string(),
-            step.step.to_string(),
+            step.name.to_string(),
             step.ambiguous,
         ));
         while self.held.load(Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        if self.defer_once.lock().unwrap().remove(step.step.as_str()) {
+        if self.defer_once.lock().unwrap().remove(step.name.as_str()) {
             return Attempt::Deferred {
                 retry_after: DEFERRAL,
             };
@@ -145,25 +147,45 @@ impl StepHandler for Scripted {
                 unavailable: true,
             };
         }
-        if self.refuse.lock().unwrap().contains(step.step.as_str()) {
+        if self.refuse.lock().unwrap().contains(step.name.as_str()) {
             return Attempt::Failed {
                 error: json!({"code": "INVALID_REQUEST", "detail": "refused"}),
-                report: None,
+                report: Some(problem(step, "failed")),
+            };
+        }
+        if self.flaky.lock().unwrap().contains(step.name.as_str()) {
+            return Attempt::Retry {
+                error: json!({"code": "flaky"}),
+                retry_after: None,
+                ambiguous: false,
+                unavailable: false,
             };
         }
         let report = self
             .report_on
             .lock()
             .unwrap()
-            .contains(step.step.as_str())
+            .contains(step.name.as_str())
             .then(|| Report {
                 event: "problem".into(),
-                payload: json!({"mismatch": step.step.as_str()}),
+                payload: json!({"mismatch": step.name.as_str()}),
             });
         Attempt::Done {
             result: json!({"ok": step.id}),
             report,
         }
+    }
+
+    fn gave_up(&self, step: &ClaimedStep, _error: &serde_json::Value) -> Option<Report> {
+        Some(problem(step, "gave_up"))
+    }
+}
+
+/// The workflow's own report of a step problem (the engine composes none).
+fn problem(step: &ClaimedStep, kind: &str) -> Report {
+    Report {
+        event: "problem".into(),
+        payload: json!({"step": step.name.as_str(), "kind": kind}),
     }
 }
 
@@ -189,7 +211,6 @@ pub fn delivery_options(handler: Arc<Scripted>) -> DeliveryOptions {
             open_ms: 50,
             open_max_ms: 200,
         },
-        failure_event: Some("problem".into()),
         seed: 7,
     }
 }

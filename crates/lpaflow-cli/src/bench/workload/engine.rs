@@ -134,7 +134,6 @@ pub async fn start(
             open_ms: 100,
             open_max_ms: 1_000,
         },
-        failure_event: None,
         seed: 1,
     });
     options.on_commit = Some(Arc::new(move |stored: &StoredInstance| {

@@ -3,8 +3,7 @@
 
 use super::workflow::SYNCED_EVENT;
 use async_trait::async_trait;
-use lpaflow_engine::{Attempt, Claim, Report, StepHandler};
-use lpaflow_store::StepRow;
+use lpaflow_engine::{Attempt, ClaimedStep, Report, StepHandler};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -130,8 +129,8 @@ pub struct StubHandler {
 
 #[async_trait]
 impl StepHandler for StubHandler {
-    async fn deliver(&self, step: &StepRow, claim: &Claim) -> Attempt {
-        if claim.still_held().is_err() {
+    async fn deliver(&self, step: &ClaimedStep) -> Attempt {
+        if step.claim.still_held().is_err() {
             return Attempt::Deferred {
                 retry_after: std::time::Duration::from_secs(1),
             };
