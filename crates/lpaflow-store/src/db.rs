@@ -87,8 +87,8 @@ impl Db {
         batch: &[Prepared],
     ) -> Vec<Result<Committed, CommitError>> {
         match self {
-            Db::Sqlite(db) => crate::sqlite::commit_batch(db, batch).await,
-            Db::Postgres(db) => crate::postgres::commit_batch(db, batch).await,
+            Db::Sqlite(db) => crate::group_commit::commit_batch(db, batch).await,
+            Db::Postgres(db) => crate::group_commit::commit_batch(db, batch).await,
         }
     }
 }

@@ -14,6 +14,7 @@
 mod cursor;
 mod db;
 mod error;
+mod group_commit;
 pub mod model;
 mod postgres;
 mod prepare;

@@ -1,7 +1,7 @@
-//! Group commit on PostgreSQL: many commits in one READ COMMITTED transaction, one statement per table per
-//! batch (`batch.rs`). The steps and their outcomes are those of the SQLite backend: a commit that cannot
-//! apply (stale revision, existing uid, lost lease) is taken out and the batch runs again without it; any other
-//! failure re-runs every commit on its own, so one bad commit fails alone.
+//! Group commit on PostgreSQL: one attempt at many commits in one READ COMMITTED transaction, one statement per
+//! table per batch (`batch.rs`). What happens around an attempt (taking out a commit that cannot apply, running
+//! again after a deadlock, re-running each commit alone after a failure) is `crate::group_commit`, shared with
+//! SQLite.
 //!
 //! Race-freedom against other processes writing the same database:
 //! - The instance rows of the batch's updates are locked first, in uid order (`LOCK_INSTANCES`). Steps
@@ -19,7 +19,7 @@
 
 use super::batch::{self, LOCK_INSTANCES};
 use super::{PgDb, TRANSIENT_RETRIES, is_transient};
-use crate::model::{Committed, SyncStatus};
+use crate::group_commit::{Attempt, Counters};
 use crate::prepare::{Enqueued, InsertedStep, Prepared, enqueued};
 use crate::{CommitError, Error};
 use chrono::{DateTime, Utc};
@@ -30,106 +30,19 @@ use std::collections::{BTreeMap, BTreeSet};
 type Tx = Transaction<'static, Postgres>;
 type Rejections = Vec<(usize, CommitError)>;
 
-/// What one attempt at the batch found.
-enum Attempt {
-    Committed(BTreeMap<String, Counters>, BTreeMap<String, Enqueued>),
-    Rejected(Rejections),
-}
-
-#[derive(Clone, Copy)]
-struct Counters {
-    pending: u64,
-    failed: u64,
-    sync: SyncStatus,
-}
-
-/// Writes `batch` (each uid at most once); one result per commit, in order.
-pub(crate) async fn commit_batch(
-    db: &PgDb,
-    batch: &[Prepared],
-) -> Vec<Result<Committed, CommitError>> {
-    let mut results: Vec<Option<Result<Committed, CommitError>>> =
-        batch.iter().map(|_| None).collect();
-    let mut pending: Vec<usize> = (0..batch.len()).collect();
-    let mut transient = 0;
-    while !pending.is_empty() {
-        match attempt(db, batch, &pending).await {
-            Ok(Attempt::Committed(counters, step_ids)) => {
-                for &i in &pending {
-                    results[i] = Some(Ok(committed(&batch[i], &counters, &step_ids)));
-                }
-                pending.clear();
-            }
-            Ok(Attempt::Rejected(rejections)) => {
-                for (i, e) in rejections {
-                    pending.retain(|p| *p != i);
-                    results[i] = Some(Err(e));
-                }
-            }
-            Err(e) if is_transient(&e) && transient < TRANSIENT_RETRIES => {
-                transient += 1;
-                tracing::debug!(error = %e, commits = pending.len(), "batch commit hit a deadlock; running it again");
-            }
-            Err(e) if pending.len() == 1 => {
-                results[pending[0]] = Some(Err(CommitError::Store(e)));
-                pending.clear();
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, commits = pending.len(), "batch commit failed; retrying each commit alone");
-                for i in std::mem::take(&mut pending) {
-                    results[i] = Some(alone(db, batch, i).await);
-                }
-            }
-        }
+impl crate::group_commit::Batch for PgDb {
+    fn attempt<'a>(
+        &'a self,
+        batch: &'a [Prepared],
+        which: &'a [usize],
+    ) -> impl std::future::Future<Output = Result<Attempt, Error>> + Send + 'a {
+        attempt(self, batch, which)
     }
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or(Err(CommitError::Store(Error::ShuttingDown))))
-        .collect()
-}
 
-/// Commits `batch[i]` in a transaction of its own (after its batch failed).
-async fn alone(db: &PgDb, batch: &[Prepared], i: usize) -> Result<Committed, CommitError> {
-    let mut transient = 0;
-    loop {
-        return match attempt(db, batch, &[i]).await {
-            Ok(Attempt::Committed(c, ids)) => Ok(committed(&batch[i], &c, &ids)),
-            Ok(Attempt::Rejected(mut r)) => Err(r
-                .pop()
-                .map(|(_, e)| e)
-                .unwrap_or(CommitError::Store(Error::ShuttingDown))),
-            Err(e) if is_transient(&e) && transient < TRANSIENT_RETRIES => {
-                transient += 1;
-                continue;
-            }
-            Err(e) => Err(CommitError::Store(e)),
-        };
-    }
-}
+    const TRANSIENT_RETRIES: u32 = TRANSIENT_RETRIES;
 
-fn committed(
-    p: &Prepared,
-    counters: &BTreeMap<String, Counters>,
-    step_ids: &BTreeMap<String, Enqueued>,
-) -> Committed {
-    let mut stored = p.stored.clone();
-    if let Some(c) = counters.get(&p.instance_row.uid) {
-        stored.steps_pending = c.pending;
-        stored.steps_failed = c.failed;
-        stored.sync_status = c.sync;
-    }
-    Committed {
-        stored,
-        step_ids: step_ids
-            .get(&p.instance_row.uid)
-            .map(|e| e.ids.clone())
-            .unwrap_or_default(),
-        first_step_leased: step_ids
-            .get(&p.instance_row.uid)
-            .is_some_and(|e| e.first_leased),
-        first_step_previous_completed_at: step_ids
-            .get(&p.instance_row.uid)
-            .and_then(|e| e.first_previous_completed_at),
+    fn is_transient(&self, e: &Error) -> bool {
+        is_transient(e)
     }
 }
 

@@ -36,8 +36,6 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub(crate) use commit::commit_batch;
-
 /// A PostgreSQL database (one schema of it).
 #[derive(Clone, Debug)]
 pub struct PgDb {

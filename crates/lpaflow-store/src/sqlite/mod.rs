@@ -20,8 +20,6 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
-pub(crate) use commit::commit_batch;
-
 /// A SQLite database.
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
