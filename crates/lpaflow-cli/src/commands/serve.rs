@@ -245,7 +245,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let limits = connection_limits(&args)?;
     let request_timeout = positive_duration("--request-timeout", &args.request_timeout)?;
     let auth = Authenticator::new(mode.secret.as_bytes())
-        .map_err(|e| anyhow::anyhow!("JWT secret: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("LPAFLOW_JWT_SECRET / --jwt-secret-file: {e}"))?;
     let opg_secret = opg_jwt_secret();
     let (simulator, embedded) = match &args.opg_url {
         Some(_) => (None, None),
