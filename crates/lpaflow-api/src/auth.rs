@@ -57,6 +57,29 @@ struct Claims {
     role: Role,
     exp: i64,
     iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
+}
+
+/// The longest a token may live (`exp - iat`): 24 hours. `token issue --ttl` refuses more and the
+/// authenticator refuses tokens minted for longer, so a leaked token is useful for a day at most.
+pub const TOKEN_TTL_MAX_SECONDS: i64 = 24 * 3600;
+
+/// The shortest secret accepted (HS256 wants a key as long as its hash).
+pub const SECRET_MIN_BYTES: usize = 32;
+
+/// Why `secret` is too weak to sign tokens, if it is: too short, or one character repeated.
+pub fn secret_weakness(secret: &[u8]) -> Option<String> {
+    if secret.len() < SECRET_MIN_BYTES {
+        return Some(format!(
+            "is {} bytes; use at least {SECRET_MIN_BYTES} random bytes",
+            secret.len()
+        ));
+    }
+    if secret.iter().all(|b| *b == secret[0]) {
+        return Some("is one character repeated; use random bytes".to_owned());
+    }
+    None
 }
 
 /// The longest subject accepted (it is stored in every history entry).
@@ -88,16 +111,14 @@ pub enum AuthError {
 }
 
 impl Authenticator {
-    /// An authenticator for `secret` (at least 16 bytes).
+    /// An authenticator for `secret` (see [`secret_weakness`]).
     pub fn new(secret: &[u8]) -> Result<Self, String> {
-        if secret.len() < 16 {
-            return Err(format!(
-                "the JWT secret is {} bytes; use at least 16",
-                secret.len()
-            ));
+        if let Some(why) = secret_weakness(secret) {
+            return Err(format!("the JWT secret {why}"));
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 30;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
@@ -106,14 +127,20 @@ impl Authenticator {
         })
     }
 
-    /// A token for `sub` in `role`, valid for `ttl_seconds`.
+    /// A token for `sub` in `role`, valid for `ttl_seconds` (at most [`TOKEN_TTL_MAX_SECONDS`]).
     pub fn issue(&self, sub: &str, role: Role, ttl_seconds: i64) -> Result<String, String> {
+        if ttl_seconds > TOKEN_TTL_MAX_SECONDS {
+            return Err(format!(
+                "a token may live at most {TOKEN_TTL_MAX_SECONDS} s (24h); asked for {ttl_seconds} s"
+            ));
+        }
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: sub.to_owned(),
             role,
             exp: now + ttl_seconds,
             iat: now,
+            nbf: None,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| e.to_string())
@@ -123,6 +150,12 @@ impl Authenticator {
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let lifetime = data.claims.exp.saturating_sub(data.claims.iat);
+        if lifetime > TOKEN_TTL_MAX_SECONDS {
+            return Err(AuthError::Invalid(format!(
+                "the token lives {lifetime} s; at most {TOKEN_TTL_MAX_SECONDS} s are accepted"
+            )));
+        }
         let sub = data.claims.sub;
         if sub.is_empty()
             || sub.len() > SUB_MAX_BYTES
@@ -187,7 +220,7 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_and_forged_or_expired_ones_do_not() {
-        let auth = Authenticator::new(b"0123456789abcdef0123").unwrap();
+        let auth = Authenticator::new(b"0123456789abcdef0123456789abcdef").unwrap();
         let token = auth.issue("urn:svc:make", Role::Service, 60).unwrap();
         assert_eq!(
             auth.verify(&token).unwrap(),
@@ -196,10 +229,66 @@ mod tests {
                 role: Role::Service
             }
         );
-        let other = Authenticator::new(b"another secret of 20b").unwrap();
+        let other = Authenticator::new(b"another secret of thirty-two b..").unwrap();
         assert!(matches!(other.verify(&token), Err(AuthError::Invalid(_))));
         let expired = auth.issue("x", Role::Admin, -120).unwrap();
         assert!(matches!(auth.verify(&expired), Err(AuthError::Invalid(_))));
         assert!(Authenticator::new(b"short").is_err());
+    }
+
+    const SECRET: &[u8] = b"a secret of at least thirty-two bytes";
+
+    fn signed(claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn secrets_that_are_short_or_one_repeated_character_are_refused() {
+        for (secret, why) in [
+            (&b"aaaaaaaaaaaaaaaa"[..], "16 bytes"),
+            (&[b'a'; 64][..], "one character repeated"),
+            (&b"0123456789abcdef0123456789abcde"[..], "31 bytes"),
+        ] {
+            let e = Authenticator::new(secret).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+        assert!(Authenticator::new(SECRET).is_ok());
+    }
+
+    #[test]
+    fn tokens_living_longer_than_the_maximum_are_neither_issued_nor_accepted() {
+        let auth = Authenticator::new(SECRET).unwrap();
+        assert!(auth.issue("x", Role::Admin, TOKEN_TTL_MAX_SECONDS).is_ok());
+        assert!(
+            auth.issue("x", Role::Admin, TOKEN_TTL_MAX_SECONDS + 1)
+                .is_err()
+        );
+        let now = chrono::Utc::now().timestamp();
+        let day = signed(
+            serde_json::json!({"sub": "x", "role": "admin", "iat": now, "exp": now + TOKEN_TTL_MAX_SECONDS}),
+        );
+        assert!(auth.verify(&day).is_ok());
+        let long = signed(
+            serde_json::json!({"sub": "x", "role": "admin", "iat": now, "exp": now + TOKEN_TTL_MAX_SECONDS + 1}),
+        );
+        let e = auth.verify(&long).unwrap_err();
+        assert!(
+            matches!(&e, AuthError::Invalid(why) if why.contains("lives")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_is_refused() {
+        let auth = Authenticator::new(SECRET).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let claims = |nbf: i64| serde_json::json!({"sub": "x", "role": "admin", "iat": now, "exp": now + 600, "nbf": nbf});
+        assert!(auth.verify(&signed(claims(now + 300))).is_err());
+        assert!(auth.verify(&signed(claims(now - 1))).is_ok());
     }
 }

@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod proxy;
 pub mod routes;
 pub mod server;
 mod state;
@@ -28,6 +29,7 @@ pub mod uid;
 pub mod view;
 
 pub use auth::{Authenticator, Caller, Role};
+pub use proxy::TrustedProxies;
 pub use server::{ConnectionLimits, serve};
 pub use state::{ApiConfig, AppState};
 
@@ -173,6 +175,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(metrics::track))
         .layer(from_fn_with_state(timeout, time_limit))
+        .layer(from_fn_with_state(
+            state.config.trusted_proxies.clone(),
+            proxy::strip_untrusted,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)

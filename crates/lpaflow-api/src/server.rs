@@ -90,7 +90,7 @@ pub async fn serve(
                 "connections below half the limit again"
             );
         }
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -106,7 +106,7 @@ pub async fn serve(
         let router = router.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
-            connection(stream, router, limits, stop).await;
+            connection(stream, peer, router, limits, stop).await;
             drop(permit);
         });
     }
@@ -117,6 +117,7 @@ pub async fn serve(
 
 async fn connection(
     stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
     router: Router,
     limits: ConnectionLimits,
     stop: CancellationToken,
@@ -127,15 +128,19 @@ async fn connection(
         clock.clone(),
     )));
     let activity = clock.clone();
-    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let router = router.clone();
-        let busy = activity.request_started();
-        async move {
-            let response = router.oneshot(req.map(axum::body::Body::new)).await;
-            drop(busy);
-            response
-        }
-    });
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            // The peer, for `proxy::strip_untrusted`: only a trusted proxy may say how the request reached it.
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            let router = router.clone();
+            let busy = activity.request_started();
+            async move {
+                let response = router.oneshot(req.map(axum::body::Body::new)).await;
+                drop(busy);
+                response
+            }
+        });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);

@@ -29,6 +29,8 @@ pub struct ApiConfig {
     pub lpa_workflow: String,
     /// Longest time a request may take before it is answered 503.
     pub request_timeout: Duration,
+    /// Peers whose `X-Forwarded-*` headers are believed (`serve --trusted-proxy`).
+    pub trusted_proxies: crate::proxy::TrustedProxies,
 }
 
 impl Default for ApiConfig {
@@ -42,6 +44,7 @@ impl Default for ApiConfig {
             if_match_required: vec!["update_application".to_owned()],
             lpa_workflow: "lpa".to_owned(),
             request_timeout: Duration::from_secs(30),
+            trusted_proxies: crate::proxy::TrustedProxies::default(),
         }
     }
 }

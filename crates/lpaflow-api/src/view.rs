@@ -22,6 +22,7 @@ pub struct StepView {
     /// `opg.create`, `opg.update:<TYPE>`.
     pub step: String,
     /// `blocked`, `queued`, `suspended`, `in_flight`, `retrying`, `done`, `failed`, `skipped`.
+    #[schema(schema_with = crate::openapi::schemas::step_status)]
     pub status: String,
     /// Attempts made.
     pub attempts: u32,
@@ -67,6 +68,7 @@ impl From<&StepRow> for StepView {
 #[serde(rename_all = "camelCase")]
 pub struct SyncView {
     /// `synced`, `pending`, `awaiting_sync` or `failed`.
+    #[schema(schema_with = crate::openapi::schemas::sync_status)]
     pub status: String,
     /// Steps not yet confirmed, oldest first.
     pub pending: Vec<StepView>,

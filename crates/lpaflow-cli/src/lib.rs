@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the lpaflow server (HTTP API, engine, embedded OPG simulator by default).
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<commands::serve::ServeArgs>),
     /// Create or update the database schema.
     Migrate(commands::migrate::MigrateArgs),
     /// Check and draw workflow definitions (workflows/*.toml).
@@ -70,7 +70,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Workflow(cmd) => commands::workflow::run(cmd),
         Command::Token(cmd) => commands::token::run(cmd),
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
         other => match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -1,7 +1,8 @@
 //! Console sessions and CSRF protection.
 //!
 //! The session is the caller's JWT itself, in the cookie `lpaflow_console` (HttpOnly, SameSite=Strict,
-//! Path=/console, Secure unless the host is localhost). Every request verifies it with the API's
+//! Path=/console; Secure when a trusted proxy says the browser used HTTPS, or when the host is not localhost).
+//! Every request verifies it with the API's
 //! [`Authenticator`](crate::Authenticator), so an expired or forged token ends the session and any process
 //! sharing the JWT secret can serve it.
 //!
@@ -102,6 +103,12 @@ fn is_local(headers: &HeaderMap) -> bool {
     matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]") || name.ends_with(".localhost")
 }
 
+/// Whether cookies must be `Secure`: the original request used HTTPS (a trusted proxy says so; untrusted
+/// peers' forwarding headers are gone by now, `proxy.rs`), or it did not come to a local address.
+fn secure(headers: &HeaderMap) -> bool {
+    crate::proxy::forwarded_https(headers) || !is_local(headers)
+}
+
 /// A `Set-Cookie` value for the console's path; `max_age_seconds = Some(0)` deletes the cookie.
 pub(super) fn set_cookie(
     headers: &HeaderMap,
@@ -109,7 +116,7 @@ pub(super) fn set_cookie(
     value: &str,
     max_age_seconds: Option<i64>,
 ) -> HeaderValue {
-    let secure = if is_local(headers) { "" } else { "; Secure" };
+    let secure = if secure(headers) { "; Secure" } else { "" };
     let age = max_age_seconds
         .map(|s| format!("; Max-Age={s}"))
         .unwrap_or_default();
@@ -281,6 +288,11 @@ mod tests {
             assert!(c.contains("Path=/console"), "{c}");
             assert_eq!(c.contains("Secure"), secure, "{host}: {c}");
         }
+        // Behind a TLS proxy that forwards `Host: 127.0.0.1:8080` (only a trusted peer's header is left).
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        let c = set_cookie(&h, SESSION_COOKIE, "x", None);
+        assert!(c.to_str().unwrap().contains("; Secure"), "{c:?}");
         h.insert(
             header::COOKIE,
             HeaderValue::from_static("a=1; lpaflow_console=tok; b=2"),

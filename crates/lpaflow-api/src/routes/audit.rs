@@ -89,7 +89,7 @@ pub struct HistoryQuery {
 }
 
 /// The history of one LPA.
-#[utoipa::path(get, path = "/v1/lpas/{uid}/history", tag = "audit",
+#[utoipa::path(get, path = "/v1/lpas/{uid}/history", operation_id = "getHistory", tag = "audit",
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"), HistoryQuery),
     responses(
         (status = 200, description = "Entries in seq order", body = [HistoryEntryView]),
@@ -142,7 +142,7 @@ pub struct ChainHeadView {
 }
 
 /// The chain head of one LPA.
-#[utoipa::path(get, path = "/v1/lpas/{uid}/chain-head", tag = "audit",
+#[utoipa::path(get, path = "/v1/lpas/{uid}/chain-head", operation_id = "getChainHead", tag = "audit",
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX")),
     responses(
         (status = 200, description = "The chain head", body = ChainHeadView),
@@ -196,7 +196,7 @@ pub struct VerifyView {
 }
 
 /// Recompute every hash chain (or one LPA's) from the stored rows.
-#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", params(VerifyQuery),
+#[utoipa::path(get, path = "/v1/audit/verify", operation_id = "verifyChains", tag = "audit", params(VerifyQuery),
     responses(
         (status = 200, description = "The check's result (ok or the broken chains)", body = VerifyView),
         (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),

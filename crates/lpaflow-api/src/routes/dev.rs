@@ -8,14 +8,27 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use lpaflow_core::Clock;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The development clock after a move.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockView {
+    /// The business clock's time now.
+    pub now: DateTime<Utc>,
+    /// How far it runs ahead of the wall clock.
+    pub offset_seconds: i64,
+}
 
 /// Move the development clock forward.
-#[utoipa::path(post, path = "/v1/dev/clock", tag = "dev",
-    request_body(content = Object, description = "`{\"advance\": \"28d\"}` (s, m, h, d, w)"),
+#[utoipa::path(post, path = "/v1/dev/clock", operation_id = "advanceDevClock", tag = "dev",
+    request_body(content = crate::openapi::schemas::ClockRequest, description = "How far to move the clock forward"),
     responses(
-        (status = 200, description = "The new time", body = Object),
+        (status = 200, description = "The new time", body = ClockView),
         (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
@@ -28,7 +41,7 @@ pub async fn advance(
     State(state): State<AppState>,
     caller: Caller,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ClockView>, Problem> {
     let Some(clock) = state.config.dev_clock.clone() else {
         return Err(Problem::new(
             StatusCode::NOT_FOUND,
@@ -55,7 +68,8 @@ pub async fn advance(
     state.engine.wake_timers();
     let now = clock.now();
     tracing::info!(offset_seconds = clock.offset().num_seconds(), actor = %caller.sub, "development clock moved forward");
-    Ok(Json(
-        json!({"now": now, "offsetSeconds": clock.offset().num_seconds()}),
-    ))
+    Ok(Json(ClockView {
+        now,
+        offset_seconds: clock.offset().num_seconds(),
+    }))
 }

@@ -13,7 +13,7 @@ use lpaflow_store::Failure;
 use serde_json::{Value, json};
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Up", body = Object)))]
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "health", responses((status = 200, description = "Up", body = Object)))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
@@ -21,7 +21,7 @@ pub async fn healthz() -> Json<Value> {
 /// Ready to serve: 200 `ready`, 200 `degraded` (OPG down, refusing lpaflow's credentials or in maintenance:
 /// LPAs still advance locally, steps wait; `reason` says which), 503 `not_ready` (the database does not
 /// answer, or refuses writes: `read_only`, `full`).
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, path = "/readyz", operation_id = "readyz", tag = "health",
     responses((status = 200, description = "`ready` or `degraded` (with the reason and the backlog), and `nodes`: the engine processes sharing the database with their last heartbeat", body = Object),
               (status = 503, description = "`not_ready`: the database does not answer or refuses writes (`database`: `unreachable`, `failing`, `read_only`, `full`)", body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
@@ -124,7 +124,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus metrics (text exposition format).
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Metrics", content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "health", responses((status = 200, description = "Metrics", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, Problem> {
     let store = state.engine.store();
     if let Ok(backlog) = store.backlog().await {

@@ -44,9 +44,8 @@ fn with_etag(
 }
 
 /// Create an LPA from its application data.
-#[utoipa::path(post, path = "/v1/lpas", tag = "lpas",
-    request_body(content = Object, description = "The application (see docs/lpa-data.md); `uid` is optional and generated in the `M-XXXX-XXXX-XXXX` form when absent. Honours `Idempotency-Key`."),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the original response")),
+#[utoipa::path(post, path = "/v1/lpas", operation_id = "createLpa", tag = "lpas",
+    request_body(content = crate::openapi::schemas::Application, description = "The application (see docs/lpa-data.md); `uid` is optional and generated in the `M-XXXX-XXXX-XXXX` form when absent."),
     responses(
         (status = 201, description = "Created", body = LpaView, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "`malformed_json`, `invalid_uid`", body = Problem, content_type = "application/problem+json"),
@@ -98,11 +97,11 @@ pub async fn create(
 }
 
 /// One LPA: state, data, findings, fee ledger, sync steps, timers and the events the caller may fire.
-#[utoipa::path(get, path = "/v1/lpas/{uid}", tag = "lpas",
+#[utoipa::path(get, path = "/v1/lpas/{uid}", operation_id = "getLpa", tag = "lpas",
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"), ViewQuery, ("If-None-Match" = Option<String>, Header, description = "A revision ETag; 304 if unchanged")),
     responses(
         (status = 200, description = "The LPA", body = LpaView, headers(("ETag" = String))),
-        (status = 304, description = "Not modified"),
+        (status = 304, description = "Not modified: the revision is the one `If-None-Match` names", headers(("ETag" = String, description = "The revision's ETag"))),
         (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
@@ -204,11 +203,10 @@ fn read_event(body: &Map<String, Value>) -> Result<(String, Value), Problem> {
 }
 
 /// Fire an event at an LPA.
-#[utoipa::path(post, path = "/v1/lpas/{uid}/events", tag = "lpas",
+#[utoipa::path(post, path = "/v1/lpas/{uid}/events", operation_id = "fireEvent", tag = "lpas",
     request_body = EventRequest,
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"),
-           ("If-Match" = Option<String>, Header, description = "The revision ETag the caller last saw; required for data changes (`update_application`)"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the original response")),
+           ("If-Match" = Option<String>, Header, description = "The revision ETag the caller last saw; required for data changes (`update_application`)")),
     responses(
         (status = 200, description = "The LPA after the event (and any automatic transitions it enabled)", body = LpaView, headers(("ETag" = String))),
         (status = 400, description = "`malformed_json`, `invalid_uid`, `invalid_if_match`", body = Problem, content_type = "application/problem+json"),

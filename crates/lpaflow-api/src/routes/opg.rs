@@ -76,7 +76,7 @@ pub fn status_of(state: &AppState, backlog: &Backlog) -> OpgStatus {
 }
 
 /// Whether OPG is up, the breaker, maintenance and the backlog.
-#[utoipa::path(get, path = "/v1/opg/status", tag = "opg",
+#[utoipa::path(get, path = "/v1/opg/status", operation_id = "getOpgStatus", tag = "opg",
     responses(
         (status = 200, description = "OPG status and backlog", body = OpgStatus),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
@@ -170,7 +170,7 @@ fn read_window(
 }
 
 /// Plan a maintenance window: no step is sent to OPG inside it.
-#[utoipa::path(post, path = "/v1/opg/maintenance", tag = "opg", request_body = MaintenanceRequest,
+#[utoipa::path(post, path = "/v1/opg/maintenance", operation_id = "addMaintenance", tag = "opg", request_body = MaintenanceRequest,
     responses(
         (status = 201, description = "Planned", body = Object),
         (status = 400, description = "`malformed_json`", body = Problem, content_type = "application/problem+json"),
@@ -202,7 +202,7 @@ pub async fn add_maintenance(
 }
 
 /// Windows that have not ended.
-#[utoipa::path(get, path = "/v1/opg/maintenance", tag = "opg",
+#[utoipa::path(get, path = "/v1/opg/maintenance", operation_id = "listMaintenance", tag = "opg",
     responses(
         (status = 200, description = "Windows, soonest first", body = [Object]),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
@@ -224,7 +224,7 @@ pub async fn list_maintenance(
 }
 
 /// Cancel a maintenance window.
-#[utoipa::path(delete, path = "/v1/opg/maintenance/{id}", tag = "opg", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/v1/opg/maintenance/{id}", operation_id = "removeMaintenance", tag = "opg", params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "`invalid_path`: the id is not a number", body = Problem, content_type = "application/problem+json"),

@@ -31,10 +31,13 @@ pub struct QueueQuery {
     /// An lpaflow state, e.g. `safeguarding`.
     pub state: Option<String>,
     /// `open` (any open finding) or `blocking`.
+    #[param(schema_with = crate::openapi::schemas::queue_finding)]
     pub finding: Option<String>,
     /// Any label: `finding:open`, `finding:blocking`, `fee:decision_needed`, `fee:refund_due`, `objection:open`.
+    #[param(schema_with = crate::openapi::schemas::queue_label)]
     pub label: Option<String>,
     /// `pending` (any step not yet confirmed), `failed`, `awaiting_sync` or `synced`.
+    #[param(schema_with = crate::openapi::schemas::sync_status)]
     pub sync: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
@@ -128,7 +131,7 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
 }
 
 /// The caseworker queues.
-#[utoipa::path(get, path = "/v1/lpas", tag = "lpas", params(QueueQuery),
+#[utoipa::path(get, path = "/v1/lpas", operation_id = "listLpas", tag = "lpas", params(QueueQuery),
     responses(
         (status = 200, description = "A page of LPAs", body = QueuePage),
         (status = 400, description = "`invalid_cursor`", body = Problem, content_type = "application/problem+json"),

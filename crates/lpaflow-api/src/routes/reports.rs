@@ -162,7 +162,7 @@ pub async fn fee_report(
 }
 
 /// The fee report by month of fee date (the day the application was received).
-#[utoipa::path(get, path = "/v1/reports/fees", tag = "reports", params(FeeReportQuery),
+#[utoipa::path(get, path = "/v1/reports/fees", operation_id = "getFeeReport", tag = "reports", params(FeeReportQuery),
     responses(
         (status = 200, description = "Per month and in total: LPAs, full fees, reductions by effective fee type, refunds avoided and still due, payments net of refunds", body = FeeReportView),
         (status = 400, description = "`invalid_query`: a missing, malformed or reversed date, or a range of more than 120 months; `errors` names each parameter", body = Problem, content_type = "application/problem+json"),

@@ -25,7 +25,7 @@ pub struct SyncStepsView {
 }
 
 /// Every OPG step of one LPA, with attempts and errors.
-#[utoipa::path(get, path = "/v1/lpas/{uid}/sync", tag = "sync",
+#[utoipa::path(get, path = "/v1/lpas/{uid}/sync", operation_id = "listSyncSteps", tag = "sync",
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX")),
     responses(
         (status = 200, description = "The steps", body = SyncStepsView),
@@ -123,7 +123,7 @@ async fn decide(
 }
 
 /// Send a failed step again (it is read back first, in case it took effect).
-#[utoipa::path(post, path = "/v1/lpas/{uid}/sync/{id}/retry", tag = "sync",
+#[utoipa::path(post, path = "/v1/lpas/{uid}/sync/{id}/retry", operation_id = "retrySyncStep", tag = "sync",
     params(("uid" = String, Path), ("id" = i64, Path, description = "The step's outbox id")),
     responses(
         (status = 200, description = "The steps after the decision", body = SyncStepsView),
@@ -143,7 +143,7 @@ pub async fn retry(
 }
 
 /// Give up on a failed step so the LPA's later steps can go.
-#[utoipa::path(post, path = "/v1/lpas/{uid}/sync/{id}/skip", tag = "sync",
+#[utoipa::path(post, path = "/v1/lpas/{uid}/sync/{id}/skip", operation_id = "skipSyncStep", tag = "sync",
     params(("uid" = String, Path), ("id" = i64, Path, description = "The step's outbox id")),
     responses(
         (status = 200, description = "The steps after the decision", body = SyncStepsView),

@@ -33,7 +33,7 @@ pub struct WorkflowSummary {
 }
 
 /// Every loaded workflow version.
-#[utoipa::path(get, path = "/v1/workflows", tag = "workflows",
+#[utoipa::path(get, path = "/v1/workflows", operation_id = "listWorkflows", tag = "workflows",
     responses((status = 200, description = "Definitions", body = [WorkflowSummary]), (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> Json<Vec<WorkflowSummary>> {
@@ -72,7 +72,7 @@ fn find(state: &AppState, name: &str, version: u32) -> Result<Arc<WorkflowDef>, 
 }
 
 /// One definition: states, transitions, roles, guards, steps, timers; and its source text.
-#[utoipa::path(get, path = "/v1/workflows/{name}/{version}", tag = "workflows",
+#[utoipa::path(get, path = "/v1/workflows/{name}/{version}", operation_id = "getWorkflow", tag = "workflows",
     params(("name" = String, Path), ("version" = u32, Path)),
     responses(
         (status = 200, description = "The definition", body = Object),
@@ -103,13 +103,14 @@ pub async fn get(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct GraphQuery {
     /// `mermaid` (default) or `dot`.
+    #[param(schema_with = crate::openapi::schemas::graph_format)]
     pub format: Option<String>,
     /// A state to highlight.
     pub highlight: Option<String>,
 }
 
 /// The definition drawn as a Mermaid state diagram or a Graphviz digraph.
-#[utoipa::path(get, path = "/v1/workflows/{name}/{version}/graph", tag = "workflows",
+#[utoipa::path(get, path = "/v1/workflows/{name}/{version}/graph", operation_id = "getWorkflowGraph", tag = "workflows",
     params(("name" = String, Path), ("version" = u32, Path), GraphQuery),
     responses(
         (status = 200, description = "The graph: Mermaid as `text/plain`, dot as `text/vnd.graphviz`", content((String = "text/plain"), (String = "text/vnd.graphviz"))),

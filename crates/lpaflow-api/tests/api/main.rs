@@ -14,6 +14,7 @@ mod idempotency;
 mod input;
 mod lpas;
 mod openapi;
+mod openapi_rules;
 mod opg;
 mod queues;
 mod reports;

@@ -40,7 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 
-async fn document(h: &Harness) -> Value {
+pub(crate) async fn document(h: &Harness) -> Value {
     let r = h.get("/openapi.json").send().await;
     assert_eq!(r.status, StatusCode::OK);
     let doc = r.json();
@@ -49,7 +49,7 @@ async fn document(h: &Harness) -> Value {
 }
 
 /// Every (method, path template) the document describes.
-fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+pub(crate) fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
@@ -62,7 +62,7 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
 }
 
 /// A concrete path for a template.
-fn concrete(template: &str) -> String {
+pub(crate) fn concrete(template: &str) -> String {
     template
         .replace("{uid}", "M-QWER-TY34-6789")
         .replace("{id}", "1")
@@ -70,7 +70,7 @@ fn concrete(template: &str) -> String {
         .replace("{version}", "1")
 }
 
-fn method(m: &str) -> Method {
+pub(crate) fn method(m: &str) -> Method {
     m.to_uppercase().parse().unwrap()
 }
 
@@ -616,7 +616,7 @@ fn type_matches(name: &str, v: &Value) -> bool {
 }
 
 /// Validates `v` against `schema` (the subset of JSON Schema 2020-12 utoipa emits); the first mismatch.
-fn validate(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+pub(crate) fn validate(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     let Some(s) = schema.as_object() else {
         return match schema {
             Value::Bool(true) => Ok(()),
@@ -688,6 +688,30 @@ fn validate(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), Stri
             "const" => {
                 if rule != v {
                     return Err(format!("{at}: {v} is not {rule}"));
+                }
+            }
+            "pattern" => {
+                if let Some(text) = v.as_str() {
+                    let re = regex::Regex::new(rule.as_str().unwrap()).unwrap();
+                    if !re.is_match(text) {
+                        return Err(format!("{at}: {text:?} does not match {rule}"));
+                    }
+                }
+            }
+            "minLength" | "maxLength" => {
+                if let (Some(text), Some(bound)) = (v.as_str(), rule.as_u64()) {
+                    let n = text.chars().count() as u64;
+                    if (key == "minLength" && n < bound) || (key == "maxLength" && n > bound) {
+                        return Err(format!("{at}: {text:?} breaks {key} {bound}"));
+                    }
+                }
+            }
+            "minItems" | "maxItems" => {
+                if let (Some(items), Some(bound)) = (v.as_array(), rule.as_u64()) {
+                    let n = items.len() as u64;
+                    if (key == "minItems" && n < bound) || (key == "maxItems" && n > bound) {
+                        return Err(format!("{at}: {n} items break {key} {bound}"));
+                    }
                 }
             }
             "minimum" => {

@@ -84,6 +84,14 @@ pub struct ServeArgs {
     /// Longest time a request may take before it is answered 503 `request_timeout` (s, m, h).
     #[arg(long, env = "LPAFLOW_REQUEST_TIMEOUT", default_value = "30s")]
     request_timeout: String,
+    /// Peers whose `X-Forwarded-Proto`/`X-Forwarded-For` are believed: the TLS-terminating proxy's addresses
+    /// or CIDR blocks (repeatable or comma-separated). From any other peer these headers are dropped.
+    #[arg(
+        long = "trusted-proxy",
+        env = "LPAFLOW_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    trusted_proxy: Vec<String>,
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
@@ -237,7 +245,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let limits = connection_limits(&args)?;
     let request_timeout = positive_duration("--request-timeout", &args.request_timeout)?;
     let auth = Authenticator::new(mode.secret.as_bytes())
-        .map_err(|e| anyhow::anyhow!("JWT secret: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("LPAFLOW_JWT_SECRET / --jwt-secret-file: {e}"))?;
     let opg_secret = opg_jwt_secret();
     let (simulator, embedded) = match &args.opg_url {
         Some(_) => (None, None),
@@ -284,6 +292,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         dev_clock,
         idempotency_lock_timeout: lock_timeout.to_std().unwrap_or(Duration::from_secs(60)),
         request_timeout,
+        trusted_proxies: lpaflow_api::TrustedProxies::parse(&args.trusted_proxy)
+            .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?,
         ..ApiConfig::default()
     };
     let state = AppState::new(engine.clone(), auth.clone(), config);

@@ -20,7 +20,7 @@ pub struct IssueArgs {
     /// The subject: recorded as the actor of every change made with this token.
     #[arg(long)]
     sub: String,
-    /// How long the token is valid (s, m, h, d, w).
+    /// How long the token is valid (s, m, h, d, w); at most 24h.
     #[arg(long, default_value = "1h")]
     ttl: String,
     /// A file holding the secret (instead of LPAFLOW_JWT_SECRET).
@@ -45,10 +45,11 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             "no JWT secret: set LPAFLOW_JWT_SECRET, pass --jwt-secret-file, or --dev for the development server"
         ),
     };
-    let auth = Authenticator::new(secret.as_bytes()).map_err(|e| anyhow::anyhow!(e))?;
+    let auth = Authenticator::new(secret.as_bytes())
+        .map_err(|e| anyhow::anyhow!("LPAFLOW_JWT_SECRET / --jwt-secret-file: {e}"))?;
     let token = auth
         .issue(&args.sub, args.role, ttl.num_seconds())
-        .map_err(|e| anyhow::anyhow!(e))?;
+        .map_err(|e| anyhow::anyhow!("--ttl: {e}"))?;
     println!("{token}");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,97 @@
+//! What every operation shares, added once rather than in each of the 22 annotations, so a new route cannot
+//! forget it: the 500 and 503 any route may answer (a fault; an unavailable database or `request_timeout`,
+//! both with `Retry-After`), the `Idempotency-Key` header on exactly the routes the router gives the
+//! idempotency layer ([`IDEMPOTENT`]; the OpenAPI test checks that list against the router), and the uid
+//! pattern on every parameter named `uid`.
+
+use super::schemas;
+use utoipa::Modify;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, header::HeaderBuilder};
+
+/// The (method, path) of every route with the idempotency layer in `lib.rs`'s router.
+pub const IDEMPOTENT: &[(&str, &str)] = &[
+    ("post", "/v1/lpas"),
+    ("post", "/v1/lpas/{uid}/events"),
+    ("post", "/v1/lpas/{uid}/sync/{id}/retry"),
+    ("post", "/v1/lpas/{uid}/sync/{id}/skip"),
+    ("post", "/v1/opg/maintenance"),
+    ("post", "/v1/dev/clock"),
+];
+
+/// The modifier.
+pub struct Refine;
+
+impl Modify for Refine {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (method, op) in operations(item) {
+                add_failures(op);
+                let params = op.parameters.get_or_insert_with(Vec::new);
+                if IDEMPOTENT.contains(&(method, path.as_str())) {
+                    params.retain(|p| !p.name.eq_ignore_ascii_case("idempotency-key"));
+                    params.push(idempotency_key());
+                }
+                for p in params.iter_mut().filter(|p| p.name == "uid") {
+                    p.schema = Some(schemas::uid().into());
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("post", item.post.as_mut()),
+        ("put", item.put.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("delete", item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+    .collect()
+}
+
+fn add_failures(op: &mut Operation) {
+    let responses = &mut op.responses.responses;
+    responses
+        .entry("500".to_owned())
+        .or_insert_with(|| problem("`internal_error`: a fault on the server; the details are in its log, never in the answer", false));
+    responses.entry("503".to_owned()).or_insert_with(|| {
+        problem(
+            "`store_unavailable`, `database_read_only`, `database_full` (the database), `request_timeout`, `contended`, `shutting_down`: retry after `Retry-After` seconds",
+            true,
+        )
+    });
+}
+
+fn problem(description: &str, retry_after: bool) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", content);
+    if retry_after {
+        let seconds = HeaderBuilder::new()
+            .schema(schemas::integer(0))
+            .description(Some("Seconds to wait before retrying"))
+            .build();
+        response = response.header("Retry-After", seconds);
+    }
+    response.build().into()
+}
+
+fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Retries with the same key and body return the original response (`Idempotent-Replayed: true`); the same key with another body is 422 `idempotency_key_reused`; an invalid key is 400 `invalid_idempotency_key`. Keys belong to the token's role and subject.",
+        ))
+        .schema(Some(schemas::idempotency_key()))
+        .build()
+}

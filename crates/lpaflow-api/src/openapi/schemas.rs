@@ -1,0 +1,211 @@
+//! Schemas the handlers' types cannot give by derivation: the create body (the application, read as JSON and
+//! checked field by field in `lpaflow-lpa`, so it has no Rust type of its own to derive from), the uid
+//! pattern built from the uid alphabet (`uid.rs`), and the `Idempotency-Key` format (`idempotency.rs`).
+//! Permissive where the server's own checks are richer than a schema can say (cross-field rules), typed and
+//! enumerated where a single field's value is all the server checks.
+
+use crate::uid::ALPHABET;
+use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{RefOr, schema::AdditionalProperties};
+use utoipa::{PartialSchema, ToSchema};
+
+/// `^M-XXXX-XXXX-XXXX$` over [`ALPHABET`], as `uid::parse` and `lpaflow_lpa` check it.
+pub fn uid_pattern() -> String {
+    let alphabet = String::from_utf8_lossy(ALPHABET);
+    format!("^M-[{alphabet}]{{4}}-[{alphabet}]{{4}}-[{alphabet}]{{4}}$")
+}
+
+/// An LPA uid.
+pub fn uid() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(uid_pattern()))
+        .description(Some("An LPA uid, M-XXXX-XXXX-XXXX"))
+        .examples(["M-QWER-TY34-6789"])
+        .build()
+}
+
+/// 1 to 255 visible ASCII characters (`idempotency::valid_key`).
+pub fn idempotency_key() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(255))
+        .pattern(Some("^[!-~]+$"))
+        .build()
+}
+
+/// An integer of at least `minimum`.
+pub fn integer(minimum: i64) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(minimum))
+        .build()
+}
+
+fn text_enum(values: &[&str], description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .description(Some(description))
+        .build()
+}
+
+fn object(description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(description))
+        .build()
+}
+
+fn objects(description: &str, max_items: usize) -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(object(description))
+        .max_items(Some(max_items))
+        .into()
+}
+
+/// A step's status (`StepView::status`). The match breaks the build when the store gains a status.
+pub fn step_status() -> Object {
+    use lpaflow_store::StepStatus::{self, *};
+    let all: [StepStatus; 8] = [
+        Blocked, Queued, Suspended, InFlight, Retrying, Done, Failed, Skipped,
+    ];
+    for s in all {
+        match s {
+            Blocked | Queued | Suspended | InFlight | Retrying | Done | Failed | Skipped => {}
+        }
+    }
+    let names: Vec<&'static str> = all.into_iter().map(Into::into).collect();
+    text_enum(&names, "The step's status")
+}
+
+/// An LPA's sync status (`SyncView::status`, the `sync` filter of the queues).
+pub fn sync_status() -> Object {
+    use lpaflow_store::SyncStatus::{self, *};
+    let all: [SyncStatus; 4] = [Synced, Pending, AwaitingSync, Failed];
+    for s in all {
+        match s {
+            Synced | Pending | AwaitingSync | Failed => {}
+        }
+    }
+    let names: Vec<&'static str> = all.into_iter().map(Into::into).collect();
+    text_enum(&names, "Where the LPA stands with OPG")
+}
+
+/// The `label` filter of the queues.
+pub fn queue_label() -> Object {
+    text_enum(crate::routes::queues::LABELS, "A label")
+}
+
+/// The `finding` filter of the queues.
+pub fn queue_finding() -> Object {
+    text_enum(
+        &["open", "blocking"],
+        "`open` (any open finding) or `blocking`",
+    )
+}
+
+/// The `format` of a workflow graph.
+pub fn graph_format() -> Object {
+    text_enum(&["mermaid", "dot"], "`mermaid` (default) or `dot`")
+}
+
+/// The body of `POST /v1/lpas`: an LPA application (`docs/lpa-data.md`, "The application").
+pub struct Application;
+
+impl PartialSchema for Application {
+    fn schema() -> RefOr<Schema> {
+        let decisions = &[
+            "jointly",
+            "jointly-and-severally",
+            "jointly-for-some-severally-for-others",
+        ];
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "An LPA application in the LPA Store's shape (docs/lpa-data.md); the server checks every \
+                 field and the rules between them and answers 422 with a pointer per problem. `uid` is \
+                 generated when absent.",
+            ))
+            .property("uid", uid())
+            .property(
+                "lpaType",
+                text_enum(&["property-and-affairs", "personal-welfare"], "The kind of LPA"),
+            )
+            .property("channel", text_enum(&["online", "paper"], "How it was made"))
+            .property("language", text_enum(&["en", "cy"], "The LPA's language"))
+            .property("donor", object("The donor: names, date of birth, address"))
+            .property("attorneys", objects("An attorney", 20))
+            .property("trustCorporations", objects("A trust corporation", 2))
+            .property("certificateProvider", object("The certificate provider"))
+            .property("peopleToNotify", objects("A person to notify", 5))
+            .property(
+                "howAttorneysMakeDecisions",
+                text_enum(decisions, "With more than one original attorney"),
+            )
+            .property(
+                "howReplacementAttorneysMakeDecisions",
+                text_enum(decisions, "With more than one replacement stepping in together"),
+            )
+            .property(
+                "howReplacementAttorneysStepIn",
+                text_enum(
+                    &[
+                        "all-can-no-longer-act",
+                        "one-can-no-longer-act",
+                        "another-way",
+                    ],
+                    "When replacements step in",
+                ),
+            )
+            .property(
+                "whenTheLpaCanBeUsed",
+                text_enum(
+                    &["when-has-capacity", "when-capacity-lost"],
+                    "Property and affairs only",
+                ),
+            )
+            .property(
+                "lifeSustainingTreatmentOption",
+                text_enum(&["option-a", "option-b"], "Personal welfare only"),
+            )
+            .property("fee", object("The fee claimed: `claimedType` and its evidence"))
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+impl ToSchema for Application {}
+
+/// The body of `POST /v1/dev/clock`.
+pub struct ClockRequest;
+
+impl PartialSchema for ClockRequest {
+    fn schema() -> RefOr<Schema> {
+        let advance = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A duration: a number and s, m, h, d or w, e.g. `28d`"))
+            .examples(["28d"]);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("advance", advance)
+            .required("advance")
+            .into()
+    }
+}
+
+impl ToSchema for ClockRequest {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_uid_pattern_names_every_letter_of_the_alphabet_once_per_group() {
+        let pattern = uid_pattern();
+        let alphabet = std::str::from_utf8(ALPHABET).expect("ASCII");
+        assert_eq!(pattern.matches(alphabet).count(), 3, "{pattern}");
+        assert!(pattern.starts_with("^M-[") && pattern.ends_with("]{4}$"));
+    }
+}
