@@ -105,6 +105,8 @@ pub(crate) struct Inner {
     cancel: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     liveness: Option<Arc<Liveness>>,
+    heartbeat_cancel: CancellationToken,
+    heartbeat_task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -130,11 +132,17 @@ impl Engine {
         }
         // A process restarted with the same identity recovers what its predecessor held: those steps may have
         // been sent (the store marks them ambiguous) and those timers fire again once.
+        // Delivery runs on the wall clock, not on the business clock (a development clock moved forward).
         let recovered = options
             .store
-            .release_step_leases(&options.node_id, now)
+            .release_step_leases(&options.node_id, delivery::wall_now())
             .await?;
         options.store.release_timer_leases(&options.node_id).await?;
+        // Made before registering, so its first "fresh" moment is no later than the registered heartbeat.
+        let own_liveness = options
+            .liveness
+            .as_ref()
+            .map(|l| Arc::new(Liveness::new(l)));
         if let Some(l) = &options.liveness {
             liveness::register(&options.store, &options.node_id, l, delivery::wall_now()).await?;
         }
@@ -161,18 +169,19 @@ impl Engine {
                 stripes: stripes::Stripes::new(),
                 cancel: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
-                liveness: options
-                    .liveness
-                    .as_ref()
-                    .map(|l| Arc::new(Liveness::new(l))),
+                liveness: own_liveness,
+                heartbeat_cancel: CancellationToken::new(),
+                heartbeat_task: Mutex::new(None),
             }),
         };
         let mut tasks = Vec::new();
         if let Some(l) = options.liveness {
-            tasks.push(tokio::spawn(liveness::run(
+            // Beats until the leases are given back at shutdown, after the other loops stopped: a drain that
+            // takes longer than the bound must not be taken over while its writes are in flight.
+            *engine.inner.heartbeat_task.lock().await = Some(tokio::spawn(liveness::run(
                 engine.clone(),
                 l,
-                engine.inner.cancel.clone(),
+                engine.inner.heartbeat_cancel.clone(),
             )));
         }
         if engine.inner.timer_options.enabled {
@@ -201,24 +210,32 @@ impl Engine {
         for t in tasks {
             let _ = t.await;
         }
-        let now = self.inner.clock.now();
-        if let Err(e) = self
+        let now = delivery::wall_now();
+        let steps = self
             .inner
             .store
             .release_step_leases(&self.inner.node_id, now)
-            .await
-        {
-            tracing::warn!(error = %e, "releasing step leases failed; they will expire");
+            .await;
+        if let Err(e) = &steps {
+            tracing::warn!(error = %e, "releasing step leases failed; another process will take this one over");
         }
-        if let Err(e) = self
+        let timers = self
             .inner
             .store
             .release_timer_leases(&self.inner.node_id)
-            .await
-        {
-            tracing::warn!(error = %e, "releasing timer leases failed; they will expire");
+            .await;
+        if let Err(e) = &timers {
+            tracing::warn!(error = %e, "releasing timer leases failed; another process will take this one over");
         }
+        self.inner.heartbeat_cancel.cancel();
+        if let Some(t) = self.inner.heartbeat_task.lock().await.take() {
+            let _ = t.await;
+        }
+        // Only once nothing is left: a row left behind is how a survivor finds leases this process could not
+        // give back.
         if self.inner.liveness.is_some()
+            && steps.is_ok()
+            && timers.is_ok()
             && let Err(e) = self.inner.store.deregister_node(&self.inner.node_id).await
         {
             tracing::warn!(error = %e, "deregistering failed; another process will take this one over");

@@ -51,6 +51,9 @@ pub struct Liveness {
     /// Milliseconds since `epoch` of the last successful beat (or registration).
     last_beat_ms: AtomicU64,
     dead_after: Duration,
+    /// Bumped each time a beat finds this process taken over: claims made before belong to another now,
+    /// whatever the beats say afterwards.
+    generation: AtomicU64,
 }
 
 impl Liveness {
@@ -60,7 +63,18 @@ impl Liveness {
             epoch: Instant::now(),
             last_beat_ms: AtomicU64::new(0),
             dead_after: options.dead_after,
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// The current generation: claims made under another one were taken over.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Records that another process took this one over.
+    pub(crate) fn taken_over(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Records a successful beat at `at`.
@@ -132,6 +146,10 @@ async fn beat_once(engine: &Engine, options: &LivenessOptions) -> Result<(), lpa
     let beat = store.heartbeat(node, now, now - bound).await?;
     let mut alive = beat.alive;
     if !beat.registered {
+        // Before registering again: every claim made so far is void from here on.
+        if let Some(l) = engine.liveness() {
+            l.taken_over();
+        }
         tracing::warn!(
             node = %node,
             dead_after_ms = options.dead_after.as_millis() as u64,
@@ -185,5 +203,13 @@ mod tests {
             l.fresh_at(t0 + Duration::from_millis(4_400)),
             "an older beat finishing late does not win"
         );
+    }
+
+    #[test]
+    fn a_takeover_starts_a_new_generation() {
+        let l = Liveness::new(&LivenessOptions::default());
+        let before = l.generation();
+        l.taken_over();
+        assert_ne!(l.generation(), before);
     }
 }

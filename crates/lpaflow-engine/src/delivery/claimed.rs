@@ -54,6 +54,8 @@ impl ClaimedStep {
 pub struct Claim {
     lease_until: Option<DateTime<Utc>>,
     liveness: Option<Arc<Liveness>>,
+    /// The process's generation when the claim was made (see [`Liveness::generation`]).
+    generation: u64,
 }
 
 /// Why a claim no longer holds.
@@ -65,6 +67,10 @@ pub enum ClaimLost {
     /// This process's last heartbeat is too old: another process may have taken its work over.
     #[error("this process has not beaten recently enough to act for its claims")]
     NotLive,
+    /// Another process took this one over after the claim was made: the step is someone else's now, even
+    /// if this process beats again.
+    #[error("this process was taken over after it claimed the step")]
+    TakenOver,
 }
 
 /// A lease this close to its end is not acted on. Kept small: an ambiguous step is read twice a write gap
@@ -75,9 +81,11 @@ const CLAIM_MARGIN: TimeDelta = TimeDelta::milliseconds(250);
 impl Claim {
     /// The claim of a step leased until `lease_until` by a process with `liveness`.
     pub fn new(lease_until: Option<DateTime<Utc>>, liveness: Option<Arc<Liveness>>) -> Self {
+        let generation = liveness.as_ref().map_or(0, |l| l.generation());
         Self {
             lease_until,
             liveness,
+            generation,
         }
     }
 
@@ -94,8 +102,13 @@ impl Claim {
         {
             return Err(ClaimLost::LeaseEnding);
         }
-        if self.liveness.as_ref().is_some_and(|l| !l.fresh()) {
-            return Err(ClaimLost::NotLive);
+        if let Some(l) = &self.liveness {
+            if l.generation() != self.generation {
+                return Err(ClaimLost::TakenOver);
+            }
+            if !l.fresh() {
+                return Err(ClaimLost::NotLive);
+            }
         }
         Ok(())
     }
@@ -130,5 +143,22 @@ mod claim_tests {
             Err(ClaimLost::NotLive),
             "no heartbeat for longer than the bound less the margin"
         );
+    }
+
+    #[test]
+    fn a_claim_made_before_a_takeover_never_holds_again() {
+        let live = Arc::new(crate::Liveness::new(&LivenessOptions::default()));
+        let before = Claim::new(
+            Some(wall_now() + TimeDelta::seconds(30)),
+            Some(live.clone()),
+        );
+        live.taken_over();
+        assert_eq!(
+            before.still_held(),
+            Err(ClaimLost::TakenOver),
+            "the process beats again, but the step is another's now"
+        );
+        let after = Claim::new(Some(wall_now() + TimeDelta::seconds(30)), Some(live));
+        assert_eq!(after.still_held(), Ok(()));
     }
 }
