@@ -142,9 +142,12 @@ impl Engine {
         let own_liveness = options
             .liveness
             .as_ref()
-            .map(|l| Arc::new(Liveness::new(l)));
-        if let Some(l) = &options.liveness {
-            liveness::register(&options.store, &options.node_id, l, delivery::wall_now()).await?;
+            .map(|l| Arc::new(Liveness::for_node(&options.node_id, l)));
+        if let Some(l) = &own_liveness {
+            options
+                .store
+                .register_node(&l.identity(), delivery::wall_now())
+                .await?;
         }
         if recovered > 0 {
             tracing::info!(node = %options.node_id, steps = recovered, "recovered steps leased by this node before a restart");

@@ -15,7 +15,8 @@
 //! within the bound (NTP).
 
 use crate::Engine;
-use chrono::{DateTime, TimeDelta, Utc};
+use lpaflow_store::NodeIdentity;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -54,17 +55,37 @@ pub struct Liveness {
     /// Bumped each time a beat finds this process taken over: claims made before belong to another now,
     /// whatever the beats say afterwards.
     generation: AtomicU64,
+    /// Who this process beats as (a new incarnation after each takeover).
+    identity: Mutex<NodeIdentity>,
 }
 
 impl Liveness {
     /// Liveness with the bound of `options`, alive now (just registered).
     pub fn new(options: &LivenessOptions) -> Self {
+        Self::for_node("", options)
+    }
+
+    /// Liveness of the process `node_id`, in a new incarnation.
+    pub fn for_node(node_id: &str, options: &LivenessOptions) -> Self {
         Self {
             epoch: Instant::now(),
             last_beat_ms: AtomicU64::new(0),
             dead_after: options.dead_after,
             generation: AtomicU64::new(0),
+            identity: Mutex::new(NodeIdentity {
+                node_id: node_id.to_owned(),
+                incarnation: new_incarnation(),
+                address: options.address.clone(),
+                dead_after: options.dead_after,
+            }),
         }
+    }
+
+    /// Who this process beats as now.
+    pub fn identity(&self) -> NodeIdentity {
+        self.identity
+            .lock()
+            .map_or_else(|p| p.into_inner().clone(), |i| i.clone())
     }
 
     /// The current generation: claims made under another one were taken over.
@@ -72,9 +93,14 @@ impl Liveness {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// Records that another process took this one over.
+    /// Records that another process took this one over (or a restart under the same id replaced it): claims
+    /// made so far are void, and it registers again as a new incarnation.
     pub(crate) fn taken_over(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
+        match self.identity.lock() {
+            Ok(mut i) => i.incarnation = new_incarnation(),
+            Err(p) => p.into_inner().incarnation = new_incarnation(),
+        }
     }
 
     /// Records a successful beat at `at`.
@@ -95,16 +121,8 @@ impl Liveness {
     }
 }
 
-/// Registers this process (at start).
-pub(crate) async fn register(
-    store: &lpaflow_store::Store,
-    node_id: &str,
-    options: &LivenessOptions,
-    now: DateTime<Utc>,
-) -> Result<(), lpaflow_store::Error> {
-    store
-        .register_node(node_id, options.address.as_deref(), now)
-        .await
+fn new_incarnation() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// Beats until cancelled.
@@ -141,22 +159,22 @@ pub(crate) async fn run(engine: Engine, options: LivenessOptions, cancel: Cancel
 async fn beat_once(engine: &Engine, options: &LivenessOptions) -> Result<(), lpaflow_store::Error> {
     let store = engine.store();
     let node = engine.node_id();
+    let Some(liveness) = engine.liveness() else {
+        return Ok(());
+    };
     let now = crate::delivery::wall_now();
-    let bound = TimeDelta::from_std(options.dead_after).unwrap_or(TimeDelta::seconds(3));
-    let beat = store.heartbeat(node, now, now - bound).await?;
+    let beat = store.heartbeat(&liveness.identity(), now).await?;
     let mut alive = beat.alive;
     if !beat.registered {
         // Before registering again: every claim made so far is void from here on.
-        if let Some(l) = engine.liveness() {
-            l.taken_over();
-        }
+        liveness.taken_over();
         tracing::warn!(
             node = %node,
             dead_after_ms = options.dead_after.as_millis() as u64,
             "this process was taken over by another (its heartbeat was older than the bound): what it held is no longer its own; registering again"
         );
         metrics::counter!("lpaflow_node_taken_over_total").increment(1);
-        register(store, node, options, now).await?;
+        store.register_node(&liveness.identity(), now).await?;
         alive += 1;
     }
     metrics::gauge!("lpaflow_nodes_alive").set(alive as f64);

@@ -2,8 +2,8 @@
 
 use crate::model::{
     Backlog, ClaimedTimer, Committed, Heartbeat, InstanceSummary, ListQuery, MaintenanceWindow,
-    NodeRow, Page, Reservation, StepFinish, StepLease, StepRow, StoredDefinition, StoredInstance,
-    TimerRow,
+    NodeIdentity, NodeRow, Page, Reservation, StepFinish, StepLease, StepRow, StoredDefinition,
+    StoredInstance, TimerRow,
 };
 use crate::postgres::PgDb;
 use crate::prepare::Prepared;
@@ -74,8 +74,8 @@ forward! {
     fn add_maintenance(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, reason: &str, created_by: &str, now: DateTime<Utc>) -> Result<MaintenanceWindow, Error>;
     fn maintenance_windows(&self, now: DateTime<Utc>) -> Result<Vec<MaintenanceWindow>, Error>;
     fn remove_maintenance(&self, id: i64) -> Result<bool, Error>;
-    fn register_node(&self, node_id: &str, address: Option<&str>, now: DateTime<Utc>) -> Result<(), Error>;
-    fn heartbeat(&self, node_id: &str, now: DateTime<Utc>, dead_before: DateTime<Utc>) -> Result<Heartbeat, Error>;
+    fn register_node(&self, node: &NodeIdentity, now: DateTime<Utc>) -> Result<(), Error>;
+    fn heartbeat(&self, node: &NodeIdentity, now: DateTime<Utc>) -> Result<Heartbeat, Error>;
     fn nodes(&self) -> Result<Vec<NodeRow>, Error>;
     fn deregister_node(&self, node_id: &str) -> Result<(), Error>;
 }

@@ -567,28 +567,26 @@ impl Store {
         self.inner.db.remove_maintenance(id).await
     }
 
-    /// Registers the engine process `node_id` (again), alive at `now`.
+    /// Registers the engine process `node` (again: a new incarnation), alive at `now`.
     pub async fn register_node(
         &self,
-        node_id: &str,
-        address: Option<&str>,
+        node: &NodeIdentity,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        self.inner.db.register_node(node_id, address, now).await
+        self.inner.db.register_node(node, now).await
     }
 
-    /// One heartbeat of `node_id` at `now`, in one transaction: its row is touched (`registered` false when it
-    /// is gone: another process took this one over), and every other node last seen before `dead_before` is
-    /// taken over: its step leases are released as after a restart (retried at once, ambiguous, so they are
+    /// One heartbeat of `node` at `now`, in one transaction: its row is touched (`registered` false when it is
+    /// gone or holds another incarnation: another process took this one over, or a restart under the same id
+    /// replaced it), and every other node silent for longer than the longer of the two bounds is taken over: its step leases are released as after a restart (retried at once, ambiguous, so they are
     /// read back before any re-send; a late outcome from the dead process is refused by the fence), its timer
     /// leases released, its row deleted.
     pub async fn heartbeat(
         &self,
-        node_id: &str,
+        node: &NodeIdentity,
         now: DateTime<Utc>,
-        dead_before: DateTime<Utc>,
     ) -> Result<Heartbeat, Error> {
-        self.inner.db.heartbeat(node_id, now, dead_before).await
+        self.inner.db.heartbeat(node, now).await
     }
 
     /// Every registered engine process.

@@ -482,6 +482,28 @@ pub struct NodeRow {
     pub address: Option<String>,
 }
 
+/// Who beats: a node id, this registration of it, and its takeover bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeIdentity {
+    /// The node id (the owner name of its leases).
+    pub node_id: String,
+    /// This registration: a paused process that wakes after a restart under the same id beats for an old
+    /// incarnation and learns it was replaced.
+    pub incarnation: String,
+    /// Where it can be reached (diagnostics).
+    pub address: Option<String>,
+    /// Its takeover bound: another process is dead to it after this long without a beat, and it is dead to
+    /// another only after the longer of the two bounds.
+    pub dead_after: std::time::Duration,
+}
+
+impl NodeIdentity {
+    /// The bound in whole milliseconds, as stored.
+    pub fn dead_after_ms(&self) -> i64 {
+        i64::try_from(self.dead_after.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
 /// A dead node whose leases a heartbeat released.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,59 +4,67 @@
 
 use super::{PgDb, pg_time_of};
 use crate::Error;
-use crate::model::{Heartbeat, NodeRow, TakenOver};
+use crate::model::{Heartbeat, NodeIdentity, NodeRow, TakenOver};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 impl PgDb {
-    /// Registers `node_id` (again): started and alive at `now`.
+    /// Registers `node` (again): started and alive at `now`.
     pub async fn register_node(
         &self,
-        node_id: &str,
-        address: Option<&str>,
+        node: &NodeIdentity,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         sqlx::query(
-            "INSERT INTO nodes (node_id, started_at, heartbeat_at, address) VALUES ($1, $2, $2, $3) \
-             ON CONFLICT (node_id) DO UPDATE SET started_at = $2, heartbeat_at = $2, address = $3",
+            "INSERT INTO nodes (node_id, started_at, heartbeat_at, address, incarnation, dead_after_ms) \
+             VALUES ($1, $2, $2, $3, $4, $5) ON CONFLICT (node_id) DO UPDATE SET started_at = $2, \
+             heartbeat_at = $2, address = $3, incarnation = $4, dead_after_ms = $5",
         )
-        .bind(node_id)
+        .bind(&node.node_id)
         .bind(pg_time_of(now))
-        .bind(address)
+        .bind(node.address.as_deref())
+        .bind(&node.incarnation)
+        .bind(node.dead_after_ms())
         .execute(&self.pool)
         .await
         .map_err(Error::db("register node"))?;
         Ok(())
     }
 
-    /// Beats for `node_id` at `now` and takes over every other node last seen before `dead_before`.
+    /// Beats for `node` at `now` and takes over every other node silent for longer than the longer of the
+    /// two bounds.
     pub async fn heartbeat(
         &self,
-        node_id: &str,
+        node: &NodeIdentity,
         now: DateTime<Utc>,
-        dead_before: DateTime<Utc>,
     ) -> Result<Heartbeat, Error> {
+        let node_id = node.node_id.as_str();
+        let bound_ms = node.dead_after_ms();
         let now = pg_time_of(now);
-        let dead_before = pg_time_of(dead_before);
         let mut tx = self
             .pool
             .begin()
             .await
             .map_err(Error::db("begin heartbeat"))?;
-        let registered = sqlx::query("UPDATE nodes SET heartbeat_at = $2 WHERE node_id = $1")
-            .bind(node_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("heartbeat"))?
-            .rows_affected()
+        let registered = sqlx::query(
+            "UPDATE nodes SET heartbeat_at = $2 WHERE node_id = $1 AND incarnation = $3",
+        )
+        .bind(node_id)
+        .bind(now)
+        .bind(&node.incarnation)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("heartbeat"))?
+        .rows_affected()
             == 1;
         let dead = sqlx::query(
-            "SELECT node_id, heartbeat_at FROM nodes WHERE heartbeat_at < $1 AND node_id <> $2 \
-             ORDER BY node_id FOR UPDATE SKIP LOCKED",
+            "SELECT node_id, heartbeat_at FROM nodes \
+             WHERE heartbeat_at < $1 - make_interval(secs => greatest($3, dead_after_ms) / 1000.0) \
+             AND node_id <> $2 ORDER BY node_id FOR UPDATE SKIP LOCKED",
         )
-        .bind(dead_before)
+        .bind(now)
         .bind(node_id)
+        .bind(bound_ms)
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::db("find dead nodes"))?;
@@ -96,8 +104,12 @@ impl PgDb {
                 timers,
             });
         }
-        let alive: i64 = sqlx::query_scalar("SELECT count(*) FROM nodes WHERE heartbeat_at >= $1")
-            .bind(dead_before)
+        let alive: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM nodes \
+             WHERE heartbeat_at >= $1 - make_interval(secs => greatest($2, dead_after_ms) / 1000.0)",
+        )
+        .bind(now)
+        .bind(bound_ms)
             .fetch_one(&mut *tx)
             .await
             .map_err(Error::db("count live nodes"))?;

@@ -2,59 +2,68 @@
 
 use super::SqliteDb;
 use crate::Error;
-use crate::model::{Heartbeat, NodeRow, TakenOver};
+use crate::model::{Heartbeat, NodeIdentity, NodeRow, TakenOver};
 use crate::time::{from_micros, to_micros};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 impl SqliteDb {
-    /// Registers `node_id` (again): started and alive at `now`.
+    /// Registers `node` (again): started and alive at `now`.
     pub async fn register_node(
         &self,
-        node_id: &str,
-        address: Option<&str>,
+        node: &NodeIdentity,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         let _write = self.write_lock.lock().await;
         sqlx::query(
-            "INSERT INTO nodes (node_id, started_at, heartbeat_at, address) VALUES (?1, ?2, ?2, ?3) \
-             ON CONFLICT (node_id) DO UPDATE SET started_at = ?2, heartbeat_at = ?2, address = ?3",
+            "INSERT INTO nodes (node_id, started_at, heartbeat_at, address, incarnation, dead_after_ms) \
+             VALUES (?1, ?2, ?2, ?3, ?4, ?5) ON CONFLICT (node_id) DO UPDATE SET started_at = ?2, \
+             heartbeat_at = ?2, address = ?3, incarnation = ?4, dead_after_ms = ?5",
         )
-        .bind(node_id)
+        .bind(&node.node_id)
         .bind(to_micros(now))
-        .bind(address)
+        .bind(node.address.as_deref())
+        .bind(&node.incarnation)
+        .bind(node.dead_after_ms())
         .execute(&self.pool)
         .await
         .map_err(Error::db("register node"))?;
         Ok(())
     }
 
-    /// Beats for `node_id` at `now` and takes over every other node last seen before `dead_before`.
+    /// Beats for `node` at `now` and takes over every other node silent for longer than the longer of the
+    /// two bounds.
     pub async fn heartbeat(
         &self,
-        node_id: &str,
+        node: &NodeIdentity,
         now: DateTime<Utc>,
-        dead_before: DateTime<Utc>,
     ) -> Result<Heartbeat, Error> {
+        let node_id = node.node_id.as_str();
+        let bound_us = node.dead_after_ms().saturating_mul(1000);
         let _write = self.write_lock.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(Error::db("begin heartbeat"))?;
-        let registered = sqlx::query("UPDATE nodes SET heartbeat_at = ?2 WHERE node_id = ?1")
-            .bind(node_id)
-            .bind(to_micros(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("heartbeat"))?
-            .rows_affected()
+        let registered = sqlx::query(
+            "UPDATE nodes SET heartbeat_at = ?2 WHERE node_id = ?1 AND incarnation = ?3",
+        )
+        .bind(node_id)
+        .bind(to_micros(now))
+        .bind(&node.incarnation)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("heartbeat"))?
+        .rows_affected()
             == 1;
         let dead = sqlx::query(
-            "SELECT node_id, heartbeat_at FROM nodes WHERE heartbeat_at < ?1 AND node_id <> ?2 ORDER BY node_id",
+            "SELECT node_id, heartbeat_at FROM nodes \
+             WHERE heartbeat_at < ?1 - max(?3, dead_after_ms * 1000) AND node_id <> ?2 ORDER BY node_id",
         )
-        .bind(to_micros(dead_before))
+        .bind(to_micros(now))
         .bind(node_id)
+        .bind(bound_us)
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::db("find dead nodes"))?;
@@ -94,11 +103,14 @@ impl SqliteDb {
                 timers,
             });
         }
-        let alive: i64 = sqlx::query_scalar("SELECT count(*) FROM nodes WHERE heartbeat_at >= ?1")
-            .bind(to_micros(dead_before))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(Error::db("count live nodes"))?;
+        let alive: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM nodes WHERE heartbeat_at >= ?1 - max(?2, dead_after_ms * 1000)",
+        )
+        .bind(to_micros(now))
+        .bind(bound_us)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::db("count live nodes"))?;
         tx.commit().await.map_err(Error::db("commit heartbeat"))?;
         Ok(Heartbeat {
             registered,

@@ -4,17 +4,30 @@
 use crate::conformance;
 use crate::harness::fixture;
 use chrono::TimeDelta;
-use lpaflow_store::{Fenced, StepFinish, StepOutcome, StepStatus};
+use lpaflow_store::{Fenced, NodeIdentity, StepFinish, StepOutcome, StepStatus};
 use lpaflow_test_support::TestDb;
 use lpaflow_test_support::fixture::{t0, uid};
 use serde_json::json;
+use std::time::Duration;
 
 conformance!(
     a_dead_nodes_step_leases_are_taken_over_as_ambiguous_and_its_late_outcome_is_fenced,
     a_dead_nodes_timer_leases_are_taken_over,
     live_nodes_are_left_alone_and_a_taken_over_node_learns_it,
     a_restart_under_the_same_id_releases_its_own_leases_as_ambiguous,
+    a_paused_process_replaced_by_a_restart_under_its_id_learns_it,
+    the_longer_of_two_bounds_decides,
 );
+
+/// A process with the default 3 s bound, in its first incarnation.
+fn node(id: &str) -> NodeIdentity {
+    NodeIdentity {
+        node_id: id.to_owned(),
+        incarnation: format!("{id}-1"),
+        address: None,
+        dead_after: Duration::from_secs(3),
+    }
+}
 
 fn done(id: i64, fence: u64, uid: &lpaflow_core::InstanceId) -> StepFinish {
     StepFinish {
@@ -33,11 +46,8 @@ async fn a_dead_nodes_step_leases_are_taken_over_as_ambiguous_and_its_late_outco
     let f = fixture(db).await;
     let id = uid(900);
     f.create(&id, json!({}), t0()).await;
-    f.store
-        .register_node("a", Some("10.0.0.1:8080"), t0())
-        .await
-        .unwrap();
-    f.store.register_node("b", None, t0()).await.unwrap();
+    f.store.register_node(&node("a"), t0()).await.unwrap();
+    f.store.register_node(&node("b"), t0()).await.unwrap();
     let leased = f
         .store
         .claim_steps("a", 1, t0() + TimeDelta::seconds(30), t0())
@@ -49,18 +59,10 @@ async fn a_dead_nodes_step_leases_are_taken_over_as_ambiguous_and_its_late_outco
     // b beats 5 s later; a last beat at t0, before the 3 s bound.
     let now = t0() + TimeDelta::seconds(5);
     f.store
-        .heartbeat(
-            "b",
-            now - TimeDelta::seconds(4),
-            now - TimeDelta::seconds(7),
-        )
+        .heartbeat(&node("b"), now - TimeDelta::seconds(4))
         .await
         .unwrap();
-    let beat = f
-        .store
-        .heartbeat("b", now, now - TimeDelta::seconds(3))
-        .await
-        .unwrap();
+    let beat = f.store.heartbeat(&node("b"), now).await.unwrap();
     assert!(beat.registered);
     assert_eq!(beat.alive, 1, "only b is alive");
     assert_eq!(beat.taken_over.len(), 1);
@@ -100,11 +102,7 @@ async fn a_dead_nodes_step_leases_are_taken_over_as_ambiguous_and_its_late_outco
     );
     let again = f
         .store
-        .heartbeat(
-            "b",
-            now + TimeDelta::seconds(1),
-            now - TimeDelta::seconds(2),
-        )
+        .heartbeat(&node("b"), now + TimeDelta::seconds(1))
         .await
         .unwrap();
     assert!(again.taken_over.is_empty(), "taken over once");
@@ -118,8 +116,8 @@ async fn a_dead_nodes_timer_leases_are_taken_over(db: &TestDb) {
         .await
         .unwrap();
     let due = t0() + TimeDelta::hours(2);
-    f.store.register_node("a", None, due).await.unwrap();
-    f.store.register_node("b", None, due).await.unwrap();
+    f.store.register_node(&node("a"), due).await.unwrap();
+    f.store.register_node(&node("b"), due).await.unwrap();
     let held = f
         .store
         .claim_timers("a", 10, due + TimeDelta::seconds(30), due)
@@ -136,15 +134,11 @@ async fn a_dead_nodes_timer_leases_are_taken_over(db: &TestDb) {
         "leased by a"
     );
     f.store
-        .register_node("b", None, due + TimeDelta::seconds(4))
+        .register_node(&node("b"), due + TimeDelta::seconds(4))
         .await
         .unwrap();
     let now = due + TimeDelta::seconds(5);
-    let beat = f
-        .store
-        .heartbeat("b", now, now - TimeDelta::seconds(3))
-        .await
-        .unwrap();
+    let beat = f.store.heartbeat(&node("b"), now).await.unwrap();
     assert_eq!(beat.taken_over.len(), 1);
     assert_eq!(beat.taken_over[0].timers, 1);
     let claimed = f
@@ -167,8 +161,8 @@ async fn live_nodes_are_left_alone_and_a_taken_over_node_learns_it(db: &TestDb) 
     let f = fixture(db).await;
     let id = uid(920);
     f.create(&id, json!({}), t0()).await;
-    f.store.register_node("a", None, t0()).await.unwrap();
-    f.store.register_node("b", None, t0()).await.unwrap();
+    f.store.register_node(&node("a"), t0()).await.unwrap();
+    f.store.register_node(&node("b"), t0()).await.unwrap();
     let leased = f
         .store
         .claim_steps("a", 1, t0() + TimeDelta::seconds(30), t0())
@@ -176,11 +170,7 @@ async fn live_nodes_are_left_alone_and_a_taken_over_node_learns_it(db: &TestDb) 
         .unwrap()
         .remove(0);
     let now = t0() + TimeDelta::seconds(2);
-    let beat = f
-        .store
-        .heartbeat("b", now, now - TimeDelta::seconds(3))
-        .await
-        .unwrap();
+    let beat = f.store.heartbeat(&node("b"), now).await.unwrap();
     assert!(beat.taken_over.is_empty(), "a beat within the bound");
     assert_eq!(beat.alive, 2);
     assert_eq!(
@@ -190,21 +180,14 @@ async fn live_nodes_are_left_alone_and_a_taken_over_node_learns_it(db: &TestDb) 
 
     // a is paused past the bound; b takes it over; a wakes and beats.
     let later = t0() + TimeDelta::seconds(10);
-    f.store
-        .heartbeat("b", later, later - TimeDelta::seconds(3))
-        .await
-        .unwrap();
-    let woke = f
-        .store
-        .heartbeat("a", later, later - TimeDelta::seconds(3))
-        .await
-        .unwrap();
+    f.store.heartbeat(&node("b"), later).await.unwrap();
+    let woke = f.store.heartbeat(&node("a"), later).await.unwrap();
     assert!(!woke.registered, "a learns it was taken over");
     assert!(
         woke.taken_over.is_empty(),
         "and b is alive, so it takes nothing"
     );
-    f.store.register_node("a", None, later).await.unwrap();
+    f.store.register_node(&node("a"), later).await.unwrap();
     let nodes = f.store.nodes().await.unwrap();
     assert_eq!(nodes.len(), 2);
     f.store.deregister_node("a").await.unwrap();
@@ -233,4 +216,50 @@ async fn a_restart_under_the_same_id_releases_its_own_leases_as_ambiguous(db: &T
             .unwrap(),
         [false]
     );
+}
+
+async fn a_paused_process_replaced_by_a_restart_under_its_id_learns_it(db: &TestDb) {
+    let f = fixture(db).await;
+    let old = node("a");
+    f.store.register_node(&old, t0()).await.unwrap();
+    let restarted = NodeIdentity {
+        incarnation: "a-2".into(),
+        ..node("a")
+    };
+    f.store
+        .register_node(&restarted, t0() + TimeDelta::seconds(1))
+        .await
+        .unwrap();
+    let now = t0() + TimeDelta::seconds(2);
+    assert!(
+        !f.store.heartbeat(&old, now).await.unwrap().registered,
+        "the old incarnation beats for nobody"
+    );
+    assert!(f.store.heartbeat(&restarted, now).await.unwrap().registered);
+}
+
+async fn the_longer_of_two_bounds_decides(db: &TestDb) {
+    let f = fixture(db).await;
+    let patient = NodeIdentity {
+        dead_after: Duration::from_secs(10),
+        ..node("a")
+    };
+    f.store.register_node(&patient, t0()).await.unwrap();
+    f.store.register_node(&node("b"), t0()).await.unwrap();
+    let soon = f
+        .store
+        .heartbeat(&node("b"), t0() + TimeDelta::seconds(5))
+        .await
+        .unwrap();
+    assert!(
+        soon.taken_over.is_empty(),
+        "a counts itself fresh for 10 s, so b waits that long"
+    );
+    assert_eq!(soon.alive, 2);
+    let late = f
+        .store
+        .heartbeat(&node("b"), t0() + TimeDelta::seconds(11))
+        .await
+        .unwrap();
+    assert_eq!(late.taken_over.len(), 1);
 }
