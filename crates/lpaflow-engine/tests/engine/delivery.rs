@@ -2,7 +2,7 @@
 //! circuit breaker and maintenance windows.
 
 use crate::both_backends;
-use crate::harness::{DEFERRAL, Setup, eventually, start, system_clock};
+use crate::harness::{DEFERRAL, Setup, eventually, start, start_with, system_clock};
 use chrono::{TimeDelta, Utc};
 use lpaflow_core::{Command, InstanceId};
 use lpaflow_engine::delivery::BreakerState;
@@ -16,6 +16,7 @@ both_backends!(
     a_blocking_step_holds_the_instance_until_confirmed,
     a_refused_step_fails_and_is_reported_on_the_instance,
     a_step_given_up_is_reported_in_the_handlers_words,
+    a_process_that_stopped_beating_hands_claims_that_no_longer_hold,
     a_report_is_committed_with_the_step,
     an_outage_opens_the_breaker_and_burns_no_attempts,
     a_maintenance_window_suspends_delivery_until_it_ends,
@@ -173,6 +174,43 @@ async fn a_step_given_up_is_reported_in_the_handlers_words(db: &TestDb) {
     assert_eq!(
         note.last_error.as_ref().unwrap()["code"],
         json!("attempts_exhausted")
+    );
+    s.engine.shutdown().await;
+}
+
+async fn a_process_that_stopped_beating_hands_claims_that_no_longer_hold(db: &TestDb) {
+    // One beat at start, then none for a minute: 2 s without a beat (less the margin) and another process may
+    // have taken this one over.
+    let s = start_with(db, system_clock(), true, |o| {
+        o.liveness = Some(lpaflow_engine::LivenessOptions {
+            heartbeat: std::time::Duration::from_secs(60),
+            dead_after: std::time::Duration::from_secs(2),
+            address: None,
+        });
+    })
+    .await;
+    let id = InstanceId::new("T-460");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_700)).await;
+    s.engine.fire(&id, agent("note")).await.unwrap();
+    eventually("the note was attempted", || async {
+        s.handler.calls().iter().any(|c| c.1 == "ext.note")
+    })
+    .await;
+    let at = s
+        .handler
+        .calls()
+        .iter()
+        .position(|c| c.1 == "ext.note")
+        .unwrap();
+    let claim = s.handler.claims.lock().unwrap()[at];
+    assert_eq!(
+        claim,
+        Err(lpaflow_engine::ClaimLost::NotLive),
+        "the engine hands its own liveness with every claim"
     );
     s.engine.shutdown().await;
 }

@@ -103,6 +103,8 @@ pub fn t0() -> DateTime<Utc> {
 #[derive(Default)]
 pub struct Scripted {
     pub calls: Mutex<Vec<(String, String, bool)>>,
+    /// What `claim.still_held()` said at each delivery.
+    pub claims: Mutex<Vec<Result<(), lpaflow_engine::ClaimLost>>>,
     pub down: AtomicBool,
     pub refuse: Mutex<BTreeSet<String>>,
     pub report_on: Mutex<BTreeSet<String>>,
@@ -126,6 +128,7 @@ impl Scripted {
 #[async_trait]
 impl StepHandler for Scripted {
     async fn deliver(&self, step: &ClaimedStep) -> Attempt {
+        self.claims.lock().unwrap().push(step.claim.still_held());
         self.calls.lock().unwrap().push((
             step.uid.to_string(),
             step.name.to_string(),
@@ -216,6 +219,16 @@ pub fn delivery_options(handler: Arc<Scripted>) -> DeliveryOptions {
 }
 
 pub async fn start(db: &TestDb, clock: Arc<dyn Clock>, with_delivery: bool) -> Setup {
+    start_with(db, clock, with_delivery, |_| {}).await
+}
+
+/// [`start`], letting `adjust` change the options first.
+pub async fn start_with(
+    db: &TestDb,
+    clock: Arc<dyn Clock>,
+    with_delivery: bool,
+    adjust: impl FnOnce(&mut EngineOptions),
+) -> Setup {
     let store = Store::open(StoreOptions::new(db.url())).await.unwrap();
     let handler = Arc::new(Scripted::default());
     let defs = Definitions::new(vec![definition(TICKET)], vec![]).unwrap();
@@ -228,6 +241,7 @@ pub async fn start(db: &TestDb, clock: Arc<dyn Clock>, with_delivery: bool) -> S
         defer_ms: 1_000,
     };
     options.delivery = with_delivery.then(|| delivery_options(handler.clone()));
+    adjust(&mut options);
     Setup {
         engine: Engine::start(options).await.unwrap(),
         handler,
