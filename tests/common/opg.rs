@@ -256,6 +256,13 @@ pub async fn end_waiting_period(engine: &Engine, clock: &ManualClock) {
     clock.advance(TimeDelta::days(28) + TimeDelta::minutes(1));
     engine.wake_timers();
     while engine.fire_due_timers().await.unwrap() > 0 {}
+    // The engine's own timer loop may have claimed a due timer first and still be firing it: wait until no
+    // timer is due, or a caller could see the outbox empty before that timer's transition enqueues its step.
+    eventually("every due timer fired", Duration::from_secs(10), || async {
+        let next = engine.store().next_timer_at().await.unwrap();
+        next.is_none_or(|at| at > clock.now())
+    })
+    .await;
 }
 
 /// Polls `check` every 20 ms until it holds; panics after `limit` naming `what`.
