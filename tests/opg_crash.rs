@@ -7,7 +7,6 @@ mod common;
 
 use common::opg::*;
 use lpaflow_core::InstanceId;
-use lpaflow_engine::Engine;
 use lpaflow_opg::jwt::DEFAULT_SUBJECT;
 use lpaflow_store::{Store, StoreOptions};
 use lpaflow_test_support::TestDb;
@@ -69,7 +68,7 @@ fn spawn_engine(db_url: &str, opg_url: &str, node: &str, log: &std::path::Path) 
 }
 
 /// An engine that delivers nothing, to read the outcome.
-async fn reader(db_url: &str) -> Engine {
+async fn reader(db_url: &str) -> Running {
     start_engine(db_url, None, clock(), 0, |o| o.timers.enabled = false).await
 }
 

@@ -18,11 +18,13 @@ use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-async fn reconcile_with(engine: &Engine, sim: &Sim, repair: bool) -> Report {
+async fn reconcile_with(engine: &Running, sim: &Sim, repair: bool) -> Report {
     let client = sim.client(DEFAULT_SUBJECT);
     let mut options = reconcile::Options::new(DEFAULT_SUBJECT);
     options.repair = repair;
-    reconcile::run(engine, &client, &options, &mut |_| {})
+    engine
+        .lpas
+        .reconcile(&client, &options, &mut |_| {})
         .await
         .unwrap()
 }

@@ -1,9 +1,9 @@
 //! End-to-end OPG helpers: a real simulator over HTTP on 127.0.0.1:0 with its own SQLite file, a real LPA
-//! engine (`lpaflow_cli::app::LpaEngine`, the product's wiring) on a fresh database, LPAs driven through the
+//! engine (`lpaflow_app::LpaEngine`, the product's wiring) on a fresh database, LPAs driven through the
 //! real `workflows/lpa.toml`, polling with deadlines, and the checks every sync test ends with.
 
 use chrono::TimeDelta;
-use lpaflow_cli::app::{LpaEngine, OpgDelivery};
+use lpaflow_app::{LpaEngine, LpaService, OpgDelivery, ServiceSettings, WorkflowSource};
 use lpaflow_core::{Clock, Command, InstanceId, ManualClock};
 use lpaflow_engine::delivery::{BreakerOptions, RetryPolicy};
 use lpaflow_engine::{Engine, EngineOptions, Outcome};
@@ -104,6 +104,38 @@ pub fn fast_delivery(options: &mut EngineOptions) {
     }
 }
 
+/// A running LPA engine, the store it runs on and the LPA service over both (derefs to the engine).
+#[derive(Clone)]
+pub struct Running {
+    pub engine: Engine,
+    pub store: Store,
+    pub lpas: LpaService,
+}
+
+impl std::ops::Deref for Running {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl Running {
+    /// The store the engine runs on.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// The repository's workflow definitions, as `serve` reads them.
+pub fn workflow_sources() -> Vec<WorkflowSource> {
+    let path = workflows_dir().join("lpa.toml");
+    vec![WorkflowSource {
+        origin: path.display().to_string(),
+        text: std::fs::read_to_string(&path).unwrap(),
+    }]
+}
+
 /// An LPA engine on `db_url` delivering to `opg_url` (`None`: no delivery).
 pub async fn start_engine(
     db_url: &str,
@@ -111,10 +143,10 @@ pub async fn start_engine(
     clock: Arc<dyn Clock>,
     concurrency: usize,
     adjust: impl FnOnce(&mut EngineOptions),
-) -> Engine {
+) -> Running {
     let store = Store::open(StoreOptions::new(db_url)).await.unwrap();
-    LpaEngine {
-        workflows_dir: workflows_dir(),
+    let engine = LpaEngine {
+        workflows: workflow_sources(),
         clock,
         node_id: None,
         opg: opg_url.map(|url| OpgDelivery {
@@ -124,12 +156,18 @@ pub async fn start_engine(
         timers: true,
         zone: lpaflow_core::BusinessZone::LONDON,
     }
-    .start_with(store, |o| {
+    .start_with(store.clone(), |o| {
         fast_delivery(o);
         adjust(o);
     })
     .await
-    .unwrap()
+    .unwrap();
+    let lpas = LpaService::new(engine.clone(), store.clone(), ServiceSettings::default());
+    Running {
+        engine,
+        store,
+        lpas,
+    }
 }
 
 pub fn uid(n: u64) -> InstanceId {
@@ -252,7 +290,7 @@ pub async fn to_waiting_period(engine: &Engine, uid: &InstanceId, identity: bool
 }
 
 /// Moves the business clock past the waiting period and fires the due timers.
-pub async fn end_waiting_period(engine: &Engine, clock: &ManualClock) {
+pub async fn end_waiting_period(engine: &Running, clock: &ManualClock) {
     clock.advance(TimeDelta::days(28) + TimeDelta::minutes(1));
     engine.wake_timers();
     while engine.fire_due_timers().await.unwrap() > 0 {}
@@ -353,10 +391,12 @@ pub async fn assert_synced_in_order(
 }
 
 /// Reconciles every LPA (report only).
-pub async fn reconcile_all(engine: &Engine, sim: &Sim) -> Report {
+pub async fn reconcile_all(engine: &Running, sim: &Sim) -> Report {
     let client = sim.client(DEFAULT_SUBJECT);
     let options = reconcile::Options::new(DEFAULT_SUBJECT);
-    reconcile::run(engine, &client, &options, &mut |_| {})
+    engine
+        .lpas
+        .reconcile(&client, &options, &mut |_| {})
         .await
         .unwrap()
 }

@@ -7,49 +7,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-/// Who a caller is.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum Role {
-    /// Services that create LPAs, change data and fire service events.
-    Service,
-    /// Caseworkers who make manual decisions.
-    Caseworker,
-    /// Auditors who read history and verify chains, and change nothing.
-    Auditor,
-    /// Administrators of maintenance windows and workflows.
-    Admin,
-}
-
-impl Role {
-    /// Every role, in the order people meet them.
-    pub const ALL: [Role; 4] = [Role::Service, Role::Caseworker, Role::Auditor, Role::Admin];
-}
-
-/// A verified caller.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    /// The token's subject: the actor recorded in history.
-    pub sub: String,
-    /// The token's role.
-    pub role: Role,
-}
+pub use lpaflow_app::{Caller, Role};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -195,22 +154,6 @@ impl From<AuthError> for Problem {
             AuthError::Invalid(_) => "invalid_token",
         };
         Problem::new(StatusCode::UNAUTHORIZED, code, e.to_string())
-    }
-}
-
-impl Caller {
-    /// Refuses the request unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role], what: &str) -> Result<(), Problem> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            let allowed: Vec<&str> = roles.iter().map(|r| r.into()).collect();
-            Err(Problem::forbidden(format!(
-                "the role {} may not {what}; allowed: {}",
-                self.role,
-                allowed.join(", ")
-            )))
-        }
     }
 }
 

@@ -13,7 +13,6 @@ use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lpaflow_core::{EventName, RoleName};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug)]
@@ -55,8 +54,8 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
         Err(p) => return p.into_response(),
     };
     let allowed = allowed_roles(&gate.state, gate.who);
-    if let Err(p) = caller.require(&allowed, gate.what) {
-        return p.into_response();
+    if let Err(f) = caller.require(&allowed, gate.what) {
+        return Problem::from(f).into_response();
     }
     next.run(Request::from_parts(parts, body)).await
 }
@@ -65,51 +64,12 @@ fn allowed_roles(state: &AppState, who: Who) -> Vec<Role> {
     match who {
         Who::Anyone => Role::ALL.to_vec(),
         Who::Roles(roles) => roles.to_vec(),
-        Who::Creators => workflow_roles(state, |def| def.create().roles.clone()),
-        Who::EventFirers => workflow_roles(state, |def| {
-            def.transitions()
-                .iter()
-                .flat_map(|t| t.roles.iter().cloned())
-                .collect()
-        }),
+        Who::Creators => state.lpas.creator_roles(),
+        Who::EventFirers => state.lpas.event_firer_roles(),
     }
 }
 
-/// The API roles named by `roles_of` in any loaded version of the LPA workflow (`system` is no API role).
-fn workflow_roles(
-    state: &AppState,
-    roles_of: impl Fn(&lpaflow_core::WorkflowDef) -> Vec<RoleName>,
-) -> Vec<Role> {
-    let names: Vec<RoleName> = lpa_versions(state).flat_map(roles_of).collect();
-    Role::ALL
-        .into_iter()
-        .filter(|r| names.iter().any(|n| n.as_str() == <&str>::from(*r)))
-        .collect()
-}
-
-fn lpa_versions(state: &AppState) -> impl Iterator<Item = &lpaflow_core::WorkflowDef> {
-    let name = state.config.lpa_workflow.as_str();
-    state
-        .engine
-        .definitions()
-        .all()
-        .filter(move |d| d.name() == name)
-        .map(|d| d.as_ref())
-}
-
-/// Refuses `event` when no transition of it, in any loaded version of the LPA workflow, allows the caller's
-/// role. An event no version knows passes: the engine answers `unknown_event` with its pointer.
+/// Refuses `event` when no loaded version of the LPA workflow lets the caller's role fire it.
 pub fn event(state: &AppState, caller: &Caller, event: &str) -> Result<(), Problem> {
-    let event = EventName::new(event);
-    if !lpa_versions(state).any(|d| d.knows_event(&event)) {
-        return Ok(());
-    }
-    let allowed: Vec<Role> = Role::ALL
-        .into_iter()
-        .filter(|r| {
-            let name = RoleName::new(<&str>::from(*r));
-            lpa_versions(state).any(|d| d.transitions_for(&event).any(|t| t.allows(&name)))
-        })
-        .collect();
-    caller.require(&allowed, &format!("fire {event}"))
+    Ok(state.lpas.authorize_event(caller, event)?)
 }

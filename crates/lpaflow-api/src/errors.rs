@@ -2,8 +2,8 @@
 
 use crate::problem::{FieldProblem, Problem};
 use axum::http::StatusCode;
+use lpaflow_app::Error;
 use lpaflow_core::Rejection;
-use lpaflow_engine::Error;
 
 /// The problem for an engine error. `payload_at` is where the command's payload sits in the request body
 /// (`""` when the body is the payload, `"/payload"` for events), for the pointers of payload problems.

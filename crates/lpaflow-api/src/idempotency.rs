@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
-use lpaflow_store::{IdempotencyMark, Reservation};
+use lpaflow_app::{IdempotencyMark, Reservation};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -28,8 +28,6 @@ use std::time::Duration;
 pub const HEADER: &str = "idempotency-key";
 /// How long a retry waits for the first request with the same key.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
-/// How often a failed key release is retried.
-const RELEASE_RETRY: Duration = Duration::from_millis(250);
 /// Headers replayed with the stored body.
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag"];
 
@@ -82,15 +80,15 @@ pub async fn middleware(
         .get::<OriginalUri>()
         .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
     let hash = request_hash(parts.method.as_str(), &uri.to_string(), &bytes);
-    let store = state.engine.store();
     let owner = scope(&caller);
     let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
     let lock_timeout = TimeDelta::from_std(state.config.idempotency_lock_timeout)
         .unwrap_or(TimeDelta::seconds(60));
     let reserved_at = loop {
-        let now = state.engine.clock().now();
-        let reservation = match store
-            .reserve_idempotency_key(&owner, &key, &hash, now, now - lock_timeout)
+        let now = state.lpas.now();
+        let reservation = match state
+            .lpas
+            .reserve_key(&owner, &key, &hash, now, lock_timeout)
             .await
         {
             Ok(r) => r,
@@ -98,7 +96,7 @@ pub async fn middleware(
                 // The reservation may have been made with only its reply lost: give it back, or the
                 // client's retry would wait for the lock timeout.
                 release_later(&state, &owner, &key, now);
-                return Problem::store(&e).into_response();
+                return crate::errors::problem(e, "").into_response();
             }
         };
         match reservation {
@@ -164,13 +162,12 @@ async fn remember(
     reserved_at: Option<DateTime<Utc>>,
     response: Response,
 ) -> Response {
-    let store = state.engine.store();
     let status = response.status();
     if status.is_server_error() {
         let Some(reserved_at) = reserved_at else {
             return response;
         };
-        if let Err(e) = store.release_idempotency_key(actor, key, reserved_at).await {
+        if let Err(e) = state.lpas.release_key(actor, key, reserved_at).await {
             tracing::warn!(error = %e, "releasing an idempotency key failed; retrying in the background");
             release_later(state, actor, key, reserved_at);
         }
@@ -200,14 +197,9 @@ async fn remember(
         })
         .collect();
     let stored = json!({"headers": headers, "body": String::from_utf8_lossy(&bytes)}).to_string();
-    if let Err(e) = store
-        .complete_idempotency_key(
-            actor,
-            key,
-            status.as_u16(),
-            &stored,
-            state.engine.clock().now(),
-        )
+    if let Err(e) = state
+        .lpas
+        .complete_key(actor, key, status.as_u16(), &stored)
         .await
     {
         tracing::warn!(error = %e, "storing an idempotent response failed");
@@ -221,21 +213,10 @@ async fn remember(
 /// time, so it never frees a reservation another request took over, nor a request that committed; it gives up
 /// after half the lock timeout, when a takeover frees the key anyway.
 fn release_later(state: &AppState, actor: &str, key: &str, reserved_at: DateTime<Utc>) {
-    let store = state.engine.store().clone();
-    let (actor, key) = (actor.to_owned(), key.to_owned());
-    let give_up = tokio::time::Instant::now() + state.config.idempotency_lock_timeout / 2;
-    tokio::spawn(async move {
-        while tokio::time::Instant::now() < give_up {
-            tokio::time::sleep(RELEASE_RETRY).await;
-            if store
-                .release_idempotency_key(&actor, &key, reserved_at)
-                .await
-                .is_ok()
-            {
-                return;
-            }
-        }
-    });
+    let give_up = state.config.idempotency_lock_timeout / 2;
+    state
+        .lpas
+        .release_key_later(actor, key, reserved_at, give_up);
 }
 
 fn replay(status: u16, stored: &str) -> Response {
@@ -269,8 +250,7 @@ fn replay(status: u16, stored: &str) -> Response {
 pub async fn purge_loop(state: AppState, cancel: tokio_util::sync::CancellationToken) {
     loop {
         let ttl = TimeDelta::from_std(state.config.idempotency_ttl).unwrap_or(TimeDelta::days(1));
-        let before = state.engine.clock().now() - ttl;
-        match state.engine.store().purge_idempotency_keys(before).await {
+        match state.lpas.purge_keys(ttl).await {
             Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys deleted"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),

@@ -13,9 +13,9 @@
 pub mod auth;
 pub mod authorize;
 pub mod body;
-mod commands;
 pub mod console;
 pub mod errors;
+pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod metrics;
@@ -26,7 +26,6 @@ pub mod routes;
 pub mod server;
 mod state;
 pub mod uid;
-pub mod view;
 
 pub use auth::{Authenticator, Caller, Role};
 pub use proxy::TrustedProxies;
@@ -148,7 +147,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     Router::new()
         .nest("/v1", v1)
-        .nest("/console", console::router(state.engine.rules().zone()))
+        .nest("/console", console::router(state.lpas.zone()))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))

@@ -1,27 +1,19 @@
 //! Prometheus metrics. Every series is prefixed `lpaflow_`. The engine and store record transitions, commit
 //! latency, batch sizes, breaker state and step attempts through the `metrics` facade; this module installs
 //! the recorder, times every HTTP request by route and status, refreshes the gauges that are read from
-//! the database (outbox backlog by status, LPAs by state) when `/metrics` is scraped, and counts the pence of
-//! refunds avoided and refunds that became due in the commands the API commits
-//! (`lpaflow_fee_refund_avoided_pence_total`, `lpaflow_fee_refund_due_pence_total`: every rise of an LPA's
-//! figure, so a refund due and then paid out still counts once). Those two are listed from the start, at 0.
+//! the database (outbox backlog by status, LPAs by state) when `/metrics` is scraped. The fee refund counters
+//! are counted by the service (`lpaflow_app::refunds`) and listed from the start, at 0.
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use lpaflow_engine::Outcome;
-use lpaflow_lpa::RefundTotals;
-use lpaflow_lpa::fee_report::refund_increments;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Instant;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Pence of refunds avoided by deciding a reduction before overpayment.
-pub const FEE_REFUND_AVOIDED: &str = "lpaflow_fee_refund_avoided_pence_total";
-/// Pence of refunds that became due.
-pub const FEE_REFUND_DUE: &str = "lpaflow_fee_refund_due_pence_total";
+pub use lpaflow_app::refunds::{FEE_REFUND_AVOIDED, FEE_REFUND_DUE};
 
 /// The process-wide recorder's handle (installed on first use).
 pub fn handle() -> PrometheusHandle {
@@ -44,7 +36,7 @@ pub fn handle() -> PrometheusHandle {
                     let handle = recorder.handle();
                     // Another recorder may be installed already (tests); then this handle renders nothing.
                     let _ = metrics::set_global_recorder(recorder);
-                    add_refunds(RefundTotals::default());
+                    lpaflow_app::refunds::register();
                     handle
                 }
                 Err(_) => PrometheusBuilder::new().build_recorder().handle(),
@@ -65,20 +57,4 @@ pub async fn track(req: Request, next: Next) -> Response {
     let status = response.status().as_u16().to_string();
     metrics::histogram!("lpaflow_http_request_seconds", "route" => route, "method" => method, "status" => status).record(started.elapsed().as_secs_f64());
     response
-}
-
-/// Adds the refund figures' rises in the history entries of a committed command (and its follow-ups).
-pub(crate) fn record_committed(outcome: &Outcome) {
-    let rises = outcome
-        .decisions
-        .iter()
-        .map(|d| refund_increments(d.entry.event.as_str(), &d.entry.changes))
-        .fold(RefundTotals::default(), |a, b| a + b);
-    add_refunds(rises);
-}
-
-fn add_refunds(rises: RefundTotals) {
-    let pence = |p: i64| u64::try_from(p).unwrap_or(0);
-    metrics::counter!(FEE_REFUND_AVOIDED).increment(pence(rises.refund_avoided_pence));
-    metrics::counter!(FEE_REFUND_DUE).increment(pence(rises.refund_due_pence));
 }

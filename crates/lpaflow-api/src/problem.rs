@@ -94,8 +94,8 @@ impl Problem {
     /// A value the database refused (`Failure::InvalidData`, e.g. a NUL in text on PostgreSQL) is no outage: it
     /// is 422 `unstorable_value` without `Retry-After`, and only the kind of failure is logged (the database's
     /// message may quote the value, which may be personal data).
-    pub fn store(e: &lpaflow_store::Error) -> Self {
-        use lpaflow_store::Failure;
+    pub fn store(e: &lpaflow_app::StoreError) -> Self {
+        use lpaflow_app::Failure;
         let (code, detail, retry_after) = match e.failure() {
             Failure::InvalidData => {
                 tracing::warn!(
@@ -156,6 +156,15 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// 404 `maintenance_not_found`.
+    pub fn maintenance_not_found(id: i64) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "maintenance_not_found",
+            format!("there is no maintenance window {id}"),
+        )
+    }
+
     /// 404 `lpa_not_found`.
     pub fn lpa_not_found(uid: &str) -> Self {
         Self::new(
@@ -197,10 +206,22 @@ impl IntoResponse for Problem {
     }
 }
 
+impl From<lpaflow_core::PayloadProblem> for FieldProblem {
+    fn from(p: lpaflow_core::PayloadProblem) -> Self {
+        Self::new(p.pointer, p.detail)
+    }
+}
+
+impl From<lpaflow_app::Forbidden> for Problem {
+    fn from(f: lpaflow_app::Forbidden) -> Self {
+        Self::forbidden(f.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lpaflow_store::{Error, Failure};
+    use lpaflow_app::{Failure, StoreError as Error};
 
     fn store_problem(failure: Failure) -> Response {
         Problem::store(&Error::NotRecorded {

@@ -1,11 +1,11 @@
-//! What every handler shares: the engine, the authenticator, the configuration, the metrics handle.
+//! What every handler shares: the LPA service, the authenticator, the configuration, the metrics handle.
 
 use crate::auth::{Authenticator, Caller};
 use crate::problem::Problem;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use lpaflow_app::LpaService;
 use lpaflow_core::ManualClock;
-use lpaflow_engine::Engine;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,10 +23,6 @@ pub struct ApiConfig {
     pub dev: bool,
     /// The development clock (`serve --dev-clock`), which `POST /v1/dev/clock` moves forward.
     pub dev_clock: Option<Arc<ManualClock>>,
-    /// Events whose request must carry `If-Match` (data changes).
-    pub if_match_required: Vec<String>,
-    /// The workflow new LPAs are created with.
-    pub lpa_workflow: String,
     /// Longest time a request may take before it is answered 503.
     pub request_timeout: Duration,
     /// Peers whose `X-Forwarded-*` headers are believed (`serve --trusted-proxy`).
@@ -41,8 +37,6 @@ impl Default for ApiConfig {
             idempotency_lock_timeout: Duration::from_secs(60),
             dev: false,
             dev_clock: None,
-            if_match_required: vec!["update_application".to_owned()],
-            lpa_workflow: "lpa".to_owned(),
             request_timeout: Duration::from_secs(30),
             trusted_proxies: crate::proxy::TrustedProxies::default(),
         }
@@ -52,26 +46,26 @@ impl Default for ApiConfig {
 /// Shared by every handler. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub(crate) engine: Engine,
+    pub(crate) lpas: LpaService,
     pub(crate) auth: Arc<Authenticator>,
     pub(crate) config: Arc<ApiConfig>,
     pub(crate) metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 impl AppState {
-    /// State for `engine`, verifying tokens with `auth`.
-    pub fn new(engine: Engine, auth: Authenticator, config: ApiConfig) -> Self {
+    /// State over the LPA service, verifying tokens with `auth`.
+    pub fn new(lpas: LpaService, auth: Authenticator, config: ApiConfig) -> Self {
         Self {
-            engine,
+            lpas,
             auth: Arc::new(auth),
             config: Arc::new(config),
             metrics: crate::metrics::handle(),
         }
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The LPA use cases.
+    pub fn lpas(&self) -> &LpaService {
+        &self.lpas
     }
 
     /// The authenticator.

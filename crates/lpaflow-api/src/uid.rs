@@ -4,27 +4,12 @@
 use crate::problem::Problem;
 use axum::http::StatusCode;
 use lpaflow_core::InstanceId;
-use rand::Rng;
 
-/// The characters of a uid (no vowels but A, E, U, Y, no look-alikes).
-pub const ALPHABET: &[u8] = b"346789QWERTYUPADFGHJKLXCVBNM";
-
-/// A fresh random uid.
-pub fn generate() -> InstanceId {
-    let mut rng = rand::rng();
-    let mut s = String::from("M");
-    for _ in 0..3 {
-        s.push('-');
-        for _ in 0..4 {
-            s.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
-        }
-    }
-    InstanceId::new(s)
-}
+pub use lpaflow_app::uid::{ALPHABET, generate};
 
 /// `raw` as a uid, or 400 `invalid_uid` naming it.
 pub fn parse(raw: &str) -> Result<InstanceId, Problem> {
-    if lpaflow_lpa::validation::lpa_uid_well_formed(raw) {
+    if lpaflow_app::uid::well_formed(raw) {
         Ok(InstanceId::new(raw))
     } else {
         let shown: String = raw.chars().take(40).collect();

@@ -1,21 +1,15 @@
-//! Wiring lpaflow for LPAs: definitions from the workflows directory (plus older versions instances are still
-//! pinned to, read back from the store), the LPA rules, the OPG step handler, and the engine. Shared by
-//! `serve`, `reconcile` and the benchmarks, so they all run the same product.
+//! What the CLI gives the application layer: the workflow definitions read from a directory (or the built-in
+//! one) and the OPG secret from the environment. The wiring itself is `lpaflow_app::wiring`.
 
 use anyhow::Context as _;
-use lpaflow_core::BusinessZone;
-use lpaflow_core::Clock;
-use lpaflow_engine::delivery::{BreakerOptions, RetryPolicy};
-use lpaflow_engine::{
-    Definitions, DeliveryOptions, Engine, EngineOptions, LoadedDefinition, StepHandler,
-    TimerOptions,
-};
-use lpaflow_lpa::LpaRules;
-use lpaflow_opg::{DEV_JWT_SECRET, OpgClient, OpgClientConfig, OpgStepHandler};
-use lpaflow_store::Store;
-use std::collections::BTreeSet;
+use lpaflow_app::WorkflowSource;
+use lpaflow_opg::DEV_JWT_SECRET;
 use std::path::Path;
-use std::sync::Arc;
+
+pub use lpaflow_app::{LpaEngine, OpgDelivery};
+
+/// The LPA workflow compiled into the binary, used when no `workflows/` directory is given or found.
+pub const BUILTIN_LPA_WORKFLOW: &str = include_str!("../../../workflows/lpa.toml");
 
 /// The OPG JWT secret from `LPAFLOW_OPG_JWT_SECRET`, or the development secret with a warning.
 pub fn opg_jwt_secret() -> String {
@@ -30,9 +24,8 @@ pub fn opg_jwt_secret() -> String {
     }
 }
 
-/// Reads and validates every `*.toml` in `dir` (all problems of all files in one error).
-pub fn read_workflow_dir(dir: &Path) -> anyhow::Result<Vec<LoadedDefinition>> {
-    let catalog = lpaflow_lpa::catalog();
+/// Reads every `*.toml` in `dir`, in name order.
+pub fn read_workflow_dir(dir: &Path) -> anyhow::Result<Vec<WorkflowSource>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the workflows directory {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -42,118 +35,30 @@ pub fn read_workflow_dir(dir: &Path) -> anyhow::Result<Vec<LoadedDefinition>> {
     if files.is_empty() {
         anyhow::bail!("{} holds no workflow definitions (*.toml)", dir.display());
     }
-    let mut loaded = Vec::new();
-    let mut problems = String::new();
-    for f in files {
-        let text =
-            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
-        match lpaflow_spec::load(&f.display().to_string(), &text, &catalog) {
-            Ok(def) => loaded.push(LoadedDefinition {
-                def: Arc::new(def),
-                source: text,
-            }),
-            Err(e) => problems.push_str(&e.to_string()),
-        }
-    }
-    if !problems.is_empty() {
-        anyhow::bail!("invalid workflow definitions:\n{problems}");
-    }
-    Ok(loaded)
+    files
+        .into_iter()
+        .map(|f| {
+            Ok(WorkflowSource {
+                origin: f.display().to_string(),
+                text: std::fs::read_to_string(&f)
+                    .with_context(|| format!("cannot read {}", f.display()))?,
+            })
+        })
+        .collect()
 }
 
-/// The definitions to run: the files, plus every older version instances are pinned to (from the store).
-pub async fn definitions(dir: &Path, store: &Store) -> anyhow::Result<Definitions> {
-    let current = read_workflow_dir(dir)?;
-    let have: BTreeSet<(String, u32)> = current
-        .iter()
-        .map(|d| (d.def.name().to_owned(), d.def.version()))
-        .collect();
-    let pinned = store.pinned_definitions().await?;
-    let stored = store.definitions().await?;
-    let catalog = lpaflow_lpa::catalog();
-    let mut older = Vec::new();
-    for (name, version, hash) in pinned {
-        if have.contains(&(name.clone(), version)) {
-            continue;
-        }
-        if let Some(d) = stored
-            .iter()
-            .find(|d| d.name == name && d.version == version && d.hash == hash)
-        {
-            let def =
-                lpaflow_spec::load(&format!("{name}@v{version} (stored)"), &d.source, &catalog)
-                    .map_err(|e| anyhow::anyhow!("a stored definition no longer loads: {e}"))?;
-            older.push(LoadedDefinition {
-                def: Arc::new(def),
-                source: d.source.clone(),
-            });
-        }
+/// The definitions in `dir` when given; else `./workflows` when it exists; else the built-in LPA workflow.
+pub fn workflow_sources(dir: Option<&Path>) -> anyhow::Result<Vec<WorkflowSource>> {
+    if let Some(dir) = dir {
+        return read_workflow_dir(dir);
     }
-    Ok(Definitions::new(current, older)?)
-}
-
-/// How an LPA engine delivers OPG steps.
-#[derive(Clone, Debug)]
-pub struct OpgDelivery {
-    /// Where OPG is.
-    pub client: OpgClientConfig,
-    /// Steps in flight at once.
-    pub concurrency: usize,
-}
-
-/// Everything an LPA engine needs beyond the store.
-pub struct LpaEngine {
-    pub workflows_dir: std::path::PathBuf,
-    pub clock: Arc<dyn Clock>,
-    pub node_id: Option<String>,
-    pub opg: Option<OpgDelivery>,
-    pub timers: bool,
-    /// The rules' business time zone (`--business-timezone`).
-    pub zone: BusinessZone,
-}
-
-impl LpaEngine {
-    /// Starts the engine on `store`.
-    pub async fn start(self, store: Store) -> anyhow::Result<Engine> {
-        self.start_with(store, |_| {}).await
+    let default = Path::new("workflows");
+    if default.is_dir() {
+        return read_workflow_dir(default);
     }
-
-    /// Starts the engine on `store`, letting `adjust` change the options first (delivery timing, breaker and
-    /// retry settings for tests and the hidden `run-engine` command).
-    pub async fn start_with(
-        self,
-        store: Store,
-        adjust: impl FnOnce(&mut EngineOptions),
-    ) -> anyhow::Result<Engine> {
-        let definitions = definitions(&self.workflows_dir, &store).await?;
-        let mut options = EngineOptions::new(
-            store,
-            definitions,
-            Arc::new(LpaRules::new(self.zone)),
-            self.clock,
-        );
-        if let Some(node) = self.node_id {
-            options.node_id = node;
-        }
-        options.timers = TimerOptions {
-            enabled: self.timers,
-            ..TimerOptions::default()
-        };
-        if let Some(opg) = self.opg {
-            let client =
-                OpgClient::new(&opg.client).map_err(|e| anyhow::anyhow!("OPG client: {e}"))?;
-            options.delivery = Some(DeliveryOptions {
-                handlers: vec![(
-                    "opg.".to_owned(),
-                    Arc::new(OpgStepHandler::new(client)) as Arc<dyn StepHandler>,
-                )],
-                concurrency: opg.concurrency,
-                retry: RetryPolicy::default(),
-                breaker: BreakerOptions::default(),
-                ..DeliveryOptions::default()
-            });
-        }
-        adjust(&mut options);
-        Ok(Engine::start(options).await?)
-    }
+    tracing::info!("no ./workflows directory: using the built-in lpa.toml");
+    Ok(vec![WorkflowSource {
+        origin: "lpa.toml (built-in)".to_owned(),
+        text: BUILTIN_LPA_WORKFLOW.to_owned(),
+    }])
 }

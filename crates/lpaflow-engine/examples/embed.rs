@@ -85,7 +85,7 @@ pub async fn run(dir: &std::path::Path) -> Result<(String, usize), Box<dyn std::
     )))
     .await?;
     let mut options = EngineOptions::new(
-        store,
+        store.clone(),
         definitions,
         Arc::new(PlainRules::new(catalog)),
         Arc::new(SystemClock),
@@ -136,7 +136,7 @@ pub async fn run(dir: &std::path::Path) -> Result<(String, usize), Box<dyn std::
             h.entry.actor
         );
     }
-    let report = engine.store().verify(Some(&claim), |_| {}).await?;
+    let report = store.verify(Some(&claim), |_| {}).await?;
     println!("history chain intact: {}", report.ok());
     engine.shutdown().await;
     Ok((state, history.len()))

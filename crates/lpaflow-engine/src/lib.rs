@@ -292,11 +292,6 @@ impl Engine {
         &self.inner.clock
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
     /// This process's lease-holder id.
     pub fn node_id(&self) -> &str {
         &self.inner.node_id

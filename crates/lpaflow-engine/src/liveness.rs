@@ -157,7 +157,7 @@ pub(crate) async fn run(engine: Engine, options: LivenessOptions, cancel: Cancel
 
 /// One beat: touch this node's row (register again if another process took it over) and take over the dead.
 async fn beat_once(engine: &Engine, options: &LivenessOptions) -> Result<(), lpaflow_store::Error> {
-    let store = engine.store();
+    let store = &engine.inner.store;
     let node = engine.node_id();
     let Some(liveness) = engine.liveness() else {
         return Ok(());

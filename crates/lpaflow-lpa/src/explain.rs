@@ -128,6 +128,17 @@ pub fn explain(
     instance: &Instance,
     now: DateTime<Utc>,
 ) -> Explanation {
+    explain_with_data(def, rules, instance, now).0
+}
+
+/// Explains `instance` at `now`, and returns its data as the explanation saw it (refreshed at `now`; `None`
+/// when it cannot be read as LPA data), so a reader that shows both runs the rules once.
+pub fn explain_with_data(
+    def: &WorkflowDef,
+    rules: &dyn Rules,
+    instance: &Instance,
+    now: DateTime<Utc>,
+) -> (Explanation, Option<LpaData>) {
     let state = LpaState::of(&instance.state);
     let loaded = LpaData::load(&instance.data);
     let mut out = Explanation {
@@ -161,7 +172,7 @@ pub fn explain(
         .iter()
         .map(|role| role_events(def, rules, instance, data.as_ref(), role, now))
         .collect();
-    out
+    (out, data)
 }
 
 fn describe_data(out: &mut Explanation, d: &LpaData, now: DateTime<Utc>, zone: BusinessZone) {

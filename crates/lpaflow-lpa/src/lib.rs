@@ -72,7 +72,7 @@ pub use catalog::catalog;
 pub use data::LpaData;
 pub use drafting::{actor_uid, attorney_uid};
 pub use error::Error;
-pub use explain::{Explanation, explain};
+pub use explain::{Explanation, explain, explain_with_data};
 pub use fees::{RefundTotals, refund_totals};
 pub use payloads::{Field, FieldKind, payload_fields};
 pub use signing::attorneys_to_sign;

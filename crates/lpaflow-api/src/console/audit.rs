@@ -7,22 +7,20 @@
 use super::layout::{self, Nav, error_summary, page, time_el, words};
 use super::session::{CSRF_FIELD, Session};
 use super::verify::{VERIFIERS, job_fragment};
-use crate::auth::Role;
 use crate::problem::Problem;
-use crate::routes::audit::{self, HistoryQuery, VerifyQuery};
+use crate::routes::audit::HistoryEntryView;
 use crate::state::AppState;
 use crate::{errors, uid};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lpaflow_app::audit::READERS;
 use lpaflow_core::InstanceId;
 use lpaflow_core::history::{GENESIS_HASH, StoredEntry, chain_hash};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::sync::Arc;
 
-/// Who may read history (as the API).
-const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
 /// Entries shown on one page.
 const ENTRIES_PAGE: u32 = 1000;
 
@@ -41,7 +39,7 @@ pub(super) async fn show(
     Query(q): Query<AuditParams>,
 ) -> Response {
     if let Err(p) = session.caller.require(READERS, "read history") {
-        return layout::problem_page(Some(&session), &p);
+        return layout::problem_page(Some(&session), &p.into());
     }
     let raw = q.uid.as_deref().map(str::trim).unwrap_or("").to_uppercase();
     let (history, error) = if raw.is_empty() {
@@ -121,32 +119,19 @@ async fn history_section(
     id: &InstanceId,
     after: u64,
 ) -> Result<Markup, Problem> {
-    let engine = &state.engine;
-    if engine
-        .get(id)
-        .await
-        .map_err(|e| errors::problem(e, ""))?
-        .is_none()
-    {
-        return Err(Problem::lpa_not_found(id.as_str()));
-    }
-    let rows = engine
+    let rows = state
+        .lpas
         .history(id, after, ENTRIES_PAGE)
         .await
         .map_err(|e| errors::problem(e, ""))?;
     let checks = entry_checks(id, &rows);
     let whole = if VERIFIERS.contains(&session.caller.role) {
-        let q = VerifyQuery {
-            uid: Some(id.to_string()),
-        };
         Some(
-            audit::verify(
-                State(state.clone()),
-                session.caller.clone(),
-                crate::extract::Query(q),
-            )
-            .await?
-            .0,
+            state
+                .lpas
+                .verify(Some(id), |_| {})
+                .await
+                .map_err(|e| errors::problem(e, ""))?,
         )
     } else {
         None
@@ -157,9 +142,9 @@ async fn history_section(
         section.section aria-labelledby="history-heading" {
             h2 id="history-heading" { "History of " (id) }
             @match &whole {
-                Some(v) if v.ok => { div.banner-success { p { strong { "The whole chain holds." } " " (v.entries) " entries checked against the LPA's recorded head." } } }
-                Some(v) => { div.error-summary { p { strong { "The chain is broken." } } ul.list { @for b in v.broken.as_array().into_iter().flatten() {
-                    li { "Entry " (b["seq"]) ": " (b["reason"].as_str().unwrap_or("")) } } } } }
+                Some(v) if v.ok() => { div.banner-success { p { strong { "The whole chain holds." } " " (v.entries) " entries checked against the LPA's recorded head." } } }
+                Some(v) => { div.error-summary { p { strong { "The chain is broken." } } ul.list { @for b in &v.broken {
+                    li { "Entry " (b.seq) ": " (b.reason) } } } } }
                 None => { p { "Each entry is checked below. Auditors and admins also see the whole chain checked against the LPA's head." } }
             }
             p {
@@ -203,38 +188,41 @@ async fn history_section(
     })
 }
 
-/// `GET /console/audit/{uid}/history.json`: every entry, through the API's handler, as a download.
+/// Every entry of LPA `raw` as the API's history shows them, for a caller who may read history.
+async fn all_history(
+    state: &AppState,
+    session: &Session,
+    raw: &str,
+) -> Result<Vec<HistoryEntryView>, Problem> {
+    session.caller.require(READERS, "read history")?;
+    let id = uid::parse(raw)?;
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = state
+            .lpas
+            .history(&id, after, ENTRIES_PAGE)
+            .await
+            .map_err(|e| errors::problem(e, ""))?;
+        let n = page.len();
+        after = page.last().map_or(after, |e| e.entry.seq);
+        all.extend(page.into_iter().map(HistoryEntryView::from));
+        if n < ENTRIES_PAGE as usize {
+            return Ok(all);
+        }
+    }
+}
+
+/// `GET /console/audit/{uid}/history.json`: every entry, as the API's history shows them, as a download.
 pub(super) async fn download(
     State(state): State<AppState>,
     session: Session,
     Path(raw): Path<String>,
 ) -> Response {
-    let mut all = Vec::new();
-    let mut after = 0;
-    loop {
-        let q = HistoryQuery {
-            after: Some(after),
-            limit: Some(ENTRIES_PAGE),
-        };
-        match audit::history(
-            State(state.clone()),
-            session.caller.clone(),
-            crate::extract::Path(raw.clone()),
-            crate::extract::Query(q),
-        )
-        .await
-        {
-            Ok(page) => {
-                let n = page.0.len();
-                after = page.0.last().map_or(after, |e| e.seq);
-                all.extend(page.0);
-                if n < ENTRIES_PAGE as usize {
-                    break;
-                }
-            }
-            Err(p) => return layout::problem_page(Some(&session), &p),
-        }
-    }
+    let all = match all_history(&state, &session, &raw).await {
+        Ok(all) => all,
+        Err(p) => return layout::problem_page(Some(&session), &p),
+    };
     let body = serde_json::to_vec_pretty(&all).unwrap_or_default();
     let mut response = (StatusCode::OK, body).into_response();
     let h = response.headers_mut();

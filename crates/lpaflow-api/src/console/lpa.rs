@@ -12,81 +12,26 @@ use super::session::{CheckedForm, Session};
 use crate::auth::{Caller, Role};
 use crate::problem::Problem;
 use crate::state::AppState;
-use crate::{commands, errors, routes, uid};
+use crate::{errors, uid};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
-use lpaflow_core::history::StoredEntry;
-use lpaflow_core::{Command, EventName, InstanceId, StateName, WorkflowDef};
-use lpaflow_lpa::{Explanation, LpaData};
-use lpaflow_store::{StepRow, StoredInstance, TimerRow};
+
+use lpaflow_app::page::LpaPage;
+use lpaflow_app::steps::{DecideError, StepDecision};
+use lpaflow_core::{Command, EventName, InstanceId, StateName};
 use maud::{Markup, html};
 use serde::Deserialize;
-use std::sync::Arc;
-
-/// Roles that may read history (as `GET /v1/lpas/{uid}/history`).
-const HISTORY_READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
-/// History entries shown on the LPA page.
-const HISTORY_SHOWN: u32 = 1000;
 
 /// Everything the LPA page shows.
-pub(super) struct Loaded {
-    pub(super) stored: StoredInstance,
-    pub(super) def: Arc<WorkflowDef>,
-    pub(super) explanation: Explanation,
-    pub(super) data: Option<LpaData>,
-    pub(super) steps: Vec<StepRow>,
-    pub(super) timers: Vec<TimerRow>,
-    /// `None` when the role may not read history.
-    pub(super) history: Option<Vec<StoredEntry>>,
-    pub(super) now: DateTime<Utc>,
-}
+pub(super) type Loaded = LpaPage;
 
-impl Loaded {
-    async fn load(state: &AppState, caller: &Caller, id: &InstanceId) -> Result<Self, Problem> {
-        let engine = &state.engine;
-        let stored = engine
-            .get(id)
-            .await
-            .map_err(|e| errors::problem(e, ""))?
-            .ok_or_else(|| Problem::lpa_not_found(id.as_str()))?;
-        let def = engine
-            .definition_for(&stored)
-            .map_err(|e| errors::problem(e, ""))?;
-        let now = engine.clock().now();
-        let explanation =
-            lpaflow_lpa::explain(&def, engine.rules().as_ref(), &stored.instance, now);
-        let data = LpaData::load(&stored.instance.data).ok().map(|mut d| {
-            d.refresh(now, engine.rules().zone());
-            d
-        });
-        let steps = engine.steps(id).await.map_err(|e| errors::problem(e, ""))?;
-        let timers = engine
-            .timers(id)
-            .await
-            .map_err(|e| errors::problem(e, ""))?;
-        let history = if HISTORY_READERS.contains(&caller.role) {
-            Some(
-                engine
-                    .history(id, 0, HISTORY_SHOWN)
-                    .await
-                    .map_err(|e| errors::problem(e, ""))?,
-            )
-        } else {
-            None
-        };
-        Ok(Self {
-            stored,
-            def,
-            explanation,
-            data,
-            steps,
-            timers,
-            history,
-            now,
-        })
-    }
+async fn load(state: &AppState, caller: &Caller, id: &InstanceId) -> Result<Loaded, Problem> {
+    state
+        .lpas
+        .page(caller, id)
+        .await
+        .map_err(|e| errors::problem(e, ""))
 }
 
 /// `?uid=` of the find form.
@@ -148,7 +93,7 @@ pub(super) async fn show(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let loaded = match uid::parse(&raw) {
-        Ok(id) => Loaded::load(&state, &session.caller, &id).await,
+        Ok(id) => load(&state, &session.caller, &id).await,
         Err(p) => Err(p),
     };
     match loaded {
@@ -277,15 +222,12 @@ pub(super) async fn fire(
     };
     let event = form.get("event").unwrap_or("").to_owned();
     let revision = form.get("revision").and_then(|r| r.parse::<u64>().ok());
-    let before = match state.engine.get(&id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            return layout::problem_page(Some(session), &Problem::lpa_not_found(id.as_str()));
-        }
+    let before = match state.lpas.existing(&id).await {
+        Ok(s) => s,
         Err(e) => return layout::problem_page(Some(session), &errors::problem(e, "")),
     };
     let from = before.instance.state.clone();
-    let fields = match state.engine.definition_for(&before) {
+    let fields = match state.lpas.definition_of(&before) {
         Ok(def) => forms::fields_for(&def, &from, &event),
         Err(e) => return layout::problem_page(Some(session), &errors::problem(e, "")),
     };
@@ -301,7 +243,9 @@ pub(super) async fn fire(
             if let Some(r) = revision {
                 command = command.at_revision(r);
             }
-            commands::fire(&state, &id, command, None)
+            state
+                .lpas
+                .fire_command(&id, command, None)
                 .await
                 .map_err(|e| errors::problem(e, ""))
         }
@@ -336,7 +280,7 @@ async fn refused_page(
 ) -> Response {
     let status =
         StatusCode::from_u16(failure.problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-    match Loaded::load(state, &session.caller, id).await {
+    match load(state, &session.caller, id).await {
         Ok(l) => layout::respond(status, render(session, &l, None, Some(&failure))),
         Err(p) => layout::problem_page(Some(session), &p),
     }
@@ -350,24 +294,9 @@ pub(super) async fn decide_step(
     form: CheckedForm,
 ) -> Response {
     let session = &form.session;
-    let caller = session.caller.clone();
-    let result = match decision.as_str() {
-        "retry" => {
-            routes::sync::retry(
-                State(state.clone()),
-                caller,
-                crate::extract::Path((raw.clone(), step)),
-            )
-            .await
-        }
-        "skip" => {
-            routes::sync::skip(
-                State(state.clone()),
-                caller,
-                crate::extract::Path((raw.clone(), step)),
-            )
-            .await
-        }
+    let decided = match decision.as_str() {
+        "retry" => StepDecision::Retry,
+        "skip" => StepDecision::Skip,
         _ => {
             return layout::message_page(
                 StatusCode::NOT_FOUND,
@@ -377,8 +306,34 @@ pub(super) async fn decide_step(
             );
         }
     };
-    match result {
-        Ok(_) => Redirect::to(&format!("/console/lpas/{raw}?done={decision}#sync")).into_response(),
-        Err(p) => layout::problem_page(Some(session), &p),
+    let id = match uid::parse(&raw) {
+        Ok(id) => id,
+        Err(p) => return layout::problem_page(Some(session), &p),
+    };
+    match state
+        .lpas
+        .decide_step(&session.caller, &id, step, decided)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/console/lpas/{id}?done={decision}#sync")).into_response(),
+        Err(e) => layout::problem_page(Some(session), &step_problem(e, &id, step)),
+    }
+}
+
+/// The problem a refused decision on a step shows.
+fn step_problem(e: DecideError, uid: &InstanceId, step: i64) -> Problem {
+    match e {
+        DecideError::Forbidden(f) => f.into(),
+        DecideError::NoSuchStep => Problem::new(
+            StatusCode::NOT_FOUND,
+            "step_not_found",
+            format!("{uid} has no step {step}"),
+        ),
+        DecideError::NotFailed => Problem::new(
+            StatusCode::CONFLICT,
+            "step_not_failed",
+            format!("step {step} is not failed; only failed steps can be retried or skipped"),
+        ),
+        DecideError::Engine(e) => errors::problem(e, ""),
     }
 }

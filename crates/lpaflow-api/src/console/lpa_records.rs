@@ -5,7 +5,7 @@
 use super::layout::{duration, time_el, words};
 use super::lpa_sections::Sections;
 use crate::auth::Role;
-use lpaflow_store::{StepRow, StepStatus};
+use lpaflow_app::{StepRow, StepStatus};
 use maud::{Markup, html};
 use serde_json::Value;
 

@@ -7,14 +7,14 @@ use super::form_payload::parse_time;
 use super::layout::{self, Nav, duration, error_summary, page, sentence, time_el, words};
 use super::session::{CSRF_FIELD, CheckedForm, Session};
 use crate::auth::Role;
-use crate::body::JsonObject;
-use crate::problem::Problem;
-use crate::routes::opg::{self, OpgStatus};
+use crate::errors;
+use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
+use lpaflow_app::ops::{OpgStatus, read_window};
 use maud::{Markup, html};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
@@ -86,30 +86,25 @@ fn condition(s: &OpgStatus) -> (&'static str, &'static str) {
     }
 }
 
-async fn live_markup(
-    state: &AppState,
-    console: &super::ConsoleState,
-    session: &Session,
-) -> Result<Markup, Problem> {
-    let status = opg::status(State(state.clone()), session.caller.clone())
-        .await?
-        .0;
+async fn live_markup(state: &AppState, console: &super::ConsoleState) -> Result<Markup, Problem> {
+    let status = state
+        .lpas
+        .opg_status()
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
     let delivered = delivered_total(&state.metrics.render());
     let rate = console.rate.record(delivered);
-    let workflow = &state.config.lpa_workflow;
+    let workflow = &state.lpas.settings().lpa_workflow;
     let counts = state
-        .engine
-        .store()
+        .lpas
         .count_by_state()
         .await
-        .map_err(|e| Problem::store(&e))?;
+        .map_err(|e| errors::problem(e, ""))?;
     let nodes = state
-        .engine
-        .store()
+        .lpas
         .nodes()
         .await
-        .map_err(|e| Problem::store(&e))?;
-    let me = state.engine.node_id().to_owned();
+        .map_err(|e| errors::problem(e, ""))?;
     let (word, sentence) = condition(&status);
     let by_status: Vec<(&String, &Value)> = status
         .by_status
@@ -146,10 +141,10 @@ async fn live_markup(
             caption.table-caption { "Engine processes" }
             thead { tr { th scope="col" { "Process" } th scope="col" { "Address" } th scope="col" { "Started" } th scope="col" { "Last heartbeat" } } }
             tbody { @for n in &nodes { tr {
-                td { (n.node_id) @if n.node_id == me { " (this one)" } }
-                td { (n.address.as_deref().unwrap_or("not given")) }
-                td { (time_el(&n.started_at)) }
-                td { (format!("{:.1}", (chrono::Utc::now() - n.heartbeat_at).num_milliseconds().max(0) as f64 / 1000.0)) " seconds ago" }
+                td { (n.node.node_id) @if n.is_self { " (this one)" } }
+                td { (n.node.address.as_deref().unwrap_or("not given")) }
+                td { (time_el(&n.node.started_at)) }
+                td { (format!("{:.1}", n.heartbeat_age_ms as f64 / 1000.0)) " seconds ago" }
             } } }
         }
         p.hint { "A process whose heartbeat is older than the takeover bound (3 seconds by default) is taken over by a live one: its work resumes there." }
@@ -196,13 +191,13 @@ async fn render(
     refused: Option<Refused>,
     status: StatusCode,
 ) -> Response {
-    let live = match live_markup(state, console, session).await {
+    let live = match live_markup(state, console).await {
         Ok(m) => m,
         Err(p) => return layout::problem_page(Some(session), &p),
     };
-    let windows = match opg::list_maintenance(State(state.clone()), session.caller.clone()).await {
-        Ok(w) => w.0,
-        Err(p) => return layout::problem_page(Some(session), &p),
+    let windows = match state.lpas.maintenance_windows().await {
+        Ok(w) => w,
+        Err(e) => return layout::problem_page(Some(session), &errors::problem(e, "")),
     };
     let admin = session.caller.role == Role::Admin;
     let value = |k: &str| {
@@ -281,7 +276,7 @@ pub(super) async fn live(
     Extension(console): Extension<Arc<super::ConsoleState>>,
     session: Session,
 ) -> Response {
-    match live_markup(&state, &console, &session).await {
+    match live_markup(&state, &console).await {
         Ok(m) => layout::respond(StatusCode::OK, m),
         Err(p) => layout::problem_page(Some(&session), &p),
     }
@@ -306,14 +301,8 @@ pub(super) async fn add_window(
         body.insert("reason".to_owned(), Value::String(r.to_owned()));
     }
     let session = &form.session;
-    match opg::add_maintenance(
-        State(state.clone()),
-        session.caller.clone(),
-        JsonObject(body),
-    )
-    .await
-    {
-        Ok(_) => Redirect::to("/console/ops#maintenance").into_response(),
+    match plan_window(&state, session, &body).await {
+        Ok(()) => Redirect::to("/console/ops#maintenance").into_response(),
         Err(p) if p.status == 422 => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             let refused = Refused {
@@ -326,21 +315,50 @@ pub(super) async fn add_window(
     }
 }
 
+/// Plans the window the form describes, as the signed-in admin.
+async fn plan_window(
+    state: &AppState,
+    session: &Session,
+    body: &Map<String, Value>,
+) -> Result<(), Problem> {
+    session
+        .caller
+        .require(&[Role::Admin], "plan OPG maintenance")?;
+    let w = read_window(body)
+        .map_err(|p| Problem::validation(p.into_iter().map(FieldProblem::from).collect()))?;
+    state
+        .lpas
+        .add_maintenance(w.from, w.to, &w.reason, &session.caller.sub)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
+    Ok(())
+}
+
 /// `POST /console/ops/maintenance/{id}/remove` (admin).
 pub(super) async fn remove_window(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     form: CheckedForm,
 ) -> Response {
-    match opg::remove_maintenance(
-        State(state),
-        form.session.caller.clone(),
-        crate::extract::Path(id),
-    )
-    .await
-    {
-        Ok(_) => Redirect::to("/console/ops#maintenance").into_response(),
+    match remove_window_as(&state, &form.session, id).await {
+        Ok(()) => Redirect::to("/console/ops#maintenance").into_response(),
         Err(p) => layout::problem_page(Some(&form.session), &p),
+    }
+}
+
+async fn remove_window_as(state: &AppState, session: &Session, id: i64) -> Result<(), Problem> {
+    session
+        .caller
+        .require(&[Role::Admin], "cancel OPG maintenance")?;
+    if state
+        .lpas
+        .remove_maintenance(id)
+        .await
+        .map_err(|e| errors::problem(e, ""))?
+    {
+        Ok(())
+    } else {
+        Err(Problem::maintenance_not_found(id))
     }
 }
 

@@ -1,18 +1,19 @@
 //! The caseworker queue: LPAs filtered by what needs a person (open or blocking finding, fee decision,
 //! objection, OPG sync pending or failed) and by state, with a count per filter, oldest first (the LPA waiting
-//! longest at the top), a page at a time. It reads through the API's own `GET /v1/lpas` handler, so the same
-//! role check and validation apply.
+//! longest at the top), a page at a time. It reads through `LpaService::list` with the role list the API's
+//! `GET /v1/lpas` checks.
 
 use super::layout::{self, Nav, duration, page, time_el, words};
 use super::session::Session;
 use crate::auth::Caller;
-use crate::problem::Problem;
-use crate::routes::queues::{self, QueuePage, QueueQuery};
+use crate::errors;
+use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use lpaflow_app::queues::LISTERS;
+use lpaflow_app::{InstanceSummary, ListQuery, MAX_PAGE, Page, SyncStatus};
 use lpaflow_lpa::labels;
-use lpaflow_store::MAX_PAGE;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -49,23 +50,22 @@ impl Filter {
         }
     }
 
-    fn query(self, state: Option<&str>, cursor: Option<String>, limit: u32) -> QueueQuery {
+    fn query(self, state: Option<&str>, cursor: Option<String>, limit: u32) -> ListQuery {
         let (label, sync) = match self {
             Filter::All => (None, None),
             Filter::BlockingFinding => (Some(labels::FINDING_BLOCKING), None),
             Filter::OpenFinding => (Some(labels::FINDING_OPEN), None),
             Filter::FeeDecisionNeeded => (Some(labels::FEE_DECISION_NEEDED), None),
             Filter::ObjectionOpen => (Some(labels::OBJECTION_OPEN), None),
-            Filter::SyncPending => (None, Some("pending")),
-            Filter::SyncFailed => (None, Some("failed")),
+            Filter::SyncPending => (None, Some(SyncStatus::Pending)),
+            Filter::SyncFailed => (None, Some(SyncStatus::Failed)),
         };
-        QueueQuery {
+        ListQuery {
             state: state.map(str::to_owned),
-            finding: None,
             label: label.map(str::to_owned),
-            sync: sync.map(str::to_owned),
-            limit: Some(limit),
+            sync,
             cursor,
+            limit,
         }
     }
 }
@@ -95,14 +95,25 @@ impl std::fmt::Display for Count {
     }
 }
 
-async fn list(state: &AppState, caller: &Caller, q: QueueQuery) -> Result<QueuePage, Problem> {
-    queues::list(
-        State(state.clone()),
-        caller.clone(),
-        crate::extract::Query(q),
-    )
-    .await
-    .map(|j| j.0)
+async fn list(
+    state: &AppState,
+    caller: &Caller,
+    q: ListQuery,
+) -> Result<Page<InstanceSummary>, Problem> {
+    caller.require(LISTERS, "list LPAs")?;
+    if let Some(s) = q.state.as_deref()
+        && !state.lpas.is_lpa_state(s)
+    {
+        return Err(Problem::validation(vec![FieldProblem::new(
+            "/state",
+            format!("{s:?} is not a state of the LPA workflow"),
+        )]));
+    }
+    state
+        .lpas
+        .list(&q)
+        .await
+        .map_err(|e| errors::problem(e, ""))
 }
 
 async fn count(
@@ -163,10 +174,9 @@ async fn render(state: &AppState, session: &Session, p: QueueParams) -> Result<M
     for f in Filter::iter() {
         counts.push((f, count(state, caller, f, in_state).await?));
     }
-    let workflow = &state.config.lpa_workflow;
+    let workflow = &state.lpas.settings().lpa_workflow;
     let by_state: Vec<(String, u64)> = state
-        .engine
-        .store()
+        .lpas
         .count_by_state()
         .await
         .map(|rows| {
@@ -176,13 +186,8 @@ async fn render(state: &AppState, session: &Session, p: QueueParams) -> Result<M
                 .collect()
         })
         .unwrap_or_default();
-    let states: Vec<String> = state
-        .engine
-        .definitions()
-        .current(workflow)
-        .map(|d| d.states().iter().map(|s| s.name.to_string()).collect())
-        .unwrap_or_default();
-    let now = state.engine.clock().now();
+    let states = state.lpas.lpa_states();
+    let now = state.lpas.now();
     let page_no = p.page.unwrap_or(1).max(1);
     let f_name: &str = filter.into();
     let caption = match in_state {

@@ -4,20 +4,18 @@
 
 use super::layout::{self, Nav, page, time_el};
 use super::session::{CheckedForm, Session};
-use crate::auth::Role;
 use crate::state::AppState;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use lpaflow_store::VerifyReport;
+use lpaflow_app::VerifyReport;
 use maud::{Markup, html};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Who may verify every chain (as the API).
-pub(super) const VERIFIERS: &[Role] = &[Role::Auditor, Role::Admin];
+pub(super) use lpaflow_app::audit::VERIFIERS;
 /// Verify-all runs remembered.
 const JOBS_KEPT: usize = 10;
 
@@ -79,19 +77,13 @@ pub(super) async fn start(
 ) -> Response {
     let session = &form.session;
     if let Err(p) = session.caller.require(VERIFIERS, "verify history chains") {
-        return layout::problem_page(Some(session), &p);
+        return layout::problem_page(Some(session), &p.into());
     }
-    let total = state
-        .engine
-        .store()
-        .count_by_state()
-        .await
-        .map(|rows| rows.iter().map(|(_, _, n)| n).sum())
-        .unwrap_or(0);
+    let total = state.lpas.lpa_count().await.unwrap_or(0);
     let (job, started) = console.jobs.running_or(|| {
         Arc::new(VerifyJob {
             id: uuid::Uuid::new_v4().simple().to_string(),
-            started_at: state.engine.clock().now(),
+            started_at: state.lpas.now(),
             started_by: session.caller.sub.clone(),
             total,
             checked: AtomicU64::new(0),
@@ -100,10 +92,10 @@ pub(super) async fn start(
     });
     if started {
         tracing::info!(actor = %session.caller.sub, job = %job.id, "console: verifying every chain");
-        let store = state.engine.store().clone();
+        let lpas = state.lpas.clone();
         let run = job.clone();
         tokio::spawn(async move {
-            let result = store
+            let result = lpas
                 .verify(None, |n| run.checked.store(n, Ordering::Relaxed))
                 .await
                 .map_err(|e| {
@@ -130,7 +122,7 @@ pub(super) async fn job(
     Path(id): Path<String>,
 ) -> Response {
     if let Err(p) = session.caller.require(VERIFIERS, "verify history chains") {
-        return layout::problem_page(Some(&session), &p);
+        return layout::problem_page(Some(&session), &p.into());
     }
     let Some(job) = console.jobs.find(&id) else {
         return layout::message_page(

@@ -5,6 +5,7 @@
 //! enumerated where a single field's value is all the server checks.
 
 use crate::uid::ALPHABET;
+use lpaflow_app::schema::text_enum;
 use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, schema::AdditionalProperties};
 use utoipa::{PartialSchema, ToSchema};
@@ -43,14 +44,6 @@ pub fn integer(minimum: i64) -> Object {
         .build()
 }
 
-fn text_enum(values: &[&str], description: &str) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.iter().copied()))
-        .description(Some(description))
-        .build()
-}
-
 fn object(description: &str) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::Object)
@@ -65,33 +58,7 @@ fn objects(description: &str, max_items: usize) -> RefOr<Schema> {
         .into()
 }
 
-/// A step's status (`StepView::status`). The match breaks the build when the store gains a status.
-pub fn step_status() -> Object {
-    use lpaflow_store::StepStatus::{self, *};
-    let all: [StepStatus; 8] = [
-        Blocked, Queued, Suspended, InFlight, Retrying, Done, Failed, Skipped,
-    ];
-    for s in all {
-        match s {
-            Blocked | Queued | Suspended | InFlight | Retrying | Done | Failed | Skipped => {}
-        }
-    }
-    let names: Vec<&'static str> = all.into_iter().map(Into::into).collect();
-    text_enum(&names, "The step's status")
-}
-
-/// An LPA's sync status (`SyncView::status`, the `sync` filter of the queues).
-pub fn sync_status() -> Object {
-    use lpaflow_store::SyncStatus::{self, *};
-    let all: [SyncStatus; 4] = [Synced, Pending, AwaitingSync, Failed];
-    for s in all {
-        match s {
-            Synced | Pending | AwaitingSync | Failed => {}
-        }
-    }
-    let names: Vec<&'static str> = all.into_iter().map(Into::into).collect();
-    text_enum(&names, "Where the LPA stands with OPG")
-}
+pub use lpaflow_app::schema::{step_status, sync_status};
 
 /// The `label` filter of the queues.
 pub fn queue_label() -> Object {

@@ -1,7 +1,7 @@
 //! History and its proof: `GET /v1/lpas/{uid}/history`, `GET /v1/lpas/{uid}/chain-head`,
 //! `GET /v1/audit/verify[?uid=]`.
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::extract::{Path, Query};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -14,10 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-/// Who may read history and chain heads.
-pub const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
-/// Who may verify chains.
-pub const VERIFIERS: &[Role] = &[Role::Auditor, Role::Admin];
+pub use lpaflow_app::audit::{READERS, VERIFIERS};
 
 /// One history entry with its place in the hash chain.
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,19 +105,10 @@ pub async fn history(
 ) -> Result<Json<Vec<HistoryEntryView>>, Problem> {
     caller.require(READERS, "read history")?;
     let id = uid::parse(&raw)?;
-    if state
-        .engine
-        .get(&id)
-        .await
-        .map_err(|e| errors::problem(e, ""))?
-        .is_none()
-    {
-        return Err(Problem::lpa_not_found(id.as_str()));
-    }
     let limit = crate::extract::page_limit(q.limit, HISTORY_PAGE_MAX, HISTORY_PAGE_MAX)
         .map_err(|p| Problem::validation(vec![p]))?;
     let entries = state
-        .engine
+        .lpas
         .history(&id, q.after.unwrap_or(0), limit)
         .await
         .map_err(|e| errors::problem(e, ""))?;
@@ -160,12 +148,10 @@ pub async fn chain_head(
     caller.require(READERS, "read chain heads")?;
     let id = uid::parse(&raw)?;
     let head = state
-        .engine
-        .store()
+        .lpas
         .chain_head(&id)
         .await
-        .map_err(|e| errors::problem(e.into(), ""))?
-        .ok_or_else(|| Problem::lpa_not_found(id.as_str()))?;
+        .map_err(|e| errors::problem(e, ""))?;
     Ok(Json(ChainHeadView {
         uid: id.to_string(),
         revision: head.revision,
@@ -212,22 +198,11 @@ pub async fn verify(
 ) -> Result<Json<VerifyView>, Problem> {
     caller.require(VERIFIERS, "verify history chains")?;
     let id = q.uid.as_deref().map(uid::parse).transpose()?;
-    if let Some(id) = &id
-        && state
-            .engine
-            .get(id)
-            .await
-            .map_err(|e| errors::problem(e, ""))?
-            .is_none()
-    {
-        return Err(Problem::lpa_not_found(id.as_str()));
-    }
     let report = state
-        .engine
-        .store()
+        .lpas
         .verify(id.as_ref(), |_| {})
         .await
-        .map_err(|e| Problem::store(&e))?;
+        .map_err(|e| errors::problem(e, ""))?;
     Ok(Json(VerifyView {
         ok: report.ok(),
         checked: report.checked,

@@ -65,7 +65,7 @@ pub async fn advance(
         }
     };
     clock.advance(by);
-    state.engine.wake_timers();
+    state.lpas.wake_timers();
     let now = clock.now();
     tracing::info!(offset_seconds = clock.offset().num_seconds(), actor = %caller.sub, "development clock moved forward");
     Ok(Json(ClockView {

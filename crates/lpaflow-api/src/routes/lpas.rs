@@ -2,18 +2,18 @@
 
 use crate::auth::Caller;
 use crate::body::{JsonObject, kind};
+use crate::etag::{etag, parse_etag};
 use crate::extract::{Path, Query};
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
-use crate::view::{self, LpaView, etag, parse_etag};
-use crate::{authorize, commands, errors, uid};
+use crate::{authorize, errors, uid};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use lpaflow_core::Command;
-use lpaflow_engine::Error;
-use lpaflow_store::IdempotencyMark;
+use lpaflow_app::FireError;
+use lpaflow_app::IdempotencyMark;
+use lpaflow_app::view::LpaView;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
@@ -73,19 +73,14 @@ pub async fn create(
             )]));
         }
     };
-    let payload = Value::Object(body);
-    let mut attempts = 0;
-    let outcome = loop {
-        let id = given.clone().unwrap_or_else(uid::generate);
-        let command = Command::new("create", caller.sub.as_str(), caller.role.to_string())
-            .with_payload(payload.clone());
-        match commands::create(&state, id, command, key.clone()).await {
-            // A generated uid that happens to exist: draw another.
-            Err(Error::AlreadyExists(_)) if given.is_none() && attempts < 3 => attempts += 1,
-            other => break other.map_err(|e| errors::problem(e, ""))?,
-        }
-    };
-    let view = view::build(&state.engine, &outcome.stored, caller.role, false)
+    let outcome = state
+        .lpas
+        .create(&caller, given, Value::Object(body), key)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
+    let view = state
+        .lpas
+        .view_of(&outcome.stored, caller.role, false)
         .await
         .map_err(|e| errors::problem(e, ""))?;
     let location = format!("/v1/lpas/{}", view.uid);
@@ -116,11 +111,10 @@ pub async fn get(
 ) -> Result<Response, Problem> {
     let id = uid::parse(&raw)?;
     let stored = state
-        .engine
-        .get(&id)
+        .lpas
+        .existing(&id)
         .await
-        .map_err(|e| errors::problem(e, ""))?
-        .ok_or_else(|| Problem::lpa_not_found(id.as_str()))?;
+        .map_err(|e| errors::problem(e, ""))?;
     let revision = stored.instance.revision;
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
@@ -136,7 +130,9 @@ pub async fn get(
         }
         return Ok(r);
     }
-    let view = view::build(&state.engine, &stored, caller.role, q.explain)
+    let view = state
+        .lpas
+        .view_of(&stored, caller.role, q.explain)
         .await
         .map_err(|e| errors::problem(e, ""))?;
     Ok(with_etag(StatusCode::OK, view, None))
@@ -241,22 +237,28 @@ pub async fn fire(
             )
         })?),
     };
-    if expected.is_none() && state.config.if_match_required.contains(&event) {
-        return Err(Problem::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
-            format!("{event} changes data: send If-Match with the revision ETag you last read"),
-        ));
-    }
-    let mut command = Command::new(event.as_str(), caller.sub.as_str(), caller.role.to_string())
-        .with_payload(payload);
-    if let Some(rev) = expected {
-        command = command.at_revision(rev);
-    }
-    let outcome = commands::fire(&state, &id, command, key.map(|Extension(k)| k))
+    let outcome = state
+        .lpas
+        .fire(
+            &caller,
+            &id,
+            &event,
+            payload,
+            expected,
+            key.map(|Extension(k)| k),
+        )
         .await
-        .map_err(|e| errors::problem(e, "/payload"))?;
-    let view = view::build(&state.engine, &outcome.stored, caller.role, false)
+        .map_err(|e| match e {
+            FireError::RevisionRequired { event } => Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "if_match_required",
+                format!("{event} changes data: send If-Match with the revision ETag you last read"),
+            ),
+            FireError::Engine(e) => errors::problem(e, "/payload"),
+        })?;
+    let view = state
+        .lpas
+        .view_of(&outcome.stored, caller.role, false)
         .await
         .map_err(|e| errors::problem(e, ""))?;
     Ok(with_etag(StatusCode::OK, view, None))
@@ -270,12 +272,7 @@ pub async fn current(
     uid: &lpaflow_core::InstanceId,
     created: bool,
 ) -> Response {
-    let stored = match state.engine.get(uid).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Problem::lpa_not_found(uid.as_str()).into_response(),
-        Err(e) => return errors::problem(e, "").into_response(),
-    };
-    match view::build(&state.engine, &stored, caller.role, false).await {
+    match state.lpas.view(uid, caller.role, false).await {
         Ok(view) if created => {
             let location = format!("/v1/lpas/{}", view.uid);
             with_etag(

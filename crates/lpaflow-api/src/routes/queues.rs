@@ -1,20 +1,19 @@
 //! `GET /v1/lpas`: the caseworker queues, filtered by state, finding, label and sync status, paginated by a
 //! cursor in a stable order (creation time, then uid).
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::extract::Query;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use lpaflow_app::{Error, InstanceSummary, ListQuery, MAX_PAGE, Page, StoreError, SyncStatus};
 use lpaflow_lpa::labels;
-use lpaflow_store::{Error as StoreError, InstanceSummary, ListQuery, MAX_PAGE, Page, SyncStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Who may list LPAs.
-pub const LISTERS: &[Role] = &[Role::Caseworker, Role::Auditor, Role::Admin];
+pub use lpaflow_app::queues::LISTERS;
 
 /// Labels a queue may filter on.
 pub const LABELS: &[&str] = &[
@@ -60,21 +59,16 @@ pub struct QueuePage {
 
 fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
     let mut problems = Vec::new();
-    if let Some(s) = &q.state {
-        let known = state
-            .engine
-            .definitions()
-            .current(&state.config.lpa_workflow)
-            .is_some_and(|d| d.state(&lpaflow_core::StateName::new(s)).is_some());
-        if !known {
-            problems.push(FieldProblem::new(
-                "/state",
-                format!(
-                    "{s:?} is not a state of the {} workflow",
-                    state.config.lpa_workflow
-                ),
-            ));
-        }
+    if let Some(s) = &q.state
+        && !state.lpas.is_lpa_state(s)
+    {
+        problems.push(FieldProblem::new(
+            "/state",
+            format!(
+                "{s:?} is not a state of the {} workflow",
+                state.lpas.settings().lpa_workflow
+            ),
+        ));
     }
     let from_finding = match q.finding.as_deref() {
         None => None,
@@ -147,20 +141,14 @@ pub async fn list(
 ) -> Result<Json<QueuePage>, Problem> {
     caller.require(LISTERS, "list LPAs")?;
     let query = query_of(&state, q)?;
-    let page: Page<InstanceSummary> =
-        state
-            .engine
-            .store()
-            .list(&query)
-            .await
-            .map_err(|e| match e {
-                StoreError::BadCursor(c) => Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_cursor",
-                    format!("the cursor {c:?} is not valid; start again without it"),
-                ),
-                other => Problem::store(&other),
-            })?;
+    let page: Page<InstanceSummary> = state.lpas.list(&query).await.map_err(|e| match e {
+        Error::Store(StoreError::BadCursor(c)) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+            format!("the cursor {c:?} is not valid; start again without it"),
+        ),
+        other => crate::errors::problem(other, ""),
+    })?;
     Ok(Json(QueuePage {
         items: page.items,
         next_cursor: page.next_cursor,

@@ -1,12 +1,12 @@
 //! `GET /v1/reports/fees`: the fee report (`lpaflow_lpa::fee_report`) of the LPAs whose fee date is in a range,
-//! by month. The LPAs are read from the store [`PAGE`] instances at a time, so the request holds one page and
-//! the figures whatever the number of LPAs. [`fee_report`] is the one service function; this route and the
-//! console's page are its adapters.
+//! by month, from
+//! `LpaService::fee_report`; [`fee_report`] reads the range and checks the role, for this route and the
+//! console's page.
 //!
 //! The range is `from` and `to` (`YYYY-MM-DD`, both included), or neither: then the current month and the
 //! [`DEFAULT_MONTHS`]` - 1` before it, whole, by the business clock's local date (the rules' zone, UK time).
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::extract::Query;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
@@ -14,19 +14,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use lpaflow_core::InstanceId;
-use lpaflow_lpa::fee_report::{
-    FeeFigures, FeeReport, FeeReportBuilder, MonthFigures, RangeError, ReportRange,
-};
+use lpaflow_lpa::fee_report::{FeeFigures, FeeReport, MonthFigures, RangeError, ReportRange};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Instances read from the store at a time.
-pub const PAGE: u32 = 500;
 /// Months in the default range.
 pub const DEFAULT_MONTHS: u32 = 12;
-/// Who may read the report.
-pub const READERS: &[Role] = &[Role::Caseworker, Role::Auditor, Role::Admin];
+pub use lpaflow_app::reports::READERS;
 
 /// The range of fee dates.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -122,43 +116,19 @@ pub fn range_of(q: &FeeReportQuery, today: NaiveDate) -> Result<ReportRange, Pro
     })
 }
 
-/// The fee report for `caller` over the range `q` names: the role check, the range, then every LPA of the
-/// configured workflow, page by page.
+/// The fee report for `caller` over the range `q` names: the role check, the range, then the service.
 pub async fn fee_report(
     state: &AppState,
     caller: &Caller,
     q: &FeeReportQuery,
 ) -> Result<FeeReport, Problem> {
     caller.require(READERS, "read the fee report")?;
-    let engine = &state.engine;
-    let today = engine.rules().zone().date_of(engine.clock().now());
-    let range = range_of(q, today)?;
-    let store = state.engine.store();
-    let workflow = &state.config.lpa_workflow;
-    let mut report = FeeReportBuilder::new(range);
-    let mut after: Option<InstanceId> = None;
-    loop {
-        let page = store
-            .instances_data(workflow, after.as_ref(), PAGE)
-            .await
-            .map_err(|e| Problem::store(&e))?;
-        let last = page.len() < PAGE as usize;
-        for (_, data) in &page {
-            report.add_data(data);
-        }
-        after = page.into_iter().last().map(|(uid, _)| uid);
-        if last {
-            break;
-        }
-    }
-    let report = report.finish();
-    if report.unreadable_ledgers > 0 {
-        tracing::warn!(
-            unreadable = report.unreadable_ledgers,
-            "fee report: some LPAs' fee ledgers could not be read"
-        );
-    }
-    Ok(report)
+    let range = range_of(q, state.lpas.today())?;
+    state
+        .lpas
+        .fee_report(range)
+        .await
+        .map_err(|e| crate::errors::problem(e, ""))
 }
 
 /// The fee report by month of fee date (the day the application was received).

@@ -1,14 +1,16 @@
 //! `GET /v1/lpas/{uid}/sync` (every OPG step of one LPA) and the admin's decisions on a failed step.
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::extract::Path;
 use crate::problem::Problem;
 use crate::state::AppState;
-use crate::view::StepView;
 use crate::{errors, uid};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use lpaflow_app::steps::{DecideError, LpaSteps, StepDecision};
+use lpaflow_app::view::StepView;
+use lpaflow_core::InstanceId;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -22,6 +24,16 @@ pub struct SyncStepsView {
     pub status: String,
     /// Every step, in order.
     pub steps: Vec<StepView>,
+}
+
+impl SyncStepsView {
+    fn of(uid: &InstanceId, s: &LpaSteps) -> Self {
+        Self {
+            uid: uid.to_string(),
+            status: s.status.to_string(),
+            steps: s.steps.iter().map(StepView::from).collect(),
+        }
+    }
 }
 
 /// Every OPG step of one LPA, with attempts and errors.
@@ -40,22 +52,12 @@ pub async fn steps(
     Path(raw): Path<String>,
 ) -> Result<Json<SyncStepsView>, Problem> {
     let id = uid::parse(&raw)?;
-    let stored = state
-        .engine
-        .get(&id)
-        .await
-        .map_err(|e| errors::problem(e, ""))?
-        .ok_or_else(|| Problem::lpa_not_found(id.as_str()))?;
     let steps = state
-        .engine
+        .lpas
         .steps(&id)
         .await
         .map_err(|e| errors::problem(e, ""))?;
-    Ok(Json(SyncStepsView {
-        uid: id.to_string(),
-        status: stored.sync_status.to_string(),
-        steps: steps.iter().map(StepView::from).collect(),
-    }))
+    Ok(Json(SyncStepsView::of(&id, &steps)))
 }
 
 async fn decide(
@@ -65,61 +67,28 @@ async fn decide(
     id: i64,
     retry: bool,
 ) -> Result<Json<SyncStepsView>, Problem> {
-    caller.require(
-        &[Role::Admin],
-        if retry {
-            "retry OPG steps"
-        } else {
-            "skip OPG steps"
-        },
-    )?;
+    // The route's gate refused other roles already; the service checks again (the console decides too).
     let uid = uid::parse(raw)?;
-    let step = state
-        .engine
-        .store()
-        .step(id)
-        .await
-        .map_err(|e| errors::problem(e.into(), ""))?;
-    if step.as_ref().is_none_or(|s| s.uid != uid) {
-        return Err(Problem::new(
+    let decision = if retry {
+        StepDecision::Retry
+    } else {
+        StepDecision::Skip
+    };
+    match state.lpas.decide_step(caller, &uid, id, decision).await {
+        Ok(steps) => Ok(Json(SyncStepsView::of(&uid, &steps))),
+        Err(DecideError::Forbidden(f)) => Err(f.into()),
+        Err(DecideError::NoSuchStep) => Err(Problem::new(
             StatusCode::NOT_FOUND,
             "step_not_found",
             format!("{uid} has no step {id}"),
-        ));
-    }
-    let now = state.engine.clock().now();
-    let store = state.engine.store();
-    let changed = if retry {
-        store.retry_failed_step(id, now).await
-    } else {
-        store.skip_failed_step(id, now).await
-    }
-    .map_err(|e| errors::problem(e.into(), ""))?;
-    if !changed {
-        return Err(Problem::new(
+        )),
+        Err(DecideError::NotFailed) => Err(Problem::new(
             StatusCode::CONFLICT,
             "step_not_failed",
             format!("step {id} is not failed; only failed steps can be retried or skipped"),
-        ));
+        )),
+        Err(DecideError::Engine(e)) => Err(errors::problem(e, "")),
     }
-    state.engine.wake_delivery();
-    tracing::info!(uid = %uid, step_id = id, retry, actor = %caller.sub, "a person decided a failed OPG step");
-    let stored = state
-        .engine
-        .get(&uid)
-        .await
-        .map_err(|e| errors::problem(e, ""))?
-        .ok_or_else(|| Problem::lpa_not_found(uid.as_str()))?;
-    let steps = state
-        .engine
-        .steps(&uid)
-        .await
-        .map_err(|e| errors::problem(e, ""))?;
-    Ok(Json(SyncStepsView {
-        uid: uid.to_string(),
-        status: stored.sync_status.to_string(),
-        steps: steps.iter().map(StepView::from).collect(),
-    }))
 }
 
 /// Send a failed step again (it is read back first, in case it took effect).

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lpaflow_core::graph::{GraphFormat, render};
-use lpaflow_core::{StateName, WorkflowDef, WorkflowRef};
+use lpaflow_core::{StateName, WorkflowDef};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -37,38 +37,30 @@ pub struct WorkflowSummary {
     responses((status = 200, description = "Definitions", body = [WorkflowSummary]), (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> Json<Vec<WorkflowSummary>> {
-    let defs = state.engine.definitions();
     Json(
-        defs.all()
-            .map(|d| WorkflowSummary {
-                name: d.name().to_owned(),
-                version: d.version(),
-                hash: d.hash().to_owned(),
-                current: defs
-                    .current(d.name())
-                    .is_some_and(|c| c.version() == d.version()),
-                description: d.description().map(str::to_owned),
+        state
+            .lpas
+            .workflows()
+            .into_iter()
+            .map(|w| WorkflowSummary {
+                name: w.def.name().to_owned(),
+                version: w.def.version(),
+                hash: w.def.hash().to_owned(),
+                current: w.current,
+                description: w.def.description().map(str::to_owned),
             })
             .collect(),
     )
 }
 
 fn find(state: &AppState, name: &str, version: u32) -> Result<Arc<WorkflowDef>, Problem> {
-    state
-        .engine
-        .definitions()
-        .get(&WorkflowRef {
-            name: name.to_owned(),
-            version,
-        })
-        .cloned()
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "workflow_not_found",
-                format!("no workflow {name}@v{version} is loaded"),
-            )
-        })
+    state.lpas.workflow(name, version).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "workflow_not_found",
+            format!("no workflow {name}@v{version} is loaded"),
+        )
+    })
 }
 
 /// One definition: states, transitions, roles, guards, steps, timers; and its source text.
@@ -89,12 +81,8 @@ pub async fn get(
     let def = find(&state, &name, version)?;
     let mut v = serde_json::to_value(&*def).unwrap_or(Value::Null);
     if let Some(obj) = v.as_object_mut() {
-        let source = state
-            .engine
-            .definitions()
-            .source(def.reference())
-            .unwrap_or_default();
-        obj.insert("source".to_owned(), Value::String(source.to_owned()));
+        let source = state.lpas.workflow_source(&def).unwrap_or_default();
+        obj.insert("source".to_owned(), Value::String(source));
     }
     Ok(Json(v))
 }

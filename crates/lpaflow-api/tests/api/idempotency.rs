@@ -184,7 +184,7 @@ async fn twenty_concurrent_creates_with_one_key_create_one_lpa_and_answer_alike(
     let originals = replies.iter().filter(|r| !replayed(r)).count();
     assert_eq!(originals, 1, "one request ran, nineteen were replayed");
     assert_eq!(lpa_count(&h).await, 1);
-    let by_state = h.engine.store().count_by_state().await.unwrap();
+    let by_state = h.store.count_by_state().await.unwrap();
     assert_eq!(by_state, [("lpa".to_owned(), "created".to_owned(), 1)]);
 }
 
@@ -199,7 +199,7 @@ async fn a_request_that_committed_before_a_crash_is_answered_on_retry_not_run_ag
     let actor = caller.sub.clone();
     // Keys belong to (role, subject).
     let owner = lpaflow_api::idempotency::scope(&caller);
-    let store = h.engine.store();
+    let store = &h.store;
     let now = h.clock.now();
     // What the first request did before the crash: reserve the key, commit the event with the key.
     let path = format!("/v1/lpas/{uid}/events");

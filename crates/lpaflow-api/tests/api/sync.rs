@@ -1,7 +1,7 @@
 //! `GET /v1/lpas/{uid}/sync` and an admin's decisions on a failed OPG step: retry (it is delivered again) or
 //! skip; only admins decide, only failed steps can be decided, and only steps of that LPA.
 
-use crate::common::{Harness, workflows_dir};
+use crate::common::{Harness, workflow_sources};
 use async_trait::async_trait;
 use axum::http::StatusCode;
 use lpaflow_api::{ApiConfig, Role};
@@ -42,7 +42,7 @@ impl StepHandler for Switch {
 
 async fn harness(switch: Arc<Switch>) -> Harness {
     Harness::with_engine(ApiConfig::default(), false, |store, clock| async move {
-        let definitions = lpaflow_cli::app::definitions(&workflows_dir(), &store)
+        let definitions = lpaflow_app::wiring::definitions(&workflow_sources(), &store)
             .await
             .unwrap();
         let mut options =

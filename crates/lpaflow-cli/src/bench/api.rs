@@ -137,26 +137,25 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report::default();
     let database = db::fresh(args.database_url.as_deref(), "api").await?;
     let store = lpaflow_store::Store::open(lpaflow_store::StoreOptions::new(&database.url)).await?;
-    let engine = LpaEngine {
-        workflows_dir: args.workflows.clone(),
+    let lpas = LpaEngine {
+        workflows: crate::app::read_workflow_dir(&args.workflows)?,
         clock: Arc::new(SystemClock),
         node_id: None,
         opg: None,
         timers: false,
         zone: lpaflow_core::BusinessZone::LONDON,
     }
-    .start(store)
+    .start_service(store, lpaflow_app::ServiceSettings::default(), |_| {})
     .await?;
     let mut uids = Vec::with_capacity(args.lpas);
     for _ in 0..args.lpas {
         let uid = lpaflow_api::uid::generate();
-        engine
-            .create(
-                "lpa",
-                uid.clone(),
-                Command::new("create", "bench", "service").with_payload(application()),
-            )
-            .await?;
+        lpas.create_one(
+            uid.clone(),
+            Command::new("create", "bench", "service").with_payload(application()),
+            None,
+        )
+        .await?;
         uids.push(uid);
     }
     let secret = "bench-secret-0123456789abcdef";
@@ -164,7 +163,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let token = auth
         .issue("bench", Role::Service, 3600)
         .map_err(|e| anyhow::anyhow!(e))?;
-    let state = AppState::new(engine.clone(), auth, ApiConfig::default());
+    let state = AppState::new(lpas.clone(), auth, ApiConfig::default());
     let router = lpaflow_api::router(state.clone()).merge(noop_router().with_state(state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -225,9 +224,9 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     report.metric("api.peak_rss_mb", peak_rss_mb(None).unwrap_or_default());
     let _ = stop_tx.send(());
     let _ = server.await;
-    let verify = engine.store().verify(None, |_| {}).await?;
+    let verify = lpas.verify(None, |_| {}).await?;
     anyhow::ensure!(verify.ok(), "history chains broken after the run");
-    engine.shutdown().await;
+    lpas.shutdown().await;
     if let Some(path) = &args.json {
         report.write_json(path, json!({"benchmark": "api", "connections": args.connections, "seconds": args.seconds, "lpas": args.lpas, "event": "record_payment",
             "store": args.database_url.as_deref().map_or("sqlite (temporary file, WAL, synchronous=FULL)".to_owned(), lpaflow_store::url::mask_password)}))?;

@@ -13,7 +13,7 @@ use clap::Args;
 use indicatif::ProgressBar;
 use lpaflow_core::{Clock, Command, InstanceId, ManualClock};
 use lpaflow_engine::Engine;
-use lpaflow_store::SyncStatus;
+use lpaflow_store::{Store, SyncStatus};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -196,9 +196,9 @@ async fn drive(engine: &Engine, clock: &Arc<ManualClock>, i: usize) -> anyhow::R
 }
 
 /// Waits until no OPG step is open (at most ten minutes).
-async fn drained(engine: &Engine) -> anyhow::Result<()> {
+async fn drained(store: &Store) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
-    while engine.store().backlog().await?.open() > 0 {
+    while store.backlog().await?.open() > 0 {
         anyhow::ensure!(
             Instant::now() < deadline,
             "OPG steps still open after ten minutes"
@@ -228,7 +228,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     let store = lpaflow_store::Store::open(lpaflow_store::StoreOptions::new(&database.url)).await?;
     let clock = Arc::new(ManualClock::offset_from_system());
     let engine = LpaEngine {
-        workflows_dir: args.workflows.clone(),
+        workflows: crate::app::read_workflow_dir(&args.workflows)?,
         clock: clock.clone(),
         node_id: None,
         opg: Some(OpgDelivery {
@@ -238,7 +238,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
         timers: true,
         zone: lpaflow_core::BusinessZone::LONDON,
     }
-    .start(store)
+    .start(store.clone())
     .await?;
     let started = Instant::now();
     let outage = lpa_faults::start(plan, &sim)?;
@@ -254,7 +254,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
     report.metric("lpa.made_s", started.elapsed().as_secs_f64());
     if let Some(outage) = outage {
         let (back, during) = outage.ended().await?;
-        drained(&engine).await?;
+        drained(&store).await?;
         report.metric("lpa.outage_requests", during);
         report.metric("lpa.opg_back_to_drained_s", back.elapsed().as_secs_f64());
     }
@@ -308,7 +308,7 @@ pub async fn run(args: LpaArgs) -> anyhow::Result<ExitCode> {
         stats["duplicates"].as_u64().unwrap_or(0),
     );
     report.metric("lpa.peak_rss_mb", peak_rss_mb(None).unwrap_or_default());
-    let verify = engine.store().verify(None, |_| {}).await?;
+    let verify = store.verify(None, |_| {}).await?;
     report.metric("lpa.chains_verified", verify.checked);
     engine.shutdown().await;
     let _ = sim.shutdown().await;

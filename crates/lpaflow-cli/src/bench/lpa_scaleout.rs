@@ -57,7 +57,7 @@ pub async fn worker(args: LpaWorkerArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(StoreOptions::new(&args.database_url)).await?;
     let clock = Arc::new(ManualClock::offset_from_system());
     let engine = LpaEngine {
-        workflows_dir: args.workflows.clone(),
+        workflows: crate::app::read_workflow_dir(&args.workflows)?,
         clock: clock.clone(),
         node_id: Some(args.node_id.clone()),
         opg: Some(OpgDelivery {

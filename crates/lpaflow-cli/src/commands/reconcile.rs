@@ -8,6 +8,7 @@ use crate::aws::OpgAwsArgs;
 use crate::database::DatabaseArgs;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use lpaflow_app::ServiceSettings;
 use lpaflow_core::{InstanceId, SystemClock};
 use lpaflow_opg::reconcile::{self, Drift, LpaReport, Outcome, Repair, Report};
 use lpaflow_opg::{OpgClient, OpgClientConfig};
@@ -45,9 +46,10 @@ pub struct ReconcileArgs {
     database: DatabaseArgs,
     #[command(flatten)]
     business_time: crate::business_time::BusinessTimeArgs,
-    /// Directory of workflow definitions (*.toml).
-    #[arg(long, env = "LPAFLOW_WORKFLOWS", default_value = "workflows")]
-    workflows: PathBuf,
+    /// Directory of workflow definitions (*.toml). Without it, `./workflows` when it exists, else the built-in
+    /// `lpa.toml` (as `serve`).
+    #[arg(long, env = "LPAFLOW_WORKFLOWS")]
+    workflows: Option<PathBuf>,
     #[command(flatten)]
     opg: OpgArgs,
     /// Only this LPA.
@@ -71,30 +73,32 @@ pub async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
     let config = args.opg.client_config()?;
     let client = OpgClient::new(&config).map_err(|e| anyhow::anyhow!("--opg-url: {e}"))?;
     let store = args.database.open().await?;
-    let engine = LpaEngine {
-        workflows_dir: args.workflows.clone(),
+    let lpas = LpaEngine {
+        workflows: crate::app::workflow_sources(args.workflows.as_deref())?,
         clock: Arc::new(SystemClock),
         node_id: Some(format!("reconcile-{}", uuid::Uuid::new_v4().simple())),
         opg: None,
         timers: false,
         zone: args.business_time.zone,
     }
-    .start(store)
+    .start_service(store, ServiceSettings::default(), |_| {})
     .await?;
     let mut options = reconcile::Options::new(config.subject.clone());
     options.uid = uid;
     options.repair = args.repair;
     let result = async {
-        let total = reconcile::count(engine.store(), &options).await?;
+        let total = lpas.reconcile_count(&options).await?;
         let bar = ProgressBar::new(total).with_style(ProgressStyle::with_template(
             "{bar:40} {pos}/{len} LPAs compared with OPG ({per_sec}, {eta} left)",
         )?);
-        let report = reconcile::run(&engine, &client, &options, &mut |n| bar.set_position(n)).await;
+        let report = lpas
+            .reconcile(&client, &options, &mut |n| bar.set_position(n))
+            .await;
         bar.finish_and_clear();
         anyhow::Ok(report?)
     }
     .await;
-    engine.shutdown().await;
+    lpas.shutdown().await;
     let report = result?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

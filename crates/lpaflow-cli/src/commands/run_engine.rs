@@ -19,9 +19,10 @@ pub struct RunEngineArgs {
     database: DatabaseArgs,
     #[command(flatten)]
     business_time: crate::business_time::BusinessTimeArgs,
-    /// Directory of workflow definitions (*.toml).
-    #[arg(long, env = "LPAFLOW_WORKFLOWS", default_value = "workflows")]
-    workflows: PathBuf,
+    /// Directory of workflow definitions (*.toml). Without it, `./workflows` when it exists, else the built-in
+    /// `lpa.toml` (as `serve`).
+    #[arg(long, env = "LPAFLOW_WORKFLOWS")]
+    workflows: Option<PathBuf>,
     #[command(flatten)]
     opg: OpgArgs,
     /// OPG steps delivered at once.
@@ -47,7 +48,7 @@ pub async fn run(args: RunEngineArgs) -> anyhow::Result<ExitCode> {
     let liveness = args.liveness.options(None)?;
     let store = args.database.open().await?;
     let engine = LpaEngine {
-        workflows_dir: args.workflows.clone(),
+        workflows: crate::app::workflow_sources(args.workflows.as_deref())?,
         clock: Arc::new(SystemClock),
         node_id: args.node_id.clone(),
         opg: Some(OpgDelivery {

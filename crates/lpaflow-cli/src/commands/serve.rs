@@ -9,6 +9,7 @@ use crate::secrets;
 use anyhow::Context as _;
 use clap::Args;
 use lpaflow_api::{ApiConfig, AppState, Authenticator, Role};
+use lpaflow_app::ServiceSettings;
 use lpaflow_core::{Clock, ManualClock, SystemClock};
 use lpaflow_opg::client::AwsSigning;
 use lpaflow_opg::simulator::AwsVerification;
@@ -126,8 +127,6 @@ fn opg_client_config(
     Ok(config)
 }
 
-const BUILTIN_LPA_WORKFLOW: &str = include_str!("../../../../workflows/lpa.toml");
-
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -180,21 +179,6 @@ fn mode(args: &ServeArgs) -> anyhow::Result<Mode> {
         ),
     };
     Ok(Mode { dev, why, secret })
-}
-
-fn workflows_dir(args: &ServeArgs) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
-    if let Some(dir) = &args.workflows {
-        return Ok((dir.clone(), None));
-    }
-    let default = PathBuf::from("workflows");
-    if default.is_dir() {
-        return Ok((default, None));
-    }
-    let tmp = tempfile::tempdir().context("cannot create a directory for the built-in workflow")?;
-    std::fs::write(tmp.path().join("lpa.toml"), BUILTIN_LPA_WORKFLOW)
-        .context("cannot write the built-in workflow")?;
-    tracing::info!("no ./workflows directory: using the built-in lpa.toml");
-    Ok((tmp.path().to_path_buf(), Some(tmp)))
 }
 
 /// The embedded simulator checks AWS signatures like the store's API Gateway, with the configured key pair or
@@ -267,11 +251,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let (workflows, _builtin) = workflows_dir(&args)?;
+    let workflows = crate::app::workflow_sources(args.workflows.as_deref())?;
     let liveness = args.liveness.options(Some(args.listen.to_string()))?;
     let store = args.database.open().await?;
-    let engine = LpaEngine {
-        workflows_dir: workflows,
+    let lpas = LpaEngine {
+        workflows,
         clock,
         node_id: args.node_id.clone(),
         opg: Some(OpgDelivery {
@@ -281,7 +265,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         timers: true,
         zone: args.business_time.zone,
     }
-    .start_with(store, |options| options.liveness = Some(liveness))
+    .start_service(store, ServiceSettings::default(), |options| {
+        options.liveness = Some(liveness)
+    })
     .await?;
     let config = ApiConfig {
         body_limit_bytes: args.body_limit_bytes,
@@ -294,9 +280,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         request_timeout,
         trusted_proxies: lpaflow_api::TrustedProxies::parse(&args.trusted_proxy)
             .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?,
-        ..ApiConfig::default()
     };
-    let state = AppState::new(engine.clone(), auth.clone(), config);
+    let state = AppState::new(lpas.clone(), auth.clone(), config);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -316,7 +301,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!("HTTP server stopped; finishing commits and releasing leases");
     cancel.cancel();
     let _ = purge.await;
-    engine.shutdown().await;
+    lpas.shutdown().await;
     if let Some(sim) = simulator {
         let _ = sim.shutdown().await;
     }

@@ -268,8 +268,7 @@ async fn an_outage_opens_the_breaker_and_burns_no_attempts(db: &TestDb) {
     let s = start(db, system_clock(), true).await;
     let ids = tickets_while_down(&s, "6", 50).await;
     eventually("steps are shown suspended", || async {
-        s.engine
-            .store()
+        s.store
             .backlog()
             .await
             .unwrap()
@@ -316,8 +315,7 @@ async fn a_maintenance_window_suspends_delivery_until_it_ends(db: &TestDb) {
     let s = start(db, system_clock(), true).await;
     let now = Utc::now();
     let window = s
-        .engine
-        .store()
+        .store
         .add_maintenance(
             now - TimeDelta::seconds(1),
             now + TimeDelta::seconds(2),

@@ -194,6 +194,8 @@ fn problem(step: &ClaimedStep, kind: &str) -> Report {
 
 pub struct Setup {
     pub engine: Engine,
+    /// The store the engine runs on.
+    pub store: Store,
     pub handler: Arc<Scripted>,
 }
 
@@ -232,7 +234,12 @@ pub async fn start_with(
     let store = Store::open(StoreOptions::new(db.url())).await.unwrap();
     let handler = Arc::new(Scripted::default());
     let defs = Definitions::new(vec![definition(TICKET)], vec![]).unwrap();
-    let mut options = EngineOptions::new(store, defs, Arc::new(PlainRules::new(catalog())), clock);
+    let mut options = EngineOptions::new(
+        store.clone(),
+        defs,
+        Arc::new(PlainRules::new(catalog())),
+        clock,
+    );
     options.timers = TimerOptions {
         enabled: true,
         poll_ms: 20,
@@ -244,6 +251,7 @@ pub async fn start_with(
     adjust(&mut options);
     Setup {
         engine: Engine::start(options).await.unwrap(),
+        store,
         handler,
     }
 }

@@ -7,7 +7,8 @@
 //! it, so the keys (or the status) it touches are not compared. Everything else must match.
 //!
 //! The comparison ([`compare()`]) is pure and returns the differences as data, each with the repair that is
-//! safe for it ([`Repair`]). The driver ([`run`]) reads local state first and OPG second (a step delivered in
+//! safe for it ([`Repair`]). The driver (`lpaflow_app::reconcile`, a use case: it reads the store, fires
+//! findings and reopens steps) reads local state first and OPG second (a step delivered in
 //! between is then still open locally, never a false difference), uses the batch read, confirms every
 //! difference with a fresh single read between two local reads that agree, asks OPG's change log who last
 //! changed a differing key, and with `repair` carries the repairs out.
@@ -28,11 +29,9 @@
 
 mod compare;
 mod report;
-mod run;
 
-pub use compare::{Local, Remote, compare, expected_document, fingerprint};
+pub use compare::{Local, Remote, attribute, compare, expected_document, fingerprint};
 pub use report::{Error, LpaReport, Options, Outcome, Report, Summary};
-pub use run::{count, run};
 
 use lpaflow_store::StepStatus;
 use serde::Serialize;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use lpaflow_api::problem::PROBLEM_JSON;
 use lpaflow_api::{ApiConfig, AppState, Authenticator, Role};
-use lpaflow_cli::app::{LpaEngine, OpgDelivery};
+use lpaflow_app::{LpaEngine, LpaService, OpgDelivery, ServiceSettings, WorkflowSource};
 use lpaflow_core::{Clock, ManualClock};
 use lpaflow_engine::Engine;
 use lpaflow_opg::OpgClientConfig;
@@ -31,6 +31,15 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// The repository's `workflows/` directory.
 pub fn workflows_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows")
+}
+
+/// The repository's LPA workflow definition, as `serve` reads it.
+pub fn workflow_sources() -> Vec<WorkflowSource> {
+    let path = workflows_dir().join("lpa.toml");
+    vec![WorkflowSource {
+        origin: path.display().to_string(),
+        text: std::fs::read_to_string(&path).expect("workflows/lpa.toml reads"),
+    }]
 }
 
 /// What a harness runs with.
@@ -77,6 +86,8 @@ impl Setup {
 pub struct Harness {
     pub db: TestDb,
     pub engine: Engine,
+    /// The store the engine runs on.
+    pub store: Store,
     pub state: AppState,
     pub router: Router,
     pub auth: Authenticator,
@@ -103,7 +114,7 @@ impl Harness {
         } = setup;
         Self::with_engine_on(db, config, dev_clock, |store, clock| async move {
             LpaEngine {
-                workflows_dir: workflows_dir(),
+                workflows: workflow_sources(),
                 clock,
                 node_id: None,
                 opg,
@@ -141,16 +152,18 @@ impl Harness {
             .await
             .expect("the test database opens");
         let clock = Arc::new(ManualClock::offset_from_system());
-        let engine = make(store, clock.clone()).await;
+        let engine = make(store.clone(), clock.clone()).await;
         if dev_clock {
             config.dev_clock = Some(clock.clone());
         }
         let auth = Authenticator::new(SECRET).expect("the secret is long enough");
-        let state = AppState::new(engine.clone(), auth.clone(), config);
+        let lpas = LpaService::new(engine.clone(), store.clone(), ServiceSettings::default());
+        let state = AppState::new(lpas, auth.clone(), config);
         let router = lpaflow_api::router(state.clone());
         Harness {
             db,
             engine,
+            store,
             state,
             router,
             auth,

@@ -78,16 +78,17 @@ pub struct WorkerConfig {
     pub node_id: String,
 }
 
-/// Opens the store and starts a worker engine.
+/// Opens the store and starts a worker engine on it; returns both (the checks read the store).
 pub async fn start(
     config: &WorkerConfig,
     registrations: Arc<Registrations>,
-) -> anyhow::Result<Engine> {
+) -> anyhow::Result<(Engine, Store)> {
     let store = Store::open(StoreOptions {
         max_connections: 8,
         ..StoreOptions::new(&config.database_url)
     })
     .await?;
+    let kept = store.clone();
     let text = definition_text(config.wait_s);
     let def = lpaflow_spec::load(
         "workload.toml",
@@ -139,5 +140,5 @@ pub async fn start(
     options.on_commit = Some(Arc::new(move |stored: &StoredInstance| {
         registrations.observe(stored)
     }));
-    Ok(Engine::start(options).await?)
+    Ok((Engine::start(options).await?, kept))
 }

@@ -222,7 +222,8 @@ pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         wait_s: args.wait_s,
         node_id: args.node_id,
     };
-    let engine = engine::start(&config, Arc::new(engine::Registrations::default())).await?;
+    let (engine, _store) =
+        engine::start(&config, Arc::new(engine::Registrations::default())).await?;
     if let Some(n) = args.submit {
         anyhow::ensure!(
             args.shares > 0 && args.share < args.shares,

@@ -25,7 +25,7 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
         wait_s: s.wait_s,
         node_id: "bench-recovery".into(),
     };
-    let engine = start(&config, regs.clone()).await?;
+    let (engine, store) = start(&config, regs.clone()).await?;
     let submitted_at = Instant::now();
     submit_all(&engine, 'M', s.n_recovery, s.concurrency).await?;
     report.metric("recovery.submit_s", submitted_at.elapsed().as_secs_f64());
@@ -63,7 +63,6 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
         "recovery.posts_503",
         after["posts_503"].as_u64().unwrap_or(0),
     );
-    let store = engine.store().clone();
     let checked = check::check(&store, stub, s.n_recovery).await?;
     engine.shutdown().await;
     report.metric("recovery.not_registered", checked.not_registered);

@@ -26,7 +26,7 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
         wait_s: s.wait_s,
         node_id: "bench-throughput".into(),
     };
-    let engine = start(&config, regs.clone()).await?;
+    let (engine, store) = start(&config, regs.clone()).await?;
     if s.warmup > 0 {
         run_waiting(
             &engine,
@@ -69,7 +69,6 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
     {
         report.metric("throughput.ratio_to_stub_capacity", per_s / cap.max(1e-9));
     }
-    let store = engine.store().clone();
     let checked = check::check(&store, stub, s.n).await?;
     engine.shutdown().await;
     report.metric("throughput.not_registered", checked.not_registered);

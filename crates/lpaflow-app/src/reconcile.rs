@@ -1,15 +1,18 @@
-//! The driver of reconciliation: pages through the store's LPAs, reads OPG in batches, confirms each
-//! difference, attributes it from OPG's change log and, when asked, repairs it.
+//! The driver of reconciliation (`lpaflow reconcile`): pages through the store's LPAs, reads OPG in batches,
+//! confirms each difference, attributes it from OPG's change log and, when asked, repairs it. What to compare
+//! and which repair is safe is `lpaflow_opg::reconcile` (pure); this use case reads, fires and reopens.
 
-use super::compare::{Local, Remote, attribute, compare, expected_document, fingerprint};
-use super::report::{Error, LpaReport, Options, Outcome, Report};
-use super::{Drift, FINDING_SUBJECT, Repair, Verdict};
-use crate::client::{BATCH_UIDS_MAX, OpgClient, OpgError};
-use crate::handler::SYNC_PROBLEM_EVENT;
+use crate::service::LpaService;
 use futures::StreamExt;
 use lpaflow_core::BusinessZone;
 use lpaflow_core::{Command, EventName, InstanceId};
 use lpaflow_engine::Engine;
+use lpaflow_opg::SYNC_PROBLEM_EVENT;
+use lpaflow_opg::client::{BATCH_UIDS_MAX, OpgClient, OpgError};
+use lpaflow_opg::reconcile::{
+    Drift, Error, FINDING_SUBJECT, Local, LpaReport, Options, Outcome, Remote, Repair, Report,
+    Verdict, attribute, compare, expected_document, fingerprint,
+};
 use lpaflow_store::Store;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -24,8 +27,25 @@ const CONFIRM_ROUNDS_MAX: u32 = 3;
 /// Differences listed in a finding's detail (all of them go into its `differences`).
 const DETAIL_ITEMS_MAX: usize = 20;
 
-/// How many LPAs [`run`] will check (for a progress bar).
-pub async fn count(store: &Store, options: &Options) -> Result<u64, Error> {
+impl LpaService {
+    /// How many LPAs [`LpaService::reconcile`] will check (for a progress bar).
+    pub async fn reconcile_count(&self, options: &Options) -> Result<u64, Error> {
+        count(&self.store, options).await
+    }
+
+    /// Checks every LPA (or `options.uid`) against OPG through `client`, calling `progress` with the number
+    /// checked so far.
+    pub async fn reconcile(
+        &self,
+        client: &OpgClient,
+        options: &Options,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Report, Error> {
+        run(&self.engine, &self.store, client, options, progress).await
+    }
+}
+
+async fn count(store: &Store, options: &Options) -> Result<u64, Error> {
     if options.uid.is_some() {
         return Ok(1);
     }
@@ -133,20 +153,19 @@ async fn confirm(
     ))
 }
 
-/// Checks every LPA (or `options.uid`), calling `progress` with the number checked so far.
-pub async fn run(
+async fn run(
     engine: &Engine,
+    store: &Store,
     client: &OpgClient,
     options: &Options,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Report, Error> {
-    let store = engine.store();
     let mut report = Report::default();
     let workflow = options.workflow.as_str();
     let zone = engine.rules().zone();
     if let Some(uid) = &options.uid {
         let (local, verdict) = confirm(store, client, uid, workflow, zone).await?;
-        settle(engine, client, options, local, verdict, &mut report).await?;
+        settle(engine, store, client, options, local, verdict, &mut report).await?;
         progress(report.summary.checked);
         return Ok(report);
     }
@@ -171,7 +190,7 @@ pub async fn run(
         let uids: Vec<String> = locals
             .iter()
             .map(|l| l.uid.clone())
-            .filter(|u| crate::uid::is_valid_uid(u))
+            .filter(|u| lpaflow_opg::uid::is_valid_uid(u))
             .collect();
         let batch = if uids.is_empty() {
             Vec::new()
@@ -197,7 +216,7 @@ pub async fn run(
                     confirm(store, client, &uid, workflow, zone).await?
                 }
             };
-            settle(engine, client, options, local, verdict, &mut report).await?;
+            settle(engine, store, client, options, local, verdict, &mut report).await?;
             progress(report.summary.checked);
         }
     }
@@ -212,6 +231,7 @@ fn submitted(local: &Local) -> bool {
 /// Counts one LPA's verdict, attributes and repairs its differences.
 async fn settle(
     engine: &Engine,
+    store: &Store,
     client: &OpgClient,
     options: &Options,
     local: Local,
@@ -273,7 +293,7 @@ async fn settle(
                 if !retried.contains(step_id) {
                     retried.push(*step_id);
                     let now = engine.clock().now();
-                    if engine.store().retry_failed_step(*step_id, now).await? {
+                    if store.retry_failed_step(*step_id, now).await? {
                         summary.repairs_enqueued += 1;
                         repairs.push(format!(
                             "reopened step {step_id} (read back before it is sent)"

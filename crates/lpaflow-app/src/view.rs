@@ -1,11 +1,20 @@
-//! The LPA as the API shows it: state and revision, the application, findings, the fee ledger, signatures and
-//! deadlines, pending and failed OPG steps, timers, and the events the caller's role may fire now (with the
-//! reason for every other event on request). Built from the stored instance and `lpaflow_lpa::explain`.
+//! The read model of one LPA for a role: state and revision, the application, findings, the fee ledger,
+//! signatures and deadlines, pending and failed OPG steps, timers, and the events the role may fire now (with
+//! the reason for every other event on request). Built field by field from the stored instance and one run of
+//! the rules (`lpaflow_lpa::explain`); the API serves it as JSON and the console renders from the same parts.
 
-use crate::auth::Role;
+use crate::caller::Role;
+use crate::service::LpaService;
 use chrono::{DateTime, Utc};
-use lpaflow_engine::Engine;
-use lpaflow_lpa::LpaData;
+use lpaflow_core::{Awaiting, InstanceId};
+use lpaflow_engine::Error;
+use lpaflow_lpa::explain::{DeadlineView, Refusal};
+use lpaflow_lpa::fees::FeeLedger;
+use lpaflow_lpa::findings::Finding;
+use lpaflow_lpa::guards::MissingSignature;
+use lpaflow_lpa::objections::{Objection, WaitingPeriod};
+use lpaflow_lpa::rule_dates::RuleDates;
+use lpaflow_lpa::{Explanation, LpaData, RefundTotals};
 use lpaflow_store::{StepRow, StepStatus, StoredInstance, TimerRow};
 use serde::Serialize;
 use serde_json::Value;
@@ -22,7 +31,7 @@ pub struct StepView {
     /// `opg.create`, `opg.update:<TYPE>`.
     pub step: String,
     /// `blocked`, `queued`, `suspended`, `in_flight`, `retrying`, `done`, `failed`, `skipped`.
-    #[schema(schema_with = crate::openapi::schemas::step_status)]
+    #[schema(schema_with = crate::schema::step_status)]
     pub status: String,
     /// Attempts made.
     pub attempts: u32,
@@ -68,7 +77,7 @@ impl From<&StepRow> for StepView {
 #[serde(rename_all = "camelCase")]
 pub struct SyncView {
     /// `synced`, `pending`, `awaiting_sync` or `failed`.
-    #[schema(schema_with = crate::openapi::schemas::sync_status)]
+    #[schema(schema_with = crate::schema::sync_status)]
     pub status: String,
     /// Steps not yet confirmed, oldest first.
     pub pending: Vec<StepView>,
@@ -121,32 +130,32 @@ pub struct LpaView {
     pub application: Value,
     /// Every finding, with its status.
     #[schema(value_type = Vec<Object>)]
-    pub findings: Value,
+    pub findings: Vec<Finding>,
     /// The fee ledger.
     #[schema(value_type = Object)]
-    pub fee: Value,
+    pub fee: Option<FeeLedger>,
     /// Refunds avoided and still due.
     #[schema(value_type = Object)]
-    pub refunds: Value,
+    pub refunds: Option<RefundTotals>,
     /// The UK local dates the rules used: `timeZone`, `today`, `referenceDate` and `feeDate` (each with its
     /// `source`), `repeatWindow?`, `waitingPeriod?`.
     #[schema(value_type = Option<Object>)]
-    pub dates: Value,
+    pub dates: Option<RuleDates>,
     /// Signatures still missing.
     #[schema(value_type = Vec<Object>)]
-    pub missing_signatures: Value,
+    pub missing_signatures: Option<Vec<MissingSignature>>,
     /// Deadlines and where they stand.
     #[schema(value_type = Vec<Object>)]
-    pub deadlines: Value,
+    pub deadlines: Option<Vec<DeadlineView>>,
     /// The statutory waiting period, once started.
     #[schema(value_type = Option<Object>)]
-    pub waiting_period: Value,
+    pub waiting_period: Option<WaitingPeriod>,
     /// Objections not decided yet.
     #[schema(value_type = Vec<Object>)]
-    pub open_objections: Value,
+    pub open_objections: Option<Vec<Objection>>,
     /// The blocking step the LPA waits for, if any.
     #[schema(value_type = Option<Object>)]
-    pub awaiting: Value,
+    pub awaiting: Option<Awaiting>,
     /// OPG sync.
     pub sync: SyncView,
     /// Timers.
@@ -156,62 +165,76 @@ pub struct LpaView {
     /// Every other event with the reason it would be refused (with `?explain=true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
-    pub refused_events: Option<Value>,
+    pub refused_events: Option<Vec<Refusal>>,
     /// Set when the stored data cannot be read as an LPA.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_problem: Option<String>,
 }
 
-fn field(v: &Value, key: &str) -> Value {
-    v.get(key).cloned().unwrap_or(Value::Null)
+impl LpaService {
+    /// LPA `uid` as `role` sees it (`explain` adds every refused event with its reason).
+    pub async fn view(
+        &self,
+        uid: &InstanceId,
+        role: Role,
+        explain: bool,
+    ) -> Result<LpaView, Error> {
+        let stored = self.existing(uid).await?;
+        self.view_of(&stored, role, explain).await
+    }
+
+    /// `stored` as `role` sees it, with its steps and timers read now.
+    pub async fn view_of(
+        &self,
+        stored: &StoredInstance,
+        role: Role,
+        explain: bool,
+    ) -> Result<LpaView, Error> {
+        let uid = &stored.instance.id;
+        let steps = self.engine.steps(uid).await?;
+        let timers = self.engine.timers(uid).await?;
+        let explanation = self.explain(stored);
+        Ok(assemble(
+            stored,
+            explanation.as_ref(),
+            &steps,
+            &timers,
+            role,
+            explain,
+        ))
+    }
+
+    /// The rules' explanation of `stored` now (`None` when its definition is not loaded).
+    pub(crate) fn explain(&self, stored: &StoredInstance) -> Option<Explanation> {
+        let def = self.engine.definition_for(stored).ok()?;
+        Some(lpaflow_lpa::explain(
+            &def,
+            self.engine.rules().as_ref(),
+            &stored.instance,
+            self.engine.clock().now(),
+        ))
+    }
 }
 
-/// Builds the view of `stored` for `role`.
-pub async fn build(
-    engine: &Engine,
-    stored: &StoredInstance,
-    role: Role,
-    explain: bool,
-) -> Result<LpaView, lpaflow_engine::Error> {
-    let uid = &stored.instance.id;
-    let steps = engine.steps(uid).await?;
-    let timers = engine.timers(uid).await?;
-    Ok(assemble(engine, stored, &steps, &timers, role, explain))
+/// The events `role` may fire now and the refusals of the others.
+fn role_events(x: Option<&Explanation>, role: Role) -> (Vec<String>, Vec<Refusal>) {
+    let name: &str = role.into();
+    x.and_then(|x| x.roles.iter().find(|r| r.role == name))
+        .map(|r| (r.may_fire.clone(), r.refused.clone()))
+        .unwrap_or_default()
 }
 
-fn assemble(
-    engine: &Engine,
+/// The view of `stored` for `role` from its explanation `x`, steps and timers.
+pub fn assemble(
     stored: &StoredInstance,
+    x: Option<&Explanation>,
     steps: &[StepRow],
     timers: &[TimerRow],
     role: Role,
     explain: bool,
 ) -> LpaView {
     let i = &stored.instance;
-    let explanation = engine
-        .definition_for(stored)
-        .ok()
-        .map(|def| lpaflow_lpa::explain(&def, engine.rules().as_ref(), i, engine.clock().now()));
-    let e = explanation
-        .as_ref()
-        .and_then(|x| serde_json::to_value(x).ok())
-        .unwrap_or(Value::Null);
-    let role_name: &str = role.into();
-    let mine = e
-        .get("roles")
-        .and_then(Value::as_array)
-        .and_then(|roles| roles.iter().find(|r| r["role"] == role_name))
-        .cloned();
-    let allowed_events = mine
-        .as_ref()
-        .and_then(|r| r.get("mayFire"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let (allowed_events, refused) = role_events(x, role);
     let data = LpaData::load(&i.data);
     LpaView {
         uid: i.id.to_string(),
@@ -220,7 +243,10 @@ fn assemble(
             version: i.workflow.version,
         },
         state: i.state.to_string(),
-        status: e.get("status").and_then(Value::as_str).map(str::to_owned),
+        status: x
+            .and_then(|x| x.status.as_ref())
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| v.as_str().map(str::to_owned)),
         revision: i.revision,
         created_at: i.created_at,
         updated_at: i.updated_at,
@@ -230,17 +256,16 @@ fn assemble(
             .unwrap_or(Value::Null),
         findings: data
             .as_ref()
-            .ok()
-            .and_then(|d| serde_json::to_value(&d.findings).ok())
-            .unwrap_or(Value::Array(vec![])),
-        fee: field(&e, "fee"),
-        refunds: field(&e, "refunds"),
-        dates: field(&e, "dates"),
-        missing_signatures: field(&e, "missingSignatures"),
-        deadlines: field(&e, "deadlines"),
-        waiting_period: field(&e, "waitingPeriod"),
-        open_objections: field(&e, "openObjections"),
-        awaiting: serde_json::to_value(&i.awaiting).unwrap_or(Value::Null),
+            .map(|d| d.findings.clone())
+            .unwrap_or_default(),
+        fee: x.and_then(|x| x.fee.clone()),
+        refunds: x.map(|x| x.refunds),
+        dates: x.and_then(|x| x.dates.clone()),
+        missing_signatures: x.map(|x| x.missing_signatures.clone()),
+        deadlines: x.map(|x| x.deadlines.clone()),
+        waiting_period: x.and_then(|x| x.waiting_period.clone()),
+        open_objections: x.map(|x| x.open_objections.clone()),
+        awaiting: i.awaiting.clone(),
         sync: SyncView {
             status: stored.sync_status.to_string(),
             pending: steps
@@ -263,26 +288,10 @@ fn assemble(
             })
             .collect(),
         allowed_events,
-        refused_events: explain.then(|| {
-            mine.as_ref()
-                .map(|r| field(r, "refused"))
-                .unwrap_or(Value::Array(vec![]))
-        }),
-        data_problem: data.err().map(|e| e.to_string()).or_else(|| {
-            e.get("dataProblem")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        }),
+        refused_events: explain.then_some(refused),
+        data_problem: data
+            .err()
+            .map(|e| e.to_string())
+            .or_else(|| x.and_then(|x| x.data_problem.clone())),
     }
-}
-
-/// The strong ETag of a revision: `"<revision>"`.
-pub fn etag(revision: u64) -> String {
-    format!("\"{revision}\"")
-}
-
-/// Reads a revision from `If-Match` / `If-None-Match` (`"3"`, `W/"3"` or `3`); `None` if it is not one.
-pub fn parse_etag(value: &str) -> Option<u64> {
-    let v = value.trim().trim_start_matches("W/");
-    v.trim_matches('"').parse().ok()
 }
