@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 /// How long a page may take to show what a test waits for.
 const WAIT: Duration = Duration::from_secs(20);
 
-/// axe-core, vendored (MPL-2.0; see crates/lpaflow-api/assets/vendor/README.md).
-const AXE: &str = include_str!("../../crates/lpaflow-api/assets/vendor/axe-4.14.1.min.js");
+/// axe-core, vendored (MPL-2.0; see crates/lpaflow-console/assets/vendor/README.md).
+const AXE: &str = include_str!("../../crates/lpaflow-console/assets/vendor/axe-4.14.1.min.js");
 
 pub struct Browser {
     pub client: Client,

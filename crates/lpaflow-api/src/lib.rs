@@ -10,22 +10,21 @@
 // so its size does not matter and boxing it would only add noise to every handler.
 #![allow(clippy::result_large_err)]
 
-pub mod auth;
+pub use lpaflow_http::auth;
 pub mod authorize;
-pub mod body;
-pub mod console;
-pub mod errors;
+pub use lpaflow_http::body;
+pub use lpaflow_http::errors;
 pub mod etag;
-pub mod extract;
+pub use lpaflow_http::extract;
 pub mod idempotency;
-pub mod metrics;
+pub use lpaflow_http::metrics;
 pub mod openapi;
-pub mod problem;
-pub mod proxy;
+pub use lpaflow_http::problem;
+pub use lpaflow_http::proxy;
 pub mod routes;
 pub mod server;
 mod state;
-pub mod uid;
+pub use lpaflow_http::uid;
 
 pub use auth::{Authenticator, Caller, Role};
 pub use proxy::TrustedProxies;
@@ -42,8 +41,15 @@ use problem::Problem;
 use routes::queues;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-/// The whole HTTP application.
+/// The HTTP API alone (no console).
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The whole HTTP application: the API, and `pages` (the web console, built by its own crate with its own
+/// state) served beside it under the same layers (request ids, trusted proxies, the time limit, request
+/// metrics, the body limit) and the same problem answers for unknown paths.
+pub fn router_with(state: AppState, pages: Router) -> Router {
     use authorize::Who::{self, Anyone, Creators, EventFirers, Roles};
     const ADMIN: &[Role] = &[Role::Admin];
     use routes::audit::{READERS, VERIFIERS};
@@ -145,9 +151,9 @@ pub fn router(state: AppState) -> Router {
         );
     let timeout = state.config.request_timeout;
     let body_limit = state.config.body_limit_bytes;
+    let trusted_proxies = state.config.trusted_proxies.clone();
     Router::new()
         .nest("/v1", v1)
-        .nest("/console", console::router(state.lpas.zone()))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))
@@ -155,6 +161,8 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(|| async { axum::Json(openapi::document()) }),
         )
+        .with_state(state)
+        .merge(pages)
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -174,13 +182,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(metrics::track))
         .layer(from_fn_with_state(timeout, time_limit))
-        .layer(from_fn_with_state(
-            state.config.trusted_proxies.clone(),
-            proxy::strip_untrusted,
-        ))
+        .layer(from_fn_with_state(trusted_proxies, proxy::strip_untrusted))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
 }
 
 /// Answers 503 `request_timeout` (a problem, like every failure) for a request not answered within `limit`.

@@ -3,11 +3,15 @@
 
 use crate::caller::Role;
 use crate::service::LpaService;
+use chrono::{DateTime, Utc};
 use lpaflow_core::InstanceId;
 use lpaflow_core::history::ChainHead;
 use lpaflow_core::history::StoredEntry;
 use lpaflow_engine::Error;
 use lpaflow_store::VerifyReport;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Who may read history and chain heads.
 pub const READERS: &[Role] = &[Role::Auditor, Role::Caseworker, Role::Admin];
@@ -51,5 +55,61 @@ impl LpaService {
     pub async fn lpa_count(&self) -> Result<u64, Error> {
         let rows = self.store.count_by_state().await?;
         Ok(rows.iter().map(|(_, _, n)| n).sum())
+    }
+}
+
+/// One history entry with its place in the hash chain.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntryView {
+    /// 1 for creation, then one more per accepted event (= the revision it produced).
+    pub seq: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (the token subject, or `system:...`).
+    pub actor: String,
+    /// In which role.
+    pub role: String,
+    /// The event.
+    pub event: String,
+    /// State before (absent for creation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// State after.
+    pub to: String,
+    /// The event's payload.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// What changed: `{pointer, old, new}`.
+    #[schema(value_type = Vec<Object>)]
+    pub changes: Value,
+    /// Workflow name and version that decided it.
+    pub workflow: String,
+    /// Workflow version.
+    pub version: u32,
+    /// The previous entry's hash (64 zeros for the first).
+    pub prev_hash: String,
+    /// `sha256(prev_hash || canonical entry)`.
+    pub hash: String,
+}
+
+impl From<StoredEntry> for HistoryEntryView {
+    fn from(s: StoredEntry) -> Self {
+        let e = s.entry;
+        Self {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor.to_string(),
+            role: e.role.to_string(),
+            event: e.event.to_string(),
+            from: e.from.map(|f| f.to_string()),
+            to: e.to.to_string(),
+            payload: e.payload,
+            changes: serde_json::to_value(&e.changes).unwrap_or(Value::Null),
+            workflow: e.workflow.name,
+            version: e.workflow.version,
+            prev_hash: s.prev_hash,
+            hash: s.hash,
+        }
     }
 }

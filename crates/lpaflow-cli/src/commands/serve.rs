@@ -282,6 +282,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?,
     };
     let state = AppState::new(lpas.clone(), auth.clone(), config);
+    let console = lpaflow_console::Context::new(lpas.clone(), auth.clone(), mode.dev);
+    let app = lpaflow_api::router_with(state.clone(), lpaflow_console::router(console));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -293,7 +295,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cancel.clone(),
     ));
     let stop = cancel.clone();
-    let served = lpaflow_api::serve(listener, lpaflow_api::router(state), limits, async move {
+    let served = lpaflow_api::serve(listener, app, limits, async move {
         shutdown_signal().await;
         stop.cancel();
     })

@@ -158,8 +158,10 @@ impl Harness {
         }
         let auth = Authenticator::new(SECRET).expect("the secret is long enough");
         let lpas = LpaService::new(engine.clone(), store.clone(), ServiceSettings::default());
-        let state = AppState::new(lpas, auth.clone(), config);
-        let router = lpaflow_api::router(state.clone());
+        let dev = config.dev;
+        let state = AppState::new(lpas.clone(), auth.clone(), config);
+        let console = lpaflow_console::Context::new(lpas, auth.clone(), dev);
+        let router = lpaflow_api::router_with(state.clone(), lpaflow_console::router(console));
         Harness {
             db,
             engine,

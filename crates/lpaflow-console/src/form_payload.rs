@@ -3,8 +3,8 @@
 //! needed), and a problem at the field's pointer for a value that cannot be what the field holds.
 
 use super::forms::APPLICATION_FIELD;
-use crate::problem::FieldProblem;
 use chrono::{DateTime, NaiveDateTime};
+use lpaflow_http::problem::FieldProblem;
 use lpaflow_lpa::{Field, FieldKind};
 use serde_json::{Map, Value};
 
@@ -93,7 +93,7 @@ pub(super) fn parse_time(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::forms::field_id;
+    use crate::forms::field_id;
     use lpaflow_lpa::actions::Action;
     use lpaflow_lpa::payload_fields;
     use serde_json::json;

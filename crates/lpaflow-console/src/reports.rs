@@ -6,12 +6,12 @@
 use super::fee_chart;
 use super::layout::{self, Nav, error_summary, page, pounds, sentence};
 use super::session::Session;
-use crate::problem::Problem;
-use crate::routes::reports::{self, DEFAULT_MONTHS, FeeReportQuery};
-use crate::state::AppState;
+use crate::Context;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use lpaflow_app::reports::DEFAULT_MONTHS;
+use lpaflow_http::problem::Problem;
 use lpaflow_lpa::application::FeeType;
 use lpaflow_lpa::fee_report::{FeeFigures, FeeReport, Tally};
 use maud::{Markup, html};
@@ -30,23 +30,25 @@ fn given(v: Option<&String>) -> Option<String> {
 
 /// `GET /console/reports/fees`.
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     session: Session,
     Query(params): Query<RangeParams>,
 ) -> Response {
-    let q = FeeReportQuery {
-        from: given(params.from.as_ref()),
-        to: given(params.to.as_ref()),
-    };
-    match reports::fee_report(&state, &session.caller, &q).await {
+    let (from, to) = (given(params.from.as_ref()), given(params.to.as_ref()));
+    let report = state
+        .lpas
+        .fee_report_for(&session.caller, from.as_deref(), to.as_deref())
+        .await
+        .map_err(Problem::from);
+    match report {
         Ok(r) => {
             let form = range_form(&r.from.to_string(), &r.to.to_string(), None);
             respond(&session, StatusCode::OK, form, Some(&r))
         }
         Err(p) if p.status == StatusCode::BAD_REQUEST.as_u16() => {
             let form = range_form(
-                q.from.as_deref().unwrap_or(""),
-                q.to.as_deref().unwrap_or(""),
+                from.as_deref().unwrap_or(""),
+                to.as_deref().unwrap_or(""),
                 Some(&p),
             );
             respond(&session, StatusCode::BAD_REQUEST, form, None)

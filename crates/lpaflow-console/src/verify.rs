@@ -4,7 +4,7 @@
 
 use super::layout::{self, Nav, page, time_el};
 use super::session::{CheckedForm, Session};
-use crate::state::AppState;
+use crate::Context;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -70,7 +70,7 @@ impl Jobs {
 
 /// `POST /console/audit/verify`: start verifying every chain (or show the run in progress).
 pub(super) async fn start(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Extension(console): Extension<Arc<super::ConsoleState>>,
     headers: HeaderMap,
     form: CheckedForm,

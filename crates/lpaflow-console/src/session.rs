@@ -13,14 +13,14 @@
 //! cookie `lpaflow_console_signin`.
 
 use super::layout;
-use crate::auth::Caller;
-use crate::state::AppState;
+use crate::Context;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
+use lpaflow_http::auth::Caller;
 use rand::Rng;
 use sha2::Sha256;
 
@@ -106,7 +106,7 @@ fn is_local(headers: &HeaderMap) -> bool {
 /// Whether cookies must be `Secure`: the original request used HTTPS (a trusted proxy says so; untrusted
 /// peers' forwarding headers are gone by now, `proxy.rs`), or it did not come to a local address.
 fn secure(headers: &HeaderMap) -> bool {
-    crate::proxy::forwarded_https(headers) || !is_local(headers)
+    lpaflow_http::proxy::forwarded_https(headers) || !is_local(headers)
 }
 
 /// A `Set-Cookie` value for the console's path; `max_age_seconds = Some(0)` deletes the cookie.
@@ -150,11 +150,11 @@ fn to_sign_in(parts: &Parts, ended: bool) -> Response {
     response
 }
 
-fn session_of(parts: &Parts, state: &AppState) -> Result<Option<Session>, ()> {
+fn session_of(parts: &Parts, state: &Context) -> Result<Option<Session>, ()> {
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    match state.auth().verify(token) {
+    match state.auth.verify(token) {
         Ok(caller) => Ok(Some(Session {
             caller,
             token: token.to_owned(),
@@ -163,10 +163,10 @@ fn session_of(parts: &Parts, state: &AppState) -> Result<Option<Session>, ()> {
     }
 }
 
-impl FromRequestParts<AppState> for Session {
+impl FromRequestParts<Context> for Session {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &Context) -> Result<Self, Response> {
         match session_of(parts, state) {
             Ok(Some(s)) => Ok(s),
             Ok(None) => Err(to_sign_in(parts, false)),
@@ -175,12 +175,12 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
-impl OptionalFromRequestParts<AppState> for Session {
+impl OptionalFromRequestParts<Context> for Session {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &Context,
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(session_of(parts, state).ok().flatten())
     }
@@ -213,7 +213,7 @@ pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'
 /// Reads an urlencoded form body.
 pub(super) async fn read_form(
     req: Request,
-    state: &AppState,
+    state: &Context,
     session: Option<&Session>,
 ) -> Result<Vec<(String, String)>, Response> {
     Form::<Vec<(String, String)>>::from_request(req, state)
@@ -241,13 +241,13 @@ pub(super) fn csrf_refused(session: Option<&Session>) -> Response {
     )
 }
 
-impl FromRequest<AppState> for CheckedForm {
+impl FromRequest<Context> for CheckedForm {
     type Rejection = Response;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+    async fn from_request(req: Request, state: &Context) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let session =
-            <Session as FromRequestParts<AppState>>::from_request_parts(&mut parts, state).await?;
+            <Session as FromRequestParts<Context>>::from_request_parts(&mut parts, state).await?;
         let fields = read_form(Request::from_parts(parts, body), state, Some(&session)).await?;
         if !csrf_matches(&session.token, field(&fields, CSRF_FIELD)) {
             return Err(csrf_refused(Some(&session)));

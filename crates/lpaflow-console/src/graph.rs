@@ -328,7 +328,7 @@ mod tests {
     use super::*;
 
     fn def() -> WorkflowDef {
-        let text = include_str!("../../../../workflows/lpa.toml");
+        let text = include_str!("../../../workflows/lpa.toml");
         lpaflow_spec::load("lpa.toml", text, &lpaflow_lpa::catalog()).expect("lpa.toml loads")
     }
 

@@ -6,8 +6,8 @@
 
 use super::layout::{title_words, words};
 use super::session::CSRF_FIELD;
-use crate::problem::{FieldProblem, Problem};
 use lpaflow_core::{EventName, StateName, WorkflowDef};
+use lpaflow_http::problem::{FieldProblem, Problem};
 use lpaflow_lpa::actions::Action;
 use lpaflow_lpa::{Field, FieldKind, LpaData, attorneys_to_sign, payload_fields};
 use maud::{Markup, html};

@@ -8,8 +8,8 @@ use super::graph;
 use super::layout::{time_el, title_words, words};
 use super::lpa::Loaded;
 use super::session::Session;
-use crate::auth::Role;
 use lpaflow_core::{EventName, StateName};
+use lpaflow_http::auth::Role;
 use lpaflow_lpa::explain::Refusal;
 use maud::{Markup, html};
 

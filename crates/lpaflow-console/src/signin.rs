@@ -8,11 +8,11 @@ use super::session::{
     self, CSRF_FIELD, CheckedForm, SESSION_COOKIE, SIGNIN_COOKIE, csrf_matches, csrf_token, field,
     set_cookie,
 };
-use crate::auth::Role;
-use crate::state::AppState;
+use crate::Context;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use lpaflow_http::auth::Role;
 use maud::html;
 use serde::Deserialize;
 
@@ -27,7 +27,7 @@ pub(super) struct SignInQuery {
 }
 
 fn sign_in_page(
-    state: &AppState,
+    state: &Context,
     headers: &HeaderMap,
     status: StatusCode,
     notice: Option<&str>,
@@ -35,7 +35,7 @@ fn sign_in_page(
 ) -> Response {
     let nonce = session::nonce();
     let csrf = csrf_token(&nonce);
-    let dev = state.config.dev;
+    let dev = state.dev;
     let body = html! {
         @if let Some(e) = error {
             (error_summary("There is a problem", &[(e.to_owned(), Some("token".to_owned()))]))
@@ -87,7 +87,7 @@ fn sign_in_page(
 
 /// `GET /console/sign-in`.
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Query(q): Query<SignInQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -103,7 +103,7 @@ pub(super) async fn show(
 
 /// Reads the sign-in form, refusing it unless its token matches the nonce cookie.
 async fn sign_in_form(
-    state: &AppState,
+    state: &Context,
     req: Request,
 ) -> Result<(HeaderMap, Vec<(String, String)>), Response> {
     let headers = req.headers().clone();
@@ -130,7 +130,7 @@ fn signed_in(headers: &HeaderMap, token: &str) -> Response {
 }
 
 /// `POST /console/sign-in`: a pasted token.
-pub(super) async fn with_token(State(state): State<AppState>, req: Request) -> Response {
+pub(super) async fn with_token(State(state): State<Context>, req: Request) -> Response {
     let (headers, fields) = match sign_in_form(&state, req).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -145,7 +145,7 @@ pub(super) async fn with_token(State(state): State<AppState>, req: Request) -> R
             Some("Enter your access token"),
         );
     }
-    match state.auth().verify(token) {
+    match state.auth.verify(token) {
         Ok(caller) => {
             tracing::info!(actor = %caller.sub, role = %caller.role, "console: signed in with a token");
             signed_in(&headers, token)
@@ -161,8 +161,8 @@ pub(super) async fn with_token(State(state): State<AppState>, req: Request) -> R
 }
 
 /// `POST /console/sign-in/dev` (`serve --dev` only): a development token for the chosen role.
-pub(super) async fn dev(State(state): State<AppState>, req: Request) -> Response {
-    if !state.config.dev {
+pub(super) async fn dev(State(state): State<Context>, req: Request) -> Response {
+    if !state.dev {
         return layout::message_page(
             StatusCode::NOT_FOUND,
             None,
@@ -184,7 +184,7 @@ pub(super) async fn dev(State(state): State<AppState>, req: Request) -> Response
         );
     };
     match state
-        .auth()
+        .auth
         .issue(&format!("dev-{role}"), role, DEV_TOKEN_TTL_SECONDS)
     {
         Ok(token) => {

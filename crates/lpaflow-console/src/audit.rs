@@ -7,16 +7,16 @@
 use super::layout::{self, Nav, error_summary, page, time_el, words};
 use super::session::{CSRF_FIELD, Session};
 use super::verify::{VERIFIERS, job_fragment};
-use crate::problem::Problem;
-use crate::routes::audit::HistoryEntryView;
-use crate::state::AppState;
-use crate::{errors, uid};
+use crate::Context;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lpaflow_app::audit::HistoryEntryView;
 use lpaflow_app::audit::READERS;
 use lpaflow_core::InstanceId;
 use lpaflow_core::history::{GENESIS_HASH, StoredEntry, chain_hash};
+use lpaflow_http::problem::Problem;
+use lpaflow_http::{errors, uid};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ pub(super) struct AuditParams {
 
 /// `GET /console/audit`.
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Extension(console): Extension<Arc<super::ConsoleState>>,
     session: Session,
     Query(q): Query<AuditParams>,
@@ -114,7 +114,7 @@ fn entry_checks(id: &InstanceId, rows: &[StoredEntry]) -> Vec<Result<(), String>
 }
 
 async fn history_section(
-    state: &AppState,
+    state: &Context,
     session: &Session,
     id: &InstanceId,
     after: u64,
@@ -190,7 +190,7 @@ async fn history_section(
 
 /// Every entry of LPA `raw` as the API's history shows them, for a caller who may read history.
 async fn all_history(
-    state: &AppState,
+    state: &Context,
     session: &Session,
     raw: &str,
 ) -> Result<Vec<HistoryEntryView>, Problem> {
@@ -215,7 +215,7 @@ async fn all_history(
 
 /// `GET /console/audit/{uid}/history.json`: every entry, as the API's history shows them, as a download.
 pub(super) async fn download(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     session: Session,
     Path(raw): Path<String>,
 ) -> Response {

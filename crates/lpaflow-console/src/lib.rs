@@ -1,12 +1,14 @@
-//! The web console under `/console`: server-rendered HTML for caseworkers (queues, LPA pages with their
+//! lpaflow-console: the web console under `/console`, server-rendered HTML for caseworkers (queues, LPA pages with their
 //! decisions), auditors (history with the hash-chain check, verify all), the fee report (caseworkers, auditors,
 //! admins) and operators (OPG status, backlog, maintenance windows). Every page works without JavaScript; the vendored htmx only refreshes live counts and
 //! the verify-all progress.
 //!
 //! Guarantees:
-//! - The console is a client of the same code as the API: it calls the API's handlers or the engine with the
-//!   signed-in caller's `sub` and role, so the role checks of the API and the interpreter stay the authority
-//!   (the console only hides what a role cannot do). It holds no SQL.
+//! - The console is an adapter over `lpaflow-app`, like the API and never through it: every page calls the
+//!   `LpaService` with the signed-in caller's `sub` and role, so the role lists of the service and the
+//!   interpreter stay the authority (the console only hides what a role cannot do). It holds no SQL and
+//!   imports neither the engine nor the store; problems, extractors and tokens come from `lpaflow-http`, as
+//!   the API's do.
 //! - The session is the caller's JWT in an HttpOnly, SameSite=Strict cookie scoped to `/console` (Secure unless
 //!   the host is localhost); every POST carries a CSRF token derived from it and is refused (403) without it
 //!   ([`session`]).
@@ -32,19 +34,20 @@ mod session;
 mod signin;
 mod verify;
 
-use crate::state::AppState;
 use axum::Router;
 use axum::extract::Extension;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use lpaflow_core::BusinessZone;
+use lpaflow_app::LpaService;
+use lpaflow_http::auth::Authenticator;
+use metrics_exporter_prometheus::PrometheusHandle;
 use session::Session;
 use std::sync::Arc;
 
-const CSS: &str = include_str!("../../assets/console.css");
-const HTMX: &str = include_str!("../../assets/vendor/htmx-2.0.11.min.js");
+const CSS: &str = include_str!("../assets/console.css");
+const HTMX: &str = include_str!("../assets/vendor/htmx-2.0.11.min.js");
 
 /// What the console keeps between requests: verify-all runs and delivery-rate samples. Sessions live in
 /// cookies, so any number of processes can serve the console.
@@ -54,10 +57,33 @@ pub(crate) struct ConsoleState {
     pub(crate) rate: ops::RateSamples,
 }
 
-/// The console's routes, to nest under `/console`, showing and reading times in `zone`.
-pub fn router(zone: BusinessZone) -> Router<AppState> {
+/// What the console's handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) lpas: LpaService,
+    pub(crate) auth: Arc<Authenticator>,
+    /// Development mode (`serve --dev`): the sign-in page offers development tokens.
+    pub(crate) dev: bool,
+    pub(crate) metrics: PrometheusHandle,
+}
+
+impl Context {
+    /// The console over `lpas`, signing callers in with tokens `auth` verifies.
+    pub fn new(lpas: LpaService, auth: Authenticator, dev: bool) -> Self {
+        Self {
+            lpas,
+            auth: Arc::new(auth),
+            dev,
+            metrics: lpaflow_http::metrics::handle(),
+        }
+    }
+}
+
+/// The console's routes under `/console`, showing and reading times in the rules' zone (UK time).
+pub fn router(context: Context) -> Router {
+    let zone = context.lpas.zone();
     let console = Arc::new(ConsoleState::default());
-    Router::new()
+    let pages = Router::new()
         .route("/", get(home))
         .route("/sign-in", get(signin::show).post(signin::with_token))
         .route("/sign-in/dev", post(signin::dev))
@@ -87,6 +113,8 @@ pub fn router(zone: BusinessZone) -> Router<AppState> {
         .layer(axum::middleware::from_fn(move |req, next| {
             layout::in_zone(zone, req, next)
         }))
+        .with_state(context);
+    Router::new().nest("/console", pages)
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -102,7 +130,7 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
 
 /// `/console`: the signed-in role's first page.
 async fn home(session: Option<Session>) -> Redirect {
-    use crate::auth::Role;
+    use lpaflow_http::auth::Role;
     match session.map(|s| s.caller.role) {
         None => Redirect::to("/console/sign-in"),
         Some(Role::Caseworker) => Redirect::to("/console/queue"),

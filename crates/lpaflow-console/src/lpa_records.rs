@@ -4,8 +4,8 @@
 
 use super::layout::{duration, time_el, words};
 use super::lpa_sections::Sections;
-use crate::auth::Role;
 use lpaflow_app::{StepRow, StepStatus};
+use lpaflow_http::auth::Role;
 use maud::{Markup, html};
 use serde_json::Value;
 

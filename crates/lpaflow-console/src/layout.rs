@@ -3,14 +3,14 @@
 //! and the error summary that links to each field in trouble.
 
 use super::session::{CSRF_FIELD, Session};
-use crate::auth::Role;
-use crate::problem::Problem;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use lpaflow_core::BusinessZone;
+use lpaflow_http::auth::Role;
+use lpaflow_http::problem::Problem;
 use maud::{DOCTYPE, Markup, html};
 
 /// The sections of the header navigation.

@@ -5,14 +5,14 @@
 
 use super::layout::{self, Nav, duration, page, time_el, words};
 use super::session::Session;
-use crate::auth::Caller;
-use crate::errors;
-use crate::problem::{FieldProblem, Problem};
-use crate::state::AppState;
+use crate::Context;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use lpaflow_app::queues::LISTERS;
 use lpaflow_app::{InstanceSummary, ListQuery, MAX_PAGE, Page, SyncStatus};
+use lpaflow_http::auth::Caller;
+use lpaflow_http::errors;
+use lpaflow_http::problem::{FieldProblem, Problem};
 use lpaflow_lpa::labels;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -96,7 +96,7 @@ impl std::fmt::Display for Count {
 }
 
 async fn list(
-    state: &AppState,
+    state: &Context,
     caller: &Caller,
     q: ListQuery,
 ) -> Result<Page<InstanceSummary>, Problem> {
@@ -117,7 +117,7 @@ async fn list(
 }
 
 async fn count(
-    state: &AppState,
+    state: &Context,
     caller: &Caller,
     filter: Filter,
     in_state: Option<&str>,
@@ -145,7 +145,7 @@ fn href(filter: Filter, state: Option<&str>) -> String {
 
 /// `GET /console/queue`.
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     session: Session,
     Query(p): Query<QueueParams>,
 ) -> Response {
@@ -155,7 +155,7 @@ pub(super) async fn show(
     }
 }
 
-async fn render(state: &AppState, session: &Session, p: QueueParams) -> Result<Markup, Problem> {
+async fn render(state: &Context, session: &Session, p: QueueParams) -> Result<Markup, Problem> {
     use strum::IntoEnumIterator;
     let caller = &session.caller;
     let filter = p

@@ -156,6 +156,16 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// 400 `invalid_query` naming every query parameter in trouble.
+    pub fn invalid_query(problems: Vec<FieldProblem>) -> Self {
+        let names: Vec<&str> = problems
+            .iter()
+            .map(|p| p.pointer.trim_start_matches('/'))
+            .collect();
+        let detail = format!("check the query parameters {}", names.join(" and "));
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", detail).with_errors(problems)
+    }
+
     /// 404 `maintenance_not_found`.
     pub fn maintenance_not_found(id: i64) -> Self {
         Self::new(
@@ -209,6 +219,19 @@ impl IntoResponse for Problem {
 impl From<lpaflow_core::PayloadProblem> for FieldProblem {
     fn from(p: lpaflow_core::PayloadProblem) -> Self {
         Self::new(p.pointer, p.detail)
+    }
+}
+
+impl From<lpaflow_app::reports::ReportError> for Problem {
+    fn from(e: lpaflow_app::reports::ReportError) -> Self {
+        use lpaflow_app::reports::ReportError;
+        match e {
+            ReportError::Forbidden(f) => f.into(),
+            ReportError::Range(problems) => {
+                Problem::invalid_query(problems.into_iter().map(FieldProblem::from).collect())
+            }
+            ReportError::Engine(e) => crate::errors::problem(e, ""),
+        }
     }
 }
 

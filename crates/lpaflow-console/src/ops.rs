@@ -6,15 +6,15 @@
 use super::form_payload::parse_time;
 use super::layout::{self, Nav, duration, error_summary, page, sentence, time_el, words};
 use super::session::{CSRF_FIELD, CheckedForm, Session};
-use crate::auth::Role;
-use crate::errors;
-use crate::problem::{FieldProblem, Problem};
-use crate::state::AppState;
+use crate::Context;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
 use lpaflow_app::ops::{OpgStatus, read_window};
+use lpaflow_http::auth::Role;
+use lpaflow_http::errors;
+use lpaflow_http::problem::{FieldProblem, Problem};
 use maud::{Markup, html};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
@@ -86,7 +86,7 @@ fn condition(s: &OpgStatus) -> (&'static str, &'static str) {
     }
 }
 
-async fn live_markup(state: &AppState, console: &super::ConsoleState) -> Result<Markup, Problem> {
+async fn live_markup(state: &Context, console: &super::ConsoleState) -> Result<Markup, Problem> {
     let status = state
         .lpas
         .opg_status()
@@ -171,7 +171,7 @@ async fn live_markup(state: &AppState, console: &super::ConsoleState) -> Result<
 
 /// `GET /console/ops`.
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Extension(console): Extension<Arc<super::ConsoleState>>,
     session: Session,
 ) -> Response {
@@ -185,7 +185,7 @@ struct Refused {
 }
 
 async fn render(
-    state: &AppState,
+    state: &Context,
     console: &super::ConsoleState,
     session: &Session,
     refused: Option<Refused>,
@@ -272,7 +272,7 @@ async fn render(
 
 /// `GET /console/ops/live`: the live part alone, for htmx.
 pub(super) async fn live(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Extension(console): Extension<Arc<super::ConsoleState>>,
     session: Session,
 ) -> Response {
@@ -284,7 +284,7 @@ pub(super) async fn live(
 
 /// `POST /console/ops/maintenance` (admin): plan a window through `POST /v1/opg/maintenance`'s handler.
 pub(super) async fn add_window(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Extension(console): Extension<Arc<super::ConsoleState>>,
     form: CheckedForm,
 ) -> Response {
@@ -317,7 +317,7 @@ pub(super) async fn add_window(
 
 /// Plans the window the form describes, as the signed-in admin.
 async fn plan_window(
-    state: &AppState,
+    state: &Context,
     session: &Session,
     body: &Map<String, Value>,
 ) -> Result<(), Problem> {
@@ -336,7 +336,7 @@ async fn plan_window(
 
 /// `POST /console/ops/maintenance/{id}/remove` (admin).
 pub(super) async fn remove_window(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<i64>,
     form: CheckedForm,
 ) -> Response {
@@ -346,7 +346,7 @@ pub(super) async fn remove_window(
     }
 }
 
-async fn remove_window_as(state: &AppState, session: &Session, id: i64) -> Result<(), Problem> {
+async fn remove_window_as(state: &Context, session: &Session, id: i64) -> Result<(), Problem> {
     session
         .caller
         .require(&[Role::Admin], "cancel OPG maintenance")?;

@@ -9,13 +9,13 @@ use super::forms::{self, Failure, field_id};
 use super::layout::{self, Nav, banner, error_summary, page, sentence, title_words, words};
 use super::lpa_sections::Sections;
 use super::session::{CheckedForm, Session};
-use crate::auth::{Caller, Role};
-use crate::problem::Problem;
-use crate::state::AppState;
-use crate::{errors, uid};
+use crate::Context;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use lpaflow_http::auth::{Caller, Role};
+use lpaflow_http::problem::Problem;
+use lpaflow_http::{errors, uid};
 
 use lpaflow_app::page::LpaPage;
 use lpaflow_app::steps::{DecideError, StepDecision};
@@ -26,7 +26,7 @@ use serde::Deserialize;
 /// Everything the LPA page shows.
 pub(super) type Loaded = LpaPage;
 
-async fn load(state: &AppState, caller: &Caller, id: &InstanceId) -> Result<Loaded, Problem> {
+async fn load(state: &Context, caller: &Caller, id: &InstanceId) -> Result<Loaded, Problem> {
     state
         .lpas
         .page(caller, id)
@@ -87,7 +87,7 @@ pub(super) struct PageQuery {
 
 /// `GET /console/lpas/{uid}`.
 pub(super) async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     session: Session,
     Path(raw): Path<String>,
     Query(q): Query<PageQuery>,
@@ -211,7 +211,7 @@ fn forms_value<'a>(f: &'a Failure, name: &str) -> Option<&'a str> {
 
 /// `POST /console/lpas/{uid}/events`: fire the form's event as the signed-in caller.
 pub(super) async fn fire(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(raw): Path<String>,
     form: CheckedForm,
 ) -> Response {
@@ -273,7 +273,7 @@ pub(super) async fn fire(
 
 /// The LPA page again, with the refused form filled in and its problems.
 async fn refused_page(
-    state: &AppState,
+    state: &Context,
     session: &Session,
     id: &InstanceId,
     failure: Failure,
@@ -289,7 +289,7 @@ async fn refused_page(
 /// `POST /console/lpas/{uid}/sync/{id}/{retry|skip}`: an admin's decision on a failed OPG step, through the
 /// API's own handlers.
 pub(super) async fn decide_step(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path((raw, step, decision)): Path<(String, i64, String)>,
     form: CheckedForm,
 ) -> Response {
