@@ -1,16 +1,14 @@
 //! Operations: the OPG database as lpaflow sees it (breaker, maintenance, backlog), the readiness of this
-//! process (database, OPG, the engine processes sharing the database), planned maintenance windows and the
-//! figures `/metrics` refreshes on each scrape.
+//! process (database, OPG, the engine processes sharing the database) and the figures `/metrics` refreshes on
+//! each scrape. Planned maintenance windows are in `maintenance.rs`.
 
 use crate::service::LpaService;
-use chrono::{DateTime, SubsecRound, Utc};
-use lpaflow_core::PayloadProblem;
-use lpaflow_core::text::{TextKind, refused_char};
+use chrono::{DateTime, Utc};
 use lpaflow_engine::delivery::BreakerState;
 use lpaflow_engine::{DeliveryStatus, Error};
 use lpaflow_store::{Backlog, Failure, MaintenanceWindow, NodeRow};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// The OPG database as lpaflow sees it.
@@ -232,40 +230,6 @@ impl LpaService {
         self.engine.delivery_status()
     }
 
-    /// Plans a maintenance window from `from` to `to` (stored to the microsecond, as both databases keep
-    /// times) and wakes the delivery so it takes effect now.
-    pub async fn add_maintenance(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        reason: &str,
-        actor: &str,
-    ) -> Result<MaintenanceWindow, Error> {
-        let (from, to) = (from.trunc_subsecs(6), to.trunc_subsecs(6));
-        let now = self.now().trunc_subsecs(6);
-        let w = self
-            .store
-            .add_maintenance(from, to, reason, actor, now)
-            .await?;
-        self.engine.wake_delivery();
-        tracing::info!(window = w.id, actor = %actor, "OPG maintenance window planned");
-        Ok(w)
-    }
-
-    /// Windows not yet over, soonest first.
-    pub async fn maintenance_windows(&self) -> Result<Vec<MaintenanceWindow>, Error> {
-        Ok(self.store.maintenance_windows(self.now()).await?)
-    }
-
-    /// Cancels window `id`; `false` when there is none.
-    pub async fn remove_maintenance(&self, id: i64) -> Result<bool, Error> {
-        let removed = self.store.remove_maintenance(id).await?;
-        if removed {
-            self.engine.wake_delivery();
-        }
-        Ok(removed)
-    }
-
     /// Wakes the timers (after the development clock moved).
     pub fn wake_timers(&self) {
         self.engine.wake_timers();
@@ -305,80 +269,5 @@ impl LpaService {
                     .set(n as f64);
             }
         }
-    }
-}
-
-/// A maintenance window to plan.
-#[derive(Clone, Debug)]
-pub struct WindowRequest {
-    /// Start.
-    pub from: DateTime<Utc>,
-    /// End, after `from`.
-    pub to: DateTime<Utc>,
-    /// Why (shown to people).
-    pub reason: String,
-}
-
-/// A maintenance window asked for: `{from, to, reason}` (RFC 3339 times, `from` before `to`, a reason of 1 to
-/// 500 characters); every problem at once.
-pub fn read_window(body: &Map<String, Value>) -> Result<WindowRequest, Vec<PayloadProblem>> {
-    let mut problems = Vec::new();
-    for key in body
-        .keys()
-        .filter(|k| !["from", "to", "reason"].contains(&k.as_str()))
-    {
-        problems.push(PayloadProblem::new(
-            format!("/{key}"),
-            "is not a field of a maintenance window (from, to, reason)",
-        ));
-    }
-    let mut time = |key: &str| match body.get(key) {
-        Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
-            Ok(t) => Some(t.to_utc()),
-            Err(_) => {
-                problems.push(PayloadProblem::new(
-                    format!("/{key}"),
-                    "must be an RFC 3339 time such as 2026-12-01T22:00:00Z",
-                ));
-                None
-            }
-        },
-        _ => {
-            problems.push(PayloadProblem::new(
-                format!("/{key}"),
-                "is required (an RFC 3339 time)",
-            ));
-            None
-        }
-    };
-    let (from, to) = (time("from"), time("to"));
-    let reason = match body.get("reason") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 500 => {
-            match refused_char(s.trim(), TextKind::Free) {
-                None => Some(s.trim().to_owned()),
-                Some(why) => {
-                    problems.push(PayloadProblem::new("/reason", why));
-                    None
-                }
-            }
-        }
-        _ => {
-            problems.push(PayloadProblem::new(
-                "/reason",
-                "is required: 1 to 500 characters",
-            ));
-            None
-        }
-    };
-    if let (Some(f), Some(t)) = (from, to)
-        && f >= t
-    {
-        problems.push(PayloadProblem::new("/to", "must be after `from`"));
-    }
-    match (from, to, reason) {
-        (Some(from), Some(to), Some(reason)) if problems.is_empty() => {
-            Ok(WindowRequest { from, to, reason })
-        }
-        _ => Err(problems),
     }
 }

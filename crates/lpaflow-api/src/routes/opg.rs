@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use lpaflow_app::MaintenanceWindow;
-use lpaflow_app::ops::read_window;
+use lpaflow_app::maintenance::read_window;
 use utoipa::ToSchema;
 
 pub use lpaflow_app::ops::OpgStatus;
