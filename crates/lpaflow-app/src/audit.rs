@@ -93,9 +93,31 @@ pub struct HistoryEntryView {
     pub hash: String,
 }
 
-impl From<StoredEntry> for HistoryEntryView {
-    fn from(s: StoredEntry) -> Self {
+impl HistoryEntryView {
+    /// Entry `s` as `role` may see it: payload and changes whole, or with their personal values masked
+    /// (`lpaflow_lpa::personal`); the hashes are the stored ones either way, so a masked history still
+    /// verifies against the chain head.
+    pub fn of(s: StoredEntry, role: Role) -> Self {
         let e = s.entry;
+        let (payload, changes) = if role.sees_personal_data() {
+            (
+                e.payload,
+                serde_json::to_value(&e.changes).unwrap_or(Value::Null),
+            )
+        } else {
+            let masked: Vec<_> = e
+                .changes
+                .iter()
+                .map(|c| {
+                    let mut c = c.clone();
+                    let at = |v: &Value| lpaflow_lpa::personal::mask_at(&c.pointer, v);
+                    (c.old, c.new) = (c.old.as_ref().map(at), c.new.as_ref().map(at));
+                    c
+                })
+                .collect();
+            let changes = serde_json::to_value(&masked).unwrap_or(Value::Null);
+            (lpaflow_lpa::personal::mask(&e.payload), changes)
+        };
         Self {
             seq: e.seq,
             at: e.at,
@@ -104,8 +126,8 @@ impl From<StoredEntry> for HistoryEntryView {
             event: e.event.to_string(),
             from: e.from.map(|f| f.to_string()),
             to: e.to.to_string(),
-            payload: e.payload,
-            changes: serde_json::to_value(&e.changes).unwrap_or(Value::Null),
+            payload,
+            changes,
             workflow: e.workflow.name,
             version: e.workflow.version,
             prev_hash: s.prev_hash,

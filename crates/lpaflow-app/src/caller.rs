@@ -36,6 +36,13 @@ pub enum Role {
 impl Role {
     /// Every role, in the order people meet them.
     pub const ALL: [Role; 4] = [Role::Service, Role::Caseworker, Role::Auditor, Role::Admin];
+
+    /// Whether the role sees personal data (names, dates of birth, contact details, addresses, income): the
+    /// services that send applications and the caseworkers who decide on them. Auditors and admins see the
+    /// same records with those values masked (`lpaflow_lpa::personal`).
+    pub fn sees_personal_data(self) -> bool {
+        matches!(self, Role::Service | Role::Caseworker)
+    }
 }
 
 /// A verified caller.

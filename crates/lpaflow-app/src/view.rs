@@ -125,7 +125,7 @@ pub struct LpaView {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
-    /// The application as the service sent it.
+    /// The application as the service sent it (personal values masked for auditors and admins).
     #[schema(value_type = Object)]
     pub application: Value,
     /// Every finding, with its status.
@@ -216,6 +216,15 @@ impl LpaService {
     }
 }
 
+/// `application` as `role` may see it: whole, or with its personal values masked.
+fn shown_to(role: Role, application: &Value) -> Value {
+    if role.sees_personal_data() {
+        application.clone()
+    } else {
+        lpaflow_lpa::personal::mask(application)
+    }
+}
+
 /// The events `role` may fire now and the refusals of the others.
 fn role_events(x: Option<&Explanation>, role: Role) -> (Vec<String>, Vec<Refusal>) {
     let name: &str = role.into();
@@ -252,7 +261,7 @@ pub fn assemble(
         updated_at: i.updated_at,
         application: data
             .as_ref()
-            .map(|d| d.application.clone())
+            .map(|d| shown_to(role, &d.application))
             .unwrap_or(Value::Null),
         findings: data
             .as_ref()

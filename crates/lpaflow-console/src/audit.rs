@@ -206,7 +206,8 @@ async fn all_history(
             .map_err(|e| errors::problem(e, ""))?;
         let n = page.len();
         after = page.last().map_or(after, |e| e.entry.seq);
-        all.extend(page.into_iter().map(HistoryEntryView::from));
+        let role = session.caller.role;
+        all.extend(page.into_iter().map(|e| HistoryEntryView::of(e, role)));
         if n < ENTRIES_PAGE as usize {
             return Ok(all);
         }

@@ -58,6 +58,7 @@ pub mod labels;
 pub mod lpa_store;
 pub mod objections;
 pub mod payloads;
+pub mod personal;
 pub mod rule_dates;
 pub mod safeguarding;
 mod signing;

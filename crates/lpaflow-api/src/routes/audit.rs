@@ -57,7 +57,10 @@ pub async fn history(
         .await
         .map_err(|e| errors::problem(e, ""))?;
     Ok(Json(
-        entries.into_iter().map(HistoryEntryView::from).collect(),
+        entries
+            .into_iter()
+            .map(|e| HistoryEntryView::of(e, caller.role))
+            .collect(),
     ))
 }
 

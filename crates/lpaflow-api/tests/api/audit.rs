@@ -123,3 +123,53 @@ async fn verify_recomputes_every_chain_or_one() {
         json!({"ok": true, "checked": 1, "entries": 1, "broken": []})
     );
 }
+
+/// Personal data by role (issue 17, item 8): services and caseworkers see the application whole; auditors and
+/// admins see the same LPA and its history with names, dates of birth, contact details, addresses and income
+/// masked, and the masked history still chains to the head (the hashes are the stored ones).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditors_and_admins_see_personal_data_masked_in_the_lpa_and_its_history() {
+    let h = Harness::start().await;
+    let uid = h.lpa_in_signing().await;
+    let whole = h.view(&uid, Role::Caseworker).await;
+    let donor_name = whole["application"]["donor"]["lastName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        h.view(&uid, Role::Service).await["application"],
+        whole["application"]
+    );
+    for role in [Role::Auditor, Role::Admin] {
+        let view = h.view(&uid, role).await;
+        let app = &view["application"];
+        assert_eq!(app["donor"]["lastName"], "[masked]", "{role}");
+        assert_eq!(app["donor"]["dateOfBirth"], "[masked]", "{role}");
+        assert_eq!(app["donor"]["address"], "[masked]", "{role}");
+        assert_eq!(app["attorneys"][0]["firstNames"], "[masked]", "{role}");
+        assert_eq!(
+            app["lpaType"], whole["application"]["lpaType"],
+            "{role}: not personal"
+        );
+        assert!(!view.to_string().contains(&donor_name), "{role}: {view}");
+    }
+
+    let seen = history(&h, &uid, "", Role::Caseworker).await;
+    assert!(
+        seen[0].to_string().contains(&donor_name),
+        "caseworkers see it"
+    );
+    let masked = history(&h, &uid, "", Role::Auditor).await;
+    assert!(
+        !Value::Array(masked.clone())
+            .to_string()
+            .contains(&donor_name),
+        "auditors do not"
+    );
+    assert_eq!(masked[0]["payload"]["donor"]["lastName"], "[masked]");
+    assert_eq!(masked.len(), seen.len());
+    for (m, s) in masked.iter().zip(&seen) {
+        assert_eq!(m["hash"], s["hash"], "the same entries, the same chain");
+        assert_eq!(m["event"], s["event"]);
+    }
+}
