@@ -22,6 +22,7 @@ pub mod refunds;
 pub mod reports;
 pub mod schema;
 mod service;
+pub mod sessions;
 pub mod steps;
 pub mod uid;
 pub mod view;

@@ -18,6 +18,8 @@ pub struct ServiceSettings {
     pub lpa_workflow: String,
     /// Events whose command must carry the revision the caller last read (data changes).
     pub if_match_required: Vec<String>,
+    /// A console session unused for this long ends (`serve --console-idle-timeout`).
+    pub session_idle: chrono::TimeDelta,
 }
 
 impl Default for ServiceSettings {
@@ -25,6 +27,7 @@ impl Default for ServiceSettings {
         Self {
             lpa_workflow: "lpa".to_owned(),
             if_match_required: vec!["update_application".to_owned()],
+            session_idle: chrono::TimeDelta::minutes(30),
         }
     }
 }

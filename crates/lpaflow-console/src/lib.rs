@@ -9,8 +9,10 @@
 //!   interpreter stay the authority (the console only hides what a role cannot do). It holds no SQL and
 //!   imports neither the engine nor the store; problems, extractors and tokens come from `lpaflow-http`, as
 //!   the API's do.
-//! - The session is the caller's JWT in an HttpOnly, SameSite=Strict cookie scoped to `/console` (Secure unless
-//!   the host is localhost); every POST carries a CSRF token derived from it and is refused (403) without it
+//! - Sessions are kept by the server (`lpaflow_app::sessions`); the HttpOnly, SameSite=Strict cookie scoped to
+//!   `/console` (Secure unless the host is localhost) holds only a random secret. Signing out, an admin's
+//!   revocation (`/console/sessions`), a sign-in under another role, the idle time and the token's expiry end
+//!   a session at once. Every POST carries a CSRF token derived from the secret and is refused (403) without it
 //!   ([`session`]).
 //! - Names, dates of birth and addresses are rendered only on the LPA page, only for caseworkers, and never
 //!   logged.
@@ -31,6 +33,7 @@ mod ops;
 mod queue;
 mod reports;
 mod session;
+mod sessions;
 mod signin;
 mod verify;
 
@@ -102,6 +105,8 @@ pub fn router(context: Context) -> Router {
         .route("/ops/live", get(ops::live))
         .route("/ops/maintenance", post(ops::add_window))
         .route("/ops/maintenance/{id}/remove", post(ops::remove_window))
+        .route("/sessions", get(sessions::show))
+        .route("/sessions/{id}/revoke", post(sessions::revoke))
         .route("/assets/console.css", get(|| asset(CSS, "text/css")))
         .route(
             "/assets/htmx.min.js",

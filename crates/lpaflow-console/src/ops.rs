@@ -226,6 +226,7 @@ async fn render(
                 .collect::<Vec<_>>()))
         }
         h1 { "Operations" }
+        @if admin { p { a href="/console/sessions" { "Console sessions: who is signed in" } } }
         div id="live" hx-get="/console/ops/live" hx-trigger="every 5s" hx-swap="innerHTML" { (live) }
         p.hint { "This part updates every 5 seconds (reload the page if scripts are off)." }
         section.section aria-labelledby="maintenance" {

@@ -1,14 +1,13 @@
 //! Console sessions and CSRF protection.
 //!
-//! The session is the caller's JWT itself, in the cookie `lpaflow_console` (HttpOnly, SameSite=Strict,
-//! Path=/console; Secure when a trusted proxy says the browser used HTTPS, or when the host is not localhost).
-//! Every request verifies it with the API's
-//! [`Authenticator`](crate::Authenticator), so an expired or forged token ends the session and any process
-//! sharing the JWT secret can serve it.
+//! Signing in (with a token, or a development token) starts a session the server keeps
+//! (`lpaflow_app::sessions`): the cookie `lpaflow_console` (HttpOnly, SameSite=Strict, Path=/console; Secure when
+//! a trusted proxy says the browser used HTTPS, or when the host is not localhost) holds only the session's
+//! random secret. Every request looks the session up, so signing out, an admin's revocation, a sign-in under
+//! another role, the idle time and the token's expiry end it at once, in every process sharing the database.
 //!
-//! Every form carries a CSRF token: `HMAC-SHA256(key = the session token, "lpaflow console csrf v1")`, hex.
-//! Only a holder of the (HttpOnly) session token can compute it; it changes with every sign-in; it needs no
-//! server-side state. [`CheckedForm`] refuses a POST whose token is missing or wrong with a 403 page. The
+//! Every form carries a CSRF token: `HMAC-SHA256(key = the session secret, "lpaflow console csrf v1")`, hex.
+//! Only a holder of the (HttpOnly) session secret can compute it; it changes with every sign-in. [`CheckedForm`] refuses a POST whose token is missing or wrong with a 403 page. The
 //! sign-in form, sent before there is a session, is protected the same way with a random nonce kept in the
 //! cookie `lpaflow_console_signin`.
 
@@ -38,13 +37,18 @@ const CSRF_CONTEXT: &[u8] = b"lpaflow console csrf v1";
 pub(crate) struct Session {
     /// Who, as the API sees them.
     pub(crate) caller: Caller,
-    token: String,
+    secret: String,
 }
 
 impl Session {
     /// The CSRF token every form of this session carries.
     pub(super) fn csrf(&self) -> String {
-        csrf_token(&self.token)
+        csrf_token(&self.secret)
+    }
+
+    /// The secret the cookie holds (to end the session).
+    pub(super) fn secret(&self) -> &str {
+        &self.secret
     }
 }
 
@@ -150,27 +154,49 @@ fn to_sign_in(parts: &Parts, ended: bool) -> Response {
     response
 }
 
-fn session_of(parts: &Parts, state: &Context) -> Result<Option<Session>, ()> {
-    let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+/// Why a request's session cookie opens no session.
+enum NoSession {
+    /// The session ended (or never existed): sign in again.
+    Ended,
+    /// The database did not answer: nothing is known.
+    Unknown,
+}
+
+async fn session_of(parts: &Parts, state: &Context) -> Result<Option<Session>, NoSession> {
+    let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    match state.auth.verify(token) {
-        Ok(caller) => Ok(Some(Session {
+    match state.lpas.session(secret).await {
+        Ok(Some(caller)) => Ok(Some(Session {
             caller,
-            token: token.to_owned(),
+            secret: secret.to_owned(),
         })),
-        Err(_) => Err(()),
+        Ok(None) => Err(NoSession::Ended),
+        Err(e) => {
+            tracing::warn!(error = %e, "console: a session could not be read");
+            Err(NoSession::Unknown)
+        }
     }
+}
+
+fn unavailable() -> Response {
+    layout::message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        "Sorry, the service is unavailable",
+        "Your session could not be checked because the database did not answer. Try again in a moment.",
+    )
 }
 
 impl FromRequestParts<Context> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &Context) -> Result<Self, Response> {
-        match session_of(parts, state) {
+        match session_of(parts, state).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => Err(to_sign_in(parts, false)),
-            Err(()) => Err(to_sign_in(parts, true)),
+            Err(NoSession::Ended) => Err(to_sign_in(parts, true)),
+            Err(NoSession::Unknown) => Err(unavailable()),
         }
     }
 }
@@ -182,7 +208,7 @@ impl OptionalFromRequestParts<Context> for Session {
         parts: &mut Parts,
         state: &Context,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(session_of(parts, state).ok().flatten())
+        Ok(session_of(parts, state).await.ok().flatten())
     }
 }
 
@@ -249,7 +275,7 @@ impl FromRequest<Context> for CheckedForm {
         let session =
             <Session as FromRequestParts<Context>>::from_request_parts(&mut parts, state).await?;
         let fields = read_form(Request::from_parts(parts, body), state, Some(&session)).await?;
-        if !csrf_matches(&session.token, field(&fields, CSRF_FIELD)) {
+        if !csrf_matches(&session.secret, field(&fields, CSRF_FIELD)) {
             return Err(csrf_refused(Some(&session)));
         }
         Ok(Self { session, fields })

@@ -1,7 +1,7 @@
-//! Signing in and out. In production a person pastes the JWT they were issued (`lpaflow token issue`); with
-//! `serve --dev` the page also offers one button per role, which mints a short-lived development token with the
-//! server's own [`Authenticator`](crate::Authenticator). Either way the token is verified before it becomes the
-//! session cookie, and the role it carries decides what the console shows.
+//! Signing in and out. In production a person pastes the JWT they were issued (`lpaflow token issue`): it is
+//! verified, and a session the server keeps starts for its subject and role, ending at the token's expiry at the
+//! latest. With `serve --dev` the page also offers one button per role, which starts an hour's session as
+//! `dev-<role>`. The role decides what the console shows; signing out ends the session on the server.
 
 use super::layout::{self, Nav, error_summary, page};
 use super::session::{
@@ -12,12 +12,13 @@ use crate::Context;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use lpaflow_http::auth::Role;
+use chrono::{DateTime, TimeDelta, Utc};
+use lpaflow_http::auth::{Caller, Role};
 use maud::html;
 use serde::Deserialize;
 
-/// How long a development sign-in lasts.
-const DEV_TOKEN_TTL_SECONDS: i64 = 3600;
+/// How long a development sign-in lasts at most.
+const DEV_SESSION_SECONDS: i64 = 3600;
 
 /// Messages the sign-in page can show.
 #[derive(Debug, Default, Deserialize)]
@@ -115,12 +116,30 @@ async fn sign_in_form(
     Ok((headers, fields))
 }
 
-fn signed_in(headers: &HeaderMap, token: &str) -> Response {
+/// Starts a session for `caller` (whose token is valid until `until`) and sends the browser to its first page.
+async fn signed_in(
+    state: &Context,
+    headers: &HeaderMap,
+    caller: &Caller,
+    until: DateTime<Utc>,
+) -> Response {
+    let secret = match state.lpas.start_session(caller, until).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "console: a session could not be started");
+            return layout::message_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "Sorry, the service is unavailable",
+                "You could not be signed in because the database did not answer. Try again in a moment.",
+            );
+        }
+    };
     let mut response = Redirect::to("/console").into_response();
     let h = response.headers_mut();
     h.append(
         header::SET_COOKIE,
-        set_cookie(headers, SESSION_COOKIE, token, None),
+        set_cookie(headers, SESSION_COOKIE, &secret, None),
     );
     h.append(
         header::SET_COOKIE,
@@ -145,10 +164,10 @@ pub(super) async fn with_token(State(state): State<Context>, req: Request) -> Re
             Some("Enter your access token"),
         );
     }
-    match state.auth.verify(token) {
-        Ok(caller) => {
+    match state.auth.verify_until(token) {
+        Ok((caller, until)) => {
             tracing::info!(actor = %caller.sub, role = %caller.role, "console: signed in with a token");
-            signed_in(&headers, token)
+            signed_in(&state, &headers, &caller, until).await
         }
         Err(e) => sign_in_page(
             &state,
@@ -183,28 +202,30 @@ pub(super) async fn dev(State(state): State<Context>, req: Request) -> Response 
             Some("Choose a role"),
         );
     };
-    match state
-        .auth
-        .issue(&format!("dev-{role}"), role, DEV_TOKEN_TTL_SECONDS)
-    {
-        Ok(token) => {
-            tracing::info!(%role, "console: development sign-in");
-            signed_in(&headers, &token)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "console: a development token could not be minted");
-            layout::message_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                None,
-                "Sorry, there is a problem with the service",
-                "A development token could not be made. Try again.",
-            )
-        }
-    }
+    let caller = Caller {
+        sub: format!("dev-{role}"),
+        role,
+    };
+    let until = Utc::now() + TimeDelta::seconds(DEV_SESSION_SECONDS);
+    tracing::info!(%role, "console: development sign-in");
+    signed_in(&state, &headers, &caller, until).await
 }
 
-/// `POST /console/sign-out`.
-pub(super) async fn sign_out(headers: HeaderMap, form: CheckedForm) -> Response {
+/// `POST /console/sign-out`: ends the session on the server, then forgets the cookie.
+pub(super) async fn sign_out(
+    State(state): State<Context>,
+    headers: HeaderMap,
+    form: CheckedForm,
+) -> Response {
+    if let Err(e) = state.lpas.end_session(form.session.secret()).await {
+        tracing::error!(error = %e, "console: a session could not be ended");
+        return layout::message_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(&form.session),
+            "Sorry, the service is unavailable",
+            "You were not signed out because the database did not answer. Try again in a moment.",
+        );
+    }
     tracing::info!(actor = %form.session.caller.sub, "console: signed out");
     let mut response = Redirect::to("/console/sign-in?signed_out=1").into_response();
     response.headers_mut().append(

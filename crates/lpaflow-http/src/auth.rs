@@ -107,6 +107,14 @@ impl Authenticator {
 
     /// Verifies a bearer token.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        self.verify_until(token).map(|(caller, _)| caller)
+    }
+
+    /// Verifies a token and says until when it is valid (its `exp`).
+    pub fn verify_until(
+        &self,
+        token: &str,
+    ) -> Result<(Caller, chrono::DateTime<chrono::Utc>), AuthError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         let lifetime = data.claims.exp.saturating_sub(data.claims.iat);
@@ -124,10 +132,15 @@ impl Authenticator {
                 "`sub` must be 1 to {SUB_MAX_BYTES} printable bytes"
             )));
         }
-        Ok(Caller {
-            sub,
-            role: data.claims.role,
-        })
+        let until = chrono::DateTime::from_timestamp(data.claims.exp, 0)
+            .ok_or_else(|| AuthError::Invalid("`exp` is out of range".to_owned()))?;
+        Ok((
+            Caller {
+                sub,
+                role: data.claims.role,
+            },
+            until,
+        ))
     }
 
     /// Verifies the `Authorization` header of a request.

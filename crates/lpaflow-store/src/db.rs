@@ -1,9 +1,9 @@
 //! The backend a store runs on. Each backend offers the same methods; this enum forwards to the one in use.
 
 use crate::model::{
-    Backlog, ClaimedTimer, Committed, Heartbeat, InstanceSummary, ListQuery, MaintenanceWindow,
-    NodeIdentity, NodeRow, Page, Reservation, StepFinish, StepLease, StepRow, StoredDefinition,
-    StoredInstance, TimerRow,
+    Backlog, ClaimedTimer, Committed, ConsoleSession, Heartbeat, InstanceSummary, ListQuery,
+    MaintenanceWindow, NodeIdentity, NodeRow, Page, Reservation, StepFinish, StepLease, StepRow,
+    StoredDefinition, StoredInstance, TimerRow,
 };
 use crate::postgres::PgDb;
 use crate::prepare::Prepared;
@@ -74,6 +74,12 @@ forward! {
     fn add_maintenance(&self, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, reason: &str, created_by: &str, now: DateTime<Utc>) -> Result<MaintenanceWindow, Error>;
     fn maintenance_windows(&self, now: DateTime<Utc>) -> Result<Vec<MaintenanceWindow>, Error>;
     fn remove_maintenance(&self, id: i64) -> Result<bool, Error>;
+    fn start_session(&self, s: &ConsoleSession) -> Result<(), Error>;
+    fn session(&self, id: &str) -> Result<Option<ConsoleSession>, Error>;
+    fn touch_session(&self, id: &str, now: DateTime<Utc>) -> Result<(), Error>;
+    fn end_session(&self, id: &str, now: DateTime<Utc>, why: &str) -> Result<bool, Error>;
+    fn end_other_role_sessions(&self, subject: &str, role: &str, now: DateTime<Utc>, why: &str) -> Result<u64, Error>;
+    fn open_sessions(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<ConsoleSession>, Error>;
     fn register_node(&self, node: &NodeIdentity, now: DateTime<Utc>) -> Result<(), Error>;
     fn heartbeat(&self, node: &NodeIdentity, now: DateTime<Utc>) -> Result<Heartbeat, Error>;
     fn nodes(&self) -> Result<Vec<NodeRow>, Error>;

@@ -567,6 +567,54 @@ impl Store {
         self.inner.db.remove_maintenance(id).await
     }
 
+    /// Records a new console session.
+    pub async fn start_session(&self, s: &ConsoleSession) -> Result<(), Error> {
+        self.inner.db.start_session(s).await
+    }
+
+    /// Console session `id` (the SHA-256 of its secret), ended or not.
+    pub async fn session(&self, id: &str) -> Result<Option<ConsoleSession>, Error> {
+        self.inner.db.session(id).await
+    }
+
+    /// Notes that console session `id` was used at `now`.
+    pub async fn touch_session(&self, id: &str, now: DateTime<Utc>) -> Result<(), Error> {
+        self.inner.db.touch_session(id, now).await
+    }
+
+    /// Ends console session `id`; `false` when it had ended already or does not exist.
+    pub async fn end_session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        why: &str,
+    ) -> Result<bool, Error> {
+        self.inner.db.end_session(id, now, why).await
+    }
+
+    /// Ends the open console sessions of `subject` in any role but `role`; returns how many.
+    pub async fn end_other_role_sessions(
+        &self,
+        subject: &str,
+        role: &str,
+        now: DateTime<Utc>,
+        why: &str,
+    ) -> Result<u64, Error> {
+        self.inner
+            .db
+            .end_other_role_sessions(subject, role, now, why)
+            .await
+    }
+
+    /// Console sessions open at `now`, most recently used first (at most `limit`).
+    pub async fn open_sessions(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConsoleSession>, Error> {
+        self.inner.db.open_sessions(now, limit).await
+    }
+
     /// Registers the engine process `node` (again: a new incarnation), alive at `now`.
     pub async fn register_node(
         &self,

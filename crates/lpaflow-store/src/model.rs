@@ -407,6 +407,28 @@ impl Backlog {
     }
 }
 
+/// A console session as the server keeps it. `id` is the SHA-256 of the secret the browser holds (hex), so the
+/// table alone gives no session away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// SHA-256 of the browser's secret, hex.
+    pub id: String,
+    /// Who (the token's subject).
+    pub subject: String,
+    /// In which role.
+    pub role: String,
+    /// Signed in.
+    pub created_at: DateTime<Utc>,
+    /// Last used (updated at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
+    /// The token's expiry: the session ends then at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// When it ended (sign-out, revocation, another role, idle time).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Why it ended.
+    pub ended_why: Option<String>,
+}
+
 /// A planned maintenance window of the external system.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

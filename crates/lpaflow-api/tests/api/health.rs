@@ -286,12 +286,8 @@ async fn a_request_not_answered_in_time_is_503_request_timeout_as_a_problem() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operations_page_lists_the_engine_processes_with_their_heartbeat() {
     let h = Harness::start().await;
-    let token = h.token(Role::Admin);
-    let page = h
-        .get("/console/ops")
-        .header("cookie", &format!("lpaflow_console={token}"))
-        .send()
-        .await;
+    let cookie = h.console_cookie(Role::Admin).await;
+    let page = h.get("/console/ops").header("cookie", &cookie).send().await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(

@@ -589,10 +589,10 @@ async fn a_paper_application_received_just_after_uk_midnight_gets_that_days_fee_
         json!({"amountPence": 9200, "receivedAt": "2025-09-19T07:15:00Z"}),
     )
     .await;
-    let token = h.token(Role::Caseworker);
+    let cookie = h.console_cookie(Role::Caseworker).await;
     let page = h
         .get(&format!("/console/lpas/{uid}"))
-        .header("cookie", &format!("lpaflow_console={token}"))
+        .header("cookie", &cookie)
         .send()
         .await;
     assert_eq!(page.status, StatusCode::OK);

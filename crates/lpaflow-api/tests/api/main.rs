@@ -18,5 +18,6 @@ mod openapi_rules;
 mod opg;
 mod queues;
 mod reports;
+mod sessions;
 mod sync;
 mod workflows;

@@ -353,12 +353,8 @@ async fn the_fee_report_is_for_caseworkers_auditors_and_admins_and_names_bad_dat
 
 /// A console page as `role` (the session cookie is the token itself).
 async fn console_page(h: &Harness, role: Role, path: &str) -> (StatusCode, String) {
-    let token = h.token(role);
-    let r = h
-        .get(path)
-        .header("cookie", &format!("lpaflow_console={token}"))
-        .send()
-        .await;
+    let cookie = h.console_cookie(role).await;
+    let r = h.get(path).header("cookie", &cookie).send().await;
     (r.status, r.text())
 }
 

@@ -85,6 +85,9 @@ pub struct ServeArgs {
     /// Longest time a request may take before it is answered 503 `request_timeout` (s, m, h).
     #[arg(long, env = "LPAFLOW_REQUEST_TIMEOUT", default_value = "30s")]
     request_timeout: String,
+    /// A console session unused for this long ends: the person signs in again (s, m, h).
+    #[arg(long, env = "LPAFLOW_CONSOLE_IDLE_TIMEOUT", default_value = "30m")]
+    console_idle_timeout: String,
     /// Peers whose `X-Forwarded-Proto`/`X-Forwarded-For` are believed: the TLS-terminating proxy's addresses
     /// or CIDR blocks (repeatable or comma-separated). From any other peer these headers are dropped.
     #[arg(
@@ -228,6 +231,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--idempotency-lock-timeout: the duration {e}"))?;
     let limits = connection_limits(&args)?;
     let request_timeout = positive_duration("--request-timeout", &args.request_timeout)?;
+    let session_idle = positive_duration("--console-idle-timeout", &args.console_idle_timeout)?;
     let auth = Authenticator::new(mode.secret.as_bytes())
         .map_err(|e| anyhow::anyhow!("LPAFLOW_JWT_SECRET / --jwt-secret-file: {e}"))?;
     let opg_secret = opg_jwt_secret();
@@ -265,7 +269,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         timers: true,
         zone: args.business_time.zone,
     }
-    .start_service(store, ServiceSettings::default(), |options| {
+    .start_service(store, service_settings(session_idle)?, |options| {
         options.liveness = Some(liveness)
     })
     .await?;
@@ -309,6 +313,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     served.context("the HTTP server failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The use-case settings: the defaults, with the console's idle time.
+fn service_settings(session_idle: Duration) -> anyhow::Result<ServiceSettings> {
+    Ok(ServiceSettings {
+        session_idle: chrono::TimeDelta::from_std(session_idle)
+            .map_err(|_| anyhow::anyhow!("--console-idle-timeout: too long"))?,
+        ..ServiceSettings::default()
+    })
 }
 
 /// A duration flag that must be more than zero.

@@ -27,6 +27,7 @@ mod nodes;
 mod outbox;
 mod read;
 mod rows;
+mod sessions;
 mod timers;
 
 use crate::Error;

@@ -10,6 +10,7 @@ mod nodes;
 mod outbox;
 mod read;
 mod rows;
+mod sessions;
 mod timers;
 mod values;
 

@@ -180,6 +180,23 @@ impl Harness {
             .expect("a token")
     }
 
+    /// A `Cookie` header value holding a console session for `role` (subject `test-<role>`), started on the
+    /// server as signing in would.
+    pub async fn console_cookie(&self, role: Role) -> String {
+        let caller = lpaflow_app::Caller {
+            sub: format!("test-{role}"),
+            role,
+        };
+        let until = chrono::Utc::now() + chrono::TimeDelta::hours(1);
+        let secret = self
+            .state
+            .lpas()
+            .start_session(&caller, until)
+            .await
+            .expect("a session starts");
+        format!("lpaflow_console={secret}")
+    }
+
     /// A request to the router.
     pub fn req(&self, method: Method, uri: &str) -> Req<'_> {
         Req {
