@@ -166,3 +166,20 @@ async fn the_lpa_lifecycle_and_the_workload_scale_out_over_processes_sharing_pos
         0.0
     );
 }
+
+#[test]
+fn the_api_benchmark_runs_transitions_and_the_no_op_route() {
+    let (m, json) = bench(&[
+        "api",
+        "--seconds",
+        "0.5",
+        "--connections",
+        "4",
+        "--lpas",
+        "16",
+    ]);
+    assert!(metric(&m, "api.transitions.connections_4.per_s") > 0.0);
+    assert!(metric(&m, "api.noop.connections_4.requests_per_s") > 0.0);
+    assert_eq!(metric(&m, "api.transitions.connections_4.errors"), 0.0);
+    assert!(json.to_string().contains("record_payment"), "{json}");
+}

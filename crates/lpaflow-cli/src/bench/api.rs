@@ -158,7 +158,8 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         .await?;
         uids.push(uid);
     }
-    let secret = "bench-secret-0123456789abcdef";
+    let secret =
+        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
     let auth = Authenticator::new(secret.as_bytes()).map_err(|e| anyhow::anyhow!(e))?;
     let token = auth
         .issue("bench", Role::Service, 3600)
