@@ -11,6 +11,7 @@
 //! - Outbox steps and timers are claimed with leases and fencing tokens; only the current holder's report
 //!   applies; an instance's steps are delivered strictly in order.
 
+mod chain_rows;
 mod cursor;
 mod db;
 mod error;
@@ -27,12 +28,12 @@ mod writer;
 pub use cursor::MAX_PAGE;
 pub use error::{CommitError, Error, Failure};
 pub use model::*;
-pub use verify::{BrokenChain, VerifyReport};
+pub use verify::{BrokenChain, Orphan, VerifyReport};
 pub use writer::{WriterOptions, WriterStats};
 
 use chrono::{DateTime, Utc};
 use db::Db;
-use lpaflow_core::history::{ChainHead, StoredEntry};
+use lpaflow_core::history::{ChainHead, StoredEntry, instance_digest};
 use lpaflow_core::{InstanceId, TimerName};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -309,6 +310,7 @@ impl Store {
     pub async fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error> {
         Ok(self.get(uid).await?.map(|s| ChainHead {
             revision: s.instance.revision,
+            state: instance_digest(&s.instance),
             hash: s.head_hash,
         }))
     }

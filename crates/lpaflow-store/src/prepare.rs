@@ -7,8 +7,8 @@ use crate::CommitError;
 use crate::model::{Commit, StoredInstance, SyncStatus};
 use crate::time::to_micros;
 use chrono::{DateTime, Utc};
-use lpaflow_core::history::{GENESIS_HASH, chain_hash};
-use lpaflow_core::{Decision, Instance};
+use lpaflow_core::history::{Binding, GENESIS_HASH, chain_hash, format_of};
+use lpaflow_core::{Decision, HistoryEntry, Instance};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -74,6 +74,10 @@ pub(crate) struct HistoryRow {
     pub version: u32,
     pub prev_hash: String,
     pub hash: String,
+    /// `lpaflow_core::history::FORMAT_BOUND`: every entry written now binds the instance it produced.
+    pub hash_format: u8,
+    pub state_digest: String,
+    pub timers: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -257,8 +261,12 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
 }
 
 fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
-    let hash = chain_hash(prev, &d.instance.id, &d.entry);
-    let e = &d.entry;
+    let binding = Binding::of(&d.instance, &d.effects);
+    let e = &HistoryEntry {
+        binding: Some(binding.clone()),
+        ..d.entry.clone()
+    };
+    let hash = chain_hash(prev, &d.instance.id, e);
     let row = HistoryRow {
         uid: uid.to_owned(),
         seq: e.seq,
@@ -274,6 +282,9 @@ fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
         version: e.workflow.version,
         prev_hash: prev.clone(),
         hash: hash.clone(),
+        hash_format: format_of(e),
+        state_digest: binding.state,
+        timers: json_text(&binding.timers),
     };
     *prev = hash;
     row

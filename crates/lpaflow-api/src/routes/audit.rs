@@ -190,9 +190,12 @@ pub struct VerifyView {
     pub checked: u64,
     /// History entries checked.
     pub entries: u64,
-    /// Each broken chain: `{uid, seq, reason}`.
+    /// Each broken chain: `{uid, seq, kind, reason}`.
     #[schema(value_type = Vec<Object>)]
     pub broken: Value,
+    /// History whose LPA row is gone: `{uid, lastSeq}` (only when verifying every LPA).
+    #[schema(value_type = Vec<Object>)]
+    pub orphans: Value,
 }
 
 /// Recompute every hash chain (or one LPA's) from the stored rows.
@@ -233,5 +236,6 @@ pub async fn verify(
         checked: report.checked,
         entries: report.entries,
         broken: serde_json::to_value(&report.broken).unwrap_or(Value::Null),
+        orphans: serde_json::to_value(&report.orphans).unwrap_or(Value::Null),
     }))
 }

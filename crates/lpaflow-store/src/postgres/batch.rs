@@ -127,10 +127,10 @@ pub(super) fn update_instances<'a>(rows: &[&'a InstanceRow]) -> Q<'a> {
 }
 
 const INSERT_HISTORY: &str = "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, \
-       payload, changes, workflow, version, prev_hash, hash) \
+       payload, changes, workflow, version, prev_hash, hash, hash_format, state_digest, timers) \
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], \
                           $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], \
-                          $13::text[], $14::text[])";
+                          $13::text[], $14::text[], $15::smallint[], $16::text[], $17::text[])";
 
 pub(super) fn insert_history<'a>(rows: &[&'a HistoryRow]) -> Q<'a> {
     sqlx::query(INSERT_HISTORY)
@@ -148,6 +148,9 @@ pub(super) fn insert_history<'a>(rows: &[&'a HistoryRow]) -> Q<'a> {
         .bind(col(rows, |r| i64::from(r.version)))
         .bind(col(rows, |r| r.prev_hash.as_str()))
         .bind(col(rows, |r| r.hash.as_str()))
+        .bind(col(rows, |r| i16::from(r.hash_format)))
+        .bind(col(rows, |r| r.state_digest.as_str()))
+        .bind(col(rows, |r| r.timers.as_str()))
 }
 
 const CANCEL_TIMERS: &str = "DELETE FROM timers USING unnest($1::text[], $2::text[]) AS v(uid, name) \

@@ -138,10 +138,10 @@ pub(super) async fn insert_history(tx: &mut Tx, rows: &[&HistoryRow]) -> Result<
     let sql = |values: &str| {
         format!(
             "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, payload, changes, \
-             workflow, version, prev_hash, hash) VALUES {values}"
+             workflow, version, prev_hash, hash, hash_format, state_digest, timers) VALUES {values}"
         )
     };
-    fetch(tx, "insert history", rows, sql, 14, |q, r| {
+    fetch(tx, "insert history", rows, sql, 17, |q, r| {
         q.bind(r.uid.as_str())
             .bind(int(r.seq))
             .bind(r.at)
@@ -156,6 +156,9 @@ pub(super) async fn insert_history(tx: &mut Tx, rows: &[&HistoryRow]) -> Result<
             .bind(i64::from(r.version))
             .bind(r.prev_hash.as_str())
             .bind(r.hash.as_str())
+            .bind(i64::from(r.hash_format))
+            .bind(r.state_digest.as_str())
+            .bind(r.timers.as_str())
     })
     .await?;
     Ok(())

@@ -16,7 +16,7 @@ conformance!(
 );
 
 /// Runs raw SQL statements on the test database, as someone with database access would.
-async fn raw(db: &TestDb, statements: &[String]) -> Result<(), sqlx::Error> {
+pub(crate) async fn raw(db: &TestDb, statements: &[String]) -> Result<(), sqlx::Error> {
     match db {
         TestDb::Sqlite { url, .. } => {
             let mut conn = sqlx::SqliteConnection::connect(url).await?;
@@ -38,7 +38,7 @@ async fn raw(db: &TestDb, statements: &[String]) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-async fn drop_triggers(db: &TestDb) {
+pub(crate) async fn drop_triggers(db: &TestDb) {
     let statements = match db {
         TestDb::Sqlite { .. } => vec![
             "DROP TRIGGER history_refuses_update".to_owned(),

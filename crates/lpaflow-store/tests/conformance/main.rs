@@ -12,4 +12,5 @@ mod nodes;
 mod outbox;
 mod processes;
 mod queries;
+mod state_binding;
 mod timers;
