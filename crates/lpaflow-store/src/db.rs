@@ -40,6 +40,7 @@ macro_rules! forward {
 forward! {
     fn migrate(&self) -> Result<(), Error>;
     fn ping(&self) -> Result<(), Error>;
+    fn missing_migrations(&self) -> Result<Vec<i64>, Error>;
     fn close(&self) -> ();
     fn get(&self, uid: &InstanceId) -> Result<Option<StoredInstance>, Error>;
     fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error>;

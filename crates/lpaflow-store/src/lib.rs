@@ -53,6 +53,8 @@ pub struct StoreOptions {
     /// SQLite's page cache per connection, in MiB: the process's memory can reach
     /// `max_connections` times this. Ignored on PostgreSQL.
     pub sqlite_cache_mib: u32,
+    /// Open an existing database without changing it (see [`Store::open_read_only`]).
+    pub read_only: bool,
 }
 
 impl StoreOptions {
@@ -63,6 +65,7 @@ impl StoreOptions {
             max_connections: 8,
             writer: WriterOptions::default(),
             sqlite_cache_mib: 64,
+            read_only: false,
         }
     }
 }
@@ -122,13 +125,17 @@ impl Store {
                         &path,
                         options.max_connections,
                         options.sqlite_cache_mib,
+                        options.read_only,
                     )
                     .await?,
                 ),
                 Backend::Sqlite,
             ),
             DatabaseUrl::Postgres { url, schema } => (
-                Db::Postgres(postgres::PgDb::open(&url, &schema, options.max_connections).await?),
+                Db::Postgres(
+                    postgres::PgDb::open(&url, &schema, options.max_connections, options.read_only)
+                        .await?,
+                ),
                 Backend::Postgres,
             ),
         };
@@ -152,6 +159,23 @@ impl Store {
     pub async fn open(options: StoreOptions) -> Result<Self, Error> {
         let store = Self::connect(options).await?;
         store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens an existing, fully migrated database without changing anything in it: a SQLite file that does
+    /// not exist is [`Error::NoDatabase`] (never created), a database that lacks migrations is
+    /// [`Error::NotMigrated`]. For auditors' tools.
+    pub async fn open_read_only(options: StoreOptions) -> Result<Self, Error> {
+        let store = Self::connect(StoreOptions {
+            read_only: true,
+            ..options
+        })
+        .await?;
+        let missing = store.inner.db.missing_migrations().await?;
+        if !missing.is_empty() {
+            store.shutdown().await;
+            return Err(Error::NotMigrated(missing));
+        }
         Ok(store)
     }
 

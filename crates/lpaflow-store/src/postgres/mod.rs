@@ -45,7 +45,13 @@ pub struct PgDb {
 
 impl PgDb {
     /// Connects to `url` (without lpaflow's own parameters); every connection uses `schema` first.
-    pub async fn open(url: &str, schema: &str, max_connections: u32) -> Result<Self, Error> {
+    /// `read_only` makes every transaction read-only (an auditor's tool changes nothing).
+    pub async fn open(
+        url: &str,
+        schema: &str,
+        max_connections: u32,
+        read_only: bool,
+    ) -> Result<Self, Error> {
         let connect_error = |source| Error::Connect {
             url: mask_password(url),
             source,
@@ -58,6 +64,11 @@ impl PgDb {
         // nothing an operator keeps in `public` can stand in for a missing table. Appended after any options in
         // the URL, so it wins over a search_path given there.
         let options = options.options([("search_path", quote_ident(schema))]);
+        let options = if read_only {
+            options.options([("default_transaction_read_only", "on")])
+        } else {
+            options
+        };
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
             .min_connections(1)
@@ -100,6 +111,20 @@ impl PgDb {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The versions of `migrations/postgres` not applied to this schema.
+    pub async fn missing_migrations(&self) -> Result<Vec<i64>, Error> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        Ok(sqlx::migrate!("../../migrations/postgres")
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
     }
 
     /// A trivial query, to prove the database answers.
