@@ -41,6 +41,8 @@ forward! {
     fn migrate(&self) -> Result<(), Error>;
     fn ping(&self) -> Result<(), Error>;
     fn missing_migrations(&self) -> Result<Vec<i64>, Error>;
+    fn can_alter_history(&self) -> Result<bool, Error>;
+    fn grant_serving_role(&self, role: &str) -> Result<(), Error>;
     fn close(&self) -> ();
     fn get(&self, uid: &InstanceId) -> Result<Option<StoredInstance>, Error>;
     fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error>;

@@ -179,6 +179,19 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether this connection could switch off the history's append-only triggers: on PostgreSQL, when its
+    /// role owns the table (or is a superuser); on SQLite always (whoever can write the file can). `serve` warns
+    /// on PostgreSQL: the serving role should be one that was only granted what it needs (`docs/audit.md`).
+    pub async fn can_alter_history(&self) -> Result<bool, Error> {
+        self.inner.db.can_alter_history().await
+    }
+
+    /// PostgreSQL: grants `role` (the role `serve` connects as) what the engine needs, and on history only
+    /// SELECT and INSERT. Run as the role that owns the tables, after [`Store::migrate`].
+    pub async fn grant_serving_role(&self, role: &str) -> Result<(), Error> {
+        self.inner.db.grant_serving_role(role).await
+    }
+
     /// Applies pending migrations (idempotent).
     pub async fn migrate(&self) -> Result<(), Error> {
         self.inner.db.migrate().await

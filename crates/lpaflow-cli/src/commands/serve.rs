@@ -270,6 +270,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (workflows, _builtin) = workflows_dir(&args)?;
     let liveness = args.liveness.options(Some(args.listen.to_string()))?;
     let store = args.database.open().await?;
+    warn_if_history_alterable(&store).await;
     let engine = LpaEngine {
         workflows_dir: workflows,
         clock,
@@ -435,4 +436,19 @@ fn print_announcement(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// On PostgreSQL, a serving role that owns the history table can disable its append-only triggers: say so.
+async fn warn_if_history_alterable(store: &lpaflow_store::Store) {
+    if store.backend() != lpaflow_store::Backend::Postgres {
+        return;
+    }
+    match store.can_alter_history().await {
+        Ok(false) => {}
+        Ok(true) => tracing::warn!(
+            "this server's database role owns the history table (or is a superuser), so it could disable the \
+             append-only triggers; serve with a role granted only what it needs (docs/audit.md, \"Database roles\")"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not check who owns the history table"),
+    }
 }

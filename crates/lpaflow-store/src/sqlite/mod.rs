@@ -107,6 +107,18 @@ impl SqliteDb {
             .collect())
     }
 
+    /// SQLite has no roles: nothing to grant.
+    pub async fn grant_serving_role(&self, _role: &str) -> Result<(), Error> {
+        Err(Error::UnsupportedUrl(
+            "sqlite (database roles exist only on PostgreSQL)".to_owned(),
+        ))
+    }
+
+    /// Whoever can write the file can change anything in it: always true.
+    pub async fn can_alter_history(&self) -> Result<bool, Error> {
+        Ok(true)
+    }
+
     /// A trivial query, to prove the database answers.
     pub async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1")
