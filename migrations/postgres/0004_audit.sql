@@ -4,3 +4,18 @@
 ALTER TABLE history ADD COLUMN hash_format SMALLINT NOT NULL DEFAULT 1;
 ALTER TABLE history ADD COLUMN state_digest TEXT;
 ALTER TABLE history ADD COLUMN timers TEXT;
+
+-- The global log (docs/audit.md): every entry gets a global index, in commit order, from one counter that each
+-- batch advances in its own transaction. Entries written before this migration are numbered by (at, uid, seq).
+ALTER TABLE history ADD COLUMN log_index bigint;
+CREATE TABLE audit_log (
+    id      smallint PRIMARY KEY CHECK (id = 1),
+    size    bigint NOT NULL
+);
+ALTER TABLE history DISABLE TRIGGER history_refuses_update;
+UPDATE history SET log_index = numbered.n
+FROM (SELECT uid, seq, row_number() OVER (ORDER BY at, uid, seq) - 1 AS n FROM history) AS numbered
+WHERE history.uid = numbered.uid AND history.seq = numbered.seq;
+ALTER TABLE history ENABLE TRIGGER history_refuses_update;
+INSERT INTO audit_log (id, size) SELECT 1, count(*) FROM history;
+CREATE UNIQUE INDEX history_by_log_index ON history (log_index);

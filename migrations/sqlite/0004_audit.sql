@@ -14,3 +14,21 @@ WHEN EXISTS (SELECT 1 FROM history WHERE uid = NEW.uid AND seq = NEW.seq)
 BEGIN
     SELECT RAISE(ABORT, 'history is append-only: REPLACE refused');
 END;
+
+-- The global log (docs/audit.md): every entry gets a global index, in commit order, from one counter that each
+-- batch advances in its own transaction. Entries written before this migration are numbered by (at, uid, seq).
+ALTER TABLE history ADD COLUMN log_index INTEGER;
+CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    size    INTEGER NOT NULL
+);
+DROP TRIGGER history_refuses_update;
+WITH numbered AS (SELECT uid, seq, row_number() OVER (ORDER BY at, uid, seq) - 1 AS n FROM history)
+UPDATE history SET log_index = numbered.n FROM numbered
+WHERE history.uid = numbered.uid AND history.seq = numbered.seq;
+CREATE TRIGGER history_refuses_update BEFORE UPDATE ON history
+BEGIN
+    SELECT RAISE(ABORT, 'history is append-only: UPDATE refused');
+END;
+INSERT INTO audit_log (id, size) SELECT 1, count(*) FROM history;
+CREATE UNIQUE INDEX history_by_log_index ON history (log_index);

@@ -49,6 +49,8 @@ forward! {
     fn history(&self, uid: &InstanceId, after_seq: u64, limit: u32) -> Result<Vec<StoredEntry>, Error>;
     fn chain_heads(&self, after: &str, limit: u32) -> Result<Vec<(InstanceId, ChainHead)>, Error>;
     fn orphaned_history(&self) -> Result<Vec<(InstanceId, u64)>, Error>;
+    fn log_entries(&self, after: i64, limit: u32) -> Result<Vec<lpaflow_core::log::LogEntry>, Error>;
+    fn unindexed_history(&self) -> Result<Vec<(InstanceId, u64)>, Error>;
     fn instances_data(&self, workflow: &str, after: &str, limit: u32) -> Result<Vec<(InstanceId, Value)>, Error>;
     fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error>;
     fn save_definition(&self, name: &str, version: u32, hash: &str, source: &str, now: DateTime<Utc>) -> Result<(), Error>;

@@ -16,6 +16,7 @@ mod cursor;
 mod db;
 mod error;
 mod group_commit;
+mod log;
 pub mod model;
 mod postgres;
 mod prepare;

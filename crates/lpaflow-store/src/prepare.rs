@@ -80,6 +80,23 @@ pub(crate) struct HistoryRow {
     pub timers: String,
 }
 
+/// A history row with the global index its batch gave it.
+pub(crate) struct Indexed<'a> {
+    pub row: &'a HistoryRow,
+    pub log_index: i64,
+}
+
+/// The global log is one counter (`audit_log.size`): a batch reserves as many indices as it writes history
+/// rows, in its own transaction, and numbers them in batch order from the first reserved. Commit order is index
+/// order: on PostgreSQL the counter's row lock is held from the reservation to the commit, so a concurrent
+/// batch reserves only after this one is visible; SQLite has one writer.
+pub(crate) fn indexed<'a>(rows: &[&'a HistoryRow], first: i64) -> Vec<Indexed<'a>> {
+    rows.iter()
+        .zip(first..)
+        .map(|(row, log_index)| Indexed { row, log_index })
+        .collect()
+}
+
 #[derive(Debug, Serialize)]
 pub(crate) struct OutboxRow {
     pub uid: String,

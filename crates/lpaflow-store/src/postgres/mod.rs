@@ -22,6 +22,7 @@
 
 mod batch;
 mod commit;
+mod log;
 mod misc;
 mod nodes;
 mod outbox;

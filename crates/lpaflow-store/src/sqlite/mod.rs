@@ -5,6 +5,7 @@
 //! `json_each`. Either way every statement has one of a few constant texts and stays prepared.
 
 mod commit;
+mod log;
 mod misc;
 mod nodes;
 mod outbox;

@@ -7,6 +7,7 @@ mod harness;
 mod commits;
 mod concurrency;
 mod history;
+mod log;
 mod misc;
 mod nodes;
 mod outbox;
