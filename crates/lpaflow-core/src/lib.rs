@@ -21,6 +21,7 @@ pub mod json;
 pub mod log;
 pub mod merkle;
 pub mod names;
+pub mod proof;
 pub mod rejection;
 pub mod rules;
 pub mod text;

@@ -24,6 +24,9 @@ pub enum Error {
     /// A database opened read-only lacks migrations this build needs (it cannot apply them).
     #[error("the database lacks migration(s) {0:?} of this lpaflow; run `lpaflow migrate` first")]
     NotMigrated(Vec<i64>),
+    /// The global log cannot answer: a gap in its indices, a size beyond it, an entry not in it.
+    #[error("the global log: {0}")]
+    Log(String),
     /// Applying migrations failed.
     #[error("migrating the database failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

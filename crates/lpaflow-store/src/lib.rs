@@ -28,6 +28,7 @@ mod writer;
 
 pub use cursor::MAX_PAGE;
 pub use error::{CommitError, Error, Failure};
+pub use log::LogTree;
 pub use model::*;
 pub use verify::{BrokenChain, Orphan, VerifyReport};
 pub use writer::{WriterOptions, WriterStats};

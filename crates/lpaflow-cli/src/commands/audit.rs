@@ -1,10 +1,17 @@
-//! `lpaflow audit verify|heads`: prove the history was not rewritten, and print chain heads to publish.
+//! `lpaflow audit verify|heads|keygen|checkpoint|proof|prove`: prove the history was not rewritten, print
+//! chain heads to publish, sign checkpoints of the global log and check proofs against them (`docs/audit.md`).
 //! Each subcommand with more than a few lines lives in its own module.
 
+mod checkpoint;
+mod keys;
+mod proof;
 mod verify;
 
 use crate::database::DatabaseArgs;
+use checkpoint::CheckpointArgs;
 use clap::{Args, Subcommand};
+use keys::KeygenArgs;
+use proof::{ProofCommand, ProveArgs};
 use std::process::ExitCode;
 use verify::VerifyArgs;
 
@@ -16,6 +23,15 @@ pub enum AuditCommand {
     Verify(VerifyArgs),
     /// Print `uid revision hash` for every LPA: the chain heads, to publish or archive elsewhere.
     Heads(HeadsArgs),
+    /// Create a checkpoint signing key: writes the private key (mode 0600) and prints the public key.
+    Keygen(KeygenArgs),
+    /// Sign a checkpoint of the global log as it is now (size, Merkle root, every LPA's head).
+    Checkpoint(CheckpointArgs),
+    /// Write an inclusion or consistency proof read from the database.
+    #[command(subcommand)]
+    Proof(ProofCommand),
+    /// Check an inclusion or consistency proof offline, with only the public key and signed checkpoints.
+    Prove(ProveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -28,6 +44,10 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AuditCommand::Verify(args) => verify::run(args).await,
         AuditCommand::Heads(args) => heads(args).await,
+        AuditCommand::Keygen(args) => keys::keygen(args),
+        AuditCommand::Checkpoint(args) => checkpoint::run(args).await,
+        AuditCommand::Proof(cmd) => proof::write(cmd).await,
+        AuditCommand::Prove(args) => proof::prove(args),
     }
 }
 
