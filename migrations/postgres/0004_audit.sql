@@ -19,3 +19,10 @@ WHERE history.uid = numbered.uid AND history.seq = numbered.seq;
 ALTER TABLE history ENABLE TRIGGER history_refuses_update;
 INSERT INTO audit_log (id, size) SELECT 1, count(*) FROM history;
 CREATE UNIQUE INDEX history_by_log_index ON history (log_index);
+
+-- The same as in migrations/sqlite/0004_audit.sql.
+CREATE TABLE audit_checkpoints (
+    tree_size   bigint PRIMARY KEY,
+    taken_at    timestamptz NOT NULL,
+    checkpoint  text NOT NULL
+);

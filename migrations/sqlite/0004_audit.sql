@@ -32,3 +32,12 @@ BEGIN
 END;
 INSERT INTO audit_log (id, size) SELECT 1, count(*) FROM history;
 CREATE UNIQUE INDEX history_by_log_index ON history (log_index);
+
+-- The signed checkpoints `serve --audit-key` takes (JSON, crates/lpaflow-core/src/checkpoint.rs), so that the
+-- API can serve the latest. Their signature, not this table, is what makes them trustworthy: the copies that
+-- matter are the files kept outside the database.
+CREATE TABLE audit_checkpoints (
+    tree_size   INTEGER PRIMARY KEY,
+    taken_at    INTEGER NOT NULL,
+    checkpoint  TEXT    NOT NULL
+);

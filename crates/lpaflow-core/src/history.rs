@@ -9,7 +9,7 @@
 
 mod binding;
 
-pub use binding::{Binding, FORMAT_BOUND, FORMAT_UNBOUND, Snapshot, instance_digest};
+pub use binding::{Binding, FORMAT_BOUND, FORMAT_UNBOUND, Snapshot, instance_digest, stored_text};
 
 use crate::decision::HistoryEntry;
 use crate::json::canonical_json;
@@ -24,6 +24,11 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The canonical bytes of one entry: a JSON object with sorted keys holding the instance id and every field.
 /// Times are RFC 3339 in UTC with exactly six fractional digits.
 pub fn canonical_entry(id: &InstanceId, entry: &HistoryEntry) -> String {
+    canonical_with(id, entry, entry.binding.as_ref())
+}
+
+/// [`canonical_entry`] with `binding` instead of the entry's own (the store binds entries as it writes them).
+fn canonical_with(id: &InstanceId, entry: &HistoryEntry, binding: Option<&Binding>) -> String {
     let v = json!({
         "uid": id.as_str(),
         "seq": entry.seq,
@@ -38,7 +43,7 @@ pub fn canonical_entry(id: &InstanceId, entry: &HistoryEntry) -> String {
         "workflow": entry.workflow.name,
         "version": entry.workflow.version,
     });
-    let v = match &entry.binding {
+    let v = match binding {
         None => v,
         Some(b) => with_binding(v, b),
     };
@@ -65,9 +70,19 @@ pub fn format_of(entry: &HistoryEntry) -> u8 {
 
 /// `sha256(prev_hash || canonical_entry)`, hex-encoded.
 pub fn chain_hash(prev_hash: &str, id: &InstanceId, entry: &HistoryEntry) -> String {
+    bound_hash(prev_hash, id, entry, entry.binding.as_ref())
+}
+
+/// [`chain_hash`] of `entry` bound by `binding` (format 2) or not (`None`: format 1), whatever the entry holds.
+pub fn bound_hash(
+    prev_hash: &str,
+    id: &InstanceId,
+    entry: &HistoryEntry,
+    binding: Option<&Binding>,
+) -> String {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
-    h.update(canonical_entry(id, entry).as_bytes());
+    h.update(canonical_with(id, entry, binding).as_bytes());
     hex::encode(h.finalize())
 }
 
@@ -102,6 +117,9 @@ pub enum BreakKind {
     Head,
     /// The instance row is not the instance its head entry produced.
     State,
+    /// A stored row cannot even be read back (not JSON, an unknown hash format): reported by the store's
+    /// verification, never by [`verify_chain`].
+    Unreadable,
 }
 
 /// Where and how a chain is broken.

@@ -2,9 +2,7 @@
 //! (hash format 2) and an instance row's [`ChainHead`] with the digest of the instance as stored.
 
 use crate::Error;
-use lpaflow_core::WorkflowRef;
 use lpaflow_core::history::{Binding, ChainHead, FORMAT_BOUND, FORMAT_UNBOUND, Snapshot};
-use serde_json::Value;
 
 /// The binding of a history row: `None` for format 1, the stored digest and timers for format 2.
 pub(crate) fn binding(
@@ -46,30 +44,19 @@ pub(crate) const HEAD_COLUMNS: &str =
     "workflow, version, state, revision, data, awaiting, head_hash";
 
 impl HeadColumns {
-    /// The head to verify against. Data that is not JSON cannot be the data an entry produced: its digest is
-    /// then empty, which no entry's digest equals, so the verifier reports the instance instead of stopping.
+    /// The head to verify against, with the digest of the row's columns as stored (nothing parsed: any change
+    /// to their text shows).
     pub(crate) fn head(self) -> ChainHead {
         let revision = self.revision.max(0) as u64;
-        let data = serde_json::from_str::<Value>(&self.data);
-        let awaiting = self
-            .awaiting
-            .as_deref()
-            .map(serde_json::from_str::<Value>)
-            .transpose();
-        let state = match (data, awaiting, u32::try_from(self.version)) {
-            (Ok(data), Ok(awaiting), Ok(version)) => Snapshot {
-                workflow: &WorkflowRef {
-                    name: self.workflow,
-                    version,
-                },
-                state: &self.state,
-                revision,
-                data: &data,
-                awaiting: awaiting.as_ref(),
-            }
-            .digest(),
-            _ => String::new(),
-        };
+        let state = Snapshot {
+            workflow: &self.workflow,
+            version: u32::try_from(self.version).unwrap_or(u32::MAX),
+            state: &self.state,
+            revision,
+            data: &self.data,
+            awaiting: self.awaiting.as_deref(),
+        }
+        .digest();
         ChainHead {
             revision,
             hash: self.head_hash,

@@ -35,7 +35,7 @@ pub use writer::{WriterOptions, WriterStats};
 
 use chrono::{DateTime, Utc};
 use db::Db;
-use lpaflow_core::history::{ChainHead, StoredEntry, instance_digest};
+use lpaflow_core::history::{ChainHead, StoredEntry};
 use lpaflow_core::{InstanceId, TimerName};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -347,11 +347,7 @@ impl Store {
 
     /// The chain head of one instance (revision and last hash), to publish elsewhere.
     pub async fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error> {
-        Ok(self.get(uid).await?.map(|s| ChainHead {
-            revision: s.instance.revision,
-            state: instance_digest(&s.instance),
-            hash: s.head_hash,
-        }))
+        self.inner.db.chain_head(uid).await
     }
 
     /// Chain heads in uid order after `after`, at most `limit`.

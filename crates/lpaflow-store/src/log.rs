@@ -32,6 +32,29 @@ impl Store {
         Ok(out)
     }
 
+    /// The number of entries in the global log.
+    pub async fn log_size(&self) -> Result<u64, Error> {
+        self.inner.db.log_size().await
+    }
+
+    /// Keeps a signed checkpoint (JSON) so that the API can serve the latest; once per tree size.
+    pub async fn save_checkpoint(
+        &self,
+        tree_size: u64,
+        taken_at: chrono::DateTime<chrono::Utc>,
+        checkpoint: &str,
+    ) -> Result<(), Error> {
+        self.inner
+            .db
+            .save_checkpoint(tree_size, taken_at, checkpoint)
+            .await
+    }
+
+    /// The latest checkpoint kept (JSON as signed).
+    pub async fn latest_checkpoint(&self) -> Result<Option<String>, Error> {
+        self.inner.db.latest_checkpoint().await
+    }
+
     /// History rows that have no global index (written outside lpaflow: no checkpoint can cover them).
     pub async fn unindexed_history(&self) -> Result<Vec<(InstanceId, u64)>, Error> {
         self.inner.db.unindexed_history().await

@@ -7,8 +7,10 @@ use crate::CommitError;
 use crate::model::{Commit, StoredInstance, SyncStatus};
 use crate::time::to_micros;
 use chrono::{DateTime, Utc};
-use lpaflow_core::history::{Binding, GENESIS_HASH, chain_hash, format_of};
-use lpaflow_core::{Decision, HistoryEntry, Instance};
+use lpaflow_core::history::{
+    Binding, FORMAT_BOUND, GENESIS_HASH, Snapshot, bound_hash, stored_text,
+};
+use lpaflow_core::{Decision, Instance};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -194,11 +196,16 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
         .as_ref()
         .map(|b| b.head_hash.clone())
         .unwrap_or_else(|| GENESIS_HASH.to_owned());
+    let mut texts = (String::new(), None);
     let history: Vec<HistoryRow> = commit
         .decisions
         .iter()
-        .map(|d| history_row(&uid, d, &mut prev))
+        .map(|d| {
+            texts = stored_text(&d.instance);
+            history_row(&uid, d, &texts, &mut prev)
+        })
         .collect();
+    let (data, awaiting) = texts;
     let steps_before = commit.base.as_ref().map(|b| b.steps_enqueued).unwrap_or(0);
     let outbox = outbox_rows(&uid, commit, steps_before);
     let (timer_sets, timer_cancels) = net_timer_ops(&uid, &commit.decisions);
@@ -213,9 +220,9 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
         workflow_hash: commit.workflow_hash.clone(),
         base_revision,
         state: final_instance.state.to_string(),
-        data: json_text(&final_instance.data),
+        data,
         revision: final_instance.revision,
-        awaiting: final_instance.awaiting.as_ref().map(json_text),
+        awaiting,
         head_hash: prev.clone(),
         steps_enqueued,
         new_steps,
@@ -277,13 +284,18 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
     })
 }
 
-fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
-    let binding = Binding::of(&d.instance, &d.effects);
-    let e = &HistoryEntry {
-        binding: Some(binding.clone()),
-        ..d.entry.clone()
-    };
-    let hash = chain_hash(prev, &d.instance.id, e);
+/// The history row of a decision, bound (hash format 2) to its instance as written (`texts`: its data and
+/// awaiting columns' text).
+fn history_row(
+    uid: &str,
+    d: &Decision,
+    texts: &(String, Option<String>),
+    prev: &mut String,
+) -> HistoryRow {
+    let snapshot = Snapshot::of(&d.instance, &texts.0, texts.1.as_deref());
+    let binding = Binding::of(&snapshot, &d.effects);
+    let e = &d.entry;
+    let hash = bound_hash(prev, &d.instance.id, e, Some(&binding));
     let row = HistoryRow {
         uid: uid.to_owned(),
         seq: e.seq,
@@ -299,7 +311,7 @@ fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
         version: e.workflow.version,
         prev_hash: prev.clone(),
         hash: hash.clone(),
-        hash_format: format_of(e),
+        hash_format: FORMAT_BOUND,
         state_digest: binding.state,
         timers: json_text(&binding.timers),
     };

@@ -109,7 +109,23 @@ impl Store {
         let mut rows = Vec::new();
         let mut after = 0;
         loop {
-            let page = self.history(uid, after, HISTORY_PAGE).await?;
+            let page = match self.history(uid, after, HISTORY_PAGE).await {
+                Ok(page) => page,
+                Err(Error::Corrupt { detail, .. }) => {
+                    report.checked += 1;
+                    report.broken.push(BrokenChain {
+                        uid: uid.clone(),
+                        seq: after + 1,
+                        kind: BreakKind::Unreadable,
+                        reason: format!(
+                            "a history row at or after entry {} cannot be read: {detail}",
+                            after + 1
+                        ),
+                    });
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
             let Some(last) = page.last() else { break };
             after = last.entry.seq;
             let full = page.len() as u32 == HISTORY_PAGE;

@@ -3,7 +3,7 @@
 //! Each subcommand with more than a few lines lives in its own module.
 
 mod checkpoint;
-mod keys;
+pub(crate) mod keys;
 mod proof;
 mod verify;
 

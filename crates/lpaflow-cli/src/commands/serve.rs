@@ -97,6 +97,8 @@ pub struct ServeArgs {
     node_id: Option<String>,
     #[command(flatten)]
     liveness: crate::node_liveness::NodeLivenessArgs,
+    #[command(flatten)]
+    audit_checkpoints: crate::audit_checkpoints::AuditCheckpointArgs,
 }
 
 /// The OPG client settings: the real store's URL with the configured AWS signing, or the embedded simulator.
@@ -269,8 +271,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let (workflows, _builtin) = workflows_dir(&args)?;
     let liveness = args.liveness.options(Some(args.listen.to_string()))?;
+    let checkpointer = args.audit_checkpoints.checkpointer()?;
     let store = args.database.open().await?;
     warn_if_history_alterable(&store).await;
+    let audit_store = store.clone();
     let engine = LpaEngine {
         workflows_dir: workflows,
         clock,
@@ -308,6 +312,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         state.clone(),
         cancel.clone(),
     ));
+    let checkpoints = checkpointer.map(|c| tokio::spawn(c.run(audit_store, cancel.clone())));
     let stop = cancel.clone();
     let served = lpaflow_api::serve(listener, lpaflow_api::router(state), limits, async move {
         shutdown_signal().await;
@@ -317,6 +322,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!("HTTP server stopped; finishing commits and releasing leases");
     cancel.cancel();
     let _ = purge.await;
+    if let Some(checkpoints) = checkpoints {
+        let _ = checkpoints.await;
+    }
     engine.shutdown().await;
     if let Some(sim) = simulator {
         let _ = sim.shutdown().await;

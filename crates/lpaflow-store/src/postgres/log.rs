@@ -40,6 +40,43 @@ impl PgDb {
             })
             .collect()
     }
+    /// The number of entries in the global log (the counter batches advance).
+    pub async fn log_size(&self) -> Result<u64, Error> {
+        let size: i64 = sqlx::query_scalar("SELECT size FROM audit_log WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(Error::db("read the log's size"))?;
+        Ok(size.max(0) as u64)
+    }
+
+    /// Keeps a signed checkpoint (once per tree size).
+    pub async fn save_checkpoint(
+        &self,
+        tree_size: u64,
+        taken_at: chrono::DateTime<chrono::Utc>,
+        checkpoint: &str,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (tree_size, taken_at, checkpoint) VALUES ($1, $2, $3) ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(i64::try_from(tree_size).unwrap_or(i64::MAX))
+        .bind(taken_at)
+        .bind(checkpoint)
+        .execute(&self.pool)
+        .await
+        .map_err(Error::db("save a checkpoint"))?;
+        Ok(())
+    }
+
+    /// The latest signed checkpoint kept, as written.
+    pub async fn latest_checkpoint(&self) -> Result<Option<String>, Error> {
+        sqlx::query_scalar(
+            "SELECT checkpoint FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Error::db("read the latest checkpoint"))
+    }
 }
 
 fn log_entry(r: &sqlx::postgres::PgRow) -> Result<LogEntry, Error> {

@@ -127,6 +127,21 @@ impl PgDb {
         rows.iter().map(|r| history_row(uid.as_str(), r)).collect()
     }
 
+    /// The chain head of one instance, with the digest of its row as stored.
+    pub async fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error> {
+        let sql = format!("SELECT uid, {HEAD_COLUMNS} FROM instances WHERE uid = $1");
+        let row = sqlx::query(&sql)
+            .bind(uid.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(Error::db("read chain head"))?;
+        Ok(row
+            .as_ref()
+            .map(head_row)
+            .transpose()?
+            .map(|(_, head)| head))
+    }
+
     /// Chain heads of up to `limit` instances with uid > `after`, in uid order (for verifying everything).
     pub async fn chain_heads(
         &self,

@@ -13,6 +13,7 @@ use serde_json::json;
 
 conformance!(
     verify_checks_every_instance_row_against_its_head,
+    an_unreadable_row_is_reported_not_fatal,
     entries_bind_the_timers_they_set,
     entries_written_before_format_2_still_verify
 );
@@ -150,4 +151,27 @@ async fn entries_written_before_format_2_still_verify(db: &TestDb) {
         (report.broken[0].seq, report.broken[0].kind),
         (2, BreakKind::Content)
     );
+}
+
+/// A history row made unreadable (not JSON) is reported for its LPA; the others are still verified.
+async fn an_unreadable_row_is_reported_not_fatal(db: &TestDb) {
+    let f = fixture(db).await;
+    let (garbled, fine) = (uid(330), uid(331));
+    three_entries(&f, &garbled).await;
+    three_entries(&f, &fine).await;
+    drop_triggers(db).await;
+    raw(
+        db,
+        &[format!(
+            "UPDATE history SET changes = 'not json' WHERE uid = '{garbled}' AND seq = 2"
+        )],
+    )
+    .await
+    .unwrap();
+    let report = f.store.verify(None, |_| {}).await.unwrap();
+    assert_eq!(report.checked, 2);
+    assert_eq!(report.broken.len(), 1, "{report:?}");
+    assert_eq!(report.broken[0].uid, garbled);
+    assert_eq!(report.broken[0].kind, BreakKind::Unreadable);
+    assert_eq!(report.state_bound, 1);
 }
