@@ -50,7 +50,7 @@ forward! {
     fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error>;
     fn chain_heads(&self, after: &str, limit: u32) -> Result<Vec<(InstanceId, ChainHead)>, Error>;
     fn orphaned_history(&self) -> Result<Vec<(InstanceId, u64)>, Error>;
-    fn log_entries(&self, after: i64, limit: u32) -> Result<Vec<lpaflow_core::log::LogEntry>, Error>;
+    fn log_entries(&self) -> Result<Vec<lpaflow_core::log::LogEntry>, Error>;
     fn unindexed_history(&self) -> Result<Vec<(InstanceId, u64)>, Error>;
     fn log_size(&self) -> Result<u64, Error>;
     fn save_checkpoint(&self, tree_size: u64, taken_at: DateTime<Utc>, checkpoint: &str) -> Result<(), Error>;

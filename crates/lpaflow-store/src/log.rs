@@ -10,26 +10,14 @@ use lpaflow_core::log::{LogEntry, heads_at};
 use lpaflow_core::merkle::{Hash, consistency_proof, inclusion_proof, root};
 use lpaflow_core::proof::{ConsistencyProof, InclusionProof, to_hex};
 
-const LOG_PAGE: u32 = 10_000;
-
 impl Store {
     /// Every entry of the global log in index order (as stored: a gap or a duplicate index is for the caller
-    /// to find). `progress` is called with the number read so far.
+    /// to find). `progress` is called with the number read.
     pub async fn log(&self, mut progress: impl FnMut(u64)) -> Result<Vec<LogEntry>, Error> {
-        let mut out: Vec<LogEntry> = Vec::new();
-        let mut after = -1i64;
-        loop {
-            let page = self.inner.db.log_entries(after, LOG_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = i64::try_from(last.index).unwrap_or(i64::MAX);
-            let full = page.len() == LOG_PAGE as usize;
-            out.extend(page);
-            progress(out.len() as u64);
-            if !full {
-                break;
-            }
-        }
-        Ok(out)
+        let mut log = self.inner.db.log_entries().await?;
+        log.sort_by_key(|e| e.index);
+        progress(log.len() as u64);
+        Ok(log)
     }
 
     /// The number of entries in the global log.

@@ -1,4 +1,4 @@
-//! Reads of the global log: entries in index order (for Merkle roots, proofs and checkpoints) and history rows
+//! Reads of the global log: its entries (for Merkle roots, proofs and checkpoints) and history rows
 //! that have no index (which no checkpoint can cover).
 
 use super::PgDb;
@@ -8,13 +8,12 @@ use lpaflow_core::log::LogEntry;
 use sqlx::Row;
 
 impl PgDb {
-    /// Up to `limit` log entries with index > `after` (-1 for the first), in index order.
-    pub async fn log_entries(&self, after: i64, limit: u32) -> Result<Vec<LogEntry>, Error> {
+    /// Every entry of the log, in no particular order (the caller sorts: a scan and a sort cost less than an
+    /// index every commit would maintain).
+    pub async fn log_entries(&self) -> Result<Vec<LogEntry>, Error> {
         let rows = sqlx::query(
-            "SELECT log_index, uid, seq, hash FROM history WHERE log_index > $1 ORDER BY log_index LIMIT $2",
+            "SELECT log_index, uid, seq, hash FROM history WHERE log_index IS NOT NULL",
         )
-        .bind(after)
-        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(Error::db("read the log"))?;
