@@ -23,6 +23,7 @@ async fn verify_exits_0_when_untouched_and_1_naming_the_lpa_after_a_state_edit()
             out.stdout.contains("ok: 2 LPAs, 5 history entries"),
             "{out:?}"
         );
+        let heads_before = run(&["audit", "heads", "--database-url", db.url()]).stdout;
         raw(
             &db,
             &[format!(
@@ -36,6 +37,18 @@ async fn verify_exits_0_when_untouched_and_1_naming_the_lpa_after_a_state_edit()
             out.stderr
                 .contains(&format!("BROKEN {b} at entry 2 [state]")),
             "{out:?}"
+        );
+        let heads_after = run(&["audit", "heads", "--database-url", db.url()]).stdout;
+        let changed: Vec<_> = heads_before
+            .lines()
+            .zip(heads_after.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(_, b)| b.split(' ').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(
+            changed,
+            vec![b.to_string()],
+            "audit heads shows the edited row"
         );
         let out = run(&["audit", "verify", "--json", "--database-url", db.url()]);
         assert_eq!(out.code, Some(1));

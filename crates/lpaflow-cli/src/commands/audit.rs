@@ -21,7 +21,8 @@ pub enum AuditCommand {
     /// orphaned history, on a database opened read-only. Exit 0 when all holds, 1 naming each LPA and entry
     /// at fault, 2 when the input is unusable (no such database: none is ever created).
     Verify(VerifyArgs),
-    /// Print `uid revision hash` for every LPA: the chain heads, to publish or archive elsewhere.
+    /// Print `uid revision hash state` for every LPA: the chain heads and the digest of each LPA's row as stored,
+    /// to publish or archive elsewhere.
     Heads(HeadsArgs),
     /// Create a checkpoint signing key: writes the private key (mode 0600) and prints the public key.
     Keygen(KeygenArgs),
@@ -62,7 +63,7 @@ async fn heads(args: HeadsArgs) -> anyhow::Result<ExitCode> {
         let Some((last, _)) = page.last() else { break };
         after = last.to_string();
         for (uid, head) in &page {
-            println!("{uid} {} {}", head.revision, head.hash);
+            println!("{uid} {} {} {}", head.revision, head.hash, head.state);
         }
     }
     store.shutdown().await;

@@ -63,7 +63,7 @@ pub fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     signing_key(&text).with_context(|| format!("the key {}", path.display()))
 }
 
-/// Reads a public key file (or the public key's hex given directly).
+/// Reads a public key file (the key's hex, as `keygen` prints it).
 pub fn read_public_key(path: &Path) -> anyhow::Result<VerifyingKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the public key {}", path.display()))?;
