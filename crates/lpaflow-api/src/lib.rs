@@ -108,6 +108,19 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
             get(routes::audit::verify).route_layer(gate(Roles(VERIFIERS), "verify history chains")),
         )
         .route(
+            "/audit/checkpoint",
+            get(routes::audit::checkpoint).route_layer(gate(Roles(VERIFIERS), "read checkpoints")),
+        )
+        .route(
+            "/audit/consistency",
+            get(routes::audit::consistency_proof)
+                .route_layer(gate(Roles(VERIFIERS), "read consistency proofs")),
+        )
+        .route(
+            "/lpas/{uid}/history/{seq}/proof",
+            get(routes::audit::inclusion_proof).route_layer(gate(Roles(READERS), "read history")),
+        )
+        .route(
             "/reports/fees",
             get(routes::reports::fees)
                 .route_layer(gate(Roles(routes::reports::READERS), "read the fee report")),

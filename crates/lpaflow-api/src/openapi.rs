@@ -40,6 +40,7 @@ impl Modify for BearerAuth {
         routes::queues::list,
         routes::reports::fees,
         routes::audit::history, routes::audit::chain_head, routes::audit::verify,
+        routes::audit::checkpoint, routes::audit::inclusion_proof, routes::audit::consistency_proof,
         routes::sync::steps, routes::sync::retry, routes::sync::skip,
         routes::opg::status, routes::opg::add_maintenance, routes::opg::list_maintenance, routes::opg::remove_maintenance,
         routes::workflows::list, routes::workflows::get, routes::workflows::graph,

@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod caller;
 pub mod idempotency;
+pub mod log_proofs;
 pub mod maintenance;
 pub mod ops;
 pub mod page;

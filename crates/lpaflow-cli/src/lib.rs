@@ -2,6 +2,7 @@
 //! variables and flags, and installs the tracing subscriber; everything below it receives typed options.
 
 pub mod app;
+mod audit_checkpoints;
 pub mod aws;
 pub mod bench;
 pub mod business_time;

@@ -60,6 +60,11 @@ pub struct HistoryEntry {
     pub changes: Vec<Change>,
     /// The definition that decided it.
     pub workflow: WorkflowRef,
+    /// The instance it produced and the timers it changed (hash format 2). The interpreter leaves it `None`;
+    /// the store binds each entry to the instance it commits with it (`Binding::of`), and reads it back as
+    /// stored (`None` for entries written before format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<crate::history::Binding>,
 }
 
 /// A step to enqueue in the outbox, in order, with the payload it will be delivered with.

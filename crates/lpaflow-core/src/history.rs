@@ -1,6 +1,15 @@
 //! The tamper-evident history chain: `hash = sha256(prev_hash || canonical bytes of the entry)`, per instance,
 //! starting from [`GENESIS_HASH`]. Store and audit both call these functions, so writing and verifying can
 //! never disagree about the bytes.
+//!
+//! Two hash formats exist, told apart by the entry's [`Binding`]: format 1 (no binding, entries written before
+//! the state was bound) hashes the entry's own fields; format 2 adds `"format": 2`, the digest of the instance
+//! the entry produced and the timers it changed. A format-1 entry after a format-2 one is tampering (a chain
+//! never goes back to the older format), and an instance whose head is format 2 must match its digest.
+
+mod binding;
+
+pub use binding::{Binding, FORMAT_BOUND, FORMAT_UNBOUND, Snapshot, instance_digest, stored_text};
 
 use crate::decision::HistoryEntry;
 use crate::json::canonical_json;
@@ -15,6 +24,11 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The canonical bytes of one entry: a JSON object with sorted keys holding the instance id and every field.
 /// Times are RFC 3339 in UTC with exactly six fractional digits.
 pub fn canonical_entry(id: &InstanceId, entry: &HistoryEntry) -> String {
+    canonical_with(id, entry, entry.binding.as_ref())
+}
+
+/// [`canonical_entry`] with `binding` instead of the entry's own (the store binds entries as it writes them).
+fn canonical_with(id: &InstanceId, entry: &HistoryEntry, binding: Option<&Binding>) -> String {
     let v = json!({
         "uid": id.as_str(),
         "seq": entry.seq,
@@ -29,14 +43,46 @@ pub fn canonical_entry(id: &InstanceId, entry: &HistoryEntry) -> String {
         "workflow": entry.workflow.name,
         "version": entry.workflow.version,
     });
+    let v = match binding {
+        None => v,
+        Some(b) => with_binding(v, b),
+    };
     canonical_json(&v)
+}
+
+fn with_binding(mut v: serde_json::Value, b: &Binding) -> serde_json::Value {
+    if let Some(map) = v.as_object_mut() {
+        map.insert("format".to_owned(), json!(FORMAT_BOUND));
+        map.insert("state".to_owned(), json!(b.state));
+        map.insert("timers".to_owned(), b.timers.clone());
+    }
+    v
+}
+
+/// The hash format of an entry: [`FORMAT_BOUND`] when it carries a binding.
+pub fn format_of(entry: &HistoryEntry) -> u8 {
+    if entry.binding.is_some() {
+        FORMAT_BOUND
+    } else {
+        FORMAT_UNBOUND
+    }
 }
 
 /// `sha256(prev_hash || canonical_entry)`, hex-encoded.
 pub fn chain_hash(prev_hash: &str, id: &InstanceId, entry: &HistoryEntry) -> String {
+    bound_hash(prev_hash, id, entry, entry.binding.as_ref())
+}
+
+/// [`chain_hash`] of `entry` bound by `binding` (format 2) or not (`None`: format 1), whatever the entry holds.
+pub fn bound_hash(
+    prev_hash: &str,
+    id: &InstanceId,
+    entry: &HistoryEntry,
+    binding: Option<&Binding>,
+) -> String {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
-    h.update(canonical_entry(id, entry).as_bytes());
+    h.update(canonical_with(id, entry, binding).as_bytes());
     hex::encode(h.finalize())
 }
 
@@ -51,14 +97,51 @@ pub struct StoredEntry {
     pub hash: String,
 }
 
+/// Which check of [`verify_chain`] failed. Each has its own kind so that a test can tell them apart: removing any
+/// one check makes the test of its kind fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum BreakKind {
+    /// An entry is missing or out of order.
+    Sequence,
+    /// The stored `prev_hash` is not the previous entry's hash.
+    PrevHash,
+    /// The entry's content does not match its hash.
+    Content,
+    /// A format-1 (unbound) entry follows a format-2 one.
+    Downgrade,
+    /// The history does not end at the instance's revision.
+    Length,
+    /// The last entry's hash is not the instance's recorded head.
+    Head,
+    /// The instance row is not the instance its head entry produced.
+    State,
+    /// A stored row cannot even be read back (not JSON, an unknown hash format): reported by the store's
+    /// verification, never by [`verify_chain`].
+    Unreadable,
+}
+
 /// Where and how a chain is broken.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainBreak {
     /// The first sequence number at which the chain does not hold.
     pub seq: u64,
+    /// Which check failed.
+    pub kind: BreakKind,
     /// What is wrong there.
     pub reason: String,
+}
+
+impl ChainBreak {
+    fn new(seq: u64, kind: BreakKind, reason: impl Into<String>) -> Self {
+        Self {
+            seq,
+            kind,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// What the instance row says the chain should end with.
@@ -68,58 +151,107 @@ pub struct ChainHead {
     pub revision: u64,
     /// The hash of its last entry.
     pub hash: String,
+    /// [`Snapshot::digest`] of the instance row as stored.
+    pub state: String,
+}
+
+/// How much of an instance a verified chain vouches for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// The head entry is format 2 and the instance row matches it.
+    StateBound,
+    /// The head entry is format 1 (written before the state was bound): only the history is vouched for.
+    HistoryOnly,
 }
 
 /// Recomputes a chain from its rows in stored order and compares it with the instance's head. Detects edited
-/// fields, deleted, inserted or reordered rows and a truncated tail.
+/// fields, deleted, inserted or reordered rows, a truncated tail, a rewritten `prev_hash`, a format downgrade
+/// and an instance row that is not the one its head entry produced.
 pub fn verify_chain(
     id: &InstanceId,
     rows: &[StoredEntry],
     head: &ChainHead,
-) -> Result<(), ChainBreak> {
+) -> Result<Coverage, ChainBreak> {
     let mut prev = GENESIS_HASH.to_owned();
+    let mut bound_since: Option<u64> = None;
     for (i, row) in rows.iter().enumerate() {
-        let expected_seq = i as u64 + 1;
-        if row.entry.seq != expected_seq {
-            return Err(ChainBreak {
-                seq: expected_seq,
-                reason: format!(
-                    "expected entry {expected_seq} here but found entry {} (deleted or reordered rows)",
-                    row.entry.seq
-                ),
-            });
-        }
-        if row.prev_hash != prev {
-            return Err(ChainBreak {
-                seq: expected_seq,
-                reason: "prev_hash does not match the hash of the entry before it".to_owned(),
-            });
-        }
-        let computed = chain_hash(&prev, id, &row.entry);
-        if computed != row.hash {
-            return Err(ChainBreak {
-                seq: expected_seq,
-                reason: "the entry's content does not match its hash (edited after it was written)"
-                    .to_owned(),
-            });
-        }
-        prev = computed;
+        let seq = i as u64 + 1;
+        check_entry(id, row, seq, &prev, &mut bound_since)?;
+        prev.clone_from(&row.hash);
     }
     let last = rows.len() as u64;
     if last != head.revision {
-        return Err(ChainBreak {
-            seq: last + 1,
-            reason: format!(
+        return Err(ChainBreak::new(
+            last + 1,
+            BreakKind::Length,
+            format!(
                 "the history ends at entry {last} but the instance is at revision {}",
                 head.revision
             ),
-        });
+        ));
     }
     if prev != head.hash {
-        return Err(ChainBreak {
-            seq: last,
-            reason: "the last entry's hash is not the instance's recorded chain head".to_owned(),
-        });
+        return Err(ChainBreak::new(
+            last,
+            BreakKind::Head,
+            "the last entry's hash is not the instance's recorded chain head",
+        ));
+    }
+    match rows.last().and_then(|r| r.entry.binding.as_ref()) {
+        None => Ok(Coverage::HistoryOnly),
+        Some(b) if b.state == head.state => Ok(Coverage::StateBound),
+        Some(_) => Err(ChainBreak::new(
+            last,
+            BreakKind::State,
+            "the instance (state, data, revision or wait) is not the one its last entry produced",
+        )),
+    }
+}
+
+/// The checks of one entry, given the hash of the one before it.
+fn check_entry(
+    id: &InstanceId,
+    row: &StoredEntry,
+    seq: u64,
+    prev: &str,
+    bound_since: &mut Option<u64>,
+) -> Result<(), ChainBreak> {
+    if row.entry.seq != seq {
+        return Err(ChainBreak::new(
+            seq,
+            BreakKind::Sequence,
+            format!(
+                "expected entry {seq} here but found entry {} (deleted or reordered rows)",
+                row.entry.seq
+            ),
+        ));
+    }
+    if row.prev_hash != prev {
+        return Err(ChainBreak::new(
+            seq,
+            BreakKind::PrevHash,
+            "prev_hash does not match the hash of the entry before it",
+        ));
+    }
+    if chain_hash(prev, id, &row.entry) != row.hash {
+        return Err(ChainBreak::new(
+            seq,
+            BreakKind::Content,
+            "the entry's content does not match its hash (edited after it was written)",
+        ));
+    }
+    match (row.entry.binding.is_some(), *bound_since) {
+        (true, None) => *bound_since = Some(seq),
+        (false, Some(first)) => {
+            return Err(ChainBreak::new(
+                seq,
+                BreakKind::Downgrade,
+                format!(
+                    "entry {seq} uses the older hash format although entry {first} already used the newer"
+                ),
+            ));
+        }
+        (true, Some(_)) | (false, None) => {}
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! This crate does no IO: no files, no network, no database, no async runtime, no wall clock except behind
 //! [`Clock`]. The runtime persists a decision in one transaction and only then carries out its effects.
 
+pub mod checkpoint;
 pub mod clock;
 pub mod command;
 pub mod decision;
@@ -17,7 +18,10 @@ pub mod history;
 pub mod instance;
 pub mod interpreter;
 pub mod json;
+pub mod log;
+pub mod merkle;
 pub mod names;
+pub mod proof;
 pub mod rejection;
 pub mod rules;
 pub mod text;

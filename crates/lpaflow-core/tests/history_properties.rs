@@ -1,10 +1,12 @@
 //! Property test of the hash chain: any sequence of entries, with arbitrary JSON payloads and changes
 //! (nulls, floats, unicode, nesting), stored as the store stores them (JSON text) and read back, verifies;
-//! and changing any single entry's content breaks the chain at exactly that entry.
+//! and changing any single entry's content or binding breaks the chain at exactly that entry.
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, TimeDelta};
-use lpaflow_core::history::{ChainHead, GENESIS_HASH, StoredEntry, chain_hash, verify_chain};
+use lpaflow_core::history::{
+    Binding, BreakKind, ChainHead, Coverage, GENESIS_HASH, StoredEntry, chain_hash, verify_chain,
+};
 use lpaflow_core::{
     Actor, Change, EventName, HistoryEntry, InstanceId, RoleName, StateName, WorkflowRef,
 };
@@ -42,8 +44,9 @@ fn entry(seq: u64) -> impl Strategy<Value = HistoryEntry> {
         json_value(),
         prop::collection::vec(change(), 0..4),
         0i64..1_000_000_000,
+        json_value(),
     )
-        .prop_map(move |(payload, changes, micros)| HistoryEntry {
+        .prop_map(move |(payload, changes, micros, timers)| HistoryEntry {
             seq,
             at: DateTime::from_timestamp_micros(1_700_000_000_000_000 + micros).unwrap(),
             actor: Actor::new("urn:test:actor"),
@@ -57,6 +60,10 @@ fn entry(seq: u64) -> impl Strategy<Value = HistoryEntry> {
                 name: "w".into(),
                 version: 1,
             },
+            binding: Some(Binding {
+                state: format!("digest of state {seq}"),
+                timers,
+            }),
         })
 }
 
@@ -69,6 +76,9 @@ fn through_storage(e: &HistoryEntry) -> HistoryEntry {
     let mut back = e.clone();
     back.payload = serde_json::from_str(&serde_json::to_string(&e.payload).unwrap()).unwrap();
     back.changes = serde_json::from_str(&serde_json::to_string(&e.changes).unwrap()).unwrap();
+    if let Some(b) = back.binding.as_mut() {
+        b.timers = serde_json::from_str(&serde_json::to_string(&b.timers).unwrap()).unwrap();
+    }
     back
 }
 
@@ -89,6 +99,11 @@ fn chain(id: &InstanceId, entries: &[HistoryEntry]) -> (Vec<StoredEntry>, ChainH
         ChainHead {
             revision: entries.len() as u64,
             hash: prev,
+            state: entries
+                .last()
+                .and_then(|e| e.binding.as_ref())
+                .map(|b| b.state.clone())
+                .unwrap_or_default(),
         },
     )
 }
@@ -99,7 +114,7 @@ proptest! {
     fn stored_chains_verify(entries in entries()) {
         let id = InstanceId::new("M-PROP-CHAI-N001");
         let (rows, head) = chain(&id, &entries);
-        prop_assert_eq!(verify_chain(&id, &rows, &head), Ok(()));
+        prop_assert_eq!(verify_chain(&id, &rows, &head), Ok(Coverage::StateBound));
     }
 
     #[test]
@@ -110,6 +125,23 @@ proptest! {
         rows[i].entry.at += TimeDelta::microseconds(1);
         let broken = verify_chain(&id, &rows, &head).unwrap_err();
         prop_assert_eq!(broken.seq, i as u64 + 1);
+        prop_assert_eq!(broken.kind, BreakKind::Content);
+    }
+
+    #[test]
+    fn any_edit_of_a_binding_breaks_the_chain_at_that_entry(entries in entries(), pick in any::<prop::sample::Index>(), timers in json_value()) {
+        let id = InstanceId::new("M-PROP-CHAI-N003");
+        let (mut rows, head) = chain(&id, &entries);
+        let i = pick.index(rows.len());
+        let b = rows[i].entry.binding.as_mut().unwrap();
+        if b.timers == timers {
+            b.state.push('x');
+        } else {
+            b.timers = timers;
+        }
+        let broken = verify_chain(&id, &rows, &head).unwrap_err();
+        prop_assert_eq!(broken.seq, i as u64 + 1);
+        prop_assert_eq!(broken.kind, BreakKind::Content);
     }
 }
 

@@ -40,11 +40,21 @@ macro_rules! forward {
 forward! {
     fn migrate(&self) -> Result<(), Error>;
     fn ping(&self) -> Result<(), Error>;
+    fn missing_migrations(&self) -> Result<Vec<i64>, Error>;
+    fn can_alter_history(&self) -> Result<bool, Error>;
+    fn grant_serving_role(&self, role: &str) -> Result<(), Error>;
     fn close(&self) -> ();
     fn get(&self, uid: &InstanceId) -> Result<Option<StoredInstance>, Error>;
     fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error>;
     fn history(&self, uid: &InstanceId, after_seq: u64, limit: u32) -> Result<Vec<StoredEntry>, Error>;
+    fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error>;
     fn chain_heads(&self, after: &str, limit: u32) -> Result<Vec<(InstanceId, ChainHead)>, Error>;
+    fn orphaned_history(&self) -> Result<Vec<(InstanceId, u64)>, Error>;
+    fn log_entries(&self) -> Result<Vec<lpaflow_core::log::LogEntry>, Error>;
+    fn unindexed_history(&self) -> Result<Vec<(InstanceId, u64)>, Error>;
+    fn log_size(&self) -> Result<u64, Error>;
+    fn save_checkpoint(&self, tree_size: u64, taken_at: DateTime<Utc>, checkpoint: &str) -> Result<(), Error>;
+    fn latest_checkpoint(&self) -> Result<Option<String>, Error>;
     fn instances_data(&self, workflow: &str, after: &str, limit: u32) -> Result<Vec<(InstanceId, Value)>, Error>;
     fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error>;
     fn save_definition(&self, name: &str, version: u32, hash: &str, source: &str, now: DateTime<Utc>) -> Result<(), Error>;

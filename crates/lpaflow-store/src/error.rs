@@ -18,6 +18,15 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A database opened read-only does not exist (it is never created then).
+    #[error("there is no database at {0}")]
+    NoDatabase(String),
+    /// A database opened read-only lacks migrations this build needs (it cannot apply them).
+    #[error("the database lacks migration(s) {0:?} of this lpaflow; run `lpaflow migrate` first")]
+    NotMigrated(Vec<i64>),
+    /// The global log cannot answer: a gap in its indices, a size beyond it, an entry not in it.
+    #[error("the global log: {0}")]
+    Log(String),
     /// Applying migrations failed.
     #[error("migrating the database failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

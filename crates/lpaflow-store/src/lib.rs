@@ -11,10 +11,12 @@
 //! - Outbox steps and timers are claimed with leases and fencing tokens; only the current holder's report
 //!   applies; an instance's steps are delivered strictly in order.
 
+mod chain_rows;
 mod cursor;
 mod db;
 mod error;
 mod group_commit;
+mod log;
 pub mod model;
 mod postgres;
 mod prepare;
@@ -26,8 +28,9 @@ mod writer;
 
 pub use cursor::MAX_PAGE;
 pub use error::{CommitError, Error, Failure};
+pub use log::LogTree;
 pub use model::*;
-pub use verify::{BrokenChain, VerifyReport};
+pub use verify::{BrokenChain, Orphan, VerifyReport};
 pub use writer::{WriterOptions, WriterStats};
 
 use chrono::{DateTime, Utc};
@@ -52,6 +55,8 @@ pub struct StoreOptions {
     /// SQLite's page cache per connection, in MiB: the process's memory can reach
     /// `max_connections` times this. Ignored on PostgreSQL.
     pub sqlite_cache_mib: u32,
+    /// Open an existing database without changing it (see [`Store::open_read_only`]).
+    pub read_only: bool,
 }
 
 impl StoreOptions {
@@ -62,6 +67,7 @@ impl StoreOptions {
             max_connections: 8,
             writer: WriterOptions::default(),
             sqlite_cache_mib: 64,
+            read_only: false,
         }
     }
 }
@@ -121,13 +127,17 @@ impl Store {
                         &path,
                         options.max_connections,
                         options.sqlite_cache_mib,
+                        options.read_only,
                     )
                     .await?,
                 ),
                 Backend::Sqlite,
             ),
             DatabaseUrl::Postgres { url, schema } => (
-                Db::Postgres(postgres::PgDb::open(&url, &schema, options.max_connections).await?),
+                Db::Postgres(
+                    postgres::PgDb::open(&url, &schema, options.max_connections, options.read_only)
+                        .await?,
+                ),
                 Backend::Postgres,
             ),
         };
@@ -152,6 +162,36 @@ impl Store {
         let store = Self::connect(options).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Opens an existing, fully migrated database without changing anything in it: a SQLite file that does
+    /// not exist is [`Error::NoDatabase`] (never created), a database that lacks migrations is
+    /// [`Error::NotMigrated`]. For auditors' tools.
+    pub async fn open_read_only(options: StoreOptions) -> Result<Self, Error> {
+        let store = Self::connect(StoreOptions {
+            read_only: true,
+            ..options
+        })
+        .await?;
+        let missing = store.inner.db.missing_migrations().await?;
+        if !missing.is_empty() {
+            store.shutdown().await;
+            return Err(Error::NotMigrated(missing));
+        }
+        Ok(store)
+    }
+
+    /// Whether this connection could switch off the history's append-only triggers: on PostgreSQL, when its
+    /// role owns the table (or is a superuser); on SQLite always (whoever can write the file can). `serve` warns
+    /// on PostgreSQL: the serving role should be one that was only granted what it needs (`docs/audit.md`).
+    pub async fn can_alter_history(&self) -> Result<bool, Error> {
+        self.inner.db.can_alter_history().await
+    }
+
+    /// PostgreSQL: grants `role` (the role `serve` connects as) what the engine needs, and on history only
+    /// SELECT and INSERT. Run as the role that owns the tables, after [`Store::migrate`].
+    pub async fn grant_serving_role(&self, role: &str) -> Result<(), Error> {
+        self.inner.db.grant_serving_role(role).await
     }
 
     /// Applies pending migrations (idempotent).
@@ -307,10 +347,7 @@ impl Store {
 
     /// The chain head of one instance (revision and last hash), to publish elsewhere.
     pub async fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error> {
-        Ok(self.get(uid).await?.map(|s| ChainHead {
-            revision: s.instance.revision,
-            hash: s.head_hash,
-        }))
+        self.inner.db.chain_head(uid).await
     }
 
     /// Chain heads in uid order after `after`, at most `limit`.

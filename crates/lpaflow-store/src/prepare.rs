@@ -7,7 +7,9 @@ use crate::CommitError;
 use crate::model::{Commit, StoredInstance, SyncStatus};
 use crate::time::to_micros;
 use chrono::{DateTime, Utc};
-use lpaflow_core::history::{GENESIS_HASH, chain_hash};
+use lpaflow_core::history::{
+    Binding, FORMAT_BOUND, GENESIS_HASH, Snapshot, bound_hash, stored_text,
+};
 use lpaflow_core::{Decision, Instance};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -74,6 +76,27 @@ pub(crate) struct HistoryRow {
     pub version: u32,
     pub prev_hash: String,
     pub hash: String,
+    /// `lpaflow_core::history::FORMAT_BOUND`: every entry written now binds the instance it produced.
+    pub hash_format: u8,
+    pub state_digest: String,
+    pub timers: String,
+}
+
+/// A history row with the global index its batch gave it.
+pub(crate) struct Indexed<'a> {
+    pub row: &'a HistoryRow,
+    pub log_index: i64,
+}
+
+/// The global log is one counter (`audit_log.size`): a batch reserves as many indices as it writes history
+/// rows, in its own transaction, and numbers them in batch order from the first reserved. Commit order is index
+/// order: on PostgreSQL the counter's row lock is held from the reservation to the commit, so a concurrent
+/// batch reserves only after this one is visible; SQLite has one writer.
+pub(crate) fn indexed<'a>(rows: &[&'a HistoryRow], first: i64) -> Vec<Indexed<'a>> {
+    rows.iter()
+        .zip(first..)
+        .map(|(row, log_index)| Indexed { row, log_index })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -173,11 +196,16 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
         .as_ref()
         .map(|b| b.head_hash.clone())
         .unwrap_or_else(|| GENESIS_HASH.to_owned());
+    let mut texts = (String::new(), None);
     let history: Vec<HistoryRow> = commit
         .decisions
         .iter()
-        .map(|d| history_row(&uid, d, &mut prev))
+        .map(|d| {
+            texts = stored_text(&d.instance);
+            history_row(&uid, d, &texts, &mut prev)
+        })
         .collect();
+    let (data, awaiting) = texts;
     let steps_before = commit.base.as_ref().map(|b| b.steps_enqueued).unwrap_or(0);
     let outbox = outbox_rows(&uid, commit, steps_before);
     let (timer_sets, timer_cancels) = net_timer_ops(&uid, &commit.decisions);
@@ -192,9 +220,9 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
         workflow_hash: commit.workflow_hash.clone(),
         base_revision,
         state: final_instance.state.to_string(),
-        data: json_text(&final_instance.data),
+        data,
         revision: final_instance.revision,
-        awaiting: final_instance.awaiting.as_ref().map(json_text),
+        awaiting,
         head_hash: prev.clone(),
         steps_enqueued,
         new_steps,
@@ -256,9 +284,18 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
     })
 }
 
-fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
-    let hash = chain_hash(prev, &d.instance.id, &d.entry);
+/// The history row of a decision, bound (hash format 2) to its instance as written (`texts`: its data and
+/// awaiting columns' text).
+fn history_row(
+    uid: &str,
+    d: &Decision,
+    texts: &(String, Option<String>),
+    prev: &mut String,
+) -> HistoryRow {
+    let snapshot = Snapshot::of(&d.instance, &texts.0, texts.1.as_deref());
+    let binding = Binding::of(&snapshot, &d.effects);
     let e = &d.entry;
+    let hash = bound_hash(prev, &d.instance.id, e, Some(&binding));
     let row = HistoryRow {
         uid: uid.to_owned(),
         seq: e.seq,
@@ -274,6 +311,9 @@ fn history_row(uid: &str, d: &Decision, prev: &mut String) -> HistoryRow {
         version: e.workflow.version,
         prev_hash: prev.clone(),
         hash: hash.clone(),
+        hash_format: FORMAT_BOUND,
+        state_digest: binding.state,
+        timers: json_text(&binding.timers),
     };
     *prev = hash;
     row

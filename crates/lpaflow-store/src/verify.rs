@@ -1,10 +1,12 @@
-//! `lpaflow audit verify`: recompute every hash chain from the stored rows and compare it with each
-//! instance's recorded head. Works on the rows as they are, so it detects edits made with the triggers
-//! disabled: changed fields, deleted, inserted or reordered rows, a truncated tail.
+//! `lpaflow audit verify`: recompute every hash chain from the stored rows, compare it with each instance's
+//! recorded head and current row, and look for history that belongs to no instance. Works on the rows as they
+//! are, so it detects edits made with the triggers disabled: changed fields, deleted, inserted or reordered
+//! rows, a truncated tail, an instance row edited or deleted. What it cannot see alone (a chain rewritten and
+//! re-hashed, an instance deleted with its history) is what signed checkpoints are for.
 
 use crate::{Error, Store};
 use lpaflow_core::InstanceId;
-use lpaflow_core::history::{ChainHead, verify_chain};
+use lpaflow_core::history::{BreakKind, ChainHead, Coverage, verify_chain};
 use serde::Serialize;
 
 /// One broken chain.
@@ -15,8 +17,20 @@ pub struct BrokenChain {
     pub uid: InstanceId,
     /// The first entry at which the chain does not hold.
     pub seq: u64,
+    /// Which check failed.
+    pub kind: BreakKind,
     /// What is wrong there.
     pub reason: String,
+}
+
+/// History whose instance row is gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphan {
+    /// The instance the history belongs to.
+    pub uid: InstanceId,
+    /// Its last entry.
+    pub last_seq: u64,
 }
 
 /// The outcome of a verification.
@@ -27,14 +41,20 @@ pub struct VerifyReport {
     pub checked: u64,
     /// History entries checked.
     pub entries: u64,
+    /// Instances whose row was checked against their head entry (hash format 2).
+    pub state_bound: u64,
+    /// Instances whose head entry predates hash format 2: only their history is vouched for.
+    pub history_only: u64,
     /// Every broken chain found.
     pub broken: Vec<BrokenChain>,
+    /// History that belongs to no instance (checked only when verifying everything).
+    pub orphans: Vec<Orphan>,
 }
 
 impl VerifyReport {
-    /// True when every chain holds.
+    /// True when every chain holds and no history is orphaned.
     pub fn ok(&self) -> bool {
-        self.broken.is_empty()
+        self.broken.is_empty() && self.orphans.is_empty()
     }
 }
 
@@ -42,8 +62,8 @@ const HISTORY_PAGE: u32 = 1000;
 const HEADS_PAGE: u32 = 500;
 
 impl Store {
-    /// Verifies one instance's chain, or every chain when `uid` is `None`. `progress` is called with the
-    /// number of instances checked so far.
+    /// Verifies one instance's chain, or every chain and the absence of orphaned history when `uid` is `None`.
+    /// `progress` is called with the number of instances checked so far.
     pub async fn verify(
         &self,
         uid: Option<&InstanceId>,
@@ -69,6 +89,14 @@ impl Store {
             }
             progress(report.checked);
         }
+        report.orphans = self
+            .inner
+            .db
+            .orphaned_history()
+            .await?
+            .into_iter()
+            .map(|(uid, last_seq)| Orphan { uid, last_seq })
+            .collect();
         Ok(report)
     }
 
@@ -81,7 +109,23 @@ impl Store {
         let mut rows = Vec::new();
         let mut after = 0;
         loop {
-            let page = self.history(uid, after, HISTORY_PAGE).await?;
+            let page = match self.history(uid, after, HISTORY_PAGE).await {
+                Ok(page) => page,
+                Err(Error::Corrupt { detail, .. }) => {
+                    report.checked += 1;
+                    report.broken.push(BrokenChain {
+                        uid: uid.clone(),
+                        seq: after + 1,
+                        kind: BreakKind::Unreadable,
+                        reason: format!(
+                            "a history row at or after entry {} cannot be read: {detail}",
+                            after + 1
+                        ),
+                    });
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
             let Some(last) = page.last() else { break };
             after = last.entry.seq;
             let full = page.len() as u32 == HISTORY_PAGE;
@@ -92,12 +136,15 @@ impl Store {
         }
         report.checked += 1;
         report.entries += rows.len() as u64;
-        if let Err(b) = verify_chain(uid, &rows, head) {
-            report.broken.push(BrokenChain {
+        match verify_chain(uid, &rows, head) {
+            Ok(Coverage::StateBound) => report.state_bound += 1,
+            Ok(Coverage::HistoryOnly) => report.history_only += 1,
+            Err(b) => report.broken.push(BrokenChain {
                 uid: uid.clone(),
                 seq: b.seq,
+                kind: b.kind,
                 reason: b.reason,
-            });
+            }),
         }
         Ok(())
     }

@@ -109,7 +109,7 @@ async fn verify_recomputes_every_chain_or_one() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         assert_eq!(
             r.json(),
-            json!({"ok": true, "checked": 2, "entries": revisions, "broken": []})
+            json!({"ok": true, "checked": 2, "entries": revisions, "broken": [], "orphans": []})
         );
     }
     let one = h
@@ -120,7 +120,7 @@ async fn verify_recomputes_every_chain_or_one() {
         .json();
     assert_eq!(
         one,
-        json!({"ok": true, "checked": 1, "entries": 1, "broken": []})
+        json!({"ok": true, "checked": 1, "entries": 1, "broken": [], "orphans": []})
     );
 }
 

@@ -24,6 +24,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/lpas/{uid}/sync/{id}/retry"),
     ("post", "/v1/lpas/{uid}/sync/{id}/skip"),
     ("get", "/v1/audit/verify"),
+    ("get", "/v1/audit/checkpoint"),
+    ("get", "/v1/audit/consistency"),
+    ("get", "/v1/lpas/{uid}/history/{seq}/proof"),
     ("get", "/v1/reports/fees"),
     ("get", "/v1/opg/status"),
     ("post", "/v1/opg/maintenance"),
@@ -66,6 +69,7 @@ pub(crate) fn concrete(template: &str) -> String {
     template
         .replace("{uid}", "M-QWER-TY34-6789")
         .replace("{id}", "1")
+        .replace("{seq}", "1")
         .replace("{name}", "lpa")
         .replace("{version}", "1")
 }

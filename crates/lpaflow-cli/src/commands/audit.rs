@@ -1,30 +1,38 @@
-//! `lpaflow audit verify|heads`: prove the history was not rewritten, and print chain heads to publish.
+//! `lpaflow audit verify|heads|keygen|checkpoint|proof|prove`: prove the history was not rewritten, print
+//! chain heads to publish, sign checkpoints of the global log and check proofs against them (`docs/audit.md`).
+//! Each subcommand with more than a few lines lives in its own module.
+
+mod checkpoint;
+pub(crate) mod keys;
+mod proof;
+mod verify;
 
 use crate::database::DatabaseArgs;
+use checkpoint::CheckpointArgs;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use lpaflow_core::InstanceId;
+use keys::KeygenArgs;
+use proof::{ProofCommand, ProveArgs};
 use std::process::ExitCode;
+use verify::VerifyArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute every hash chain (or one LPA's) and compare it with the stored rows; exit 1 naming each LPA
-    /// whose chain is broken and the first broken entry.
+    /// Recompute every hash chain (or one LPA's), check each LPA's row against its last entry and look for
+    /// orphaned history, on a database opened read-only. Exit 0 when all holds, 1 naming each LPA and entry
+    /// at fault, 2 when the input is unusable (no such database: none is ever created).
     Verify(VerifyArgs),
-    /// Print `uid revision hash` for every LPA: the chain heads, to publish or archive elsewhere.
+    /// Print `uid revision hash state` for every LPA: the chain heads and the digest of each LPA's row as stored,
+    /// to publish or archive elsewhere.
     Heads(HeadsArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    #[command(flatten)]
-    database: DatabaseArgs,
-    /// Verify only this LPA.
-    #[arg(long)]
-    uid: Option<String>,
-    /// Print the report as JSON on stdout.
-    #[arg(long)]
-    json: bool,
+    /// Create a checkpoint signing key: writes the private key (mode 0600) and prints the public key.
+    Keygen(KeygenArgs),
+    /// Sign a checkpoint of the global log as it is now (size, Merkle root, every LPA's head).
+    Checkpoint(CheckpointArgs),
+    /// Write an inclusion or consistency proof read from the database.
+    #[command(subcommand)]
+    Proof(ProofCommand),
+    /// Check an inclusion or consistency proof offline, with only the public key and signed checkpoints.
+    Prove(ProveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -35,55 +43,27 @@ pub struct HeadsArgs {
 
 pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        AuditCommand::Verify(args) => verify(args).await,
+        AuditCommand::Verify(args) => verify::run(args).await,
         AuditCommand::Heads(args) => heads(args).await,
-    }
-}
-
-async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let store = args.database.open().await?;
-    let uid = args.uid.as_deref().map(InstanceId::new);
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template(
-        "{spinner} verified {pos} LPAs ({per_sec}) {elapsed}",
-    )?);
-    let report = store.verify(uid.as_ref(), |n| bar.set_position(n)).await;
-    bar.finish_and_clear();
-    store.shutdown().await;
-    let report = report?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    }
-    for b in &report.broken {
-        eprintln!("BROKEN {} at entry {}: {}", b.uid, b.seq, b.reason);
-    }
-    if report.ok() {
-        if !args.json {
-            println!(
-                "ok: {} LPAs, {} history entries, every hash chain intact",
-                report.checked, report.entries
-            );
-        }
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!(
-            "{} of {} LPAs have a broken history chain",
-            report.broken.len(),
-            report.checked
-        );
-        Ok(ExitCode::FAILURE)
+        AuditCommand::Keygen(args) => keys::keygen(args),
+        AuditCommand::Checkpoint(args) => checkpoint::run(args).await,
+        AuditCommand::Proof(cmd) => proof::write(cmd).await,
+        AuditCommand::Prove(args) => proof::prove(args),
     }
 }
 
 async fn heads(args: HeadsArgs) -> anyhow::Result<ExitCode> {
-    let store = args.database.open().await?;
+    let store = match lpaflow_store::Store::open_read_only(args.database.options()).await {
+        Ok(store) => store,
+        Err(e) => return Ok(verify::unusable(&e)),
+    };
     let mut after = String::new();
     loop {
         let page = store.chain_heads(&after, 1000).await?;
         let Some((last, _)) = page.last() else { break };
         after = last.to_string();
         for (uid, head) in &page {
-            println!("{uid} {} {}", head.revision, head.hash);
+            println!("{uid} {} {} {}", head.revision, head.hash, head.state);
         }
     }
     store.shutdown().await;

@@ -101,6 +101,8 @@ pub struct ServeArgs {
     node_id: Option<String>,
     #[command(flatten)]
     liveness: crate::node_liveness::NodeLivenessArgs,
+    #[command(flatten)]
+    audit_checkpoints: crate::audit_checkpoints::AuditCheckpointArgs,
 }
 
 /// The OPG client settings: the real store's URL with the configured AWS signing, or the embedded simulator.
@@ -257,7 +259,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let workflows = crate::app::workflow_sources(args.workflows.as_deref())?;
     let liveness = args.liveness.options(Some(args.listen.to_string()))?;
+    let checkpointer = args.audit_checkpoints.checkpointer()?;
     let store = args.database.open().await?;
+    warn_if_history_alterable(&store).await;
+    let audit_store = store.clone();
     let lpas = LpaEngine {
         workflows,
         clock,
@@ -298,6 +303,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         state.clone(),
         cancel.clone(),
     ));
+    let checkpoints = checkpointer.map(|c| tokio::spawn(c.run(audit_store, cancel.clone())));
     let stop = cancel.clone();
     let served = lpaflow_api::serve(listener, app, limits, async move {
         shutdown_signal().await;
@@ -307,6 +313,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing::info!("HTTP server stopped; finishing commits and releasing leases");
     cancel.cancel();
     let _ = purge.await;
+    if let Some(checkpoints) = checkpoints {
+        let _ = checkpoints.await;
+    }
     lpas.shutdown().await;
     if let Some(sim) = simulator {
         let _ = sim.shutdown().await;
@@ -435,4 +444,19 @@ fn print_announcement(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// On PostgreSQL, a serving role that owns the history table can disable its append-only triggers: say so.
+async fn warn_if_history_alterable(store: &lpaflow_store::Store) {
+    if store.backend() != lpaflow_store::Backend::Postgres {
+        return;
+    }
+    match store.can_alter_history().await {
+        Ok(false) => {}
+        Ok(true) => tracing::warn!(
+            "this server's database role owns the history table (or is a superuser), so it could disable the \
+             append-only triggers; serve with a role granted only what it needs (docs/audit.md, \"Database roles\")"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not check who owns the history table"),
+    }
 }

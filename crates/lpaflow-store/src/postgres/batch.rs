@@ -4,7 +4,7 @@
 
 use super::{int, pg_time};
 use crate::prepare::{
-    HistoryRow, IdempotencyRow, InstanceRow, LabelRow, OutboxRow, StepCompletionRow,
+    HistoryRow, IdempotencyRow, Indexed, InstanceRow, LabelRow, OutboxRow, StepCompletionRow,
     TimerConsumeRow, TimerKeyRow, TimerSetRow,
 };
 use sqlx::Postgres;
@@ -127,12 +127,14 @@ pub(super) fn update_instances<'a>(rows: &[&'a InstanceRow]) -> Q<'a> {
 }
 
 const INSERT_HISTORY: &str = "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, \
-       payload, changes, workflow, version, prev_hash, hash) \
+       payload, changes, workflow, version, prev_hash, hash, hash_format, state_digest, timers, log_index) \
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], \
                           $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], \
-                          $13::text[], $14::text[])";
+                          $13::text[], $14::text[], $15::smallint[], $16::text[], $17::text[], $18::bigint[])";
 
-pub(super) fn insert_history<'a>(rows: &[&'a HistoryRow]) -> Q<'a> {
+pub(super) fn insert_history<'a>(indexed: &[Indexed<'a>]) -> Q<'a> {
+    let rows: Vec<&'a HistoryRow> = indexed.iter().map(|i| i.row).collect();
+    let rows = rows.as_slice();
     sqlx::query(INSERT_HISTORY)
         .bind(col(rows, |r| r.uid.as_str()))
         .bind(col(rows, |r| int(r.seq)))
@@ -148,7 +150,15 @@ pub(super) fn insert_history<'a>(rows: &[&'a HistoryRow]) -> Q<'a> {
         .bind(col(rows, |r| i64::from(r.version)))
         .bind(col(rows, |r| r.prev_hash.as_str()))
         .bind(col(rows, |r| r.hash.as_str()))
+        .bind(col(rows, |r| i16::from(r.hash_format)))
+        .bind(col(rows, |r| r.state_digest.as_str()))
+        .bind(col(rows, |r| r.timers.as_str()))
+        .bind(indexed.iter().map(|i| i.log_index).collect::<Vec<i64>>())
 }
+
+/// Reserves `$1` global log indices; returns the first.
+pub(super) const RESERVE_LOG: &str =
+    "UPDATE audit_log SET size = size + $1 WHERE id = 1 RETURNING size - $1";
 
 const CANCEL_TIMERS: &str = "DELETE FROM timers USING unnest($1::text[], $2::text[]) AS v(uid, name) \
      WHERE timers.uid = v.uid AND timers.name = v.name";

@@ -20,7 +20,7 @@
 use super::batch::{self, LOCK_INSTANCES};
 use super::{PgDb, TRANSIENT_RETRIES, is_transient};
 use crate::group_commit::{Attempt, Counters};
-use crate::prepare::{Enqueued, InsertedStep, Prepared, enqueued};
+use crate::prepare::{Enqueued, InsertedStep, Prepared, enqueued, indexed};
 use crate::{CommitError, Error};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -80,6 +80,7 @@ async fn attempt(db: &PgDb, batch: &[Prepared], which: &[usize]) -> Result<Attem
     };
     write_rows(&mut tx, &items).await?;
     let step_ids = insert_outbox(&mut tx, &items).await?;
+    append_history(&mut tx, &items).await?;
     tx.commit().await.map_err(Error::db("commit"))?;
     Ok(Attempt::Committed(counters, step_ids))
 }
@@ -262,13 +263,25 @@ async fn current_revisions(tx: &mut Tx, uids: Vec<&str>) -> Result<BTreeMap<Stri
         .collect())
 }
 
-/// History rows, timer changes and labels: rows that cannot conflict once the instance row was updated.
-async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+/// History rows, numbered in the global log (`prepare::indexed`). Last in the transaction: the reservation
+/// locks the log's counter until the commit, so batches of other processes wait for it only that long.
+async fn append_history(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let history: Vec<_> = items.iter().flat_map(|(_, p)| &p.history).collect();
-    batch::insert_history(&history)
+    let count = i64::try_from(history.len()).unwrap_or(i64::MAX);
+    let first: i64 = sqlx::query_scalar(batch::RESERVE_LOG)
+        .bind(count)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(Error::db("reserve log indices"))?;
+    batch::insert_history(&indexed(&history, first))
         .execute(&mut **tx)
         .await
         .map_err(Error::db("insert history"))?;
+    Ok(())
+}
+
+/// Timer changes, labels and idempotency marks: rows that cannot conflict once the instance row was updated.
+async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let cancels: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_cancels).collect();
     if !cancels.is_empty() {
         batch::cancel_timers(&cancels)

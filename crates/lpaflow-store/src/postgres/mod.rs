@@ -22,10 +22,12 @@
 
 mod batch;
 mod commit;
+mod log;
 mod misc;
 mod nodes;
 mod outbox;
 mod read;
+mod roles;
 mod rows;
 mod sessions;
 mod timers;
@@ -46,7 +48,13 @@ pub struct PgDb {
 
 impl PgDb {
     /// Connects to `url` (without lpaflow's own parameters); every connection uses `schema` first.
-    pub async fn open(url: &str, schema: &str, max_connections: u32) -> Result<Self, Error> {
+    /// `read_only` makes every transaction read-only (an auditor's tool changes nothing).
+    pub async fn open(
+        url: &str,
+        schema: &str,
+        max_connections: u32,
+        read_only: bool,
+    ) -> Result<Self, Error> {
         let connect_error = |source| Error::Connect {
             url: mask_password(url),
             source,
@@ -59,6 +67,11 @@ impl PgDb {
         // nothing an operator keeps in `public` can stand in for a missing table. Appended after any options in
         // the URL, so it wins over a search_path given there.
         let options = options.options([("search_path", quote_ident(schema))]);
+        let options = if read_only {
+            options.options([("default_transaction_read_only", "on")])
+        } else {
+            options
+        };
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
             .min_connections(1)
@@ -75,6 +88,11 @@ impl PgDb {
     /// Creates the schema if it is missing, then applies the migrations in `migrations/postgres` (under
     /// sqlx's advisory lock, so processes starting together migrate once).
     pub async fn migrate(&self) -> Result<(), Error> {
+        // Up to date: nothing to run, and nothing that needs more than a serving role's rights (sqlx would
+        // first try to create its own table, which needs CREATE on the schema).
+        if self.up_to_date().await {
+            return Ok(());
+        }
         let exists: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
                 .bind(&self.schema)
@@ -101,6 +119,47 @@ impl PgDb {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Every migration of this build applied, with the checksum of its text (an edited migration is not).
+    async fn up_to_date(&self) -> bool {
+        let applied: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        sqlx::migrate!("../../migrations/postgres").iter().all(|m| {
+            applied
+                .iter()
+                .any(|(v, sum)| *v == m.version && sum.as_slice() == &*m.checksum)
+        })
+    }
+
+    /// The versions of `migrations/postgres` not applied to this schema.
+    pub async fn missing_migrations(&self) -> Result<Vec<i64>, Error> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        Ok(sqlx::migrate!("../../migrations/postgres")
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    /// Whether this connection's role owns the history table (or is a member of its owner, or a superuser):
+    /// such a role can disable the append-only triggers.
+    pub async fn can_alter_history(&self) -> Result<bool, Error> {
+        sqlx::query_scalar(
+            "SELECT pg_has_role(current_user, c.relowner, 'USAGE') \
+               OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) \
+             FROM pg_class c WHERE c.oid = 'history'::regclass",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(Error::db("look up the history table's owner"))
     }
 
     /// A trivial query, to prove the database answers.

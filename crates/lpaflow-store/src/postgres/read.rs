@@ -5,6 +5,7 @@
 use super::rows::{INSTANCE_COLUMNS, get, instance, json};
 use super::{PgDb, int, pg_time, pg_time_of};
 use crate::Error;
+use crate::chain_rows::{self, HEAD_COLUMNS, HeadColumns};
 use crate::cursor::{self, MAX_PAGE};
 use crate::model::{
     InstanceSummary, ListQuery, Page, StoredDefinition, StoredInstance, SyncStatus,
@@ -115,7 +116,7 @@ impl PgDb {
     ) -> Result<Vec<StoredEntry>, Error> {
         let rows = sqlx::query(
             "SELECT uid, seq, at, actor, role, event, from_state, to_state, payload, changes, workflow, version, \
-             prev_hash, hash FROM history WHERE uid = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+             prev_hash, hash, hash_format, state_digest, timers FROM history WHERE uid = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(uid.as_str())
         .bind(int(after_seq))
@@ -126,32 +127,57 @@ impl PgDb {
         rows.iter().map(|r| history_row(uid.as_str(), r)).collect()
     }
 
+    /// The chain head of one instance, with the digest of its row as stored.
+    pub async fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error> {
+        let sql = format!("SELECT uid, {HEAD_COLUMNS} FROM instances WHERE uid = $1");
+        let row = sqlx::query(&sql)
+            .bind(uid.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(Error::db("read chain head"))?;
+        Ok(row
+            .as_ref()
+            .map(head_row)
+            .transpose()?
+            .map(|(_, head)| head))
+    }
+
     /// Chain heads of up to `limit` instances with uid > `after`, in uid order (for verifying everything).
     pub async fn chain_heads(
         &self,
         after: &str,
         limit: u32,
     ) -> Result<Vec<(InstanceId, ChainHead)>, Error> {
+        let sql = format!(
+            "SELECT uid, {HEAD_COLUMNS} FROM instances WHERE uid > $1 ORDER BY uid LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(Error::db("read chain heads"))?;
+        rows.iter().map(head_row).collect()
+    }
+
+    /// Every uid with history but no instance row, with its last seq (deleted instances).
+    pub async fn orphaned_history(&self) -> Result<Vec<(InstanceId, u64)>, Error> {
         let rows = sqlx::query(
-            "SELECT uid, revision, head_hash FROM instances WHERE uid > $1 ORDER BY uid LIMIT $2",
+            "SELECT h.uid, max(h.seq) AS last FROM history h \
+             WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.uid = h.uid) GROUP BY h.uid ORDER BY h.uid",
         )
-        .bind(after)
-        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .map_err(Error::db("read chain heads"))?;
+        .map_err(Error::db("read orphaned history"))?;
         rows.iter()
             .map(|r| {
-                let uid: String = r.try_get("uid").map_err(Error::db("read chain heads"))?;
-                let revision: i64 = get(r, "revision", &uid)?;
-                let hash: String = get(r, "head_hash", &uid)?;
-                Ok((
-                    InstanceId::new(uid),
-                    ChainHead {
-                        revision: revision.max(0) as u64,
-                        hash,
-                    },
-                ))
+                let uid: String = r
+                    .try_get("uid")
+                    .map_err(Error::db("read orphaned history"))?;
+                let last: i64 = r
+                    .try_get("last")
+                    .map_err(Error::db("read orphaned history"))?;
+                Ok((InstanceId::new(uid), last.max(0) as u64))
             })
             .collect()
     }
@@ -308,8 +334,33 @@ fn history_row(uid: &str, r: &PgRow) -> Result<StoredEntry, Error> {
                 name: r.try_get("workflow").map_err(|e| col("workflow", e))?,
                 version: version_of(version),
             },
+            binding: chain_rows::binding(
+                uid,
+                i64::from(
+                    r.try_get::<i16, _>("hash_format")
+                        .map_err(|e| col("hash_format", e))?,
+                ),
+                r.try_get("state_digest")
+                    .map_err(|e| col("state_digest", e))?,
+                r.try_get("timers").map_err(|e| col("timers", e))?,
+            )?,
         },
         prev_hash: r.try_get("prev_hash").map_err(|e| col("prev_hash", e))?,
         hash: r.try_get("hash").map_err(|e| col("hash", e))?,
     })
+}
+
+fn head_row(r: &PgRow) -> Result<(InstanceId, ChainHead), Error> {
+    let uid: String = r.try_get("uid").map_err(Error::db("read chain heads"))?;
+    let col = |c: &str, e: sqlx::Error| Error::corrupt(&uid, format!("instance column {c}: {e}"));
+    let columns = HeadColumns {
+        workflow: r.try_get("workflow").map_err(|e| col("workflow", e))?,
+        version: r.try_get("version").map_err(|e| col("version", e))?,
+        state: r.try_get("state").map_err(|e| col("state", e))?,
+        revision: r.try_get("revision").map_err(|e| col("revision", e))?,
+        data: r.try_get("data").map_err(|e| col("data", e))?,
+        awaiting: r.try_get("awaiting").map_err(|e| col("awaiting", e))?,
+        head_hash: r.try_get("head_hash").map_err(|e| col("head_hash", e))?,
+    };
+    Ok((InstanceId::new(uid), columns.head()))
 }

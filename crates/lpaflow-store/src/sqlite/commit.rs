@@ -5,7 +5,7 @@
 use super::SqliteDb;
 use super::values;
 use crate::group_commit::{Attempt, Counters};
-use crate::prepare::{Enqueued, InsertedStep, Prepared, batch_json, enqueued};
+use crate::prepare::{Enqueued, InsertedStep, Prepared, batch_json, enqueued, indexed};
 use crate::time::from_micros;
 use crate::{CommitError, Error};
 use sqlx::sqlite::SqliteRow;
@@ -74,6 +74,7 @@ async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<A
     };
     write_rows(&mut tx, &items).await?;
     let step_ids = insert_outbox(&mut tx, &items).await?;
+    append_history(&mut tx, &items).await?;
     tx.commit().await.map_err(Error::db("commit"))?;
     Ok(Attempt::Committed(counters, step_ids))
 }
@@ -275,10 +276,22 @@ const SET_TIMERS: &str = "INSERT INTO timers (uid, name, fire_at, event, payload
      ON CONFLICT (uid, name) DO UPDATE SET fire_at = excluded.fire_at, event = excluded.event, \
        payload = excluded.payload, lease_owner = NULL, lease_until = NULL, fence = timers.fence + 1";
 
-/// History rows, timer changes and labels: rows that cannot conflict once the instance row was updated.
-async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+/// History rows, numbered in the global log (`prepare::indexed`).
+async fn append_history(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let history: Vec<_> = items.iter().flat_map(|(_, p)| &p.history).collect();
-    values::insert_history(tx, &history).await?;
+    let count = i64::try_from(history.len()).unwrap_or(i64::MAX);
+    let first: i64 = sqlx::query_scalar(
+        "UPDATE audit_log SET size = size + ?1 WHERE id = 1 RETURNING size - ?1",
+    )
+    .bind(count)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(Error::db("reserve log indices"))?;
+    values::insert_history(tx, &indexed(&history, first)).await
+}
+
+/// Timer changes, labels and idempotency marks: rows that cannot conflict once the instance row was updated.
+async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let cancels: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_cancels).collect();
     if !cancels.is_empty() {
         exec(tx, "cancel timers", CANCEL_TIMERS, batch_json(cancels)).await?;

@@ -5,6 +5,7 @@
 //! `json_each`. Either way every statement has one of a few constant texts and stays prepared.
 
 mod commit;
+mod log;
 mod misc;
 mod nodes;
 mod outbox;
@@ -34,16 +35,33 @@ pub struct SqliteDb {
 
 impl SqliteDb {
     /// Opens (creating if missing) the database file at `path`, each connection caching up to `cache_mib`
-    /// MiB of pages.
-    pub async fn open(path: &str, max_connections: u32, cache_mib: u32) -> Result<Self, Error> {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
-            .map_err(|source| Error::Connect {
-                url: format!("sqlite://{path}"),
-                source,
-            })?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+    /// MiB of pages. `read_only` opens an existing file only, changing nothing in it (not even its journal
+    /// mode): what an auditor's tool must do.
+    pub async fn open(
+        path: &str,
+        max_connections: u32,
+        cache_mib: u32,
+        read_only: bool,
+    ) -> Result<Self, Error> {
+        if read_only && !std::path::Path::new(path).is_file() {
+            return Err(Error::NoDatabase(format!("sqlite://{path}")));
+        }
+        let options =
+            SqliteConnectOptions::from_str(&format!("sqlite://{path}")).map_err(|source| {
+                Error::Connect {
+                    url: format!("sqlite://{path}"),
+                    source,
+                }
+            })?;
+        let options = if read_only {
+            options.read_only(true).create_if_missing(false)
+        } else {
+            options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+        };
+        let options = options
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(false)
             // Negative: a size in KiB rather than in pages.
@@ -77,6 +95,32 @@ impl SqliteDb {
         Ok(())
     }
 
+    /// The versions of `migrations/sqlite` not applied to this database.
+    pub async fn missing_migrations(&self) -> Result<Vec<i64>, Error> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        Ok(sqlx::migrate!("../../migrations/sqlite")
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    /// SQLite has no roles: nothing to grant.
+    pub async fn grant_serving_role(&self, _role: &str) -> Result<(), Error> {
+        Err(Error::UnsupportedUrl(
+            "sqlite (database roles exist only on PostgreSQL)".to_owned(),
+        ))
+    }
+
+    /// Whoever can write the file can change anything in it: always true.
+    pub async fn can_alter_history(&self) -> Result<bool, Error> {
+        Ok(true)
+    }
+
     /// A trivial query, to prove the database answers.
     pub async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1")
@@ -100,7 +144,9 @@ mod tests {
     async fn every_connection_gets_the_page_cache_asked_for() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.db");
-        let db = SqliteDb::open(path.to_str().unwrap(), 2, 3).await.unwrap();
+        let db = SqliteDb::open(path.to_str().unwrap(), 2, 3, false)
+            .await
+            .unwrap();
         let (a, b) = (
             db.pool.acquire().await.unwrap(),
             db.pool.acquire().await.unwrap(),

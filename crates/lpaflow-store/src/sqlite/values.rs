@@ -4,7 +4,7 @@
 //! and stays in the connection's prepared-statement cache.
 
 use crate::Error;
-use crate::prepare::{HistoryRow, InstanceRow, OutboxRow, StepCompletionRow};
+use crate::prepare::{Indexed, InstanceRow, OutboxRow, StepCompletionRow};
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Sqlite, Transaction};
@@ -133,15 +133,17 @@ pub(super) async fn update_instances(
     .await
 }
 
-/// Appends history rows.
-pub(super) async fn insert_history(tx: &mut Tx, rows: &[&HistoryRow]) -> Result<(), Error> {
+/// Appends history rows, each with its global index.
+pub(super) async fn insert_history(tx: &mut Tx, rows: &[Indexed<'_>]) -> Result<(), Error> {
     let sql = |values: &str| {
         format!(
             "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, payload, changes, \
-             workflow, version, prev_hash, hash) VALUES {values}"
+             workflow, version, prev_hash, hash, hash_format, state_digest, timers, log_index) VALUES {values}"
         )
     };
-    fetch(tx, "insert history", rows, sql, 14, |q, r| {
+    let rows: Vec<&Indexed<'_>> = rows.iter().collect();
+    fetch(tx, "insert history", &rows, sql, 18, |q, i| {
+        let r = i.row;
         q.bind(r.uid.as_str())
             .bind(int(r.seq))
             .bind(r.at)
@@ -156,6 +158,10 @@ pub(super) async fn insert_history(tx: &mut Tx, rows: &[&HistoryRow]) -> Result<
             .bind(i64::from(r.version))
             .bind(r.prev_hash.as_str())
             .bind(r.hash.as_str())
+            .bind(i64::from(r.hash_format))
+            .bind(r.state_digest.as_str())
+            .bind(r.timers.as_str())
+            .bind(i.log_index)
     })
     .await?;
     Ok(())

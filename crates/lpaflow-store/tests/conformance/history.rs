@@ -11,12 +11,13 @@ use sqlx::Connection;
 
 conformance!(
     history_refuses_update_and_delete,
+    history_refuses_replace_and_upsert,
     verify_finds_every_kind_of_tampering,
     chain_heads_can_be_published
 );
 
 /// Runs raw SQL statements on the test database, as someone with database access would.
-async fn raw(db: &TestDb, statements: &[String]) -> Result<(), sqlx::Error> {
+pub(crate) async fn raw(db: &TestDb, statements: &[String]) -> Result<(), sqlx::Error> {
     match db {
         TestDb::Sqlite { url, .. } => {
             let mut conn = sqlx::SqliteConnection::connect(url).await?;
@@ -38,7 +39,7 @@ async fn raw(db: &TestDb, statements: &[String]) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-async fn drop_triggers(db: &TestDb) {
+pub(crate) async fn drop_triggers(db: &TestDb) {
     let statements = match db {
         TestDb::Sqlite { .. } => vec![
             "DROP TRIGGER history_refuses_update".to_owned(),
@@ -88,6 +89,40 @@ async fn history_refuses_update_and_delete(db: &TestDb) {
             .to_string()
             .contains("append-only")
     );
+    assert!(f.store.verify(None, |_| {}).await.unwrap().ok());
+}
+
+/// Every way to write over an existing entry with an INSERT: SQLite's REPLACE (which deletes the old row by
+/// conflict resolution, firing no DELETE trigger) and an upsert on both backends.
+async fn history_refuses_replace_and_upsert(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(201);
+    five_entries(&f, &id).await;
+    let copy = "SELECT uid, seq, at, 'mallory', role, event, from_state, to_state, payload, changes, workflow, \
+                version, prev_hash, hash, hash_format, state_digest, timers FROM history";
+    let columns = "(uid, seq, at, actor, role, event, from_state, to_state, payload, changes, workflow, \
+                   version, prev_hash, hash, hash_format, state_digest, timers)";
+    let mut attempts = vec![format!(
+        "INSERT INTO history {columns} {copy} WHERE uid = '{id}' AND seq = 2 \
+         ON CONFLICT (uid, seq) DO UPDATE SET actor = excluded.actor"
+    )];
+    if let TestDb::Sqlite { .. } = db {
+        attempts.push(format!(
+            "INSERT OR REPLACE INTO history {columns} {copy} WHERE uid = '{id}' AND seq = 2"
+        ));
+        attempts.push(format!(
+            "REPLACE INTO history {columns} {copy} WHERE uid = '{id}' AND seq = 3"
+        ));
+    }
+    for attempt in attempts {
+        let err = raw(db, std::slice::from_ref(&attempt))
+            .await
+            .expect_err("writing over an entry must be refused")
+            .to_string();
+        assert!(err.contains("append-only"), "{attempt}: {err}");
+    }
+    let history = f.store.history(&id, 0, 10).await.unwrap();
+    assert!(history.iter().all(|e| e.entry.actor.as_str() != "mallory"));
     assert!(f.store.verify(None, |_| {}).await.unwrap().ok());
 }
 
