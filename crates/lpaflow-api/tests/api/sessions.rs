@@ -150,3 +150,22 @@ async fn a_sign_in_under_another_role_the_idle_time_and_the_tokens_expiry_end_se
     );
     assert_eq!(lpas.session("not a secret").await.unwrap(), None);
 }
+
+/// The service decides who may retry or skip a failed OPG step, for the console as for the API: a
+/// caseworker's signed-in form is refused with 403 before any step is looked at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_decide_on_failed_steps_from_the_console_too() {
+    let h = Harness::start().await;
+    let uid = h.create().await;
+    let cookie = h.console_cookie(Role::Caseworker).await;
+    let (status, _, html) = page(&h, &cookie, &format!("/console/lpas/{uid}")).await;
+    assert_eq!(status, StatusCode::OK);
+    for decision in ["retry", "skip"] {
+        let path = format!("/console/lpas/{uid}/sync/1/{decision}");
+        assert_eq!(
+            post_form(&h, &cookie, &path, &csrf(&html)).await,
+            StatusCode::FORBIDDEN,
+            "{decision}"
+        );
+    }
+}
