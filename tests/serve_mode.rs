@@ -47,6 +47,10 @@ fn the_banner_says_which_mode_and_why() {
         banner.contains("mode:     DEVELOPMENT (--dev was given)"),
         "{banner}"
     );
+    assert!(
+        banner.contains("/console (one-click development sign-in"),
+        "the banner names the console: {banner}"
+    );
     let forced = Server::start_dev(&["--dev-on-public-address"]);
     assert!(forced.banner().contains("DEVELOPMENT"));
 }

@@ -74,3 +74,13 @@ fn weak_secrets_are_refused_naming_the_setting() {
         assert!(e.contains("LPAFLOW_JWT_SECRET") && e.contains(why), "{e}");
     }
 }
+
+#[test]
+fn an_unknown_role_is_refused_naming_every_role() {
+    let out = lpaflow(GOOD, &["token", "issue", "--role", "boss", "--sub", "svc"]);
+    assert!(!out.status.success());
+    let why = stderr(&out);
+    for role in ["service", "caseworker", "auditor", "admin"] {
+        assert!(why.contains(role), "{why}");
+    }
+}

@@ -409,6 +409,15 @@ fn announce(
         if dev { "DEVELOPMENT" } else { "production" },
         mode.why
     );
+    let _ = writeln!(
+        out,
+        "  console:  http://{addr}/console{}",
+        if dev {
+            " (one-click development sign-in on its sign-in page)"
+        } else {
+            " (sign in with a token from `lpaflow token issue`)"
+        }
+    );
     if !dev {
         print_announcement(&out);
         return Ok(());

@@ -15,7 +15,7 @@ pub enum TokenCommand {
 #[derive(Debug, Args)]
 pub struct IssueArgs {
     /// service, caseworker, auditor or admin.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_role)]
     role: Role,
     /// The subject: recorded as the actor of every change made with this token.
     #[arg(long)]
@@ -52,4 +52,12 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--ttl: {e}"))?;
     println!("{token}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A role by name; an unknown one is refused naming every role.
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse::<Role>().map_err(|_| {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.into()).collect();
+        format!("{text:?} is not a role; the roles are {}", all.join(", "))
+    })
 }
