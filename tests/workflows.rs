@@ -172,3 +172,22 @@ fn common_def() -> lpaflow_core::WorkflowDef {
             .unwrap();
     lpaflow_spec::load("lpa.toml", &text, &lpaflow_lpa::catalog()).unwrap()
 }
+
+/// A reader that closes the pipe before the command writes (`lpaflow workflow graph lpa.toml | head -0`): the
+/// command stops quietly, with no panic and status 0 (it exited 101 with a panic message before).
+#[test]
+fn a_closed_stdout_stops_a_command_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows/lpa.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_lpaflow"))
+        .args(["workflow", "graph"])
+        .arg(&file)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -6,6 +6,7 @@ mod audit_checkpoints;
 pub mod aws;
 pub mod bench;
 pub mod business_time;
+mod closed_pipe;
 mod commands;
 pub mod database;
 mod definitions;
@@ -66,6 +67,7 @@ enum Command {
 /// Runs the command line and maps the outcome to an exit code: 0 on success, 1 on failure (with a one-line
 /// reason on stderr), 2 for usage errors (clap's convention).
 pub fn main() -> ExitCode {
+    closed_pipe::stop_quietly_when_stdout_closes();
     let cli = Cli::parse();
     logging::init(cli.log_format, "info");
     let result = match cli.command {
