@@ -208,6 +208,7 @@ pub async fn checkpoint(
 #[serde(rename_all = "camelCase")]
 pub struct ProofQuery {
     /// The tree size.
+    #[param(minimum = 0)]
     pub tree_size: Option<u64>,
 }
 
@@ -231,7 +232,7 @@ fn proof_problem(e: ProofError) -> Problem {
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"), ("seq" = u64, Path, description = "The entry"), ProofQuery),
     responses(
         (status = 200, description = "`uid`, `seq`, `prevHash`, `entry` (canonical text), `hash`, `leafIndex`, `treeSize`, `path`", body = Object),
-        (status = 400, description = "`invalid_uid`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_uid`; `invalid_query`: `treeSize` is not a whole number of entries; `invalid_path`: `seq` is not one", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`lpa_not_found`; `not_in_log`: no such entry within that tree size", body = Problem, content_type = "application/problem+json"),
@@ -258,8 +259,10 @@ pub async fn inclusion_proof(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ConsistencyQuery {
     /// The older tree's size.
+    #[param(minimum = 0)]
     pub from: u64,
     /// The newer tree's size.
+    #[param(minimum = 0)]
     pub to: Option<u64>,
 }
 
@@ -268,6 +271,7 @@ pub struct ConsistencyQuery {
     params(ConsistencyQuery),
     responses(
         (status = 200, description = "`from`, `to`, `path`", body = Object),
+        (status = 400, description = "`invalid_query`: `from` or `to` is not a whole number of entries", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: auditors and admins only", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: a size beyond the log, or `from` beyond `to`", body = Problem, content_type = "application/problem+json"),
