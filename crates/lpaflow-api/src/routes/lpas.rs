@@ -143,6 +143,7 @@ pub async fn get(
 #[allow(dead_code)]
 pub struct EventRequest {
     /// The event, e.g. `submit`, `accept_finding`, `sign_as_donor`.
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9_.:-]+$")]
     event: String,
     /// The event's data (an object; `{}` when the event takes none).
     #[schema(value_type = Option<Object>)]
@@ -202,7 +203,7 @@ fn read_event(body: &Map<String, Value>) -> Result<(String, Value), Problem> {
 #[utoipa::path(post, path = "/v1/lpas/{uid}/events", operation_id = "fireEvent", tag = "lpas",
     request_body = EventRequest,
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"),
-           ("If-Match" = Option<String>, Header, description = "The revision ETag the caller last saw; required for data changes (`update_application`)")),
+           ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"?[0-9]+"?$"#, description = "The revision ETag the caller last saw; required for data changes (`update_application`)")),
     responses(
         (status = 200, description = "The LPA after the event (and any automatic transitions it enabled)", body = LpaView, headers(("ETag" = String))),
         (status = 400, description = "`malformed_json`, `invalid_uid`, `invalid_if_match`", body = Problem, content_type = "application/problem+json"),

@@ -44,7 +44,8 @@ pub struct MaintenanceRequest {
     from: DateTime<Utc>,
     /// End (RFC 3339), after `from`.
     to: DateTime<Utc>,
-    /// Why (shown to people).
+    /// Why (shown to people): 1 to 500 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     reason: String,
 }
 

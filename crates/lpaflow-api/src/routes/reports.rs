@@ -19,8 +19,10 @@ pub use lpaflow_app::reports::{DEFAULT_MONTHS, READERS};
 pub struct FeeReportQuery {
     /// The first fee date counted, `YYYY-MM-DD`; give `to` with it. Without both: the current month and the 11
     /// before it.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// The last fee date counted, `YYYY-MM-DD`, at most 120 months after `from`'s month.
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 
