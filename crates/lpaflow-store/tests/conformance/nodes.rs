@@ -17,6 +17,7 @@ conformance!(
     a_restart_under_the_same_id_releases_its_own_leases_as_ambiguous,
     a_paused_process_replaced_by_a_restart_under_its_id_learns_it,
     the_longer_of_two_bounds_decides,
+    two_survivors_beating_at_once_take_a_dead_node_over_once,
 );
 
 /// A process with the default 3 s bound, in its first incarnation.
@@ -262,4 +263,53 @@ async fn the_longer_of_two_bounds_decides(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(late.taken_over.len(), 1);
+}
+
+/// Two live processes beat at the same instant after a third died: exactly one of them takes it over (on
+/// PostgreSQL the dead row is taken `FOR UPDATE SKIP LOCKED`; on SQLite the writes queue), its steps are released
+/// once, and both survivors see the other alive.
+async fn two_survivors_beating_at_once_take_a_dead_node_over_once(db: &TestDb) {
+    let f = fixture(db).await;
+    for n in 0..3 {
+        f.create(&uid(930 + n), json!({}), t0()).await;
+    }
+    f.store.register_node(&node("a"), t0()).await.unwrap();
+    let leased = f
+        .store
+        .claim_steps("a", 3, t0() + TimeDelta::seconds(30), t0())
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 3);
+    // b and c started a second ago; a last beat five seconds ago, beyond the 3 s bound.
+    let now = t0() + TimeDelta::seconds(5);
+    for id in ["b", "c"] {
+        f.store
+            .register_node(&node(id), now - TimeDelta::seconds(1))
+            .await
+            .unwrap();
+    }
+    let (nb, nc) = (node("b"), node("c"));
+    let (b, c) = tokio::join!(f.store.heartbeat(&nb, now), f.store.heartbeat(&nc, now));
+    let (b, c) = (b.unwrap(), c.unwrap());
+    let takeovers: Vec<_> = b.taken_over.iter().chain(&c.taken_over).collect();
+    assert_eq!(takeovers.len(), 1, "one survivor takes a over: {b:?} {c:?}");
+    assert_eq!(
+        (takeovers[0].node_id.as_str(), takeovers[0].steps),
+        ("a", 3)
+    );
+    for row in &leased {
+        let row = f.store.step(row.id).await.unwrap().unwrap();
+        assert_eq!(row.status, StepStatus::Retrying);
+        assert!(row.ambiguous);
+        assert_eq!(row.lease_owner, None);
+    }
+    let alive: Vec<String> = f
+        .store
+        .nodes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.node_id)
+        .collect();
+    assert_eq!(alive, ["b", "c"]);
 }
