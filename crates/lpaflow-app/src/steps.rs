@@ -22,9 +22,17 @@ pub enum DecideError {
     /// Only admins decide on failed steps.
     Forbidden(Forbidden),
     /// The LPA has no such step.
-    NoSuchStep,
+    NoSuchStep {
+        /// The LPA.
+        uid: InstanceId,
+        /// The step asked for.
+        id: i64,
+    },
     /// The step is not failed.
-    NotFailed,
+    NotFailed {
+        /// The step.
+        id: i64,
+    },
     /// The engine or the store failed.
     Engine(Error),
 }
@@ -77,7 +85,10 @@ impl LpaService {
             .map_err(DecideError::Forbidden)?;
         let step = self.store.step(id).await?;
         if step.as_ref().is_none_or(|s| &s.uid != uid) {
-            return Err(DecideError::NoSuchStep);
+            return Err(DecideError::NoSuchStep {
+                uid: uid.clone(),
+                id,
+            });
         }
         let now = self.now();
         let changed = match decision {
@@ -85,7 +96,7 @@ impl LpaService {
             StepDecision::Skip => self.store.skip_failed_step(id, now).await?,
         };
         if !changed {
-            return Err(DecideError::NotFailed);
+            return Err(DecideError::NotFailed { id });
         }
         self.engine.wake_delivery();
         let retry = decision == StepDecision::Retry;

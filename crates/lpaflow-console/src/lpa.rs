@@ -18,7 +18,7 @@ use lpaflow_http::problem::Problem;
 use lpaflow_http::{errors, uid};
 
 use lpaflow_app::page::LpaPage;
-use lpaflow_app::steps::{DecideError, StepDecision};
+use lpaflow_app::steps::StepDecision;
 use lpaflow_core::{Command, EventName, InstanceId, StateName};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -316,24 +316,6 @@ pub(super) async fn decide_step(
         .await
     {
         Ok(_) => Redirect::to(&format!("/console/lpas/{id}?done={decision}#sync")).into_response(),
-        Err(e) => layout::problem_page(Some(session), &step_problem(e, &id, step)),
-    }
-}
-
-/// The problem a refused decision on a step shows.
-fn step_problem(e: DecideError, uid: &InstanceId, step: i64) -> Problem {
-    match e {
-        DecideError::Forbidden(f) => f.into(),
-        DecideError::NoSuchStep => Problem::new(
-            StatusCode::NOT_FOUND,
-            "step_not_found",
-            format!("{uid} has no step {step}"),
-        ),
-        DecideError::NotFailed => Problem::new(
-            StatusCode::CONFLICT,
-            "step_not_failed",
-            format!("step {step} is not failed; only failed steps can be retried or skipped"),
-        ),
-        DecideError::Engine(e) => errors::problem(e, ""),
+        Err(e) => layout::problem_page(Some(session), &e.into()),
     }
 }

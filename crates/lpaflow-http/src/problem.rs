@@ -235,6 +235,26 @@ impl From<lpaflow_app::reports::ReportError> for Problem {
     }
 }
 
+impl From<lpaflow_app::steps::DecideError> for Problem {
+    fn from(e: lpaflow_app::steps::DecideError) -> Self {
+        use lpaflow_app::steps::DecideError;
+        match e {
+            DecideError::Forbidden(f) => f.into(),
+            DecideError::NoSuchStep { uid, id } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "step_not_found",
+                format!("{uid} has no step {id}"),
+            ),
+            DecideError::NotFailed { id } => Problem::new(
+                StatusCode::CONFLICT,
+                "step_not_failed",
+                format!("step {id} is not failed; only failed steps can be retried or skipped"),
+            ),
+            DecideError::Engine(e) => crate::errors::problem(e, ""),
+        }
+    }
+}
+
 impl From<lpaflow_app::Forbidden> for Problem {
     fn from(f: lpaflow_app::Forbidden) -> Self {
         Self::forbidden(f.0)

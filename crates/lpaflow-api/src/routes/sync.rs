@@ -7,8 +7,7 @@ use crate::state::AppState;
 use crate::{errors, uid};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use lpaflow_app::steps::{DecideError, LpaSteps, StepDecision};
+use lpaflow_app::steps::{LpaSteps, StepDecision};
 use lpaflow_app::view::StepView;
 use lpaflow_core::InstanceId;
 use serde::Serialize;
@@ -74,21 +73,8 @@ async fn decide(
     } else {
         StepDecision::Skip
     };
-    match state.lpas.decide_step(caller, &uid, id, decision).await {
-        Ok(steps) => Ok(Json(SyncStepsView::of(&uid, &steps))),
-        Err(DecideError::Forbidden(f)) => Err(f.into()),
-        Err(DecideError::NoSuchStep) => Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "step_not_found",
-            format!("{uid} has no step {id}"),
-        )),
-        Err(DecideError::NotFailed) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "step_not_failed",
-            format!("step {id} is not failed; only failed steps can be retried or skipped"),
-        )),
-        Err(DecideError::Engine(e)) => Err(errors::problem(e, "")),
-    }
+    let steps = state.lpas.decide_step(caller, &uid, id, decision).await?;
+    Ok(Json(SyncStepsView::of(&uid, &steps)))
 }
 
 /// Send a failed step again (it is read back first, in case it took effect).
