@@ -153,10 +153,11 @@ async fn replace_head_entry(db: &TestDb, v: &InstanceId) {
     drop_history_triggers(db).await;
     let copy = format!(
         "SELECT uid, seq, at, 'mallory', role, event, from_state, to_state, payload, changes, workflow, version, \
-         prev_hash, '{hash}', hash_format, state_digest, timers, log_index FROM history WHERE uid = '{v}' AND seq = 3"
+         prev_hash, '{hash}', hash_format, state_digest, timers, log_index, rules FROM history \
+         WHERE uid = '{v}' AND seq = 3"
     );
     let columns = "(uid, seq, at, actor, role, event, from_state, to_state, payload, changes, workflow, version, \
-                   prev_hash, hash, hash_format, state_digest, timers, log_index)";
+                   prev_hash, hash, hash_format, state_digest, timers, log_index, rules)";
     let write = match db {
         TestDb::Sqlite { .. } => format!("INSERT OR REPLACE INTO history {columns} {copy}"),
         TestDb::Postgres { .. } => format!(

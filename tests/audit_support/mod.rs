@@ -148,8 +148,9 @@ pub async fn drop_history_triggers(db: &TestDb) {
     raw(db, &statements).await;
 }
 
-/// Rewrites entry `seq` of `id` with `edit` and recomputes the hash of it and of every later entry, and the
-/// instance's head: what an attacker who knows the chain's format does. Needs the triggers off.
+/// Rewrites entry `seq` of `id` with `edit` (its payload, actor, role, target state, rules version or binding) and recomputes the hash
+/// of it and of every later entry, and the instance's head: what an attacker who knows the chain's format does.
+/// Needs the triggers off.
 pub async fn rewrite_and_rehash(
     db: &TestDb,
     store: &Store,
@@ -167,10 +168,24 @@ pub async fn rewrite_and_rehash(
             let payload = serde_json::to_string(&row.entry.payload)
                 .unwrap()
                 .replace('\'', "''");
+            let rules = row
+                .entry
+                .rules
+                .as_ref()
+                .map_or("NULL".to_owned(), |r| format!("'{r}'"));
+            let format = lpaflow_core::history::format_of(&row.entry);
+            let (digest, timers) = row
+                .entry
+                .binding
+                .as_ref()
+                .map_or(("NULL".to_owned(), "NULL".to_owned()), |b| {
+                    (format!("'{}'", b.state), format!("'{}'", b.timers))
+                });
             statements.push(format!(
-                "UPDATE history SET payload = '{payload}', actor = '{}', prev_hash = '{prev}', hash = '{hash}' \
-                 WHERE uid = '{id}' AND seq = {}",
-                row.entry.actor, row.entry.seq
+                "UPDATE history SET payload = '{payload}', actor = '{}', role = '{}', to_state = '{}', \
+                 rules = {rules}, hash_format = {format}, state_digest = {digest}, timers = {timers}, \
+                 prev_hash = '{prev}', hash = '{hash}' WHERE uid = '{id}' AND seq = {}",
+                row.entry.actor, row.entry.role, row.entry.to, row.entry.seq
             ));
         }
         prev = hash;

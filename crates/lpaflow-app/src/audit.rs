@@ -87,6 +87,12 @@ pub struct HistoryEntryView {
     pub workflow: String,
     /// Workflow version.
     pub version: u32,
+    /// The rules that decided it (`lpaflow-lpa/1@Europe/London`): what `audit verify --replay` replays it with.
+    /// Absent for entries written before entries named their rules (hash formats 1 and 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
+    /// The entry's hash format (docs/audit.md): 1, 2 (bound to the instance it produced) or 3 (and its rules).
+    pub hash_format: u8,
     /// The previous entry's hash (64 zeros for the first).
     pub prev_hash: String,
     /// `sha256(prev_hash || canonical entry)`.
@@ -99,6 +105,7 @@ impl HistoryEntryView {
     /// verifies against the chain head.
     pub fn of(s: StoredEntry, role: Role) -> Self {
         let e = s.entry;
+        let hash_format = lpaflow_core::history::format_of(&e);
         let (payload, changes) = if role.sees_personal_data() {
             (
                 e.payload,
@@ -130,6 +137,8 @@ impl HistoryEntryView {
             changes,
             workflow: e.workflow.name,
             version: e.workflow.version,
+            rules: e.rules,
+            hash_format,
             prev_hash: s.prev_hash,
             hash: s.hash,
         }

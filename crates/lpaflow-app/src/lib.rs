@@ -20,6 +20,7 @@ mod permissions;
 pub mod queues;
 pub mod reconcile;
 pub mod refunds;
+pub mod replay;
 pub mod reports;
 pub mod schema;
 mod service;

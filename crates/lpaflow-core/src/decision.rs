@@ -60,6 +60,10 @@ pub struct HistoryEntry {
     pub changes: Vec<Change>,
     /// The definition that decided it.
     pub workflow: WorkflowRef,
+    /// The rules that decided it ([`crate::Rules::version`]; hash format 3). `None` for entries written before
+    /// the rules were recorded: those cannot be replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
     /// The instance it produced and the timers it changed (hash format 2). The interpreter leaves it `None`;
     /// the store binds each entry to the instance it commits with it (`Binding::of`), and reads it back as
     /// stored (`None` for entries written before format 2).

@@ -2,14 +2,18 @@
 //! starting from [`GENESIS_HASH`]. Store and audit both call these functions, so writing and verifying can
 //! never disagree about the bytes.
 //!
-//! Two hash formats exist, told apart by the entry's [`Binding`]: format 1 (no binding, entries written before
-//! the state was bound) hashes the entry's own fields; format 2 adds `"format": 2`, the digest of the instance
-//! the entry produced and the timers it changed. A format-1 entry after a format-2 one is tampering (a chain
-//! never goes back to the older format), and an instance whose head is format 2 must match its digest.
+//! Three hash formats exist, told apart by the entry's [`Binding`] and rules version: format 1 (no binding,
+//! entries written before the state was bound) hashes the entry's own fields; format 2 adds `"format": 2`, the
+//! digest of the instance the entry produced and the timers it changed; format 3 adds the version of the rules
+//! that decided it (`"rules"`, what `audit verify --replay` replays with). An entry in an older format than the
+//! one before it is tampering (a chain never goes back), and an instance whose head is format 2 or 3 must match
+//! its digest.
 
 mod binding;
 
-pub use binding::{Binding, FORMAT_BOUND, FORMAT_UNBOUND, Snapshot, instance_digest, stored_text};
+pub use binding::{
+    Binding, FORMAT_BOUND, FORMAT_RULED, FORMAT_UNBOUND, Snapshot, instance_digest, stored_text,
+};
 
 use crate::decision::HistoryEntry;
 use crate::json::canonical_json;
@@ -45,26 +49,37 @@ fn canonical_with(id: &InstanceId, entry: &HistoryEntry, binding: Option<&Bindin
     });
     let v = match binding {
         None => v,
-        Some(b) => with_binding(v, b),
+        Some(b) => with_binding(v, b, entry.rules.as_ref()),
     };
     canonical_json(&v)
 }
 
-fn with_binding(mut v: serde_json::Value, b: &Binding) -> serde_json::Value {
+fn with_binding(
+    mut v: serde_json::Value,
+    b: &Binding,
+    rules: Option<&String>,
+) -> serde_json::Value {
     if let Some(map) = v.as_object_mut() {
-        map.insert("format".to_owned(), json!(FORMAT_BOUND));
         map.insert("state".to_owned(), json!(b.state));
         map.insert("timers".to_owned(), b.timers.clone());
+        match rules {
+            None => map.insert("format".to_owned(), json!(FORMAT_BOUND)),
+            Some(rules) => {
+                map.insert("rules".to_owned(), json!(rules));
+                map.insert("format".to_owned(), json!(FORMAT_RULED))
+            }
+        };
     }
     v
 }
 
-/// The hash format of an entry: [`FORMAT_BOUND`] when it carries a binding.
+/// The hash format of an entry: [`FORMAT_RULED`] when it carries a binding and its rules version,
+/// [`FORMAT_BOUND`] with a binding only, [`FORMAT_UNBOUND`] without (its rules version, if any, is not hashed).
 pub fn format_of(entry: &HistoryEntry) -> u8 {
-    if entry.binding.is_some() {
-        FORMAT_BOUND
-    } else {
-        FORMAT_UNBOUND
+    match (&entry.binding, &entry.rules) {
+        (None, _) => FORMAT_UNBOUND,
+        (Some(_), None) => FORMAT_BOUND,
+        (Some(_), Some(_)) => FORMAT_RULED,
     }
 }
 
@@ -109,7 +124,7 @@ pub enum BreakKind {
     PrevHash,
     /// The entry's content does not match its hash.
     Content,
-    /// A format-1 (unbound) entry follows a format-2 one.
+    /// An entry uses an older hash format than an entry before it.
     Downgrade,
     /// The history does not end at the instance's revision.
     Length,
@@ -117,6 +132,9 @@ pub enum BreakKind {
     Head,
     /// The instance row is not the instance its head entry produced.
     State,
+    /// Replayed through the interpreter, the entry is not what its definition and rules decide (`audit verify
+    /// --replay`, [`crate::replay`]).
+    Unlawful,
     /// A stored row cannot even be read back (not JSON, an unknown hash format): reported by the store's
     /// verification, never by [`verify_chain`].
     Unreadable,
@@ -135,7 +153,7 @@ pub struct ChainBreak {
 }
 
 impl ChainBreak {
-    fn new(seq: u64, kind: BreakKind, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(seq: u64, kind: BreakKind, reason: impl Into<String>) -> Self {
         Self {
             seq,
             kind,
@@ -173,10 +191,10 @@ pub fn verify_chain(
     head: &ChainHead,
 ) -> Result<Coverage, ChainBreak> {
     let mut prev = GENESIS_HASH.to_owned();
-    let mut bound_since: Option<u64> = None;
+    let mut newest_format = (FORMAT_UNBOUND, 0);
     for (i, row) in rows.iter().enumerate() {
         let seq = i as u64 + 1;
-        check_entry(id, row, seq, &prev, &mut bound_since)?;
+        check_entry(id, row, seq, &prev, &mut newest_format)?;
         prev.clone_from(&row.hash);
     }
     let last = rows.len() as u64;
@@ -214,7 +232,7 @@ fn check_entry(
     row: &StoredEntry,
     seq: u64,
     prev: &str,
-    bound_since: &mut Option<u64>,
+    newest_format: &mut (u8, u64),
 ) -> Result<(), ChainBreak> {
     if row.entry.seq != seq {
         return Err(ChainBreak::new(
@@ -240,18 +258,19 @@ fn check_entry(
             "the entry's content does not match its hash (edited after it was written)",
         ));
     }
-    match (row.entry.binding.is_some(), *bound_since) {
-        (true, None) => *bound_since = Some(seq),
-        (false, Some(first)) => {
-            return Err(ChainBreak::new(
-                seq,
-                BreakKind::Downgrade,
-                format!(
-                    "entry {seq} uses the older hash format although entry {first} already used the newer"
-                ),
-            ));
-        }
-        (true, Some(_)) | (false, None) => {}
+    let format = format_of(&row.entry);
+    let (newest, since) = *newest_format;
+    if format < newest {
+        return Err(ChainBreak::new(
+            seq,
+            BreakKind::Downgrade,
+            format!(
+                "entry {seq} uses hash format {format} although entry {since} already used format {newest}"
+            ),
+        ));
+    }
+    if format > newest {
+        *newest_format = (format, seq);
     }
     Ok(())
 }

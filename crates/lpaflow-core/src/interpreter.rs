@@ -315,6 +315,7 @@ fn build_decision(
         payload: ctx.payload.clone(),
         changes: diff(&before.data, &instance.data),
         workflow: before.workflow.clone(),
+        rules: Some(rules.version()),
         binding: None,
     };
     Decision {

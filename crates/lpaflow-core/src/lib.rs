@@ -23,6 +23,7 @@ pub mod merkle;
 pub mod names;
 pub mod proof;
 pub mod rejection;
+pub mod replay;
 pub mod rules;
 pub mod text;
 pub mod validate;

@@ -148,6 +148,14 @@ pub trait Rules: Send + Sync {
         BusinessZone::UTC
     }
 
+    /// Which rules decide, as recorded in every history entry (hash format 3): a name, the version of their
+    /// behaviour and the zone, e.g. `lpaflow-lpa/1@Europe/London`. `audit verify --replay` replays an entry
+    /// only with rules of exactly this version, so an implementation must change its version whenever a guard,
+    /// an action or a timer decides differently for the same input.
+    fn version(&self) -> String {
+        format!("plain/1@{}", self.zone())
+    }
+
     /// The conditions of `guard` that `ctx` does not meet (empty: the guard passes).
     fn check_guard(&self, guard: &GuardName, ctx: &Context<'_>) -> Vec<Unmet>;
 

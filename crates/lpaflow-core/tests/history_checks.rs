@@ -4,8 +4,8 @@
 
 use chrono::DateTime;
 use lpaflow_core::history::{
-    Binding, BreakKind, ChainBreak, ChainHead, Coverage, GENESIS_HASH, StoredEntry, chain_hash,
-    verify_chain,
+    Binding, BreakKind, ChainBreak, ChainHead, Coverage, FORMAT_RULED, GENESIS_HASH, StoredEntry,
+    chain_hash, format_of, verify_chain,
 };
 use lpaflow_core::{Actor, EventName, HistoryEntry, InstanceId, RoleName, StateName, WorkflowRef};
 use serde_json::json;
@@ -30,6 +30,7 @@ fn entry(seq: u64, bound: bool) -> HistoryEntry {
             name: "w".into(),
             version: 1,
         },
+        rules: None,
         binding: bound.then(|| Binding {
             state: format!("state after {seq}"),
             timers: json!({"set": [], "cancel": []}),
@@ -161,4 +162,40 @@ fn a_format_2_entry_hashes_its_binding() {
         chain_hash(GENESIS_HASH, &id(), &bound),
         chain_hash(GENESIS_HASH, &id(), &unbound)
     );
+}
+
+/// Entry `seq` in hash format 3: bound, and naming the rules that decided it.
+fn ruled(seq: u64) -> HistoryEntry {
+    HistoryEntry {
+        rules: Some("plain/1@UTC".to_owned()),
+        ..entry(seq, true)
+    }
+}
+
+#[test]
+fn a_chain_upgraded_twice_verifies() {
+    let entries = vec![entry(1, false), entry(2, true), ruled(3), ruled(4)];
+    check(chain(entries), Ok(Coverage::StateBound));
+}
+
+#[test]
+fn an_entry_stripped_of_its_rules_after_a_format_3_one_is_a_downgrade() {
+    let entries = vec![entry(1, true), ruled(2), entry(3, true), ruled(4)];
+    check(chain(entries), Err((3, BreakKind::Downgrade)));
+}
+
+#[test]
+fn a_format_3_entry_hashes_its_rules_version() {
+    let ruled_entry = ruled(1);
+    let mut other = ruled_entry.clone();
+    other.rules = Some("plain/2@UTC".to_owned());
+    assert_ne!(
+        chain_hash(GENESIS_HASH, &id(), &ruled_entry),
+        chain_hash(GENESIS_HASH, &id(), &other)
+    );
+    assert_ne!(
+        chain_hash(GENESIS_HASH, &id(), &ruled_entry),
+        chain_hash(GENESIS_HASH, &id(), &entry(1, true))
+    );
+    assert_eq!(format_of(&ruled_entry), FORMAT_RULED);
 }

@@ -60,6 +60,7 @@ fn entry(seq: u64) -> impl Strategy<Value = HistoryEntry> {
                 name: "w".into(),
                 version: 1,
             },
+            rules: Some("plain/1@UTC".to_owned()),
             binding: Some(Binding {
                 state: format!("digest of state {seq}"),
                 timers,

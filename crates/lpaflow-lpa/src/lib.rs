@@ -84,6 +84,16 @@ use lpaflow_core::{
 };
 use serde_json::Value;
 
+/// The version of what the LPA rules decide, recorded in every history entry ([`Rules::version`]). Increase it
+/// in the same change as any guard, action or timer that decides differently for the same input (a refusal that
+/// becomes an acceptance, a changed fee, a new data field an action writes): `audit verify --replay` replays an
+/// entry only with the version that decided it, so history decided by older rules is counted "not replayable
+/// by this build" instead of being mistaken for tampering. Step payloads are not history and do not count.
+pub const RULES_VERSION: u32 = 1;
+
+/// What [`LpaRules::version`] starts with.
+const RULES_NAME: &str = "lpaflow-lpa";
+
 /// The LPA rules: every guard, action and OPG step payload `workflows/lpa.toml` names.
 #[derive(Clone, Copy, Debug)]
 pub struct LpaRules {
@@ -94,6 +104,13 @@ impl LpaRules {
     /// The rules with calendar dates taken in `zone` (the OPG's is Europe/London).
     pub fn new(zone: BusinessZone) -> Self {
         Self { zone }
+    }
+
+    /// The rules that decide as those of `version` did (`lpaflow-lpa/1@Europe/London`), when this build has
+    /// them: the same [`RULES_VERSION`], in the zone the version names.
+    pub fn of_version(version: &str) -> Option<Self> {
+        let zone = version.strip_prefix(&format!("{RULES_NAME}/{RULES_VERSION}@"))?;
+        BusinessZone::parse(zone).ok().map(Self::new)
     }
 }
 
@@ -111,6 +128,10 @@ impl Rules for LpaRules {
 
     fn zone(&self) -> BusinessZone {
         self.zone
+    }
+
+    fn version(&self) -> String {
+        format!("{RULES_NAME}/{RULES_VERSION}@{}", self.zone)
     }
 
     fn check_guard(&self, guard: &GuardName, ctx: &Context<'_>) -> Vec<Unmet> {

@@ -2,30 +2,50 @@
 //! (hash format 2) and an instance row's [`ChainHead`] with the digest of the instance as stored.
 
 use crate::Error;
-use lpaflow_core::history::{Binding, ChainHead, FORMAT_BOUND, FORMAT_UNBOUND, Snapshot};
+use lpaflow_core::history::{
+    Binding, ChainHead, FORMAT_BOUND, FORMAT_RULED, FORMAT_UNBOUND, Snapshot,
+};
 
-/// The binding of a history row: `None` for format 1, the stored digest and timers for format 2.
-pub(crate) fn binding(
-    uid: &str,
-    format: i64,
-    state_digest: Option<String>,
-    timers: Option<String>,
-) -> Result<Option<Binding>, Error> {
-    if format == i64::from(FORMAT_UNBOUND) {
-        return Ok(None);
+/// A history row's columns that depend on its hash format.
+pub(crate) struct FormatColumns {
+    pub format: i64,
+    pub state_digest: Option<String>,
+    pub timers: Option<String>,
+    pub rules: Option<String>,
+}
+
+impl FormatColumns {
+    /// The entry's binding and rules version: neither for format 1, the stored digest and timers for format 2,
+    /// and the rules version too for format 3. A column the format does not hash is ignored (never shown as
+    /// if it were vouched for).
+    pub(crate) fn read(self, uid: &str) -> Result<(Option<Binding>, Option<String>), Error> {
+        let format = self.format;
+        if format == i64::from(FORMAT_UNBOUND) {
+            return Ok((None, None));
+        }
+        if format != i64::from(FORMAT_BOUND) && format != i64::from(FORMAT_RULED) {
+            return Err(Error::corrupt(uid, format!("unknown hash format {format}")));
+        }
+        let (Some(state), Some(timers)) = (self.state_digest, self.timers) else {
+            return Err(Error::corrupt(
+                uid,
+                format!("a format-{format} entry without its state digest or timers"),
+            ));
+        };
+        let timers = serde_json::from_str(&timers)
+            .map_err(|e| Error::corrupt(uid, format!("history timers are not JSON: {e}")))?;
+        let rules = match (format == i64::from(FORMAT_RULED), self.rules) {
+            (false, _) => None,
+            (true, Some(rules)) => Some(rules),
+            (true, None) => {
+                return Err(Error::corrupt(
+                    uid,
+                    "a format-3 entry without its rules version",
+                ));
+            }
+        };
+        Ok((Some(Binding { state, timers }), rules))
     }
-    if format != i64::from(FORMAT_BOUND) {
-        return Err(Error::corrupt(uid, format!("unknown hash format {format}")));
-    }
-    let (Some(state), Some(timers)) = (state_digest, timers) else {
-        return Err(Error::corrupt(
-            uid,
-            "a format-2 entry without its state digest or timers",
-        ));
-    };
-    let timers = serde_json::from_str(&timers)
-        .map_err(|e| Error::corrupt(uid, format!("history timers are not JSON: {e}")))?;
-    Ok(Some(Binding { state, timers }))
 }
 
 /// An instance row's columns as read for verification.

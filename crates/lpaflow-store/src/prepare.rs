@@ -8,7 +8,7 @@ use crate::model::{Commit, StoredInstance, SyncStatus};
 use crate::time::to_micros;
 use chrono::{DateTime, Utc};
 use lpaflow_core::history::{
-    Binding, FORMAT_BOUND, GENESIS_HASH, Snapshot, bound_hash, stored_text,
+    Binding, FORMAT_BOUND, FORMAT_RULED, GENESIS_HASH, Snapshot, bound_hash, stored_text,
 };
 use lpaflow_core::{Decision, Instance};
 use serde::Serialize;
@@ -76,10 +76,12 @@ pub(crate) struct HistoryRow {
     pub version: u32,
     pub prev_hash: String,
     pub hash: String,
-    /// `lpaflow_core::history::FORMAT_BOUND`: every entry written now binds the instance it produced.
+    /// `lpaflow_core::history::format_of`: every entry written now binds the instance it produced, and
+    /// names the rules that decided it when the interpreter recorded them (format 3).
     pub hash_format: u8,
     pub state_digest: String,
     pub timers: String,
+    pub rules: Option<String>,
 }
 
 /// A history row with the global index its batch gave it.
@@ -284,7 +286,7 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
     })
 }
 
-/// The history row of a decision, bound (hash format 2) to its instance as written (`texts`: its data and
+/// The history row of a decision, bound (hash format 2, or 3 with its rules version) to its instance as written (`texts`: its data and
 /// awaiting columns' text).
 fn history_row(
     uid: &str,
@@ -311,9 +313,14 @@ fn history_row(
         version: e.workflow.version,
         prev_hash: prev.clone(),
         hash: hash.clone(),
-        hash_format: FORMAT_BOUND,
+        hash_format: if e.rules.is_some() {
+            FORMAT_RULED
+        } else {
+            FORMAT_BOUND
+        },
         state_digest: binding.state,
         timers: json_text(&binding.timers),
+        rules: e.rules.clone(),
     };
     *prev = hash;
     row

@@ -2,11 +2,14 @@
 //! recorded head and current row, and look for history that belongs to no instance. Works on the rows as they
 //! are, so it detects edits made with the triggers disabled: changed fields, deleted, inserted or reordered
 //! rows, a truncated tail, an instance row edited or deleted. What it cannot see alone (a chain rewritten and
-//! re-hashed, an instance deleted with its history) is what signed checkpoints are for.
+//! re-hashed, an instance deleted with its history) is what signed checkpoints are for. Given interpreters, it
+//! also replays every intact chain (`--replay`, `lpaflow_core::replay`): each recorded transition must be one
+//! the definition and its rules decide.
 
 use crate::{Error, Store};
 use lpaflow_core::InstanceId;
-use lpaflow_core::history::{BreakKind, ChainHead, Coverage, verify_chain};
+use lpaflow_core::history::{BreakKind, ChainHead, Coverage, StoredEntry, verify_chain};
+use lpaflow_core::replay::{Interpreters, replay_chain};
 use serde::Serialize;
 
 /// One broken chain.
@@ -49,6 +52,13 @@ pub struct VerifyReport {
     pub broken: Vec<BrokenChain>,
     /// History that belongs to no instance (checked only when verifying everything).
     pub orphans: Vec<Orphan>,
+    /// Whether the chains were replayed through the interpreter.
+    pub replay: bool,
+    /// Entries replayed and found to be what their definition and rules decide.
+    pub replayed: u64,
+    /// Entries this build cannot replay: written before entries named their rules (hash format 3), or decided
+    /// by rules or a definition this build does not have. Never counted as tampering.
+    pub not_replayable: u64,
 }
 
 impl VerifyReport {
@@ -67,15 +77,28 @@ impl Store {
     pub async fn verify(
         &self,
         uid: Option<&InstanceId>,
+        progress: impl FnMut(u64),
+    ) -> Result<VerifyReport, Error> {
+        self.verify_with(uid, None, progress).await
+    }
+
+    /// [`Store::verify`], and with `replay` every intact chain replayed through the interpreter.
+    pub async fn verify_with(
+        &self,
+        uid: Option<&InstanceId>,
+        replay: Option<&dyn Interpreters>,
         mut progress: impl FnMut(u64),
     ) -> Result<VerifyReport, Error> {
-        let mut report = VerifyReport::default();
+        let mut report = VerifyReport {
+            replay: replay.is_some(),
+            ..VerifyReport::default()
+        };
         if let Some(uid) = uid {
             let head = self
                 .chain_head(uid)
                 .await?
                 .ok_or_else(|| Error::corrupt(uid.as_str(), "no such instance"))?;
-            self.verify_one(uid, &head, &mut report).await?;
+            self.verify_one(uid, &head, replay, &mut report).await?;
             progress(report.checked);
             return Ok(report);
         }
@@ -85,7 +108,7 @@ impl Store {
             let Some((last, _)) = heads.last() else { break };
             after = last.to_string();
             for (uid, head) in &heads {
-                self.verify_one(uid, head, &mut report).await?;
+                self.verify_one(uid, head, replay, &mut report).await?;
             }
             progress(report.checked);
         }
@@ -104,6 +127,7 @@ impl Store {
         &self,
         uid: &InstanceId,
         head: &ChainHead,
+        replay: Option<&dyn Interpreters>,
         report: &mut VerifyReport,
     ) -> Result<(), Error> {
         let mut rows = Vec::new();
@@ -136,16 +160,35 @@ impl Store {
         }
         report.checked += 1;
         report.entries += rows.len() as u64;
-        match verify_chain(uid, &rows, head) {
-            Ok(Coverage::StateBound) => report.state_bound += 1,
-            Ok(Coverage::HistoryOnly) => report.history_only += 1,
-            Err(b) => report.broken.push(BrokenChain {
+        let verified = verify_chain(uid, &rows, head).map(|coverage| match coverage {
+            Coverage::StateBound => report.state_bound += 1,
+            Coverage::HistoryOnly => report.history_only += 1,
+        });
+        let replayed = match (verified, replay) {
+            (Ok(()), Some(by)) => replay_rows(by, uid, &rows, report),
+            (other, _) => other,
+        };
+        if let Err(b) = replayed {
+            report.broken.push(BrokenChain {
                 uid: uid.clone(),
                 seq: b.seq,
                 kind: b.kind,
                 reason: b.reason,
-            }),
+            });
         }
         Ok(())
     }
+}
+
+/// Replays an intact chain, counting what was and was not replayable.
+fn replay_rows(
+    by: &dyn Interpreters,
+    uid: &InstanceId,
+    rows: &[StoredEntry],
+    report: &mut VerifyReport,
+) -> Result<(), lpaflow_core::history::ChainBreak> {
+    let replayed = replay_chain(by, uid, rows)?;
+    report.replayed += replayed.entries;
+    report.not_replayable += replayed.not_replayable;
+    Ok(())
 }

@@ -103,6 +103,7 @@ async fn old_lpa(pool: &Old, id: &InstanceId, minutes: i64, postgres: bool) {
             payload: json!({"title": "Old"}),
             changes: vec![],
             workflow: def.reference().clone(),
+            rules: None,
             binding: None,
         };
         let hash = chain_hash(&prev, id, &entry);

@@ -83,6 +83,7 @@ fn decision(from: &Instance, n: u64) -> Decision {
             new: Some(json!(n)),
         }],
         workflow: workflow(),
+        rules: None,
         binding: None,
     };
     let step = StepEffect {

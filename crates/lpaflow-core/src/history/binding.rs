@@ -11,8 +11,10 @@ use sha2::{Digest, Sha256};
 
 /// The hash format of entries written before the state was bound to the chain: the entry's own fields only.
 pub const FORMAT_UNBOUND: u8 = 1;
-/// The hash format of entries that carry a [`Binding`].
+/// The hash format of entries that carry a [`Binding`] but not the version of the rules that decided them.
 pub const FORMAT_BOUND: u8 = 2;
+/// The hash format of entries that carry a [`Binding`] and their rules version (what `--replay` needs).
+pub const FORMAT_RULED: u8 = 3;
 
 /// The part of a format-2 entry that binds it to the instance it produced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

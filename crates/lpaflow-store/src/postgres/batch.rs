@@ -127,10 +127,11 @@ pub(super) fn update_instances<'a>(rows: &[&'a InstanceRow]) -> Q<'a> {
 }
 
 const INSERT_HISTORY: &str = "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, \
-       payload, changes, workflow, version, prev_hash, hash, hash_format, state_digest, timers, log_index) \
+       payload, changes, workflow, version, prev_hash, hash, hash_format, state_digest, timers, log_index, rules) \
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], \
                           $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], \
-                          $13::text[], $14::text[], $15::smallint[], $16::text[], $17::text[], $18::bigint[])";
+                          $13::text[], $14::text[], $15::smallint[], $16::text[], $17::text[], $18::bigint[], \
+                          $19::text[])";
 
 pub(super) fn insert_history<'a>(indexed: &[Indexed<'a>]) -> Q<'a> {
     let rows: Vec<&'a HistoryRow> = indexed.iter().map(|i| i.row).collect();
@@ -154,6 +155,7 @@ pub(super) fn insert_history<'a>(indexed: &[Indexed<'a>]) -> Q<'a> {
         .bind(col(rows, |r| r.state_digest.as_str()))
         .bind(col(rows, |r| r.timers.as_str()))
         .bind(indexed.iter().map(|i| i.log_index).collect::<Vec<i64>>())
+        .bind(col(rows, |r| r.rules.as_deref()))
 }
 
 /// Reserves `$1` global log indices; returns the first.

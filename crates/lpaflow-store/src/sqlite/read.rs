@@ -115,7 +115,7 @@ impl SqliteDb {
     ) -> Result<Vec<StoredEntry>, Error> {
         let rows = sqlx::query(
             "SELECT uid, seq, at, actor, role, event, from_state, to_state, payload, changes, workflow, version, \
-             prev_hash, hash, hash_format, state_digest, timers FROM history WHERE uid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+             prev_hash, hash, hash_format, state_digest, timers, rules FROM history WHERE uid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
         .bind(uid.as_str())
         .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
@@ -308,6 +308,17 @@ fn history_row(uid: &str, r: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry, Er
         .map_err(|e| Error::corrupt(uid, format!("history changes: {e}")))?;
     let seq: i64 = r.try_get("seq").map_err(|e| col("seq", e))?;
     let version: i64 = r.try_get("version").map_err(|e| col("version", e))?;
+    let (binding, rules) = chain_rows::FormatColumns {
+        format: r
+            .try_get::<i64, _>("hash_format")
+            .map_err(|e| col("hash_format", e))?,
+        state_digest: r
+            .try_get("state_digest")
+            .map_err(|e| col("state_digest", e))?,
+        timers: r.try_get("timers").map_err(|e| col("timers", e))?,
+        rules: r.try_get("rules").map_err(|e| col("rules", e))?,
+    }
+    .read(uid)?;
     Ok(StoredEntry {
         entry: HistoryEntry {
             seq: seq.max(0) as u64,
@@ -335,14 +346,8 @@ fn history_row(uid: &str, r: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry, Er
                 name: r.try_get("workflow").map_err(|e| col("workflow", e))?,
                 version: version.clamp(0, i64::from(u32::MAX)) as u32,
             },
-            binding: chain_rows::binding(
-                uid,
-                r.try_get::<i64, _>("hash_format")
-                    .map_err(|e| col("hash_format", e))?,
-                r.try_get("state_digest")
-                    .map_err(|e| col("state_digest", e))?,
-                r.try_get("timers").map_err(|e| col("timers", e))?,
-            )?,
+            rules,
+            binding,
         },
         prev_hash: r.try_get("prev_hash").map_err(|e| col("prev_hash", e))?,
         hash: r.try_get("hash").map_err(|e| col("hash", e))?,

@@ -138,11 +138,11 @@ pub(super) async fn insert_history(tx: &mut Tx, rows: &[Indexed<'_>]) -> Result<
     let sql = |values: &str| {
         format!(
             "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, payload, changes, \
-             workflow, version, prev_hash, hash, hash_format, state_digest, timers, log_index) VALUES {values}"
+             workflow, version, prev_hash, hash, hash_format, state_digest, timers, log_index, rules) VALUES {values}"
         )
     };
     let rows: Vec<&Indexed<'_>> = rows.iter().collect();
-    fetch(tx, "insert history", &rows, sql, 18, |q, i| {
+    fetch(tx, "insert history", &rows, sql, 19, |q, i| {
         let r = i.row;
         q.bind(r.uid.as_str())
             .bind(int(r.seq))
@@ -162,6 +162,7 @@ pub(super) async fn insert_history(tx: &mut Tx, rows: &[Indexed<'_>]) -> Result<
             .bind(r.state_digest.as_str())
             .bind(r.timers.as_str())
             .bind(i.log_index)
+            .bind(r.rules.as_deref())
     })
     .await?;
     Ok(())

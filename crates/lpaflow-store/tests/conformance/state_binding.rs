@@ -102,6 +102,7 @@ async fn as_format_1(f: &Fixture, db: &TestDb, id: &InstanceId) {
     let mut statements = Vec::new();
     for row in rows {
         let entry = HistoryEntry {
+            rules: None,
             binding: None,
             ..row.entry
         };

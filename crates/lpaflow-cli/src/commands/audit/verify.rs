@@ -5,15 +5,21 @@
 //!
 //! Beyond every chain (`Store::verify`) it checks the global log: no history row without a global index, no
 //! gap in the indices, and, for each `--checkpoint`, that the log today is an append-only extension of it.
+//! With `--replay`, every intact chain is also replayed through the interpreter (`lpaflow_core::replay`): each
+//! recorded transition must be one the definition allowed to that role at that time, producing the recorded
+//! state and data.
 
 use super::keys::{read_public_key, trusted_checkpoint};
+use crate::app::workflow_sources;
 use crate::database::DatabaseArgs;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use lpaflow_app::replay::LpaInterpreters;
 use lpaflow_core::InstanceId;
 use lpaflow_core::checkpoint::Checkpoint;
 use lpaflow_core::log::{LogProblem, compare, leaves};
 use lpaflow_core::merkle::Hash;
+use lpaflow_core::replay::Interpreters;
 use lpaflow_store::{Store, VerifyReport};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -35,6 +41,17 @@ pub struct VerifyArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Also replay every LPA's recorded commands through the interpreter, with the definition it is pinned to
+    /// and the rules version each entry names: a transition the definition does not allow to that role at that
+    /// time, or that did not produce the recorded state and data, is a problem (exit 1). Entries decided by
+    /// rules this build does not have are counted as not replayable, never as tampering.
+    #[arg(long)]
+    replay: bool,
+    /// The workflow definitions to replay with: a directory of TOML files (default: ./workflows if it exists,
+    /// else the built-in lpa.toml). Older versions LPAs are pinned to are read from the database; to replay
+    /// with definitions kept outside the database, give every version here.
+    #[arg(long, requires = "replay", value_name = "DIR")]
+    workflows: Option<PathBuf>,
 }
 
 /// Exit 1: the database holds something it should not.
@@ -75,7 +92,20 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Ok(store) => store,
         Err(e) => return Ok(unusable(&e)),
     };
-    let report = check(&store, args.uid.as_deref(), &checkpoints).await;
+    let interpreters = match interpreters(&args, &store).await {
+        Ok(i) => i,
+        Err(e) => {
+            store.shutdown().await;
+            return Ok(unusable(&format!("{e:#}")));
+        }
+    };
+    let report = check(
+        &store,
+        args.uid.as_deref(),
+        &checkpoints,
+        interpreters.as_ref(),
+    )
+    .await;
     store.shutdown().await;
     let report = match report {
         Ok(report) => report,
@@ -104,14 +134,27 @@ fn trusted_checkpoints(args: &VerifyArgs) -> anyhow::Result<Vec<(Checkpoint, Has
         .collect()
 }
 
+/// The definitions and rules to replay with, when asked to replay.
+async fn interpreters(args: &VerifyArgs, store: &Store) -> anyhow::Result<Option<LpaInterpreters>> {
+    if !args.replay {
+        return Ok(None);
+    }
+    let sources = workflow_sources(args.workflows.as_deref())?;
+    Ok(Some(LpaInterpreters::load(&sources, store).await?))
+}
+
 async fn check(
     store: &Store,
     uid: Option<&str>,
     checkpoints: &[(Checkpoint, Hash)],
+    replay: Option<&LpaInterpreters>,
 ) -> Result<Report, lpaflow_store::Error> {
     let uid = uid.map(InstanceId::new);
     let bar = progress_bar("verified {pos} LPAs ({per_sec}) {elapsed}");
-    let chains = store.verify(uid.as_ref(), |n| bar.set_position(n)).await;
+    let replay = replay.map(|r| r as &dyn Interpreters);
+    let chains = store
+        .verify_with(uid.as_ref(), replay, |n| bar.set_position(n))
+        .await;
     bar.finish_and_clear();
     let mut report = Report {
         ok: false,
@@ -146,6 +189,18 @@ async fn check(
     }
     report.ok = report.chains.ok() && report.unindexed.is_empty() && report.log.is_empty();
     Ok(report)
+}
+
+/// What the replay found, for the summary line (nothing when not replaying).
+fn replay_summary(c: &VerifyReport) -> String {
+    if !c.replay {
+        return String::new();
+    }
+    format!(
+        "; {} entries replayed through the interpreter, each lawful, {} not replayable by this build \
+         (decided before entries named their rules, or by other rules)",
+        c.replayed, c.not_replayable
+    )
 }
 
 /// Reports why nothing could be verified; exit 2.
@@ -195,7 +250,7 @@ fn print_problems(report: &Report) {
     if report.ok {
         println!(
             "ok: {} LPAs, {} history entries, every hash chain intact; {} LPAs' current state bound to their \
-             chain, {} with history written before the state was bound{}",
+             chain, {} with history written before the state was bound{}{}",
             c.checked,
             c.entries,
             c.state_bound,
@@ -203,7 +258,8 @@ fn print_problems(report: &Report) {
             report
                 .log_size
                 .map(|n| format!("; the global log of {n} entries extends every checkpoint given"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            replay_summary(c)
         );
     } else {
         eprintln!(
