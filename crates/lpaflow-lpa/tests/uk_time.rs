@@ -462,3 +462,84 @@ fn the_repeat_window_is_measured_from_the_uk_day_of_receipt() {
     );
     assert_eq!(repeat("2025-09-18T23:30:00Z"), json!("FullFee"));
 }
+
+/// A paper application keyed in on 1 April 2026 whose donor's identity was checked at `checked`, then given
+/// the receipt date `received`: the pointers of the refusal, or none if it is accepted.
+#[track_caller]
+fn receipt_after_identity(checked: Option<&str>, received: &str) -> Vec<String> {
+    let mut lpa = Lpa::try_create(
+        application_with(json!({"channel": "paper"})),
+        at("2026-04-01T10:00:00Z"),
+    )
+    .expect("created");
+    if let Some(checked) = checked {
+        lpa.service(
+            "confirm_donor_identity",
+            json!({"type": "opg-paper-id", "checkedAt": checked}),
+        );
+    }
+    match lpa.fire(
+        "update_application",
+        "service",
+        json!({ "receivedAt": received }),
+    ) {
+        Ok(()) => {
+            assert_eq!(lpa.data()["application"]["receivedAt"], json!(received));
+            Vec::new()
+        }
+        Err(r) => problem_pointers(&r),
+    }
+}
+
+#[test]
+fn a_receipt_date_given_after_the_identity_check_is_not_before_its_uk_day() {
+    // Checked at 00:30 BST on 30 March 2026 (23:30 UTC on the 29th): the identity date is 30 March.
+    let checked = Some("2026-03-30T00:30:00+01:00");
+    let refused = vec!["/receivedAt".to_owned()];
+    // (identity checked, receivedAt, pointers of the refusal)
+    let cases: &[(Option<&str>, &str, &[String])] = &[
+        // 00:45 BST on 30 March is the same UK day, though its UTC date is the 29th.
+        (checked, "2026-03-29T23:45:00Z", &[]),
+        (checked, "2026-03-30", &[]),
+        (checked, "2026-04-01T09:00:00+01:00", &[]),
+        // 23:59 BST on 29 March: the day before.
+        (checked, "2026-03-29T22:59:00Z", &refused),
+        (checked, "2026-03-29", &refused),
+        // Checked at 01:30 BST on 26 October 2025 (00:30 UTC, before the clocks went back), received the evening
+        // before.
+        (
+            Some("2025-10-26T00:30:00Z"),
+            "2025-10-25T23:59:00+01:00",
+            &refused,
+        ),
+        (Some("2025-10-26T00:30:00Z"), "2025-10-26T00:00:00Z", &[]),
+        // No identity check recorded: any past day.
+        (None, "2026-03-01", &[]),
+    ];
+    for (checked, received, expected) in cases {
+        assert_eq!(
+            receipt_after_identity(*checked, received),
+            *expected,
+            "checked {checked:?}, received {received}"
+        );
+    }
+}
+
+#[test]
+fn an_identity_check_after_the_receipt_is_the_usual_order_and_accepted() {
+    let mut lpa = Lpa::try_create(
+        application_with(json!({"channel": "paper", "receivedAt": "2026-03-20"})),
+        at("2026-04-01T10:00:00Z"),
+    )
+    .expect("created");
+    lpa.service(
+        "confirm_donor_identity",
+        json!({"type": "opg-paper-id", "checkedAt": "2026-03-30T00:30:00+01:00"}),
+    );
+    // The unchanged receipt date is not checked again when other fields change.
+    lpa.service(
+        "update_application",
+        json!({"restrictionsAndConditions": "none"}),
+    );
+    assert_eq!(lpa.data()["application"]["receivedAt"], json!("2026-03-20"));
+}
