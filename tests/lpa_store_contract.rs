@@ -1,7 +1,8 @@
 //! Every request lpaflow sends during whole lifecycles, checked against the LPA Store's contract (issue 12,
 //! "contract tests" b): LPAs made online and on paper, with a replacement attorney stepping in after an
-//! opt-out, a trust corporation, identity checks before and after the create, withdrawals, opt-outs and status
-//! changes, driven through the real engine to the simulator (which runs the store's ported rules) over HTTP.
+//! opt-out, a trust corporation (on paper too, beside a waiting replacement attorney), identity checks before
+//! and after the create, withdrawals, opt-outs and status changes, driven through the real engine to the
+//! simulator (which runs the store's ported rules) over HTTP.
 //!
 //! For each LPA: every step is accepted by the ported rules and reads back as sent (no step failed, no
 //! read-back mismatch, no duplicate), every create body is valid against the store's published schema (merged
@@ -93,9 +94,15 @@ fn online_with_everyone() -> Value {
     app
 }
 
-/// A paper LPA: every actor on paper, so no one has an email.
+/// A paper LPA: every actor on paper, so no one has an email. The original attorney acts jointly with a trust
+/// corporation; the replacement attorney waits (`inactive` in the create).
 fn paper() -> Value {
     let mut app = lpaflow_test_support::lpa_application::application();
+    let mut tc = trust_corporation("original");
+    tc["channel"] = json!("paper");
+    tc.as_object_mut().unwrap().remove("email");
+    app["trustCorporations"] = json!([tc]);
+    app["howAttorneysMakeDecisions"] = json!("jointly");
     app["channel"] = json!("paper");
     app["lpaType"] = json!("personal-welfare");
     let o = app.as_object_mut().unwrap();
@@ -176,7 +183,43 @@ async fn paper_lifecycle(engine: &Engine, id: &InstanceId) {
     )
     .await;
     sign_after_donor(engine, id).await;
+    let [tc] =
+        <[String; 1]>::try_from(uids_of(&data(engine, id).await, "trustCorporations")).unwrap();
+    let signatories = json!([
+        {"firstNames": "Sam", "lastName": "Smith", "professionalTitle": "Director"}
+    ]);
+    let tc_sign = json!({"uid": tc, "signatories": signatories});
+    fire(engine, id, "service", "sign_as_trust_corporation", tc_sign).await;
     fire(engine, id, "service", "enter_waiting_period", json!({})).await;
+}
+
+/// The paper LPA's create carries its waiting replacement attorney and its trust corporation, on paper.
+async fn assert_paper_create_has_everyone(engine: &Engine, id: &InstanceId) {
+    let steps = engine.steps(id).await.unwrap();
+    let create = steps
+        .iter()
+        .find(|s| s.step.as_str() == "opg.create")
+        .expect("the paper LPA was created at OPG");
+    let lpa = &create.payload["lpa"];
+    let attorneys: Vec<(&str, &str, &str)> = lpa["attorneys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap_or_default();
+            (s("appointmentType"), s("status"), s("channel"))
+        })
+        .collect();
+    assert_eq!(
+        attorneys,
+        [
+            ("original", "active", "paper"),
+            ("replacement", "inactive", "paper")
+        ],
+        "{lpa:#}"
+    );
+    assert_eq!(lpa["trustCorporations"][0]["channel"], "paper", "{lpa:#}");
+    assert_eq!(lpa["trustCorporations"][0]["status"], "active", "{lpa:#}");
 }
 
 /// LPAs that end early, each after the create: withdrawn, the certificate provider opting out, a trust
@@ -235,6 +278,8 @@ async fn every_request_of_whole_lifecycles_is_one_the_lpa_store_accepts() {
         .await;
     }
     drained(engine.store(), LIMIT).await;
+
+    assert_paper_create_has_everyone(&engine, &paper_lpa).await;
 
     let create_v = validator(&create_schema());
     let update_v = validator(&schema("update.json"));

@@ -4,9 +4,11 @@
 //! Online applications must be valid: a create or change that leaves problems is refused with every problem.
 //! Paper applications are accepted as OPG accepts them, and their problems become findings. Some fields lock:
 //! the channel never changes, the donor's date of birth is locked by the identity check, and the fee claim by
-//! the caseworker's fee decision.
+//! the caseworker's fee decision. A receipt date given once the donor's identity check is recorded cannot be
+//! before the UK day of that check ([`received_before_identity`]).
 
 use crate::actions::{finish, read_payload};
+use crate::application::Application;
 use crate::data::{LpaData, NotRelatedConfirmation};
 use crate::fields::{Obj, Problems};
 use crate::safeguarding::{self, last_names, sharing_last_name};
@@ -136,6 +138,9 @@ pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Resul
     if !locked.is_empty() {
         return Err(ActionError::Refused(locked));
     }
+    if let Some(problem) = received_before_identity(data, &application, &app, ctx.zone) {
+        return Err(ActionError::Invalid(vec![problem]));
+    }
     let (old_app, _) = data.application(ctx.now, ctx.zone);
     if app.channel != old_app.channel {
         return Err(ActionError::Invalid(vec![PayloadProblem::new(
@@ -149,6 +154,30 @@ pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Resul
     data.application = application;
     data.sync_attorneys(&app);
     Ok(())
+}
+
+/// A receipt date given (or changed) once the donor's identity check is recorded may not be before the UK day
+/// of that check (issue 14: "not before the donor's identity date where that applies"): the date is keyed in
+/// with the check on record, and an earlier one is refused as a contradiction (a mistyped year, a wrong form) in
+/// either channel, not turned into a paper finding. Recording an identity check after the receipt is not
+/// refused: online applications are received when they are made, before the donor proves their identity.
+pub(crate) fn received_before_identity(
+    data: &LpaData,
+    new: &Value,
+    app: &Application,
+    zone: BusinessZone,
+) -> Option<PayloadProblem> {
+    if data.application.get("receivedAt") == new.get("receivedAt") {
+        return None;
+    }
+    let checked_on = zone.date_of(data.identity.donor.as_ref()?.checked_at);
+    let received_on = zone.date_of(app.received_at?);
+    (received_on < checked_on).then(|| {
+        PayloadProblem::new(
+            "/receivedAt",
+            format!("is before the day the donor's identity was checked ({checked_on})"),
+        )
+    })
 }
 
 fn locked_changes(data: &LpaData, new: &Value, zone: BusinessZone) -> Vec<Unmet> {

@@ -462,3 +462,304 @@ fn the_repeat_window_is_measured_from_the_uk_day_of_receipt() {
     );
     assert_eq!(repeat("2025-09-18T23:30:00Z"), json!("FullFee"));
 }
+
+/// A paper application keyed in on 1 April 2026 whose donor's identity was checked at `checked`, then given
+/// the receipt date `received`: the pointers of the refusal, or none if it is accepted.
+#[track_caller]
+fn receipt_after_identity(checked: Option<&str>, received: &str) -> Vec<String> {
+    let mut lpa = Lpa::try_create(
+        application_with(json!({"channel": "paper"})),
+        at("2026-04-01T10:00:00Z"),
+    )
+    .expect("created");
+    if let Some(checked) = checked {
+        lpa.service(
+            "confirm_donor_identity",
+            json!({"type": "opg-paper-id", "checkedAt": checked}),
+        );
+    }
+    match lpa.fire(
+        "update_application",
+        "service",
+        json!({ "receivedAt": received }),
+    ) {
+        Ok(()) => {
+            assert_eq!(lpa.data()["application"]["receivedAt"], json!(received));
+            Vec::new()
+        }
+        Err(r) => problem_pointers(&r),
+    }
+}
+
+#[test]
+fn a_receipt_date_given_after_the_identity_check_is_not_before_its_uk_day() {
+    // Checked at 00:30 BST on 30 March 2026 (23:30 UTC on the 29th): the identity date is 30 March.
+    let checked = Some("2026-03-30T00:30:00+01:00");
+    let refused = vec!["/receivedAt".to_owned()];
+    // (identity checked, receivedAt, pointers of the refusal)
+    let cases: &[(Option<&str>, &str, &[String])] = &[
+        // 00:45 BST on 30 March is the same UK day, though its UTC date is the 29th.
+        (checked, "2026-03-29T23:45:00Z", &[]),
+        (checked, "2026-03-30", &[]),
+        (checked, "2026-04-01T09:00:00+01:00", &[]),
+        // 23:59 BST on 29 March: the day before.
+        (checked, "2026-03-29T22:59:00Z", &refused),
+        (checked, "2026-03-29", &refused),
+        // Checked at 01:30 BST on 26 October 2025 (00:30 UTC, before the clocks went back), received the evening
+        // before.
+        (
+            Some("2025-10-26T00:30:00Z"),
+            "2025-10-25T23:59:00+01:00",
+            &refused,
+        ),
+        (Some("2025-10-26T00:30:00Z"), "2025-10-26T00:00:00Z", &[]),
+        // No identity check recorded: any past day.
+        (None, "2026-03-01", &[]),
+    ];
+    for (checked, received, expected) in cases {
+        assert_eq!(
+            receipt_after_identity(*checked, received),
+            *expected,
+            "checked {checked:?}, received {received}"
+        );
+    }
+}
+
+#[test]
+fn an_identity_check_after_the_receipt_is_the_usual_order_and_accepted() {
+    let mut lpa = Lpa::try_create(
+        application_with(json!({"channel": "paper", "receivedAt": "2026-03-20"})),
+        at("2026-04-01T10:00:00Z"),
+    )
+    .expect("created");
+    lpa.service(
+        "confirm_donor_identity",
+        json!({"type": "opg-paper-id", "checkedAt": "2026-03-30T00:30:00+01:00"}),
+    );
+    // The unchanged receipt date is not checked again when other fields change.
+    lpa.service(
+        "update_application",
+        json!({"restrictionsAndConditions": "none"}),
+    );
+    assert_eq!(lpa.data()["application"]["receivedAt"], json!("2026-03-20"));
+}
+
+/// A calendar rule of `shared/DOMAIN.md` sections 3 and 4, run at one instant.
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    /// A paper application received at the instant: `"{feeDate} {fullCostPence}"`.
+    FeeDate,
+    /// The donor signs at the instant, the only attorney born on the date: `18` or `under 18` (on the UK day
+    /// of the signature; the LPA is made 20 minutes before it).
+    AgeAtSigning,
+    /// A paper repeat application received at the instant, the earlier one made on the date: the assessed type.
+    RepeatWindow,
+    /// An online application made at the instant, the donor born on the date: `warning` or `none`.
+    Over100,
+}
+
+/// What `rule` says at `instant` given `date` (see [`Rule`]).
+fn observe(rule: Rule, instant: &str, date: &str) -> String {
+    match rule {
+        Rule::FeeDate => {
+            let ledger = paper_received(instant, json!({}));
+            format!(
+                "{} {}",
+                ledger["feeDate"].as_str().unwrap_or("?"),
+                ledger["amounts"]["fullCostPence"]
+            )
+        }
+        Rule::AgeAtSigning => {
+            let attorney = json!({"attorneys": [
+                {"firstNames": "Charles", "lastName": "Babbage", "dateOfBirth": date,
+                 "address": address("2 Road"), "appointmentType": "original", "channel": "online",
+                 "email": "charles@example.org"}]});
+            // Made 20 minutes before the signature, the same UK day: an attorney under 18 that day stops
+            // `submit` already.
+            let mut lpa = Lpa::try_create(
+                application_with(attorney),
+                at(instant) - TimeDelta::minutes(20),
+            )
+            .expect("created");
+            if lpa.fire("submit", "service", json!({})).is_err() {
+                return "under 18".to_owned();
+            }
+            lpa.service("record_payment", json!({"amountPence": 9200}));
+            lpa.advance(TimeDelta::minutes(20));
+            lpa.service("sign_as_donor", json!({ "signedAt": instant }));
+            let under_18 = lpa.findings().iter().any(|f| f.0 == "attorney.under_18");
+            if under_18 { "under 18" } else { "18" }.to_owned()
+        }
+        Rule::RepeatWindow => {
+            let fee = json!({"fee": {"claimedType": "RepeatApplicationFee", "previousApplication":
+                    {"uid": "M-AAAA-BBBB-CCCC", "fee": "FullFee", "date": date}}});
+            paper_received(instant, fee)["assessedType"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned()
+        }
+        Rule::Over100 => {
+            let lpa = Lpa::try_create(
+                application_with(json!({"donor": {"dateOfBirth": date}})),
+                at(instant),
+            )
+            .expect("created");
+            let warned = lpa
+                .findings()
+                .iter()
+                .any(|f| f.0 == "person.over_100" && f.1 == "donor");
+            if warned { "warning" } else { "none" }.to_owned()
+        }
+    }
+}
+
+/// The fee ledger of a paper application received at `instant` (with `patch`), keyed in weeks later.
+fn paper_received(instant: &str, mut patch: Value) -> Value {
+    patch["channel"] = json!("paper");
+    patch["receivedAt"] = json!(instant);
+    let lpa =
+        Lpa::try_create(application_with(patch), at("2026-11-20T10:00:00Z")).expect("created");
+    lpa.data()["fee"].clone()
+}
+
+#[track_caller]
+fn check(rule: Rule, instant: &str, date: &str, expected: &str) {
+    assert_eq!(
+        observe(rule, instant, date),
+        expected,
+        "{rule:?} at {instant} with {date}"
+    );
+}
+
+#[test]
+fn each_calendar_rule_takes_the_uk_day_at_00_30_across_the_fee_rise_and_both_2026_clock_changes() {
+    use Rule::*;
+    // 00:30 BST is 23:30 UTC the day before: on 19 September 2025, on 30 March 2026 (the first BST midnight,
+    // the day after the spring change) and on 25 October 2026 (the last BST midnight: the clocks go back at
+    // 02:00 that night). At 00:30 GMT on 26 October, the day after the autumn change, the UTC date is the UK
+    // date; it is in the table too.
+    let cases: &[(Rule, &str, &str, &str)] = &[
+        // The fee rise: 00:30 BST on 19 September is the new fee, 23:30 BST on the 18th the old one.
+        (FeeDate, "2025-09-19T00:30:00+01:00", "", "2025-09-19 9200"),
+        (FeeDate, "2025-09-18T23:30:00+01:00", "", "2025-09-18 8200"),
+        (FeeDate, "2026-03-30T00:30:00+01:00", "", "2026-03-30 9200"),
+        (FeeDate, "2026-10-25T00:30:00+01:00", "", "2026-10-25 9200"),
+        (FeeDate, "2026-10-26T00:30:00+00:00", "", "2026-10-26 9200"),
+        // A birthday on the day of a signature at 00:30: 18 that UK day, not the UTC day before.
+        (
+            AgeAtSigning,
+            "2026-03-30T00:30:00+01:00",
+            "2008-03-30",
+            "18",
+        ),
+        (
+            AgeAtSigning,
+            "2026-03-30T00:30:00+01:00",
+            "2008-03-31",
+            "under 18",
+        ),
+        (
+            AgeAtSigning,
+            "2026-10-25T00:30:00+01:00",
+            "2008-10-25",
+            "18",
+        ),
+        (
+            AgeAtSigning,
+            "2026-10-25T00:30:00+01:00",
+            "2008-10-26",
+            "under 18",
+        ),
+        (
+            AgeAtSigning,
+            "2026-10-26T00:30:00+00:00",
+            "2008-10-26",
+            "18",
+        ),
+        // Three calendar months from 29 December 2025 end on 29 March 2026, the day of the spring change.
+        (
+            RepeatWindow,
+            "2026-03-29T23:30:00+01:00",
+            "2025-12-29",
+            "RepeatApplicationFee",
+        ),
+        (
+            RepeatWindow,
+            "2026-03-30T00:30:00+01:00",
+            "2025-12-29",
+            "FullFee",
+        ),
+        // From 24 July 2026 they end on 24 October: 00:30 BST on the 25th is outside.
+        (
+            RepeatWindow,
+            "2026-10-24T23:30:00+01:00",
+            "2026-07-24",
+            "RepeatApplicationFee",
+        ),
+        (
+            RepeatWindow,
+            "2026-10-25T00:30:00+01:00",
+            "2026-07-24",
+            "FullFee",
+        ),
+        // From 25 July 2026 they end on 25 October, the day of the autumn change.
+        (
+            RepeatWindow,
+            "2026-10-25T23:30:00+00:00",
+            "2026-07-25",
+            "RepeatApplicationFee",
+        ),
+        (
+            RepeatWindow,
+            "2026-10-26T00:30:00+00:00",
+            "2026-07-25",
+            "FullFee",
+        ),
+        // More than 100 years before the UK day; exactly 100 years is no warning.
+        (
+            Over100,
+            "2026-03-30T00:30:00+01:00",
+            "1926-03-29",
+            "warning",
+        ),
+        (Over100, "2026-03-30T00:30:00+01:00", "1926-03-30", "none"),
+        (
+            Over100,
+            "2026-10-25T00:30:00+01:00",
+            "1926-10-24",
+            "warning",
+        ),
+        (Over100, "2026-10-25T00:30:00+01:00", "1926-10-25", "none"),
+        (
+            Over100,
+            "2026-10-26T00:30:00+00:00",
+            "1926-10-25",
+            "warning",
+        ),
+        (Over100, "2026-10-26T00:30:00+00:00", "1926-10-26", "none"),
+    ];
+    for (rule, instant, date, expected) in cases {
+        check(*rule, instant, date, expected);
+    }
+}
+
+proptest::proptest! {
+    /// The fee date of a paper application is the Europe/London date of the instant it was received, whatever
+    /// the offset it is written with.
+    #[test]
+    fn the_fee_date_is_the_london_date_of_the_receipt(
+        secs in 1_577_836_800i64..1_793_491_200,
+        written_offset_hours in -12i32..=12,
+    ) {
+        let received = DateTime::from_timestamp(secs, 0).expect("in range");
+        let offset = chrono::FixedOffset::east_opt(written_offset_hours * 3600).expect("valid offset");
+        let written = received.with_timezone(&offset).to_rfc3339();
+        let london = received
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive()
+            .to_string();
+        let ledger = paper_received(&written, json!({}));
+        proptest::prop_assert_eq!(ledger["feeDate"].as_str(), Some(london.as_str()));
+        proptest::prop_assert_eq!(ledger["receivedOn"].as_str(), Some(london.as_str()));
+    }
+}

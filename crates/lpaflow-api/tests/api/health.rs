@@ -300,3 +300,56 @@ async fn the_operations_page_lists_the_engine_processes_with_their_heartbeat() {
     );
     assert!(html.contains(" seconds ago"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_window_planned_in_the_console_is_read_as_uk_local_time() {
+    let h = Harness::start().await;
+    let cookie = h.console_cookie(Role::Admin).await;
+    let html = h
+        .get("/console/ops")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .text();
+    let csrf = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
+        .expect("valid")
+        .captures(&html)
+        .expect("a form with its CSRF token")[1]
+        .to_owned();
+    // 22:00 to 23:00 on 1 July 2031 in the UK is British Summer Time: 21:00 to 22:00 UTC.
+    let r = h
+        .post("/console/ops/maintenance")
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={csrf}&from=2031-07-01T22%3A00&to=2031-07-01T23%3A00&reason=summer+upgrade"
+        ))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let windows = h
+        .get("/v1/opg/maintenance")
+        .role(Role::Admin)
+        .send()
+        .await
+        .json();
+    let list = windows.as_array().expect("a list of windows");
+    assert_eq!(list.len(), 1, "{windows}");
+    assert_eq!(
+        (&list[0]["startsAt"], &list[0]["endsAt"], &list[0]["reason"]),
+        (
+            &json!("2031-07-01T21:00:00Z"),
+            &json!("2031-07-01T22:00:00Z"),
+            &json!("summer upgrade")
+        ),
+        "{windows}"
+    );
+    // And the operations page shows it back in UK local time.
+    let page = h
+        .get("/console/ops")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .text();
+    assert!(page.contains("1 Jul 2031 22:00 BST"), "{page}");
+}

@@ -544,6 +544,49 @@ async fn a_body_over_the_configured_limit_is_413_payload_too_large_on_every_post
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_date_before_the_donors_identity_check_is_422_naming_the_field() {
+    let h = Harness::start().await;
+    let r = h
+        .post("/v1/lpas")
+        .role(Role::Service)
+        .json(&application_with(json!({"channel": "paper"})))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let uid = uid_of(&r.json());
+    h.fire_ok(
+        &uid,
+        Role::Service,
+        "confirm_donor_identity",
+        json!({"type": "opg-paper-id", "checkedAt": "2025-09-19T00:30:00+01:00"}),
+    )
+    .await;
+    // 23:45 BST on 18 September is the UK day before the identity check (which is 23:30 UTC on the 18th).
+    let path = format!("/v1/lpas/{uid}/events");
+    let update = |received: &str| json!({"event": "update_application", "payload": {"receivedAt": received}});
+    let revision = h.view(&uid, Role::Service).await["revision"].clone();
+    let r = h
+        .post(&path)
+        .role(Role::Service)
+        .header("if-match", &format!("\"{revision}\""))
+        .json(&update("2025-09-18T23:45:00+01:00"))
+        .send()
+        .await;
+    r.problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(r.pointers(), ["/payload/receivedAt"]);
+    let r = h
+        .post(&path)
+        .role(Role::Service)
+        .header("if-match", &format!("\"{revision}\""))
+        .json(&update("2025-09-19"))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let view = r.json();
+    assert_eq!(view["fee"]["feeDate"], "2025-09-19");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paper_application_received_just_after_uk_midnight_gets_that_days_fee_and_says_which_date_it_used()
  {
     let h = Harness::start().await;

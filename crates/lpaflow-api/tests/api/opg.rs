@@ -289,13 +289,15 @@ fn signing(secret: &str) -> lpaflow_opg::client::AwsSigning {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_credentials_degrade_readiness_with_the_reason_and_retry_slowly() {
+/// Three LPAs sent to a simulator that checks signatures, by a client signing with `aws` (`None`: unsigned):
+/// `/readyz` is degraded with `opg_credentials_refused` and API Gateway's words (`detail` among them), the
+/// breaker stops the retries and no step fails.
+async fn credentials_refused_quietly(aws: Option<lpaflow_opg::client::AwsSigning>, detail: &str) {
     let dir = tempfile::tempdir().unwrap();
     let sim = signing_simulator(dir.path()).await;
     let mut setup = Setup::default().opg_at(&sim.base_url());
     if let Some(opg) = setup.opg.as_mut() {
-        opg.client.aws = Some(signing("a-wrong-secret"));
+        opg.client.aws = aws;
     }
     let h = Harness::with(setup).await;
     let mut uids = Vec::new();
@@ -315,7 +317,7 @@ async fn refused_credentials_degrade_readiness_with_the_reason_and_retry_slowly(
         degraded["opgLastError"]["detail"]
             .as_str()
             .unwrap()
-            .contains("signature"),
+            .contains(detail),
         "API Gateway's words: {degraded}"
     );
     // No retry storm: the first attempts of the three steps open the breaker, which then waits 30 s.
@@ -325,7 +327,7 @@ async fn refused_credentials_degrade_readiness_with_the_reason_and_retry_slowly(
     assert_eq!(
         sim.stats().status_count(403),
         refused,
-        "nothing more is sent while the credentials stay wrong"
+        "nothing more is sent while the credentials stay refused"
     );
     for uid in &uids {
         let view = h.view(uid, Role::Caseworker).await;
@@ -335,6 +337,16 @@ async fn refused_credentials_degrade_readiness_with_the_reason_and_retry_slowly(
         );
     }
     sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_client_is_refused_like_wrong_credentials_without_a_retry_storm() {
+    credentials_refused_quietly(None, "Missing Authentication Token").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_degrade_readiness_with_the_reason_and_retry_slowly() {
+    credentials_refused_quietly(Some(signing("a-wrong-secret")), "signature").await;
 
     // The right secret: every step is delivered, signed and verified.
     let dir = tempfile::tempdir().unwrap();

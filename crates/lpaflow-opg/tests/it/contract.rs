@@ -331,6 +331,53 @@ async fn test_get_list() {
     sim.stop().await;
 }
 
+#[tokio::test]
+async fn test_get_list_with_images() {
+    // TestGetListWithImages: the batch read of three paper LPAs gives each one's images by path, plain and
+    // with `?presign-images` presigned (the store's path regexps: `^{uid}/scans/{file}.png$`, and an S3 URL of
+    // the bucket then `{uid}/scans/{file}.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&...`).
+    let sim = start().await;
+    let uids: Vec<String> = (74..77).map(uid).collect();
+    for u in &uids {
+        let created = sim.put_lpa(u, &example("example-lpa-all-paper.json")).await;
+        assert_eq!(created.status, 201, "{created:?}");
+    }
+    let body = serde_json::to_vec(&json!({ "uids": uids })).expect("json");
+    for query in ["", "?presign-images"] {
+        let answer = sim
+            .send(Method::POST, &format!("/lpas{query}"), Some(body.clone()))
+            .await;
+        assert_eq!(answer.status, 200, "{query}: {answer:?}");
+        let lpas = answer.body["lpas"].as_array().cloned().unwrap_or_default();
+        assert_eq!(lpas.len(), 3, "{query}: {answer:?}");
+        for lpa in &lpas {
+            let lpa_uid = lpa["uid"].as_str().unwrap_or_default();
+            assert!(uids.iter().any(|u| u == lpa_uid), "{query}: {lpa_uid}");
+            for (images, file) in [
+                ("restrictionsAndConditionsImages", "rc_0_my-restrictions"),
+                (
+                    "howAttorneysMakeDecisionsDetailsImages",
+                    "amd_0_my-decisions",
+                ),
+            ] {
+                let path = lpa[images][0]["path"].as_str().unwrap_or_default();
+                let scan = format!("{lpa_uid}/scans/{file}.png");
+                if query.is_empty() {
+                    assert_eq!(path, scan, "{images}");
+                } else {
+                    let bucket = "https://s3.eu-west-1.amazonaws.com/lpaflow-opg-simulator/";
+                    let signed = format!("{bucket}{scan}?X-Amz-Algorithm=AWS4-HMAC-SHA256&");
+                    assert!(
+                        path.starts_with(&signed) && path.len() > signed.len(),
+                        "{images}: {path}"
+                    );
+                }
+            }
+        }
+    }
+    sim.stop().await;
+}
+
 /// An example played against a fresh `example-lpa.json`: what the store's Go code answers.
 struct Expected {
     example: &'static str,
