@@ -3,7 +3,9 @@
 //! - every entry replays lawfully through the interpreter;
 //! - an entry rewritten with its chain recomputed (which plain verification cannot see without a checkpoint)
 //!   is named unlawful: a role the definition does not allow, a payload that does not produce the recorded data;
-//! - entries decided by rules this build does not have are counted as not replayable, never as tampering.
+//! - entries that name no deciders (hash format 2) are counted as not replayable, never as tampering; a rules
+//!   version no release wrote (here: another zone than the deployment's) is unlawful, or rewriting an entry's
+//!   version would switch replay off for its LPA.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit_support;
@@ -49,7 +51,7 @@ async fn replay_proves_lawful_history_and_names_the_entry_that_is_not() {
         let clock = clock();
         let running = start_engine(db.url(), Some(&sim.url()), clock.clone(), 4, |_| {}).await;
         let (registered, waiting, paid, other_rules) = (uid(510), uid(511), uid(512), uid(513));
-        let (elsewhere, unproduced, retimed) = (uid(514), uid(515), uid(516));
+        let (elsewhere, unproduced, retimed, rezoned) = (uid(514), uid(515), uid(516), uid(517));
         to_waiting_period(&running, &registered, true).await;
         to_waiting_period(&running, &waiting, false).await;
         to_waiting_period(&running, &retimed, false).await;
@@ -58,7 +60,7 @@ async fn replay_proves_lawful_history_and_names_the_entry_that_is_not() {
         create(&running, &paid, application()).await;
         submit_and_pay_unchecked(&running, &paid).await;
         create(&running, &other_rules, application()).await;
-        for id in [&elsewhere, &unproduced] {
+        for id in [&elsewhere, &unproduced, &rezoned] {
             create(&running, id, application()).await;
             submit_and_pay_unchecked(&running, id).await;
         }
@@ -80,6 +82,7 @@ async fn replay_proves_lawful_history_and_names_the_entry_that_is_not() {
             &elsewhere,
             &unproduced,
             &retimed,
+            &rezoned,
         ] {
             total += entries(&store, id).await;
         }
@@ -104,7 +107,11 @@ async fn replay_proves_lawful_history_and_names_the_entry_that_is_not() {
         })
         .await;
         rewrite_and_rehash(&db, &store, &other_rules, 1, |e| {
-            e.rules = Some("lpaflow-lpa/0@Europe/London".to_owned());
+            e.rules = None;
+        })
+        .await;
+        rewrite_and_rehash(&db, &store, &rezoned, 2, |e| {
+            e.rules = Some("core/1 lpaflow-lpa/1@Pacific/Kiritimati".to_owned());
         })
         .await;
 
@@ -154,6 +161,7 @@ async fn replay_proves_lawful_history_and_names_the_entry_that_is_not() {
                 (elsewhere.to_string(), 1, "unlawful".to_owned()),
                 (unproduced.to_string(), 1, "unlawful".to_owned()),
                 (retimed.to_string(), entered, "unlawful".to_owned()),
+                (rezoned.to_string(), 2, "unlawful".to_owned()),
             ],
             "{} {report}",
             db.kind()
@@ -176,6 +184,7 @@ async fn replay_proves_lawful_history_and_names_the_entry_that_is_not() {
             reason(3)
         );
         assert!(reason(4).contains("timers it records"), "{}", reason(4));
+        assert!(reason(5).contains("no release of lpaflow"), "{}", reason(5));
         assert_eq!(report["notReplayable"], other_entries, "{report}");
 
         let out = run(&[

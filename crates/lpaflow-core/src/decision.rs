@@ -60,8 +60,9 @@ pub struct HistoryEntry {
     pub changes: Vec<Change>,
     /// The definition that decided it.
     pub workflow: WorkflowRef,
-    /// The rules that decided it ([`crate::Rules::version`]; hash format 3). `None` for entries written before
-    /// the rules were recorded: those cannot be replayed.
+    /// The interpreter and rules that decided it ([`crate::replay::recorded_version`]: `core/1
+    /// lpaflow-lpa/1@Europe/London`; hash format 3). `None` for entries written before the rules were recorded:
+    /// those cannot be replayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<String>,
     /// The instance it produced and the timers it changed (hash format 2). The interpreter leaves it `None`;

@@ -315,7 +315,7 @@ fn build_decision(
         payload: ctx.payload.clone(),
         changes: diff(&before.data, &instance.data),
         workflow: before.workflow.clone(),
-        rules: Some(rules.version()),
+        rules: Some(crate::replay::recorded_version(rules)),
         binding: None,
     };
     Decision {

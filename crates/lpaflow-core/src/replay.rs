@@ -5,12 +5,14 @@
 //! written was lawful (a process with a bug, or an attacker who writes through lpaflow's own tables with a
 //! correctly computed hash, could record a transition the definition never allows). Replay closes that gap: from
 //! the first entry on, each entry's command (event, actor, role, payload, time) is decided again with the
-//! definition the LPA is pinned to and the rules version the entry records, and the decision must equal the
-//! entry: the same states, the same changes, the same instance digest and the same timers.
+//! definition the LPA is pinned to and the interpreter and rules versions the entry records, and the decision
+//! must equal the entry: the same states, the same changes, the same instance digest and the same timers.
 //!
-//! Only entries in hash format 3 name the rules that decided them. An entry without a rules version, or with one
-//! this build does not have, is "not replayable by this build", never tampering, and so is every later entry of
-//! the same LPA (its state before them cannot be recomputed).
+//! Only entries in hash format 3 name what decided them. An entry without a version, or with a version this
+//! build knows was released but no longer carries ([`RulesOf::Retired`]), is "not replayable by this build",
+//! never tampering, and so is every later entry of the same LPA (its state before them cannot be recomputed).
+//! A version that was never released, or another zone than the deployment's, is itself unlawful: otherwise
+//! rewriting an entry's version would switch replay off for its LPA.
 
 use crate::command::Command;
 use crate::decision::{Decision, HistoryEntry};
@@ -21,13 +23,32 @@ use crate::interpreter::{decide, decide_create};
 use crate::names::InstanceId;
 use crate::rules::Rules;
 
+/// The version of what the interpreter itself decides (check order, diffs, timers, waits, follow-ups). Increase
+/// it in the same change as anything in this crate that makes the same definition and rules decide differently.
+pub const INTERPRETER_VERSION: u32 = 1;
+
+/// What every history entry records as its deciders: `core/<INTERPRETER_VERSION> <rules.version()>`.
+pub fn recorded_version(rules: &dyn Rules) -> String {
+    format!("core/{INTERPRETER_VERSION} {}", rules.version())
+}
+
+/// What an [`Interpreters`] has for a rules version.
+pub enum RulesOf {
+    /// Rules that decide exactly as that version did.
+    Rules(Box<dyn Rules>),
+    /// A version that was released and decided entries, but that this build no longer carries.
+    Retired,
+    /// A version that was never released, or of another zone than the deployment's: no lpaflow wrote it.
+    Unknown,
+}
+
 /// What a replay needs: the definitions LPAs are pinned to and the rules that decided their entries.
 pub trait Interpreters: Send + Sync {
     /// The definition `workflow` names, if this build has it.
     fn definition(&self, workflow: &WorkflowRef) -> Option<&WorkflowDef>;
 
-    /// Rules that decide exactly as the rules of `version` did ([`Rules::version`]), if this build has them.
-    fn rules(&self, version: &str) -> Option<Box<dyn Rules>>;
+    /// The rules of `version` ([`Rules::version`]).
+    fn rules(&self, version: &str) -> RulesOf;
 }
 
 /// How much of one chain was replayed.
@@ -35,7 +56,7 @@ pub trait Interpreters: Send + Sync {
 pub struct Replayed {
     /// Entries decided again and found as recorded.
     pub entries: u64,
-    /// Entries this build cannot replay (no rules version recorded, or rules or a definition it does not have).
+    /// Entries this build cannot replay (no version recorded, or rules of a retired version).
     pub not_replayable: u64,
 }
 
@@ -49,15 +70,29 @@ pub fn replay_chain(
     let mut before: Option<Instance> = None;
     for (i, row) in rows.iter().enumerate() {
         let entry = &row.entry;
-        let (Some(def), Some(rules)) = (
-            by.definition(&entry.workflow),
-            entry.rules.as_deref().and_then(|v| by.rules(v)),
-        ) else {
+        let Some(rules) = rules_of(by, entry)? else {
             return Ok(Replayed {
                 entries: i as u64,
                 not_replayable: (rows.len() - i) as u64,
             });
         };
+        let def = by.definition(&entry.workflow).ok_or_else(|| {
+            unlawful(
+                entry.seq,
+                format!(
+                    "it names {}, a definition no LPA is pinned to",
+                    entry.workflow
+                ),
+            )
+        })?;
+        if let Some(previous) = &before
+            && entry.at < previous.updated_at
+        {
+            return Err(unlawful(
+                entry.seq,
+                "it is dated before the entry it follows".to_owned(),
+            ));
+        }
         let decision = decide_again(def, rules.as_ref(), id, before.as_ref(), entry)?;
         before = Some(decision.instance);
     }
@@ -65,6 +100,42 @@ pub fn replay_chain(
         entries: rows.len() as u64,
         not_replayable: 0,
     })
+}
+
+/// The rules to replay `entry` with: `None` when this build cannot (no version recorded, or a retired one).
+fn rules_of(
+    by: &dyn Interpreters,
+    entry: &HistoryEntry,
+) -> Result<Option<Box<dyn Rules>>, ChainBreak> {
+    let Some(recorded) = entry.rules.as_deref() else {
+        return Ok(None);
+    };
+    let never = |what: &str| {
+        unlawful(
+            entry.seq,
+            format!(
+                "it names {what} {recorded:?}, which no release of lpaflow deciding here wrote"
+            ),
+        )
+    };
+    let (interpreter, rules) = recorded
+        .split_once(' ')
+        .ok_or_else(|| never("the deciders"))?;
+    let version: u32 = interpreter
+        .strip_prefix("core/")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| never("the interpreter"))?;
+    if version == 0 || version > INTERPRETER_VERSION {
+        return Err(never("the interpreter"));
+    }
+    if version < INTERPRETER_VERSION {
+        return Ok(None);
+    }
+    match by.rules(rules) {
+        RulesOf::Rules(r) => Ok(Some(r)),
+        RulesOf::Retired => Ok(None),
+        RulesOf::Unknown => Err(never("the rules")),
+    }
 }
 
 /// The decision `entry`'s command gets from `before` (`None`: the creation), checked against the entry.
@@ -121,10 +192,15 @@ fn difference(decision: &Decision, entry: &HistoryEntry) -> Option<String> {
     if again.changes != entry.changes {
         return Some("its changes to the data are not those the rules make".to_owned());
     }
+    if again.rules != entry.rules {
+        return Some("it names other deciders than those that replayed it".to_owned());
+    }
+    let Some(recorded) = entry.binding.as_ref() else {
+        return Some("it records no instance, although it names its deciders".to_owned());
+    };
     let (data, awaiting) = stored_text(&decision.instance);
     let snapshot = Snapshot::of(&decision.instance, &data, awaiting.as_deref());
     let expected = Binding::of(&snapshot, &decision.effects);
-    let recorded = entry.binding.as_ref()?;
     if recorded.state != expected.state {
         return Some("the instance it records is not the one the rules produce".to_owned());
     }

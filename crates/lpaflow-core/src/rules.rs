@@ -148,12 +148,13 @@ pub trait Rules: Send + Sync {
         BusinessZone::UTC
     }
 
-    /// Which rules decide, as recorded in every history entry (hash format 3): a name, the version of their
-    /// behaviour and the zone, e.g. `lpaflow-lpa/1@Europe/London`. `audit verify --replay` replays an entry
-    /// only with rules of exactly this version, so an implementation must change its version whenever a guard,
-    /// an action or a timer decides differently for the same input.
+    /// Which rules decide, as recorded in every history entry (hash format 3, after the interpreter's own
+    /// version): a name, the version of their behaviour and the zone, e.g. `lpaflow-lpa/1@Europe/London`.
+    /// `audit verify --replay` replays an entry only with rules of exactly this version, so an implementation
+    /// must change its version whenever a guard, an action, a step payload's presence or a timer decides
+    /// differently for the same input. The default says the rules keep no version (never replayable).
     fn version(&self) -> String {
-        format!("plain/1@{}", self.zone())
+        format!("unversioned@{}", self.zone())
     }
 
     /// The conditions of `guard` that `ctx` does not meet (empty: the guard passes).
@@ -204,6 +205,10 @@ impl PlainRules {
 impl Rules for PlainRules {
     fn catalog(&self) -> Catalog {
         self.catalog.clone()
+    }
+
+    fn version(&self) -> String {
+        format!("plain/1@{}", self.zone())
     }
 
     fn check_guard(&self, _guard: &GuardName, _ctx: &Context<'_>) -> Vec<Unmet> {

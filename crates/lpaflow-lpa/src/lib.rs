@@ -78,6 +78,7 @@ pub use fees::{RefundTotals, refund_totals};
 pub use payloads::{Field, FieldKind, payload_fields};
 pub use signing::attorneys_to_sign;
 
+use lpaflow_core::replay::RulesOf;
 use lpaflow_core::{
     ActionError, ActionName, ActionOutcome, BusinessZone, Catalog, Context, GuardName, Instance,
     Rules, StepName, Unmet,
@@ -86,9 +87,11 @@ use serde_json::Value;
 
 /// The version of what the LPA rules decide, recorded in every history entry ([`Rules::version`]). Increase it
 /// in the same change as any guard, action or timer that decides differently for the same input (a refusal that
-/// becomes an acceptance, a changed fee, a new data field an action writes): `audit verify --replay` replays an
-/// entry only with the version that decided it, so history decided by older rules is counted "not replayable
-/// by this build" instead of being mistaken for tampering. Step payloads are not history and do not count.
+/// becomes an acceptance, a changed fee, a new data field an action writes), and as any change to whether a
+/// step is enqueued (`step_payload` returning `Some` or `None` decides whether a blocking step makes the LPA
+/// wait, which the history records); a step payload's content alone does not count. `audit verify --replay`
+/// replays an entry only with the version that decided it, so history decided by older rules is counted "not
+/// replayable by this build" instead of being mistaken for tampering.
 pub const RULES_VERSION: u32 = 1;
 
 /// What [`LpaRules::version`] starts with.
@@ -106,11 +109,22 @@ impl LpaRules {
         Self { zone }
     }
 
-    /// The rules that decide as those of `version` did (`lpaflow-lpa/1@Europe/London`), when this build has
-    /// them: the same [`RULES_VERSION`], in the zone the version names.
-    pub fn of_version(version: &str) -> Option<Self> {
-        let zone = version.strip_prefix(&format!("{RULES_NAME}/{RULES_VERSION}@"))?;
-        BusinessZone::parse(zone).ok().map(Self::new)
+    /// The rules that decided as `version` says (`lpaflow-lpa/1@Europe/London`) in a deployment whose zone is
+    /// `zone`: these rules for [`RULES_VERSION`] in that zone, retired for an earlier version, unknown for
+    /// anything else (a version never released, another zone: no lpaflow of this deployment wrote it).
+    pub fn of_version(version: &str, zone: BusinessZone) -> RulesOf {
+        let Some((number, named_zone)) = version
+            .strip_prefix(&format!("{RULES_NAME}/"))
+            .and_then(|rest| rest.split_once('@'))
+        else {
+            return RulesOf::Unknown;
+        };
+        match number.parse::<u32>() {
+            Ok(n) if named_zone != zone.name() || n == 0 || n > RULES_VERSION => RulesOf::Unknown,
+            Ok(RULES_VERSION) => RulesOf::Rules(Box::new(Self::new(zone))),
+            Ok(_) => RulesOf::Retired,
+            Err(_) => RulesOf::Unknown,
+        }
     }
 }
 

@@ -52,6 +52,9 @@ pub struct VerifyArgs {
     /// with definitions kept outside the database, give every version here.
     #[arg(long, requires = "replay", value_name = "DIR")]
     workflows: Option<PathBuf>,
+    /// The deployment's zone (as `serve --business-timezone`): entries decided in another zone are unlawful.
+    #[command(flatten)]
+    business_time: crate::business_time::BusinessTimeArgs,
 }
 
 /// Exit 1: the database holds something it should not.
@@ -140,7 +143,9 @@ async fn interpreters(args: &VerifyArgs, store: &Store) -> anyhow::Result<Option
         return Ok(None);
     }
     let sources = workflow_sources(args.workflows.as_deref())?;
-    Ok(Some(LpaInterpreters::load(&sources, store).await?))
+    Ok(Some(
+        LpaInterpreters::load(&sources, store, args.business_time.zone).await?,
+    ))
 }
 
 async fn check(
