@@ -439,14 +439,27 @@ pub fn follow_ups(
     let mut chain = vec![first];
     for _ in 0..MAX_FOLLOW_UPS {
         let Some(last) = chain.last() else { break };
-        let next = last.effects.follow_ups.iter().find_map(|event| {
-            let command = Command::system(event.clone(), "automatic");
-            decide(def, rules, &last.instance, &command, now).ok()
-        });
-        match next {
+        match next_follow_up(def, rules, last, now) {
             Some(d) => chain.push(d),
             None => break,
         }
     }
     chain
+}
+
+/// The actor of automatic transitions ([`follow_ups`]).
+pub const AUTOMATIC_ACTOR: &str = "system:automatic";
+
+/// The automatic transition the runtime takes right after `last`, in the same commit: the first of its
+/// follow-up events that is accepted (fired as [`AUTOMATIC_ACTOR`]).
+pub fn next_follow_up(
+    def: &WorkflowDef,
+    rules: &dyn Rules,
+    last: &Decision,
+    now: DateTime<Utc>,
+) -> Option<Decision> {
+    last.effects.follow_ups.iter().find_map(|event| {
+        let command = Command::system(event.clone(), "automatic");
+        decide(def, rules, &last.instance, &command, now).ok()
+    })
 }

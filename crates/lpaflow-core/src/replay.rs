@@ -13,13 +13,18 @@
 //! never tampering, and so is every later entry of the same LPA (its state before them cannot be recomputed).
 //! A version that was never released, or another zone than the deployment's, is itself unlawful: otherwise
 //! rewriting an entry's version would switch replay off for its LPA.
+//!
+//! Automatic transitions are checked both ways: the runtime takes the first accepted follow-up of a decision in
+//! the same commit ([`crate::interpreter::follow_ups`]), so after each entry the replay knows whether an
+//! automatic entry must come next (that event, at the same time) or must not.
 
 use crate::command::Command;
 use crate::decision::{Decision, HistoryEntry};
 use crate::definition::{WorkflowDef, WorkflowRef};
 use crate::history::{Binding, BreakKind, ChainBreak, Snapshot, StoredEntry, stored_text};
 use crate::instance::Instance;
-use crate::interpreter::{decide, decide_create};
+use crate::interpreter::{AUTOMATIC_ACTOR, MAX_FOLLOW_UPS, decide, decide_create, next_follow_up};
+use crate::names::EventName;
 use crate::names::InstanceId;
 use crate::rules::Rules;
 
@@ -68,6 +73,7 @@ pub fn replay_chain(
     rows: &[StoredEntry],
 ) -> Result<Replayed, ChainBreak> {
     let mut before: Option<Instance> = None;
+    let mut automatic = Automatic::default();
     for (i, row) in rows.iter().enumerate() {
         let entry = &row.entry;
         let Some(rules) = rules_of(by, entry)? else {
@@ -76,6 +82,7 @@ pub fn replay_chain(
                 not_replayable: (rows.len() - i) as u64,
             });
         };
+        automatic.check(entry)?;
         let def = by.definition(&entry.workflow).ok_or_else(|| {
             unlawful(
                 entry.seq,
@@ -94,12 +101,74 @@ pub fn replay_chain(
             ));
         }
         let decision = decide_again(def, rules.as_ref(), id, before.as_ref(), entry)?;
+        automatic.after(def, rules.as_ref(), &decision);
         before = Some(decision.instance);
     }
+    automatic.at_end()?;
     Ok(Replayed {
         entries: rows.len() as u64,
         not_replayable: 0,
     })
+}
+
+/// The automatic transition the last replayed entry makes due, and how many were taken in a row.
+#[derive(Default)]
+struct Automatic {
+    /// The event due next, the entry that made it due, and when.
+    due: Option<(EventName, u64, chrono::DateTime<chrono::Utc>)>,
+    /// Automatic entries since the last command (the runtime takes at most [`MAX_FOLLOW_UPS`]).
+    taken: usize,
+}
+
+impl Automatic {
+    /// `entry` is automatic exactly when a follow-up is due, and then it is that event at that time.
+    fn check(&mut self, entry: &HistoryEntry) -> Result<(), ChainBreak> {
+        let is_automatic = entry.role.is_system() && entry.actor.as_str() == AUTOMATIC_ACTOR;
+        match (&self.due, is_automatic) {
+            (Some((event, _, at)), true) if *event == entry.event && *at == entry.at => {
+                self.taken += 1;
+                Ok(())
+            }
+            (Some((event, after, _)), _) => Err(unlawful(
+                entry.seq,
+                format!(
+                    "the automatic transition {event} was due right after entry {after}, but this entry is \
+                     {} by {}",
+                    entry.event, entry.actor
+                ),
+            )),
+            (None, true) => Err(unlawful(
+                entry.seq,
+                "it is an automatic transition that no entry before it made due".to_owned(),
+            )),
+            (None, false) => {
+                self.taken = 0;
+                Ok(())
+            }
+        }
+    }
+
+    /// Learns what `decision` makes due next.
+    fn after(&mut self, def: &WorkflowDef, rules: &dyn Rules, decision: &Decision) {
+        let at = decision.entry.at;
+        self.due = (self.taken < MAX_FOLLOW_UPS)
+            .then(|| next_follow_up(def, rules, decision, at))
+            .flatten()
+            .map(|next| (next.entry.event, decision.entry.seq, at));
+    }
+
+    /// The history may not end while an automatic transition is due (its commit would have held it).
+    fn at_end(&self) -> Result<(), ChainBreak> {
+        match &self.due {
+            None => Ok(()),
+            Some((event, after, _)) => Err(unlawful(
+                *after,
+                format!(
+                    "the automatic transition {event} was due right after it, but the history ends"
+                ),
+            )),
+        }
+    }
 }
 
 /// The rules to replay `entry` with: `None` when this build cannot (no version recorded, or a retired one).

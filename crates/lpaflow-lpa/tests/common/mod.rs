@@ -37,6 +37,8 @@ pub struct Lpa {
     pub timers: Vec<TimerSet>,
     pub steps: Vec<StepEffect>,
     pub history: Vec<HistoryEntry>,
+    /// Every decision, in order (what the store would commit).
+    pub decisions: Vec<Decision>,
     pub timer_rejections: Vec<Rejection>,
 }
 
@@ -56,6 +58,7 @@ impl Lpa {
             timers: Vec::new(),
             steps: Vec::new(),
             history: Vec::new(),
+            decisions: Vec::new(),
             timer_rejections: Vec::new(),
         };
         lpa.apply(chain);
@@ -68,6 +71,7 @@ impl Lpa {
 
     fn apply(&mut self, chain: Vec<Decision>) {
         for d in chain {
+            self.decisions.push(d.clone());
             for name in &d.effects.cancel_timers {
                 self.timers.retain(|t| &t.name != name);
             }
