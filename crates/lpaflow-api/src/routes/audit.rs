@@ -5,7 +5,7 @@
 
 use crate::auth::Caller;
 use crate::extract::{Path, Query};
-use crate::problem::Problem;
+use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 use crate::{errors, uid};
 use axum::Json;
@@ -25,8 +25,10 @@ pub const HISTORY_PAGE_MAX: u32 = 1000;
 /// Paging of a history.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct HistoryQuery {
-    /// Entries after this seq (default 0: from the start).
-    pub after: Option<u64>,
+    /// Entries after this seq (default 0: from the start). An `int64` like every integer of the API: a larger
+    /// number is refused (400 `invalid_query`), not read as an unsigned one beyond what the document declares.
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
     /// Most entries returned, 1 to 1000 (default 1000).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -41,7 +43,7 @@ pub struct HistoryQuery {
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: services do not read history", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`lpa_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `limit` out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `limit` out of range, `after` negative", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn history(
@@ -54,9 +56,15 @@ pub async fn history(
     let id = uid::parse(&raw)?;
     let limit = crate::extract::page_limit(q.limit, HISTORY_PAGE_MAX, HISTORY_PAGE_MAX)
         .map_err(|p| Problem::validation(vec![p]))?;
+    let after = u64::try_from(q.after.unwrap_or(0)).map_err(|_| {
+        Problem::validation(vec![FieldProblem::new(
+            "/after",
+            "must be 0 or more (a sequence number)",
+        )])
+    })?;
     let entries = state
         .lpas
-        .history(&id, q.after.unwrap_or(0), limit)
+        .history(&id, after, limit)
         .await
         .map_err(|e| errors::problem(e, ""))?;
     Ok(Json(

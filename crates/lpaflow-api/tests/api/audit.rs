@@ -65,6 +65,21 @@ async fn history_lists_every_entry_in_a_hash_chain_ending_at_the_chain_head() {
         history(&h, &uid, &format!("?after={revision}"), Role::Caseworker).await,
         Vec::<Value>::new()
     );
+    let r = h
+        .get(&format!("/v1/lpas/{uid}/history?after=-1"))
+        .role(Role::Admin)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["pointer"], "/after", "{}", r.text());
+    let beyond_int64 = "9223372036854775808";
+    let r = h
+        .get(&format!("/v1/lpas/{uid}/history?after={beyond_int64}"))
+        .role(Role::Admin)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(r.json()["code"], "invalid_query", "{}", r.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
