@@ -179,6 +179,16 @@ pub(super) fn words(name: &str) -> String {
     name.replace(':', ": ").replace(['_', '.'], " ")
 }
 
+/// An LPA's OPG sync status in words. An LPA that has never enqueued a step is "not sent yet" (nothing of it is
+/// in the OPG database), not "synced".
+pub(super) fn sync_words(stored: &lpaflow_app::StoredInstance) -> String {
+    if stored.steps_enqueued == 0 {
+        "not sent yet".to_owned()
+    } else {
+        words(&stored.sync_status.to_string())
+    }
+}
+
 /// A name as a button or heading: first letter capital.
 pub(super) fn title_words(name: &str) -> String {
     let w = words(name);

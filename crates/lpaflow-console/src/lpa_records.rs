@@ -2,7 +2,7 @@
 //! error; admins may retry or skip a failed one), timers, the people named in the application (caseworkers
 //! only: the one place the console shows names, dates of birth and addresses), and the history timeline.
 
-use super::layout::{duration, time_el, words};
+use super::layout::{duration, sync_words, time_el, words};
 use super::lpa_sections::Sections;
 use lpaflow_app::{StepRow, StepStatus};
 use lpaflow_http::auth::Role;
@@ -129,9 +129,11 @@ impl Sections<'_> {
         html! {
             section.section aria-labelledby="sync" {
                 h2 id="sync" { "OPG sync" }
-                p { "Status: " strong { (words(&self.l.stored.sync_status.to_string())) } ". "
+                p { "Status: " strong { (sync_words(&self.l.stored)) } ". "
                     (done) " of " (self.l.steps.len()) " steps confirmed." }
-                @if open.is_empty() && failed.is_empty() { p { "Nothing is waiting to be sent to OPG." } }
+                @if self.l.stored.steps_enqueued == 0 {
+                    p { "Nothing of this LPA is in the OPG database yet: it is sent once the donor has signed it." }
+                } @else if open.is_empty() && failed.is_empty() { p { "Nothing is waiting to be sent to OPG." } }
                 @if !open.is_empty() { (self.step_rows(&open, false)) }
                 @if !failed.is_empty() { (self.step_rows(&failed, true)) }
                 @if !self.l.timers.is_empty() {

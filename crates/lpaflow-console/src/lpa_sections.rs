@@ -5,7 +5,7 @@
 
 use super::forms::{Failure, FormCtx, field_id, fields_for};
 use super::graph;
-use super::layout::{time_el, title_words, words};
+use super::layout::{sync_words, time_el, title_words, words};
 use super::lpa::Loaded;
 use super::session::Session;
 use lpaflow_core::{EventName, StateName};
@@ -143,9 +143,11 @@ impl<'a> Sections<'a> {
         html! {
             dl.summary-list {
                 div.summary-row { dt { "State" } dd { strong { (words(i.state.as_str())) } @if let Some(d) = state_desc { br; span.hint { (d) } } } }
-                @if let Some(s) = &self.l.explanation.status { div.summary-row { dt { "LPA Store status" } dd { (s.to_string()) } } }
+                @if let (Some(s), true) = (&self.l.explanation.status, self.l.stored.steps_enqueued > 0) {
+                    div.summary-row { dt { "LPA Store status" } dd { (s.to_string()) } }
+                }
                 div.summary-row { dt { "OPG sync" } dd {
-                    (words(&self.l.stored.sync_status.to_string()))
+                    (sync_words(&self.l.stored))
                     @if let Some(a) = &i.awaiting { " (waiting for OPG to confirm " (a.step) " since " (time_el(&a.since)) ")" }
                 } }
                 div.summary-row { dt { "Received" } dd { (time_el(&i.created_at)) } }

@@ -102,6 +102,14 @@ async fn the_sync_view_lists_every_step_of_one_lpa() {
         json!({"uid": uid, "status": "synced", "steps": []}),
         "nothing is sent before the donor signs"
     );
+    let cookie = h.console_cookie(Role::Caseworker).await;
+    let page = console_page(&h, &uid, &cookie).await;
+    assert!(page.contains("<dt>OPG sync</dt><dd>not sent yet"), "{page}");
+    assert!(
+        page.contains("Nothing of this LPA is in the OPG database yet"),
+        "{page}"
+    );
+    assert!(!page.contains("LPA Store status"), "never sent: {page}");
     h.fire_ok(&uid, Role::Service, "sign_as_donor", json!({}))
         .await;
     let (hr, u) = (&h, uid.as_str());
@@ -117,6 +125,20 @@ async fn the_sync_view_lists_every_step_of_one_lpa() {
     assert_eq!(step["status"], "done");
     assert_eq!(step["attempts"], 1);
     assert_eq!(step["result"], json!({"confirmed": true}));
+    let page = console_page(&h, &uid, &cookie).await;
+    assert!(page.contains("<dt>OPG sync</dt><dd>synced"), "{page}");
+    assert!(page.contains("LPA Store status"), "sent: {page}");
+}
+
+/// The console's page of LPA `uid`, as the holder of `cookie` sees it.
+async fn console_page(h: &Harness, uid: &str, cookie: &str) -> String {
+    let page = h
+        .get(&format!("/console/lpas/{uid}"))
+        .header("cookie", cookie)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    page.text()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
