@@ -37,12 +37,12 @@ pub(super) fn payload(
         let Some(raw) = get(f.name) else { continue };
         let value = match f.kind {
             FieldKind::Bool => Value::Bool(raw == "true"),
-            FieldKind::Pence { .. } => match raw.replace(',', "").parse::<i64>() {
-                Ok(n) => Value::from(n),
-                Err(_) => {
+            FieldKind::Pence { .. } => match parse_pounds(raw) {
+                Some(pence) => Value::from(pence),
+                None => {
                     problems.push(FieldProblem::new(
                         pointer,
-                        "must be a whole number of pence, such as 9200",
+                        "must be an amount in pounds and pence, such as £92.00 (or -£46.00 for a refund)",
                     ));
                     continue;
                 }
@@ -73,6 +73,34 @@ pub(super) fn payload(
     } else {
         Err(problems)
     }
+}
+
+/// An amount in pounds as a person writes it (`£92`, `92.00`, `1,092.5`, `-£46.00`, `£-46`) in pence. `None`
+/// for anything else, including more than two decimals: an amount is never rounded silently.
+pub(super) fn parse_pounds(raw: &str) -> Option<i64> {
+    let text: String = raw.chars().filter(|c| !matches!(c, ',' | ' ')).collect();
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, text),
+    };
+    let text = text.strip_prefix('£').unwrap_or(&text);
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) if !negative => (true, rest),
+        Some(_) => return None,
+        None => (negative, text),
+    };
+    let (pounds, pence) = text.split_once('.').unwrap_or((text, "00"));
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !digits(pounds) || !digits(pence) || pence.len() > 2 {
+        return None;
+    }
+    let pence: i64 = format!("{pence:0<2}").parse().ok()?;
+    let total = pounds
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(pence)?;
+    Some(if negative { -total } else { total })
 }
 
 /// A `datetime-local` value (local time of the page's zone: UK time for the OPG) or an RFC 3339 time, as
@@ -106,12 +134,34 @@ mod tests {
     }
 
     #[test]
+    fn amounts_are_read_in_pounds_and_pence_and_never_rounded() {
+        for (raw, pence) in [
+            ("£92.00", Some(9200)),
+            ("92", Some(9200)),
+            ("46.5", Some(4650)),
+            ("£1,092.50", Some(109_250)),
+            ("-£46.00", Some(-4600)),
+            ("£-46", Some(-4600)),
+            ("0.07", Some(7)),
+            ("92.505", None),
+            ("--46", None),
+            ("-£-46", None),
+            ("ninety", None),
+            ("£", None),
+            (".50", None),
+            ("9200p", None),
+        ] {
+            assert_eq!(parse_pounds(raw), pence, "{raw}");
+        }
+    }
+
+    #[test]
     fn forms_become_payloads_with_typed_values_and_problems_by_field() {
         let fields = payload_fields(Action::RecordPayment, "record_payment");
         let p = payload(
             &fields,
             &form(&[
-                ("amountPence", "9,200"),
+                ("amountPence", "£1,092.50"),
                 ("reference", " "),
                 ("paidAt", "2026-11-25T14:30"),
                 ("csrf", "x"),
@@ -119,7 +169,7 @@ mod tests {
         );
         assert_eq!(
             p.unwrap(),
-            json!({"amountPence": 9200, "paidAt": "2026-11-25T14:30:00+00:00"})
+            json!({"amountPence": 109_250, "paidAt": "2026-11-25T14:30:00+00:00"})
         );
         let bad = payload(
             &fields,

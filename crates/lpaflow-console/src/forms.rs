@@ -147,9 +147,11 @@ impl FormCtx<'_> {
         let error_id = format!("{id}-error");
         let error = self.error(event, f);
         let local = format!("Local time, {}.", super::layout::zone());
+        let pounds = "In pounds and pence, such as £92.00.";
         let hint = match f.kind {
             FieldKind::PastTime if f.hint.is_empty() => local,
             FieldKind::PastTime => format!("{} {local}", f.hint),
+            FieldKind::Pence { .. } => format!("{pounds} {}", f.hint).trim_end().to_owned(),
             _ => f.hint.to_owned(),
         };
         let described: Vec<&str> = [
@@ -204,7 +206,7 @@ impl FormCtx<'_> {
                 input.input.input-time type="datetime-local" step="1" id=(id) name=(name) value=(value) aria-describedby=[described];
             },
             FieldKind::Pence { .. } => html! {
-                input.input.input-short type="text" inputmode="numeric" id=(id) name=(name) value=(value) aria-describedby=[described];
+                input.input.input-short type="text" inputmode="decimal" id=(id) name=(name) value=(value) aria-describedby=[described];
             },
             FieldKind::Bool => html! {},
             FieldKind::Choice { options } => {

@@ -213,9 +213,9 @@ pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
                     max: PAYMENT_MAX_PENCE,
                 },
                 true,
-                "Amount in pence",
+                "Amount",
             )
-            .hint("For example 9200 for £92. A negative amount records a refund paid out."),
+            .hint("A negative amount records a refund paid out."),
             field("reference", TEXT, false, "Payment reference"),
             field("paidAt", PastTime, false, "When it was paid").hint("Leave empty for now."),
             field("receivedAt", PastTime, false, "When the OPG received it")

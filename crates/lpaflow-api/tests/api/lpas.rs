@@ -653,3 +653,58 @@ async fn a_paper_application_received_just_after_uk_midnight_gets_that_days_fee_
         "{html}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caseworker_enters_a_payment_in_pounds_and_pence_in_the_console() {
+    let h = Harness::start().await;
+    let uid = h.create().await;
+    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    let cookie = h.console_cookie(Role::Caseworker).await;
+    let page = |cookie: String| {
+        let (h, uid) = (&h, uid.clone());
+        async move {
+            h.get(&format!("/console/lpas/{uid}"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .text()
+        }
+    };
+    let html = page(cookie.clone()).await;
+    assert!(
+        html.contains("In pounds and pence, such as £92.00."),
+        "the amount's hint: {html}"
+    );
+    let csrf = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
+        .unwrap()
+        .captures(&html)
+        .expect("a form with its CSRF token")[1]
+        .to_owned();
+    let post = |amount: &'static str| {
+        let (h, uid, cookie, csrf) = (&h, uid.clone(), cookie.clone(), csrf.clone());
+        async move {
+            h.post(&format!("/console/lpas/{uid}/events"))
+                .header("cookie", &cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "csrf={csrf}&event=record_payment&amountPence={amount}"
+                ))
+                .send()
+                .await
+        }
+    };
+    let refused = post("92.505").await;
+    assert!(
+        refused
+            .text()
+            .contains("must be an amount in pounds and pence, such as £92.00"),
+        "a third decimal is refused, not rounded: {}",
+        refused.text()
+    );
+    // "£92.00", form-encoded.
+    let r = post("%C2%A392.00").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let view = h.view(&uid, Role::Caseworker).await;
+    assert_eq!(view["state"], "signing", "{view}");
+    assert_eq!(view["fee"]["amounts"]["paidPence"], 9200, "{view}");
+}
