@@ -259,8 +259,13 @@ pub(super) async fn fire(
             ))
             .into_response()
         }
-        Err(problem) => {
+        Err(mut problem) => {
             tracing::info!(uid = %id, event = %event, role = %session.caller.role, code = %problem.code, "console: event refused");
+            if problem.code == "revision_conflict"
+                && let Some(r) = revision
+            {
+                problem.detail = changed_since(&state, &id, r).await;
+            }
             let failure = Failure {
                 event,
                 values: form.fields.clone(),
@@ -269,6 +274,32 @@ pub(super) async fn fire(
             refused_page(&state, session, &id, failure).await
         }
     }
+}
+
+/// The most changes a stale form's message lists.
+const STALE_CHANGES_SHOWN: u32 = 10;
+
+/// Why a form filled in on an older page was not applied, in words: what changed the LPA since, who and when.
+async fn changed_since(state: &Context, id: &InstanceId, revision: u64) -> String {
+    let changes = match state.lpas.history(id, revision, STALE_CHANGES_SHOWN).await {
+        Ok(entries) => entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} by {} at {}",
+                    words(e.entry.event.as_str()),
+                    e.entry.actor,
+                    layout::time(&e.entry.at)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(_) => "its history cannot be read now".to_owned(),
+    };
+    format!(
+        "Someone changed this LPA since you opened it ({changes}). The page now shows it as it is: check it, and \
+         submit again if it is still needed"
+    )
 }
 
 /// The LPA page again, with the refused form filled in and its problems.

@@ -100,7 +100,7 @@ impl Sections<'_> {
                     div.summary-row { dt { "Signatures still needed" } dd {
                         @if e.missing_signatures.is_empty() { "none" } @else {
                             (e.missing_signatures.iter().map(|m| match &m.uid {
-                                Some(uid) => subject_words(&format!("attorney:{uid}")),
+                                Some(uid) => self.subject_words(&format!("attorney:{uid}")),
                                 None => subject_words(m.role),
                             }).collect::<Vec<_>>().join(", "))
                         }

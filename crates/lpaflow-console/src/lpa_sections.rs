@@ -214,7 +214,7 @@ impl<'a> Sections<'a> {
                                 tr id={ "finding-" (f.id) } {
                                     td { (f.id) }
                                     td { (words(f.rule.into())) }
-                                    td { (subject_words(&f.subject)) }
+                                    td { (self.subject_words(&f.subject)) }
                                     td { span class={ "tag tag-" (f.severity) } { (f.severity) } }
                                     td { span class={ "tag tag-" (f.status) } { (f.status) } }
                                     td { (f.detail) br; span.hint { "Detected " (time_el(&f.detected_at)) } }
@@ -337,8 +337,46 @@ impl Sections<'_> {
     }
 }
 
-/// Who a finding or signature is about, in words: `certificateProvider` -> `certificate provider`,
-/// `attorney:<uid>` -> `attorney 6f1c…` (the uid shortened; names are not shown here).
+impl Sections<'_> {
+    /// Who a finding or signature is about, in words: `certificateProvider` -> `certificate provider`,
+    /// `attorney:<uid>` -> `attorney Sam Smith` for a role that sees personal data, `attorney 6f1c…` (the uid
+    /// shortened) for one that does not.
+    pub(super) fn subject_words(&self, subject: &str) -> String {
+        if let Some(uid) = subject.strip_prefix("attorney:") {
+            match self.attorney_name(uid) {
+                Some(name) => return format!("attorney {name}"),
+                None => return subject_words(subject),
+            }
+        }
+        subject_words(subject)
+    }
+
+    /// The name of attorney or trust corporation `uid` in the application, when the role may see it.
+    fn attorney_name(&self, uid: &str) -> Option<String> {
+        if !self.role.sees_personal_data() {
+            return None;
+        }
+        let application = &self.l.data.as_ref()?.application;
+        let person = ["attorneys", "trustCorporations"]
+            .iter()
+            .filter_map(|list| application[list].as_array())
+            .flatten()
+            .find(|a| a["uid"] == uid)?;
+        let name = match person["name"].as_str() {
+            Some(company) => company.to_owned(),
+            None => format!(
+                "{} {}",
+                person["firstNames"].as_str().unwrap_or_default(),
+                person["lastName"].as_str().unwrap_or_default()
+            ),
+        };
+        let name = name.trim();
+        (!name.is_empty()).then(|| name.to_owned())
+    }
+}
+
+/// Who a finding or signature is about, in words, without names: `certificateProvider` -> `certificate
+/// provider`, `attorney:<uid>` -> `attorney 6f1c…` (the uid shortened).
 pub(super) fn subject_words(subject: &str) -> String {
     if let Some(uid) = subject.strip_prefix("attorney:") {
         let short: String = uid.chars().take(8).collect();

@@ -708,3 +708,90 @@ async fn a_caseworker_enters_a_payment_in_pounds_and_pence_in_the_console() {
     assert_eq!(view["state"], "signing", "{view}");
     assert_eq!(view["fee"]["amounts"]["paidPence"], 9200, "{view}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_from_a_page_someone_changed_since_says_who_changed_what() {
+    let h = Harness::start().await;
+    let uid = h.create().await;
+    h.fire_ok(&uid, Role::Service, "submit", json!({})).await;
+    let cookie = h.console_cookie(Role::Caseworker).await;
+    let html = h
+        .get(&format!("/console/lpas/{uid}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .text();
+    let grab = |pattern: &str| {
+        regex::Regex::new(pattern)
+            .unwrap()
+            .captures(&html)
+            .unwrap_or_else(|| panic!("{pattern} in {html}"))[1]
+            .to_owned()
+    };
+    let (csrf, revision) = (
+        grab(r#"name="csrf" value="([0-9a-f]+)""#),
+        grab(r#"name="revision" value="([0-9]+)""#),
+    );
+    // While the caseworker reads the page, the service records a payment.
+    h.fire_ok(
+        &uid,
+        Role::Service,
+        "record_payment",
+        json!({"amountPence": 4600}),
+    )
+    .await;
+    let r = h
+        .post(&format!("/console/lpas/{uid}/events"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={csrf}&event=record_payment&revision={revision}&amountPence=46.00"
+        ))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains("Someone changed this LPA since you opened it (record payment by "),
+        "{page}"
+    );
+    assert!(!page.contains("read it again and retry"), "{page}");
+    let view = h.view(&uid, Role::Caseworker).await;
+    assert_eq!(
+        view["fee"]["amounts"]["paidPence"], 4600,
+        "the stale form recorded nothing: {view}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_names_attorneys_for_caseworkers_and_not_for_auditors() {
+    let h = Harness::start().await;
+    let uid = h.lpa_in_signing().await;
+    let view = h.view(&uid, Role::Caseworker).await;
+    let attorney = &view["application"]["attorneys"][0];
+    let name = format!(
+        "attorney {} {}",
+        attorney["firstNames"].as_str().unwrap(),
+        attorney["lastName"].as_str().unwrap()
+    );
+    let short: String = attorney["uid"].as_str().unwrap().chars().take(8).collect();
+    let page = |role: Role| {
+        let (h, uid) = (&h, uid.clone());
+        async move {
+            let cookie = h.console_cookie(role).await;
+            h.get(&format!("/console/lpas/{uid}"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .text()
+        }
+    };
+    let caseworker = page(Role::Caseworker).await;
+    assert!(caseworker.contains(&name), "{name} in {caseworker}");
+    let auditor = page(Role::Auditor).await;
+    assert!(!auditor.contains(&name), "no name for auditors: {auditor}");
+    assert!(
+        auditor.contains(&format!("attorney {short}…")),
+        "the short uid for auditors: {auditor}"
+    );
+}
