@@ -189,6 +189,54 @@ pub(super) fn sync_words(stored: &lpaflow_app::StoredInstance) -> String {
     }
 }
 
+/// An OPG step in words: `opg.create` -> `send the LPA to the OPG database`, `opg.update:DONOR_WITHDRAW_LPA`
+/// -> `tell the OPG database: the donor withdraws the LPA`. A step this list does not know is put in plain
+/// words from its name.
+pub(super) fn step_words(step: &str) -> String {
+    if step == "opg.create" {
+        return "send the LPA to the OPG database".to_owned();
+    }
+    let Some(update) = step.strip_prefix("opg.update:") else {
+        return words(step);
+    };
+    let what = match update {
+        "CERTIFICATE_PROVIDER_SIGN" => "the certificate provider signed",
+        "ATTORNEY_SIGN" => "an attorney signed",
+        "TRUST_CORPORATION_SIGN" => "a trust corporation signed",
+        "DONOR_CONFIRM_IDENTITY" => "the donor's identity was checked",
+        "CERTIFICATE_PROVIDER_CONFIRM_IDENTITY" => {
+            "the certificate provider's identity was checked"
+        }
+        "CERTIFICATE_PROVIDER_OPT_OUT" => "the certificate provider opted out",
+        "ATTORNEY_OPT_OUT" => "an attorney opted out",
+        "TRUST_CORPORATION_OPT_OUT" => "a trust corporation opted out",
+        "CHANGE_ATTORNEYS" => "the attorneys changed (a replacement steps in)",
+        "DONOR_WITHDRAW_LPA" => "the donor withdraws the LPA",
+        "STATUTORY_WAITING_PERIOD" => "the statutory waiting period started",
+        "REGISTER" => "register the LPA",
+        "OPG_STATUS_CHANGE" => "a caseworker changed the LPA's status",
+        other => {
+            return format!(
+                "tell the OPG database: {}",
+                other.to_lowercase().replace('_', " ")
+            );
+        }
+    };
+    format!("tell the OPG database: {what}")
+}
+
+/// A fee type in words: `HalfFee` -> `half fee (remission)`.
+pub(super) fn fee_type_words(fee_type: lpaflow_lpa::application::FeeType) -> &'static str {
+    use lpaflow_lpa::application::FeeType;
+    match fee_type {
+        FeeType::FullFee => "full fee",
+        FeeType::HalfFee => "half fee (remission)",
+        FeeType::NoFee => "no fee (exemption)",
+        FeeType::HardshipFee => "hardship (waiver)",
+        FeeType::RepeatApplicationFee => "repeat application (half of what was paid before)",
+    }
+}
+
 /// A name as a button or heading: first letter capital.
 pub(super) fn title_words(name: &str) -> String {
     let w = words(name);
@@ -289,6 +337,19 @@ pub(super) fn pounds(pence: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_read_as_what_they_tell_the_opg_database() {
+        assert_eq!(
+            super::step_words("opg.update:DONOR_WITHDRAW_LPA"),
+            "tell the OPG database: the donor withdraws the LPA"
+        );
+        assert_eq!(
+            super::step_words("opg.update:SOMETHING_NEW"),
+            "tell the OPG database: something new"
+        );
+        assert_eq!(super::step_words("mail.reminder"), "mail reminder");
+    }
 
     #[test]
     fn names_durations_and_money_read_as_plain_words() {

@@ -2,7 +2,7 @@
 //! amounts, evidence, payments) and identity checks, signatures, deadlines, the waiting period and objections,
 //! each with the forms for the events the role may fire there.
 
-use super::layout::{pounds, time_el, words};
+use super::layout::{fee_type_words, pounds, time_el, words};
 use super::lpa_sections::{Group, Sections, subject_words};
 use maud::{Markup, html};
 
@@ -12,9 +12,8 @@ impl Sections<'_> {
             return html! { section.section aria-labelledby="fee" { h2 id="fee" { "Fee" } p { "The fee cannot be read." } } };
         };
         let a = &fee.amounts;
-        let ty = |t: Option<lpaflow_lpa::application::FeeType>| {
-            t.map_or("not given".to_owned(), |t| t.to_string())
-        };
+        let ty =
+            |t: Option<lpaflow_lpa::application::FeeType>| t.map_or("not given", fee_type_words);
         html! {
             section.section aria-labelledby="fee" {
                 h2 id="fee" { "Fee" }
@@ -27,7 +26,7 @@ impl Sections<'_> {
                     div.summary-row { dt { "Assessed from the data" } dd { (ty(fee.assessed_type)) } }
                     div.summary-row { dt { "Decision" } dd {
                         @if let Some(d) = &fee.decision {
-                            (<&str>::from(d.outcome)) ": " (d.approved_type.to_string()) " by " (d.decided_by) ", " (time_el(&d.decided_at))
+                            (<&str>::from(d.outcome)) ": " (fee_type_words(d.approved_type)) " by " (d.decided_by) ", " (time_el(&d.decided_at))
                             @if let Some(r) = &d.reason { " (" (r) ")" }
                         } @else if a.reduction_pending { strong { "Needed: a reduction was claimed and is not decided" } } @else { "none needed" }
                     } }

@@ -2,7 +2,7 @@
 //! error; admins may retry or skip a failed one), timers, the people named in the application (caseworkers
 //! only: the one place the console shows names, dates of birth and addresses), and the history timeline.
 
-use super::layout::{duration, sync_words, time_el, words};
+use super::layout::{duration, step_words, sync_words, time_el, words};
 use super::lpa_sections::Sections;
 use lpaflow_app::{StepRow, StepStatus};
 use lpaflow_http::auth::Role;
@@ -88,7 +88,7 @@ impl Sections<'_> {
                 tbody {
                     @for s in steps {
                         tr {
-                            td { (s.step) }
+                            td { (step_words(s.step.as_str())) br; span.hint { code { (s.step) } } }
                             td { (words(&s.status.to_string())) @if s.ambiguous { " (will read back first)" } }
                             td { (s.attempts) }
                             td { (duration(now - s.created_at)) }

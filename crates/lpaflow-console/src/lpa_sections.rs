@@ -5,7 +5,7 @@
 
 use super::forms::{Failure, FormCtx, field_id, fields_for};
 use super::graph;
-use super::layout::{sync_words, time_el, title_words, words};
+use super::layout::{step_words, sync_words, time_el, title_words, words};
 use super::lpa::Loaded;
 use super::session::Session;
 use lpaflow_core::{EventName, StateName};
@@ -148,7 +148,7 @@ impl<'a> Sections<'a> {
                 }
                 div.summary-row { dt { "OPG sync" } dd {
                     (sync_words(&self.l.stored))
-                    @if let Some(a) = &i.awaiting { " (waiting for OPG to confirm " (a.step) " since " (time_el(&a.since)) ")" }
+                    @if let Some(a) = &i.awaiting { " (waiting for the OPG database to confirm: " (step_words(a.step.as_str())) ", since " (time_el(&a.since)) ")" }
                 } }
                 div.summary-row { dt { "Received" } dd { (time_el(&i.created_at)) } }
                 div.summary-row { dt { "Last change" } dd { (time_el(&i.updated_at)) ", revision " (i.revision) } }

@@ -173,6 +173,18 @@ async fn an_admin_retries_a_failed_step_and_it_is_delivered() {
         .await
         .problem(StatusCode::BAD_REQUEST, "invalid_path");
     assert_eq!(step_status(&sync_of(&h, &uid).await, step), "failed");
+    let cookie = h.console_cookie(Role::Admin).await;
+    let page = console_page(&h, &uid, &cookie).await;
+    assert!(
+        page.contains(
+            "send the LPA to the OPG database<br><span class=\"hint\"><code>opg.create</code>"
+        ),
+        "the failed step in words, its name beside: {page}"
+    );
+    assert!(
+        page.contains("<dt>Claimed</dt><dd>full fee</dd>"),
+        "the fee type in words: {page}"
+    );
 
     switch.refuse.store(false, Ordering::SeqCst);
     let r = h.post(&retry).role(Role::Admin).send().await;
