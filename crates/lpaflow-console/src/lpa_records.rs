@@ -4,6 +4,8 @@
 
 use super::layout::{duration, step_words, sync_words, time_el, words};
 use super::lpa_sections::Sections;
+use chrono::TimeDelta;
+use lpaflow_app::ops::waited_seconds;
 use lpaflow_app::{StepRow, StepStatus};
 use lpaflow_http::auth::Role;
 use maud::{Markup, html};
@@ -75,7 +77,6 @@ fn name(v: &Value) -> String {
 
 impl Sections<'_> {
     fn step_rows(&self, steps: &[&StepRow], failed: bool) -> Markup {
-        let now = self.l.now;
         let admin = self.role == Role::Admin;
         html! {
             table.table {
@@ -91,7 +92,7 @@ impl Sections<'_> {
                             td { (step_words(s.step.as_str())) br; span.hint { code { (s.step) } } }
                             td { (words(&s.status.to_string())) @if s.ambiguous { " (will read back first)" } }
                             td { (s.attempts) }
-                            td { (duration(now - s.created_at)) }
+                            td { (duration(TimeDelta::seconds(waited_seconds(s.created_at)))) }
                             td { @match &s.last_error { Some(e) => { (error_text(e)) } None => { "none" } } }
                             @if failed && admin {
                                 td {

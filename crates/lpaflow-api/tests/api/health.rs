@@ -353,3 +353,47 @@ async fn a_maintenance_window_planned_in_the_console_is_read_as_uk_local_time() 
         .text();
     assert!(page.contains("1 Jul 2031 22:00 BST"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_waits_by_the_wall_clock_whatever_the_development_clock_says() {
+    let h = Harness::start().await;
+    let uid = h.sent_to_opg().await;
+    let r = h
+        .post("/v1/dev/clock")
+        .role(Role::Admin)
+        .json(&json!({"advance": "28d"}))
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let day = 24 * 3600;
+    let status = h
+        .get("/v1/opg/status")
+        .role(Role::Admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(status["pendingSteps"], 1, "{status}");
+    let waited = status["oldestPendingSeconds"].as_i64().unwrap();
+    assert!(waited < day, "the step was enqueued moments ago: {status}");
+    let ready = h.get("/readyz").send().await.json();
+    let waited = ready["oldestPendingSeconds"].as_i64().unwrap();
+    assert!(waited < day, "{ready}");
+    let cookie = h.console_cookie(Role::Admin).await;
+    let page = h
+        .get(&format!("/console/lpas/{uid}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .text();
+    let waiting = regex::Regex::new(
+        r"<code>opg.create</code></span></td><td>[^<]*</td><td>[0-9]+</td><td>([^<]*)</td>",
+    )
+    .unwrap()
+    .captures(&page)
+    .unwrap_or_else(|| panic!("the step's row in {page}"))[1]
+        .to_owned();
+    assert!(
+        !waiting.contains("day"),
+        "waited by the wall clock: {waiting}"
+    );
+}
