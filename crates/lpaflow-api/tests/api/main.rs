@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod auth;
 mod authorize;
+mod console_forms;
 mod fuzz;
 mod health;
 mod idempotency;
