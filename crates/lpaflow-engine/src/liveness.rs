@@ -11,13 +11,18 @@
 //! process may already have taken its work over. Waking up, its next beat finds its row gone; it logs that it
 //! was taken over and registers again.
 //!
-//! Heartbeats use the wall clock of each process (as leases do): the processes' clocks must agree to well
-//! within the bound (NTP).
+//! Heartbeats are stamped with each process's wall clock (as leases are), so whether a process is overdue
+//! depends on two clocks agreeing. That is checked, not assumed: every beat reads the database's clock (the one
+//! clock all processes share) and a process whose own clock is more than [`CLOCK_TOLERANCE`] from it counts as
+//! not live (it sends nothing it cannot take back) and takes nobody over, until they agree again. Two
+//! processes that each agree with the database are within twice the tolerance of each other, less than the
+//! [`FRESH_MARGIN`] by which a process stops acting before others may take it over.
 
 use crate::Engine;
-use lpaflow_store::NodeIdentity;
+use chrono::{DateTime, TimeDelta, Utc};
+use lpaflow_store::{NodeIdentity, Takeover};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -45,6 +50,24 @@ impl Default for LivenessOptions {
 /// Kept clear of the bound: a beat that is this close to being too old no longer vouches for the process.
 const FRESH_MARGIN: Duration = Duration::from_millis(500);
 
+/// How far a process's clock may be from the database's. Twice this must stay below [`FRESH_MARGIN`].
+pub(crate) const CLOCK_TOLERANCE: TimeDelta = TimeDelta::milliseconds(200);
+
+/// What one reading of the database's clock says of this process's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClockVerdict {
+    /// The reading took too long to tell (a slow database): the previous verdict stands.
+    Unchanged,
+    /// Within the tolerance, as before.
+    Agrees { skew_ms: i64 },
+    /// Beyond it, as before.
+    Disagrees { skew_ms: i64 },
+    /// Within the tolerance again.
+    NowAgrees { skew_ms: i64 },
+    /// Beyond it, newly.
+    NowDisagrees { skew_ms: i64 },
+}
+
 /// This process's view of its own liveness.
 #[derive(Debug)]
 pub struct Liveness {
@@ -57,6 +80,8 @@ pub struct Liveness {
     generation: AtomicU64,
     /// Who this process beats as (a new incarnation after each takeover).
     identity: Mutex<NodeIdentity>,
+    /// Whether this process's clock agreed with the database's at the last conclusive reading.
+    clock_agrees: AtomicBool,
 }
 
 impl Liveness {
@@ -78,6 +103,7 @@ impl Liveness {
                 address: options.address.clone(),
                 dead_after: options.dead_after,
             }),
+            clock_agrees: AtomicBool::new(true),
         }
     }
 
@@ -117,7 +143,39 @@ impl Liveness {
 
     fn fresh_at(&self, at: Instant) -> bool {
         let last = self.epoch + Duration::from_millis(self.last_beat_ms.load(Ordering::Relaxed));
-        at.saturating_duration_since(last) + FRESH_MARGIN < self.dead_after
+        self.clock_agrees() && at.saturating_duration_since(last) + FRESH_MARGIN < self.dead_after
+    }
+
+    /// Whether this process's clock agreed with the database's at the last conclusive reading.
+    pub fn clock_agrees(&self) -> bool {
+        self.clock_agrees.load(Ordering::SeqCst)
+    }
+
+    /// Checks this process's clock against `database`, the database's clock read between `before` and
+    /// `after` (this process's clock). The reading is conclusive when the whole interval is within the
+    /// tolerance of it, or the whole interval is beyond it.
+    pub(crate) fn check_clock(
+        &self,
+        before: DateTime<Utc>,
+        after: DateTime<Utc>,
+        database: DateTime<Utc>,
+    ) -> ClockVerdict {
+        let half = (after - before) / 2;
+        let skew = database - (before + half);
+        let skew_ms = skew.num_milliseconds();
+        let agrees = if skew.abs() + half <= CLOCK_TOLERANCE {
+            true
+        } else if skew.abs() - half > CLOCK_TOLERANCE {
+            false
+        } else {
+            return ClockVerdict::Unchanged;
+        };
+        match (self.clock_agrees.swap(agrees, Ordering::SeqCst), agrees) {
+            (true, true) => ClockVerdict::Agrees { skew_ms },
+            (false, false) => ClockVerdict::Disagrees { skew_ms },
+            (false, true) => ClockVerdict::NowAgrees { skew_ms },
+            (true, false) => ClockVerdict::NowDisagrees { skew_ms },
+        }
     }
 }
 
@@ -125,25 +183,32 @@ fn new_incarnation() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Beats until cancelled.
+/// Beats until cancelled: once a heartbeat interval, and again the moment another process becomes overdue
+/// (so a dead one is taken over at the bound, not up to an interval later).
 pub(crate) async fn run(engine: Engine, options: LivenessOptions, cancel: CancellationToken) {
     let mut tick = tokio::time::interval(options.heartbeat);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing_since: Option<Instant> = None;
+    let mut next_overdue: Option<tokio::time::Instant> = None;
     loop {
+        let overdue = async {
+            match next_overdue {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = cancel.cancelled() => return,
             _ = tick.tick() => {}
+            () = overdue => {}
         }
-        let started = Instant::now();
+        next_overdue = None;
         match beat_once(&engine, &options).await {
-            Ok(()) => {
+            Ok(deadline) => {
                 if let Some(since) = failing_since.take() {
                     tracing::info!(node = %engine.node_id(), after_s = since.elapsed().as_secs(), "heartbeats work again");
                 }
-                if let Some(l) = engine.liveness() {
-                    l.beat(started);
-                }
+                next_overdue = deadline;
             }
             Err(e) => {
                 if failing_since.is_none() {
@@ -155,15 +220,33 @@ pub(crate) async fn run(engine: Engine, options: LivenessOptions, cancel: Cancel
     }
 }
 
-/// One beat: touch this node's row (register again if another process took it over) and take over the dead.
-async fn beat_once(engine: &Engine, options: &LivenessOptions) -> Result<(), lpaflow_store::Error> {
+/// Just past the moment another node becomes overdue (the store's test is strict).
+const PAST_THE_BOUND: Duration = Duration::from_millis(20);
+
+/// One beat: touch this node's row (register again if another process took it over) and take over the dead
+/// (unless this process's clock disagrees with the database's). Returns when to beat again to take over the
+/// next node that may die, if that comes before the next tick.
+async fn beat_once(
+    engine: &Engine,
+    options: &LivenessOptions,
+) -> Result<Option<tokio::time::Instant>, lpaflow_store::Error> {
     let store = &engine.inner.store;
     let node = engine.node_id();
     let Some(liveness) = engine.liveness() else {
-        return Ok(());
+        return Ok(None);
     };
+    let started = Instant::now();
     let now = crate::delivery::wall_now();
-    let beat = store.heartbeat(&liveness.identity(), now).await?;
+    let takeover = if liveness.clock_agrees() {
+        Takeover::Allowed
+    } else {
+        Takeover::Withheld
+    };
+    let beat = store
+        .heartbeat_with(&liveness.identity(), now, takeover)
+        .await?;
+    let verdict = liveness.check_clock(now, crate::delivery::wall_now(), beat.database_now);
+    report_clock(node, verdict);
     let mut alive = beat.alive;
     if !beat.registered {
         // Before registering again: every claim made so far is void from here on.
@@ -177,6 +260,7 @@ async fn beat_once(engine: &Engine, options: &LivenessOptions) -> Result<(), lpa
         store.register_node(&liveness.identity(), now).await?;
         alive += 1;
     }
+    liveness.beat(started);
     metrics::gauge!("lpaflow_nodes_alive").set(alive as f64);
     let (mut steps, mut timers) = (0, 0);
     for t in &beat.taken_over {
@@ -198,7 +282,47 @@ async fn beat_once(engine: &Engine, options: &LivenessOptions) -> Result<(), lpa
     if timers > 0 {
         engine.wake_timers();
     }
+    Ok(beat
+        .next_overdue_at
+        .and_then(|at| (at - now).to_std().ok())
+        .filter(|wait| *wait < options.heartbeat)
+        .map(|wait| tokio::time::Instant::from_std(started) + wait + PAST_THE_BOUND))
+}
+
+/// Reads the database's clock before this process registers: one whose clock disagrees starts not live.
+pub(crate) async fn check_clock_at_start(
+    store: &lpaflow_store::Store,
+    node: &str,
+    liveness: &Liveness,
+) -> Result<(), lpaflow_store::Error> {
+    let before = crate::delivery::wall_now();
+    let database = store.database_now().await?;
+    let verdict = liveness.check_clock(before, crate::delivery::wall_now(), database);
+    report_clock(node, verdict);
     Ok(())
+}
+
+/// Logs a change of verdict on this process's clock and keeps the gauge current.
+fn report_clock(node: &str, verdict: ClockVerdict) {
+    match verdict {
+        ClockVerdict::Unchanged => {}
+        ClockVerdict::Agrees { skew_ms } | ClockVerdict::Disagrees { skew_ms } => {
+            metrics::gauge!("lpaflow_clock_skew_seconds").set(skew_ms as f64 / 1000.0);
+        }
+        ClockVerdict::NowAgrees { skew_ms } => {
+            metrics::gauge!("lpaflow_clock_skew_seconds").set(skew_ms as f64 / 1000.0);
+            tracing::info!(node = %node, skew_ms, "this process's clock agrees with the database's again");
+        }
+        ClockVerdict::NowDisagrees { skew_ms } => {
+            metrics::gauge!("lpaflow_clock_skew_seconds").set(skew_ms as f64 / 1000.0);
+            tracing::error!(
+                node = %node,
+                skew_ms,
+                tolerance_ms = CLOCK_TOLERANCE.num_milliseconds(),
+                "this process's clock disagrees with the database's: until they agree it takes no process over and sends nothing it cannot take back (fix the host's time synchronisation)"
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -220,6 +344,53 @@ mod tests {
         assert!(
             l.fresh_at(t0 + Duration::from_millis(4_400)),
             "an older beat finishing late does not win"
+        );
+    }
+
+    #[test]
+    fn a_clock_is_judged_against_the_databases_only_when_the_reading_is_conclusive() {
+        let l = Liveness::new(&LivenessOptions::default());
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let ms = TimeDelta::milliseconds;
+        assert_eq!(
+            l.check_clock(t, t + ms(10), t + ms(105)),
+            ClockVerdict::Agrees { skew_ms: 100 }
+        );
+        assert_eq!(
+            l.check_clock(t, t + ms(10), t + ms(305)),
+            ClockVerdict::NowDisagrees { skew_ms: 300 },
+            "the database's clock 300 ms ahead"
+        );
+        assert!(!l.clock_agrees());
+        assert!(
+            !l.fresh_at(l.epoch),
+            "a process whose clock disagrees vouches for nothing, however recent its beat"
+        );
+        assert_eq!(
+            l.check_clock(t, t + ms(600), t + ms(300)),
+            ClockVerdict::Unchanged,
+            "a reading that took 600 ms cannot tell 0 from 300 ms of skew"
+        );
+        assert!(!l.clock_agrees());
+        assert_eq!(
+            l.check_clock(t, t + ms(10), t - ms(300)),
+            ClockVerdict::Disagrees { skew_ms: -305 },
+            "the database's clock behind"
+        );
+        assert_eq!(
+            l.check_clock(t, t + ms(10), t),
+            ClockVerdict::NowAgrees { skew_ms: -5 }
+        );
+        assert!(l.fresh_at(l.epoch));
+    }
+
+    #[test]
+    fn two_clocks_within_the_tolerance_of_the_database_stay_within_the_fresh_margin() {
+        assert!(
+            (CLOCK_TOLERANCE * 2).to_std().unwrap() < FRESH_MARGIN,
+            "a survivor's clock ahead and the dead one's behind must not shorten the bound past the margin"
         );
     }
 

@@ -3,7 +3,7 @@
 use crate::model::{
     Backlog, ClaimedTimer, Committed, ConsoleSession, Heartbeat, InstanceSummary, ListQuery,
     MaintenanceWindow, NodeIdentity, NodeRow, Page, Reservation, StepFinish, StepLease, StepRow,
-    StoredDefinition, StoredInstance, TimerRow,
+    StoredDefinition, StoredInstance, Takeover, TimerRow,
 };
 use crate::postgres::PgDb;
 use crate::prepare::Prepared;
@@ -91,7 +91,8 @@ forward! {
     fn end_other_role_sessions(&self, subject: &str, role: &str, now: DateTime<Utc>, why: &str) -> Result<u64, Error>;
     fn open_sessions(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<ConsoleSession>, Error>;
     fn register_node(&self, node: &NodeIdentity, now: DateTime<Utc>) -> Result<(), Error>;
-    fn heartbeat(&self, node: &NodeIdentity, now: DateTime<Utc>) -> Result<Heartbeat, Error>;
+    fn heartbeat(&self, node: &NodeIdentity, now: DateTime<Utc>, takeover: Takeover) -> Result<Heartbeat, Error>;
+    fn database_now(&self) -> Result<DateTime<Utc>, Error>;
     fn nodes(&self) -> Result<Vec<NodeRow>, Error>;
     fn deregister_node(&self, node_id: &str) -> Result<(), Error>;
 }

@@ -671,7 +671,23 @@ impl Store {
         node: &NodeIdentity,
         now: DateTime<Utc>,
     ) -> Result<Heartbeat, Error> {
-        self.inner.db.heartbeat(node, now).await
+        self.inner.db.heartbeat(node, now, Takeover::Allowed).await
+    }
+
+    /// A heartbeat that takes nobody over when `takeover` is [`Takeover::Withheld`] (this process's clock
+    /// disagrees with the database's); otherwise [`Store::heartbeat`].
+    pub async fn heartbeat_with(
+        &self,
+        node: &NodeIdentity,
+        now: DateTime<Utc>,
+        takeover: Takeover,
+    ) -> Result<Heartbeat, Error> {
+        self.inner.db.heartbeat(node, now, takeover).await
+    }
+
+    /// The database's clock now (PostgreSQL's `clock_timestamp()`; SQLite's is this host's clock).
+    pub async fn database_now(&self) -> Result<DateTime<Utc>, Error> {
+        self.inner.db.database_now().await
     }
 
     /// Every registered engine process.

@@ -550,4 +550,21 @@ pub struct Heartbeat {
     pub taken_over: Vec<TakenOver>,
     /// Nodes whose heartbeat is within the bound (this one included when registered).
     pub alive: u64,
+    /// When the soonest of the other nodes becomes overdue if it does not beat again (in the caller's clock,
+    /// like `now`): a survivor beats again then instead of waiting for its next tick, so a dead process is
+    /// taken over at the bound, not up to a heartbeat interval later.
+    pub next_overdue_at: Option<DateTime<Utc>>,
+    /// The database's own clock, read inside the heartbeat's transaction: the one clock every process shares,
+    /// against which each process checks its own (see `lpaflow_engine::liveness`).
+    pub database_now: DateTime<Utc>,
+}
+
+/// Whether a heartbeat may take other processes over. A process whose clock disagrees with the database's
+/// beats without taking anyone over: its idea of "silent for longer than the bound" cannot be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takeover {
+    /// Take over every node silent for longer than the bound.
+    Allowed,
+    /// Only beat.
+    Withheld,
 }

@@ -7,4 +7,5 @@ mod harness;
 mod commands;
 mod delivery;
 mod handoff;
+mod liveness;
 mod timers;

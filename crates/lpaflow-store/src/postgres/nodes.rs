@@ -4,7 +4,7 @@
 
 use super::{PgDb, pg_time_of};
 use crate::Error;
-use crate::model::{Heartbeat, NodeIdentity, NodeRow, TakenOver};
+use crate::model::{Heartbeat, NodeIdentity, NodeRow, TakenOver, Takeover};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -31,12 +31,13 @@ impl PgDb {
         Ok(())
     }
 
-    /// Beats for `node` at `now` and takes over every other node silent for longer than the longer of the
-    /// two bounds.
+    /// Beats for `node` at `now` and, unless `takeover` is withheld, takes over every other node silent for
+    /// longer than the longer of the two bounds.
     pub async fn heartbeat(
         &self,
         node: &NodeIdentity,
         now: DateTime<Utc>,
+        takeover: Takeover,
     ) -> Result<Heartbeat, Error> {
         let node_id = node.node_id.as_str();
         let bound_ms = node.dead_after_ms();
@@ -57,17 +58,21 @@ impl PgDb {
         .map_err(Error::db("heartbeat"))?
         .rows_affected()
             == 1;
-        let dead = sqlx::query(
-            "SELECT node_id, heartbeat_at FROM nodes \
-             WHERE heartbeat_at < $1 - make_interval(secs => greatest($3, dead_after_ms) / 1000.0) \
-             AND node_id <> $2 ORDER BY node_id FOR UPDATE SKIP LOCKED",
-        )
-        .bind(now)
-        .bind(node_id)
-        .bind(bound_ms)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(Error::db("find dead nodes"))?;
+        let dead = if takeover == Takeover::Allowed {
+            sqlx::query(
+                "SELECT node_id, heartbeat_at FROM nodes \
+                 WHERE heartbeat_at < $1 - make_interval(secs => greatest($3, dead_after_ms) / 1000.0) \
+                 AND node_id <> $2 ORDER BY node_id FOR UPDATE SKIP LOCKED",
+            )
+            .bind(now)
+            .bind(node_id)
+            .bind(bound_ms)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Error::db("find dead nodes"))?
+        } else {
+            Vec::new()
+        };
         let mut taken_over = Vec::with_capacity(dead.len());
         for row in dead {
             let dead_id: String = row.try_get("node_id").map_err(Error::db("read node"))?;
@@ -110,15 +115,38 @@ impl PgDb {
         )
         .bind(now)
         .bind(bound_ms)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(Error::db("count live nodes"))?;
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::db("count live nodes"))?;
+        let others = sqlx::query(
+            "SELECT min(heartbeat_at + make_interval(secs => greatest($2, dead_after_ms) / 1000.0)) \
+             AS next_overdue_at, clock_timestamp() AS database_now FROM nodes WHERE node_id <> $1",
+        )
+        .bind(node_id)
+        .bind(bound_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::db("read the next deadline"))?;
         tx.commit().await.map_err(Error::db("commit heartbeat"))?;
         Ok(Heartbeat {
             registered,
             taken_over,
             alive: u64::try_from(alive).unwrap_or(0),
+            next_overdue_at: others
+                .try_get("next_overdue_at")
+                .map_err(Error::db("read the next deadline"))?,
+            database_now: others
+                .try_get("database_now")
+                .map_err(Error::db("read the database's clock"))?,
         })
+    }
+
+    /// The database's clock.
+    pub async fn database_now(&self) -> Result<DateTime<Utc>, Error> {
+        sqlx::query_scalar("SELECT clock_timestamp()")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(Error::db("read the database's clock"))
     }
 
     /// Every registered node, the most recently seen first.

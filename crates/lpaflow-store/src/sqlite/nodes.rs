@@ -2,7 +2,7 @@
 
 use super::SqliteDb;
 use crate::Error;
-use crate::model::{Heartbeat, NodeIdentity, NodeRow, TakenOver};
+use crate::model::{Heartbeat, NodeIdentity, NodeRow, TakenOver, Takeover};
 use crate::time::{from_micros, to_micros};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -31,12 +31,13 @@ impl SqliteDb {
         Ok(())
     }
 
-    /// Beats for `node` at `now` and takes over every other node silent for longer than the longer of the
-    /// two bounds.
+    /// Beats for `node` at `now` and, unless `takeover` is withheld, takes over every other node silent for
+    /// longer than the longer of the two bounds.
     pub async fn heartbeat(
         &self,
         node: &NodeIdentity,
         now: DateTime<Utc>,
+        takeover: Takeover,
     ) -> Result<Heartbeat, Error> {
         let node_id = node.node_id.as_str();
         let bound_us = node.dead_after_ms().saturating_mul(1000);
@@ -57,16 +58,20 @@ impl SqliteDb {
         .map_err(Error::db("heartbeat"))?
         .rows_affected()
             == 1;
-        let dead = sqlx::query(
-            "SELECT node_id, heartbeat_at FROM nodes \
-             WHERE heartbeat_at < ?1 - max(?3, dead_after_ms * 1000) AND node_id <> ?2 ORDER BY node_id",
-        )
-        .bind(to_micros(now))
-        .bind(node_id)
-        .bind(bound_us)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(Error::db("find dead nodes"))?;
+        let dead = if takeover == Takeover::Allowed {
+            sqlx::query(
+                "SELECT node_id, heartbeat_at FROM nodes \
+                 WHERE heartbeat_at < ?1 - max(?3, dead_after_ms * 1000) AND node_id <> ?2 ORDER BY node_id",
+            )
+            .bind(to_micros(now))
+            .bind(node_id)
+            .bind(bound_us)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Error::db("find dead nodes"))?
+        } else {
+            Vec::new()
+        };
         let mut taken_over = Vec::with_capacity(dead.len());
         for row in dead {
             let dead_id: String = row.try_get("node_id").map_err(Error::db("read node"))?;
@@ -111,12 +116,27 @@ impl SqliteDb {
         .fetch_one(&mut *tx)
         .await
         .map_err(Error::db("count live nodes"))?;
+        let next_overdue_at: Option<i64> = sqlx::query_scalar(
+            "SELECT min(heartbeat_at + max(?2, dead_after_ms * 1000)) FROM nodes WHERE node_id <> ?1",
+        )
+        .bind(node_id)
+        .bind(bound_us)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::db("read the next deadline"))?;
         tx.commit().await.map_err(Error::db("commit heartbeat"))?;
         Ok(Heartbeat {
             registered,
             taken_over,
             alive: u64::try_from(alive).unwrap_or(0),
+            next_overdue_at: next_overdue_at.map(from_micros),
+            database_now: self.database_now().await?,
         })
+    }
+
+    /// The database's clock: a SQLite file lives on one host, so its clock is this process's.
+    pub async fn database_now(&self) -> Result<DateTime<Utc>, Error> {
+        Ok(Utc::now())
     }
 
     /// Every registered node, the most recently seen first.

@@ -4,7 +4,7 @@
 use crate::conformance;
 use crate::harness::fixture;
 use chrono::TimeDelta;
-use lpaflow_store::{Fenced, NodeIdentity, StepFinish, StepOutcome, StepStatus};
+use lpaflow_store::{Fenced, NodeIdentity, StepFinish, StepOutcome, StepStatus, Takeover};
 use lpaflow_test_support::TestDb;
 use lpaflow_test_support::fixture::{t0, uid};
 use serde_json::json;
@@ -18,6 +18,8 @@ conformance!(
     a_paused_process_replaced_by_a_restart_under_its_id_learns_it,
     the_longer_of_two_bounds_decides,
     two_survivors_beating_at_once_take_a_dead_node_over_once,
+    a_beat_names_when_the_next_node_becomes_overdue_and_reads_the_databases_clock,
+    a_beat_with_the_takeover_withheld_leaves_the_silent_alone,
 );
 
 /// A process with the default 3 s bound, in its first incarnation.
@@ -312,4 +314,69 @@ async fn two_survivors_beating_at_once_take_a_dead_node_over_once(db: &TestDb) {
         .map(|n| n.node_id)
         .collect();
     assert_eq!(alive, ["b", "c"]);
+}
+
+async fn a_beat_names_when_the_next_node_becomes_overdue_and_reads_the_databases_clock(
+    db: &TestDb,
+) {
+    let f = fixture(db).await;
+    let mut slow = node("a");
+    slow.dead_after = Duration::from_secs(5);
+    let secs = |s: f64| t0() + TimeDelta::milliseconds((s * 1000.0) as i64);
+    f.store.register_node(&slow, t0()).await.unwrap();
+    f.store.register_node(&node("c"), secs(1.0)).await.unwrap();
+    f.store.register_node(&node("b"), secs(2.0)).await.unwrap();
+    let beat = f.store.heartbeat(&node("b"), secs(2.0)).await.unwrap();
+    assert_eq!(
+        beat.next_overdue_at,
+        Some(secs(4.0)),
+        "c (3 s after its beat at 1 s) before a (5 s, its own longer bound, after 0 s)"
+    );
+    assert!(
+        (beat.database_now - chrono::Utc::now()).abs() < TimeDelta::seconds(60),
+        "the database's own clock, not the caller's (t0 is in January): {}",
+        beat.database_now
+    );
+    f.store.heartbeat(&node("c"), secs(3.5)).await.unwrap();
+    let beat = f.store.heartbeat(&node("b"), secs(3.6)).await.unwrap();
+    assert_eq!(beat.next_overdue_at, Some(secs(5.0)), "now a is next");
+    f.store.deregister_node("a").await.unwrap();
+    f.store.deregister_node("c").await.unwrap();
+    let alone = f.store.heartbeat(&node("b"), secs(3.7)).await.unwrap();
+    assert_eq!(alone.next_overdue_at, None, "no other node to wait for");
+    let database_now = f.store.database_now().await.unwrap();
+    assert!((database_now - chrono::Utc::now()).abs() < TimeDelta::seconds(60));
+}
+
+async fn a_beat_with_the_takeover_withheld_leaves_the_silent_alone(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(980);
+    f.create(&id, json!({}), t0()).await;
+    f.store.register_node(&node("a"), t0()).await.unwrap();
+    f.store.register_node(&node("b"), t0()).await.unwrap();
+    let leased = f
+        .store
+        .claim_steps("a", 1, t0() + TimeDelta::seconds(30), t0())
+        .await
+        .unwrap()
+        .remove(0);
+    let now = t0() + TimeDelta::seconds(10);
+    let withheld = f
+        .store
+        .heartbeat_with(&node("b"), now, Takeover::Withheld)
+        .await
+        .unwrap();
+    assert!(withheld.registered);
+    assert!(
+        withheld.taken_over.is_empty(),
+        "b's clock cannot be trusted"
+    );
+    assert_eq!(
+        f.store.step(leased.id).await.unwrap().unwrap().status,
+        StepStatus::InFlight,
+        "a's lease stands"
+    );
+    assert_eq!(f.store.nodes().await.unwrap().len(), 2);
+    let allowed = f.store.heartbeat(&node("b"), now).await.unwrap();
+    assert_eq!(allowed.taken_over.len(), 1, "once its clock agrees again");
 }
