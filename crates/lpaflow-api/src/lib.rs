@@ -162,6 +162,9 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
                 .route_layer(idempotent)
                 .route_layer(gate(Roles(ADMIN), "move the development clock")),
         );
+    // Built once: the loaded workflows do not change while the process runs.
+    let served_document =
+        openapi::catalogue::served(&openapi::catalogue::Catalogue::of(&state.lpas));
     let timeout = state.config.request_timeout;
     let body_limit = state.config.body_limit_bytes;
     let trusted_proxies = state.config.trusted_proxies.clone();
@@ -172,7 +175,15 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .route("/metrics", get(routes::health::metrics))
         .route(
             "/openapi.json",
-            get(|| async { axum::Json(openapi::document()) }),
+            get(move || {
+                let body = served_document.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                }
+            }),
         )
         .with_state(state)
         .merge(pages)

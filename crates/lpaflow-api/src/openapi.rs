@@ -3,6 +3,7 @@
 //! `openapi-spec-validator` on the served document. What every operation shares is added by
 //! [`refine::Refine`]; schemas no Rust type derives are in [`schemas`].
 
+pub mod catalogue;
 pub mod refine;
 pub mod schemas;
 
@@ -69,7 +70,8 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document as JSON.
+/// The OpenAPI document as the code alone gives it (without the loaded workflows' names: see
+/// [`catalogue::document_for`], which `/openapi.json` serves).
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }

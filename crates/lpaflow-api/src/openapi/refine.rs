@@ -1,13 +1,15 @@
 //! What every operation shares, added once rather than in each of the 22 annotations, so a new route cannot
 //! forget it: the 500 and 503 any route may answer (a fault; an unavailable database or `request_timeout`,
 //! both with `Retry-After`), the `Idempotency-Key` header on exactly the routes the router gives the
-//! idempotency layer ([`IDEMPOTENT`]; the OpenAPI test checks that list against the router), and the uid
-//! pattern on every parameter named `uid`.
+//! idempotency layer ([`IDEMPOTENT`]; the OpenAPI test checks that list against the router) with its 422 for a
+//! reused key, the uid
+//! pattern on every parameter named `uid`, and header parameters typed as text (never `null`).
 
 use super::schemas;
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, header::HeaderBuilder};
 
 /// The (method, path) of every route with the idempotency layer in `lib.rs`'s router.
@@ -28,13 +30,23 @@ impl Modify for Refine {
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (method, op) in operations(item) {
                 add_failures(op);
+                let idempotent = IDEMPOTENT.contains(&(method, path.as_str()));
+                if idempotent {
+                    add_key_reused(op);
+                }
                 let params = op.parameters.get_or_insert_with(Vec::new);
-                if IDEMPOTENT.contains(&(method, path.as_str())) {
+                if idempotent {
                     params.retain(|p| !p.name.eq_ignore_ascii_case("idempotency-key"));
                     params.push(idempotency_key());
                 }
                 for p in params.iter_mut().filter(|p| p.name == "uid") {
                     p.schema = Some(schemas::uid().into());
+                }
+                for p in params
+                    .iter_mut()
+                    .filter(|p| p.parameter_in == ParameterIn::Header)
+                {
+                    not_null(p);
                 }
             }
         }
@@ -67,6 +79,24 @@ fn add_failures(op: &mut Operation) {
     });
 }
 
+/// What an idempotent route answers when its key was used with another request.
+const KEY_REUSED: &str =
+    "`idempotency_key_reused`: this `Idempotency-Key` was used with a different request";
+
+fn add_key_reused(op: &mut Operation) {
+    match op.responses.responses.get_mut("422") {
+        Some(RefOr::T(response)) if !response.description.contains("idempotency_key_reused") => {
+            response.description = format!("{}; {KEY_REUSED}", response.description);
+        }
+        Some(_) => {}
+        None => {
+            op.responses
+                .responses
+                .insert("422".to_owned(), problem(KEY_REUSED, false));
+        }
+    }
+}
+
 fn problem(description: &str, retry_after: bool) -> RefOr<Response> {
     let content = ContentBuilder::new()
         .schema(Some(Ref::from_schema_name("Problem")))
@@ -82,6 +112,17 @@ fn problem(description: &str, retry_after: bool) -> RefOr<Response> {
         response = response.header("Retry-After", seconds);
     }
     response.build().into()
+}
+
+/// A header is text or absent, never JSON `null`: an optional header's schema is a string (utoipa types an
+/// `Option<String>` as string-or-null, and a generator then sends the text `null`).
+fn not_null(p: &mut Parameter) {
+    if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut()
+        && let SchemaType::Array(types) = &o.schema_type
+        && types.contains(&Type::Null)
+    {
+        o.schema_type = SchemaType::Type(Type::String);
+    }
 }
 
 fn idempotency_key() -> Parameter {

@@ -6,7 +6,7 @@
 
 use crate::uid::ALPHABET;
 use lpaflow_app::schema::text_enum;
-use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, schema::AdditionalProperties};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -78,72 +78,134 @@ pub fn graph_format() -> Object {
     text_enum(&["mermaid", "dot"], "`mermaid` (default) or `dot`")
 }
 
-/// The body of `POST /v1/lpas`: an LPA application (`docs/lpa-data.md`, "The application").
+/// The body of `POST /v1/lpas`: an LPA application (`docs/lpa-data.md`, "The application"), one of two shapes
+/// told apart by `channel`. Online (or no channel): every field as the LPA Store types it and no other key,
+/// since any problem refuses the whole application. Paper: anything goes past `channel`, since a paper
+/// application is accepted as it was received and each problem becomes a finding a caseworker resolves.
 pub struct Application;
 
 impl PartialSchema for Application {
     fn schema() -> RefOr<Schema> {
-        let decisions = &[
-            "jointly",
-            "jointly-and-severally",
-            "jointly-for-some-severally-for-others",
-        ];
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
+        OneOfBuilder::new()
             .description(Some(
-                "An LPA application in the LPA Store's shape (docs/lpa-data.md); the server checks every \
-                 field and the rules between them and answers 422 with a pointer per problem. `uid` is \
-                 generated when absent.",
+                "An LPA application in the LPA Store's shape (docs/lpa-data.md). Online (the default): \
+                 the server checks every field and the rules between them and answers 422 with a pointer \
+                 per problem. Paper (`channel: paper`): accepted as received, each problem recorded as a \
+                 blocking `application.invalid` finding. `uid` is generated when absent.",
             ))
-            .property("uid", uid())
-            .property(
-                "lpaType",
-                text_enum(&["property-and-affairs", "personal-welfare"], "The kind of LPA"),
-            )
-            .property("channel", text_enum(&["online", "paper"], "How it was made"))
-            .property("language", text_enum(&["en", "cy"], "The LPA's language"))
-            .property("donor", object("The donor: names, date of birth, address"))
-            .property("attorneys", objects("An attorney", 20))
-            .property("trustCorporations", objects("A trust corporation", 2))
-            .property("certificateProvider", object("The certificate provider"))
-            .property("peopleToNotify", objects("A person to notify", 5))
-            .property(
-                "howAttorneysMakeDecisions",
-                text_enum(decisions, "With more than one original attorney"),
-            )
-            .property(
-                "howReplacementAttorneysMakeDecisions",
-                text_enum(decisions, "With more than one replacement stepping in together"),
-            )
-            .property(
-                "howReplacementAttorneysStepIn",
-                text_enum(
-                    &[
-                        "all-can-no-longer-act",
-                        "one-can-no-longer-act",
-                        "another-way",
-                    ],
-                    "When replacements step in",
-                ),
-            )
-            .property(
-                "whenTheLpaCanBeUsed",
-                text_enum(
-                    &["when-has-capacity", "when-capacity-lost"],
-                    "Property and affairs only",
-                ),
-            )
-            .property(
-                "lifeSustainingTreatmentOption",
-                text_enum(&["option-a", "option-b"], "Personal welfare only"),
-            )
-            .property("fee", object("The fee claimed: `claimedType` and its evidence"))
-            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .item(online_application())
+            .item(paper_application())
             .into()
     }
 }
 
+fn online_application() -> Object {
+    let decisions = &[
+        "jointly",
+        "jointly-and-severally",
+        "jointly-for-some-severally-for-others",
+    ];
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .title(Some("Online application"))
+        .property("uid", uid())
+        .property(
+            "lpaType",
+            text_enum(
+                &["property-and-affairs", "personal-welfare"],
+                "The kind of LPA",
+            ),
+        )
+        .property(
+            "channel",
+            text_enum(&["online"], "Made online (the default)"),
+        )
+        .property("language", text_enum(&["en", "cy"], "The LPA's language"))
+        .property("donor", object("The donor: names, date of birth, address"))
+        .property("attorneys", objects("An attorney", 20))
+        .property("trustCorporations", objects("A trust corporation", 2))
+        .property("certificateProvider", object("The certificate provider"))
+        .property("peopleToNotify", objects("A person to notify", 5))
+        .property(
+            "howAttorneysMakeDecisions",
+            text_enum(decisions, "With more than one original attorney"),
+        )
+        .property(
+            "howReplacementAttorneysMakeDecisions",
+            text_enum(
+                decisions,
+                "With more than one replacement stepping in together",
+            ),
+        )
+        .property(
+            "howReplacementAttorneysStepIn",
+            text_enum(
+                &[
+                    "all-can-no-longer-act",
+                    "one-can-no-longer-act",
+                    "another-way",
+                ],
+                "When replacements step in",
+            ),
+        )
+        .property(
+            "whenTheLpaCanBeUsed",
+            text_enum(
+                &["when-has-capacity", "when-capacity-lost"],
+                "Property and affairs only",
+            ),
+        )
+        .property(
+            "lifeSustainingTreatmentOption",
+            text_enum(&["option-a", "option-b"], "Personal welfare only"),
+        )
+        .property(
+            "fee",
+            object("The fee claimed: `claimedType` and its evidence"),
+        )
+        .property(
+            "receivedAt",
+            text("When OPG received it (the fee date): an RFC 3339 time or a date"),
+        )
+        .property(
+            "howAttorneysMakeDecisionsDetails",
+            text("With `jointly-for-some-severally-for-others`"),
+        )
+        .property(
+            "howReplacementAttorneysMakeDecisionsDetails",
+            text("Likewise, for replacements"),
+        )
+        .property(
+            "howReplacementAttorneysStepInDetails",
+            text("With `another-way`"),
+        )
+        .property("restrictionsAndConditions", text("Free text"))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .build()
+}
+
+fn text(description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .build()
+}
+
+fn paper_application() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .title(Some("Paper application"))
+        .property("uid", uid())
+        .property("channel", text_enum(&["paper"], "Made on paper"))
+        .required("channel")
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .build()
+}
+
 impl ToSchema for Application {}
+
+/// What `lpaflow_core::duration::parse_duration` reads, without the spaces it trims (the route refuses them).
+pub const DURATION_PATTERN: &str = "^([0-9]+[smhdw])+$";
 
 /// The body of `POST /v1/dev/clock`.
 pub struct ClockRequest;
@@ -152,7 +214,11 @@ impl PartialSchema for ClockRequest {
     fn schema() -> RefOr<Schema> {
         let advance = ObjectBuilder::new()
             .schema_type(Type::String)
-            .description(Some("A duration: a number and s, m, h, d or w, e.g. `28d`"))
+            .description(Some(
+                "A duration: numbers each with a unit, s, m, h, d or w, e.g. `28d` or `1w2d`; more \
+                 than zero and at most 100 years (422 otherwise)",
+            ))
+            .pattern(Some(DURATION_PATTERN))
             .examples(["28d"]);
         ObjectBuilder::new()
             .schema_type(Type::Object)

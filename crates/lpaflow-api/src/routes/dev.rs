@@ -51,6 +51,12 @@ pub async fn advance(
     };
     caller.require(&[Role::Admin], "move the development clock")?;
     let by = match body.get("advance") {
+        Some(Value::String(s)) if s.trim() != s => {
+            return Err(Problem::validation(vec![FieldProblem::new(
+                "/advance",
+                "the duration has spaces around it; write it alone, e.g. \"28d\"",
+            )]));
+        }
         Some(Value::String(s)) => lpaflow_core::duration::parse_duration(s).map_err(|why| {
             Problem::validation(vec![FieldProblem::new(
                 "/advance",

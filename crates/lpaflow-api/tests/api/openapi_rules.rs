@@ -139,8 +139,17 @@ fn uid_pattern(doc: &Value) -> regex::Regex {
             }
         }
     }
-    let body_uid = &doc["components"]["schemas"]["Application"]["properties"]["uid"]["pattern"];
-    patterns.insert(body_uid.as_str().unwrap().to_owned());
+    for shape in doc["components"]["schemas"]["Application"]["oneOf"]
+        .as_array()
+        .unwrap()
+    {
+        patterns.insert(
+            shape["properties"]["uid"]["pattern"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
     assert_eq!(patterns.len(), 1, "one uid pattern: {patterns:?}");
     regex::Regex::new(patterns.first().unwrap()).unwrap()
 }
@@ -273,10 +282,11 @@ async fn request_bodies_are_typed_and_their_enums_are_the_servers() {
     validate(&doc, &clock, &json!({"advance": "28d"}), "").unwrap();
     assert!(validate(&doc, &clock, &json!({}), "").is_err());
     validate(&doc, &create, &application(), "").unwrap();
-    // Each enumerated field: a value outside the enum is refused by the schema and by the server.
-    let properties = doc["components"]["schemas"]["Application"]["properties"]
-        .as_object()
-        .unwrap();
+    // Online (the default): each enumerated field's value outside the enum is refused by the schema and by
+    // the server.
+    let online = &doc["components"]["schemas"]["Application"]["oneOf"][0];
+    assert_eq!(online["additionalProperties"], json!(false), "{online}");
+    let properties = online["properties"].as_object().unwrap();
     let enumerated: Vec<&String> = properties
         .iter()
         .filter(|(_, p)| p["enum"].is_array())
@@ -305,6 +315,67 @@ async fn request_bodies_are_typed_and_their_enums_are_the_servers() {
             r.pointers()
         );
     }
+    // Paper: accepted as received, each problem a finding; the schema says so.
+    let mut paper = application();
+    paper["channel"] = json!("paper");
+    paper["lpaType"] = json!("not-a-value");
+    paper["unknownKey"] = json!(1);
+    validate(&doc, &create, &paper, "").unwrap();
+    let r = h
+        .post("/v1/lpas")
+        .role(Role::Service)
+        .json(&paper)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_document_names_the_loaded_workflows_states_and_events() {
+    let h = Harness::start().await;
+    let doc = document(&h).await;
+    let names = |schema: &Value| -> Vec<String> {
+        schema["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("an enum: {schema}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let events = names(&doc["components"]["schemas"]["EventRequest"]["properties"]["event"]);
+    for event in [
+        "submit",
+        "update_application",
+        "accept_finding",
+        "sign_as_donor",
+    ] {
+        assert!(events.contains(&event.to_owned()), "{event}: {events:?}");
+    }
+    let state_param = doc["paths"]["/v1/lpas"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "state")
+        .unwrap()["schema"]
+        .clone();
+    let states = names(&state_param);
+    assert!(states.contains(&"registered".to_owned()), "{states:?}");
+    // Every state the document names is one the server filters by.
+    for state in &states {
+        let r = h
+            .get(&format!("/v1/lpas?state={state}"))
+            .role(Role::Caseworker)
+            .send()
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{state}: {}", r.text());
+    }
+    // And a name it does not know is refused, as the enum says.
+    let r = h
+        .get("/v1/lpas?state=not-a-state")
+        .role(Role::Caseworker)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
