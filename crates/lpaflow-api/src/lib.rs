@@ -121,6 +121,20 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
             get(routes::audit::inclusion_proof).route_layer(gate(Roles(READERS), "read history")),
         )
         .route(
+            "/lpas/{uid}/history/{seq}/reveal",
+            post(routes::reveals::reveal).route_layer(gate(
+                Roles(routes::reveals::REVEALERS),
+                "reveal personal values",
+            )),
+        )
+        .route(
+            "/lpas/{uid}/reveals",
+            get(routes::reveals::list).route_layer(gate(
+                Roles(routes::reveals::REVEAL_READERS),
+                "read the reveals",
+            )),
+        )
+        .route(
             "/reports/fees",
             get(routes::reports::fees)
                 .route_layer(gate(Roles(routes::reports::READERS), "read the fee report")),

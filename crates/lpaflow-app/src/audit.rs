@@ -104,9 +104,18 @@ impl HistoryEntryView {
     /// (`lpaflow_lpa::personal`); the hashes are the stored ones either way, so a masked history still
     /// verifies against the chain head.
     pub fn of(s: StoredEntry, role: Role) -> Self {
+        Self::shown(s, role.sees_personal_data())
+    }
+
+    /// Entry `s` with its personal values, for an auditor who asked to see them (`crate::reveals`).
+    pub fn revealed(s: StoredEntry) -> Self {
+        Self::shown(s, true)
+    }
+
+    fn shown(s: StoredEntry, personal: bool) -> Self {
         let e = s.entry;
         let hash_format = lpaflow_core::history::format_of(&e);
-        let (payload, changes) = if role.sees_personal_data() {
+        let (payload, changes) = if personal {
             (
                 e.payload,
                 serde_json::to_value(&e.changes).unwrap_or(Value::Null),

@@ -22,6 +22,7 @@ pub mod reconcile;
 pub mod refunds;
 pub mod replay;
 pub mod reports;
+pub mod reveals;
 pub mod schema;
 mod service;
 pub mod sessions;

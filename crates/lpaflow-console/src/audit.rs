@@ -1,9 +1,10 @@
 //! The auditor's page: the history of any LPA with the hash-chain check of every entry (and of the whole chain
 //! against the instance's head, as `GET /v1/audit/verify?uid=` does), the history as JSON (the API's own
-//! `GET /v1/lpas/{uid}/history`), and "verify all" running in the background with its progress. History shown
-//! here lists what changed by JSON pointer only, never the values (they may be personal data). "Verify all"
-//! is in `verify.rs`.
+//! `GET /v1/lpas/{uid}/history`), and "verify all" running in the background with its progress. Each change
+//! shows its old and new values as the role may see them: personal values masked for auditors and admins,
+//! unless an auditor revealed that entry (`audit_reveal.rs`, recorded first). "Verify all" is in `verify.rs`.
 
+use super::audit_reveal;
 use super::layout::{self, Nav, error_summary, page, time_el, words};
 use super::session::{CSRF_FIELD, Session};
 use super::verify::{VERIFIERS, job_fragment};
@@ -13,6 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lpaflow_app::audit::HistoryEntryView;
 use lpaflow_app::audit::READERS;
+use lpaflow_app::reveals::RevealedEntry;
 use lpaflow_core::InstanceId;
 use lpaflow_core::history::{GENESIS_HASH, StoredEntry, chain_hash};
 use lpaflow_http::problem::Problem;
@@ -38,21 +40,61 @@ pub(super) async fn show(
     session: Session,
     Query(q): Query<AuditParams>,
 ) -> Response {
-    if let Err(p) = session.caller.require(READERS, "read history") {
-        return layout::problem_page(Some(&session), &p.into());
-    }
     let raw = q.uid.as_deref().map(str::trim).unwrap_or("").to_uppercase();
+    render(
+        &state,
+        &console,
+        &session,
+        &raw,
+        q.after.unwrap_or(0),
+        Shown::Nothing,
+    )
+    .await
+}
+
+/// What the page shows beside the history, after an auditor asked to reveal an entry.
+pub(super) enum Shown {
+    /// The history alone.
+    Nothing,
+    /// This entry with its personal values (the reveal recorded).
+    Revealed(Box<RevealedEntry>),
+    /// The reveal was refused (a missing reason, no such entry): the problem, and what was typed.
+    Refused {
+        problem: Box<Problem>,
+        seq: String,
+        reason: String,
+    },
+}
+
+/// The audit page for LPA `raw` (none when empty), its history from `after`, with `shown`.
+pub(super) async fn render(
+    state: &Context,
+    console: &super::ConsoleState,
+    session: &Session,
+    raw: &str,
+    after: u64,
+    shown: Shown,
+) -> Response {
+    if let Err(p) = session.caller.require(READERS, "read history") {
+        return layout::problem_page(Some(session), &p.into());
+    }
+    let status = match &shown {
+        Shown::Refused { problem, .. } => {
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        _ => StatusCode::OK,
+    };
     let (history, error) = if raw.is_empty() {
         (None, None)
     } else {
-        match uid::parse(&raw) {
+        match uid::parse(raw) {
             Err(_) => (
                 None,
                 Some("Enter an LPA reference in the form M-XXXX-XXXX-XXXX"),
             ),
-            Ok(id) => match history_section(&state, &session, &id, q.after.unwrap_or(0)).await {
+            Ok(id) => match history_section(state, session, &id, after, &shown).await {
                 Ok(m) => (Some(m), None),
-                Err(p) => return layout::problem_page(Some(&session), &p),
+                Err(p) => return layout::problem_page(Some(session), &p),
             },
         }
     };
@@ -85,10 +127,7 @@ pub(super) async fn show(
             }
         }
     };
-    layout::respond(
-        StatusCode::OK,
-        page("Audit", Some(&session), Nav::Audit, body),
-    )
+    layout::respond(status, page("Audit", Some(session), Nav::Audit, body))
 }
 
 /// Each entry's check: it follows the one before it and its content matches its hash.
@@ -118,6 +157,7 @@ async fn history_section(
     session: &Session,
     id: &InstanceId,
     after: u64,
+    shown: &Shown,
 ) -> Result<Markup, Problem> {
     let rows = state
         .lpas
@@ -137,6 +177,20 @@ async fn history_section(
         None
     };
     let last_seq = rows.last().map(|r| r.entry.seq);
+    let reveals = audit_reveal::reveals_section(state, session, id).await?;
+    let revealed = match shown {
+        Shown::Revealed(r) => Some(r.as_ref()),
+        _ => None,
+    };
+    // What changed, as this role may see it (personal values masked for auditors and admins), except the
+    // entry just revealed.
+    let changes: Vec<Vec<Change>> = rows
+        .iter()
+        .map(|row| match revealed {
+            Some(r) if r.entry.seq == row.entry.seq => changes_of(&r.entry),
+            _ => changes_of(&HistoryEntryView::of(row.clone(), session.caller.role)),
+        })
+        .collect();
     let broken = checks.iter().filter(|c| c.is_err()).count();
     Ok(html! {
         section.section aria-labelledby="history-heading" {
@@ -158,9 +212,9 @@ async fn history_section(
                     th scope="col" { "From → to" } th scope="col" { "Changed" } th scope="col" { "Hash" } th scope="col" { "Check" }
                 } }
                 tbody {
-                    @for (row, check) in rows.iter().zip(&checks) {
+                    @for (i, (row, check)) in rows.iter().zip(&checks).enumerate() {
                         @let e = &row.entry;
-                        tr {
+                        tr id={ "entry-" (e.seq) } class=[revealed.filter(|r| r.entry.seq == e.seq).map(|_| "row-revealed")] {
                             td { (e.seq) }
                             td { (time_el(&e.at)) }
                             td { (e.actor) " (" (e.role) ")" }
@@ -170,8 +224,7 @@ async fn history_section(
                                 Some(f) => { (words(f.as_str())) " → " (words(e.to.as_str())) }
                                 None => { "new: " (words(e.to.as_str())) }
                             } }
-                            td { @if e.changes.is_empty() { "nothing" } @else {
-                                ul.list.changes { @for c in &e.changes { li { code { (c.pointer) } } } } } }
+                            td { (changes_cell(&changes[i])) }
                             td { code.hash { (row.hash.get(..12).unwrap_or(&row.hash)) "…" } }
                             td { @match check {
                                 Ok(()) => { span.tag.tag-ok { span aria-hidden="true" { "✓ " } "Holds" } }
@@ -184,8 +237,65 @@ async fn history_section(
             @if rows.len() as u32 == ENTRIES_PAGE {
                 @if let Some(seq) = last_seq { p { a href={ "/console/audit?uid=" (id) "&after=" (seq) } { "Later entries" } } }
             }
+            (audit_reveal::reveal_form(session, id, shown))
+            (reveals)
         }
     })
+}
+
+/// One change as the page shows it: where, and from what to what (values as the role may see them).
+pub(super) struct Change {
+    pointer: String,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+fn changes_of(view: &HistoryEntryView) -> Vec<Change> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    };
+    view.changes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| Change {
+            pointer: c["pointer"].as_str().unwrap_or_default().to_owned(),
+            old: text(&c["old"]),
+            new: text(&c["new"]),
+        })
+        .collect()
+}
+
+/// A value as a table cell holds it: inline when short, else its first characters with the whole value a click
+/// away (a creation's `/application` is the whole application).
+fn value_el(v: &str) -> Markup {
+    const MAX: usize = 80;
+    if v.chars().count() <= MAX {
+        return html! { q { (v) } };
+    }
+    let start: String = v.chars().take(MAX).collect();
+    let whole = serde_json::from_str::<serde_json::Value>(v)
+        .and_then(|j| serde_json::to_string_pretty(&j))
+        .unwrap_or_else(|_| v.to_owned());
+    html! { details.value { summary { q { (start) "…" } } pre { (whole) } } }
+}
+
+fn changes_cell(changes: &[Change]) -> Markup {
+    html! {
+        @if changes.is_empty() { "nothing" } @else {
+            ul.list.changes { @for c in changes { li {
+                code { (c.pointer) } ": "
+                @match (&c.old, &c.new) {
+                    (None, Some(n)) => { "set to " (value_el(n)) }
+                    (Some(o), None) => { "removed (was " (value_el(o)) ")" }
+                    (Some(o), Some(n)) => { (value_el(o)) " → " (value_el(n)) }
+                    (None, None) => { "cleared" }
+                }
+            } } }
+        }
+    }
 }
 
 /// Every entry of LPA `raw` as the API's history shows them, for a caller who may read history.

@@ -20,6 +20,7 @@
 //!   and `Cache-Control: no-store` (pages may hold personal data).
 
 mod audit;
+mod audit_reveal;
 mod fee_chart;
 mod form_payload;
 mod forms;
@@ -98,6 +99,7 @@ pub fn router(context: Context) -> Router {
         .route("/lpas/{uid}/sync/{id}/{decision}", post(lpa::decide_step))
         .route("/audit", get(audit::show))
         .route("/audit/{uid}/history.json", get(audit::download))
+        .route("/audit/{uid}/reveal", post(audit_reveal::reveal))
         .route("/audit/verify", post(verify::start))
         .route("/audit/verify/{job}", get(verify::job))
         .route("/reports/fees", get(reports::show))

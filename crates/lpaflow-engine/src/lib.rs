@@ -144,7 +144,7 @@ impl Engine {
             .as_ref()
             .map(|l| Arc::new(Liveness::for_node(&options.node_id, l)));
         if let Some(l) = &own_liveness {
-            liveness::check_clock_at_start(&options.store, &options.node_id, l).await?;
+            liveness::check_clock_against_database(&options.store, &options.node_id, l).await?;
             options
                 .store
                 .register_node(&l.identity(), delivery::wall_now())

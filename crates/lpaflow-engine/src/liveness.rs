@@ -80,17 +80,22 @@ pub struct Liveness {
     generation: AtomicU64,
     /// Who this process beats as (a new incarnation after each takeover).
     identity: Mutex<NodeIdentity>,
-    /// Whether this process's clock agreed with the database's at the last conclusive reading.
+    /// Whether this process's clock agreed with the database's at the last conclusive reading (false before
+    /// the first).
     clock_agrees: AtomicBool,
 }
 
 impl Liveness {
-    /// Liveness with the bound of `options`, alive now (just registered).
+    /// Liveness with the bound of `options`, alive now (just registered), its clock taken as agreeing (for a
+    /// handler tested outside an engine, which has no database clock to check against).
     pub fn new(options: &LivenessOptions) -> Self {
-        Self::for_node("", options)
+        let l = Self::for_node("", options);
+        l.clock_agrees.store(true, Ordering::SeqCst);
+        l
     }
 
-    /// Liveness of the process `node_id`, in a new incarnation.
+    /// Liveness of the process `node_id`, in a new incarnation, its clock not yet checked: not live until a
+    /// reading of the database's clock shows it agrees.
     pub fn for_node(node_id: &str, options: &LivenessOptions) -> Self {
         Self {
             epoch: Instant::now(),
@@ -103,7 +108,7 @@ impl Liveness {
                 address: options.address.clone(),
                 dead_after: options.dead_after,
             }),
-            clock_agrees: AtomicBool::new(true),
+            clock_agrees: AtomicBool::new(false),
         }
     }
 
@@ -235,8 +240,11 @@ async fn beat_once(
     let Some(liveness) = engine.liveness() else {
         return Ok(None);
     };
-    let started = Instant::now();
-    let now = crate::delivery::wall_now();
+    let mut started = Instant::now();
+    // The clock first: this very beat may take others over only if this process's clock agrees now (a clock
+    // stepped forward since the last beat would otherwise see live processes as silent).
+    check_clock_against_database(store, node, liveness).await?;
+    let mut now = crate::delivery::wall_now();
     let takeover = if liveness.clock_agrees() {
         Takeover::Allowed
     } else {
@@ -257,6 +265,9 @@ async fn beat_once(
             "this process was taken over by another (its heartbeat was older than the bound): what it held is no longer its own; registering again"
         );
         metrics::counter!("lpaflow_node_taken_over_total").increment(1);
+        // Stamped now, not when the (possibly stalled) beat began, or the new row would be overdue at once.
+        started = Instant::now();
+        now = crate::delivery::wall_now();
         store.register_node(&liveness.identity(), now).await?;
         alive += 1;
     }
@@ -289,8 +300,8 @@ async fn beat_once(
         .map(|wait| tokio::time::Instant::from_std(started) + wait + PAST_THE_BOUND))
 }
 
-/// Reads the database's clock before this process registers: one whose clock disagrees starts not live.
-pub(crate) async fn check_clock_at_start(
+/// Reads the database's clock and judges this process's against it (before registering, and before each beat).
+pub(crate) async fn check_clock_against_database(
     store: &lpaflow_store::Store,
     node: &str,
     liveness: &Liveness,

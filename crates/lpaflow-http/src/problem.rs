@@ -235,6 +235,24 @@ impl From<lpaflow_app::reports::ReportError> for Problem {
     }
 }
 
+impl From<lpaflow_app::reveals::RevealError> for Problem {
+    fn from(e: lpaflow_app::reveals::RevealError) -> Self {
+        use lpaflow_app::reveals::RevealError;
+        match e {
+            RevealError::Forbidden(f) => f.into(),
+            RevealError::Invalid(problems) => {
+                Problem::validation(problems.into_iter().map(FieldProblem::from).collect())
+            }
+            RevealError::NoSuchEntry { uid, seq } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "entry_not_found",
+                format!("{uid} has no history entry {seq}"),
+            ),
+            RevealError::Engine(e) => crate::errors::problem(e, ""),
+        }
+    }
+}
+
 impl From<lpaflow_app::steps::DecideError> for Problem {
     fn from(e: lpaflow_app::steps::DecideError) -> Self {
         use lpaflow_app::steps::DecideError;

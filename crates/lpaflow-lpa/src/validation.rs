@@ -25,7 +25,8 @@ pub use crate::validation_people::{
     uuid_well_formed,
 };
 
-const TOP_KEYS: &[&str] = &[
+/// Every key an application may have at its top level (`uid` is the API's, taken off before these rules).
+pub const TOP_KEYS: &[&str] = &[
     "lpaType",
     "channel",
     "language",

@@ -2,8 +2,8 @@
 
 use crate::model::{
     Backlog, ClaimedTimer, Committed, ConsoleSession, Heartbeat, InstanceSummary, ListQuery,
-    MaintenanceWindow, NodeIdentity, NodeRow, Page, Reservation, StepFinish, StepLease, StepRow,
-    StoredDefinition, StoredInstance, Takeover, TimerRow,
+    MaintenanceWindow, NewReveal, NodeIdentity, NodeRow, Page, Reservation, Reveal, StepFinish,
+    StepLease, StepRow, StoredDefinition, StoredInstance, Takeover, TimerRow,
 };
 use crate::postgres::PgDb;
 use crate::prepare::Prepared;
@@ -95,6 +95,8 @@ forward! {
     fn database_now(&self) -> Result<DateTime<Utc>, Error>;
     fn nodes(&self) -> Result<Vec<NodeRow>, Error>;
     fn deregister_node(&self, node_id: &str) -> Result<(), Error>;
+    fn record_reveal(&self, reveal: &NewReveal) -> Result<i64, Error>;
+    fn reveals(&self, uid: &InstanceId, limit: u32) -> Result<Vec<Reveal>, Error>;
 }
 
 impl Db {

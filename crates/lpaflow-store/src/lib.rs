@@ -699,4 +699,15 @@ impl Store {
     pub async fn deregister_node(&self, node_id: &str) -> Result<(), Error> {
         self.inner.db.deregister_node(node_id).await
     }
+
+    /// Records that `reveal.actor` asked to see entry `reveal.seq` of LPA `reveal.uid` unmasked; its number.
+    /// Reveals are append-only (triggers refuse any change; on PostgreSQL the serving role may only insert).
+    pub async fn record_reveal(&self, reveal: &NewReveal) -> Result<i64, Error> {
+        self.inner.db.record_reveal(reveal).await
+    }
+
+    /// The latest `limit` reveals of LPA `uid`, newest first.
+    pub async fn reveals(&self, uid: &InstanceId, limit: u32) -> Result<Vec<Reveal>, Error> {
+        self.inner.db.reveals(uid, limit).await
+    }
 }

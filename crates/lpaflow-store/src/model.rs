@@ -407,6 +407,32 @@ impl Backlog {
     }
 }
 
+/// A reveal to record: who asked to see one history entry's masked personal values, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewReveal {
+    /// The LPA.
+    pub uid: InstanceId,
+    /// The entry revealed.
+    pub seq: u64,
+    /// Who asked (the token's subject).
+    pub actor: String,
+    /// In which role.
+    pub role: String,
+    /// Why, in their words.
+    pub reason: String,
+    /// When.
+    pub revealed_at: DateTime<Utc>,
+}
+
+/// A recorded reveal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reveal {
+    /// Its number, in the order reveals were recorded.
+    pub id: i64,
+    /// What was recorded.
+    pub reveal: NewReveal,
+}
+
 /// A console session as the server keeps it. `id` is the SHA-256 of the secret the browser holds (hex), so the
 /// table alone gives no session away.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -550,9 +576,11 @@ pub struct Heartbeat {
     pub taken_over: Vec<TakenOver>,
     /// Nodes whose heartbeat is within the bound (this one included when registered).
     pub alive: u64,
-    /// When the soonest of the other nodes becomes overdue if it does not beat again (in the caller's clock,
-    /// like `now`): a survivor beats again then instead of waiting for its next tick, so a dead process is
-    /// taken over at the bound, not up to a heartbeat interval later.
+    /// When the soonest of the other nodes not yet overdue becomes overdue if it does not beat again (in the
+    /// caller's clock, like `now`): a survivor beats again then instead of waiting for its next tick, so a dead
+    /// process is taken over at the bound, not up to a heartbeat interval later. A node already overdue but
+    /// not taken over by this beat (another survivor holds it, or the takeover was withheld) is left to the
+    /// next tick, so it cannot hide a later deadline.
     pub next_overdue_at: Option<DateTime<Utc>>,
     /// The database's own clock, read inside the heartbeat's transaction: the one clock every process shares,
     /// against which each process checks its own (see `lpaflow_engine::liveness`).

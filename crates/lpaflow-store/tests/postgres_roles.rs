@@ -1,5 +1,5 @@
 //! PostgreSQL only: the role `serve` connects as, granted by `migrate --serving-role`, writes and reads
-//! everything the engine needs but can neither rewrite, delete nor truncate history, nor disable the triggers
+//! everything the engine needs but can neither rewrite, delete nor truncate history (nor the reveals), nor disable the triggers
 //! that refuse it; the owning role can, and `can_alter_history` tells them apart (`serve` warns on the owner).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -67,6 +67,16 @@ async fn the_serving_role_can_only_append_history() {
     serving.commit(create_commit(&id)).await.unwrap();
     assert_eq!(serving.history(&id, 0, 10).await.unwrap().len(), 1);
     assert!(serving.verify(None, |_| {}).await.unwrap().ok());
+    let revealed = lpaflow_store::NewReveal {
+        uid: id.clone(),
+        seq: 1,
+        actor: "auditor-1".to_owned(),
+        role: "auditor".to_owned(),
+        reason: "audit A-1".to_owned(),
+        revealed_at: chrono::Utc::now(),
+    };
+    serving.record_reveal(&revealed).await.unwrap();
+    assert_eq!(serving.reveals(&id, 10).await.unwrap().len(), 1);
 
     let mut conn = sqlx::PgConnection::connect(&serving_url).await.unwrap();
     sqlx::query("SET search_path TO lpaflow")
@@ -81,6 +91,11 @@ async fn the_serving_role_can_only_append_history() {
         "UPDATE history SET actor = 'mallory'",
         "TRUNCATE history",
         "DROP TABLE history",
+        "ALTER TABLE reveals DISABLE TRIGGER ALL",
+        "DELETE FROM reveals",
+        "UPDATE reveals SET reason = 'nothing'",
+        "TRUNCATE reveals",
+        "DROP TABLE reveals",
     ] {
         let err = sqlx::query(attempt)
             .execute(&mut conn)

@@ -1,8 +1,8 @@
 //! What every operation shares, added once rather than in each of the 22 annotations, so a new route cannot
 //! forget it: the 500 and 503 any route may answer (a fault; an unavailable database or `request_timeout`,
 //! both with `Retry-After`), the `Idempotency-Key` header on exactly the routes the router gives the
-//! idempotency layer ([`IDEMPOTENT`]; the OpenAPI test checks that list against the router) with its 422 for a
-//! reused key, the uid
+//! idempotency layer ([`IDEMPOTENT`]; the OpenAPI test checks that list against the router) with what that
+//! layer answers (422 reused key, 409 key in progress, 413), the uid
 //! pattern on every parameter named `uid`, and header parameters typed as text (never `null`).
 
 use super::schemas;
@@ -32,7 +32,7 @@ impl Modify for Refine {
                 add_failures(op);
                 let idempotent = IDEMPOTENT.contains(&(method, path.as_str()));
                 if idempotent {
-                    add_key_reused(op);
+                    add_key_answers(op);
                 }
                 let params = op.parameters.get_or_insert_with(Vec::new);
                 if idempotent {
@@ -79,20 +79,41 @@ fn add_failures(op: &mut Operation) {
     });
 }
 
-/// What an idempotent route answers when its key was used with another request.
-const KEY_REUSED: &str =
-    "`idempotency_key_reused`: this `Idempotency-Key` was used with a different request";
+/// What the idempotency layer itself may answer on a route it guards: a key used with another request (422),
+/// a key whose first request is still running (409, with `Retry-After`), a body too large to fingerprint (413).
+const KEY_ANSWERS: [(&str, &str, &str, bool); 3] = [
+    (
+        "422",
+        "idempotency_key_reused",
+        "`idempotency_key_reused`: this `Idempotency-Key` was used with a different request",
+        false,
+    ),
+    (
+        "409",
+        "idempotency_key_in_progress",
+        "`idempotency_key_in_progress`: the first request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds",
+        true,
+    ),
+    (
+        "413",
+        "payload_too_large",
+        "`payload_too_large`: the body is larger than the server accepts",
+        false,
+    ),
+];
 
-fn add_key_reused(op: &mut Operation) {
-    match op.responses.responses.get_mut("422") {
-        Some(RefOr::T(response)) if !response.description.contains("idempotency_key_reused") => {
-            response.description = format!("{}; {KEY_REUSED}", response.description);
-        }
-        Some(_) => {}
-        None => {
-            op.responses
-                .responses
-                .insert("422".to_owned(), problem(KEY_REUSED, false));
+fn add_key_answers(op: &mut Operation) {
+    for (status, code, description, retry_after) in KEY_ANSWERS {
+        match op.responses.responses.get_mut(status) {
+            Some(RefOr::T(response)) if !response.description.contains(code) => {
+                response.description = format!("{}; {description}", response.description);
+            }
+            Some(_) => {}
+            None => {
+                op.responses
+                    .responses
+                    .insert(status.to_owned(), problem(description, retry_after));
+            }
         }
     }
 }

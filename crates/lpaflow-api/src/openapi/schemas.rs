@@ -79,7 +79,7 @@ pub fn graph_format() -> Object {
 }
 
 /// The body of `POST /v1/lpas`: an LPA application (`docs/lpa-data.md`, "The application"), one of two shapes
-/// told apart by `channel`. Online (or no channel): every field as the LPA Store types it and no other key,
+/// told apart by `channel`. Online: the top-level fields as the LPA Store types them and no other key,
 /// since any problem refuses the whole application. Paper: anything goes past `channel`, since a paper
 /// application is accepted as it was received and each problem becomes a finding a caseworker resolves.
 pub struct Application;
@@ -88,9 +88,9 @@ impl PartialSchema for Application {
     fn schema() -> RefOr<Schema> {
         OneOfBuilder::new()
             .description(Some(
-                "An LPA application in the LPA Store's shape (docs/lpa-data.md). Online (the default): \
-                 the server checks every field and the rules between them and answers 422 with a pointer \
-                 per problem. Paper (`channel: paper`): accepted as received, each problem recorded as a \
+                "An LPA application in the LPA Store's shape (docs/lpa-data.md). Online: the server \
+                 checks every field (the people's objects in detail, beyond this schema) and the rules \
+                 between them and answers 422 with a pointer per problem. Paper (`channel: paper`): accepted as received, each problem recorded as a \
                  blocking `application.invalid` finding. `uid` is generated when absent.",
             ))
             .item(online_application())
@@ -181,6 +181,12 @@ fn online_application() -> Object {
         )
         .property("restrictionsAndConditions", text("Free text"))
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .required("channel")
+        .required("lpaType")
+        .required("language")
+        .required("donor")
+        .required("attorneys")
+        .required("certificateProvider")
         .build()
 }
 

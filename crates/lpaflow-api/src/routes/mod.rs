@@ -8,5 +8,6 @@ pub mod lpas;
 pub mod opg;
 pub mod queues;
 pub mod reports;
+pub mod reveals;
 pub mod sync;
 pub mod workflows;

@@ -27,6 +27,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/audit/checkpoint"),
     ("get", "/v1/audit/consistency"),
     ("get", "/v1/lpas/{uid}/history/{seq}/proof"),
+    ("post", "/v1/lpas/{uid}/history/{seq}/reveal"),
+    ("get", "/v1/lpas/{uid}/reveals"),
     ("get", "/v1/reports/fees"),
     ("get", "/v1/opg/status"),
     ("post", "/v1/opg/maintenance"),

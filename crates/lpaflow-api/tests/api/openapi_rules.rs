@@ -287,6 +287,26 @@ async fn request_bodies_are_typed_and_their_enums_are_the_servers() {
     let online = &doc["components"]["schemas"]["Application"]["oneOf"][0];
     assert_eq!(online["additionalProperties"], json!(false), "{online}");
     let properties = online["properties"].as_object().unwrap();
+    let mut keys: BTreeSet<&str> = lpaflow_lpa::validation::TOP_KEYS.iter().copied().collect();
+    keys.insert("uid");
+    assert_eq!(
+        properties
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        keys,
+        "the online schema names exactly the keys the rules read (and the API's uid)"
+    );
+    let mut without_channel = application();
+    without_channel.as_object_mut().unwrap().remove("channel");
+    assert!(validate(&doc, &create, &without_channel, "").is_err());
+    let r = h
+        .post("/v1/lpas")
+        .role(Role::Service)
+        .json(&without_channel)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let enumerated: Vec<&String> = properties
         .iter()
         .filter(|(_, p)| p["enum"].is_array())

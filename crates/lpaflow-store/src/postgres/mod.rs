@@ -27,6 +27,7 @@ mod misc;
 mod nodes;
 mod outbox;
 mod read;
+mod reveals;
 mod roles;
 mod rows;
 mod sessions;

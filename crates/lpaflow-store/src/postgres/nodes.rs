@@ -120,10 +120,12 @@ impl PgDb {
         .map_err(Error::db("count live nodes"))?;
         let others = sqlx::query(
             "SELECT min(heartbeat_at + make_interval(secs => greatest($2, dead_after_ms) / 1000.0)) \
+             FILTER (WHERE heartbeat_at + make_interval(secs => greatest($2, dead_after_ms) / 1000.0) > $3) \
              AS next_overdue_at, clock_timestamp() AS database_now FROM nodes WHERE node_id <> $1",
         )
         .bind(node_id)
         .bind(bound_ms)
+        .bind(now)
         .fetch_one(&mut *tx)
         .await
         .map_err(Error::db("read the next deadline"))?;

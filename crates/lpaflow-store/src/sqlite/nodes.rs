@@ -117,10 +117,12 @@ impl SqliteDb {
         .await
         .map_err(Error::db("count live nodes"))?;
         let next_overdue_at: Option<i64> = sqlx::query_scalar(
-            "SELECT min(heartbeat_at + max(?2, dead_after_ms * 1000)) FROM nodes WHERE node_id <> ?1",
+            "SELECT min(heartbeat_at + max(?2, dead_after_ms * 1000)) FROM nodes \
+             WHERE node_id <> ?1 AND heartbeat_at + max(?2, dead_after_ms * 1000) > ?3",
         )
         .bind(node_id)
         .bind(bound_us)
+        .bind(to_micros(now))
         .fetch_one(&mut *tx)
         .await
         .map_err(Error::db("read the next deadline"))?;

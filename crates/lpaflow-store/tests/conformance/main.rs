@@ -13,6 +13,7 @@ mod nodes;
 mod outbox;
 mod processes;
 mod queries;
+mod reveals;
 mod sessions;
 mod state_binding;
 mod timers;

@@ -344,6 +344,18 @@ async fn a_beat_names_when_the_next_node_becomes_overdue_and_reads_the_databases
     f.store.deregister_node("c").await.unwrap();
     let alone = f.store.heartbeat(&node("b"), secs(3.7)).await.unwrap();
     assert_eq!(alone.next_overdue_at, None, "no other node to wait for");
+    // A node already overdue but left alone (here: the takeover withheld) does not hide a later deadline.
+    f.store
+        .register_node(&node("old"), secs(-10.0))
+        .await
+        .unwrap();
+    f.store.register_node(&node("c"), secs(3.0)).await.unwrap();
+    let withheld = f
+        .store
+        .heartbeat_with(&node("b"), secs(3.8), Takeover::Withheld)
+        .await
+        .unwrap();
+    assert_eq!(withheld.next_overdue_at, Some(secs(6.0)));
     let database_now = f.store.database_now().await.unwrap();
     assert!((database_now - chrono::Utc::now()).abs() < TimeDelta::seconds(60));
 }
