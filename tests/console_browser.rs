@@ -202,6 +202,19 @@ async fn console_auditor_sees_history_and_the_chain_check() {
     b.axe("audit").await;
     b.screenshot("audit").await;
 
+    // One entry's personal values, revealed with a reason: recorded and listed, shown for that entry only.
+    b.type_into("#reveal-seq", "1").await;
+    b.type_into("#reveal-reason", "complaint C-12 about the donor's address").await;
+    b.click("#reveal form button[type='submit']").await;
+    b.wait_text("section[aria-labelledby='reveals-heading'] table", "complaint C-12").await;
+    assert_eq!(b.count("tr.row-revealed").await, 1, "one entry revealed");
+    assert!(
+        b.text_content("tr.row-revealed").await.contains("set to"),
+        "its changes are shown"
+    );
+    b.axe("audit, an entry revealed").await;
+    b.screenshot("audit-reveal").await;
+
     // The download is the API's history, through the session.
     let entries = b
         .client
@@ -416,6 +429,54 @@ async fn console_operations_page_shows_opg_and_lets_an_admin_plan_maintenance() 
             b.click("form[action$='/remove'] button").await;
             b.wait_text("#maintenance ~ p", "No maintenance is planned.")
                 .await;
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn console_caseworker_confirms_before_an_lpa_is_ended() {
+    with_browser(
+        "console_caseworker_confirms_before_an_lpa_is_ended",
+        |b| async move {
+            let server = Server::start_dev(&[]);
+            let (status, body) = server
+                .call(
+                    Method::POST,
+                    "/v1/lpas",
+                    Some("service"),
+                    Some(&application()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let uid = body["uid"].as_str().unwrap().to_owned();
+
+            b.sign_in(&server.base, "caseworker").await;
+            b.goto(&format!("{}/console/lpas/{uid}", server.base)).await;
+            b.wait_text("h1", &uid).await;
+            let form = "form[data-event='change_status:cannot_register']";
+            b.click("#form-change_status-cannot_register-form summary")
+                .await;
+            b.type_into(
+                &format!("{form} textarea[name='reason']"),
+                "the donor lacks capacity; GP letter on file",
+            )
+            .await;
+            b.click(&format!("{form} button[type='submit']")).await;
+            b.wait_text("h1", "Are you sure?").await;
+            b.wait_text(".confirm-ending", "cannot be undone").await;
+            b.wait_text("blockquote", "GP letter on file").await;
+            b.axe("confirm ending an LPA").await;
+            b.screenshot("lpa-confirm").await;
+            assert_eq!(
+                lpa(&server, &uid).await["state"],
+                "created",
+                "nothing fired yet"
+            );
+
+            b.click("form button.button-warning").await;
+            b.wait_text(".banner-success", "cannot register").await;
+            assert_eq!(lpa(&server, &uid).await["state"], "cannot_register");
         },
     )
     .await;

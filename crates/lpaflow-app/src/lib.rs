@@ -36,10 +36,10 @@ pub use caller::{Caller, Forbidden, Role};
 pub use service::{FireError, LpaService, ServiceSettings};
 pub use wiring::{LpaEngine, OpgDelivery, WorkflowSource};
 
-pub use lpaflow_engine::delivery::BreakerState;
+pub use lpaflow_engine::delivery::{BreakerState, LastHour, Outage};
 pub use lpaflow_engine::{DeliveryStatus, Error, Outcome};
 pub use lpaflow_store::{
     Backlog, Error as StoreError, Failure, IdempotencyMark, InstanceSummary, ListQuery, MAX_PAGE,
     MaintenanceWindow, Page, Reservation, StepRow, StepStatus, StoredInstance, SyncStatus,
-    TimerRow, VerifyReport,
+    TimerRow, VerifyReport, WaitingInstance,
 };

@@ -21,6 +21,16 @@ pub struct OpgStatus {
     pub breaker: String,
     /// Seconds since the breaker last changed state.
     pub breaker_since_seconds: f64,
+    /// When OPG stopped answering, while it has not answered since (this process's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub down_since: Option<DateTime<Utc>>,
+    /// OPG's recent outages as this process saw them, newest first: `startedAt`, `endedAt` (absent while it
+    /// lasts), `lastError`.
+    #[schema(value_type = Vec<Object>)]
+    pub outages: Vec<lpaflow_engine::delivery::Outage>,
+    /// Steps this process delivered in the last hour: `total` and `perMinute` (60 counts, oldest first).
+    #[schema(value_type = Object)]
+    pub delivered_last_hour: lpaflow_engine::delivery::LastHour,
     /// The maintenance window in force.
     #[schema(value_type = Option<Object>)]
     pub maintenance: Option<MaintenanceWindow>,
@@ -108,6 +118,14 @@ impl LpaService {
         (word, d.breaker.into(), d)
     }
 
+    /// The LPAs waiting longest for OPG (their oldest step not yet confirmed first), at most `limit`.
+    pub async fn waiting_for_opg(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<lpaflow_store::WaitingInstance>, Error> {
+        Ok(self.store.waiting_instances(limit).await?)
+    }
+
     /// The OPG status and backlog.
     pub async fn opg_status(&self) -> Result<OpgStatus, Error> {
         let backlog = self.store.backlog().await?;
@@ -120,6 +138,13 @@ impl LpaService {
             opg: word.to_owned(),
             breaker: breaker.to_owned(),
             breaker_since_seconds: d.breaker_since_seconds,
+            down_since: d
+                .outages
+                .first()
+                .filter(|o| o.ended_at.is_none())
+                .map(|o| o.started_at),
+            outages: d.outages,
+            delivered_last_hour: d.delivered_last_hour,
             maintenance: d.maintenance,
             pending_steps: backlog.open(),
             failed_steps: backlog.by_status.get("failed").copied().unwrap_or(0),

@@ -218,7 +218,12 @@ async fn history_section(
                             td { (e.seq) }
                             td { (time_el(&e.at)) }
                             td { (e.actor) " (" (e.role) ")" }
-                            td { (words(e.event.as_str())) }
+                            td {
+                                (words(e.event.as_str()))
+                                @if let Some(why) = e.payload.get("reason").and_then(|r| r.as_str()) {
+                                    br; span.why { "Why: " q { (why) } }
+                                }
+                            }
                             td { @match &e.from {
                                 Some(f) if f == &e.to => { "stayed in " (words(f.as_str())) }
                                 Some(f) => { (words(f.as_str())) " → " (words(e.to.as_str())) }

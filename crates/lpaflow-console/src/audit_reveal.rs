@@ -123,7 +123,7 @@ pub(super) async fn reveals_section(
                 p { "No one has revealed this LPA's personal values." }
             } @else {
                 table.table {
-                    caption.table-caption { (reveals.len()) " reveals, newest first" }
+                    caption.table-caption { (reveals.len()) @if reveals.len() == 1 { " reveal" } @else { " reveals, newest first" } }
                     thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Entry" } th scope="col" { "Why" } } }
                     tbody { @for r in &reveals { tr {
                         td { (time_el(&r.revealed_at)) }

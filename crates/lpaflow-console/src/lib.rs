@@ -21,6 +21,7 @@
 
 mod audit;
 mod audit_reveal;
+mod confirm;
 mod fee_chart;
 mod form_payload;
 mod forms;
@@ -31,6 +32,7 @@ mod lpa_progress;
 mod lpa_records;
 mod lpa_sections;
 mod ops;
+mod ops_outages;
 mod queue;
 mod reports;
 mod session;
@@ -46,19 +48,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use lpaflow_app::LpaService;
 use lpaflow_http::auth::Authenticator;
-use metrics_exporter_prometheus::PrometheusHandle;
 use session::Session;
 use std::sync::Arc;
 
 const CSS: &str = include_str!("../assets/console.css");
 const HTMX: &str = include_str!("../assets/vendor/htmx-2.0.11.min.js");
 
-/// What the console keeps between requests: verify-all runs and delivery-rate samples. Sessions live in
+/// What the console keeps between requests: verify-all runs. Sessions live in
 /// cookies, so any number of processes can serve the console.
 #[derive(Debug, Default)]
 pub(crate) struct ConsoleState {
     pub(crate) jobs: verify::Jobs,
-    pub(crate) rate: ops::RateSamples,
 }
 
 /// What the console's handlers share. Cheap to clone.
@@ -68,7 +68,6 @@ pub struct Context {
     pub(crate) auth: Arc<Authenticator>,
     /// Development mode (`serve --dev`): the sign-in page offers development tokens.
     pub(crate) dev: bool,
-    pub(crate) metrics: PrometheusHandle,
 }
 
 impl Context {
@@ -78,7 +77,6 @@ impl Context {
             lpas,
             auth: Arc::new(auth),
             dev,
-            metrics: lpaflow_http::metrics::handle(),
         }
     }
 }

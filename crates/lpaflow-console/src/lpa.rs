@@ -4,6 +4,7 @@
 //! made on a stale page is refused instead of applied. Failed OPG steps are retried or skipped through the
 //! API's own handlers (admins only).
 
+use super::confirm;
 use super::form_payload;
 use super::forms::{self, Failure, field_id};
 use super::layout::{self, Nav, banner, error_summary, page, sentence, title_words, words};
@@ -227,11 +228,21 @@ pub(super) async fn fire(
         Err(e) => return layout::problem_page(Some(session), &errors::problem(e, "")),
     };
     let from = before.instance.state.clone();
-    let fields = match state.lpas.definition_of(&before) {
-        Ok(def) => forms::fields_for(&def, &from, &event),
+    let (fields, ending) = match state.lpas.definition_of(&before) {
+        Ok(def) => (
+            forms::fields_for(&def, &from, &event),
+            confirm::ending(&def, &from, &event),
+        ),
         Err(e) => return layout::problem_page(Some(session), &errors::problem(e, "")),
     };
-    let outcome = match form_payload::payload(&fields, &form.fields) {
+    let payload = form_payload::payload(&fields, &form.fields);
+    // An event that ends the LPA is asked about once more, once its form is complete.
+    if let (Ok(_), Some(ending)) = (&payload, &ending)
+        && form.get(confirm::CONFIRMED_FIELD) != Some("yes")
+    {
+        return confirm::page_for(session, &id, &event, ending, &form.fields);
+    }
+    let outcome = match payload {
         Err(problems) => Err(Problem::validation(problems)),
         Ok(payload) => {
             let mut command = Command::new(

@@ -1,13 +1,15 @@
 //! The operations page: whether OPG is up, degraded, in maintenance or behind an open breaker; the outbox
-//! backlog (size, age, by status); the delivery rate of this process; a live count of LPAs by state; and the
+//! backlog (size, age, by status) and the LPAs waiting longest; OPG's outages and this process's deliveries
+//! over the last hour (`ops_outages.rs`); a live count of LPAs by state; and the
 //! planned maintenance windows, which admins add and remove through the API's own handlers. The live part
 //! refreshes every 5 seconds with htmx, and on reload without it.
 
 use super::form_payload::parse_time;
 use super::layout::{self, Nav, duration, error_summary, page, sentence, time_el, words};
+use super::ops_outages;
 use super::session::{CSRF_FIELD, CheckedForm, Session};
 use crate::Context;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
@@ -18,46 +20,6 @@ use lpaflow_http::errors;
 use lpaflow_http::problem::{FieldProblem, Problem};
 use maud::{Markup, html};
 use serde_json::{Map, Value};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// How far back the delivery rate looks.
-const RATE_WINDOW: Duration = Duration::from_secs(600);
-/// The shortest span a rate is computed over.
-const RATE_MIN_SPAN: Duration = Duration::from_secs(20);
-/// Samples kept.
-const RATE_SAMPLES_MAX: usize = 240;
-
-/// Samples of this process's count of delivered steps, to compute a rate from.
-#[derive(Debug, Default)]
-pub(crate) struct RateSamples {
-    samples: Mutex<VecDeque<(Instant, f64)>>,
-}
-
-impl RateSamples {
-    /// Records `delivered` now; the steps delivered per minute over the window, once it spans long enough.
-    fn record(&self, delivered: f64) -> Option<f64> {
-        let now = Instant::now();
-        let mut s = self.samples.lock().ok()?;
-        s.push_back((now, delivered));
-        while s.len() > RATE_SAMPLES_MAX || s.front().is_some_and(|(t, _)| now - *t > RATE_WINDOW) {
-            s.pop_front();
-        }
-        let (t0, d0) = *s.front()?;
-        let span = now - t0;
-        (span >= RATE_MIN_SPAN).then(|| (delivered - d0).max(0.0) * 60.0 / span.as_secs_f64())
-    }
-}
-
-/// The total of `lpaflow_step_attempts_total{result="done"}` in a Prometheus text rendering.
-fn delivered_total(metrics: &str) -> f64 {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with("lpaflow_step_attempts_total{") && l.contains("result=\"done\""))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
 
 /// OPG's condition in one word, and in a sentence.
 fn condition(s: &OpgStatus) -> (&'static str, &'static str) {
@@ -87,14 +49,17 @@ fn condition(s: &OpgStatus) -> (&'static str, &'static str) {
     }
 }
 
-async fn live_markup(state: &Context, console: &super::ConsoleState) -> Result<Markup, Problem> {
+async fn live_markup(state: &Context) -> Result<Markup, Problem> {
     let status = state
         .lpas
         .opg_status()
         .await
         .map_err(|e| errors::problem(e, ""))?;
-    let delivered = delivered_total(&state.metrics.render());
-    let rate = console.rate.record(delivered);
+    let waiting = state
+        .lpas
+        .waiting_for_opg(ops_outages::WAITING_SHOWN)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
     let workflow = &state.lpas.settings().lpa_workflow;
     let counts = state
         .lpas
@@ -118,6 +83,7 @@ async fn live_markup(state: &Context, console: &super::ConsoleState) -> Result<M
                 h2.heading-small { "OPG" }
                 p.big { span class={ "tag tag-opg-" (word.to_lowercase().replace(' ', "-")) } { (word) } }
                 p { (sentence) }
+                (ops_outages::down_since(&status))
                 p.hint { "Breaker " (words(&status.breaker)) " for " (duration(TimeDelta::seconds(status.breaker_since_seconds as i64))) "." }
                 @if let Some(m) = &status.maintenance { p { "Maintenance until " (time_el(&m.ends_at)) ": " (m.reason) } }
             }
@@ -129,14 +95,7 @@ async fn live_markup(state: &Context, console: &super::ConsoleState) -> Result<M
                     None => { "Nothing is waiting." } } }
                 p { (status.failed_steps) " failed, waiting for a person." }
             }
-            div.panel {
-                h2.heading-small { "Delivery rate" }
-                @match rate {
-                    Some(r) => { p.big { (format!("{r:.1}")) " steps a minute" } p.hint { "Delivered by this process over the last few minutes." } }
-                    None => { p.big { "Measuring" } p.hint { "The rate appears after 20 seconds on this page." } }
-                }
-                p { (delivered as u64) " steps delivered by this process since it started." }
-            }
+            (ops_outages::delivery_panel(&status))
         }
         table.table {
             caption.table-caption { "Engine processes" }
@@ -149,6 +108,8 @@ async fn live_markup(state: &Context, console: &super::ConsoleState) -> Result<M
             } } }
         }
         p.hint { "A process whose heartbeat is older than the takeover bound (3 seconds by default) is taken over by a live one: its work resumes there." }
+        (ops_outages::waiting_table(&waiting, status.pending_steps))
+        (ops_outages::outages_table(&status))
         div.two-columns {
             table.table {
                 caption.table-caption { "LPAs by state" }
@@ -171,12 +132,8 @@ async fn live_markup(state: &Context, console: &super::ConsoleState) -> Result<M
 }
 
 /// `GET /console/ops`.
-pub(super) async fn show(
-    State(state): State<Context>,
-    Extension(console): Extension<Arc<super::ConsoleState>>,
-    session: Session,
-) -> Response {
-    render(&state, &console, &session, None, StatusCode::OK).await
+pub(super) async fn show(State(state): State<Context>, session: Session) -> Response {
+    render(&state, &session, None, StatusCode::OK).await
 }
 
 /// A maintenance form refused, with what was entered.
@@ -187,12 +144,11 @@ struct Refused {
 
 async fn render(
     state: &Context,
-    console: &super::ConsoleState,
     session: &Session,
     refused: Option<Refused>,
     status: StatusCode,
 ) -> Response {
-    let live = match live_markup(state, console).await {
+    let live = match live_markup(state).await {
         Ok(m) => m,
         Err(p) => return layout::problem_page(Some(session), &p),
     };
@@ -273,23 +229,15 @@ async fn render(
 }
 
 /// `GET /console/ops/live`: the live part alone, for htmx.
-pub(super) async fn live(
-    State(state): State<Context>,
-    Extension(console): Extension<Arc<super::ConsoleState>>,
-    session: Session,
-) -> Response {
-    match live_markup(&state, &console).await {
+pub(super) async fn live(State(state): State<Context>, session: Session) -> Response {
+    match live_markup(&state).await {
         Ok(m) => layout::respond(StatusCode::OK, m),
         Err(p) => layout::problem_page(Some(&session), &p),
     }
 }
 
 /// `POST /console/ops/maintenance` (admin): plan a window through `POST /v1/opg/maintenance`'s handler.
-pub(super) async fn add_window(
-    State(state): State<Context>,
-    Extension(console): Extension<Arc<super::ConsoleState>>,
-    form: CheckedForm,
-) -> Response {
+pub(super) async fn add_window(State(state): State<Context>, form: CheckedForm) -> Response {
     let mut body = Map::new();
     for key in ["from", "to"] {
         if let Some(v) = form.get(key).filter(|v| !v.trim().is_empty()) {
@@ -311,7 +259,7 @@ pub(super) async fn add_window(
                 values: form.fields.clone(),
                 problem: p,
             };
-            render(&state, &console, session, Some(refused), status).await
+            render(&state, session, Some(refused), status).await
         }
         Err(p) => layout::problem_page(Some(session), &p),
     }
@@ -361,20 +309,5 @@ async fn remove_window_as(state: &Context, session: &Session, id: i64) -> Result
         Ok(())
     } else {
         Err(Problem::maintenance_not_found(id))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_delivered_count_is_read_from_the_metrics_text() {
-        let text = "# TYPE lpaflow_step_attempts_total counter\n\
-                    lpaflow_step_attempts_total{result=\"done\"} 12\n\
-                    lpaflow_step_attempts_total{result=\"retry\"} 3\n";
-        assert_eq!(delivered_total(text), 12.0);
-        let r = RateSamples::default();
-        assert_eq!(r.record(1.0), None, "one sample is no rate");
     }
 }

@@ -307,6 +307,8 @@ impl Engine {
                 breaker: delivery::BreakerState::Closed,
                 breaker_since_seconds: 0.0,
                 last_unavailable: None,
+                outages: Vec::new(),
+                delivered_last_hour: delivery::LastHour::default(),
                 maintenance: None,
             },
         }

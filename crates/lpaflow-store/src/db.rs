@@ -3,7 +3,7 @@
 use crate::model::{
     Backlog, ClaimedTimer, Committed, ConsoleSession, Heartbeat, InstanceSummary, ListQuery,
     MaintenanceWindow, NewReveal, NodeIdentity, NodeRow, Page, Reservation, Reveal, StepFinish,
-    StepLease, StepRow, StoredDefinition, StoredInstance, Takeover, TimerRow,
+    StepLease, StepRow, StoredDefinition, StoredInstance, Takeover, TimerRow, WaitingInstance,
 };
 use crate::postgres::PgDb;
 use crate::prepare::Prepared;
@@ -96,6 +96,7 @@ forward! {
     fn nodes(&self) -> Result<Vec<NodeRow>, Error>;
     fn deregister_node(&self, node_id: &str) -> Result<(), Error>;
     fn record_reveal(&self, reveal: &NewReveal) -> Result<i64, Error>;
+    fn waiting_instances(&self, limit: u32) -> Result<Vec<WaitingInstance>, Error>;
     fn reveals(&self, uid: &InstanceId, limit: u32) -> Result<Vec<Reveal>, Error>;
 }
 

@@ -431,6 +431,12 @@ impl Store {
         self.inner.db.backlog().await
     }
 
+    /// The `limit` instances whose oldest open step is the oldest (those an outage holds up longest), with
+    /// how many steps each has open. Failed and skipped steps are not open.
+    pub async fn waiting_instances(&self, limit: u32) -> Result<Vec<WaitingInstance>, Error> {
+        self.inner.db.waiting_instances(limit).await
+    }
+
     /// Marks queued and retrying steps `suspended`, so people see they wait for the external system.
     pub async fn suspend_ready_steps(&self) -> Result<u64, Error> {
         self.inner.db.suspend_ready_steps().await

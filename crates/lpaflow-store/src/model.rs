@@ -407,6 +407,17 @@ impl Backlog {
     }
 }
 
+/// An instance with steps not yet confirmed by the external system (the LPAs an outage holds up).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitingInstance {
+    /// The instance.
+    pub uid: InstanceId,
+    /// Its open steps (queued, retrying, suspended, in flight, blocked behind another).
+    pub open_steps: u64,
+    /// When the oldest of them was enqueued.
+    pub oldest_at: DateTime<Utc>,
+}
+
 /// A reveal to record: who asked to see one history entry's masked personal values, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewReveal {

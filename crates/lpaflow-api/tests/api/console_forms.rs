@@ -147,3 +147,72 @@ async fn the_console_names_attorneys_for_caseworkers_and_not_for_auditors() {
         "the short uid for auditors: {auditor}"
     );
 }
+
+/// An event that ends the LPA asks once more, naming the outcome and repeating the reason; only the confirmed
+/// form fires it, and the reason shows in the audit page's history (issue 16 item 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_an_lpa_in_the_console_asks_for_confirmation_and_records_the_reason() {
+    let h = Harness::start().await;
+    let uid = h.create().await;
+    let cookie = h.console_cookie(Role::Caseworker).await;
+    let html = h
+        .get(&format!("/console/lpas/{uid}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .text();
+    let csrf = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
+        .unwrap()
+        .captures(&html)
+        .expect("a form with its CSRF token")[1]
+        .to_owned();
+    let revision = h.view(&uid, Role::Caseworker).await["revision"]
+        .as_u64()
+        .unwrap();
+    let post = |extra: &'static str| {
+        let (h, uid, cookie, csrf) = (&h, uid.clone(), cookie.clone(), csrf.clone());
+        async move {
+            h.post(&format!("/console/lpas/{uid}/events"))
+                .header("cookie", &cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "csrf={csrf}&event=change_status%3Acannot_register&revision={revision}&reason=Donor+lacks+capacity{extra}"
+                ))
+                .send()
+                .await
+        }
+    };
+    let asked = post("").await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.text());
+    let page = asked.text();
+    assert!(page.contains("cannot be undone"), "{page}");
+    assert!(page.contains("The LPA cannot be registered"), "{page}");
+    assert!(
+        page.contains("Donor lacks capacity"),
+        "the reason repeated: {page}"
+    );
+    assert!(page.contains(r#"name="confirmed" value="yes""#), "{page}");
+    assert_eq!(
+        h.view(&uid, Role::Caseworker).await["state"],
+        "created",
+        "nothing fired before the confirmation"
+    );
+
+    let fired = post("&confirmed=yes").await;
+    assert_eq!(fired.status, StatusCode::SEE_OTHER, "{}", fired.text());
+    assert_eq!(
+        h.view(&uid, Role::Caseworker).await["state"],
+        "cannot_register"
+    );
+
+    let audit = h
+        .get(&format!("/console/audit?uid={uid}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .text();
+    assert!(
+        audit.contains("Why: <q>Donor lacks capacity</q>"),
+        "{audit}"
+    );
+}

@@ -364,3 +364,79 @@ async fn refused_credentials_degrade_readiness_with_the_reason_and_retry_slowly(
     assert_eq!(sim.stats().status_count(403), 0);
     sim.shutdown().await.unwrap();
 }
+
+/// Issue 16 item 5: an operator sees when OPG stopped answering and its last error, the LPAs it holds up
+/// (linked), and afterwards the outage in the history and the backlog drained in the hour's deliveries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sees_an_outage_start_the_lpas_it_holds_up_and_the_drain_afterwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = simulator(dir.path()).await;
+    let h = Harness::with(Setup::default().opg_at(&sim.base_url())).await;
+    let cookie = h.console_cookie(Role::Admin).await;
+    let ops_page = || async {
+        h.get("/console/ops")
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .text()
+    };
+    assert!(
+        ops_page()
+            .await
+            .contains("No OPG outage since this process started")
+    );
+    sim.set_faults(Faults {
+        outage: true,
+        ..Faults::default()
+    })
+    .unwrap();
+    let mut uids = Vec::new();
+    for _ in 0..3 {
+        uids.push(h.sent_to_opg().await);
+    }
+    readyz_until(&h, "the breaker opens", |r| r["status"] == "degraded").await;
+    let down = opg_status(&h).await;
+    assert!(down["downSince"].is_string(), "{down}");
+    assert_eq!(down["outages"][0]["startedAt"], down["downSince"]);
+    assert!(down["outages"][0]["endedAt"].is_null(), "{down}");
+    assert_eq!(down["outages"][0]["lastError"]["status"], 503, "{down}");
+    let page = ops_page().await;
+    assert!(page.contains("Not answering since"), "{page}");
+    assert!(page.contains("Last error"), "{page}");
+    assert!(page.contains("still down"), "{page}");
+    for uid in &uids {
+        assert!(
+            page.contains(&format!("href=\"/console/lpas/{uid}\"")),
+            "{uid} is linked: {page}"
+        );
+    }
+
+    sim.set_faults(Faults::default()).unwrap();
+    readyz_until(&h, "OPG is back and the backlog is delivered", |r| {
+        r["status"] == "ready" && r["pendingSteps"] == 0
+    })
+    .await;
+    let after = opg_status(&h).await;
+    assert!(after.get("downSince").is_none(), "{after}");
+    assert!(after["outages"][0]["endedAt"].is_string(), "{after}");
+    assert!(
+        after["deliveredLastHour"]["total"].as_u64().unwrap() >= 3,
+        "the drain counted: {after}"
+    );
+    assert_eq!(
+        after["deliveredLastHour"]["perMinute"]
+            .as_array()
+            .unwrap()
+            .len(),
+        60
+    );
+    let page = ops_page().await;
+    assert!(!page.contains("still down"), "{page}");
+    assert!(page.contains("OPG outages seen by this process"), "{page}");
+    assert!(page.contains("steps in the last hour"), "{page}");
+    assert!(
+        !page.contains("LPAs waiting for OPG"),
+        "nothing waits any more: {page}"
+    );
+    sim.shutdown().await.unwrap();
+}

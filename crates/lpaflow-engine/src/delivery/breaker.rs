@@ -4,6 +4,8 @@
 //! when the engine's business clock is simulated.
 
 use super::Attempt;
+use super::outages::{Outage, OutageLog};
+use chrono::Utc;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -63,6 +65,7 @@ pub struct Breaker {
     probe_in_flight: bool,
     changed_at: Instant,
     last_unavailable: Option<serde_json::Value>,
+    outages: OutageLog,
 }
 
 impl Breaker {
@@ -77,6 +80,7 @@ impl Breaker {
             probe_in_flight: false,
             changed_at: now,
             last_unavailable: None,
+            outages: OutageLog::default(),
         }
     }
 
@@ -117,7 +121,13 @@ impl Breaker {
 
     /// Remembers why the system was last unavailable (call with [`Breaker::on_unavailable`]).
     pub fn note_unavailable(&mut self, error: serde_json::Value) {
+        self.outages.failed_again(error.clone());
         self.last_unavailable = Some(error);
+    }
+
+    /// The recent outages, newest first.
+    pub fn outages(&self) -> Vec<Outage> {
+        self.outages.recent()
     }
 
     /// The system answered (even with a refusal): it is up.
@@ -175,6 +185,13 @@ impl Breaker {
 
     fn set(&mut self, state: BreakerState, now: Instant) {
         if self.state != state {
+            match state {
+                BreakerState::Open if self.state == BreakerState::Closed => self
+                    .outages
+                    .opened(Utc::now(), self.last_unavailable.clone()),
+                BreakerState::Closed => self.outages.closed(Utc::now()),
+                _ => {}
+            }
             self.state = state;
             self.changed_at = now;
             metrics::gauge!("lpaflow_breaker_state").set(match state {
@@ -190,6 +207,41 @@ impl Breaker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outage_is_recorded_from_the_opening_to_the_first_answer_with_the_last_error() {
+        let t = Instant::now();
+        let mut b = Breaker::new(BreakerOptions::default(), t);
+        for status in [503, 502] {
+            b.note_unavailable(serde_json::json!({"status": status}));
+            b.on_unavailable(t, None);
+        }
+        assert!(b.outages().is_empty(), "below the threshold: no outage yet");
+        b.note_unavailable(serde_json::json!({"status": 504}));
+        b.on_unavailable(t, None);
+        let outages = b.outages();
+        assert_eq!(outages.len(), 1);
+        assert_eq!(outages[0].ended_at, None);
+        assert_eq!(
+            outages[0].last_error,
+            Some(serde_json::json!({"status": 504}))
+        );
+        // Probing and failing again is the same outage.
+        let later = t + Duration::from_secs(5);
+        assert_eq!(b.permit(later), Permit::Probe);
+        b.note_unavailable(serde_json::json!({"status": 500}));
+        b.on_unavailable(later, None);
+        assert_eq!(b.outages().len(), 1);
+        assert_eq!(
+            b.outages()[0].last_error,
+            Some(serde_json::json!({"status": 500}))
+        );
+        b.on_success(later + Duration::from_secs(5));
+        assert!(
+            b.outages()[0].ended_at.is_some(),
+            "the first answer ends it"
+        );
+    }
 
     #[test]
     fn opens_after_the_threshold_probes_once_and_closes_on_success() {

@@ -9,12 +9,16 @@
 mod breaker;
 mod claimed;
 mod handoff;
+mod hourly;
+mod outages;
 mod retry;
 mod worker;
 
 pub use breaker::{Breaker, BreakerOptions, BreakerState};
 pub use claimed::{Claim, ClaimLost, ClaimedStep};
 pub(crate) use handoff::Reservation;
+pub use hourly::{LastHour, MinuteCounts};
+pub use outages::{Outage, OutageLog};
 pub use retry::{Backoff, RetryPolicy};
 pub(crate) use worker::wall_now;
 pub(crate) use worker::{DeliveryState, run};
@@ -136,6 +140,10 @@ pub struct DeliveryStatus {
     pub breaker_since_seconds: f64,
     /// The handler's error of the last "unavailable" outcome since the system last answered.
     pub last_unavailable: Option<serde_json::Value>,
+    /// The system's recent outages as this process saw them, newest first (the one going on first).
+    pub outages: Vec<Outage>,
+    /// Steps this process delivered in the last hour, per minute.
+    pub delivered_last_hour: LastHour,
     /// The maintenance window in force, if any.
     pub maintenance: Option<lpaflow_store::MaintenanceWindow>,
 }

@@ -4,6 +4,7 @@
 //! the same transaction as the step's completion.
 
 use super::handoff::HandedOff;
+use super::hourly::MinuteCounts;
 use super::{
     Attempt, Backoff, Breaker, BreakerState, ClaimedStep, DeliveryOptions, DeliveryStatus, Report,
     StepHandler,
@@ -39,6 +40,8 @@ pub(crate) struct DeliveryState {
     pub(crate) maintenance: Mutex<Option<MaintenanceWindow>>,
     /// Delivery slots of this process: a delivery runs holding one.
     pub(crate) slots: Arc<Semaphore>,
+    /// Steps delivered per minute over the last hour.
+    delivered: Mutex<MinuteCounts>,
     handoff: mpsc::UnboundedSender<HandedOff>,
     handed_off: Mutex<Option<mpsc::UnboundedReceiver<HandedOff>>>,
 }
@@ -51,6 +54,7 @@ impl DeliveryState {
             backoff: Backoff::new(options.retry, options.seed),
             maintenance: Mutex::new(None),
             slots: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            delivered: Mutex::new(MinuteCounts::default()),
             handoff,
             handed_off: Mutex::new(Some(handed_off)),
             options,
@@ -79,6 +83,10 @@ impl DeliveryState {
         self.breaker.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn delivered(&self) -> std::sync::MutexGuard<'_, MinuteCounts> {
+        self.delivered.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(crate) fn status(&self) -> DeliveryStatus {
         let now = Instant::now();
         let b = self.breaker();
@@ -87,6 +95,8 @@ impl DeliveryState {
             breaker: b.state(now),
             breaker_since_seconds: now.duration_since(b.changed_at()).as_secs_f64(),
             last_unavailable: b.last_unavailable().cloned(),
+            outages: b.outages(),
+            delivered_last_hour: self.delivered().last_hour(wall_now()),
             maintenance: self
                 .maintenance
                 .lock()
@@ -396,7 +406,11 @@ async fn record(
 ) -> Result<(), Error> {
     let store = &engine.inner.store;
     match attempt {
-        Attempt::Done { result, report } => complete(engine, step, result, report).await,
+        Attempt::Done { result, report } => {
+            complete(engine, step, result, report).await?;
+            state.delivered().record(wall_now());
+            Ok(())
+        }
         Attempt::Retry {
             error,
             retry_after,

@@ -18,7 +18,7 @@ use super::commit::promote_next_steps;
 use super::rows::{STEP_COLUMNS, step};
 use super::{PgDb, TRANSIENT_RETRIES, int, is_transient, pg_time_of};
 use crate::Error;
-use crate::model::{Backlog, StepFinish, StepLease, StepOutcome, StepRow};
+use crate::model::{Backlog, StepFinish, StepLease, StepOutcome, StepRow, WaitingInstance};
 use chrono::{DateTime, Utc};
 use lpaflow_core::InstanceId;
 use sqlx::{Postgres, Row, Transaction};
@@ -264,6 +264,28 @@ impl PgDb {
             backlog.by_status.insert(status, n.max(0) as u64);
         }
         Ok(backlog)
+    }
+
+    /// Instances with open steps, the longest waiting first.
+    pub async fn waiting_instances(&self, limit: u32) -> Result<Vec<WaitingInstance>, Error> {
+        let rows = sqlx::query(
+            "SELECT uid, count(*) AS n, min(created_at) AS oldest FROM outbox \
+             WHERE status NOT IN ('done', 'skipped', 'failed') GROUP BY uid ORDER BY oldest, uid LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(Error::db("read waiting instances"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(WaitingInstance {
+                    uid: InstanceId::new(r.try_get::<String, _>("uid")?),
+                    open_steps: u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
+                    oldest_at: r.try_get("oldest")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Error::db("read waiting instances"))
     }
 
     /// Marks every queued or retrying step `suspended` (the external system is unavailable). Returns how many.

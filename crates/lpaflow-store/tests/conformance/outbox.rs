@@ -24,6 +24,7 @@ conformance!(
     steps_are_enqueued_at_the_wall_clock_time_given,
     an_unsent_step_leased_with_its_commit_can_be_given_back,
     each_step_knows_when_the_one_before_it_finished,
+    the_instances_waiting_longest_come_first_with_their_open_steps,
 );
 
 fn done(id: i64, fence: u64, uid: &lpaflow_core::InstanceId) -> StepFinish {
@@ -692,4 +693,59 @@ async fn each_step_knows_when_the_one_before_it_finished(db: &TestDb) {
         .map(|s| s.previous_completed_at)
         .collect();
     assert_eq!(all, [None, Some(first_done), Some(second_done)]);
+}
+
+async fn the_instances_waiting_longest_come_first_with_their_open_steps(db: &TestDb) {
+    let f = fixture(db).await;
+    let (first, second) = (uid(960), uid(961));
+    f.create(&first, json!({}), t0()).await;
+    f.create(&second, json!({}), t0() + TimeDelta::seconds(1))
+        .await;
+    let waiting = f.store.waiting_instances(10).await.unwrap();
+    assert_eq!(
+        waiting.iter().map(|w| w.uid.clone()).collect::<Vec<_>>(),
+        [first.clone(), second.clone()],
+        "oldest first"
+    );
+    assert_eq!(waiting[0].oldest_at, t0());
+    assert!(waiting.iter().all(|w| w.open_steps >= 1));
+    assert_eq!(
+        f.store.waiting_instances(1).await.unwrap().len(),
+        1,
+        "the limit"
+    );
+
+    // Once every step of the first is done, only the second waits.
+    loop {
+        let leased = f
+            .store
+            .claim_steps(
+                "w",
+                10,
+                t0() + TimeDelta::seconds(60),
+                t0() + TimeDelta::seconds(2),
+            )
+            .await
+            .unwrap();
+        let mine: Vec<_> = leased.into_iter().filter(|l| l.uid == first).collect();
+        if mine.is_empty() {
+            break;
+        }
+        let done = mine
+            .iter()
+            .map(|l| StepFinish {
+                step: Fenced {
+                    key: l.id,
+                    fence: l.fence,
+                },
+                uid: l.uid.clone(),
+                outcome: StepOutcome::Done { result: json!({}) },
+                at: t0() + TimeDelta::seconds(3),
+            })
+            .collect();
+        f.store.finish_steps(done).await.unwrap();
+    }
+    let waiting = f.store.waiting_instances(10).await.unwrap();
+    assert!(waiting.iter().all(|w| w.uid != first), "{waiting:?}");
+    assert!(waiting.iter().any(|w| w.uid == second));
 }
