@@ -481,3 +481,65 @@ async fn console_caseworker_confirms_before_an_lpa_is_ended() {
     )
     .await;
 }
+
+/// Issue 16 items 5 and 8: in development mode an admin takes the embedded simulator down from the operations
+/// page, sees when OPG stopped answering and the LPA it holds up, brings it back and sees the outage end and
+/// the step delivered.
+#[tokio::test]
+async fn console_admin_simulates_an_outage_and_sees_it_start_hold_an_lpa_and_drain() {
+    with_browser(
+        "console_admin_simulates_an_outage_and_sees_it_start_hold_an_lpa_and_drain",
+        |b| async move {
+            let server = Server::start_dev(&[]);
+            b.sign_in(&server.base, "admin").await;
+            assert_eq!(b.path().await, "/console/ops");
+            b.wait_text("section[aria-labelledby='dev-outage']", "is up")
+                .await;
+            b.click("form[action='/console/ops/dev-outage'] button")
+                .await;
+            b.wait_text("section[aria-labelledby='dev-outage']", "down")
+                .await;
+
+            // An LPA the donor signs: its first OPG step meets the outage.
+            let (status, body) = server
+                .call(
+                    Method::POST,
+                    "/v1/lpas",
+                    Some("service"),
+                    Some(&application()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let uid = body["uid"].as_str().unwrap().to_owned();
+            fire(&server, &uid, "submit", json!({})).await;
+            fire(
+                &server,
+                &uid,
+                "record_payment",
+                json!({"amountPence": 9200}),
+            )
+            .await;
+            fire(&server, &uid, "sign_as_donor", json!({})).await;
+
+            b.wait_text("#live", "Not answering since").await;
+            b.wait_text("#live", &uid).await;
+            assert_eq!(
+                b.count(&format!("#live a[href='/console/lpas/{uid}']"))
+                    .await,
+                1
+            );
+            b.axe("operations during an outage").await;
+            b.screenshot("operations-outage").await;
+
+            b.click("form[action='/console/ops/dev-outage'] button")
+                .await;
+            b.wait_text("section[aria-labelledby='dev-outage']", "is up")
+                .await;
+            b.wait_text("#live", "OPG outages seen by this process")
+                .await;
+            b.wait_text("#live .panel", "1 step in the last hour").await;
+            assert!(!b.text_content("#live").await.contains("still down"));
+        },
+    )
+    .await;
+}

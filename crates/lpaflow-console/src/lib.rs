@@ -22,6 +22,7 @@
 mod audit;
 mod audit_reveal;
 mod confirm;
+mod dev_outage;
 mod fee_chart;
 mod form_payload;
 mod forms;
@@ -51,6 +52,8 @@ use lpaflow_http::auth::Authenticator;
 use session::Session;
 use std::sync::Arc;
 
+pub use dev_outage::OutageSwitch;
+
 const CSS: &str = include_str!("../assets/console.css");
 const HTMX: &str = include_str!("../assets/vendor/htmx-2.0.11.min.js");
 
@@ -68,6 +71,8 @@ pub struct Context {
     pub(crate) auth: Arc<Authenticator>,
     /// Development mode (`serve --dev`): the sign-in page offers development tokens.
     pub(crate) dev: bool,
+    /// The embedded simulator's outage switch, in development mode only.
+    pub(crate) outage_switch: Option<Arc<dyn OutageSwitch>>,
 }
 
 impl Context {
@@ -77,7 +82,17 @@ impl Context {
             lpas,
             auth: Arc::new(auth),
             dev,
+            outage_switch: None,
         }
+    }
+
+    /// With a switch that takes the embedded OPG simulator down and up, shown to admins on the operations
+    /// page. Development mode only: ignored otherwise.
+    pub fn with_outage_switch(mut self, switch: Arc<dyn OutageSwitch>) -> Self {
+        if self.dev {
+            self.outage_switch = Some(switch);
+        }
+        self
     }
 }
 
@@ -104,6 +119,7 @@ pub fn router(context: Context) -> Router {
         .route("/ops", get(ops::show))
         .route("/ops/live", get(ops::live))
         .route("/ops/maintenance", post(ops::add_window))
+        .route("/ops/dev-outage", post(dev_outage::toggle))
         .route("/ops/maintenance/{id}/remove", post(ops::remove_window))
         .route("/sessions", get(sessions::show))
         .route("/sessions/{id}/revoke", post(sessions::revoke))

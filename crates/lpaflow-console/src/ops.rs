@@ -4,6 +4,7 @@
 //! planned maintenance windows, which admins add and remove through the API's own handlers. The live part
 //! refreshes every 5 seconds with htmx, and on reload without it.
 
+use super::dev_outage;
 use super::form_payload::parse_time;
 use super::layout::{self, Nav, duration, error_summary, page, sentence, time_el, words};
 use super::ops_outages;
@@ -185,6 +186,7 @@ async fn render(
         @if admin { p { a href="/console/sessions" { "Console sessions: who is signed in" } } }
         div id="live" hx-get="/console/ops/live" hx-trigger="every 5s" hx-swap="innerHTML" { (live) }
         p.hint { "This part updates every 5 seconds (reload the page if scripts are off)." }
+        (dev_outage::section(state, session))
         section.section aria-labelledby="maintenance" {
             h2 id="maintenance" { "OPG maintenance windows" }
             @if windows.is_empty() { p { "No maintenance is planned." } } @else {

@@ -40,7 +40,7 @@ pub(super) fn delivery_panel(status: &OpgStatus) -> Markup {
     html! {
         div.panel {
             h2.heading-small { "Delivered" }
-            p.big { (hour.total) " steps in the last hour" }
+            p.big { (hour.total) @if hour.total == 1 { " step" } @else { " steps" } " in the last hour" }
             p { (last_five) " in the last five minutes (" (format!("{:.1}", last_five as f64 / 5.0)) " a minute)." }
             div.sparkline role="img" aria-label={ "Steps delivered per minute over the last hour, most recent on the right; the most in a minute: " (peak) } {
                 @for n in &hour.per_minute {

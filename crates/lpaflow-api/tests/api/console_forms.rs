@@ -216,3 +216,36 @@ async fn ending_an_lpa_in_the_console_asks_for_confirmation_and_records_the_reas
         "{audit}"
     );
 }
+
+/// The development outage switch exists only where `serve --dev` handed the console one (the embedded
+/// simulator): elsewhere an admin's post is a 404 naming why, and nobody but an admin may use it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outage_switch_is_refused_without_a_simulator_and_to_other_roles() {
+    let h = Harness::start().await;
+    for (role, status) in [
+        (Role::Admin, StatusCode::NOT_FOUND),
+        (Role::Caseworker, StatusCode::FORBIDDEN),
+    ] {
+        let cookie = h.console_cookie(role).await;
+        let html = h
+            .get("/console/ops")
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .text();
+        assert!(!html.contains("simulate an OPG outage"), "{role}: {html}");
+        let csrf = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
+            .unwrap()
+            .captures(&html)
+            .expect("a form with its CSRF token")[1]
+            .to_owned();
+        let r = h
+            .post("/console/ops/dev-outage")
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&down=yes"))
+            .send()
+            .await;
+        assert_eq!(r.status, status, "{role}: {}", r.text());
+    }
+}

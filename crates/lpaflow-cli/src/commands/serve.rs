@@ -291,7 +291,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?,
     };
     let state = AppState::new(lpas.clone(), auth.clone(), config);
-    let console = lpaflow_console::Context::new(lpas.clone(), auth.clone(), mode.dev);
+    let mut console = lpaflow_console::Context::new(lpas.clone(), auth.clone(), mode.dev);
+    if let Some(sim) = &simulator {
+        console = console.with_outage_switch(Arc::new(SimulatorSwitch(sim.state().clone())));
+    }
     let app = lpaflow_api::router_with(state.clone(), lpaflow_console::router(console));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -467,5 +470,25 @@ async fn warn_if_history_alterable(store: &lpaflow_store::Store) {
              append-only triggers; serve with a role granted only what it needs (docs/audit.md, \"Database roles\")"
         ),
         Err(e) => tracing::warn!(error = %e, "could not check who owns the history table"),
+    }
+}
+
+/// The embedded simulator's outage fault as the console's development switch.
+struct SimulatorSwitch(Arc<lpaflow_opg::simulator::SimulatorState>);
+
+impl lpaflow_console::OutageSwitch for SimulatorSwitch {
+    fn is_down(&self) -> bool {
+        self.0.faults().outage
+    }
+
+    fn set_down(&self, down: bool) -> Result<(), String> {
+        let patch = lpaflow_opg::simulator::FaultsPatch {
+            outage: Some(down),
+            ..Default::default()
+        };
+        self.0
+            .patch_faults(&patch)
+            .map(|_| ())
+            .map_err(|errors| format!("{errors:?}"))
     }
 }
