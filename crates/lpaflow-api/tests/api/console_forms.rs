@@ -222,6 +222,7 @@ async fn ending_an_lpa_in_the_console_asks_for_confirmation_and_records_the_reas
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outage_switch_is_refused_without_a_simulator_and_to_other_roles() {
     let h = Harness::start().await;
+    let csrf_field = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#).unwrap();
     for (role, status) in [
         (Role::Admin, StatusCode::NOT_FOUND),
         (Role::Caseworker, StatusCode::FORBIDDEN),
@@ -234,8 +235,7 @@ async fn the_outage_switch_is_refused_without_a_simulator_and_to_other_roles() {
             .await
             .text();
         assert!(!html.contains("simulate an OPG outage"), "{role}: {html}");
-        let csrf = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
-            .unwrap()
+        let csrf = csrf_field
             .captures(&html)
             .expect("a form with its CSRF token")[1]
             .to_owned();
