@@ -2,17 +2,9 @@
 //! with personal values masked, one entry revealed with a reason (the reveal recorded and listed), a refused
 //! reveal explained, and no reveal form for the roles that may not reveal.
 
-use crate::common::Harness;
+use crate::common::{Harness, csrf};
 use axum::http::StatusCode;
 use lpaflow_api::Role;
-
-fn csrf_of(html: &str) -> String {
-    regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
-        .unwrap()
-        .captures(html)
-        .expect("a form with its CSRF token")[1]
-        .to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auditor_reveals_one_entry_in_the_console_with_a_reason_and_sees_it_recorded() {
@@ -53,7 +45,7 @@ async fn an_auditor_reveals_one_entry_in_the_console_with_a_reason_and_sees_it_r
                 .await
         }
     };
-    let csrf = csrf_of(&html);
+    let csrf = csrf(&html);
     let refused = post(format!("csrf={csrf}&seq=1&reason=+++")).await;
     assert_eq!(
         refused.status,
@@ -115,7 +107,7 @@ async fn caseworkers_and_admins_get_no_reveal_form_and_cannot_post_one() {
             .post(&format!("/console/audit/{uid}/reveal"))
             .header("cookie", &cookie)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("csrf={}&seq=1&reason=curious", csrf_of(&html)))
+            .body(format!("csrf={}&seq=1&reason=curious", csrf(&html)))
             .send()
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}: {}", r.text());

@@ -1,7 +1,7 @@
 //! The console's LPA page as a caseworker works it, through the real router: amounts entered in pounds and
 //! pence, a form filled in on a page someone changed since, and attorneys named for the roles that may see names.
 
-use crate::common::Harness;
+use crate::common::{Harness, csrf};
 use axum::http::StatusCode;
 use lpaflow_api::Role;
 use serde_json::json;
@@ -27,11 +27,7 @@ async fn a_caseworker_enters_a_payment_in_pounds_and_pence_in_the_console() {
         html.contains("In pounds and pence, such as £92.00."),
         "the amount's hint: {html}"
     );
-    let csrf = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
-        .unwrap()
-        .captures(&html)
-        .expect("a form with its CSRF token")[1]
-        .to_owned();
+    let csrf = csrf(&html);
     let post = |amount: &'static str| {
         let (h, uid, cookie, csrf) = (&h, uid.clone(), cookie.clone(), csrf.clone());
         async move {
@@ -161,11 +157,7 @@ async fn ending_an_lpa_in_the_console_asks_for_confirmation_and_records_the_reas
         .send()
         .await
         .text();
-    let csrf = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#)
-        .unwrap()
-        .captures(&html)
-        .expect("a form with its CSRF token")[1]
-        .to_owned();
+    let csrf = csrf(&html);
     let revision = h.view(&uid, Role::Caseworker).await["revision"]
         .as_u64()
         .unwrap();
@@ -222,7 +214,6 @@ async fn ending_an_lpa_in_the_console_asks_for_confirmation_and_records_the_reas
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outage_switch_is_refused_without_a_simulator_and_to_other_roles() {
     let h = Harness::start().await;
-    let csrf_field = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#).unwrap();
     for (role, status) in [
         (Role::Admin, StatusCode::NOT_FOUND),
         (Role::Caseworker, StatusCode::FORBIDDEN),
@@ -235,10 +226,7 @@ async fn the_outage_switch_is_refused_without_a_simulator_and_to_other_roles() {
             .await
             .text();
         assert!(!html.contains("simulate an OPG outage"), "{role}: {html}");
-        let csrf = csrf_field
-            .captures(&html)
-            .expect("a form with its CSRF token")[1]
-            .to_owned();
+        let csrf = csrf(&html);
         let r = h
             .post("/console/ops/dev-outage")
             .header("cookie", &cookie)

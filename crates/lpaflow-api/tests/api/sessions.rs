@@ -3,18 +3,12 @@
 //! revokes one, a sign-in under another role ends the subject's other sessions, and the idle time and the
 //! token's expiry end a session.
 
-use crate::common::Harness;
+use crate::common::{Harness, csrf};
 use axum::http::StatusCode;
 use chrono::{TimeDelta, Utc};
 use lpaflow_api::Role;
 use lpaflow_app::{Caller, LpaService, ServiceSettings};
 use std::time::Duration;
-
-/// The CSRF token of the forms on `html`.
-fn csrf(html: &str) -> String {
-    let re = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#).unwrap();
-    re.captures(html).expect("a form with its CSRF token")[1].to_owned()
-}
 
 async fn page(h: &Harness, cookie: &str, path: &str) -> (StatusCode, Option<String>, String) {
     let r = h.get(path).header("cookie", cookie).send().await;

@@ -29,6 +29,12 @@ pub const SECRET: &[u8] = b"lpaflow api tests: a secret of enough bytes";
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
 /// The repository's `workflows/` directory.
+/// The CSRF token of the console forms on `html`.
+pub fn csrf(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="csrf" value="([0-9a-f]+)""#).unwrap();
+    re.captures(html).expect("a form with its CSRF token")[1].to_owned()
+}
+
 pub fn workflows_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../workflows")
 }
