@@ -25,6 +25,7 @@ pub mod proof;
 pub mod rejection;
 pub mod replay;
 pub mod rules;
+pub mod search;
 pub mod text;
 pub mod validate;
 pub mod zone;
@@ -45,5 +46,6 @@ pub use rejection::Rejection;
 pub use rules::{
     ActionError, ActionOutcome, Catalog, Context, PayloadProblem, PlainRules, Rules, Unmet,
 };
+pub use search::{Findable, SearchTerm};
 pub use validate::{CREATE_EVENT, validate};
 pub use zone::BusinessZone;

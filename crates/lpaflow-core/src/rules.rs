@@ -186,6 +186,13 @@ pub trait Rules: Send + Sync {
         let _ = instance;
         Vec::new()
     }
+
+    /// The title lists sort by and the terms searches find an instance by ([`crate::search`]). The store
+    /// keeps them in step with the instance; the default is neither.
+    fn findable(&self, instance: &Instance) -> crate::search::Findable {
+        let _ = instance;
+        crate::search::Findable::default()
+    }
 }
 
 /// Rules for workflows that name no guards, actions or steps beyond those listed (guards always pass;
