@@ -77,6 +77,7 @@ impl Ledger {
             workflow_hash: self.def.hash().to_owned(),
             decisions,
             labels: None,
+            findable: None,
             consume_timer: None,
             complete_step: None,
             idempotency: None,

@@ -62,10 +62,11 @@ impl Filter {
         };
         ListQuery {
             state: state.map(str::to_owned),
-            label: label.map(str::to_owned),
+            labels: label.map(str::to_owned).into_iter().collect(),
             sync,
             cursor,
             limit,
+            ..ListQuery::default()
         }
     }
 }

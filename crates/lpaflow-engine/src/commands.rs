@@ -5,6 +5,7 @@
 use crate::delivery::Reservation;
 use crate::{Engine, Error};
 use chrono::Utc;
+use lpaflow_core::search::Findable;
 use lpaflow_core::{
     Command, Decision, InstanceId, Rejection, TimerName, WorkflowDef, decide_chain,
     decide_create_chain,
@@ -84,6 +85,9 @@ impl Engine {
         let labels = decisions
             .last()
             .map(|d| self.inner.rules.labels(&d.instance));
+        let findable = decisions
+            .last()
+            .map(|d| self.inner.rules.findable(&d.instance));
         let handoff = self.reserve_first_step(&uid, 0, &decisions);
         let commit = Commit {
             uid: uid.clone(),
@@ -91,6 +95,7 @@ impl Engine {
             workflow_hash: def.hash().to_owned(),
             decisions: decisions.clone(),
             labels,
+            findable,
             consume_timer: None,
             complete_step: None,
             idempotency: idempotency.clone(),
@@ -170,18 +175,15 @@ impl Engine {
                     return Err(r.into());
                 }
             };
-            let before = self.inner.rules.labels(&stored.instance);
-            let after = decisions
-                .last()
-                .map(|d| self.inner.rules.labels(&d.instance))
-                .unwrap_or_default();
+            let (labels, findable) = self.indexes_changed(&stored, &decisions);
             let handoff = self.reserve_first_step(uid, stored.steps_enqueued, &decisions);
             let commit = Commit {
                 uid: uid.clone(),
                 base: Some(Base::of(&stored)),
                 workflow_hash: stored.workflow_hash.clone(),
                 decisions: decisions.clone(),
-                labels: (before != after).then_some(after),
+                labels,
+                findable,
                 consume_timer: attached.consume_timer.clone(),
                 complete_step: attached.complete_step.clone(),
                 idempotency: attached.idempotency.clone(),
@@ -215,6 +217,25 @@ impl Engine {
             }
         }
         Err(Error::Contended { uid: uid.clone() })
+    }
+
+    /// The labels and the findable (title and search terms) of the instance after `decisions`, each only if
+    /// it differs from `stored`'s: the store rewrites what changed and leaves the rest.
+    fn indexes_changed(
+        &self,
+        stored: &StoredInstance,
+        decisions: &[Decision],
+    ) -> (Option<Vec<String>>, Option<Findable>) {
+        let rules = self.inner.rules.as_ref();
+        let Some(last) = decisions.last() else {
+            return (None, None);
+        };
+        let labels = rules.labels(&last.instance);
+        let findable = rules.findable(&last.instance);
+        (
+            (labels != rules.labels(&stored.instance)).then_some(labels),
+            (findable != rules.findable(&stored.instance)).then_some(findable),
+        )
     }
 
     fn accepted(

@@ -46,6 +46,7 @@ forward! {
     fn close(&self) -> ();
     fn get(&self, uid: &InstanceId) -> Result<Option<StoredInstance>, Error>;
     fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error>;
+    fn count(&self, q: &ListQuery) -> Result<u64, Error>;
     fn history(&self, uid: &InstanceId, after_seq: u64, limit: u32) -> Result<Vec<StoredEntry>, Error>;
     fn chain_head(&self, uid: &InstanceId) -> Result<Option<ChainHead>, Error>;
     fn chain_heads(&self, after: &str, limit: u32) -> Result<Vec<(InstanceId, ChainHead)>, Error>;

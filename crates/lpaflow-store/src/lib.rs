@@ -3,8 +3,8 @@
 //!
 //! Guarantees:
 //! - A [`Commit`] (one command's decisions) is atomic: instance row (compare-and-set on revision), one
-//!   hash-chained history row per decision, outbox rows, timer changes, labels. A stale revision is
-//!   [`CommitError::Conflict`]; nothing of a refused commit is visible.
+//!   hash-chained history row per decision, outbox rows, timer changes, labels, title and search terms. A
+//!   stale revision is [`CommitError::Conflict`]; nothing of a refused commit is visible.
 //! - Commits submitted concurrently share transactions (group commit); each caller is answered only after its
 //!   own commit is durable, and a commit that fails does not fail the others.
 //! - History is append-only (triggers refuse UPDATE and DELETE) and verifiable ([`Store::verify`]).
@@ -16,6 +16,7 @@ mod cursor;
 mod db;
 mod error;
 mod group_commit;
+mod list;
 mod log;
 pub mod model;
 mod postgres;
@@ -333,6 +334,12 @@ impl Store {
     /// A page of instances (caseworker queues).
     pub async fn list(&self, query: &ListQuery) -> Result<Page<InstanceSummary>, Error> {
         self.inner.db.list(query).await
+    }
+
+    /// How many instances `query`'s filters match (its cursor, order and page size do not count): a queue's
+    /// or a search's size.
+    pub async fn count(&self, query: &ListQuery) -> Result<u64, Error> {
+        self.inner.db.count(query).await
     }
 
     /// History entries of `uid` after `after_seq`, at most `limit`.

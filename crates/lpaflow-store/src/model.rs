@@ -2,6 +2,9 @@
 //! (instances with their bookkeeping, outbox steps, timers, pages of lists).
 
 use chrono::{DateTime, Utc};
+use lpaflow_core::search::Findable;
+
+pub use crate::list::{InstanceSummary, ListQuery, ListSort};
 use lpaflow_core::{Decision, Instance, InstanceId, StepName, TimerName};
 use serde::Serialize;
 use serde_json::Value;
@@ -100,7 +103,7 @@ pub struct Fenced<K> {
 
 /// One command's accepted decisions (the command and its automatic follow-ups), committed atomically: the
 /// instance row (compare-and-set on `base.revision`, or insert when `base` is `None`), one history row per
-/// decision, outbox rows, timer changes and labels.
+/// decision, outbox rows, timer changes, labels, title and search terms.
 #[derive(Clone, Debug)]
 pub struct Commit {
     /// The instance.
@@ -113,6 +116,9 @@ pub struct Commit {
     pub decisions: Vec<Decision>,
     /// The instance's labels after the last decision (for list filters), if they changed.
     pub labels: Option<Vec<String>>,
+    /// The instance's title and search terms after the last decision, if they changed: `Some` replaces the
+    /// stored terms and sets the title (to none, too), `None` leaves both as they are.
+    pub findable: Option<Findable>,
     /// A due timer this commit consumes (the timer's event is the first decision); the commit fails with
     /// [`crate::CommitError::Fenced`] if the lease was lost.
     pub consume_timer: Option<Fenced<TimerName>>,
@@ -337,43 +343,6 @@ pub struct TimerRow {
     pub fire_at: DateTime<Utc>,
     /// The event it fires.
     pub event: String,
-}
-
-/// Filters of a list query (all optional, combined with AND).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ListQuery {
-    /// Current state.
-    pub state: Option<String>,
-    /// A label set by the rules (e.g. `finding:open`).
-    pub label: Option<String>,
-    /// Sync status; `Pending` also matches instances awaiting a blocking step.
-    pub sync: Option<SyncStatus>,
-    /// Continue after this cursor (from the previous page).
-    pub cursor: Option<String>,
-    /// Page size (1..=500).
-    pub limit: u32,
-}
-
-/// One row of a list.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InstanceSummary {
-    /// The instance.
-    pub uid: InstanceId,
-    /// Workflow name.
-    pub workflow: String,
-    /// Workflow version.
-    pub version: u32,
-    /// Current state.
-    pub state: String,
-    /// Revision.
-    pub revision: u64,
-    /// Sync status.
-    pub sync_status: SyncStatus,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
 }
 
 /// A page of a list, with the cursor of the next page if there is one.

@@ -1,7 +1,7 @@
 //! Turns [`Commit`]s into the rows both backends write, computed once in Rust: history hashes (from the base's
 //! chain head), outbox sequence numbers (from the base's `steps_enqueued`), the net effect of the decisions'
-//! timer changes, labels. Because the commit applies only if the instance is still at `base.revision`
-//! (compare-and-set), everything computed here from the base stays true inside the transaction.
+//! timer changes, labels, search terms. Because the commit applies only if the instance is still at
+//! `base.revision` (compare-and-set), everything computed here from the base stays true inside the transaction.
 
 use crate::CommitError;
 use crate::model::{Commit, StoredInstance, SyncStatus};
@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use lpaflow_core::history::{
     Binding, FORMAT_BOUND, FORMAT_RULED, GENESIS_HASH, Snapshot, bound_hash, stored_text,
 };
+use lpaflow_core::search::Findable;
 use lpaflow_core::{Decision, Instance};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,6 +30,8 @@ pub(crate) struct Prepared {
     pub consume_timer: Option<TimerConsumeRow>,
     pub complete_step: Option<StepCompletionRow>,
     pub labels: Option<Vec<LabelRow>>,
+    /// `Some` when the commit replaces the instance's search terms (the title goes in `instance_row`).
+    pub terms: Option<Vec<TermRow>>,
     pub idempotency: Option<IdempotencyRow>,
 }
 
@@ -58,6 +61,9 @@ pub(crate) struct InstanceRow {
     pub sync_status: &'static str,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The title to store when `title_set`; otherwise the stored one stays.
+    pub title: Option<String>,
+    pub title_set: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -156,6 +162,31 @@ pub(crate) struct LabelRow {
     pub created_at: i64,
 }
 
+#[derive(Debug, Serialize)]
+pub(crate) struct TermRow {
+    pub term: String,
+    pub uid: String,
+    pub personal: bool,
+}
+
+/// The rows of a findable's terms: each text once, empty ones dropped, a text both personal and not kept as
+/// not personal (as [`Findable::new`] does, for findables built otherwise).
+fn term_rows(uid: &str, findable: &Findable) -> Vec<TermRow> {
+    let mut terms: BTreeMap<&str, bool> = BTreeMap::new();
+    for t in findable.terms.iter().filter(|t| !t.text.is_empty()) {
+        let personal = terms.entry(t.text.as_str()).or_insert(true);
+        *personal &= t.personal;
+    }
+    terms
+        .into_iter()
+        .map(|(term, personal)| TermRow {
+            term: term.to_owned(),
+            uid: uid.to_owned(),
+            personal,
+        })
+        .collect()
+}
+
 fn json_text(v: &impl Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }
@@ -232,6 +263,8 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
         sync_status: SyncStatus::derive(new_steps, 0, final_instance.awaiting.is_some()).into(),
         created_at: to_micros(final_instance.created_at),
         updated_at: to_micros(final_instance.updated_at),
+        title: commit.findable.as_ref().and_then(|f| f.title.clone()),
+        title_set: commit.findable.is_some(),
     };
     let created_at = to_micros(final_instance.created_at);
     Ok(Prepared {
@@ -277,6 +310,7 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
                 })
                 .collect()
         }),
+        terms: commit.findable.as_ref().map(|f| term_rows(&uid, f)),
         idempotency: commit.idempotency.as_ref().map(|m| IdempotencyRow {
             actor: m.actor.clone(),
             key: m.key.clone(),

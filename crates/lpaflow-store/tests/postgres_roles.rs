@@ -38,12 +38,41 @@ fn create_commit(id: &lpaflow_core::InstanceId) -> Commit {
         workflow_hash: def.hash().to_owned(),
         decisions,
         labels: None,
+        findable: None,
         consume_timer: None,
         complete_step: None,
         idempotency: None,
         enqueued_at: None,
         lease_first_step: None,
     }
+}
+
+fn findable(title: &str) -> lpaflow_core::search::Findable {
+    let term = lpaflow_core::search::SearchTerm::public(title);
+    lpaflow_core::search::Findable::new(Some(title.to_owned()), term.into_iter().collect())
+}
+
+/// Commits an edit of `id` that replaces its title and search terms (a DELETE and an INSERT of terms).
+async fn refind(store: &Store, id: &lpaflow_core::InstanceId, title: &str) {
+    let (def, rules) = document();
+    let stored = store.get(id).await.unwrap().unwrap();
+    let decisions = lpaflow_core::decide_chain(
+        &def,
+        &rules,
+        &stored.instance,
+        &lpaflow_core::Command::new("edit", "author-1", "author"),
+        t0(),
+    )
+    .unwrap();
+    store
+        .commit(Commit {
+            base: Some(lpaflow_store::Base::of(&stored)),
+            decisions,
+            findable: Some(findable(title)),
+            ..create_commit(id)
+        })
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,8 +93,26 @@ async fn the_serving_role_can_only_append_history() {
     let serving = Store::open(StoreOptions::new(&serving_url)).await.unwrap();
     assert!(!serving.can_alter_history().await.unwrap());
     let id = uid(500);
-    serving.commit(create_commit(&id)).await.unwrap();
+    let mut create = create_commit(&id);
+    create.labels = Some(vec!["finding:open".to_owned()]);
+    create.findable = Some(findable("Roles"));
+    serving.commit(create).await.unwrap();
     assert_eq!(serving.history(&id, 0, 10).await.unwrap().len(), 1);
+    refind(&serving, &id, "Grants").await;
+    let found = serving
+        .list(&lpaflow_store::ListQuery {
+            words: vec!["gra".to_owned()],
+            labels: vec!["finding:open".to_owned()],
+            limit: 10,
+            ..lpaflow_store::ListQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        found.items.len(),
+        1,
+        "the serving role reads, replaces and finds search terms"
+    );
     assert!(serving.verify(None, |_| {}).await.unwrap().ok());
     let revealed = lpaflow_store::NewReveal {
         uid: id.clone(),

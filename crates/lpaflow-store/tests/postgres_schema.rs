@@ -71,6 +71,7 @@ async fn each_schema_is_a_store_of_its_own() {
         workflow_hash: def.hash().to_owned(),
         decisions,
         labels: None,
+        findable: None,
         consume_timer: None,
         complete_step: None,
         idempotency: None,

@@ -175,6 +175,7 @@ async fn a_database_from_before_0004_upgrades_and_still_verifies() {
                 workflow_hash: def.hash().to_owned(),
                 decisions,
                 labels: None,
+                findable: None,
                 consume_timer: None,
                 complete_step: None,
                 idempotency: None,

@@ -117,10 +117,11 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
     }
     Ok(ListQuery {
         state: q.state,
-        label: from_finding.or(q.label),
+        labels: from_finding.or(q.label).into_iter().collect(),
         sync,
         cursor: q.cursor,
         limit,
+        ..ListQuery::default()
     })
 }
 

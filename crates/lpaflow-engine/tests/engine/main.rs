@@ -8,4 +8,5 @@ mod commands;
 mod delivery;
 mod handoff;
 mod liveness;
+mod search;
 mod timers;

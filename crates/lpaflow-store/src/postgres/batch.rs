@@ -5,7 +5,7 @@
 use super::{int, pg_time};
 use crate::prepare::{
     HistoryRow, IdempotencyRow, Indexed, InstanceRow, LabelRow, OutboxRow, StepCompletionRow,
-    TimerConsumeRow, TimerKeyRow, TimerSetRow,
+    TermRow, TimerConsumeRow, TimerKeyRow, TimerSetRow,
 };
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
@@ -67,14 +67,14 @@ pub(super) fn promote_next_steps(completed: &[(String, i64)]) -> Q<'_> {
 
 const INSERT_INSTANCES: &str = "INSERT INTO instances (uid, workflow, version, workflow_hash, state, data, \
        revision, awaiting, head_hash, steps_enqueued, steps_pending, steps_failed, sync_status, created_at, \
-       updated_at) \
+       updated_at, title) \
      SELECT v.uid, v.workflow, v.version, v.workflow_hash, v.state, v.data, v.revision, v.awaiting, v.head_hash, \
-            v.steps_enqueued, v.new_steps, 0, v.sync_status, v.created_at, v.updated_at \
+            v.steps_enqueued, v.new_steps, 0, v.sync_status, v.created_at, v.updated_at, v.title \
      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], \
                  $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::timestamptz[], \
-                 $14::timestamptz[]) \
+                 $14::timestamptz[], $15::text[]) \
           AS v(uid, workflow, version, workflow_hash, state, data, revision, awaiting, head_hash, \
-               steps_enqueued, new_steps, sync_status, created_at, updated_at) \
+               steps_enqueued, new_steps, sync_status, created_at, updated_at, title) \
      ON CONFLICT (uid) DO NOTHING \
      RETURNING uid, steps_pending, steps_failed, sync_status";
 
@@ -94,6 +94,7 @@ pub(super) fn insert_instances<'a>(rows: &[&'a InstanceRow]) -> Q<'a> {
         .bind(col(rows, |r| r.sync_status))
         .bind(col(rows, |r| pg_time(r.created_at)))
         .bind(col(rows, |r| pg_time(r.updated_at)))
+        .bind(col(rows, |r| r.title.as_deref()))
 }
 
 const UPDATE_INSTANCES: &str = "UPDATE instances SET state = v.state, data = v.data, revision = v.revision, \
@@ -103,11 +104,12 @@ const UPDATE_INSTANCES: &str = "UPDATE instances SET state = v.state, data = v.d
                           WHEN v.awaiting IS NOT NULL THEN 'awaiting_sync' \
                           WHEN instances.steps_pending + v.new_steps - v.completed_steps > 0 THEN 'pending' \
                           ELSE 'synced' END, \
-       updated_at = v.updated_at \
+       updated_at = v.updated_at, \
+       title = CASE WHEN v.title_set THEN v.title ELSE instances.title END \
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], \
-                 $8::bigint[], $9::bigint[], $10::bigint[], $11::timestamptz[]) \
+                 $8::bigint[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::text[], $13::boolean[]) \
           AS v(uid, base_revision, state, data, revision, awaiting, head_hash, steps_enqueued, new_steps, \
-               completed_steps, updated_at) \
+               completed_steps, updated_at, title, title_set) \
      WHERE instances.uid = v.uid AND instances.revision = v.base_revision \
      RETURNING instances.uid, instances.steps_pending, instances.steps_failed, instances.sync_status";
 
@@ -124,6 +126,8 @@ pub(super) fn update_instances<'a>(rows: &[&'a InstanceRow]) -> Q<'a> {
         .bind(col(rows, |r| int(r.new_steps)))
         .bind(col(rows, |r| int(r.completed_steps)))
         .bind(col(rows, |r| pg_time(r.updated_at)))
+        .bind(col(rows, |r| r.title.as_deref()))
+        .bind(col(rows, |r| r.title_set))
 }
 
 const INSERT_HISTORY: &str = "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, \
@@ -200,6 +204,21 @@ pub(super) fn insert_labels<'a>(rows: &[&'a LabelRow]) -> Q<'a> {
         .bind(col(rows, |r| r.label.as_str()))
         .bind(col(rows, |r| r.uid.as_str()))
         .bind(col(rows, |r| pg_time(r.created_at)))
+}
+
+/// Clears the search terms of the instances whose terms a commit replaces.
+pub(super) fn clear_terms<'a>(uids: Vec<&'a str>) -> Q<'a> {
+    sqlx::query("DELETE FROM instance_terms WHERE uid = ANY($1)").bind(uids)
+}
+
+const INSERT_TERMS: &str = "INSERT INTO instance_terms (term, uid, personal) \
+     SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT DO NOTHING";
+
+pub(super) fn insert_terms<'a>(rows: &[&'a TermRow]) -> Q<'a> {
+    sqlx::query(INSERT_TERMS)
+        .bind(col(rows, |r| r.term.as_str()))
+        .bind(col(rows, |r| r.uid.as_str()))
+        .bind(col(rows, |r| r.personal))
 }
 
 const MARK_IDEMPOTENCY: &str = "UPDATE idempotency_keys SET uid = v.uid, revision = v.revision \

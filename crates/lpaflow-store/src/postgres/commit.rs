@@ -280,7 +280,8 @@ async fn append_history(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(),
     Ok(())
 }
 
-/// Timer changes, labels and idempotency marks: rows that cannot conflict once the instance row was updated.
+/// Timer changes, labels, search terms and idempotency marks: rows that cannot conflict once the instance row
+/// was updated.
 async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let cancels: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_cancels).collect();
     if !cancels.is_empty() {
@@ -296,6 +297,23 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
             .await
             .map_err(Error::db("set timers"))?;
     }
+    replace_labels(tx, items).await?;
+    replace_terms(tx, items).await?;
+    let marks: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.idempotency.as_ref())
+        .collect();
+    if !marks.is_empty() {
+        batch::mark_idempotency(&marks)
+            .execute(&mut **tx)
+            .await
+            .map_err(Error::db("mark idempotency keys"))?;
+    }
+    Ok(())
+}
+
+/// Replaces the labels of the instances whose commit changed them.
+async fn replace_labels(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let relabelled: Vec<&str> = items
         .iter()
         .filter(|(_, p)| p.labels.is_some())
@@ -318,15 +336,33 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
                 .map_err(Error::db("insert labels"))?;
         }
     }
-    let marks: Vec<_> = items
+    Ok(())
+}
+
+/// Replaces the search terms of the instances whose commit changed them (their titles go with the instance row).
+async fn replace_terms(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+    let changed: Vec<&str> = items
         .iter()
-        .filter_map(|(_, p)| p.idempotency.as_ref())
+        .filter(|(_, p)| p.terms.is_some())
+        .map(|(_, p)| p.instance_row.uid.as_str())
         .collect();
-    if !marks.is_empty() {
-        batch::mark_idempotency(&marks)
+    if changed.is_empty() {
+        return Ok(());
+    }
+    batch::clear_terms(changed)
+        .execute(&mut **tx)
+        .await
+        .map_err(Error::db("clear search terms"))?;
+    let terms: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.terms.as_ref())
+        .flatten()
+        .collect();
+    if !terms.is_empty() {
+        batch::insert_terms(&terms)
             .execute(&mut **tx)
             .await
-            .map_err(Error::db("mark idempotency keys"))?;
+            .map_err(Error::db("insert search terms"))?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@
 
 mod batch;
 mod commit;
+mod list;
 mod log;
 mod misc;
 mod nodes;

@@ -1,16 +1,13 @@
-//! Reads: one instance, lists for the caseworker queues, history pages, chain heads, instances' data (reports),
+//! Reads: one instance (lists are `list.rs`), history pages, chain heads, instances' data (reports),
 //! counts. Plain reads at
 //! READ COMMITTED see committed data only, like SQLite's readers in WAL mode.
 
 use super::rows::{INSTANCE_COLUMNS, get, instance, json};
-use super::{PgDb, int, pg_time, pg_time_of};
+use super::{PgDb, int, pg_time_of};
 use crate::Error;
 use crate::chain_rows::{self, HEAD_COLUMNS, HeadColumns};
-use crate::cursor::{self, MAX_PAGE};
-use crate::model::{
-    InstanceSummary, ListQuery, Page, StoredDefinition, StoredInstance, SyncStatus,
-};
-use crate::time::to_micros;
+use crate::cursor::MAX_PAGE;
+use crate::model::{StoredDefinition, StoredInstance};
 use chrono::{DateTime, Utc};
 use lpaflow_core::history::{ChainHead, StoredEntry};
 use lpaflow_core::{
@@ -21,7 +18,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 /// A `bigint` column that holds a `u32` (workflow versions), clamped like the SQLite backend does.
-fn version_of(v: i64) -> u32 {
+pub(super) fn version_of(v: i64) -> u32 {
     v.clamp(0, i64::from(u32::MAX)) as u32
 }
 
@@ -35,76 +32,6 @@ impl PgDb {
             .await
             .map_err(Error::db("read instance"))?;
         row.as_ref().map(instance).transpose()
-    }
-
-    /// A page of instances matching `q`, in (created_at, uid) order.
-    pub async fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error> {
-        let limit = q.limit.clamp(1, MAX_PAGE);
-        let (after_micros, after_uid) = match &q.cursor {
-            Some(c) => cursor::decode(c)?,
-            None => (i64::MIN, String::new()),
-        };
-        let mut sql = String::from(
-            "SELECT i.uid, i.workflow, i.version, i.state, i.revision, i.sync_status, i.created_at, i.updated_at FROM ",
-        );
-        // Parameters are numbered in the order they are bound: PostgreSQL refuses unused ones.
-        let mut next = 4;
-        if q.label.is_some() {
-            sql.push_str("instance_labels l JOIN instances i ON i.uid = l.uid WHERE l.label = $4 AND (l.created_at, l.uid) > ($1, $2)");
-            next += 1;
-        } else {
-            sql.push_str("instances i WHERE (i.created_at, i.uid) > ($1, $2)");
-        }
-        if q.state.is_some() {
-            sql.push_str(&format!(" AND i.state = ${next}"));
-        }
-        sql.push_str(match q.sync {
-            None => "",
-            Some(SyncStatus::Pending) => " AND i.steps_pending > 0",
-            Some(SyncStatus::Failed) => " AND i.steps_failed > 0",
-            Some(SyncStatus::AwaitingSync) => " AND i.awaiting IS NOT NULL",
-            Some(SyncStatus::Synced) => " AND i.steps_pending = 0 AND i.steps_failed = 0",
-        });
-        sql.push_str(" ORDER BY i.created_at, i.uid LIMIT $3");
-        let mut query = sqlx::query(&sql)
-            .bind(pg_time(after_micros))
-            .bind(&after_uid)
-            .bind(i64::from(limit) + 1);
-        if let Some(label) = &q.label {
-            query = query.bind(label);
-        }
-        if let Some(state) = &q.state {
-            query = query.bind(state);
-        }
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(Error::db("list instances"))?;
-        let mut items = Vec::with_capacity(rows.len());
-        for r in rows.iter().take(limit as usize) {
-            let uid: String = r.try_get("uid").map_err(Error::db("list instances"))?;
-            let sync: String = get(r, "sync_status", &uid)?;
-            items.push(InstanceSummary {
-                workflow: get(r, "workflow", &uid)?,
-                version: version_of(get(r, "version", &uid)?),
-                state: get(r, "state", &uid)?,
-                revision: get::<i64>(r, "revision", &uid)?.max(0) as u64,
-                sync_status: sync
-                    .parse()
-                    .map_err(|_| Error::corrupt(&uid, format!("sync_status {sync:?}")))?,
-                created_at: get(r, "created_at", &uid)?,
-                updated_at: get(r, "updated_at", &uid)?,
-                uid: InstanceId::new(uid),
-            });
-        }
-        let next_cursor = if rows.len() > limit as usize {
-            items
-                .last()
-                .map(|i| cursor::encode(to_micros(i.created_at), i.uid.as_str()))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
     }
 
     /// History entries of `uid` with seq > `after_seq`, in seq order, at most `limit`.

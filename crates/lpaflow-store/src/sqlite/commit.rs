@@ -290,7 +290,8 @@ async fn append_history(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(),
     values::insert_history(tx, &indexed(&history, first)).await
 }
 
-/// Timer changes, labels and idempotency marks: rows that cannot conflict once the instance row was updated.
+/// Timer changes, labels, search terms and idempotency marks: rows that cannot conflict once the instance row
+/// was updated.
 async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let cancels: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_cancels).collect();
     if !cancels.is_empty() {
@@ -300,6 +301,30 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
     if !sets.is_empty() {
         exec(tx, "set timers", SET_TIMERS, batch_json(sets)).await?;
     }
+    replace_labels(tx, items).await?;
+    replace_terms(tx, items).await?;
+    let marks: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.idempotency.as_ref())
+        .collect();
+    if !marks.is_empty() {
+        exec(
+            tx,
+            "mark idempotency keys",
+            "UPDATE idempotency_keys SET uid = v.uid, revision = v.revision \
+             FROM (SELECT value->>'actor' AS actor, value->>'key' AS key, value->>'uid' AS uid, \
+                          value->>'revision' AS revision FROM json_each(?1)) AS v \
+             WHERE idempotency_keys.actor = v.actor AND idempotency_keys.key = v.key \
+               AND idempotency_keys.status IS NULL",
+            batch_json(marks),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the labels of the instances whose commit changed them.
+async fn replace_labels(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let relabelled: Vec<&str> = items
         .iter()
         .filter(|(_, p)| p.labels.is_some())
@@ -329,20 +354,38 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
             .await?;
         }
     }
-    let marks: Vec<_> = items
+    Ok(())
+}
+
+/// Replaces the search terms of the instances whose commit changed them (their titles go with the instance row).
+async fn replace_terms(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+    let changed: Vec<&str> = items
         .iter()
-        .filter_map(|(_, p)| p.idempotency.as_ref())
+        .filter(|(_, p)| p.terms.is_some())
+        .map(|(_, p)| p.instance_row.uid.as_str())
         .collect();
-    if !marks.is_empty() {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    exec(
+        tx,
+        "clear search terms",
+        "DELETE FROM instance_terms WHERE uid IN (SELECT value FROM json_each(?1))",
+        serde_json::to_string(&changed).unwrap_or_else(|_| "[]".into()),
+    )
+    .await?;
+    let terms: Vec<_> = items
+        .iter()
+        .filter_map(|(_, p)| p.terms.as_ref())
+        .flatten()
+        .collect();
+    if !terms.is_empty() {
         exec(
             tx,
-            "mark idempotency keys",
-            "UPDATE idempotency_keys SET uid = v.uid, revision = v.revision \
-             FROM (SELECT value->>'actor' AS actor, value->>'key' AS key, value->>'uid' AS uid, \
-                          value->>'revision' AS revision FROM json_each(?1)) AS v \
-             WHERE idempotency_keys.actor = v.actor AND idempotency_keys.key = v.key \
-               AND idempotency_keys.status IS NULL",
-            batch_json(marks),
+            "insert search terms",
+            "INSERT OR IGNORE INTO instance_terms (term, uid, personal) \
+             SELECT value->>'term', value->>'uid', value->>'personal' FROM json_each(?1)",
+            batch_json(terms),
         )
         .await?;
     }

@@ -1,10 +1,11 @@
 //! The SQLite backend: one file in WAL mode with `synchronous=FULL`, so an acknowledged commit survives power
 //! loss. Writes of many commits share one transaction (see `commit.rs`). The rows every commit writes
 //! (instances, history, outbox, step completions) go as bound multi-row `VALUES` in fixed chunk sizes
-//! (`values.rs`); the rarer batches (timers, labels, idempotency marks) as one JSON parameter expanded by
+//! (`values.rs`); the rarer batches (timers, labels, search terms, idempotency marks) as one JSON parameter expanded by
 //! `json_each`. Either way every statement has one of a few constant texts and stays prepared.
 
 mod commit;
+mod list;
 mod log;
 mod misc;
 mod nodes;

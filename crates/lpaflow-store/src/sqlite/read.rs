@@ -1,14 +1,12 @@
-//! Reads: one instance, lists for the caseworker queues, history pages, chain heads, instances' data (reports),
+//! Reads: one instance (lists are `list.rs`), history pages, chain heads, instances' data (reports),
 //! counts.
 
 use super::SqliteDb;
 use super::rows::{INSTANCE_COLUMNS, instance, json};
 use crate::Error;
 use crate::chain_rows::{self, HEAD_COLUMNS, HeadColumns};
-use crate::cursor::{self, MAX_PAGE};
-use crate::model::{
-    InstanceSummary, ListQuery, Page, StoredDefinition, StoredInstance, SyncStatus,
-};
+use crate::cursor::MAX_PAGE;
+use crate::model::{StoredDefinition, StoredInstance};
 use crate::time::{from_micros, to_micros};
 use chrono::{DateTime, Utc};
 use lpaflow_core::history::{ChainHead, StoredEntry};
@@ -28,82 +26,6 @@ impl SqliteDb {
             .await
             .map_err(Error::db("read instance"))?;
         row.as_ref().map(instance).transpose()
-    }
-
-    /// A page of instances matching `q`, in (created_at, uid) order.
-    pub async fn list(&self, q: &ListQuery) -> Result<Page<InstanceSummary>, Error> {
-        let limit = q.limit.clamp(1, MAX_PAGE);
-        let (after_micros, after_uid) = match &q.cursor {
-            Some(c) => cursor::decode(c)?,
-            None => (i64::MIN, String::new()),
-        };
-        let mut sql = String::from(
-            "SELECT i.uid, i.workflow, i.version, i.state, i.revision, i.sync_status, i.created_at, i.updated_at FROM ",
-        );
-        if q.label.is_some() {
-            sql.push_str("instance_labels l JOIN instances i ON i.uid = l.uid WHERE l.label = ?4 AND (l.created_at, l.uid) > (?1, ?2)");
-        } else {
-            sql.push_str("instances i WHERE (i.created_at, i.uid) > (?1, ?2)");
-        }
-        if q.state.is_some() {
-            sql.push_str(" AND i.state = ?5");
-        }
-        sql.push_str(match q.sync {
-            None => "",
-            Some(SyncStatus::Pending) => " AND i.steps_pending > 0",
-            Some(SyncStatus::Failed) => " AND i.steps_failed > 0",
-            Some(SyncStatus::AwaitingSync) => " AND i.awaiting IS NOT NULL",
-            Some(SyncStatus::Synced) => " AND i.steps_pending = 0 AND i.steps_failed = 0",
-        });
-        sql.push_str(" ORDER BY i.created_at, i.uid LIMIT ?3");
-        let rows = sqlx::query(&sql)
-            .bind(after_micros)
-            .bind(&after_uid)
-            .bind(i64::from(limit) + 1)
-            .bind(q.label.as_deref().unwrap_or_default())
-            .bind(q.state.as_deref().unwrap_or_default())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(Error::db("list instances"))?;
-        let mut items = Vec::with_capacity(rows.len());
-        for r in rows.iter().take(limit as usize) {
-            let uid: String = r.try_get("uid").map_err(Error::db("list instances"))?;
-            let sync: String = r
-                .try_get("sync_status")
-                .map_err(Error::db("list instances"))?;
-            items.push(InstanceSummary {
-                workflow: r.try_get("workflow").map_err(Error::db("list instances"))?,
-                version: r
-                    .try_get::<i64, _>("version")
-                    .map_err(Error::db("list instances"))?
-                    .clamp(0, i64::from(u32::MAX)) as u32,
-                state: r.try_get("state").map_err(Error::db("list instances"))?,
-                revision: r
-                    .try_get::<i64, _>("revision")
-                    .map_err(Error::db("list instances"))?
-                    .max(0) as u64,
-                sync_status: sync
-                    .parse()
-                    .map_err(|_| Error::corrupt(&uid, format!("sync_status {sync:?}")))?,
-                created_at: from_micros(
-                    r.try_get("created_at")
-                        .map_err(Error::db("list instances"))?,
-                ),
-                updated_at: from_micros(
-                    r.try_get("updated_at")
-                        .map_err(Error::db("list instances"))?,
-                ),
-                uid: InstanceId::new(uid),
-            });
-        }
-        let next_cursor = if rows.len() > limit as usize {
-            items
-                .last()
-                .map(|i| cursor::encode(to_micros(i.created_at), i.uid.as_str()))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
     }
 
     /// History entries of `uid` with seq > `after_seq`, in seq order, at most `limit`.

@@ -72,11 +72,11 @@ pub(super) async fn insert_instances(
     let sql = |values: &str| {
         format!(
             "INSERT INTO instances (uid, workflow, version, workflow_hash, state, data, revision, awaiting, head_hash, \
-             steps_enqueued, steps_pending, steps_failed, sync_status, created_at, updated_at) VALUES {values} \
+             steps_enqueued, steps_pending, steps_failed, sync_status, created_at, updated_at, title) VALUES {values} \
              ON CONFLICT (uid) DO NOTHING RETURNING uid, steps_pending, steps_failed, sync_status"
         )
     };
-    fetch(tx, "insert instances", rows, sql, 15, |q, r| {
+    fetch(tx, "insert instances", rows, sql, 16, |q, r| {
         q.bind(r.uid.as_str())
             .bind(r.workflow.as_str())
             .bind(i64::from(r.version))
@@ -92,6 +92,7 @@ pub(super) async fn insert_instances(
             .bind(r.sync_status)
             .bind(r.created_at)
             .bind(r.updated_at)
+            .bind(r.title.as_deref())
     })
     .await
 }
@@ -104,7 +105,7 @@ pub(super) async fn update_instances(
     let sql = |values: &str| {
         format!(
             "WITH v(uid, base_revision, state, data, revision, awaiting, head_hash, steps_enqueued, new_steps, \
-                    completed_steps, updated_at) AS (VALUES {values}) \
+                    completed_steps, updated_at, title, title_set) AS (VALUES {values}) \
              UPDATE instances SET state = v.state, data = v.data, revision = v.revision, awaiting = v.awaiting, \
                head_hash = v.head_hash, steps_enqueued = v.steps_enqueued, \
                steps_pending = instances.steps_pending + v.new_steps - v.completed_steps, \
@@ -112,12 +113,13 @@ pub(super) async fn update_instances(
                                   WHEN v.awaiting IS NOT NULL THEN 'awaiting_sync' \
                                   WHEN instances.steps_pending + v.new_steps - v.completed_steps > 0 THEN 'pending' \
                                   ELSE 'synced' END, \
-               updated_at = v.updated_at \
+               updated_at = v.updated_at, \
+               title = CASE WHEN v.title_set THEN v.title ELSE instances.title END \
              FROM v WHERE instances.uid = v.uid AND instances.revision = v.base_revision \
              RETURNING instances.uid, instances.steps_pending, instances.steps_failed, instances.sync_status"
         )
     };
-    fetch(tx, "update instances", rows, sql, 11, |q, r| {
+    fetch(tx, "update instances", rows, sql, 13, |q, r| {
         q.bind(r.uid.as_str())
             .bind(int(r.base_revision))
             .bind(r.state.as_str())
@@ -129,6 +131,8 @@ pub(super) async fn update_instances(
             .bind(int(r.new_steps))
             .bind(int(r.completed_steps))
             .bind(r.updated_at)
+            .bind(r.title.as_deref())
+            .bind(r.title_set)
     })
     .await
 }

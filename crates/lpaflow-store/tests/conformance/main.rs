@@ -14,6 +14,7 @@ mod outbox;
 mod processes;
 mod queries;
 mod reveals;
+mod search;
 mod sessions;
 mod state_binding;
 mod timers;

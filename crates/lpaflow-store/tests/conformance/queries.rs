@@ -111,7 +111,7 @@ async fn labels_filter_lists(db: &TestDb) {
     let open = f
         .store
         .list(&ListQuery {
-            label: Some("finding:open".into()),
+            labels: vec!["finding:open".into()],
             ..query(100)
         })
         .await
@@ -126,7 +126,7 @@ async fn labels_filter_lists(db: &TestDb) {
     let open = f
         .store
         .list(&ListQuery {
-            label: Some("finding:open".into()),
+            labels: vec!["finding:open".into()],
             ..query(100)
         })
         .await
@@ -140,7 +140,7 @@ async fn labels_filter_lists(db: &TestDb) {
     assert_eq!(
         f.store
             .list(&ListQuery {
-                label: Some("finding:blocking".into()),
+                labels: vec!["finding:blocking".into()],
                 ..query(100)
             })
             .await
