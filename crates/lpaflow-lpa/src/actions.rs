@@ -6,6 +6,7 @@
 //! Refusals that do not depend on the payload are *preconditions* ([`preconditions`]): the action checks them
 //! first, and `explain` shows them for events that cannot be fired now.
 
+use crate::assignment;
 use crate::casework;
 use crate::data::LpaData;
 use crate::deadlines;
@@ -13,6 +14,7 @@ use crate::drafting;
 use crate::fee_actions;
 use crate::fields::{Obj, Problems, payload};
 use crate::objections::{self, StatusChange};
+use crate::paper;
 use crate::signing;
 use crate::states::LpaState;
 use crate::trust_corporations;
@@ -110,6 +112,12 @@ pub enum Action {
     /// The OPG sync worker reports a problem.
     #[strum(serialize = "lpa.record_sync_problem")]
     RecordSyncProblem,
+    /// A caseworker claims the case or gives it to a colleague.
+    #[strum(serialize = "lpa.assign_case")]
+    AssignCase,
+    /// The case goes back to the queue.
+    #[strum(serialize = "lpa.release_case")]
+    ReleaseCase,
 }
 
 /// Runs `action` for `ctx`.
@@ -160,11 +168,17 @@ fn run(action: Action, ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Acti
         Action::ChangeStatus => casework::change_status(ctx, data),
         Action::DeadlinePassed => casework::deadline_passed(ctx, data),
         Action::RecordSyncProblem => casework::record_sync_problem(ctx, data),
+        Action::AssignCase => assignment::assign(ctx, data),
+        Action::ReleaseCase => assignment::release(ctx, data),
     }
 }
 
 /// What stops `action` now, whatever its payload (empty: nothing does).
 pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
+    let paper = paper::caseworker_preconditions(action, ctx, data);
+    if !paper.is_empty() {
+        return paper;
+    }
     match action {
         Action::ConfirmNotRelated => drafting::can_confirm_not_related(ctx, data),
         Action::ConfirmDonorIdentity => signing::can_confirm_donor_identity(data, ctx.zone),
@@ -184,6 +198,7 @@ pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<U
             signing::can_confirm_certificate_provider_identity(data, ctx.zone)
         }
         Action::DismissObjection | Action::UpholdObjection => objections::can_decide(data),
+        Action::ReleaseCase => assignment::can_release(data),
         Action::Create
         | Action::Submit
         | Action::UpdateApplication
@@ -195,7 +210,8 @@ pub fn preconditions(action: Action, ctx: &Context<'_>, data: &LpaData) -> Vec<U
         | Action::RegistrationConfirmed
         | Action::ChangeStatus
         | Action::DeadlinePassed
-        | Action::RecordSyncProblem => Vec::new(),
+        | Action::RecordSyncProblem
+        | Action::AssignCase => Vec::new(),
     }
 }
 

@@ -51,6 +51,8 @@ pub const ACTIONS: &[&str] = &[
     "lpa.change_status",
     "lpa.deadline_passed",
     "lpa.record_sync_problem",
+    "lpa.assign_case",
+    "lpa.release_case",
 ];
 
 /// The OPG update types lpaflow sends (`POST /lpas/{uid}/updates`), each one of the LPA Store's own

@@ -5,6 +5,7 @@
 //! facts beside it.
 
 use crate::application::{Application, AppointmentType, Lang};
+use crate::assignment::CaseOwner;
 use crate::deadlines::{self, Deadline};
 use crate::error::Error;
 use crate::fees::FeeLedger;
@@ -316,6 +317,9 @@ pub struct LpaData {
     /// Every change of LPA Store status, with its reason.
     #[serde(default)]
     pub status_changes: Vec<StatusChange>,
+    /// The caseworker who has the case, if anyone.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub case_owner: Option<CaseOwner>,
 }
 
 /// The records of `appointments` (uid, appointment type), keeping what opt-outs and step-ins decided.
@@ -366,6 +370,7 @@ impl LpaData {
             waiting_period: None,
             registration: None,
             status_changes: Vec::new(),
+            case_owner: None,
         }
     }
 

@@ -39,6 +39,7 @@
 
 pub mod actions;
 pub mod application;
+pub mod assignment;
 mod casework;
 pub mod catalog;
 pub mod data;
@@ -51,12 +52,14 @@ pub mod explain;
 mod fee_actions;
 pub mod fee_report;
 pub mod fees;
+pub mod findable;
 mod fields;
 pub mod findings;
 pub mod guards;
 pub mod labels;
 pub mod lpa_store;
 pub mod objections;
+pub mod paper;
 pub mod payloads;
 pub mod personal;
 pub mod rule_dates;
@@ -92,7 +95,7 @@ use serde_json::Value;
 /// wait, which the history records); a step payload's content alone does not count. `audit verify --replay`
 /// replays an entry only with the version that decided it, so history decided by older rules is counted "not
 /// replayable by this build" instead of being mistaken for tampering.
-pub const RULES_VERSION: u32 = 1;
+pub const RULES_VERSION: u32 = 2;
 
 /// What [`LpaRules::version`] starts with.
 const RULES_NAME: &str = "lpaflow-lpa";
@@ -174,6 +177,10 @@ impl Rules for LpaRules {
 
     fn labels(&self, instance: &Instance) -> Vec<String> {
         labels::labels(instance)
+    }
+
+    fn findable(&self, instance: &Instance) -> lpaflow_core::Findable {
+        findable::findable(instance)
     }
 
     fn step_payload(

@@ -170,7 +170,12 @@ pub fn payload_fields(action: Action, event: &str) -> Vec<Field> {
         | Action::EnterWaitingPeriod
         | Action::WaitingPeriodElapsed
         | Action::RequestRegistration
-        | Action::RegistrationConfirmed => Vec::new(),
+        | Action::RegistrationConfirmed
+        | Action::ReleaseCase => Vec::new(),
+        Action::AssignCase => vec![
+            field("to", TEXT, false, "Give it to")
+                .hint("A colleague's caseworker id; leave empty to take the case yourself."),
+        ],
         Action::AcceptFinding | Action::ResolveFinding | Action::RejectFinding => finding_choice(),
         Action::ProvideFeeEvidence => vec![
             field(

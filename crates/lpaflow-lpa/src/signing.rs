@@ -32,6 +32,7 @@ fn read_identity(ctx: &Context<'_>) -> Result<IdentityCheck, ActionError> {
             "type and checkedAt are required",
         )]));
     };
+    crate::paper::caseworker_identity_method(ctx, method)?;
     Ok(IdentityCheck {
         method,
         checked_at,
@@ -287,6 +288,7 @@ pub(crate) fn sign_as_attorney(ctx: &Context<'_>, data: &mut LpaData) -> Result<
     })?;
     not_before_donor(data, signed_at)?;
     attorney_may_act(data, &uid, "sign")?;
+    crate::paper::caseworker_may_sign_for(ctx, &data.application(ctx.now, ctx.zone).0, &uid)?;
     if not_bankrupt != Some(true) {
         return Err(ActionError::Refused(vec![Unmet::new(
             "bankruptcy_declaration_missing",

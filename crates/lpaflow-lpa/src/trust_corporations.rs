@@ -139,6 +139,7 @@ pub(crate) fn sign(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionEr
         not_before_donor(data, *signed_at)?;
     }
     let (app, _) = data.application(ctx.now, ctx.zone);
+    crate::paper::caseworker_may_sign_for(ctx, &app, &given.uid)?;
     let listed = app.trust_corporation(&given.uid);
     let mut missing = Vec::new();
     let mut need = |value: Option<String>, key: &str| {

@@ -74,7 +74,13 @@ fn explains_who_may_do_what_and_why_not() {
         4,
         "each missing signature: {waiting:?}"
     );
-    assert_eq!(refusal(&e, "caseworker", "sign_as_donor").code, "forbidden");
+    // An online LPA: caseworkers record signatures only for paper ones.
+    let cw_sign = refusal(&e, "caseworker", "sign_as_donor");
+    assert_eq!(
+        (cw_sign.code.as_str(), cw_sign.unmet[0].code.as_str()),
+        ("guard_failed", "not_on_paper")
+    );
+    assert_eq!(refusal(&e, "caseworker", "withdraw").code, "forbidden");
     assert_eq!(
         refusal(&e, "caseworker", "uphold_objection").code,
         "not_allowed_in_state"

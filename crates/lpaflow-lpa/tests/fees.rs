@@ -6,8 +6,12 @@ mod common;
 use common::{Lpa, application_with, unmet_codes};
 use serde_json::json;
 
+/// The labels that say what waits for a caseworker (not the type and channel every LPA carries).
 fn labels(lpa: &Lpa) -> Vec<String> {
     lpaflow_core::Rules::labels(&lpaflow_lpa::LpaRules::default(), &lpa.instance)
+        .into_iter()
+        .filter(|l| !l.starts_with("type:") && !l.starts_with("channel:"))
+        .collect()
 }
 
 fn lpa_totals(lpa: &Lpa) -> (i64, i64) {

@@ -346,7 +346,7 @@ fn an_lpa_pinned_to_version_1_sends_nothing_to_opg() {
     let mut lpa = Lpa::ready_to_sign(application());
     // Today's transitions under version 1: only the version decides.
     let text =
-        include_str!("../../../workflows/lpa.toml").replacen("version = 3", "version = 1", 1);
+        include_str!("../../../workflows/lpa.toml").replacen("version = 4", "version = 1", 1);
     lpa.def = lpaflow_spec::load("lpa-v1.toml", &text, &lpaflow_lpa::catalog()).expect("loads");
     lpa.instance.workflow.version = 1;
     lpa.sign_all();

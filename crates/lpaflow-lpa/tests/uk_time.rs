@@ -402,7 +402,7 @@ fn a_lapsed_confirmation_accepted_by_a_caseworker_is_not_sent_to_opg() {
 /// The LPA workflow as version 2 had it: the waiting-period timer 28 x 24 hours after entry.
 fn version_2() -> lpaflow_core::WorkflowDef {
     let text = include_str!("../../../workflows/lpa.toml")
-        .replacen("version = 3", "version = 2", 1)
+        .replacen("version = 4", "version = 2", 1)
         .replacen(", at = \"midnight\"", "", 1);
     lpaflow_spec::load("lpa-v2.toml", &text, &lpaflow_lpa::catalog()).expect("loads")
 }

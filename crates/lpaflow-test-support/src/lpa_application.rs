@@ -46,3 +46,28 @@ pub fn application_with(patch: Value) -> Value {
     lpaflow_core::json::merge_patch(&mut app, &patch);
     app
 }
+
+/// A paper application as the OPG keys it in from the form: everyone on paper (no emails), a half-fee claim
+/// (income under £12,000) and a certificate provider who shares the donor's last name, so the donor's
+/// not-related confirmation (received on paper) is needed. The application the console's caseworker tests
+/// take from created to registered.
+pub fn paper_application() -> Value {
+    json!({
+        "lpaType": "property-and-affairs",
+        "channel": "paper",
+        "language": "en",
+        "donor": {"firstNames": "Grace", "lastName": "Hopper", "dateOfBirth": "1946-12-09",
+                  "address": {"line1": "7 Harbour Street", "town": "Whitby", "postcode": "YO21 3PU",
+                              "country": "GB"},
+                  "contactLanguagePreference": "en"},
+        "attorneys": [
+            {"firstNames": "Howard", "lastName": "Aiken", "dateOfBirth": "1960-03-08",
+             "address": address("2 Road"), "appointmentType": "original", "channel": "paper"}
+        ],
+        "certificateProvider": {"firstNames": "Walter", "lastName": "Hopper", "address": address("4 Road"),
+                                "relationship": "professional", "channel": "paper",
+                                "phone": "07700900000"},
+        "whenTheLpaCanBeUsed": "when-has-capacity",
+        "fee": {"claimedType": "HalfFee", "grossAnnualIncomePence": 900000}
+    })
+}
