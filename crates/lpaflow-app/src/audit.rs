@@ -87,7 +87,7 @@ pub struct HistoryEntryView {
     pub workflow: String,
     /// Workflow version.
     pub version: u32,
-    /// The rules that decided it (`lpaflow-lpa/1@Europe/London`): what `audit verify --replay` replays it with.
+    /// The rules that decided it (`lpaflow-lpa/2@Europe/London`): what `audit verify --replay` replays it with.
     /// Absent for entries written before entries named their rules (hash formats 1 and 2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<String>,

@@ -61,7 +61,7 @@ pub struct HistoryEntry {
     /// The definition that decided it.
     pub workflow: WorkflowRef,
     /// The interpreter and rules that decided it ([`crate::replay::recorded_version`]: `core/1
-    /// lpaflow-lpa/1@Europe/London`; hash format 3). `None` for entries written before the rules were recorded:
+    /// lpaflow-lpa/2@Europe/London`; hash format 3). `None` for entries written before the rules were recorded:
     /// those cannot be replayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<String>,

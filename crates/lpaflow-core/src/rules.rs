@@ -149,7 +149,7 @@ pub trait Rules: Send + Sync {
     }
 
     /// Which rules decide, as recorded in every history entry (hash format 3, after the interpreter's own
-    /// version): a name, the version of their behaviour and the zone, e.g. `lpaflow-lpa/1@Europe/London`.
+    /// version): a name, the version of their behaviour and the zone, e.g. `lpaflow-lpa/2@Europe/London`.
     /// `audit verify --replay` replays an entry only with rules of exactly this version, so an implementation
     /// must change its version whenever a guard, an action, a step payload's presence or a timer decides
     /// differently for the same input. The default says the rules keep no version (never replayable).

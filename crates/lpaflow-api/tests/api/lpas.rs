@@ -31,7 +31,7 @@ async fn create_is_201_with_location_and_etag_and_the_view_is_200_with_the_same_
     assert_eq!(r.header("etag"), Some("\"1\""));
     assert_eq!(created["state"], "created");
     assert_eq!(created["revision"], 1);
-    assert_eq!(created["workflow"], json!({"name": "lpa", "version": 3}));
+    assert_eq!(created["workflow"], json!({"name": "lpa", "version": 4}));
     assert_eq!(created["application"]["donor"]["lastName"], "Lovelace");
     let allowed = created["allowedEvents"].as_array().unwrap();
     assert!(allowed.contains(&json!("submit")), "{allowed:?}");

@@ -18,7 +18,7 @@ async fn the_loaded_workflows_are_listed_and_each_is_readable_with_its_source() 
         .find(|w| w["name"] == "lpa")
         .unwrap_or_else(|| panic!("lpa is listed: {list}"))
         .clone();
-    assert_eq!(lpa["version"], 3);
+    assert_eq!(lpa["version"], 4);
     assert_eq!(lpa["current"], true);
     assert!(
         lpa["hash"]
@@ -35,7 +35,7 @@ async fn the_loaded_workflows_are_listed_and_each_is_readable_with_its_source() 
     let def = r.json();
     let source = std::fs::read_to_string(workflows_dir().join("lpa.toml")).unwrap();
     assert_eq!(def["source"], source.as_str());
-    assert_eq!(def["reference"], json!({"name": "lpa", "version": 3}));
+    assert_eq!(def["reference"], json!({"name": "lpa", "version": 4}));
     assert_eq!(def["hash"], lpa["hash"]);
     assert_eq!(def["initial"], "created");
     assert!(
