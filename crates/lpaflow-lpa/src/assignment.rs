@@ -26,10 +26,12 @@ pub(crate) fn assign(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Action
     let to = read_payload(ctx, &["to"], |o, p| o.opt_text("to", p))?
         .unwrap_or_else(|| ctx.actor.to_string());
     if let Some(problem) = lpaflow_core::names::name_problem(&to) {
-        return Err(ActionError::Invalid(vec![lpaflow_core::PayloadProblem::new(
-            "/to",
-            format!("is not a caseworker's id: {problem}"),
-        )]));
+        return Err(ActionError::Invalid(vec![
+            lpaflow_core::PayloadProblem::new(
+                "/to",
+                format!("is not a caseworker's id: {problem}"),
+            ),
+        ]));
     }
     if data.case_owner.as_ref().is_some_and(|o| o.actor == to) {
         return Err(ActionError::Refused(vec![Unmet::new(

@@ -94,3 +94,42 @@ mod tests {
         assert!(!within_months(d("2025-06-02"), d("2025-06-01"), 3));
     }
 }
+
+/// A date as people read it in texts (`3 Dec 2026`): the one format of findings, refusals and the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Day(pub NaiveDate);
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%-d %b %Y"))
+    }
+}
+
+/// An instant as people read it in texts, in the business zone (`00:00 GMT on 4 Jan 2027`).
+pub fn moment(at: chrono::DateTime<chrono::Utc>, zone: lpaflow_core::BusinessZone) -> String {
+    format!(
+        "{} {} on {}",
+        zone.local(at).format("%H:%M"),
+        zone.abbreviation(at),
+        Day(zone.date_of(at))
+    )
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+    use lpaflow_core::Rules;
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 3).expect("date");
+        assert_eq!(Day(d).to_string(), "3 Dec 2026");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-07-01T23:00:00Z")
+            .expect("time")
+            .to_utc();
+        assert_eq!(
+            moment(at, crate::LpaRules::default().zone()),
+            "00:00 BST on 2 Jul 2026"
+        );
+    }
+}

@@ -175,7 +175,10 @@ pub(crate) fn received_before_identity(
     (received_on < checked_on).then(|| {
         PayloadProblem::new(
             "/receivedAt",
-            format!("is before the day the donor's identity was checked ({checked_on})"),
+            format!(
+                "is before the day the donor's identity was checked ({})",
+                crate::dates::Day(checked_on)
+            ),
         )
     })
 }
@@ -190,7 +193,7 @@ fn locked_changes(data: &LpaData, new: &Value, zone: BusinessZone) -> Vec<Unmet>
         ));
     }
     if let Some(d) = &data.fee.decision {
-        let decided_on = zone.date_of(d.decided_at);
+        let decided_on = crate::dates::Day(zone.date_of(d.decided_at));
         if data.application.get("fee") != new.get("fee") {
             out.push(Unmet::new(
                 "fee_decided",

@@ -23,7 +23,10 @@ fn already_decided(data: &LpaData, zone: BusinessZone) -> Vec<Unmet> {
         .map(|d| {
             Unmet::new(
                 "fee_already_decided",
-                format!("the fee was decided on {}", zone.date_of(d.decided_at)),
+                format!(
+                    "the fee was decided on {}",
+                    crate::dates::Day(zone.date_of(d.decided_at))
+                ),
             )
         })
         .into_iter()
@@ -130,7 +133,7 @@ fn check_received_after_application(
                 "/receivedAt",
                 format!(
                     "is before the application was received ({})",
-                    ctx.date_of(application)
+                    crate::dates::Day(ctx.date_of(application))
                 ),
             )]))
         }

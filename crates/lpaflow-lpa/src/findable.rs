@@ -86,7 +86,11 @@ fn postcode_terms(holder: &Value, terms: &mut Vec<SearchTerm>) {
     let compact = normalize(postcode);
     if postcode.split_whitespace().count() == 1 && compact.len() > 3 {
         let (outward, inward) = compact.split_at(compact.len() - 3);
-        terms.extend([outward, inward].into_iter().filter_map(SearchTerm::personal));
+        terms.extend(
+            [outward, inward]
+                .into_iter()
+                .filter_map(SearchTerm::personal),
+        );
     } else {
         terms.extend(postcode.split_whitespace().filter_map(SearchTerm::personal));
     }
@@ -144,14 +148,41 @@ mod tests {
         assert_eq!(f.title.as_deref(), Some("Smith-Jones, Ada Mary"));
         let personal = texts(&f, true);
         for word in [
-            "mary", "smithjones", "smith", "jones", "19500131", "sw1a1aa", "sw1a", "1aa", "obrien",
-            "brien", "charles", "babbage", "b11bb", "acme", "trust", "m11aa", "m1", "somerville",
+            "mary",
+            "smithjones",
+            "smith",
+            "jones",
+            "19500131",
+            "sw1a1aa",
+            "sw1a",
+            "1aa",
+            "obrien",
+            "brien",
+            "charles",
+            "babbage",
+            "b11bb",
+            "acme",
+            "trust",
+            "m11aa",
+            "m1",
+            "somerville",
         ] {
             assert!(personal.contains(&word), "{word} missing from {personal:?}");
         }
         assert_eq!(
             texts(&f, false),
-            ["abcdefghjklm", "bcdefghjklm", "cdefghjklm", "defghjklm", "efghjklm", "fghjklm", "ghjklm", "hjklm", "jklm", "mabcdefghjklm"]
+            [
+                "abcdefghjklm",
+                "bcdefghjklm",
+                "cdefghjklm",
+                "defghjklm",
+                "efghjklm",
+                "fghjklm",
+                "ghjklm",
+                "hjklm",
+                "jklm",
+                "mabcdefghjklm"
+            ]
         );
         // "ada" appears twice (first name, other name): kept once.
         assert_eq!(personal.iter().filter(|t| **t == "ada").count(), 1);

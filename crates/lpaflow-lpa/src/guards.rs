@@ -130,7 +130,7 @@ fn check_data(guard: Guard, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
                 "donor_signed",
                 format!(
                     "the donor signed on {}; the application can no longer change",
-                    s.date(ctx.zone)
+                    crate::dates::Day(s.date(ctx.zone))
                 ),
             )],
             None => Vec::new(),
@@ -144,7 +144,10 @@ fn check_data(guard: Guard, ctx: &Context<'_>, data: &LpaData) -> Vec<Unmet> {
             Some(w) if w.elapsed(ctx.now) => Vec::new(),
             Some(w) => vec![Unmet::new(
                 "waiting_period_running",
-                format!("the waiting period ends at {}", w.ends_at.to_rfc3339()),
+                format!(
+                    "the waiting period ends at {}",
+                    crate::dates::moment(w.ends_at, ctx.zone)
+                ),
             )],
             None => vec![Unmet::new(
                 "waiting_period_not_started",

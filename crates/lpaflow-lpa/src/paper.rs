@@ -84,7 +84,9 @@ fn on_paper(channel: Option<&Channel>) -> bool {
 }
 
 fn anyone_named_on_paper(app: &Application) -> bool {
-    app.attorneys.iter().any(|a| on_paper(a.contact.channel.as_ref()))
+    app.attorneys
+        .iter()
+        .any(|a| on_paper(a.contact.channel.as_ref()))
         || app
             .trust_corporations
             .iter()
@@ -103,7 +105,10 @@ pub(crate) fn caseworker_may_sign_for(
     let channel = app
         .attorney(uid)
         .map(|a| a.contact.channel.as_ref())
-        .or_else(|| app.trust_corporation(uid).map(|t| t.contact.channel.as_ref()));
+        .or_else(|| {
+            app.trust_corporation(uid)
+                .map(|t| t.contact.channel.as_ref())
+        });
     match channel {
         Some(c) if !on_paper(c) => Err(ActionError::Refused(vec![not_on_paper("this attorney")])),
         Some(_) | None => Ok(()),

@@ -8,6 +8,7 @@
 
 use crate::application::{Application, Attorney, Person, Relationship};
 use crate::data::{AttorneyStatus, LpaData};
+use crate::dates::Day;
 use crate::dates::{age_on, last_day_within_months};
 use crate::deadlines::{DeadlineName, DeadlineStatus};
 use crate::findings::{Hit, RuleId};
@@ -103,7 +104,7 @@ pub fn received_date_missing(input: &Input<'_>) -> Vec<Hit> {
         "/receivedAt",
         format!(
             "the date the OPG received this paper application is not recorded; the fee is taken on the day it was keyed in ({})",
-            input.data.fee.fee_date
+            crate::dates::Day(input.data.fee.fee_date)
         ),
     )]
 }
@@ -143,7 +144,7 @@ pub fn person_over_100(input: &Input<'_>) -> Vec<Hit> {
                 subject,
                 format!(
                     "{who} was born more than {IMPLAUSIBLE_AGE_YEARS} years before {}",
-                    input.on
+                    Day(input.on)
                 ),
             )
         })
@@ -162,7 +163,10 @@ pub fn attorney_age(input: &Input<'_>) -> Vec<Hit> {
             out.push(Hit::new(
                 RuleId::AttorneyUnder18,
                 attorney_subject(a),
-                format!("attorney {n} is under {ADULT_AGE_YEARS} on {}", input.on),
+                format!(
+                    "attorney {n} is under {ADULT_AGE_YEARS} on {}",
+                    Day(input.on)
+                ),
             ));
         }
         if born < oldest {
@@ -171,7 +175,7 @@ pub fn attorney_age(input: &Input<'_>) -> Vec<Hit> {
                 attorney_subject(a),
                 format!(
                     "attorney {n} was born more than {IMPLAUSIBLE_AGE_YEARS} years before {}",
-                    input.on
+                    Day(input.on)
                 ),
             ));
         }
@@ -188,7 +192,7 @@ pub fn certificate_provider_under_18(input: &Input<'_>) -> Vec<Hit> {
             "certificateProvider",
             format!(
                 "the certificate provider is under {ADULT_AGE_YEARS} on {}",
-                input.on
+                Day(input.on)
             ),
         )],
         Some(_) | None => Vec::new(),
@@ -358,7 +362,7 @@ pub fn missed_deadlines(input: &Input<'_>) -> Vec<Hit> {
             Hit::new(
                 rule,
                 d.subject.clone(),
-                format!("{what} (last day {})", d.last_day),
+                format!("{what} (last day {})", Day(d.last_day)),
             )
         })
         .collect();

@@ -53,7 +53,7 @@ fn check_held_by_opg(
             "identity_check_held_by_opg",
             format!(
                 "OPG holds {who}'s identity check of {}; it cannot be replaced there",
-                zone.date_of(c.checked_at)
+                crate::dates::Day(zone.date_of(c.checked_at))
             ),
         )],
         (None, _) | (Some(_), None) => Vec::new(),

@@ -18,13 +18,17 @@ fn a_caseworker_takes_a_paper_lpa_from_created_to_registered() {
     let mut lpa = Lpa::create(paper_application());
     let rules: Vec<(String, String, String)> = lpa.findings();
     assert!(
-        rules
-            .iter()
-            .any(|(rule, _, status)| rule == "certificate_provider.same_last_name" && status == "detected"),
+        rules.iter().any(
+            |(rule, _, status)| rule == "certificate_provider.same_last_name"
+                && status == "detected"
+        ),
         "{rules:?}"
     );
     let blocked = lpa.refused("submit", "caseworker", json!({}));
-    assert!(problem_text(&blocked).contains("same_last_name"), "{blocked}");
+    assert!(
+        problem_text(&blocked).contains("same_last_name"),
+        "{blocked}"
+    );
     lpa.caseworker("confirm_not_related", json!({}));
     lpa.caseworker("submit", json!({}));
     assert_eq!(lpa.state(), "discount_eligibility");
@@ -59,7 +63,11 @@ fn a_caseworker_takes_a_paper_lpa_from_created_to_registered() {
     lpa.advance_days(29);
     lpa.confirm_step();
     assert_eq!(lpa.state(), "registered");
-    assert_eq!(lpa.data()["fee"]["amounts"]["duePence"], 0, "half the fee paid");
+    assert_eq!(
+        lpa.data()["fee"]["amounts"]["duePence"],
+        0,
+        "half the fee paid"
+    );
     assert!(
         lpa.history
             .iter()
@@ -127,7 +135,8 @@ fn a_caseworker_claims_gives_and_releases_a_case() {
     lpa.caseworker("assign_case", json!({}));
     assert_eq!(lpa.data()["caseOwner"]["actor"], "urn:test:caseworker");
     assert!(
-        lpaflow_lpa::labels::labels(&lpa.instance).contains(&"owner:urn:test:caseworker".to_owned())
+        lpaflow_lpa::labels::labels(&lpa.instance)
+            .contains(&"owner:urn:test:caseworker".to_owned())
     );
     let again = lpa.refused("assign_case", "caseworker", json!({}));
     assert_eq!(unmet_codes(&again), ["already_assigned"]);
