@@ -543,3 +543,177 @@ async fn console_admin_simulates_an_outage_and_sees_it_start_hold_an_lpa_and_dra
     )
     .await;
 }
+
+/// Fills the form of `event` on the LPA page: opens it, sets each (control name, value) and sends it; waits
+/// for the page to say it was done.
+async fn console_fire(b: &console_support::Browser, event: &str, values: &[(&str, &str)]) {
+    let form = format!("form[data-event='{event}']");
+    let id = event.replace([':', '.'], "-");
+    b.click(&format!("#form-{id}-form summary")).await;
+    for (name, value) in values {
+        b.set_value(&format!("{form} [name='{name}']"), value).await;
+    }
+    b.click(&format!("{form} button[type='submit']")).await;
+    let words = event.replace('_', " ");
+    b.wait_text(".banner-success", &format!("Done: {words}"))
+        .await;
+}
+
+/// Issue 16's done-when: a paper LPA with a half-fee claim and a same-last-name finding, created by the service
+/// only, found by a caseworker by the donor's name, taken as their next case, and worked from created to
+/// registered in the console alone (what arrives by post keyed in, the fee decided, £46.00 taken, the paper
+/// identity checks and the signatures recorded); four weeks pass on the development clock.
+#[tokio::test]
+async fn console_caseworker_finds_a_paper_lpa_by_name_and_takes_it_to_registered() {
+    with_browser(
+        "console_caseworker_finds_a_paper_lpa_by_name_and_takes_it_to_registered",
+        |b| async move {
+            let server = Server::start_dev(&[]);
+            let (status, body) = server
+                .call(
+                    Method::POST,
+                    "/v1/lpas",
+                    Some("service"),
+                    Some(&lpaflow_test_support::lpa_application::paper_application()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let uid = body["uid"].as_str().unwrap().to_owned();
+            let (status, other) = server
+                .call(
+                    Method::POST,
+                    "/v1/lpas",
+                    Some("service"),
+                    Some(&application()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{other}");
+
+            b.sign_in(&server.base, "caseworker").await;
+            b.goto(&format!("{}/console/lpas", server.base)).await;
+            b.type_into("#q", "grace hopper").await;
+            b.click("form[action='/console/lpas'] button[type='submit']")
+                .await;
+            b.wait_text("#queue-caption", "1 LPA matches").await;
+            b.wait_text("table tbody", "Hopper, Grace").await;
+            b.wait_text("table tbody", "Paper application").await;
+            b.axe("search results").await;
+            b.screenshot("search").await;
+
+            b.goto(&format!("{}/console/queue", server.base)).await;
+            b.click("form[action='/console/queue/next'] button").await;
+            b.wait_text("h1", &uid).await;
+            b.wait_text(".summary-list", "You").await;
+            b.goto(&format!(
+                "{}/console/queue?filter=all&owner=mine",
+                server.base
+            ))
+            .await;
+            b.wait_text("#queue-caption", "1 to 1 of 1").await;
+            b.axe("my cases").await;
+            b.screenshot("queue-mine").await;
+            b.goto(&format!("{}/console/lpas/{uid}", server.base)).await;
+            b.wait_text(".summary-list", "created").await;
+
+            let now = lpa(&server, &uid).await["updatedAt"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let local = |rfc3339: &str| {
+                let t = chrono::DateTime::parse_from_rfc3339(rfc3339)
+                    .unwrap()
+                    .to_utc();
+                let london = lpaflow_core::BusinessZone::parse("Europe/London").unwrap();
+                london.local(t).format("%Y-%m-%dT%H:%M:%S").to_string()
+            };
+            let checked = local(&now);
+            console_fire(&b, "confirm_not_related", &[]).await;
+            console_fire(&b, "submit", &[]).await;
+            console_fire(
+                &b,
+                "provide_fee_evidence",
+                &[("kind", "income"), ("reference", "P60 received by post")],
+            )
+            .await;
+            console_fire(
+                &b,
+                "decide_fee",
+                &[("outcome", "approved"), ("approvedType", "HalfFee")],
+            )
+            .await;
+            console_fire(&b, "record_payment", &[("amountPence", "£46.00")]).await;
+            b.wait_text(".summary-list", "signing").await;
+            console_fire(
+                &b,
+                "confirm_donor_identity",
+                &[("type", "opg-paper-id"), ("checkedAt", &checked)],
+            )
+            .await;
+            console_fire(
+                &b,
+                "confirm_certificate_provider_identity",
+                &[("type", "opg-paper-id"), ("checkedAt", &checked)],
+            )
+            .await;
+            console_fire(&b, "sign_as_donor", &[]).await;
+            console_fire(&b, "sign_as_certificate_provider", &[]).await;
+            let attorney = lpa(&server, &uid).await["application"]["attorneys"][0]["uid"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            console_fire(
+                &b,
+                "sign_as_attorney",
+                &[("uid", &attorney), ("confirmedNotBankrupt", "true")],
+            )
+            .await;
+            console_fire(&b, "enter_waiting_period", &[]).await;
+            b.wait_text(".summary-list", "statutory waiting period")
+                .await;
+
+            // Four weeks pass.
+            let (status, moved) = server
+                .call(
+                    Method::POST,
+                    "/v1/dev/clock",
+                    Some("admin"),
+                    Some(&json!({"advance": "29d"})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{moved}");
+            let started = std::time::Instant::now();
+            while lpa(&server, &uid).await["state"] != "registered" {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(30),
+                    "registered within 30 s"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            b.goto(&format!("{}/console/lpas/{uid}", server.base)).await;
+            b.wait_text(".summary-list", "registered").await;
+            b.axe("a paper LPA registered").await;
+
+            let history = server
+                .call(
+                    Method::GET,
+                    &format!("/v1/lpas/{uid}/history"),
+                    Some("auditor"),
+                    None,
+                )
+                .await
+                .1;
+            let roles: Vec<&str> = history
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["role"].as_str().unwrap())
+                .collect();
+            assert_eq!(roles[0], "service", "the service created it");
+            assert!(
+                roles[1..].iter().all(|r| *r != "service"),
+                "and did nothing else: {roles:?}"
+            );
+        },
+    )
+    .await;
+}

@@ -144,7 +144,7 @@ fn dot_graph_marks_terminal_states_and_highlights_one() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&bad.stderr)
-            .contains("--highlight \"limbo\" is not a state of lpa@v3")
+            .contains("--highlight \"limbo\" is not a state of lpa@v4")
     );
 }
 

@@ -191,6 +191,23 @@ impl Browser {
         e.send_keys(text).await.unwrap();
     }
 
+    /// Sets a form control as a person would: a checkbox ticked for "true", a select's option chosen by its
+    /// value, text typed over what is there.
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let done = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); if (!e) return false; \
+                 if (e.type === 'checkbox') { e.checked = arguments[1] === 'true'; } else { e.value = arguments[1]; } \
+                 e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); \
+                 return e.type === 'checkbox' ? true : e.value === arguments[1];",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(done, json!(true), "`{css}` takes {value:?}");
+    }
+
     /// The `textContent` of the first element matching `css` (SVG text has no rendered text for WebDriver).
     pub async fn text_content(&self, css: &str) -> String {
         self.client

@@ -70,6 +70,11 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
                 ),
         )
         .route(
+            "/lpas/next-case",
+            post(routes::queues::next_case)
+                .route_layer(gate(Roles(&[lpaflow_app::Role::Caseworker]), "take cases")),
+        )
+        .route(
             "/lpas/{uid}",
             get(routes::lpas::get).route_layer(gate(Anyone, "read LPAs")),
         )

@@ -38,7 +38,7 @@ impl Modify for BearerAuth {
     info(title = "lpaflow", description = "Progressive approval of Lasting Powers of Attorney: a durable workflow engine synced to the OPG database. Errors are `application/problem+json` with a stable `code`."),
     paths(
         routes::lpas::create, routes::lpas::get, routes::lpas::fire,
-        routes::queues::list,
+        routes::queues::list, routes::queues::next_case,
         routes::reports::fees,
         routes::audit::history, routes::audit::chain_head, routes::audit::verify,
         routes::audit::checkpoint, routes::audit::inclusion_proof, routes::audit::consistency_proof,
@@ -52,7 +52,7 @@ impl Modify for BearerAuth {
     components(schemas(
         crate::problem::Problem, crate::problem::FieldProblem, crate::auth::Role,
         lpaflow_app::view::LpaView, lpaflow_app::view::StepView, lpaflow_app::view::SyncView, lpaflow_app::view::TimerView, lpaflow_app::view::WorkflowRefView,
-        routes::lpas::EventRequest, routes::queues::QueuePage, routes::audit::HistoryEntryView, routes::audit::ChainHeadView,
+        routes::lpas::EventRequest, routes::queues::QueuePage, routes::queues::NextCase, routes::audit::HistoryEntryView, routes::audit::ChainHeadView,
         routes::audit::VerifyView, routes::sync::SyncStepsView, routes::opg::OpgStatus, routes::opg::MaintenanceRequest,
         routes::workflows::WorkflowSummary, routes::reports::FeeReportView, routes::dev::ClockView,
         routes::reveals::RevealRequest, routes::reveals::RevealView, routes::reveals::RevealedEntry,

@@ -39,7 +39,7 @@ pub use wiring::{LpaEngine, OpgDelivery, WorkflowSource};
 pub use lpaflow_engine::delivery::{BreakerState, LastHour, Outage};
 pub use lpaflow_engine::{DeliveryStatus, Error, Outcome};
 pub use lpaflow_store::{
-    Backlog, Error as StoreError, Failure, IdempotencyMark, InstanceSummary, ListQuery, MAX_PAGE,
-    MaintenanceWindow, Page, Reservation, StepRow, StepStatus, StoredInstance, SyncStatus,
-    TimerRow, VerifyReport, WaitingInstance,
+    Backlog, Error as StoreError, Failure, IdempotencyMark, InstanceSummary, ListQuery, ListSort,
+    MAX_PAGE, MaintenanceWindow, Page, Reservation, StepRow, StepStatus, StoredInstance,
+    SyncStatus, TimerRow, VerifyReport, WaitingInstance,
 };

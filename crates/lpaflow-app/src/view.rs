@@ -156,6 +156,10 @@ pub struct LpaView {
     /// The blocking step the LPA waits for, if any.
     #[schema(value_type = Option<Object>)]
     pub awaiting: Option<Awaiting>,
+    /// The caseworker who has the case (`actor`, `since`, `assignedBy`), if anyone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub case_owner: Option<lpaflow_lpa::assignment::CaseOwner>,
     /// OPG sync.
     pub sync: SyncView,
     /// Timers.
@@ -275,6 +279,7 @@ pub fn assemble(
         waiting_period: x.and_then(|x| x.waiting_period.clone()),
         open_objections: x.map(|x| x.open_objections.clone()),
         awaiting: i.awaiting.clone(),
+        case_owner: data.as_ref().ok().and_then(|d| d.case_owner.clone()),
         sync: SyncView {
             status: stored.sync_status.to_string(),
             pending: steps

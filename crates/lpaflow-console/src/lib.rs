@@ -24,6 +24,7 @@ mod audit_reveal;
 mod confirm;
 mod dev_outage;
 mod fee_chart;
+mod find;
 mod form_payload;
 mod forms;
 mod graph;
@@ -35,6 +36,7 @@ mod lpa_sections;
 mod ops;
 mod ops_outages;
 mod queue;
+mod queue_rows;
 mod reports;
 mod session;
 mod sessions;
@@ -106,7 +108,8 @@ pub fn router(context: Context) -> Router {
         .route("/sign-in/dev", post(signin::dev))
         .route("/sign-out", post(signin::sign_out))
         .route("/queue", get(queue::show))
-        .route("/lpas", get(lpa::find))
+        .route("/queue/next", post(queue::take_next))
+        .route("/lpas", get(find::find))
         .route("/lpas/{uid}", get(lpa::show))
         .route("/lpas/{uid}/events", post(lpa::fire))
         .route("/lpas/{uid}/sync/{id}/{decision}", post(lpa::decide_step))

@@ -35,50 +35,6 @@ async fn load(state: &Context, caller: &Caller, id: &InstanceId) -> Result<Loade
         .map_err(|e| errors::problem(e, ""))
 }
 
-/// `?uid=` of the find form.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct FindQuery {
-    uid: Option<String>,
-}
-
-/// `GET /console/lpas`: find an LPA by its reference.
-pub(super) async fn find(session: Session, Query(q): Query<FindQuery>) -> Response {
-    let raw = q.uid.as_deref().map(str::trim).unwrap_or("");
-    let error = if raw.is_empty() {
-        None
-    } else {
-        let upper = raw.to_uppercase();
-        match uid::parse(&upper) {
-            Ok(id) => return Redirect::to(&format!("/console/lpas/{id}")).into_response(),
-            Err(_) => Some("Enter an LPA reference in the form M-XXXX-XXXX-XXXX"),
-        }
-    };
-    let body = html! {
-        @if let Some(e) = error {
-            (error_summary("There is a problem", &[(e.to_owned(), Some("uid".to_owned()))]))
-        }
-        h1 { "Find an LPA" }
-        form method="get" action="/console/lpas" novalidate {
-            div class=(if error.is_some() { "form-group form-group-error" } else { "form-group" }) {
-                label.label for="uid" { "LPA reference" }
-                div.hint id="uid-hint" { "For example, M-QWER-TY34-6789." }
-                @if let Some(e) = error {
-                    p.error-message id="uid-error" { span.visually-hidden { "Error: " } (e) }
-                }
-                input.input.input-medium type="text" id="uid" name="uid" value=(raw) spellcheck="false" autocomplete="off"
-                    aria-describedby=(if error.is_some() { "uid-hint uid-error" } else { "uid-hint" });
-            }
-            button.button type="submit" { "Find" }
-        }
-    };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    layout::respond(status, page("Find an LPA", Some(&session), Nav::Lpas, body))
-}
-
 /// What the page says after a successful action.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct PageQuery {

@@ -47,6 +47,8 @@ pub(super) struct Sections<'a> {
     pub(super) role: Role,
     pub(super) may: Vec<&'a str>,
     pub(super) refused: Vec<&'a Refusal>,
+    /// The signed-in caller's subject.
+    pub(super) me: String,
 }
 
 impl<'a> Sections<'a> {
@@ -68,6 +70,7 @@ impl<'a> Sections<'a> {
                 .map(|r| r.may_fire.iter().map(String::as_str).collect())
                 .unwrap_or_default(),
             refused: mine.map(|r| r.refused.iter().collect()).unwrap_or_default(),
+            me: session.caller.sub.clone(),
         }
     }
 
@@ -150,12 +153,31 @@ impl<'a> Sections<'a> {
                     (sync_words(&self.l.stored))
                     @if let Some(a) = &i.awaiting { " (waiting for the OPG database to confirm: " (step_words(a.step.as_str())) ", since " (time_el(&a.since)) ")" }
                 } }
+                div.summary-row { dt { "Case owner" } dd { (self.owner()) } }
                 div.summary-row { dt { "Received" } dd { (time_el(&i.created_at)) } }
                 div.summary-row { dt { "Last change" } dd { (time_el(&i.updated_at)) ", revision " (i.revision) } }
                 div.summary-row { dt { "Workflow" } dd { (i.workflow.name) " version " (i.workflow.version) } }
                 @if let Some(p) = &self.l.explanation.data_problem {
                     div.summary-row { dt { "Data problem" } dd { strong { (p) } } }
                 }
+            }
+        }
+    }
+
+    /// Who has the case: "You", a colleague's id, or nobody.
+    fn owner(&self) -> Markup {
+        let owner = self
+            .l
+            .stored
+            .instance
+            .data
+            .pointer("/caseOwner/actor")
+            .and_then(|v| v.as_str());
+        html! {
+            @match owner {
+                Some(o) if o == self.me => strong { "You" },
+                Some(o) => (o),
+                None => "Nobody",
             }
         }
     }

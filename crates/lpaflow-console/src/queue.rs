@@ -1,15 +1,17 @@
-//! The caseworker queue: LPAs filtered by what needs a person (open or blocking finding, fee decision,
-//! objection, OPG sync pending or failed) and by state, with a count per filter, oldest first (the LPA waiting
-//! longest at the top), a page at a time. It reads through `LpaService::list` with the role list the API's
-//! `GET /v1/lpas` checks.
+//! The caseworker queue: LPAs filtered by what needs a person (blocking finding, fee decision, objection,
+//! failed OPG sync, paper application to key in, open finding), by owner ("my cases") and by state, found by
+//! a search, with an exact count per filter and for the page ("1 to 25 of 33"), sorted by any sortable column,
+//! a page of the chosen size at a time. "Take the next case" claims the most urgent case nobody has. It reads
+//! through `LpaService::list` and `count`, which apply the same rules as the API's `GET /v1/lpas`.
 
-use super::layout::{self, Nav, duration, page, time_el, words};
-use super::session::Session;
+use super::layout::{self, Nav, page, words};
+use super::queue_rows::{self, Table, parse_sort};
+use super::session::{CSRF_FIELD, CheckedForm, Session};
 use crate::Context;
 use axum::extract::{Query, State};
-use axum::response::Response;
-use lpaflow_app::queues::LISTERS;
-use lpaflow_app::{InstanceSummary, ListQuery, MAX_PAGE, Page, SyncStatus};
+use axum::response::{IntoResponse, Redirect, Response};
+use lpaflow_app::queues::{LISTERS, search_words};
+use lpaflow_app::{ListQuery, ListSort, Role, SyncStatus};
 use lpaflow_http::auth::Caller;
 use lpaflow_http::errors;
 use lpaflow_http::problem::{FieldProblem, Problem};
@@ -17,10 +19,8 @@ use lpaflow_lpa::labels;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-/// LPAs on one page of the queue.
-const QUEUE_PAGE: u32 = 25;
-/// Pages of `MAX_PAGE` read to count one filter; past that the count shows as "at least".
-const COUNT_PAGES_MAX: usize = 10;
+/// The page sizes offered.
+const PAGE_SIZES: &[u32] = &[25, 50, 100];
 
 /// What a queue shows.
 #[derive(
@@ -30,11 +30,12 @@ const COUNT_PAGES_MAX: usize = 10;
 pub(super) enum Filter {
     All,
     BlockingFinding,
-    OpenFinding,
     FeeDecisionNeeded,
     ObjectionOpen,
-    SyncPending,
     SyncFailed,
+    PaperOpen,
+    OpenFinding,
+    SyncPending,
 }
 
 impl Filter {
@@ -42,32 +43,30 @@ impl Filter {
         match self {
             Filter::All => "All LPAs",
             Filter::BlockingFinding => "Blocking finding",
-            Filter::OpenFinding => "Open finding",
             Filter::FeeDecisionNeeded => "Fee decision needed",
             Filter::ObjectionOpen => "Objection open",
-            Filter::SyncPending => "OPG sync pending",
             Filter::SyncFailed => "OPG sync failed",
+            Filter::PaperOpen => "Paper application to key in",
+            Filter::OpenFinding => "Open finding",
+            Filter::SyncPending => "OPG sync pending",
         }
     }
 
-    fn query(self, state: Option<&str>, cursor: Option<String>, limit: u32) -> ListQuery {
-        let (label, sync) = match self {
-            Filter::All => (None, None),
-            Filter::BlockingFinding => (Some(labels::FINDING_BLOCKING), None),
-            Filter::OpenFinding => (Some(labels::FINDING_OPEN), None),
-            Filter::FeeDecisionNeeded => (Some(labels::FEE_DECISION_NEEDED), None),
-            Filter::ObjectionOpen => (Some(labels::OBJECTION_OPEN), None),
-            Filter::SyncPending => (None, Some(SyncStatus::Pending)),
-            Filter::SyncFailed => (None, Some(SyncStatus::Failed)),
+    fn narrow(self, q: &mut ListQuery) {
+        let label = match self {
+            Filter::All | Filter::SyncFailed | Filter::SyncPending => None,
+            Filter::BlockingFinding => Some(labels::FINDING_BLOCKING),
+            Filter::OpenFinding => Some(labels::FINDING_OPEN),
+            Filter::FeeDecisionNeeded => Some(labels::FEE_DECISION_NEEDED),
+            Filter::ObjectionOpen => Some(labels::OBJECTION_OPEN),
+            Filter::PaperOpen => Some(labels::PAPER_OPEN),
         };
-        ListQuery {
-            state: state.map(str::to_owned),
-            labels: label.map(str::to_owned).into_iter().collect(),
-            sync,
-            cursor,
-            limit,
-            ..ListQuery::default()
-        }
+        q.labels.extend(label.map(str::to_owned));
+        q.sync = match self {
+            Filter::SyncFailed => Some(SyncStatus::Failed),
+            Filter::SyncPending => Some(SyncStatus::Pending),
+            _ => None,
+        };
     }
 }
 
@@ -76,71 +75,124 @@ impl Filter {
 pub(super) struct QueueParams {
     filter: Option<String>,
     state: Option<String>,
+    /// `mine` for the caller's cases.
+    owner: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    size: Option<u32>,
     cursor: Option<String>,
     page: Option<u32>,
+    /// `none` after "take the next case" found nothing.
+    next: Option<String>,
 }
 
-/// A count that may have stopped early.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Count {
-    Exact(u64),
-    AtLeast(u64),
-}
-
-impl std::fmt::Display for Count {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Count::Exact(n) => write!(f, "{n}"),
-            Count::AtLeast(n) => write!(f, "{n} or more"),
-        }
-    }
-}
-
-async fn list(
-    state: &Context,
-    caller: &Caller,
-    q: ListQuery,
-) -> Result<Page<InstanceSummary>, Problem> {
-    caller.require(LISTERS, "list LPAs")?;
-    if let Some(s) = q.state.as_deref()
-        && !state.lpas.is_lpa_state(s)
-    {
-        return Err(Problem::validation(vec![FieldProblem::new(
-            "/state",
-            format!("{s:?} is not a state of the LPA workflow"),
-        )]));
-    }
-    state
-        .lpas
-        .list(&q)
-        .await
-        .map_err(|e| errors::problem(e, ""))
-}
-
-async fn count(
-    state: &Context,
-    caller: &Caller,
+/// The page's choices, read and checked.
+struct Choices {
     filter: Filter,
-    in_state: Option<&str>,
-) -> Result<Count, Problem> {
-    let mut total = 0u64;
-    let mut cursor = None;
-    for _ in 0..COUNT_PAGES_MAX {
-        let page = list(state, caller, filter.query(in_state, cursor, MAX_PAGE)).await?;
-        total += page.items.len() as u64;
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(Count::Exact(total)),
-        }
-    }
-    Ok(Count::AtLeast(total))
+    in_state: Option<String>,
+    mine: bool,
+    q: String,
+    words: Vec<String>,
+    sort: (ListSort, bool),
+    size: u32,
 }
 
-fn href(filter: Filter, state: Option<&str>) -> String {
-    let f: &str = filter.into();
-    match state {
-        Some(s) => format!("/console/queue?filter={f}&state={}", layout::query_value(s)),
-        None => format!("/console/queue?filter={f}"),
+impl Choices {
+    /// The choices `p` makes, or every problem with them.
+    fn of(state: &Context, p: &QueueParams) -> Result<Self, Vec<FieldProblem>> {
+        let in_state = p.state.clone().filter(|s| !s.is_empty());
+        let mut problems = Vec::new();
+        if let Some(s) = &in_state
+            && !state.lpas.is_lpa_state(s)
+        {
+            problems.push(FieldProblem::new(
+                "/state",
+                format!("{s:?} is not a state of the LPA workflow"),
+            ));
+        }
+        let q = p.q.as_deref().unwrap_or("").trim().to_owned();
+        let words = search_words(&q).unwrap_or_else(|e| {
+            problems.push(FieldProblem::new("/q", format!("the search {e}")));
+            Vec::new()
+        });
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Self {
+            filter: p
+                .filter
+                .as_deref()
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(Filter::All),
+            in_state,
+            mine: p.owner.as_deref() == Some("mine"),
+            q,
+            words,
+            sort: parse_sort(p.sort.as_deref()),
+            size: p
+                .size
+                .filter(|s| PAGE_SIZES.contains(s))
+                .unwrap_or(PAGE_SIZES[0]),
+        })
+    }
+
+    fn query(&self, caller: &Caller, filter: Filter) -> ListQuery {
+        let mut q = ListQuery {
+            state: self.in_state.clone(),
+            words: self.words.clone(),
+            sort: self.sort.0,
+            descending: self.sort.1,
+            limit: self.size,
+            ..ListQuery::default()
+        };
+        if self.mine {
+            q.labels.push(labels::owner(&caller.sub));
+        }
+        filter.narrow(&mut q);
+        q
+    }
+
+    /// The page's address with these choices and `filter`, without sort, cursor or page.
+    fn href(&self, filter: Filter) -> String {
+        let f: &str = filter.into();
+        let mut out = format!("/console/queue?filter={f}");
+        let mut add = |k: &str, v: &str| {
+            out.push_str(&format!("&{k}={}", layout::query_value(v)));
+        };
+        if let Some(s) = &self.in_state {
+            add("state", s);
+        }
+        if self.mine {
+            add("owner", "mine");
+        }
+        if !self.q.is_empty() {
+            add("q", &self.q);
+        }
+        if self.size != PAGE_SIZES[0] {
+            add("size", &self.size.to_string());
+        }
+        out
+    }
+
+    fn sort_value(&self) -> String {
+        let (sort, descending) = self.sort;
+        let name = queue_rows::SORT_COLUMNS
+            .iter()
+            .find(|c| c.sort == sort)
+            .map_or("created", |c| c.name);
+        if descending {
+            format!("-{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// [`Choices::href`] with the sort, unless it is the default (oldest first).
+    fn href_sorted(&self, filter: Filter) -> String {
+        match self.sort {
+            (ListSort::Created, false) => self.href(filter),
+            _ => format!("{}&sort={}", self.href(filter), self.sort_value()),
+        }
     }
 }
 
@@ -159,113 +211,72 @@ pub(super) async fn show(
 async fn render(state: &Context, session: &Session, p: QueueParams) -> Result<Markup, Problem> {
     use strum::IntoEnumIterator;
     let caller = &session.caller;
-    let filter = p
-        .filter
-        .as_deref()
-        .and_then(|f| f.parse::<Filter>().ok())
-        .unwrap_or(Filter::All);
-    let in_state = p.state.as_deref().filter(|s| !s.is_empty());
-    let rows = list(
-        state,
-        caller,
-        filter.query(in_state, p.cursor.clone(), QUEUE_PAGE),
-    )
-    .await?;
+    caller.require(LISTERS, "list LPAs")?;
+    let c = Choices::of(state, &p).map_err(Problem::validation)?;
+    let mut query = c.query(caller, c.filter);
+    query.cursor = p.cursor.clone();
+    let rows = state
+        .lpas
+        .list(caller, &query)
+        .await
+        .map_err(|e| errors::problem(e, ""))?;
     let mut counts = Vec::new();
     for f in Filter::iter() {
-        counts.push((f, count(state, caller, f, in_state).await?));
+        let n = state
+            .lpas
+            .count(caller, &c.query(caller, f))
+            .await
+            .map_err(|e| errors::problem(e, ""))?;
+        counts.push((f, n));
     }
-    let workflow = &state.lpas.settings().lpa_workflow;
-    let by_state: Vec<(String, u64)> = state
-        .lpas
-        .count_by_state()
-        .await
-        .map(|rows| {
-            rows.into_iter()
-                .filter(|(w, _, _)| w == workflow)
-                .map(|(_, s, n)| (s, n))
-                .collect()
-        })
-        .unwrap_or_default();
-    let states = state.lpas.lpa_states();
-    let now = state.lpas.now();
+    let total = counts
+        .iter()
+        .find(|(f, _)| *f == c.filter)
+        .map_or(0, |(_, n)| *n);
     let page_no = p.page.unwrap_or(1).max(1);
-    let f_name: &str = filter.into();
-    let caption = match in_state {
-        Some(s) => format!("{} in {}", filter.label(), words(s)),
-        None => filter.label().to_owned(),
+    let first = u64::from(page_no - 1) * u64::from(c.size) + 1;
+    let last = first + rows.items.len() as u64 - 1;
+    let mut caption = c.filter.label().to_owned();
+    if let Some(s) = &c.in_state {
+        caption.push_str(&format!(" in {}", words(s)));
+    }
+    if c.mine {
+        caption.push_str(", my cases");
+    }
+    if !c.q.is_empty() {
+        caption.push_str(&format!(", matching \u{201c}{}\u{201d}", c.q));
+    }
+    let table = Table {
+        caption: &format!("{caption}: {first} to {last} of {total}"),
+        sort: c.sort,
+        base_href: &c.href(c.filter),
+        show_names: caller.role.sees_personal_data(),
+        me: &caller.sub,
+        now: state.lpas.now(),
     };
     let body = html! {
         h1 { "Caseworker queue" }
-        p.lead { "Oldest first: the LPA that has waited longest is at the top." }
+        @if p.next.as_deref() == Some("none") {
+            (layout::banner("No case waits", "Every case that needs a person has a caseworker. Nothing was claimed."))
+        }
+        (intro(session))
         div.queue-layout {
-            nav.filters aria-labelledby="filters-heading" {
-                h2 #filters-heading { "Show" }
-                ul.filter-list {
-                    @for (f, n) in &counts {
-                        li {
-                            @if *f == filter {
-                                a href=(href(*f, in_state)) aria-current="true" { (f.label()) " " span.count { "(" (n) ")" } }
-                            } @else {
-                                a href=(href(*f, in_state)) { (f.label()) " " span.count { "(" (n) ")" } }
-                            }
-                        }
-                    }
-                }
-                form method="get" action="/console/queue" {
-                    input type="hidden" name="filter" value=(f_name);
-                    div.form-group {
-                        label.label for="state" { "In state" }
-                        select.select #state name="state" {
-                            option value="" selected[in_state.is_none()] { "Any state" }
-                            @for s in &states {
-                                @let n = by_state.iter().find(|(x, _)| x == s).map_or(0, |(_, n)| *n);
-                                option value=(s) selected[in_state == Some(s.as_str())] { (words(s)) " (" (n) " in total)" }
-                            }
-                        }
-                    }
-                    button.button.button-secondary type="submit" { "Apply" }
-                }
-            }
+            (filters(state, &c, &counts))
             section.queue aria-labelledby="queue-caption" {
                 @if rows.items.is_empty() {
                     h2 #queue-caption { (caption) }
-                    p { "No LPAs match this filter." }
+                    p { "No LPAs match." }
                 } @else {
-                    table.table {
-                        caption #queue-caption.table-caption { (caption) ", page " (page_no) }
-                        thead {
-                            tr {
-                                th scope="col" { "LPA" }
-                                th scope="col" { "State" }
-                                th scope="col" { "OPG sync" }
-                                th scope="col" { "Waiting" }
-                                th scope="col" { "Received" }
-                                th scope="col" { "Last change" }
-                            }
-                        }
-                        tbody {
-                            @for row in &rows.items {
-                                tr {
-                                    td.uid { a href={ "/console/lpas/" (row.uid) } { (row.uid) } }
-                                    td { (words(&row.state)) }
-                                    td { (words(&row.sync_status.to_string())) }
-                                    td { (duration(now - row.created_at)) }
-                                    td { (time_el(&row.created_at)) }
-                                    td { (time_el(&row.updated_at)) }
-                                }
-                            }
-                        }
-                    }
+                    (queue_rows::table(&table, &rows.items))
                 }
                 nav.pagination aria-label="Pages" {
                     ul {
                         @if page_no > 1 {
-                            li { a href=(href(filter, in_state)) { "First page" } }
+                            li { a href=(c.href_sorted(c.filter)) { "First page" } }
                         }
                         @if let Some(next) = &rows.next_cursor {
                             li {
-                                a href={ (href(filter, in_state)) "&cursor=" (layout::query_value(next)) "&page=" (page_no + 1) } rel="next" { "Next page" }
+                                a href={ (c.href_sorted(c.filter)) "&cursor=" (layout::query_value(next)) "&page=" (page_no + 1) } rel="next" { "Next page" }
                             }
                         }
                     }
@@ -274,4 +285,86 @@ async fn render(state: &Context, session: &Session, p: QueueParams) -> Result<Ma
         }
     };
     Ok(page("Caseworker queue", Some(session), Nav::Queue, body))
+}
+
+fn intro(session: &Session) -> Markup {
+    html! {
+        p.lead { "Oldest first unless you sort by another column: the LPA that has waited longest is at the top." }
+        @if session.caller.role == Role::Caseworker {
+            form.next-case method="post" action="/console/queue/next" {
+                input type="hidden" name=(CSRF_FIELD) value=(session.csrf());
+                p.hint { "The most urgent case nobody has: blocking findings first, then fee decisions, objections, failed OPG syncs, paper applications and open findings." }
+                button.button type="submit" { "Take the next case" }
+            }
+        }
+    }
+}
+
+fn filters(state: &Context, c: &Choices, counts: &[(Filter, u64)]) -> Markup {
+    let f_name: &str = c.filter.into();
+    let states = state.lpas.lpa_states();
+    html! {
+        nav.filters aria-labelledby="filters-heading" {
+            h2 #filters-heading { "Show" }
+            ul.filter-list {
+                @for (f, n) in counts {
+                    li {
+                        a href=(c.href_sorted(*f)) aria-current=[(*f == c.filter).then_some("true")] {
+                            (f.label()) " " span.count { "(" (n) ")" }
+                        }
+                    }
+                }
+            }
+            form method="get" action="/console/queue" {
+                input type="hidden" name="filter" value=(f_name);
+                input type="hidden" name="sort" value=(c.sort_value());
+                div.form-group {
+                    label.label for="q" { "Search" }
+                    div.hint id="q-hint" { "Reference or part of one; caseworkers also by name, postcode or date of birth (31/01/1950)." }
+                    input.input type="search" id="q" name="q" value=(c.q) aria-describedby="q-hint" spellcheck="false" autocomplete="off";
+                }
+                div.form-group {
+                    label.label for="state" { "In state" }
+                    select.select #state name="state" {
+                        option value="" selected[c.in_state.is_none()] { "Any state" }
+                        @for s in &states {
+                            option value=(s) selected[c.in_state.as_deref() == Some(s.as_str())] { (words(s)) }
+                        }
+                    }
+                }
+                div.form-group {
+                    label.label for="owner" { "Whose" }
+                    select.select #owner name="owner" {
+                        option value="" selected[!c.mine] { "Anyone's" }
+                        option value="mine" selected[c.mine] { "My cases" }
+                    }
+                }
+                div.form-group {
+                    label.label for="size" { "Per page" }
+                    select.select #size name="size" {
+                        @for s in PAGE_SIZES {
+                            option value=(s) selected[*s == c.size] { (s) }
+                        }
+                    }
+                }
+                button.button.button-secondary type="submit" { "Apply" }
+            }
+        }
+    }
+}
+
+/// `POST /console/queue/next` (caseworkers): claims the next case and opens it.
+pub(super) async fn take_next(State(state): State<Context>, form: CheckedForm) -> Response {
+    let session = &form.session;
+    if let Err(f) = session.caller.require(&[Role::Caseworker], "take cases") {
+        return layout::problem_page(Some(session), &f.into());
+    }
+    match state.lpas.next_case(&session.caller).await {
+        Ok(Some(uid)) => {
+            tracing::info!(%uid, actor = %session.caller.sub, "console: next case claimed");
+            Redirect::to(&format!("/console/lpas/{uid}?done=assign_case")).into_response()
+        }
+        Ok(None) => Redirect::to("/console/queue?next=none").into_response(),
+        Err(e) => layout::problem_page(Some(session), &errors::problem(e, "")),
+    }
 }

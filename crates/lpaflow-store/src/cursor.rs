@@ -1,7 +1,9 @@
 //! List cursors: where a page ended, as the last row's sort key and uid, so the next page starts right after it
 //! while rows change (keyset pagination). A cursor names the order it belongs to, `{sort}.{asc|desc}.{key}.{uid}`,
-//! and is refused by a list in any other order: its key would mean nothing there. A title travels as hex (it
-//! may hold any character, a `.` included); `~` stands for no title.
+//! and is refused by a list in any other order: its key would mean nothing there. A title never travels: it is
+//! personal data (an LPA's donor's name) and a cursor lands in URLs and request logs. The cursor says only that
+//! the row had one (`t`; `~` for none) and the list reads that row's title again by its uid; if it changed
+//! between two pages, the next page starts where the new title sorts.
 
 use crate::Error;
 use crate::list::{InstanceSummary, ListSort};
@@ -17,8 +19,10 @@ pub(crate) enum Key {
     Time(i64),
     /// Nothing beyond the uid (reference order).
     Uid,
-    /// The title, or none.
-    Title(Option<String>),
+    /// The row's title, read again by its uid.
+    Titled,
+    /// The row had no title.
+    Untitled,
 }
 
 /// The position after a row: its key and its uid (the tie-breaker).
@@ -35,7 +39,8 @@ impl Position {
             ListSort::Created => Key::Time(to_micros(row.created_at)),
             ListSort::Updated => Key::Time(to_micros(row.updated_at)),
             ListSort::Reference => Key::Uid,
-            ListSort::Title => Key::Title(row.title.clone()),
+            ListSort::Title if row.title.is_some() => Key::Titled,
+            ListSort::Title => Key::Untitled,
         };
         Self {
             key,
@@ -45,6 +50,7 @@ impl Position {
 }
 
 const NO_TITLE: &str = "~";
+const TITLED: &str = "t";
 
 fn direction(descending: bool) -> &'static str {
     if descending { "desc" } else { "asc" }
@@ -55,8 +61,8 @@ pub(crate) fn encode(sort: ListSort, descending: bool, position: &Position) -> S
     let key = match &position.key {
         Key::Time(micros) => micros.to_string(),
         Key::Uid => String::new(),
-        Key::Title(None) => NO_TITLE.to_owned(),
-        Key::Title(Some(title)) => hex::encode(title),
+        Key::Untitled => NO_TITLE.to_owned(),
+        Key::Titled => TITLED.to_owned(),
     };
     let sort: &str = sort.into();
     format!("{sort}.{}.{key}.{}", direction(descending), position.uid)
@@ -82,11 +88,9 @@ pub(crate) fn decode(cursor: &str, sort: ListSort, descending: bool) -> Result<P
         ListSort::Created | ListSort::Updated => Key::Time(key.parse().map_err(|_| bad())?),
         ListSort::Reference if key.is_empty() => Key::Uid,
         ListSort::Reference => return Err(bad()),
-        ListSort::Title if key == NO_TITLE => Key::Title(None),
-        ListSort::Title => {
-            let bytes = hex::decode(key).map_err(|_| bad())?;
-            Key::Title(Some(String::from_utf8(bytes).map_err(|_| bad())?))
-        }
+        ListSort::Title if key == NO_TITLE => Key::Untitled,
+        ListSort::Title if key == TITLED => Key::Titled,
+        ListSort::Title => return Err(bad()),
     };
     Ok(Position {
         key,

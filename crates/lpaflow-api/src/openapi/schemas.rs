@@ -65,6 +65,19 @@ pub fn queue_label() -> Object {
     text_enum(crate::routes::queues::LABELS, "A label")
 }
 
+/// The `sort` of the queues: a sort's name, reversed with a leading `-`.
+pub fn queue_sort() -> Object {
+    let names: Vec<String> = crate::routes::queues::SORTS
+        .iter()
+        .flat_map(|(n, _)| [(*n).to_owned(), format!("-{n}")])
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    text_enum(
+        &names,
+        "`created` (default), `updated`, `reference` or `donor`; `-` in front reverses it",
+    )
+}
+
 /// The `finding` filter of the queues.
 pub fn queue_finding() -> Object {
     text_enum(

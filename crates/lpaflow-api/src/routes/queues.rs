@@ -1,5 +1,6 @@
-//! `GET /v1/lpas`: the caseworker queues, filtered by state, finding, label and sync status, paginated by a
-//! cursor in a stable order (creation time, then uid).
+//! `GET /v1/lpas`: the caseworker queues, filtered by state, finding, label, sync status and owner, found by a
+//! search (`q`), sorted by creation, last change, reference or the donor's name, paginated by a cursor in a
+//! stable order. `POST /v1/lpas/next-case`: the case a caseworker should take next, claimed for them.
 
 use crate::auth::Caller;
 use crate::extract::Query;
@@ -8,7 +9,10 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use lpaflow_app::{Error, InstanceSummary, ListQuery, MAX_PAGE, Page, StoreError, SyncStatus};
+use lpaflow_app::queues::search_words;
+use lpaflow_app::{
+    Error, InstanceSummary, ListQuery, ListSort, MAX_PAGE, Page, StoreError, SyncStatus,
+};
 use lpaflow_lpa::labels;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -38,6 +42,16 @@ pub struct QueueQuery {
     /// `pending` (any step not yet confirmed), `failed`, `awaiting_sync` or `synced`.
     #[param(schema_with = crate::openapi::schemas::sync_status)]
     pub sync: Option<String>,
+    /// Search: every word must start a reference part (`M-ABCD`, `EFGH`), or, for caseworkers, a name, a
+    /// postcode or a date of birth (`31/01/1950`) of someone in the LPA. Others search by reference only.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// `me` (the caller's cases) or a caseworker's id.
+    pub owner: Option<String>,
+    /// `created` (default), `updated`, `reference` or `donor` (caseworkers only), with `-` in front for
+    /// the reverse order.
+    #[param(schema_with = crate::openapi::schemas::queue_sort)]
+    pub sort: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
@@ -49,7 +63,7 @@ pub struct QueueQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueuePage {
-    /// LPAs in (created, uid) order.
+    /// LPAs in the order asked for (then by uid).
     #[schema(value_type = Vec<Object>)]
     pub items: Vec<InstanceSummary>,
     /// Pass as `cursor` for the next page; absent on the last page.
@@ -57,7 +71,45 @@ pub struct QueuePage {
     pub next_cursor: Option<String>,
 }
 
-fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
+/// The sorts a list takes, by the name the API gives them.
+pub const SORTS: &[(&str, ListSort)] = &[
+    ("created", ListSort::Created),
+    ("updated", ListSort::Updated),
+    ("reference", ListSort::Reference),
+    ("donor", ListSort::Title),
+];
+
+/// `created`, `-updated`...: the sort and whether it is reversed.
+pub fn parse_sort(raw: &str) -> Option<(ListSort, bool)> {
+    let (name, descending) = match raw.strip_prefix('-') {
+        Some(rest) => (rest, true),
+        None => (raw, false),
+    };
+    SORTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, sort)| (*sort, descending))
+}
+
+fn owner_label(caller: &Caller, owner: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
+    let actor = if owner == "me" {
+        caller.sub.as_str()
+    } else {
+        owner
+    };
+    match lpaflow_core::names::name_problem(actor) {
+        None => Some(lpaflow_lpa::labels::owner(actor)),
+        Some(p) => {
+            problems.push(FieldProblem::new(
+                "/owner",
+                format!("is neither \"me\" nor a caseworker's id: it {p}"),
+            ));
+            None
+        }
+    }
+}
+
+fn query_of(state: &AppState, caller: &Caller, q: QueueQuery) -> Result<ListQuery, Problem> {
     let mut problems = Vec::new();
     if let Some(s) = &q.state
         && !state.lpas.is_lpa_state(s)
@@ -109,6 +161,31 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
             }
         },
     };
+    let words = match q.q.as_deref().map(search_words).transpose() {
+        Ok(w) => w.unwrap_or_default(),
+        Err(e) => {
+            problems.push(FieldProblem::new("/q", e.to_string()));
+            Vec::new()
+        }
+    };
+    let owner = q
+        .owner
+        .as_deref()
+        .and_then(|o| owner_label(caller, o, &mut problems));
+    let (sort, descending) = match q.sort.as_deref() {
+        None => (ListSort::Created, false),
+        Some(raw) => parse_sort(raw).unwrap_or_else(|| {
+            let names: Vec<&str> = SORTS.iter().map(|(n, _)| *n).collect();
+            problems.push(FieldProblem::new(
+                "/sort",
+                format!(
+                    "{raw:?} is not a sort; use one of {}, with - in front for the reverse order",
+                    names.join(", ")
+                ),
+            ));
+            (ListSort::Created, false)
+        }),
+    };
     let limit = crate::extract::page_limit(q.limit, 50, MAX_PAGE)
         .map_err(|p| problems.push(p))
         .unwrap_or(0);
@@ -117,8 +194,11 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
     }
     Ok(ListQuery {
         state: q.state,
-        labels: from_finding.or(q.label).into_iter().collect(),
+        labels: from_finding.or(q.label).into_iter().chain(owner).collect(),
         sync,
+        words,
+        sort,
+        descending,
         cursor: q.cursor,
         limit,
         ..ListQuery::default()
@@ -132,7 +212,7 @@ fn query_of(state: &AppState, q: QueueQuery) -> Result<ListQuery, Problem> {
         (status = 400, description = "`invalid_cursor`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: services do not list LPAs", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: an unknown state, label or sync status, a bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: an unknown state, label, sync status or sort, a bad limit, owner or search", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list(
@@ -141,17 +221,56 @@ pub async fn list(
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<QueuePage>, Problem> {
     caller.require(LISTERS, "list LPAs")?;
-    let query = query_of(&state, q)?;
-    let page: Page<InstanceSummary> = state.lpas.list(&query).await.map_err(|e| match e {
-        Error::Store(StoreError::BadCursor(c)) => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_cursor",
-            format!("the cursor {c:?} is not valid; start again without it"),
-        ),
-        other => crate::errors::problem(other, ""),
-    })?;
+    let query = query_of(&state, &caller, q)?;
+    let page: Page<InstanceSummary> =
+        state
+            .lpas
+            .list(&caller, &query)
+            .await
+            .map_err(|e| match e {
+                Error::Store(StoreError::BadCursor(c)) => Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_cursor",
+                    format!("the cursor {c:?} is not valid; start again without it"),
+                ),
+                other => crate::errors::problem(other, ""),
+            })?;
     Ok(Json(QueuePage {
         items: page.items,
         next_cursor: page.next_cursor,
     }))
+}
+
+/// The case claimed by `next-case`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextCase {
+    /// The LPA, now the caller's case.
+    pub uid: String,
+}
+
+/// Claims the case that most needs a person and nobody has: a blocking finding first, then a fee decision,
+/// an objection, a failed OPG sync, a paper application to key in, an open finding; the longest waiting first.
+#[utoipa::path(post, path = "/v1/lpas/next-case", operation_id = "takeNextCase", tag = "lpas",
+    responses(
+        (status = 200, description = "The case, claimed for the caller (an `assign_case` in its history)", body = NextCase),
+        (status = 204, description = "No case waits for a person"),
+        (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: caseworkers only", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn next_case(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse;
+    caller.require(&[lpaflow_app::Role::Caseworker], "take cases")?;
+    match state.lpas.next_case(&caller).await {
+        Ok(Some(uid)) => Ok(Json(NextCase {
+            uid: uid.to_string(),
+        })
+        .into_response()),
+        Ok(None) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => Err(crate::errors::problem(e, "")),
+    }
 }

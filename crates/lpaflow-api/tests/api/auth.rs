@@ -23,8 +23,8 @@ const AUTHENTICATED: &[(&str, &str)] = &[
     ("GET", "/v1/opg/maintenance"),
     ("DELETE", "/v1/opg/maintenance/1"),
     ("GET", "/v1/workflows"),
-    ("GET", "/v1/workflows/lpa/3"),
-    ("GET", "/v1/workflows/lpa/3/graph"),
+    ("GET", "/v1/workflows/lpa/4"),
+    ("GET", "/v1/workflows/lpa/4/graph"),
     ("POST", "/v1/dev/clock"),
 ];
 

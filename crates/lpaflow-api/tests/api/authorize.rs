@@ -75,7 +75,7 @@ async fn an_answer_is_not_replayed_to_the_same_subject_in_another_role() {
     let path = format!("/v1/lpas/{uid}/events");
     let as_service = h.auth.issue("shared-sub", Role::Service, 3600).unwrap();
     let as_caseworker = h.auth.issue("shared-sub", Role::Caseworker, 3600).unwrap();
-    let submit = json!({"event": "submit"});
+    let submit = json!({"event": "withdraw"});
     let first = h
         .post(&path)
         .bearer(&as_service)

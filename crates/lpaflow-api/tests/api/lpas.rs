@@ -453,7 +453,7 @@ async fn a_role_that_may_not_act_is_403_forbidden() {
     }
     let uid = h.create().await;
     for (role, event, payload) in [
-        (Role::Caseworker, "submit", json!({})),
+        (Role::Caseworker, "withdraw", json!({})),
         (Role::Auditor, "submit", json!({})),
         (Role::Admin, "withdraw", json!({})),
         (

@@ -21,6 +21,7 @@ mod opg;
 mod queues;
 mod reports;
 mod reveals;
+mod search;
 mod sessions;
 mod sync;
 mod workflows;

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/lpas"),
     ("get", "/v1/lpas"),
+    ("post", "/v1/lpas/next-case"),
     ("get", "/v1/lpas/{uid}"),
     ("post", "/v1/lpas/{uid}/events"),
     ("get", "/v1/lpas/{uid}/history"),
@@ -469,7 +470,7 @@ async fn real_responses_match_their_documented_statuses_and_schemas() {
         (
             "get",
             "/v1/workflows/{name}/{version}",
-            "/v1/workflows/lpa/3".to_owned(),
+            "/v1/workflows/lpa/4".to_owned(),
             Role::Service,
         ),
         (
@@ -481,19 +482,19 @@ async fn real_responses_match_their_documented_statuses_and_schemas() {
         (
             "get",
             "/v1/workflows/{name}/{version}/graph",
-            "/v1/workflows/lpa/3/graph".to_owned(),
+            "/v1/workflows/lpa/4/graph".to_owned(),
             Role::Service,
         ),
         (
             "get",
             "/v1/workflows/{name}/{version}/graph",
-            "/v1/workflows/lpa/3/graph?format=dot".to_owned(),
+            "/v1/workflows/lpa/4/graph?format=dot".to_owned(),
             Role::Service,
         ),
         (
             "get",
             "/v1/workflows/{name}/{version}/graph",
-            "/v1/workflows/lpa/3/graph?format=svg".to_owned(),
+            "/v1/workflows/lpa/4/graph?format=svg".to_owned(),
             Role::Service,
         ),
         (

@@ -212,7 +212,7 @@ async fn enumerated_query_values_are_exactly_the_ones_the_server_accepts() {
         (
             "/v1/workflows/{name}/{version}/graph",
             "format",
-            "/v1/workflows/lpa/3/graph?format={}",
+            "/v1/workflows/lpa/4/graph?format={}",
         ),
     ];
     for (template, name, query) in cases {

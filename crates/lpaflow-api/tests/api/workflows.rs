@@ -27,7 +27,7 @@ async fn the_loaded_workflows_are_listed_and_each_is_readable_with_its_source() 
         "{lpa}"
     );
     let r = h
-        .get("/v1/workflows/lpa/3")
+        .get("/v1/workflows/lpa/4")
         .role(Role::Auditor)
         .send()
         .await;
@@ -45,9 +45,9 @@ async fn the_loaded_workflows_are_listed_and_each_is_readable_with_its_source() 
         "{def}"
     );
     for (path, code) in [
-        ("/v1/workflows/lpa/4", "workflow_not_found"),
+        ("/v1/workflows/lpa/5", "workflow_not_found"),
         ("/v1/workflows/nope/1", "workflow_not_found"),
-        ("/v1/workflows/lpa/4/graph", "workflow_not_found"),
+        ("/v1/workflows/lpa/5/graph", "workflow_not_found"),
     ] {
         h.get(path)
             .role(Role::Admin)
@@ -70,7 +70,7 @@ async fn the_graph_is_mermaid_by_default_or_dot_and_may_highlight_a_state() {
     let graph = |query: &'static str| {
         let h = &h;
         async move {
-            h.get(&format!("/v1/workflows/lpa/3/graph{query}"))
+            h.get(&format!("/v1/workflows/lpa/4/graph{query}"))
                 .role(Role::Caseworker)
                 .send()
                 .await

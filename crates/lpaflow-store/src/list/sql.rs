@@ -291,12 +291,13 @@ fn keyset(w: &mut Writer, order: &Order, after: &Position) {
             let u = w.bind(Arg::Text(after.uid.clone()));
             format!("({key}, {uid}) {op} ({k}, {u})")
         }
-        (Key::Title(Some(title)), Some(key)) => {
-            let k = w.bind(Arg::Text(title.clone()));
+        (Key::Titled, Some(key)) => {
+            let of = w.bind(Arg::Text(after.uid.clone()));
+            let k = format!("(SELECT c.title FROM instances c WHERE c.uid = {of})");
             let u = w.bind(Arg::Text(after.uid.clone()));
             format!("(({key} IS NOT NULL AND ({key}, {uid}) {op} ({k}, {u})) OR {key} IS NULL)")
         }
-        (Key::Title(None), Some(key)) => {
+        (Key::Untitled, Some(key)) => {
             let u = w.bind(Arg::Text(after.uid.clone()));
             format!("({key} IS NULL AND {uid} {op} {u})")
         }
