@@ -45,7 +45,7 @@ fn validate_exits_0_for_lpa_toml() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("workflows/lpa.toml: ok (lpa v3"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("workflows/lpa.toml: ok (lpa v4"));
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn dot_graph_marks_terminal_states_and_highlights_one() {
     ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("digraph \"lpa v3\" {"));
+    assert!(text.starts_with("digraph \"lpa v4\" {"));
     assert!(text.contains("\"withdrawn\" [label=\"withdrawn\", peripheries=2];"));
     assert!(text.contains("\"signing\" [label=\"signing\", style=\"rounded,filled\""));
     assert!(text.contains("\"signing\" -> \"statutory_waiting_period\" [label=\"enter_waiting_period [service, caseworker]\"];"));
