@@ -181,5 +181,10 @@ fn the_api_benchmark_runs_transitions_and_the_no_op_route() {
     assert!(metric(&m, "api.transitions.connections_4.per_s") > 0.0);
     assert!(metric(&m, "api.noop.connections_4.requests_per_s") > 0.0);
     assert_eq!(metric(&m, "api.transitions.connections_4.errors"), 0.0);
+    assert!(metric(&m, "api.transitions_minimal.connections_4.per_s") > 0.0);
+    assert_eq!(
+        metric(&m, "api.transitions_minimal.connections_4.errors"),
+        0.0
+    );
     assert!(json.to_string().contains("record_payment"), "{json}");
 }

@@ -19,6 +19,7 @@ pub use lpaflow_http::extract;
 pub mod idempotency;
 pub use lpaflow_http::metrics;
 pub mod openapi;
+pub mod prefer;
 pub use lpaflow_http::problem;
 pub use lpaflow_http::proxy;
 pub mod routes;

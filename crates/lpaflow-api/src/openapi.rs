@@ -51,7 +51,7 @@ impl Modify for BearerAuth {
     ),
     components(schemas(
         crate::problem::Problem, crate::problem::FieldProblem, crate::auth::Role,
-        lpaflow_app::view::LpaView, lpaflow_app::view::StepView, lpaflow_app::view::SyncView, lpaflow_app::view::TimerView, lpaflow_app::view::WorkflowRefView,
+        lpaflow_app::view::LpaView, routes::lpas::Answer, crate::prefer::Written, lpaflow_app::view::StepView, lpaflow_app::view::SyncView, lpaflow_app::view::TimerView, lpaflow_app::view::WorkflowRefView,
         routes::lpas::EventRequest, routes::queues::QueuePage, routes::queues::NextCase, routes::audit::HistoryEntryView, routes::audit::ChainHeadView,
         routes::audit::VerifyView, routes::sync::SyncStepsView, routes::opg::OpgStatus, routes::opg::MaintenanceRequest,
         routes::workflows::WorkflowSummary, routes::reports::FeeReportView, routes::dev::ClockView,

@@ -6,7 +6,7 @@ use crate::etag::{etag, parse_etag};
 use crate::extract::{Path, Query};
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
-use crate::{authorize, errors, uid};
+use crate::{authorize, errors, prefer, uid};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,17 @@ use lpaflow_app::view::LpaView;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
+
+/// The answer to a command: the LPA's view, or with `Prefer: return=minimal` its uid, state and revision.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum Answer {
+    /// The LPA as the caller's role sees it (the default).
+    View(Box<LpaView>),
+    /// `Prefer: return=minimal`.
+    Minimal(prefer::Written),
+}
 
 /// `?explain=true` adds every refused event with its reason.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -46,8 +57,9 @@ fn with_etag(
 /// Create an LPA from its application data.
 #[utoipa::path(post, path = "/v1/lpas", operation_id = "createLpa", tag = "lpas",
     request_body(content = crate::openapi::schemas::Application, description = "The application (see docs/lpa-data.md); `uid` is optional and generated in the `M-XXXX-XXXX-XXXX` form when absent."),
+    params(("Prefer" = Option<String>, Header, description = "`return=minimal` (RFC 7240) answers with the uid, state and revision only")),
     responses(
-        (status = 201, description = "Created", body = LpaView, headers(("Location" = String), ("ETag" = String))),
+        (status = 201, description = "Created: the LPA's view, or with `Prefer: return=minimal` its uid, state and revision", body = Answer, headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "`malformed_json`, `invalid_uid`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: only services create LPAs", body = Problem, content_type = "application/problem+json"),
@@ -59,6 +71,7 @@ fn with_etag(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     key: Option<Extension<IdempotencyMark>>,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, Problem> {
@@ -78,6 +91,14 @@ pub async fn create(
         .create(&caller, given, Value::Object(body), key)
         .await
         .map_err(|e| errors::problem(e, ""))?;
+    if prefer::wants_minimal(&headers) {
+        let location = format!("/v1/lpas/{}", outcome.stored.instance.id);
+        return Ok(prefer::minimal(
+            StatusCode::CREATED,
+            &outcome.stored,
+            Some((header::LOCATION, location)),
+        ));
+    }
     let view = state
         .lpas
         .view_of(&outcome.stored, caller.role, false)
@@ -203,9 +224,10 @@ fn read_event(body: &Map<String, Value>) -> Result<(String, Value), Problem> {
 #[utoipa::path(post, path = "/v1/lpas/{uid}/events", operation_id = "fireEvent", tag = "lpas",
     request_body = EventRequest,
     params(("uid" = String, Path, description = "M-XXXX-XXXX-XXXX"),
-           ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"?[0-9]+"?$"#, description = "The revision ETag the caller last saw; required for data changes (`update_application`)")),
+           ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"?[0-9]+"?$"#, description = "The revision ETag the caller last saw; required for data changes (`update_application`)"),
+           ("Prefer" = Option<String>, Header, description = "`return=minimal` (RFC 7240) answers with the uid, state and revision only")),
     responses(
-        (status = 200, description = "The LPA after the event (and any automatic transitions it enabled)", body = LpaView, headers(("ETag" = String))),
+        (status = 200, description = "The LPA after the event (and any automatic transitions it enabled): its view, or with `Prefer: return=minimal` its uid, state and revision", body = Answer, headers(("ETag" = String))),
         (status = 400, description = "`malformed_json`, `invalid_uid`, `invalid_if_match`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unauthenticated`, `invalid_token`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: the role may not fire this event", body = Problem, content_type = "application/problem+json"),
@@ -257,6 +279,9 @@ pub async fn fire(
             ),
             FireError::Engine(e) => errors::problem(e, "/payload"),
         })?;
+    if prefer::wants_minimal(&headers) {
+        return Ok(prefer::minimal(StatusCode::OK, &outcome.stored, None));
+    }
     let view = state
         .lpas
         .view_of(&outcome.stored, caller.role, false)

@@ -18,6 +18,7 @@ mod lpas;
 mod openapi;
 mod openapi_rules;
 mod opg;
+mod prefer;
 mod queues;
 mod reports;
 mod reveals;

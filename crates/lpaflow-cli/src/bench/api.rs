@@ -1,5 +1,6 @@
 //! `lpaflow bench api`: HTTP transitions per second through the real router (JWT check, JSON parsing, the
-//! engine, a durable commit) at 64 and 256 connections, and the same server's ceiling measured in the same
+//! engine, a durable commit) at 64 and 256 connections, answered with the LPA's view and, in a second
+//! measurement, with `Prefer: return=minimal` (the revision only), and the same server's ceiling measured in the same
 //! run with a no-op route that does the JWT check and the JSON round trip and nothing else. The load
 //! generator runs in this process, on the same cores (as `wrk` would on this machine).
 
@@ -70,11 +71,20 @@ fn application() -> Value {
     })
 }
 
+/// What a request asks of the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    /// The default: the LPA's whole view.
+    View,
+    /// `Prefer: return=minimal`: the revision only.
+    Minimal,
+}
+
 /// `connections` loops POSTing for `seconds`; (requests per second, latency histogram in µs, errors).
 async fn load(
     url: String,
     token: &str,
-    connections: usize,
+    (connections, answer): (usize, Answer),
     seconds: f64,
     body_of: Arc<dyn Fn(usize, u64) -> (String, String) + Send + Sync>,
 ) -> anyhow::Result<(f64, Histogram<u64>, u64)> {
@@ -100,13 +110,14 @@ async fn load(
                     let (path, body) = body_of(c, n);
                     n += 1;
                     let t = Instant::now();
-                    let r = client
+                    let mut request = client
                         .post(format!("{url}{path}"))
                         .header("authorization", &token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await;
+                        .header("content-type", "application/json");
+                    if answer == Answer::Minimal {
+                        request = request.header("prefer", "return=minimal");
+                    }
+                    let r = request.body(body).send().await;
                     match r {
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes().await;
@@ -186,8 +197,14 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
                     .to_string(),
             )
         });
-        let (rate, hist, errors) =
-            load(url.clone(), &token, connections, args.seconds, noop).await?;
+        let (rate, hist, errors) = load(
+            url.clone(),
+            &token,
+            (connections, Answer::View),
+            args.seconds,
+            noop,
+        )
+        .await?;
         let p = format!("api.noop.connections_{connections}");
         report.metric(&format!("{p}.requests_per_s"), rate);
         report.metric(
@@ -208,19 +225,30 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
                     json!({"event": "record_payment", "payload": {"amountPence": 1}}).to_string(),
                 )
             });
-        let (rate, hist, errors) =
-            load(url.clone(), &token, connections, args.seconds, fire).await?;
-        let p = format!("api.transitions.connections_{connections}");
-        report.metric(&format!("{p}.per_s"), rate);
-        report.metric(
-            &format!("{p}.p50_ms"),
-            hist.value_at_quantile(0.5) as f64 / 1000.0,
-        );
-        report.metric(
-            &format!("{p}.p99_ms"),
-            hist.value_at_quantile(0.99) as f64 / 1000.0,
-        );
-        report.metric(&format!("{p}.errors"), errors);
+        for (answer, name) in [
+            (Answer::View, "transitions"),
+            (Answer::Minimal, "transitions_minimal"),
+        ] {
+            let (rate, hist, errors) = load(
+                url.clone(),
+                &token,
+                (connections, answer),
+                args.seconds,
+                fire.clone(),
+            )
+            .await?;
+            let p = format!("api.{name}.connections_{connections}");
+            report.metric(&format!("{p}.per_s"), rate);
+            report.metric(
+                &format!("{p}.p50_ms"),
+                hist.value_at_quantile(0.5) as f64 / 1000.0,
+            );
+            report.metric(
+                &format!("{p}.p99_ms"),
+                hist.value_at_quantile(0.99) as f64 / 1000.0,
+            );
+            report.metric(&format!("{p}.errors"), errors);
+        }
     }
     report.metric("api.peak_rss_mb", peak_rss_mb(None).unwrap_or_default());
     let _ = stop_tx.send(());
