@@ -75,7 +75,7 @@ impl Ledger {
             uid: id.clone(),
             base,
             workflow_hash: self.def.hash().to_owned(),
-            decisions,
+            decisions: decisions.into(),
             labels: None,
             findable: None,
             consume_timer: None,

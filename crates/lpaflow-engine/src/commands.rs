@@ -22,8 +22,8 @@ use std::time::Instant;
 pub struct Outcome {
     /// The instance after the commit.
     pub stored: StoredInstance,
-    /// The command's decision followed by the automatic transitions it triggered.
-    pub decisions: Vec<Decision>,
+    /// The command's decision followed by the automatic transitions it triggered (shared with the commit).
+    pub decisions: Arc<[Decision]>,
     /// Outbox rows enqueued.
     pub step_ids: Vec<i64>,
 }
@@ -69,14 +69,14 @@ impl Engine {
             .ok_or_else(|| Error::UnknownWorkflow(workflow.to_owned()))?
             .clone();
         let now = self.inner.clock.now();
-        let decisions = match decide_create_chain(
+        let decisions: Arc<[Decision]> = match decide_create_chain(
             &def,
             self.inner.rules.as_ref(),
             uid.clone(),
             &command,
             now,
         ) {
-            Ok(d) => d,
+            Ok(d) => d.into(),
             Err(r) => {
                 record(&def, command.event.as_str(), r.code());
                 return Err(r.into());
@@ -93,7 +93,7 @@ impl Engine {
             uid: uid.clone(),
             base: None,
             workflow_hash: def.hash().to_owned(),
-            decisions: decisions.clone(),
+            decisions: Arc::clone(&decisions),
             labels,
             findable,
             consume_timer: None,
@@ -162,14 +162,14 @@ impl Engine {
                 .await?
                 .ok_or_else(|| Error::NotFound(uid.clone()))?;
             let def = self.definition_of(&stored)?;
-            let decisions = match decide_chain(
+            let decisions: Arc<[Decision]> = match decide_chain(
                 &def,
                 self.inner.rules.as_ref(),
                 &stored.instance,
                 &command,
                 self.inner.clock.now(),
             ) {
-                Ok(d) => d,
+                Ok(d) => d.into(),
                 Err(r) => {
                     record(&def, command.event.as_str(), r.code());
                     return Err(r.into());
@@ -181,7 +181,7 @@ impl Engine {
                 uid: uid.clone(),
                 base: Some(Base::of(&stored)),
                 workflow_hash: stored.workflow_hash.clone(),
-                decisions: decisions.clone(),
+                decisions: Arc::clone(&decisions),
                 labels,
                 findable,
                 consume_timer: attached.consume_timer.clone(),
@@ -242,7 +242,7 @@ impl Engine {
         &self,
         def: &Arc<WorkflowDef>,
         committed: Committed,
-        decisions: Vec<Decision>,
+        decisions: Arc<[Decision]>,
         handoff: Option<Reservation>,
     ) -> Outcome {
         if let Some(observe) = &self.inner.on_commit {

@@ -374,9 +374,9 @@ impl LpaData {
         }
     }
 
-    /// Reads stored data.
+    /// Reads stored data (from the value as it is: no copy of it first).
     pub fn load(value: &Value) -> Result<Self, Error> {
-        serde_json::from_value(value.clone()).map_err(|e| Error::CorruptData(e.to_string()))
+        Self::deserialize(value).map_err(|e| Error::CorruptData(e.to_string()))
     }
 
     /// The data as JSON.

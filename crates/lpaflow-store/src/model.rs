@@ -112,8 +112,9 @@ pub struct Commit {
     pub base: Option<Base>,
     /// SHA-256 of the definition (stored on creation).
     pub workflow_hash: String,
-    /// The decisions, in order (at least one).
-    pub decisions: Vec<Decision>,
+    /// The decisions, in order (at least one). Shared, not copied: the engine keeps them for its answer while
+    /// the writer turns them into rows (each holds the instance's whole data).
+    pub decisions: std::sync::Arc<[Decision]>,
     /// The instance's labels after the last decision (for list filters), if they changed.
     pub labels: Option<Vec<String>>,
     /// The instance's title and search terms after the last decision, if they changed: `Some` replaces the

@@ -362,7 +362,7 @@ fn history_row(
 
 fn outbox_rows(uid: &str, commit: &Commit, steps_before: u64) -> Vec<OutboxRow> {
     let mut rows = Vec::new();
-    for d in &commit.decisions {
+    for d in commit.decisions.iter() {
         for s in &d.effects.steps {
             let first = rows.is_empty();
             let lease = commit.lease_first_step.as_ref().filter(|_| first);

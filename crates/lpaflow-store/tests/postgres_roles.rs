@@ -36,7 +36,7 @@ fn create_commit(id: &lpaflow_core::InstanceId) -> Commit {
         uid: id.clone(),
         base: None,
         workflow_hash: def.hash().to_owned(),
-        decisions,
+        decisions: decisions.into(),
         labels: None,
         findable: None,
         consume_timer: None,
@@ -67,7 +67,7 @@ async fn refind(store: &Store, id: &lpaflow_core::InstanceId, title: &str) {
     store
         .commit(Commit {
             base: Some(lpaflow_store::Base::of(&stored)),
-            decisions,
+            decisions: decisions.into(),
             findable: Some(findable(title)),
             ..create_commit(id)
         })

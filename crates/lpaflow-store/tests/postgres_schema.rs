@@ -69,7 +69,7 @@ async fn each_schema_is_a_store_of_its_own() {
         uid: id.clone(),
         base: None,
         workflow_hash: def.hash().to_owned(),
-        decisions,
+        decisions: decisions.into(),
         labels: None,
         findable: None,
         consume_timer: None,

@@ -173,7 +173,7 @@ async fn a_database_from_before_0004_upgrades_and_still_verifies() {
                 uid: uid(901),
                 base: Some(Base::of(&stored)),
                 workflow_hash: def.hash().to_owned(),
-                decisions,
+                decisions: decisions.into(),
                 labels: None,
                 findable: None,
                 consume_timer: None,

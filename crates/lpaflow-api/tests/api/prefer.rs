@@ -36,7 +36,10 @@ async fn return_minimal_answers_with_the_revision_and_the_command_takes_effect()
         .await;
     assert_eq!(fired.status, StatusCode::OK, "{}", fired.text());
     let body = fired.json();
-    assert_eq!(body["revision"], 3, "the submission and the automatic clearing");
+    assert_eq!(
+        body["revision"], 3,
+        "the submission and the automatic clearing"
+    );
     assert_eq!(
         body["state"], "discount_eligibility",
         "automatic transitions included"

@@ -124,12 +124,14 @@ async fn a_malformed_commit_is_refused_alone(db: &TestDb) {
     f.create(&uid(31), json!({}), t0()).await;
     let good = f.fire_commit(&uid(30), &author("edit"), t0()).await;
     let mut bad = f.fire_commit(&uid(31), &author("edit"), t0()).await;
-    bad.decisions[0].instance.revision = 7;
+    let mut changed = bad.decisions.to_vec();
+    changed[0].instance.revision = 7;
+    bad.decisions = changed.into();
     let (good, bad) = tokio::join!(f.store.commit(good), f.store.commit(bad));
     assert!(good.is_ok());
     assert!(matches!(bad, Err(CommitError::Invalid { .. })), "{bad:?}");
     let mut empty = f.create_commit(&uid(32), json!({}), t0());
-    empty.decisions.clear();
+    empty.decisions = Vec::new().into();
     assert!(matches!(
         f.store.commit(empty).await,
         Err(CommitError::Invalid { .. })
