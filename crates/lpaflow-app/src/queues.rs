@@ -5,7 +5,7 @@
 use crate::caller::{Caller, Role};
 use crate::service::LpaService;
 use lpaflow_core::search::{MAX_WORD, MAX_WORDS, query_words};
-use lpaflow_core::{Command, InstanceId, Rejection, StateName};
+use lpaflow_core::{Command, InstanceId, StateName};
 use lpaflow_engine::Error;
 use lpaflow_lpa::labels;
 use lpaflow_store::{InstanceSummary, ListQuery, ListSort, Page, SyncStatus};
@@ -80,15 +80,15 @@ pub fn search_words(q: &str) -> Result<Vec<String>, BadSearch> {
 }
 
 /// The owner of a listed LPA (from its `owner:` label).
-pub fn owner_of(row: &InstanceSummary) -> Option<&str> {
-    row.labels
-        .iter()
-        .find_map(|l| l.strip_prefix(labels::OWNER_PREFIX))
+pub fn owner_of(row: &InstanceSummary) -> Option<String> {
+    row.labels.iter().find_map(|l| labels::owner_in(l))
 }
 
-/// How many candidates "next case" reads per need before giving up on it (every one of them claimed by
-/// someone else meanwhile).
-const NEXT_CASE_SCAN: u32 = 200;
+/// Candidates "next case" reads at a time.
+const NEXT_CASE_PAGE: u32 = 200;
+/// Pages of candidates "next case" reads per need before it moves on (cases owned by someone keep their
+/// labels, so the oldest may all be taken).
+const NEXT_CASE_PAGES: usize = 25;
 
 impl LpaService {
     /// Whether `state` is a state of the current LPA workflow.
@@ -126,16 +126,20 @@ impl LpaService {
     /// case: the second one's claim is stale and it moves on to the next candidate.
     pub async fn next_case(&self, caller: &Caller) -> Result<Option<InstanceId>, Error> {
         for need in PRIORITY {
-            let query = ListQuery {
-                limit: NEXT_CASE_SCAN,
+            let mut query = ListQuery {
+                limit: NEXT_CASE_PAGE,
                 ..need.query()
             };
-            for row in self.list(caller, &query).await?.items {
-                if owner_of(&row).is_some() {
-                    continue;
+            for _ in 0..NEXT_CASE_PAGES {
+                let page = self.list(caller, &query).await?;
+                for row in &page.items {
+                    if owner_of(row).is_none() && self.claim(caller, row).await? {
+                        return Ok(Some(row.uid.clone()));
+                    }
                 }
-                if self.claim(caller, &row).await? {
-                    return Ok(Some(row.uid));
+                match page.next_cursor {
+                    Some(c) => query.cursor = Some(c),
+                    None => break,
                 }
             }
         }
@@ -149,13 +153,9 @@ impl LpaService {
             .at_revision(row.revision);
         match self.fire_command(&row.uid, command, None).await {
             Ok(_) => Ok(true),
-            Err(Error::Rejected(
-                Rejection::StaleRevision { .. }
-                | Rejection::GuardFailed { .. }
-                | Rejection::NotAllowedInState { .. }
-                | Rejection::Terminal { .. }
-                | Rejection::AwaitingSync { .. },
-            )) => Ok(false),
+            // Any refusal of this one case (changed meanwhile, ended, waiting for OPG, pinned to a workflow
+            // version without claims, ...) or a case too busy to take now: the next candidate.
+            Err(Error::Rejected(_) | Error::Contended { .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }

@@ -113,6 +113,12 @@ impl LpaEngine {
         adjust: impl FnOnce(&mut EngineOptions),
     ) -> anyhow::Result<crate::LpaService> {
         let engine = self.start_with(store.clone(), adjust).await?;
+        let reindexing = engine.clone();
+        tokio::spawn(async move {
+            if let Err(e) = reindexing.reindex_untitled().await {
+                tracing::warn!(error = %e, "list indexes of older LPAs not brought up to date; they are on their next change");
+            }
+        });
         Ok(crate::LpaService::new(engine, store, settings))
     }
 

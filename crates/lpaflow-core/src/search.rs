@@ -25,8 +25,10 @@ impl SearchTerm {
         Self::of(raw, false)
     }
 
+    /// A term keeps at most [`MAX_WORD`] characters: a query word is never longer, so a prefix search finds
+    /// it all the same, and an index entry stays small whatever a paper application holds.
     fn of(raw: &str, personal: bool) -> Option<Self> {
-        let text = normalize(raw);
+        let text: String = normalize(raw).chars().take(MAX_WORD).collect();
         (!text.is_empty()).then_some(Self { text, personal })
     }
 }
@@ -130,6 +132,12 @@ mod tests {
         assert_eq!(date_term("31/01/50"), None);
         assert_eq!(date_term("ABCD-EFGH-JKLM"), None);
         assert_eq!(date_term("1950-01-31").as_deref(), Some("19500131"));
+    }
+
+    #[test]
+    fn a_term_is_cut_to_the_longest_word_a_query_holds() {
+        let long = SearchTerm::personal(&"x".repeat(5000)).unwrap();
+        assert_eq!(long.text.chars().count(), MAX_WORD);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod definitions;
 pub mod delivery;
 mod error;
 pub mod liveness;
+mod reindex;
 mod stripes;
 mod timers;
 

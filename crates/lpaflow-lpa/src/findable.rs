@@ -32,8 +32,15 @@ pub fn findable(instance: &Instance) -> Findable {
     Findable::new(title(donor), terms)
 }
 
-/// "Last name, first names", as a caseworker's list sorts people.
+/// The longest title kept (an index entry stays small whatever a paper application holds).
+const MAX_TITLE_CHARS: usize = 200;
+
+/// "Last name, first names", as a caseworker's list sorts people; cut to [`MAX_TITLE_CHARS`].
 fn title(donor: &Value) -> Option<String> {
+    full_title(donor).map(|t| t.chars().take(MAX_TITLE_CHARS).collect())
+}
+
+fn full_title(donor: &Value) -> Option<String> {
     let first = text(donor, "firstNames").trim();
     let last = text(donor, "lastName").trim();
     match (first.is_empty(), last.is_empty()) {

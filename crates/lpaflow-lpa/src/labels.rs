@@ -27,8 +27,37 @@ pub const TYPE_PREFIX: &str = "type:";
 pub const CHANNEL_PREFIX: &str = "channel:";
 
 /// The label of the cases `actor` has.
+/// Any token subject may own a case (an email, `auth0|...`), so the actor is escaped into the label: letters,
+/// digits, `-`, `.` and `:` stay; every other byte becomes `_` and two hex digits.
 pub fn owner(actor: &str) -> String {
-    format!("{OWNER_PREFIX}{actor}")
+    let mut label = String::with_capacity(OWNER_PREFIX.len() + actor.len());
+    label.push_str(OWNER_PREFIX);
+    for b in actor.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':') {
+            label.push(char::from(b));
+        } else {
+            label.push_str(&format!("_{b:02x}"));
+        }
+    }
+    label
+}
+
+/// The actor an `owner:` label names ([`owner`] undone); `None` for any other label.
+pub fn owner_in(label: &str) -> Option<String> {
+    let escaped = label.strip_prefix(OWNER_PREFIX)?.as_bytes();
+    let mut bytes = Vec::with_capacity(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        if escaped[i] == b'_' {
+            let hex = std::str::from_utf8(escaped.get(i + 1..i + 3)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(escaped[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// The labels of `instance` (none when its data cannot be read).
@@ -36,7 +65,19 @@ pub fn labels(instance: &Instance) -> Vec<String> {
     let Ok(data) = LpaData::load(&instance.data) else {
         return Vec::new();
     };
-    let channel = text(&data.application, "channel");
+    let (app, _) = data.application(instance.updated_at, lpaflow_core::BusinessZone::UTC);
+    // Only values the LPA Store knows become labels: a paper application is stored with whatever was
+    // keyed in, and a label must never carry free text.
+    let channel = app
+        .channel
+        .as_ref()
+        .filter(|c| c.is_valid())
+        .map(|c| c.as_str());
+    let lpa_type = app
+        .lpa_type
+        .as_ref()
+        .filter(|t| t.is_valid())
+        .map(|t| t.as_str());
     let before_waiting = LpaState::of(&instance.state).is_some_and(|s| {
         matches!(
             s,
@@ -56,23 +97,40 @@ pub fn labels(instance: &Instance) -> Vec<String> {
     ];
     let named = [
         data.case_owner.as_ref().map(|o| owner(&o.actor)),
-        text(&data.application, "lpaType").map(|t| format!("{TYPE_PREFIX}{t}")),
+        lpa_type.map(|t| format!("{TYPE_PREFIX}{t}")),
         channel.map(|c| format!("{CHANNEL_PREFIX}{c}")),
     ];
     flags
         .into_iter()
         .filter(|(_, on)| *on)
         .map(|(label, _)| label.to_owned())
-        .chain(named.into_iter().flatten().filter(|l| valid_label(l)))
+        .chain(named.into_iter().flatten())
         .collect()
 }
 
-fn text<'a>(application: &'a serde_json::Value, key: &str) -> Option<&'a str> {
-    application.get(key).and_then(|v| v.as_str())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A value a service sent (the LPA type, the channel) becomes a label only if it is short and plain, so a
-/// label never carries free text.
-fn valid_label(label: &str) -> bool {
-    label.len() <= 80 && lpaflow_core::names::name_problem(label).is_none()
+    #[test]
+    fn any_token_subject_owns_a_case_through_an_escaped_label() {
+        for actor in [
+            "cw-1",
+            "ada@example.org",
+            "auth0|5f7c_x",
+            "urn:opg:caseworker:7",
+            "é",
+        ] {
+            let label = owner(actor);
+            assert!(
+                label
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'|' && b != b'@'),
+                "{label}"
+            );
+            assert_eq!(owner_in(&label).as_deref(), Some(actor), "{label}");
+        }
+        assert_eq!(owner_in("fee:decision_needed"), None);
+        assert_eq!(owner_in("owner:_zz"), None);
+    }
 }

@@ -110,8 +110,8 @@ pub(crate) fn caseworker_may_sign_for(
                 .map(|t| t.contact.channel.as_ref())
         });
     match channel {
-        Some(c) if !on_paper(c) => Err(ActionError::Refused(vec![not_on_paper("this attorney")])),
-        Some(_) | None => Ok(()),
+        Some(c) if on_paper(c) => Ok(()),
+        Some(_) | None => Err(ActionError::Refused(vec![not_on_paper("this attorney")])),
     }
 }
 

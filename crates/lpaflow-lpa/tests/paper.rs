@@ -145,6 +145,11 @@ fn a_caseworker_claims_gives_and_releases_a_case() {
     assert_eq!(lpa.data()["caseOwner"]["assignedBy"], "urn:test:caseworker");
     let bad = lpa.refused("assign_case", "caseworker", json!({"to": "two words"}));
     assert!(problem_text(&bad).contains("/to"), "{bad}");
+    // Any token subject is a caseworker's id, an email included, and its label says who it is.
+    lpa.caseworker("assign_case", json!({"to": "ada@example.org"}));
+    let labels = lpaflow_lpa::labels::labels(&lpa.instance);
+    let owner = labels.iter().find_map(|l| lpaflow_lpa::labels::owner_in(l));
+    assert_eq!(owner.as_deref(), Some("ada@example.org"), "{labels:?}");
     lpa.caseworker("release_case", json!({}));
     assert!(lpa.data().get("caseOwner").is_none());
     let refused = lpa.refused("assign_case", "service", json!({}));
@@ -161,4 +166,10 @@ fn paper_cases_and_their_type_and_channel_are_labelled() {
     for l in ["paper:open", "channel:paper", "type:property-and-affairs"] {
         assert!(labels.contains(&l.to_owned()), "{l} in {labels:?}");
     }
+    // A paper form is keyed in as it came: an LPA type the LPA Store does not know is a finding, never a label
+    // (a label would show whatever was typed to every role).
+    let mut odd = paper_application();
+    odd["lpaType"] = json!("Ada-Lovelace");
+    let labels = lpaflow_lpa::labels::labels(&Lpa::create(odd).instance);
+    assert!(!labels.iter().any(|l| l.starts_with("type:")), "{labels:?}");
 }

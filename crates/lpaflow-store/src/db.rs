@@ -58,6 +58,8 @@ forward! {
     fn latest_checkpoint(&self) -> Result<Option<String>, Error>;
     fn instances_data(&self, workflow: &str, after: &str, limit: u32) -> Result<Vec<(InstanceId, Value)>, Error>;
     fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error>;
+    fn untitled(&self, after: &str, limit: u32) -> Result<Vec<StoredInstance>, Error>;
+    fn write_indexes(&self, uid: &str, revision: u64, labels: &[String], findable: &lpaflow_core::Findable) -> Result<bool, Error>;
     fn save_definition(&self, name: &str, version: u32, hash: &str, source: &str, now: DateTime<Utc>) -> Result<(), Error>;
     fn definitions(&self) -> Result<Vec<StoredDefinition>, Error>;
     fn pinned_definitions(&self) -> Result<Vec<(String, u32, String)>, Error>;

@@ -379,6 +379,32 @@ impl Store {
         self.inner.db.instances_data(workflow, after, limit).await
     }
 
+    /// Instances without a title (never indexed, or with nothing to title them by) after `after`, in uid
+    /// order, at most `limit`: what [`Store::write_indexes`] brings up to date after an upgrade.
+    pub async fn untitled(
+        &self,
+        after: Option<&InstanceId>,
+        limit: u32,
+    ) -> Result<Vec<StoredInstance>, Error> {
+        let after = after.map_or("", InstanceId::as_str);
+        self.inner.db.untitled(after, limit).await
+    }
+
+    /// Replaces the labels, title and search terms of `uid` with ones computed from it at `revision`, if it is
+    /// still at that revision (a commit meanwhile wrote its own); whether they were written.
+    pub async fn write_indexes(
+        &self,
+        uid: &InstanceId,
+        revision: u64,
+        labels: &[String],
+        findable: &lpaflow_core::Findable,
+    ) -> Result<bool, Error> {
+        self.inner
+            .db
+            .write_indexes(uid.as_str(), revision, labels, findable)
+            .await
+    }
+
     /// Instances per (workflow, state).
     pub async fn count_by_state(&self) -> Result<Vec<(String, String, u64)>, Error> {
         self.inner.db.count_by_state().await

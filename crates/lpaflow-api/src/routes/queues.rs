@@ -97,16 +97,14 @@ fn owner_label(caller: &Caller, owner: &str, problems: &mut Vec<FieldProblem>) -
     } else {
         owner
     };
-    match lpaflow_core::names::name_problem(actor) {
-        None => Some(lpaflow_lpa::labels::owner(actor)),
-        Some(p) => {
-            problems.push(FieldProblem::new(
-                "/owner",
-                format!("is neither \"me\" nor a caseworker's id: it {p}"),
-            ));
-            None
-        }
+    if actor.is_empty() || actor.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        problems.push(FieldProblem::new(
+            "/owner",
+            "is neither \"me\" nor a caseworker's id (one word)",
+        ));
+        return None;
     }
+    Some(lpaflow_lpa::labels::owner(actor))
 }
 
 fn query_of(state: &AppState, caller: &Caller, q: QueueQuery) -> Result<ListQuery, Problem> {

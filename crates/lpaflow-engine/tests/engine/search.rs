@@ -13,7 +13,10 @@ use lpaflow_test_support::TestDb;
 use serde_json::json;
 use std::sync::Arc;
 
-both_backends!(a_fired_command_that_changes_the_findable_updates_the_terms);
+both_backends!(
+    a_fired_command_that_changes_the_findable_updates_the_terms,
+    instances_written_before_their_rules_gave_titles_are_indexed_by_the_reindex
+);
 
 /// Plain rules that find a ticket by the words of its `title` (personal) and its uid (not personal).
 struct TitledRules(PlainRules);
@@ -92,4 +95,42 @@ async fn a_fired_command_that_changes_the_findable_updates_the_terms(db: &TestDb
     let kept = found(&s.store, "t1 scanner").await;
     assert_eq!(kept.len(), 1, "a command that changes no term keeps them");
     assert_eq!(kept[0].state, "waiting");
+}
+
+/// An upgrade: instances written while the rules gave no title or terms (as before migration 0008) are found
+/// once `reindex_untitled` has run with rules that give them, and only at the revision they were read at.
+async fn instances_written_before_their_rules_gave_titles_are_indexed_by_the_reindex(db: &TestDb) {
+    let id = InstanceId::new("T-9");
+    {
+        let old = start_with(db, manual_clock(), false, |_| {}).await;
+        let create = agent("create").with_payload(json!({"title": "Broken chair"}));
+        old.engine
+            .create("ticket", id.clone(), create)
+            .await
+            .unwrap();
+        assert!(found(&old.store, "chair").await.is_empty(), "no terms yet");
+        old.engine.shutdown().await;
+    }
+    let s = start_with(db, manual_clock(), false, |o| {
+        o.rules = Arc::new(TitledRules(PlainRules::new(catalog())));
+    })
+    .await;
+    let stale = s
+        .store
+        .write_indexes(&id, 0, &[], &Findable::default())
+        .await
+        .unwrap();
+    assert!(
+        !stale,
+        "indexes computed from another revision are not written"
+    );
+    assert_eq!(s.engine.reindex_untitled().await.unwrap(), 1);
+    let chair = found(&s.store, "chair").await;
+    assert_eq!(chair.len(), 1);
+    assert_eq!(chair[0].title.as_deref(), Some("Broken chair"));
+    assert_eq!(
+        s.engine.reindex_untitled().await.unwrap(),
+        0,
+        "once is enough"
+    );
 }

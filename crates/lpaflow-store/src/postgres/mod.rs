@@ -28,6 +28,7 @@ mod misc;
 mod nodes;
 mod outbox;
 mod read;
+mod reindex;
 mod reveals;
 mod roles;
 mod rows;

@@ -11,6 +11,7 @@ mod misc;
 mod nodes;
 mod outbox;
 mod read;
+mod reindex;
 mod reveals;
 mod rows;
 pub(crate) use reveals::seq_column;
