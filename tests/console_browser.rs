@@ -44,19 +44,19 @@ async fn fire(server: &Server, uid: &str, event: &str, payload: Value) -> Value 
     body
 }
 
+/// Creates an LPA from `app` as the service (201 required); its uid.
+async fn create(server: &Server, app: &Value) -> String {
+    let (status, created) = server
+        .call(Method::POST, "/v1/lpas", Some("service"), Some(app))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["uid"].as_str().unwrap().to_owned()
+}
+
 /// An LPA submitted, then changed so that a blocking finding sends it back to `safeguarding`. Returns its uid
 /// and the finding's id.
 async fn lpa_with_blocking_finding(server: &Server) -> (String, String) {
-    let (status, created) = server
-        .call(
-            Method::POST,
-            "/v1/lpas",
-            Some("service"),
-            Some(&application()),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let uid = created["uid"].as_str().unwrap().to_owned();
+    let uid = create(server, &application()).await;
     fire(server, &uid, "submit", json!({})).await;
     let changed = fire(
         server,
@@ -440,16 +440,7 @@ async fn console_caseworker_confirms_before_an_lpa_is_ended() {
         "console_caseworker_confirms_before_an_lpa_is_ended",
         |b| async move {
             let server = Server::start_dev(&[]);
-            let (status, body) = server
-                .call(
-                    Method::POST,
-                    "/v1/lpas",
-                    Some("service"),
-                    Some(&application()),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{body}");
-            let uid = body["uid"].as_str().unwrap().to_owned();
+            let uid = create(&server, &application()).await;
 
             b.sign_in(&server.base, "caseworker").await;
             b.goto(&format!("{}/console/lpas/{uid}", server.base)).await;
@@ -501,16 +492,7 @@ async fn console_admin_simulates_an_outage_and_sees_it_start_hold_an_lpa_and_dra
                 .await;
 
             // An LPA the donor signs: its first OPG step meets the outage.
-            let (status, body) = server
-                .call(
-                    Method::POST,
-                    "/v1/lpas",
-                    Some("service"),
-                    Some(&application()),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{body}");
-            let uid = body["uid"].as_str().unwrap().to_owned();
+            let uid = create(&server, &application()).await;
             fire(&server, &uid, "submit", json!({})).await;
             fire(
                 &server,
@@ -569,25 +551,12 @@ async fn console_caseworker_finds_a_paper_lpa_by_name_and_takes_it_to_registered
         "console_caseworker_finds_a_paper_lpa_by_name_and_takes_it_to_registered",
         |b| async move {
             let server = Server::start_dev(&[]);
-            let (status, body) = server
-                .call(
-                    Method::POST,
-                    "/v1/lpas",
-                    Some("service"),
-                    Some(&lpaflow_test_support::lpa_application::paper_application()),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{body}");
-            let uid = body["uid"].as_str().unwrap().to_owned();
-            let (status, other) = server
-                .call(
-                    Method::POST,
-                    "/v1/lpas",
-                    Some("service"),
-                    Some(&application()),
-                )
-                .await;
-            assert_eq!(status, StatusCode::CREATED, "{other}");
+            let uid = create(
+                &server,
+                &lpaflow_test_support::lpa_application::paper_application(),
+            )
+            .await;
+            create(&server, &application()).await;
 
             b.sign_in(&server.base, "caseworker").await;
             b.goto(&format!("{}/console/lpas", server.base)).await;

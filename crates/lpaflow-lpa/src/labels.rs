@@ -2,6 +2,7 @@
 //! instance, so "every LPA with a blocking finding" or "every fee decision waiting" is one indexed query.
 //! They are read from the stored data as the last action left it.
 
+use crate::application::{Channel, LpaType};
 use crate::data::LpaData;
 use crate::objections::open_objections;
 use crate::states::LpaState;
@@ -65,19 +66,17 @@ pub fn labels(instance: &Instance) -> Vec<String> {
     let Ok(data) = LpaData::load(&instance.data) else {
         return Vec::new();
     };
-    let (app, _) = data.application(instance.updated_at, lpaflow_core::BusinessZone::UTC);
     // Only values the LPA Store knows become labels: a paper application is stored with whatever was
-    // keyed in, and a label must never carry free text.
-    let channel = app
-        .channel
-        .as_ref()
-        .filter(|c| c.is_valid())
-        .map(|c| c.as_str());
-    let lpa_type = app
-        .lpa_type
-        .as_ref()
-        .filter(|t| t.is_valid())
-        .map(|t| t.as_str());
+    // keyed in, and a label must never carry free text. Read as text, not through the whole application's
+    // validation: labels are computed on every command.
+    let known = |key: &str, valid: fn(&str) -> bool| {
+        data.application
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .filter(|v| valid(v))
+    };
+    let channel = known("channel", |v| Channel::from_wire(v).is_valid());
+    let lpa_type = known("lpaType", |v| LpaType::from_wire(v).is_valid());
     let before_waiting = LpaState::of(&instance.state).is_some_and(|s| {
         matches!(
             s,

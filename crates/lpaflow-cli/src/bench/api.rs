@@ -144,6 +144,19 @@ async fn load(
     ))
 }
 
+/// Writes one measurement under `prefix`: its rate (named `rate_name`), p50 and p99 in ms, and its errors.
+fn record(report: &mut Report, prefix: &str, rate_name: &str, m: (f64, &Histogram<u64>, u64)) {
+    let (rate, hist, errors) = m;
+    report.metric(&format!("{prefix}.{rate_name}"), rate);
+    for (q, name) in [(0.5, "p50_ms"), (0.99, "p99_ms")] {
+        report.metric(
+            &format!("{prefix}.{name}"),
+            hist.value_at_quantile(q) as f64 / 1000.0,
+        );
+    }
+    report.metric(&format!("{prefix}.errors"), errors);
+}
+
 pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report::default();
     let database = db::fresh(args.database_url.as_deref(), "api").await?;
@@ -206,16 +219,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         let p = format!("api.noop.connections_{connections}");
-        report.metric(&format!("{p}.requests_per_s"), rate);
-        report.metric(
-            &format!("{p}.p50_ms"),
-            hist.value_at_quantile(0.5) as f64 / 1000.0,
-        );
-        report.metric(
-            &format!("{p}.p99_ms"),
-            hist.value_at_quantile(0.99) as f64 / 1000.0,
-        );
-        report.metric(&format!("{p}.errors"), errors);
+        record(&mut report, &p, "requests_per_s", (rate, &hist, errors));
         let u = uids.clone();
         let fire: Arc<dyn Fn(usize, u64) -> (String, String) + Send + Sync> =
             Arc::new(move |c, n| {
@@ -238,16 +242,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             )
             .await?;
             let p = format!("api.{name}.connections_{connections}");
-            report.metric(&format!("{p}.per_s"), rate);
-            report.metric(
-                &format!("{p}.p50_ms"),
-                hist.value_at_quantile(0.5) as f64 / 1000.0,
-            );
-            report.metric(
-                &format!("{p}.p99_ms"),
-                hist.value_at_quantile(0.99) as f64 / 1000.0,
-            );
-            report.metric(&format!("{p}.errors"), errors);
+            record(&mut report, &p, "per_s", (rate, &hist, errors));
         }
     }
     report.metric("api.peak_rss_mb", peak_rss_mb(None).unwrap_or_default());
