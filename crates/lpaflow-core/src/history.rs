@@ -15,11 +15,11 @@ pub use binding::{
     Binding, FORMAT_BOUND, FORMAT_RULED, FORMAT_UNBOUND, Snapshot, instance_digest, stored_text,
 };
 
-use crate::decision::HistoryEntry;
-use crate::json::canonical_json;
+use crate::decision::{Change, HistoryEntry};
+use crate::json::{into_text, write_canonical, write_scalar};
 use crate::names::InstanceId;
 use chrono::SecondsFormat;
-use serde_json::json;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// The `prev_hash` of every instance's first entry (64 hex zeros).
@@ -33,44 +33,100 @@ pub fn canonical_entry(id: &InstanceId, entry: &HistoryEntry) -> String {
 
 /// [`canonical_entry`] with `binding` instead of the entry's own (the store binds entries as it writes them).
 fn canonical_with(id: &InstanceId, entry: &HistoryEntry, binding: Option<&Binding>) -> String {
-    let v = json!({
-        "uid": id.as_str(),
-        "seq": entry.seq,
-        "at": entry.at.to_rfc3339_opts(SecondsFormat::Micros, true),
-        "actor": entry.actor.as_str(),
-        "role": entry.role.as_str(),
-        "event": entry.event.as_str(),
-        "from": entry.from.as_ref().map(|s| s.as_str()),
-        "to": entry.to.as_str(),
-        "payload": entry.payload,
-        "changes": entry.changes,
-        "workflow": entry.workflow.name,
-        "version": entry.workflow.version,
-    });
-    let v = match binding {
-        None => v,
-        Some(b) => with_binding(v, b, entry.rules.as_ref()),
-    };
-    canonical_json(&v)
+    let at = entry.at.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let mut fields: Vec<(&str, Field<'_>)> = vec![
+        ("uid", Field::Text(id.as_str())),
+        ("seq", Field::Int(entry.seq)),
+        ("at", Field::Text(&at)),
+        ("actor", Field::Text(entry.actor.as_str())),
+        ("role", Field::Text(entry.role.as_str())),
+        ("event", Field::Text(entry.event.as_str())),
+        (
+            "from",
+            entry
+                .from
+                .as_ref()
+                .map_or(Field::Null, |s| Field::Text(s.as_str())),
+        ),
+        ("to", Field::Text(entry.to.as_str())),
+        ("payload", Field::Json(&entry.payload)),
+        ("changes", Field::Changes(&entry.changes)),
+        ("workflow", Field::Text(&entry.workflow.name)),
+        ("version", Field::Int(u64::from(entry.workflow.version))),
+    ];
+    if let Some(b) = binding {
+        fields.push(("state", Field::Text(&b.state)));
+        fields.push(("timers", Field::Json(&b.timers)));
+        match entry.rules.as_ref() {
+            None => fields.push(("format", Field::Int(u64::from(FORMAT_BOUND)))),
+            Some(rules) => {
+                fields.push(("rules", Field::Text(rules)));
+                fields.push(("format", Field::Int(u64::from(FORMAT_RULED))));
+            }
+        }
+    }
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = Vec::with_capacity(1024);
+    out.push(b'{');
+    for (i, (key, field)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_scalar(*key, &mut out);
+        out.push(b':');
+        field.write(&mut out);
+    }
+    out.push(b'}');
+    into_text(out)
 }
 
-fn with_binding(
-    mut v: serde_json::Value,
-    b: &Binding,
-    rules: Option<&String>,
-) -> serde_json::Value {
-    if let Some(map) = v.as_object_mut() {
-        map.insert("state".to_owned(), json!(b.state));
-        map.insert("timers".to_owned(), b.timers.clone());
-        match rules {
-            None => map.insert("format".to_owned(), json!(FORMAT_BOUND)),
-            Some(rules) => {
-                map.insert("rules".to_owned(), json!(rules));
-                map.insert("format".to_owned(), json!(FORMAT_RULED))
+/// One top-level field of an entry's canonical bytes, borrowed from the entry (they are written as the JSON
+/// object `{"uid": .., "seq": .., ...}` with sorted keys would be, without building that object).
+enum Field<'a> {
+    Text(&'a str),
+    Int(u64),
+    Null,
+    Json(&'a Value),
+    Changes(&'a [Change]),
+}
+
+impl Field<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Field::Text(s) => write_scalar(*s, out),
+            Field::Int(n) => write_scalar(n, out),
+            Field::Null => out.extend_from_slice(b"null"),
+            Field::Json(v) => write_canonical(v, out),
+            Field::Changes(changes) => {
+                out.push(b'[');
+                for (i, c) in changes.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_change(c, out);
+                }
+                out.push(b']');
             }
-        };
+        }
     }
-    v
+}
+
+/// A change as its serialisation is, canonically: `new` and `old` only when present, keys sorted.
+fn write_change(c: &Change, out: &mut Vec<u8>) {
+    out.push(b'{');
+    if let Some(new) = &c.new {
+        out.extend_from_slice(b"\"new\":");
+        write_canonical(new, out);
+        out.push(b',');
+    }
+    if let Some(old) = &c.old {
+        out.extend_from_slice(b"\"old\":");
+        write_canonical(old, out);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"pointer\":");
+    write_scalar(c.pointer.as_str(), out);
+    out.push(b'}');
 }
 
 /// The hash format of an entry: [`FORMAT_RULED`] when it carries a binding and its rules version,

@@ -52,12 +52,7 @@ pub fn decide(
             unmet,
         });
     }
-    let outcome = run_action(
-        rules,
-        transition.action.as_ref(),
-        &ctx,
-        instance.data.clone(),
-    )?;
+    let outcome = run_action(rules, transition.action.as_ref(), &ctx, &instance.data)?;
     Ok(build_decision(
         def,
         rules,
@@ -101,7 +96,7 @@ pub fn decide_create(
         now,
         zone: rules.zone(),
     };
-    let outcome = run_action(rules, create.action.as_ref(), &ctx, command.payload.clone())?;
+    let outcome = run_action(rules, create.action.as_ref(), &ctx, &command.payload)?;
     Ok(build_decision(
         def,
         rules,
@@ -216,11 +211,12 @@ fn run_action(
     rules: &dyn Rules,
     action: Option<&crate::names::ActionName>,
     ctx: &Context<'_>,
-    default_data: Value,
+    unchanged: &Value,
 ) -> Result<ActionOutcome, Rejection> {
+    // Without an action the data stays as it is (copied only then: an action builds its own).
     let Some(action) = action else {
         return Ok(ActionOutcome {
-            data: default_data,
+            data: unchanged.clone(),
             ..ActionOutcome::default()
         });
     };

@@ -8,41 +8,53 @@ use serde_json::{Map, Value};
 /// serde_json writes them. Independent of whether `serde_json` preserves key order, so hashes never depend on
 /// how a value was built or which features another crate enabled.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_canonical(value, &mut out);
-    out
+    into_text(out)
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// The text of bytes written by serde_json (always UTF-8).
+pub(crate) fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes `value` canonically. Keys and scalars are written by serde_json straight into `out`, exactly as
+/// `Value`'s `Display` writes them, without a string of their own each (the history hashes every entry with
+/// this, on every commit).
+pub(crate) fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                if let Some(v) = map.get(k) {
-                    write_canonical(v, out);
-                }
+                write_scalar(k.as_str(), out);
+                out.push(b':');
+                write_canonical(v, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(v, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_scalar(scalar, out),
     }
+}
+
+/// Writes a string, number, boolean or null as compact JSON.
+pub(crate) fn write_scalar<T: serde::Serialize + ?Sized>(scalar: &T, out: &mut Vec<u8>) {
+    // Writing a scalar into a Vec cannot fail (no I/O, no map with non-string keys).
+    let _ = serde_json::to_writer(out, scalar);
 }
 
 /// Applies an RFC 7386 JSON merge patch: objects merge key by key, `null` removes a key, anything else replaces.

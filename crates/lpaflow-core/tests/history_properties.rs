@@ -5,8 +5,10 @@
 
 use chrono::{DateTime, TimeDelta};
 use lpaflow_core::history::{
-    Binding, BreakKind, ChainHead, Coverage, GENESIS_HASH, StoredEntry, chain_hash, verify_chain,
+    Binding, BreakKind, ChainHead, Coverage, FORMAT_BOUND, FORMAT_RULED, GENESIS_HASH, StoredEntry,
+    canonical_entry, chain_hash, verify_chain,
 };
+use lpaflow_core::json::canonical_json;
 use lpaflow_core::{
     Actor, Change, EventName, HistoryEntry, InstanceId, RoleName, StateName, WorkflowRef,
 };
@@ -68,6 +70,56 @@ fn entry(seq: u64) -> impl Strategy<Value = HistoryEntry> {
         })
 }
 
+/// An entry in any of the three hash formats, with any `from`, any keys and strings (escapes, unicode).
+fn any_entry() -> impl Strategy<Value = HistoryEntry> {
+    (entry(2), any::<bool>(), 0u8..3, "\\PC{0,12}", "\\PC{0,12}").prop_map(
+        |(mut e, from, format, actor, pointer)| {
+            e.from = from.then(|| StateName::new("b\u{e9}\"\\"));
+            e.actor = Actor::new(actor);
+            if let Some(c) = e.changes.first_mut() {
+                c.pointer = pointer;
+            }
+            match format {
+                0 => e.binding = None,
+                1 => e.rules = None,
+                _ => {}
+            }
+            e
+        },
+    )
+}
+
+/// The canonical bytes as they were first defined (hash formats 1 to 3): the entry as a JSON object built
+/// with `json!`, written by `canonical_json`. The streaming writer must produce exactly these bytes.
+fn reference_canonical(id: &InstanceId, entry: &HistoryEntry) -> String {
+    let mut v = json!({
+        "uid": id.as_str(),
+        "seq": entry.seq,
+        "at": entry.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "actor": entry.actor.as_str(),
+        "role": entry.role.as_str(),
+        "event": entry.event.as_str(),
+        "from": entry.from.as_ref().map(|s| s.as_str()),
+        "to": entry.to.as_str(),
+        "payload": entry.payload,
+        "changes": entry.changes,
+        "workflow": entry.workflow.name,
+        "version": entry.workflow.version,
+    });
+    if let (Some(b), Some(map)) = (&entry.binding, v.as_object_mut()) {
+        map.insert("state".to_owned(), json!(b.state));
+        map.insert("timers".to_owned(), b.timers.clone());
+        match &entry.rules {
+            None => map.insert("format".to_owned(), json!(FORMAT_BOUND)),
+            Some(rules) => {
+                map.insert("rules".to_owned(), json!(rules));
+                map.insert("format".to_owned(), json!(FORMAT_RULED))
+            }
+        };
+    }
+    canonical_json(&v)
+}
+
 fn entries() -> impl Strategy<Value = Vec<HistoryEntry>> {
     (1usize..6).prop_flat_map(|n| (1..=n as u64).map(entry).collect::<Vec<_>>())
 }
@@ -111,6 +163,12 @@ fn chain(id: &InstanceId, entries: &[HistoryEntry]) -> (Vec<StoredEntry>, ChainH
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn canonical_bytes_are_those_of_the_entry_as_a_json_object(e in any_entry()) {
+        let id = InstanceId::new("M-PROP-CANO-N001");
+        prop_assert_eq!(canonical_entry(&id, &e), reference_canonical(&id, &e));
+    }
+
     #[test]
     fn stored_chains_verify(entries in entries()) {
         let id = InstanceId::new("M-PROP-CHAI-N001");

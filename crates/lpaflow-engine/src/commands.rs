@@ -2,17 +2,16 @@
 //! writer. Without an expected revision a conflict is retried with the fresh instance (the command is
 //! re-decided, so guards see the latest data); with one, a conflict is the caller's `StaleRevision`.
 
+use crate::cache::Cached;
 use crate::delivery::Reservation;
 use crate::{Engine, Error};
 use chrono::Utc;
 use lpaflow_core::search::Findable;
 use lpaflow_core::{
-    Command, Decision, InstanceId, Rejection, TimerName, WorkflowDef, decide_chain,
+    Command, Decision, Instance, InstanceId, Rejection, TimerName, WorkflowDef, decide_chain,
     decide_create_chain,
 };
-use lpaflow_store::{
-    Base, Commit, CommitError, Committed, Fenced, IdempotencyMark, StoredInstance,
-};
+use lpaflow_store::{Commit, CommitError, Committed, Fenced, IdempotencyMark, StoredInstance};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
@@ -82,20 +81,18 @@ impl Engine {
                 return Err(r.into());
             }
         };
-        let labels = decisions
+        let rules = self.inner.rules.as_ref();
+        let indexes = decisions
             .last()
-            .map(|d| self.inner.rules.labels(&d.instance));
-        let findable = decisions
-            .last()
-            .map(|d| self.inner.rules.findable(&d.instance));
+            .map(|d| (rules.labels(&d.instance), rules.findable(&d.instance)));
         let handoff = self.reserve_first_step(&uid, 0, &decisions);
         let commit = Commit {
             uid: uid.clone(),
             base: None,
             workflow_hash: def.hash().to_owned(),
             decisions: Arc::clone(&decisions),
-            labels,
-            findable,
+            labels: indexes.as_ref().map(|(l, _)| l.clone()),
+            findable: indexes.as_ref().map(|(_, f)| f.clone()),
             consume_timer: None,
             complete_step: None,
             idempotency: idempotency.clone(),
@@ -108,6 +105,9 @@ impl Engine {
                 metrics::histogram!("lpaflow_commit_seconds")
                     .record(started.elapsed().as_secs_f64());
                 record(&def, "create", "accepted");
+                if let Some((labels, findable)) = indexes {
+                    self.remember(&def, &c.stored, &decisions, labels, findable);
+                }
                 Ok(self.accepted(&def, c, decisions, handoff))
             }
             Err(CommitError::AlreadyExists(u)) => {
@@ -154,36 +154,44 @@ impl Engine {
     ) -> Result<Outcome, Error> {
         let _serialized = self.inner.stripes.lock(uid).await;
         let retries = self.inner.max_conflict_retries;
-        for attempt in 0..=retries {
-            let stored = self
-                .inner
-                .store
-                .get(uid)
-                .await?
-                .ok_or_else(|| Error::NotFound(uid.clone()))?;
-            let def = self.definition_of(&stored)?;
+        let mut conflicts = 0;
+        // Decide from the instance this process last committed, if it kept it, until that turns out to be
+        // older than the store's (`cache.rs`): from then on, from what the store holds.
+        let mut trust_cache = true;
+        loop {
+            let (start, from_cache) = match trust_cache.then(|| self.inner.cache.get(uid)) {
+                Some(Some(cached)) => (cached, true),
+                _ => (Arc::new(self.read_start(uid).await?), false),
+            };
+            let def = self.pinned_definition(start.instance(), &start.workflow_hash)?;
             let decisions: Arc<[Decision]> = match decide_chain(
                 &def,
                 self.inner.rules.as_ref(),
-                &stored.instance,
+                start.instance(),
                 &command,
                 self.inner.clock.now(),
             ) {
                 Ok(d) => d.into(),
+                Err(_) if from_cache => {
+                    // Another process may have moved the instance to where the command is right.
+                    self.inner.cache.distrust(uid);
+                    trust_cache = false;
+                    continue;
+                }
                 Err(r) => {
                     record(&def, command.event.as_str(), r.code());
                     return Err(r.into());
                 }
             };
-            let (labels, findable) = self.indexes_changed(&stored, &decisions);
-            let handoff = self.reserve_first_step(uid, stored.steps_enqueued, &decisions);
+            let (labels, findable) = self.indexes_after(&start, &decisions);
+            let handoff = self.reserve_first_step(uid, start.steps_enqueued, &decisions);
             let commit = Commit {
                 uid: uid.clone(),
-                base: Some(Base::of(&stored)),
-                workflow_hash: stored.workflow_hash.clone(),
+                base: Some(start.base()),
+                workflow_hash: start.workflow_hash.clone(),
                 decisions: Arc::clone(&decisions),
-                labels,
-                findable,
+                labels: (labels != start.labels).then(|| labels.clone()),
+                findable: (findable != start.findable).then(|| findable.clone()),
                 consume_timer: attached.consume_timer.clone(),
                 complete_step: attached.complete_step.clone(),
                 idempotency: attached.idempotency.clone(),
@@ -196,46 +204,82 @@ impl Engine {
                     metrics::histogram!("lpaflow_commit_seconds")
                         .record(started.elapsed().as_secs_f64());
                     record(&def, command.event.as_str(), "accepted");
+                    self.remember(&def, &c.stored, &decisions, labels, findable);
                     return Ok(self.accepted(&def, c, decisions, handoff));
+                }
+                Err(CommitError::Conflict { .. }) if from_cache => {
+                    record(&def, command.event.as_str(), "conflict");
+                    self.inner.cache.distrust(uid);
+                    trust_cache = false;
                 }
                 Err(CommitError::Conflict { actual, .. }) => {
                     record(&def, command.event.as_str(), "conflict");
                     if let Some(expected) = command.expected_revision {
                         return Err(Rejection::StaleRevision { expected, actual }.into());
                     }
-                    if attempt < retries {
-                        // Another process changed it: back off a little, with jitter, before re-deciding.
-                        let ms = rand::random_range(1..=(2u64 << attempt.min(6)));
-                        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    if conflicts >= retries {
+                        return Err(Error::Contended { uid: uid.clone() });
                     }
+                    // Another process changed it: back off a little, with jitter, before re-deciding.
+                    let ms = rand::random_range(1..=(2u64 << conflicts.min(6)));
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    conflicts += 1;
                 }
                 Err(CommitError::Store(s)) => {
+                    // The commit may or may not have happened: what this process kept is no longer known.
+                    self.inner.cache.forget(uid);
                     self.give_back_unsent_step(handoff);
                     return Err(Error::Store(s));
                 }
-                Err(e) => return Err(commit_error(e)),
+                Err(e) => {
+                    self.inner.cache.forget(uid);
+                    return Err(commit_error(e));
+                }
             }
         }
-        Err(Error::Contended { uid: uid.clone() })
     }
 
-    /// The labels and the findable (title and search terms) of the instance after `decisions`, each only if
-    /// it differs from `stored`'s: the store rewrites what changed and leaves the rest.
-    fn indexes_changed(
-        &self,
-        stored: &StoredInstance,
-        decisions: &[Decision],
-    ) -> (Option<Vec<String>>, Option<Findable>) {
+    /// The instance `uid` as the store holds it, with its labels and findable.
+    async fn read_start(&self, uid: &InstanceId) -> Result<Cached, Error> {
+        let stored = self
+            .inner
+            .store
+            .get(uid)
+            .await?
+            .ok_or_else(|| Error::NotFound(uid.clone()))?;
         let rules = self.inner.rules.as_ref();
-        let Some(last) = decisions.last() else {
-            return (None, None);
-        };
-        let labels = rules.labels(&last.instance);
-        let findable = rules.findable(&last.instance);
-        (
-            (labels != rules.labels(&stored.instance)).then_some(labels),
-            (findable != rules.findable(&stored.instance)).then_some(findable),
-        )
+        let labels = rules.labels(&stored.instance);
+        let findable = rules.findable(&stored.instance);
+        Ok(Cached::read(stored, labels, findable))
+    }
+
+    /// The labels and the findable (title and search terms) of the instance after `decisions` (the store
+    /// rewrites them only where they differ from `start`'s).
+    fn indexes_after(&self, start: &Cached, decisions: &[Decision]) -> (Vec<String>, Findable) {
+        let rules = self.inner.rules.as_ref();
+        match decisions.last() {
+            Some(last) => (rules.labels(&last.instance), rules.findable(&last.instance)),
+            None => (start.labels.clone(), start.findable.clone()),
+        }
+    }
+
+    /// Keeps a committed instance for the next command on it (not one in a terminal state: few commands
+    /// reach those).
+    fn remember(
+        &self,
+        def: &WorkflowDef,
+        stored: &StoredInstance,
+        decisions: &Arc<[Decision]>,
+        labels: Vec<String>,
+        findable: Findable,
+    ) {
+        let terminal = def
+            .state(&stored.instance.state)
+            .is_some_and(|s| s.terminal);
+        match Cached::decided(Arc::clone(decisions), stored, labels, findable) {
+            Some(kept) if !terminal => self.inner.cache.put(kept),
+            _ => self.inner.cache.forget(&stored.instance.id),
+        }
     }
 
     fn accepted(
@@ -270,16 +314,25 @@ impl Engine {
 
     /// The definition an instance is pinned to.
     pub(crate) fn definition_of(&self, stored: &StoredInstance) -> Result<Arc<WorkflowDef>, Error> {
-        let r = &stored.instance.workflow;
+        self.pinned_definition(&stored.instance, &stored.workflow_hash)
+    }
+
+    /// The definition `instance` is pinned to, which must have the content hash `workflow_hash`.
+    fn pinned_definition(
+        &self,
+        instance: &Instance,
+        workflow_hash: &str,
+    ) -> Result<Arc<WorkflowDef>, Error> {
+        let r = &instance.workflow;
         match self.inner.definitions.get(r) {
-            Some(def) if def.hash() == stored.workflow_hash => Ok(def.clone()),
+            Some(def) if def.hash() == workflow_hash => Ok(def.clone()),
             Some(_) => Err(Error::Corrupt(format!(
                 "{} is pinned to {r} with another content hash",
-                stored.instance.id
+                instance.id
             ))),
             None => Err(Error::Corrupt(format!(
                 "{} is pinned to {r}, which is not loaded",
-                stored.instance.id
+                instance.id
             ))),
         }
     }

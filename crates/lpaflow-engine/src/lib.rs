@@ -6,6 +6,7 @@
 //! workers deliver outbox rows to external systems behind a circuit breaker. Nothing here knows about LPAs:
 //! guards, actions, step payloads and labels come from `Rules`, external systems from [`StepHandler`]s.
 
+mod cache;
 mod commands;
 pub mod definitions;
 pub mod delivery;
@@ -51,12 +52,18 @@ pub struct EngineOptions {
     pub delivery: Option<DeliveryOptions>,
     /// How many times a command without an expected revision is re-decided after a conflict.
     pub max_conflict_retries: u32,
+    /// How many instances this process keeps as it last committed them, so that a command does not read them
+    /// back from the store (0: none; see `cache.rs` for why this is safe across processes).
+    pub instance_cache: usize,
     /// Called with every committed instance (after the commit is durable), e.g. to wake waiters.
     pub on_commit: Option<CommitObserver>,
     /// Heartbeats and the takeover of dead processes; `None` for a process that neither beats nor takes over
     /// (a short-lived tool reading the store).
     pub liveness: Option<LivenessOptions>,
 }
+
+/// Instances kept by default: the LPAs in flight of a busy process (an LPA's data is a few KiB).
+pub const DEFAULT_INSTANCE_CACHE: usize = 1024;
 
 /// A function told about every committed instance.
 pub type CommitObserver = Arc<dyn Fn(&StoredInstance) + Send + Sync>;
@@ -78,6 +85,7 @@ impl EngineOptions {
             timers: TimerOptions::default(),
             delivery: None,
             max_conflict_retries: 16,
+            instance_cache: DEFAULT_INSTANCE_CACHE,
             on_commit: None,
             liveness: Some(LivenessOptions::default()),
         }
@@ -103,6 +111,7 @@ pub(crate) struct Inner {
     pub(crate) timers_changed: Notify,
     pub(crate) delivery: Option<Arc<delivery::DeliveryState>>,
     pub(crate) stripes: stripes::Stripes,
+    pub(crate) cache: cache::InstanceCache,
     cancel: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     liveness: Option<Arc<Liveness>>,
@@ -172,6 +181,7 @@ impl Engine {
                 timers_changed: Notify::new(),
                 delivery: delivery.clone(),
                 stripes: stripes::Stripes::new(),
+                cache: cache::InstanceCache::new(options.instance_cache),
                 cancel: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
                 liveness: own_liveness,

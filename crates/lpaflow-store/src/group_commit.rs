@@ -45,9 +45,20 @@ pub(crate) trait Batch: Sync {
 /// Writes `batch` (each uid at most once); one result per commit, in order.
 pub(crate) async fn commit_batch<B: Batch>(
     db: &B,
-    batch: &[Prepared],
+    batch: Vec<Prepared>,
 ) -> Vec<Result<Committed, CommitError>> {
-    let mut results: Vec<Option<Result<Committed, CommitError>>> =
+    let outcomes = apply_batch(db, &batch).await;
+    // Each committed instance moves into its answer (a copy of every LPA's data per commit, otherwise).
+    batch
+        .into_iter()
+        .zip(outcomes)
+        .map(|(p, outcome)| outcome.map(|applied| applied.answer(p)))
+        .collect()
+}
+
+/// Applies `batch`: one outcome per commit, in order.
+async fn apply_batch<B: Batch>(db: &B, batch: &[Prepared]) -> Vec<Result<Applied, CommitError>> {
+    let mut results: Vec<Option<Result<Applied, CommitError>>> =
         batch.iter().map(|_| None).collect();
     let mut pending: Vec<usize> = (0..batch.len()).collect();
     let mut transient = 0;
@@ -55,7 +66,7 @@ pub(crate) async fn commit_batch<B: Batch>(
         match db.attempt(batch, &pending).await {
             Ok(Attempt::Committed(counters, step_ids)) => {
                 for &i in &pending {
-                    results[i] = Some(Ok(committed(&batch[i], &counters, &step_ids)));
+                    results[i] = Some(Ok(applied(&batch[i], &counters, &step_ids)));
                 }
                 pending.clear();
             }
@@ -88,11 +99,11 @@ pub(crate) async fn commit_batch<B: Batch>(
 }
 
 /// Commits `batch[i]` in a transaction of its own (after its batch failed).
-async fn alone<B: Batch>(db: &B, batch: &[Prepared], i: usize) -> Result<Committed, CommitError> {
+async fn alone<B: Batch>(db: &B, batch: &[Prepared], i: usize) -> Result<Applied, CommitError> {
     let mut transient = 0;
     loop {
         return match db.attempt(batch, &[i]).await {
-            Ok(Attempt::Committed(c, ids)) => Ok(committed(&batch[i], &c, &ids)),
+            Ok(Attempt::Committed(c, ids)) => Ok(applied(&batch[i], &c, &ids)),
             Ok(Attempt::Rejected(mut r)) => Err(r
                 .pop()
                 .map(|(_, e)| e)
@@ -106,23 +117,41 @@ async fn alone<B: Batch>(db: &B, batch: &[Prepared], i: usize) -> Result<Committ
     }
 }
 
-/// The answer to one applied commit: its instance with the counters the batch left, and its steps.
-fn committed(
+/// What the database said of one applied commit: its instance's counters after the batch, and its steps.
+struct Applied {
+    counters: Option<Counters>,
+    enqueued: Option<Enqueued>,
+}
+
+/// What the batch left for commit `p`.
+fn applied(
     p: &Prepared,
     counters: &BTreeMap<String, Counters>,
     step_ids: &BTreeMap<String, Enqueued>,
-) -> Committed {
-    let mut stored = p.stored.clone();
-    if let Some(c) = counters.get(&p.instance_row.uid) {
-        stored.steps_pending = c.pending;
-        stored.steps_failed = c.failed;
-        stored.sync_status = c.sync;
+) -> Applied {
+    Applied {
+        counters: counters.get(&p.instance_row.uid).copied(),
+        enqueued: step_ids.get(&p.instance_row.uid).cloned(),
     }
-    let enqueued = step_ids.get(&p.instance_row.uid);
-    Committed {
-        stored,
-        step_ids: enqueued.map(|e| e.ids.clone()).unwrap_or_default(),
-        first_step_leased: enqueued.is_some_and(|e| e.first_leased),
-        first_step_previous_completed_at: enqueued.and_then(|e| e.first_previous_completed_at),
+}
+
+impl Applied {
+    /// The answer to commit `p`: its instance with the counters the batch left, and its steps.
+    fn answer(self, p: Prepared) -> Committed {
+        let mut stored = p.stored;
+        if let Some(c) = self.counters {
+            stored.steps_pending = c.pending;
+            stored.steps_failed = c.failed;
+            stored.sync_status = c.sync;
+        }
+        let enqueued = self.enqueued;
+        Committed {
+            stored,
+            first_step_leased: enqueued.as_ref().is_some_and(|e| e.first_leased),
+            first_step_previous_completed_at: enqueued
+                .as_ref()
+                .and_then(|e| e.first_previous_completed_at),
+            step_ids: enqueued.map(|e| e.ids).unwrap_or_default(),
+        }
     }
 }

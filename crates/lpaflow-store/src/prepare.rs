@@ -50,6 +50,9 @@ pub(crate) struct InstanceRow {
     pub version: u32,
     pub workflow_hash: String,
     pub base_revision: u64,
+    /// The chain head the commit was decided from: with the revision, what the compare-and-set checks (a
+    /// process deciding from an instance it kept, `lpaflow-engine`'s `cache.rs`, relies on both).
+    pub base_head_hash: String,
     pub state: String,
     pub data: String,
     pub revision: u64,
@@ -252,6 +255,11 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
         version: final_instance.workflow.version,
         workflow_hash: commit.workflow_hash.clone(),
         base_revision,
+        base_head_hash: commit
+            .base
+            .as_ref()
+            .map(|b| b.head_hash.clone())
+            .unwrap_or_default(),
         state: final_instance.state.to_string(),
         data,
         revision: final_instance.revision,

@@ -119,15 +119,14 @@ async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>, stats
         commits = later;
         let started = Instant::now();
         let (prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
-        let results = db.commit_batch(&prepared).await;
+        let size = prepared.len();
+        let results = db.commit_batch(prepared).await;
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats
             .busy_us
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-        stats
-            .commits
-            .fetch_add(prepared.len() as u64, Ordering::Relaxed);
-        metrics::histogram!("lpaflow_commit_batch_size").record(prepared.len() as f64);
+        stats.commits.fetch_add(size as u64, Ordering::Relaxed);
+        metrics::histogram!("lpaflow_commit_batch_size").record(size as f64);
         metrics::histogram!("lpaflow_commit_batch_seconds").record(started.elapsed().as_secs_f64());
         for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);

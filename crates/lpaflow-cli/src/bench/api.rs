@@ -35,6 +35,9 @@ pub struct ApiArgs {
     /// Workflow definitions.
     #[arg(long, default_value = "workflows")]
     workflows: PathBuf,
+    /// LPAs the engine keeps as it last committed them (0: every command reads its LPA from the store).
+    #[arg(long, default_value_t = lpaflow_engine::DEFAULT_INSTANCE_CACHE)]
+    instance_cache: usize,
     /// Also write a JSON record here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -144,6 +147,24 @@ async fn load(
     ))
 }
 
+/// Writes what the group-commit writer did between two of its counts (transactions, commits, busy
+/// microseconds): commits per transaction and the time of one, which say whether the writer is the bottleneck.
+fn record_writer(
+    report: &mut Report,
+    prefix: &str,
+    before: (u64, u64, u64),
+    after: (u64, u64, u64),
+) {
+    let transactions = after.0.saturating_sub(before.0).max(1) as f64;
+    let commits = after.1.saturating_sub(before.1) as f64;
+    let busy_ms = after.2.saturating_sub(before.2) as f64 / 1000.0;
+    report.metric(
+        &format!("{prefix}.commits_per_transaction"),
+        commits / transactions,
+    );
+    report.metric(&format!("{prefix}.transaction_ms"), busy_ms / transactions);
+}
+
 /// Writes one measurement under `prefix`: its rate (named `rate_name`), p50 and p99 in ms, and its errors.
 fn record(report: &mut Report, prefix: &str, rate_name: &str, m: (f64, &Histogram<u64>, u64)) {
     let (rate, hist, errors) = m;
@@ -161,6 +182,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report::default();
     let database = db::fresh(args.database_url.as_deref(), "api").await?;
     let store = lpaflow_store::Store::open(lpaflow_store::StoreOptions::new(&database.url)).await?;
+    let engine_store = store.clone();
     let lpas = LpaEngine {
         workflows: crate::app::read_workflow_dir(&args.workflows)?,
         clock: Arc::new(SystemClock),
@@ -169,7 +191,11 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         timers: false,
         zone: lpaflow_core::BusinessZone::LONDON,
     }
-    .start_service(store, lpaflow_app::ServiceSettings::default(), |_| {})
+    .start_service(
+        engine_store,
+        lpaflow_app::ServiceSettings::default(),
+        |options| options.instance_cache = args.instance_cache,
+    )
     .await?;
     let mut uids = Vec::with_capacity(args.lpas);
     for _ in 0..args.lpas {
@@ -233,6 +259,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             (Answer::View, "transitions"),
             (Answer::Minimal, "transitions_minimal"),
         ] {
+            let before = store.writer_counts();
             let (rate, hist, errors) = load(
                 url.clone(),
                 &token,
@@ -243,6 +270,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             .await?;
             let p = format!("api.{name}.connections_{connections}");
             record(&mut report, &p, "per_s", (rate, &hist, errors));
+            record_writer(&mut report, &p, before, store.writer_counts());
         }
     }
     report.metric("api.peak_rss_mb", peak_rss_mb(None).unwrap_or_default());
@@ -252,7 +280,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(verify.ok(), "history chains broken after the run");
     lpas.shutdown().await;
     if let Some(path) = &args.json {
-        report.write_json(path, json!({"benchmark": "api", "connections": args.connections, "seconds": args.seconds, "lpas": args.lpas, "event": "record_payment",
+        report.write_json(path, json!({"benchmark": "api", "connections": args.connections, "seconds": args.seconds, "lpas": args.lpas, "instance_cache": args.instance_cache, "event": "record_payment",
             "store": args.database_url.as_deref().map_or("sqlite (temporary file, WAL, synchronous=FULL)".to_owned(), lpaflow_store::url::mask_password)}))?;
     }
     Ok(ExitCode::SUCCESS)

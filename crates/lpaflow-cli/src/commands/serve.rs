@@ -99,6 +99,11 @@ pub struct ServeArgs {
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
+    /// LPAs kept in memory as this process last committed them, so a command on one does not read it back
+    /// from the database (0: none). Safe with several processes: a commit checks the revision it was decided
+    /// from.
+    #[arg(long, env = "LPAFLOW_INSTANCE_CACHE", default_value_t = lpaflow_engine::DEFAULT_INSTANCE_CACHE)]
+    instance_cache: usize,
     #[command(flatten)]
     liveness: crate::node_liveness::NodeLivenessArgs,
     #[command(flatten)]
@@ -275,7 +280,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         zone: args.business_time.zone,
     }
     .start_service(store, service_settings(session_idle)?, |options| {
-        options.liveness = Some(liveness)
+        options.liveness = Some(liveness);
+        options.instance_cache = args.instance_cache;
     })
     .await?;
     let config = ApiConfig {

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod cache;
 mod commands;
 mod delivery;
 mod handoff;

@@ -107,10 +107,12 @@ const UPDATE_INSTANCES: &str = "UPDATE instances SET state = v.state, data = v.d
        updated_at = v.updated_at, \
        title = CASE WHEN v.title_set THEN v.title ELSE instances.title END \
      FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], \
-                 $8::bigint[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::text[], $13::boolean[]) \
+                 $8::bigint[], $9::bigint[], $10::bigint[], $11::timestamptz[], $12::text[], $13::boolean[], \
+                 $14::text[]) \
           AS v(uid, base_revision, state, data, revision, awaiting, head_hash, steps_enqueued, new_steps, \
-               completed_steps, updated_at, title, title_set) \
+               completed_steps, updated_at, title, title_set, base_head_hash) \
      WHERE instances.uid = v.uid AND instances.revision = v.base_revision \
+       AND instances.head_hash = v.base_head_hash \
      RETURNING instances.uid, instances.steps_pending, instances.steps_failed, instances.sync_status";
 
 pub(super) fn update_instances<'a>(rows: &[&'a InstanceRow]) -> Q<'a> {
@@ -128,6 +130,7 @@ pub(super) fn update_instances<'a>(rows: &[&'a InstanceRow]) -> Q<'a> {
         .bind(col(rows, |r| pg_time(r.updated_at)))
         .bind(col(rows, |r| r.title.as_deref()))
         .bind(col(rows, |r| r.title_set))
+        .bind(col(rows, |r| r.base_head_hash.as_str()))
 }
 
 const INSERT_HISTORY: &str = "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, \

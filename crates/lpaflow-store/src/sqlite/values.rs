@@ -105,7 +105,7 @@ pub(super) async fn update_instances(
     let sql = |values: &str| {
         format!(
             "WITH v(uid, base_revision, state, data, revision, awaiting, head_hash, steps_enqueued, new_steps, \
-                    completed_steps, updated_at, title, title_set) AS (VALUES {values}) \
+                    completed_steps, updated_at, title, title_set, base_head_hash) AS (VALUES {values}) \
              UPDATE instances SET state = v.state, data = v.data, revision = v.revision, awaiting = v.awaiting, \
                head_hash = v.head_hash, steps_enqueued = v.steps_enqueued, \
                steps_pending = instances.steps_pending + v.new_steps - v.completed_steps, \
@@ -116,10 +116,11 @@ pub(super) async fn update_instances(
                updated_at = v.updated_at, \
                title = CASE WHEN v.title_set THEN v.title ELSE instances.title END \
              FROM v WHERE instances.uid = v.uid AND instances.revision = v.base_revision \
+               AND instances.head_hash = v.base_head_hash \
              RETURNING instances.uid, instances.steps_pending, instances.steps_failed, instances.sync_status"
         )
     };
-    fetch(tx, "update instances", rows, sql, 13, |q, r| {
+    fetch(tx, "update instances", rows, sql, 14, |q, r| {
         q.bind(r.uid.as_str())
             .bind(int(r.base_revision))
             .bind(r.state.as_str())
@@ -133,6 +134,7 @@ pub(super) async fn update_instances(
             .bind(r.updated_at)
             .bind(r.title.as_deref())
             .bind(r.title_set)
+            .bind(r.base_head_hash.as_str())
     })
     .await
 }

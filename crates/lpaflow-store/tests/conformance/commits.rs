@@ -11,6 +11,7 @@ use serde_json::json;
 conformance!(
     create_stores_instance_history_and_first_step,
     update_is_compare_and_set,
+    a_commit_from_another_chain_head_at_the_same_revision_is_a_conflict,
     create_twice_is_already_exists,
     a_conflict_in_a_batch_does_not_fail_the_others,
     a_malformed_commit_is_refused_alone,
@@ -68,6 +69,30 @@ async fn update_is_compare_and_set(db: &TestDb) {
         "nothing of the refused commit is visible"
     );
     assert_eq!(f.store.steps_of(&id).await.unwrap().len(), 2);
+}
+
+/// The compare-and-set also checks the chain head the commit was decided from: an engine deciding from an
+/// instance it kept in memory (`lpaflow-engine`'s `cache.rs`) relies on it to never commit over an instance
+/// whose content differs at the same revision.
+async fn a_commit_from_another_chain_head_at_the_same_revision_is_a_conflict(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(7);
+    f.create(&id, json!({}), t0()).await;
+    let mut commit = f
+        .fire_commit(&id, &author("edit").with_payload(json!({"a": 1})), t0())
+        .await;
+    let base = commit.base.as_mut().expect("an update has a base");
+    base.head_hash = "0".repeat(64);
+    match f.store.commit(commit).await {
+        Err(CommitError::Conflict {
+            expected, actual, ..
+        }) => assert_eq!((expected, actual), (1, 1)),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let stored = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(stored.instance.revision, 1);
+    assert_eq!(stored.instance.data, json!({}));
+    assert_eq!(f.store.history(&id, 0, 10).await.unwrap().len(), 1);
 }
 
 async fn create_twice_is_already_exists(db: &TestDb) {

@@ -1,0 +1,94 @@
+//! The instance cache across processes: a process decides from the instance it last committed, and when
+//! another process has moved that instance on, the command still gets the answer the store's instance
+//! deserves (never a refusal or a conflict that only the old copy explains).
+
+use crate::both_backends;
+use crate::harness::{start, system_clock};
+use lpaflow_core::{Command, InstanceId, Rejection};
+use lpaflow_engine::Error;
+use lpaflow_test_support::TestDb;
+use serde_json::json;
+
+both_backends!(a_process_deciding_from_what_it_kept_answers_for_the_stored_instance);
+
+fn agent(event: &str) -> Command {
+    Command::new(event, "agent-7", "agent")
+}
+
+async fn a_process_deciding_from_what_it_kept_answers_for_the_stored_instance(db: &TestDb) {
+    let a = start(db, system_clock(), false).await;
+    let b = start(db, system_clock(), false).await;
+    let id = InstanceId::new("T-cache");
+    a.engine
+        .create(
+            "ticket",
+            id.clone(),
+            Command::new("create", "agent-7", "agent").with_payload(json!({"title": "Printer"})),
+        )
+        .await
+        .unwrap();
+    // B moves it on: A still holds it `open` at revision 1.
+    let waiting = b.engine.fire(&id, agent("wait")).await.unwrap();
+    assert_eq!(waiting.stored.instance.revision, 2);
+
+    // Refused from A's copy (`nudge` is not allowed in `open`), right for the stored instance (`waiting`).
+    let nudged = a
+        .engine
+        .fire(&id, Command::new("nudge", "timer", "system"))
+        .await
+        .expect("decided from the store's instance, not from the copy");
+    assert_eq!(
+        (
+            nudged.stored.instance.state.as_str(),
+            nudged.stored.instance.revision
+        ),
+        ("open", 3)
+    );
+
+    // B's copy is at revision 2; the caller read revision 3 (from A): not a stale revision.
+    let noted = b
+        .engine
+        .fire(
+            &id,
+            agent("note")
+                .with_payload(json!({"seen": true}))
+                .at_revision(3),
+        )
+        .await
+        .expect("the caller's revision is the store's");
+    assert_eq!(noted.stored.instance.revision, 4);
+
+    // Allowed from A's copy (revision 3) but refused by the compare-and-set: decided again and committed.
+    let moved = a.engine.fire(&id, agent("wait")).await.unwrap();
+    assert_eq!(
+        (
+            moved.stored.instance.state.as_str(),
+            moved.stored.instance.revision
+        ),
+        ("waiting", 5)
+    );
+    assert_eq!(
+        moved.stored.instance.data["seen"],
+        json!(true),
+        "B's data kept"
+    );
+
+    // A revision that really is old is still refused.
+    let stale = b.engine.fire(&id, agent("note").at_revision(4)).await;
+    assert!(
+        matches!(
+            stale,
+            Err(Error::Rejected(Rejection::StaleRevision {
+                expected: 4,
+                actual: 5
+            }))
+        ),
+        "{stale:?}"
+    );
+    let history = a.store.history(&id, 0, 100).await.unwrap();
+    assert_eq!(history.len(), 5);
+    let report = a.store.verify(Some(&id), |_| {}).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    a.engine.shutdown().await;
+    b.engine.shutdown().await;
+}
