@@ -15,7 +15,7 @@
 //! not kept (few commands reach them).
 
 use lpaflow_core::search::Findable;
-use lpaflow_core::{Decision, Instance, InstanceId};
+use lpaflow_core::{Instance, InstanceId};
 use lpaflow_store::{Base, StoredInstance};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,7 +24,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// store.
 #[derive(Debug)]
 pub(crate) struct Cached {
-    kept: Kept,
+    /// The instance (only it: a commit's decisions, with their changes and step payloads, weigh three to four
+    /// times as much, measured in `bench api`).
+    pub instance: Instance,
     /// SHA-256 of the definition text the instance is pinned to.
     pub workflow_hash: String,
     /// The chain head.
@@ -37,19 +39,11 @@ pub(crate) struct Cached {
     pub findable: Findable,
 }
 
-/// Where the instance itself is: a commit's decisions are shared with its answer rather than copied (the
-/// instance is the last decision's).
-#[derive(Debug)]
-enum Kept {
-    Read(Instance),
-    Decided(Arc<[Decision]>),
-}
-
 impl Cached {
     /// An instance as read from the store.
     pub(crate) fn read(stored: StoredInstance, labels: Vec<String>, findable: Findable) -> Self {
         Self {
-            kept: Kept::Read(stored.instance),
+            instance: stored.instance,
             workflow_hash: stored.workflow_hash,
             head_hash: stored.head_hash,
             steps_enqueued: stored.steps_enqueued,
@@ -58,38 +52,26 @@ impl Cached {
         }
     }
 
-    /// The instance `decisions` led to, committed as `committed` (`None` without a decision).
-    pub(crate) fn decided(
-        decisions: Arc<[Decision]>,
-        committed: &StoredInstance,
+    /// An instance as committed (a copy: the commit's answer keeps its own).
+    pub(crate) fn committed(
+        stored: &StoredInstance,
         labels: Vec<String>,
         findable: Findable,
-    ) -> Option<Self> {
-        let last = decisions.last()?;
-        debug_assert_eq!(last.instance.revision, committed.instance.revision);
-        Some(Self {
-            kept: Kept::Decided(decisions),
-            workflow_hash: committed.workflow_hash.clone(),
-            head_hash: committed.head_hash.clone(),
-            steps_enqueued: committed.steps_enqueued,
+    ) -> Self {
+        Self {
+            instance: stored.instance.clone(),
+            workflow_hash: stored.workflow_hash.clone(),
+            head_hash: stored.head_hash.clone(),
+            steps_enqueued: stored.steps_enqueued,
             labels,
             findable,
-        })
-    }
-
-    /// The instance.
-    pub(crate) fn instance(&self) -> &Instance {
-        match &self.kept {
-            Kept::Read(instance) => instance,
-            // `decided` keeps only non-empty decisions.
-            Kept::Decided(decisions) => &decisions[decisions.len() - 1].instance,
         }
     }
 
     /// What a commit decided from it must find in the store.
     pub(crate) fn base(&self) -> Base {
         Base {
-            revision: self.instance().revision,
+            revision: self.instance.revision,
             head_hash: self.head_hash.clone(),
             steps_enqueued: self.steps_enqueued,
         }
@@ -124,7 +106,7 @@ impl InstanceCache {
         if self.capacity == 0 {
             return;
         }
-        let uid = cached.instance().id.clone();
+        let uid = cached.instance.id.clone();
         let cached = Arc::new(cached);
         // What is replaced or dropped is freed after the lock is released (a whole LPA's data).
         let (_replaced, _evicted) = {
@@ -201,7 +183,7 @@ mod tests {
         cache.put(cached("a", 1));
         cache.put(cached("a", 2));
         let uid = InstanceId::new("a");
-        assert_eq!(cache.get(&uid).unwrap().instance().revision, 2);
+        assert_eq!(cache.get(&uid).unwrap().instance.revision, 2);
         assert_eq!(cache.len(), 1);
         cache.forget(&uid);
         assert!(cache.get(&uid).is_none());

@@ -106,7 +106,7 @@ impl Engine {
                     .record(started.elapsed().as_secs_f64());
                 record(&def, "create", "accepted");
                 if let Some((labels, findable)) = indexes {
-                    self.remember(&def, &c.stored, &decisions, labels, findable);
+                    self.remember(&def, &c.stored, labels, findable);
                 }
                 Ok(self.accepted(&def, c, decisions, handoff))
             }
@@ -163,11 +163,11 @@ impl Engine {
                 Some(Some(cached)) => (cached, true),
                 _ => (Arc::new(self.read_start(uid).await?), false),
             };
-            let def = self.pinned_definition(start.instance(), &start.workflow_hash)?;
+            let def = self.pinned_definition(&start.instance, &start.workflow_hash)?;
             let decisions: Arc<[Decision]> = match decide_chain(
                 &def,
                 self.inner.rules.as_ref(),
-                start.instance(),
+                &start.instance,
                 &command,
                 self.inner.clock.now(),
             ) {
@@ -204,7 +204,7 @@ impl Engine {
                     metrics::histogram!("lpaflow_commit_seconds")
                         .record(started.elapsed().as_secs_f64());
                     record(&def, command.event.as_str(), "accepted");
-                    self.remember(&def, &c.stored, &decisions, labels, findable);
+                    self.remember(&def, &c.stored, labels, findable);
                     return Ok(self.accepted(&def, c, decisions, handoff));
                 }
                 Err(CommitError::Conflict { .. }) if from_cache => {
@@ -269,16 +269,18 @@ impl Engine {
         &self,
         def: &WorkflowDef,
         stored: &StoredInstance,
-        decisions: &Arc<[Decision]>,
         labels: Vec<String>,
         findable: Findable,
     ) {
         let terminal = def
             .state(&stored.instance.state)
             .is_some_and(|s| s.terminal);
-        match Cached::decided(Arc::clone(decisions), stored, labels, findable) {
-            Some(kept) if !terminal => self.inner.cache.put(kept),
-            _ => self.inner.cache.forget(&stored.instance.id),
+        if terminal {
+            self.inner.cache.forget(&stored.instance.id);
+        } else {
+            self.inner
+                .cache
+                .put(Cached::committed(stored, labels, findable));
         }
     }
 

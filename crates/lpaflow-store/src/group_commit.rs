@@ -45,12 +45,13 @@ pub(crate) trait Batch: Sync {
 /// Writes `batch` (each uid at most once); one result per commit, in order.
 pub(crate) async fn commit_batch<B: Batch>(
     db: &B,
-    batch: Vec<Prepared>,
+    batch: &mut [Prepared],
 ) -> Vec<Result<Committed, CommitError>> {
-    let outcomes = apply_batch(db, &batch).await;
-    // Each committed instance moves into its answer (a copy of every LPA's data per commit, otherwise).
+    let outcomes = apply_batch(db, batch).await;
+    // Each committed instance's data moves into its answer (a copy of every LPA's data per commit,
+    // otherwise); the rest of the batch is freed by the caller after it has answered.
     batch
-        .into_iter()
+        .iter_mut()
         .zip(outcomes)
         .map(|(p, outcome)| outcome.map(|applied| applied.answer(p)))
         .collect()
@@ -136,9 +137,12 @@ fn applied(
 }
 
 impl Applied {
-    /// The answer to commit `p`: its instance with the counters the batch left, and its steps.
-    fn answer(self, p: Prepared) -> Committed {
-        let mut stored = p.stored;
+    /// The answer to commit `p`: its instance with the counters the batch left, and its steps. The instance's
+    /// data is taken from `p`, not copied.
+    fn answer(self, p: &mut Prepared) -> Committed {
+        let data = std::mem::take(&mut p.stored.instance.data);
+        let mut stored = p.stored.clone();
+        stored.instance.data = data;
         if let Some(c) = self.counters {
             stored.steps_pending = c.pending;
             stored.steps_failed = c.failed;

@@ -118,9 +118,9 @@ async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>, stats
             .partition(|(p, _)| seen.insert(p.instance_row.uid.clone()));
         commits = later;
         let started = Instant::now();
-        let (prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
+        let (mut prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
         let size = prepared.len();
-        let results = db.commit_batch(prepared).await;
+        let results = db.commit_batch(&mut prepared).await;
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats
             .busy_us
@@ -131,6 +131,8 @@ async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>, stats
         for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);
         }
+        // The batch's rows are freed only now, after every caller has its answer.
+        drop(prepared);
     }
 }
 

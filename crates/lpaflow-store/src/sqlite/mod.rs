@@ -4,7 +4,6 @@
 //! (`values.rs`); the rarer batches (timers, labels, search terms, idempotency marks) as one JSON parameter expanded by
 //! `json_each`. Either way every statement has one of a few constant texts and stays prepared.
 
-mod checkpoint;
 mod commit;
 mod list;
 mod log;
@@ -36,9 +35,6 @@ pub struct SqliteDb {
     /// (1, 2, 5, 10 ms ...). With it, they queue in order and the next starts the moment the last commits.
     /// (Other processes on the same file still meet the busy timeout.)
     pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// WAL checkpoints off the commit path (`checkpoint.rs`); `None` read-only.
-    /// Held for its `Drop`: the task stops with the last handle.
-    _checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
 
 impl SqliteDb {
@@ -68,8 +64,6 @@ impl SqliteDb {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
-                // Checkpoints run in a task of their own, not inside the writer's commits (`checkpoint.rs`).
-                .pragma("wal_autocheckpoint", "0")
         };
         let options = options
             .busy_timeout(Duration::from_secs(10))
@@ -95,13 +89,9 @@ impl SqliteDb {
                 url: format!("sqlite://{path}"),
                 source,
             })?;
-        let write_lock = std::sync::Arc::new(tokio::sync::Mutex::new(()));
-        let _checkpointer =
-            (!read_only).then(|| checkpoint::Checkpointer::start(pool.clone(), write_lock.clone()));
         Ok(Self {
             pool,
-            write_lock,
-            _checkpointer,
+            write_lock: std::sync::Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -157,48 +147,6 @@ impl SqliteDb {
 #[cfg(test)]
 mod tests {
     use super::SqliteDb;
-
-    /// The writer's commits never checkpoint (`wal_autocheckpoint = 0`), yet the database file receives the
-    /// pages: the checkpoint task copies them. Without it the file would stay at its first few pages.
-    #[tokio::test]
-    async fn the_wal_is_checkpointed_outside_the_commits() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("wal.db");
-        let db = SqliteDb::open(path.to_str().unwrap(), 2, 3, false)
-            .await
-            .unwrap();
-        let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-        assert_eq!(auto, 0, "commits do not checkpoint");
-        sqlx::query("CREATE TABLE t (v TEXT)")
-            .execute(&db.pool)
-            .await
-            .unwrap();
-        for _ in 0..64 {
-            sqlx::query(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 16) \
-                 INSERT INTO t SELECT hex(randomblob(2048)) FROM n",
-            )
-            .execute(&db.pool)
-            .await
-            .unwrap();
-        }
-        let mut bytes = 0;
-        for _ in 0..100 {
-            bytes = std::fs::metadata(&path).unwrap().len();
-            if bytes > 2 << 20 {
-                break;
-            }
-            tokio::time::sleep(super::checkpoint::INTERVAL).await;
-        }
-        assert!(
-            bytes > 2 << 20,
-            "the database file holds the rows: {bytes} bytes"
-        );
-        db.close().await;
-    }
 
     #[tokio::test]
     async fn every_connection_gets_the_page_cache_asked_for() {
