@@ -70,10 +70,79 @@ fn entry(seq: u64) -> impl Strategy<Value = HistoryEntry> {
         })
 }
 
+/// Text with what JSON must escape (controls, quotes, backslashes), non-ASCII and astral characters.
+const WIDE_TEXT: &str = "[\\x00-\\x1f\"\\\\/a-z~\u{e9}\u{2028}\u{1F600}]{0,8}";
+
+/// JSON values whose keys and strings hold [`WIDE_TEXT`].
+fn wide_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<u64>().prop_map(|n| json!(n)),
+        (-1.0e300f64..1.0e300).prop_map(|f| json!(f)),
+        WIDE_TEXT.prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(WIDE_TEXT, inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// The canonical writer as it was first written (a string per key and per scalar): the reference the
+/// streaming writer must match byte for byte.
+fn former_canonical_json(value: &Value) -> String {
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(v) = map.get(k) {
+                        write(v, out);
+                    }
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(v, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
 /// An entry in any of the three hash formats, with any `from`, any keys and strings (escapes, unicode).
 fn any_entry() -> impl Strategy<Value = HistoryEntry> {
-    (entry(2), any::<bool>(), 0u8..3, "\\PC{0,12}", "\\PC{0,12}").prop_map(
-        |(mut e, from, format, actor, pointer)| {
+    (
+        entry(2),
+        any::<bool>(),
+        0u8..3,
+        WIDE_TEXT,
+        WIDE_TEXT,
+        wide_json(),
+    )
+        .prop_map(|(mut e, from, format, actor, pointer, payload)| {
+            e.payload = payload;
             e.from = from.then(|| StateName::new("b\u{e9}\"\\"));
             e.actor = Actor::new(actor);
             if let Some(c) = e.changes.first_mut() {
@@ -85,12 +154,11 @@ fn any_entry() -> impl Strategy<Value = HistoryEntry> {
                 _ => {}
             }
             e
-        },
-    )
+        })
 }
 
 /// The canonical bytes as they were first defined (hash formats 1 to 3): the entry as a JSON object built
-/// with `json!`, written by `canonical_json`. The streaming writer must produce exactly these bytes.
+/// with `json!`, written by the former writer. The streaming writer must produce exactly these bytes.
 fn reference_canonical(id: &InstanceId, entry: &HistoryEntry) -> String {
     let mut v = json!({
         "uid": id.as_str(),
@@ -117,7 +185,7 @@ fn reference_canonical(id: &InstanceId, entry: &HistoryEntry) -> String {
             }
         };
     }
-    canonical_json(&v)
+    former_canonical_json(&v)
 }
 
 fn entries() -> impl Strategy<Value = Vec<HistoryEntry>> {
@@ -163,6 +231,11 @@ fn chain(id: &InstanceId, entries: &[HistoryEntry]) -> (Vec<StoredEntry>, ChainH
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn canonical_json_is_what_the_former_writer_wrote(v in wide_json()) {
+        prop_assert_eq!(canonical_json(&v), former_canonical_json(&v));
+    }
+
     #[test]
     fn canonical_bytes_are_those_of_the_entry_as_a_json_object(e in any_entry()) {
         let id = InstanceId::new("M-PROP-CANO-N001");

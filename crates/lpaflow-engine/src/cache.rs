@@ -111,6 +111,13 @@ impl InstanceCache {
         // What is replaced or dropped is freed after the lock is released (a whole LPA's data).
         let (_replaced, _evicted) = {
             let mut entries = self.lock();
+            // A creation is kept without the instance's stripe lock: never over a later commit's instance.
+            if entries
+                .get(&uid)
+                .is_some_and(|e| e.instance.revision >= cached.instance.revision)
+            {
+                return;
+            }
             let evicted = if entries.len() >= self.capacity && !entries.contains_key(&uid) {
                 let victim = entries.keys().next().cloned();
                 victim.and_then(|v| entries.remove(&v))
@@ -119,6 +126,16 @@ impl InstanceCache {
             };
             (entries.insert(uid, cached), evicted)
         };
+    }
+
+    /// Drops everything kept (another process commits too).
+    pub(crate) fn clear(&self) {
+        let _cleared = std::mem::take(&mut *self.lock());
+    }
+
+    /// Whether it may keep anything at all.
+    pub(crate) fn enabled(&self) -> bool {
+        self.capacity > 0
     }
 
     /// Drops what is kept for `uid` (a conflict showed it is old, or a commit's outcome is unknown).
@@ -186,6 +203,17 @@ mod tests {
         assert_eq!(cache.get(&uid).unwrap().instance.revision, 2);
         assert_eq!(cache.len(), 1);
         cache.forget(&uid);
+        assert!(cache.get(&uid).is_none());
+    }
+
+    #[test]
+    fn an_older_instance_never_replaces_a_newer_one() {
+        let cache = InstanceCache::new(4);
+        cache.put(cached("a", 2));
+        cache.put(cached("a", 1));
+        let uid = InstanceId::new("a");
+        assert_eq!(cache.get(&uid).unwrap().instance.revision, 2);
+        cache.clear();
         assert!(cache.get(&uid).is_none());
     }
 

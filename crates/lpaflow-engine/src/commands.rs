@@ -157,7 +157,7 @@ impl Engine {
         let mut conflicts = 0;
         // Decide from the instance this process last committed, if it kept it, until that turns out to be
         // older than the store's (`cache.rs`): from then on, from what the store holds.
-        let mut trust_cache = true;
+        let mut trust_cache = self.caches_instances();
         loop {
             let (start, from_cache) = match trust_cache.then(|| self.inner.cache.get(uid)) {
                 Some(Some(cached)) => (cached, true),
@@ -214,7 +214,9 @@ impl Engine {
                 }
                 Err(CommitError::Conflict { actual, .. }) => {
                     record(&def, command.event.as_str(), "conflict");
-                    if let Some(expected) = command.expected_revision {
+                    // At the revision the caller read but another chain head (a restored database): decided
+                    // again below, not answered as a stale revision that names the same number twice.
+                    if let Some(expected) = command.expected_revision.filter(|e| *e != actual) {
                         return Err(Rejection::StaleRevision { expected, actual }.into());
                     }
                     if conflicts >= retries {
@@ -237,6 +239,12 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Whether commands start from the instances this process kept: a cache of some capacity, and no other
+    /// live process (a process without heartbeats, such as a tool, counts as alone).
+    pub fn caches_instances(&self) -> bool {
+        self.inner.cache.enabled() && self.liveness().is_none_or(|l| l.alone())
     }
 
     /// The instance `uid` as the store holds it, with its labels and findable.
@@ -275,7 +283,7 @@ impl Engine {
         let terminal = def
             .state(&stored.instance.state)
             .is_some_and(|s| s.terminal);
-        if terminal {
+        if terminal || !self.caches_instances() {
             self.inner.cache.forget(&stored.instance.id);
         } else {
             self.inner

@@ -83,6 +83,8 @@ pub struct Liveness {
     /// Whether this process's clock agreed with the database's at the last conclusive reading (false before
     /// the first).
     clock_agrees: AtomicBool,
+    /// Whether the last beat found no other live process (false before the first beat).
+    alone: AtomicBool,
 }
 
 impl Liveness {
@@ -109,7 +111,20 @@ impl Liveness {
                 dead_after: options.dead_after,
             }),
             clock_agrees: AtomicBool::new(false),
+            alone: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the last beat found no other live process: only then do commands start from the instances this
+    /// process kept (`cache.rs`); with others committing, most kept instances would be old, and each old one
+    /// costs a refused commit, which makes its whole group-commit batch run again.
+    pub fn alone(&self) -> bool {
+        self.alone.load(Ordering::SeqCst)
+    }
+
+    /// Records how many processes (this one included) the last beat found alive.
+    fn saw_alive(&self, processes: u64) {
+        self.alone.store(processes <= 1, Ordering::SeqCst);
     }
 
     /// Who this process beats as now.
@@ -272,6 +287,11 @@ async fn beat_once(
         alive += 1;
     }
     liveness.beat(started);
+    liveness.saw_alive(alive);
+    if alive > 1 {
+        // Others commit too: what this process kept may be old by now, and stays unused until it is alone.
+        engine.inner.cache.clear();
+    }
     metrics::gauge!("lpaflow_nodes_alive").set(alive as f64);
     let (mut steps, mut timers) = (0, 0);
     for t in &beat.taken_over {

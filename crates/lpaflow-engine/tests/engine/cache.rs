@@ -3,21 +3,52 @@
 //! deserves (never a refusal or a conflict that only the old copy explains).
 
 use crate::both_backends;
-use crate::harness::{start, system_clock};
+use crate::harness::{eventually, start_with, system_clock};
 use lpaflow_core::{Command, InstanceId, Rejection};
-use lpaflow_engine::Error;
+use lpaflow_engine::{Error, LivenessOptions};
 use lpaflow_test_support::TestDb;
 use serde_json::json;
+use std::time::Duration;
 
-both_backends!(a_process_deciding_from_what_it_kept_answers_for_the_stored_instance);
+both_backends!(
+    a_process_deciding_from_what_it_kept_answers_for_the_stored_instance,
+    a_process_keeps_instances_only_while_no_other_is_alive,
+);
+
+/// An engine without heartbeats: it counts as alone, so it always starts from what it kept (what this test
+/// needs: the other engine's commits are exactly what its copies miss).
+async fn unbeating(db: &TestDb) -> crate::harness::Setup {
+    start_with(db, system_clock(), false, |o| o.liveness = None).await
+}
+
+fn beating(o: &mut lpaflow_engine::EngineOptions) {
+    o.liveness = Some(LivenessOptions {
+        heartbeat: Duration::from_millis(50),
+        dead_after: Duration::from_secs(3),
+        address: None,
+    });
+}
+
+/// With another live process committing, kept instances would mostly be old (each a refused commit that makes
+/// its batch run again): a process starts from the store then, and keeps instances again once alone.
+async fn a_process_keeps_instances_only_while_no_other_is_alive(db: &TestDb) {
+    let a = start_with(db, system_clock(), false, beating).await;
+    eventually("A alone", || async { a.engine.caches_instances() }).await;
+    let b = start_with(db, system_clock(), false, beating).await;
+    eventually("A sees B", || async { !a.engine.caches_instances() }).await;
+    eventually("B sees A", || async { !b.engine.caches_instances() }).await;
+    b.engine.shutdown().await;
+    eventually("A alone again", || async { a.engine.caches_instances() }).await;
+    a.engine.shutdown().await;
+}
 
 fn agent(event: &str) -> Command {
     Command::new(event, "agent-7", "agent")
 }
 
 async fn a_process_deciding_from_what_it_kept_answers_for_the_stored_instance(db: &TestDb) {
-    let a = start(db, system_clock(), false).await;
-    let b = start(db, system_clock(), false).await;
+    let a = unbeating(db).await;
+    let b = unbeating(db).await;
     let id = InstanceId::new("T-cache");
     a.engine
         .create(
