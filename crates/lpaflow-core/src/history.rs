@@ -16,7 +16,7 @@ pub use binding::{
 };
 
 use crate::decision::{Change, HistoryEntry};
-use crate::json::{into_text, write_canonical, write_scalar};
+use crate::json::{into_text, write_array, write_canonical, write_scalar};
 use crate::names::InstanceId;
 use chrono::SecondsFormat;
 use serde_json::Value;
@@ -97,16 +97,7 @@ impl Field<'_> {
             Field::Int(n) => write_scalar(n, out),
             Field::Null => out.extend_from_slice(b"null"),
             Field::Json(v) => write_canonical(v, out),
-            Field::Changes(changes) => {
-                out.push(b'[');
-                for (i, c) in changes.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_change(c, out);
-                }
-                out.push(b']');
-            }
+            Field::Changes(changes) => write_array(changes, out, write_change),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The command path: read the instance, decide (with automatic follow-ups), commit through the group-commit
-//! writer. Without an expected revision a conflict is retried with the fresh instance (the command is
+//! The command path: take the instance from what this process kept (`cache.rs`) or read it, decide (with
+//! automatic follow-ups), commit through the group-commit writer. Without an expected revision a conflict is retried with the fresh instance (the command is
 //! re-decided, so guards see the latest data); with one, a conflict is the caller's `StaleRevision`.
 
 use crate::cache::Cached;

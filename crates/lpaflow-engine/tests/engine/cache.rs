@@ -3,7 +3,7 @@
 //! deserves (never a refusal or a conflict that only the old copy explains).
 
 use crate::both_backends;
-use crate::harness::{eventually, start_with, system_clock};
+use crate::harness::{agent, eventually, start_with, system_clock};
 use lpaflow_core::{Command, InstanceId, Rejection};
 use lpaflow_engine::{Error, LivenessOptions};
 use lpaflow_test_support::TestDb;
@@ -40,10 +40,6 @@ async fn a_process_keeps_instances_only_while_no_other_is_alive(db: &TestDb) {
     b.engine.shutdown().await;
     eventually("A alone again", || async { a.engine.caches_instances() }).await;
     a.engine.shutdown().await;
-}
-
-fn agent(event: &str) -> Command {
-    Command::new(event, "agent-7", "agent")
 }
 
 async fn a_process_deciding_from_what_it_kept_answers_for_the_stored_instance(db: &TestDb) {

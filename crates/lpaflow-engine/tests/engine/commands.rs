@@ -1,7 +1,7 @@
 //! Commands through the engine: create, fire, optimistic concurrency, retries on conflict, definition pins.
 
 use crate::both_backends;
-use crate::harness::{TICKET, definition, manual_clock, start, t0};
+use crate::harness::{TICKET, agent, definition, manual_clock, start, t0};
 use lpaflow_core::{Command, InstanceId, PlainRules, Rejection};
 use lpaflow_engine::{Definitions, Engine, EngineOptions, Error};
 use lpaflow_store::{Store, StoreOptions};
@@ -15,10 +15,6 @@ both_backends!(
     concurrent_commands_without_a_revision_all_apply,
     a_changed_definition_without_a_new_version_is_refused_at_start,
 );
-
-fn agent(event: &str) -> Command {
-    Command::new(event, "agent-7", "agent")
-}
 
 async fn create_fire_and_read_back(db: &TestDb) {
     let s = start(db, manual_clock(), false).await;

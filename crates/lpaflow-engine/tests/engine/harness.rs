@@ -256,6 +256,11 @@ pub async fn start_with(
     }
 }
 
+/// A command of the `agent` role.
+pub fn agent(event: &str) -> lpaflow_core::Command {
+    lpaflow_core::Command::new(event, "agent-7", "agent")
+}
+
 pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }

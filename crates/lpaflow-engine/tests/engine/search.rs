@@ -2,12 +2,10 @@
 //! is found by rewrites its terms and title in the same commit; one that changes nothing leaves them.
 
 use crate::both_backends;
-use crate::harness::{catalog, manual_clock, start_with};
+use crate::harness::{agent, catalog, manual_clock, start_with};
 use lpaflow_core::rules::{ActionError, ActionOutcome, Context, Unmet};
 use lpaflow_core::search::{Findable, SearchTerm};
-use lpaflow_core::{
-    ActionName, Catalog, Command, GuardName, Instance, InstanceId, PlainRules, Rules,
-};
+use lpaflow_core::{ActionName, Catalog, GuardName, Instance, InstanceId, PlainRules, Rules};
 use lpaflow_store::{InstanceSummary, ListQuery, Store};
 use lpaflow_test_support::TestDb;
 use serde_json::json;
@@ -52,10 +50,6 @@ impl Rules for TitledRules {
             .collect();
         Findable::new(title.map(str::to_owned), terms)
     }
-}
-
-fn agent(event: &str) -> Command {
-    Command::new(event, "agent-7", "agent")
 }
 
 /// The instances whose terms the words of `q` start, personal ones included.
