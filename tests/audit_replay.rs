@@ -111,7 +111,7 @@ async fn replay_proves_lawful_history_and_names_the_entry_that_is_not() {
         })
         .await;
         rewrite_and_rehash(&db, &store, &rezoned, 2, |e| {
-            e.rules = Some("core/1 lpaflow-lpa/1@Pacific/Kiritimati".to_owned());
+            e.rules = Some("core/2 lpaflow-lpa/1@Pacific/Kiritimati".to_owned());
         })
         .await;
 

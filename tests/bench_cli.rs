@@ -186,5 +186,13 @@ fn the_api_benchmark_runs_transitions_and_the_no_op_route() {
         metric(&m, "api.transitions_minimal.connections_4.errors"),
         0.0
     );
+    // CPU per request is measured for every phase (a transition costs more than the no-op route).
+    assert!(metric(&m, "api.noop.connections_4.cpu_us_per_request") > 0.0);
+    assert!(
+        metric(
+            &m,
+            "api.transitions_minimal.connections_4.cpu_us_per_request"
+        ) > metric(&m, "api.noop.connections_4.cpu_us_per_request")
+    );
     assert!(json.to_string().contains("record_payment"), "{json}");
 }

@@ -122,6 +122,9 @@ pub struct Decision {
     pub entry: HistoryEntry,
     /// Steps, timers and follow-ups.
     pub effects: Effects,
+    /// The rules' reading of `instance.data` (shared with the next decision of a chain and with the labels
+    /// and search terms of the result; equal in every decision, see [`crate::Reading`]).
+    pub reading: crate::Reading,
 }
 
 impl Decision {

@@ -13,6 +13,7 @@ use crate::definition::{Delivery, StepDef, TransitionDef, WorkflowDef};
 use crate::instance::{Awaiting, Instance};
 use crate::json::diff;
 use crate::names::{EventName, InstanceId, RoleName, StateName, TimerName};
+use crate::reading::Reading;
 use crate::rejection::Rejection;
 use crate::rules::{ActionError, ActionOutcome, Context, Rules, Unmet};
 use crate::validate::CREATE_EVENT;
@@ -27,6 +28,19 @@ pub fn decide(
     command: &Command,
     now: DateTime<Utc>,
 ) -> Result<Decision, Rejection> {
+    decide_read(def, rules, instance, &Reading::new(), command, now)
+}
+
+/// [`decide`] with the rules' reading of `instance.data` so far (shared with whoever made it, such as the
+/// labels of the instance as read from the store, or the decision that produced it).
+pub fn decide_read(
+    def: &WorkflowDef,
+    rules: &dyn Rules,
+    instance: &Instance,
+    reading: &Reading,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> Result<Decision, Rejection> {
     let now = truncate_to_micros(now);
     if &instance.workflow != def.reference() {
         return Err(Rejection::DefinitionMismatch {
@@ -37,6 +51,7 @@ pub fn decide(
     let transition = admissible_transition(def, instance, command)?;
     let ctx = Context {
         instance,
+        reading,
         event: &command.event,
         actor: &command.actor,
         role: &command.role,
@@ -52,7 +67,12 @@ pub fn decide(
             unmet,
         });
     }
-    let outcome = run_action(rules, transition.action.as_ref(), &ctx, &instance.data)?;
+    let outcome = run_action(
+        rules,
+        transition.action.as_ref(),
+        &ctx,
+        (&instance.data, reading),
+    )?;
     Ok(build_decision(
         def,
         rules,
@@ -86,8 +106,10 @@ pub fn decide_create(
         });
     }
     let unborn = Instance::unborn(id, def.reference().clone(), def.initial().clone(), now);
+    let unborn_reading = Reading::new();
     let ctx = Context {
         instance: &unborn,
+        reading: &unborn_reading,
         event: &command.event,
         actor: &command.actor,
         role: &command.role,
@@ -96,7 +118,12 @@ pub fn decide_create(
         now,
         zone: rules.zone(),
     };
-    let outcome = run_action(rules, create.action.as_ref(), &ctx, &command.payload)?;
+    let outcome = run_action(
+        rules,
+        create.action.as_ref(),
+        &ctx,
+        (&command.payload, &Reading::new()),
+    )?;
     Ok(build_decision(
         def,
         rules,
@@ -211,12 +238,14 @@ fn run_action(
     rules: &dyn Rules,
     action: Option<&crate::names::ActionName>,
     ctx: &Context<'_>,
-    unchanged: &Value,
+    (unchanged, reading): (&Value, &Reading),
 ) -> Result<ActionOutcome, Rejection> {
-    // Without an action the data stays as it is (copied only then: an action builds its own).
+    // Without an action the data stays as it is (copied only then: an action builds its own), and so does
+    // the reading of it.
     let Some(action) = action else {
         return Ok(ActionOutcome {
             data: unchanged.clone(),
+            reading: reading.clone(),
             ..ActionOutcome::default()
         });
     };
@@ -254,7 +283,7 @@ fn build_decision(
         steps: steps
             .iter()
             .filter_map(|s| {
-                let payload = rules.step_payload(&s.name, ctx, &outcome.data)?;
+                let payload = rules.step_payload(&s.name, ctx, &outcome.data, &outcome.reading)?;
                 Some(StepEffect {
                     name: s.name.clone(),
                     delivery: s.delivery,
@@ -298,7 +327,8 @@ fn build_decision(
         updated_at: ctx.now,
     };
     if instance.awaiting.is_none() {
-        effects.follow_ups = passing_automatic_events(def, rules, &instance, ctx.now);
+        effects.follow_ups =
+            passing_automatic_events(def, rules, &instance, &outcome.reading, ctx.now);
     }
     let entry = HistoryEntry {
         seq: instance.revision,
@@ -318,6 +348,7 @@ fn build_decision(
         instance,
         entry,
         effects,
+        reading: outcome.reading,
     }
 }
 
@@ -371,6 +402,7 @@ pub fn passing_automatic_events(
     def: &WorkflowDef,
     rules: &dyn Rules,
     instance: &Instance,
+    reading: &Reading,
     now: DateTime<Utc>,
 ) -> Vec<EventName> {
     let mut out = Vec::new();
@@ -380,6 +412,7 @@ pub fn passing_automatic_events(
     for t in def.automatic_from(&instance.state) {
         let ctx = Context {
             instance,
+            reading,
             event: &t.event,
             actor: &actor,
             role: &system,
@@ -408,7 +441,19 @@ pub fn decide_chain(
     command: &Command,
     now: DateTime<Utc>,
 ) -> Result<Vec<Decision>, Rejection> {
-    let first = decide(def, rules, instance, command, now)?;
+    decide_chain_read(def, rules, instance, &Reading::new(), command, now)
+}
+
+/// [`decide_chain`] with the rules' reading of `instance.data` so far (see [`decide_read`]).
+pub fn decide_chain_read(
+    def: &WorkflowDef,
+    rules: &dyn Rules,
+    instance: &Instance,
+    reading: &Reading,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> Result<Vec<Decision>, Rejection> {
+    let first = decide_read(def, rules, instance, reading, command, now)?;
     Ok(follow_ups(def, rules, first, now))
 }
 
@@ -456,6 +501,6 @@ pub fn next_follow_up(
 ) -> Option<Decision> {
     last.effects.follow_ups.iter().find_map(|event| {
         let command = Command::system(event.clone(), "automatic");
-        decide(def, rules, &last.instance, &command, now).ok()
+        decide_read(def, rules, &last.instance, &last.reading, &command, now).ok()
     })
 }

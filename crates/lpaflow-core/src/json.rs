@@ -86,14 +86,43 @@ pub fn escape_pointer_segment(segment: &str) -> String {
 }
 
 /// The leaf-level differences between two values, as JSON pointers with old and new values. Objects are
-/// compared key by key; arrays and scalars are compared whole (an array change is one change).
+/// compared key by key and arrays index by index (an element appended is one change at its index; one removed
+/// from the end is one change with no new value), so a change's size follows what changed, not the size of
+/// the list it is in (`INTERPRETER_VERSION` 2; version 1 compared arrays whole, see [`diff_whole_arrays`]).
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Vec::new();
-    diff_at(String::new(), Some(old), Some(new), &mut out);
+    diff_at(
+        String::new(),
+        Some(old),
+        Some(new),
+        Arrays::ByIndex,
+        &mut out,
+    );
     out
 }
 
-fn diff_at(pointer: String, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Change>) {
+/// The differences as interpreter version 1 recorded them: an array that changed is one change holding the
+/// whole old and new arrays. Replay uses it for entries that version decided.
+pub fn diff_whole_arrays(old: &Value, new: &Value) -> Vec<Change> {
+    let mut out = Vec::new();
+    diff_at(String::new(), Some(old), Some(new), Arrays::Whole, &mut out);
+    out
+}
+
+/// How [`diff_at`] compares two arrays.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arrays {
+    ByIndex,
+    Whole,
+}
+
+fn diff_at(
+    pointer: String,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    arrays: Arrays,
+    out: &mut Vec<Change>,
+) {
     match (old, new) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
@@ -104,8 +133,14 @@ fn diff_at(pointer: String, old: Option<&Value>, new: Option<&Value>, out: &mut 
                     format!("{pointer}/{}", escape_pointer_segment(k)),
                     a.get(k),
                     b.get(k),
+                    arrays,
                     out,
                 );
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) if arrays == Arrays::ByIndex => {
+            for i in 0..a.len().max(b.len()) {
+                diff_at(format!("{pointer}/{i}"), a.get(i), b.get(i), arrays, out);
             }
         }
         (a, b) if a == b => {}
@@ -150,5 +185,34 @@ mod tests {
         assert_eq!(changes[1].old, Some(json!("Smith")));
         assert_eq!(changes[2].new, None);
         assert!(diff(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn diff_compares_arrays_index_by_index() {
+        let old = json!({"payments": [{"p": 1}, {"p": 2}], "tags": ["a", "b", "c"]});
+        let new = json!({"payments": [{"p": 1}, {"p": 5}, {"p": 3}], "tags": ["a"]});
+        let changes: Vec<(String, Option<Value>, Option<Value>)> = diff(&old, &new)
+            .into_iter()
+            .map(|c| (c.pointer, c.old, c.new))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                ("/payments/1/p".to_owned(), Some(json!(2)), Some(json!(5))),
+                ("/payments/2".to_owned(), None, Some(json!({"p": 3}))),
+                ("/tags/1".to_owned(), Some(json!("b")), None),
+                ("/tags/2".to_owned(), Some(json!("c")), None),
+            ]
+        );
+        // Version 1's changes: each array that changed, whole.
+        let whole: Vec<String> = diff_whole_arrays(&old, &new)
+            .into_iter()
+            .map(|c| c.pointer)
+            .collect();
+        assert_eq!(whole, ["/payments", "/tags"]);
+        // An array that becomes something else is one change either way.
+        let retyped = diff(&json!({"a": [1]}), &json!({"a": {"0": 1}}));
+        assert_eq!(retyped.len(), 1);
+        assert_eq!(retyped[0].pointer, "/a");
     }
 }

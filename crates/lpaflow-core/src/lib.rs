@@ -22,6 +22,7 @@ pub mod log;
 pub mod merkle;
 pub mod names;
 pub mod proof;
+pub mod reading;
 pub mod rejection;
 pub mod replay;
 pub mod rules;
@@ -38,10 +39,13 @@ pub use definition::{
 };
 pub use draft::{At, Draft, Location, Problem};
 pub use instance::{Awaiting, Instance};
-pub use interpreter::{decide, decide_chain, decide_create, decide_create_chain};
+pub use interpreter::{
+    decide, decide_chain, decide_chain_read, decide_create, decide_create_chain, decide_read,
+};
 pub use names::{
     ActionName, Actor, EventName, GuardName, InstanceId, RoleName, StateName, StepName, TimerName,
 };
+pub use reading::Reading;
 pub use rejection::Rejection;
 pub use rules::{
     ActionError, ActionOutcome, Catalog, Context, PayloadProblem, PlainRules, Rules, Unmet,

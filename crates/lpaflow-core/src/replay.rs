@@ -30,7 +30,14 @@ use crate::rules::Rules;
 
 /// The version of what the interpreter itself decides (check order, diffs, timers, waits, follow-ups). Increase
 /// it in the same change as anything in this crate that makes the same definition and rules decide differently.
-pub const INTERPRETER_VERSION: u32 = 1;
+///
+/// Version 2 records an array's changes index by index (`json::diff`); version 1 recorded each array that
+/// changed whole, old and new. Nothing else differs, so this build still replays version 1's entries: it
+/// decides them as version 2 does and records their changes as version 1 did ([`json::diff_whole_arrays`]).
+pub const INTERPRETER_VERSION: u32 = 2;
+
+/// The earliest interpreter version whose entries this build replays.
+const EARLIEST_REPLAYED: u32 = 1;
 
 /// What every history entry records as its deciders: `core/<INTERPRETER_VERSION> <rules.version()>`.
 pub fn recorded_version(rules: &dyn Rules) -> String {
@@ -76,7 +83,7 @@ pub fn replay_chain(
     let mut automatic = Automatic::default();
     for (i, row) in rows.iter().enumerate() {
         let entry = &row.entry;
-        let Some(rules) = rules_of(by, entry)? else {
+        let Some((rules, version)) = rules_of(by, entry)? else {
             return Ok(Replayed {
                 entries: i as u64,
                 not_replayable: (rows.len() - i) as u64,
@@ -100,7 +107,7 @@ pub fn replay_chain(
                 "it is dated before the entry it follows".to_owned(),
             ));
         }
-        let decision = decide_again(def, rules.as_ref(), id, before.as_ref(), entry)?;
+        let decision = decide_again(def, (rules.as_ref(), version), id, before.as_ref(), entry)?;
         automatic.after(def, rules.as_ref(), &decision);
         before = Some(decision.instance);
     }
@@ -171,11 +178,12 @@ impl Automatic {
     }
 }
 
-/// The rules to replay `entry` with: `None` when this build cannot (no version recorded, or a retired one).
-fn rules_of(
-    by: &dyn Interpreters,
-    entry: &HistoryEntry,
-) -> Result<Option<Box<dyn Rules>>, ChainBreak> {
+/// The rules an entry names and the version of the interpreter that decided it.
+type Deciders = (Box<dyn Rules>, u32);
+
+/// The rules to replay `entry` with and the interpreter version that decided it: `None` when this build cannot
+/// (no version recorded, or a retired one).
+fn rules_of(by: &dyn Interpreters, entry: &HistoryEntry) -> Result<Option<Deciders>, ChainBreak> {
     let Some(recorded) = entry.rules.as_deref() else {
         return Ok(None);
     };
@@ -197,11 +205,11 @@ fn rules_of(
     if version == 0 || version > INTERPRETER_VERSION {
         return Err(never("the interpreter"));
     }
-    if version < INTERPRETER_VERSION {
+    if version < EARLIEST_REPLAYED {
         return Ok(None);
     }
     match by.rules(rules) {
-        RulesOf::Rules(r) => Ok(Some(r)),
+        RulesOf::Rules(r) => Ok(Some((r, version))),
         RulesOf::Retired => Ok(None),
         RulesOf::Unknown => Err(never("the rules")),
     }
@@ -210,7 +218,7 @@ fn rules_of(
 /// The decision `entry`'s command gets from `before` (`None`: the creation), checked against the entry.
 fn decide_again(
     def: &WorkflowDef,
-    rules: &dyn Rules,
+    (rules, version): (&dyn Rules, u32),
     id: &InstanceId,
     before: Option<&Instance>,
     entry: &HistoryEntry,
@@ -226,7 +234,7 @@ fn decide_again(
         None => decide_create(def, rules, id.clone(), &command, entry.at),
         Some(instance) => decide(def, rules, instance, &command, entry.at),
     };
-    let decision = decided.map_err(|rejection| {
+    let mut decision = decided.map_err(|rejection| {
         unlawful(
             entry.seq,
             format!(
@@ -235,10 +243,28 @@ fn decide_again(
             ),
         )
     })?;
+    if version < INTERPRETER_VERSION {
+        as_recorded_by(version, rules, before, &mut decision);
+    }
     match difference(&decision, entry) {
         None => Ok(decision),
         Some(what) => Err(unlawful(entry.seq, what)),
     }
+}
+
+/// `decision` as interpreter `version` recorded it: version 1 differs from this one only in its changes
+/// (arrays whole, [`INTERPRETER_VERSION`]).
+fn as_recorded_by(
+    version: u32,
+    rules: &dyn Rules,
+    before: Option<&Instance>,
+    decision: &mut Decision,
+) {
+    // A creation's changes are from the data of an instance not yet born (`Instance::unborn`).
+    let unborn = serde_json::Value::Object(serde_json::Map::new());
+    let old = before.map_or(&unborn, |b| &b.data);
+    decision.entry.changes = crate::json::diff_whole_arrays(old, &decision.instance.data);
+    decision.entry.rules = Some(format!("core/{version} {}", rules.version()));
 }
 
 /// The first way `entry` differs from the decision, if any.

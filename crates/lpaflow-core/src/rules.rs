@@ -6,6 +6,7 @@ use crate::instance::Instance;
 use crate::names::{
     ActionName, Actor, EventName, GuardName, RoleName, StateName, StepName, TimerName,
 };
+use crate::reading::Reading;
 use crate::zone::BusinessZone;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -47,6 +48,8 @@ impl Catalog {
 pub struct Context<'a> {
     /// The instance as it is before the command.
     pub instance: &'a Instance,
+    /// The rules' reading of `instance.data`, shared by every rule of the decision ([`Reading`]).
+    pub reading: &'a Reading,
     /// The event being fired (`create` for creation).
     pub event: &'a EventName,
     /// Who fires it.
@@ -126,6 +129,9 @@ pub struct ActionOutcome {
     pub set_timers: Vec<TimerSet>,
     /// Timers to cancel.
     pub cancel_timers: Vec<TimerName>,
+    /// The rules' reading of `data` if they have it at hand (the typed value they produced it from), so
+    /// that nothing after the action reads it back from JSON; empty otherwise.
+    pub reading: Reading,
 }
 
 /// Why an action refused a command.
@@ -167,7 +173,8 @@ pub trait Rules: Send + Sync {
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError>;
 
-    /// The payload stored with an outbox step, given the data after the transition, or `None` when the step
+    /// The payload stored with an outbox step, given the data after the transition (and the reading of it),
+    /// or `None` when the step
     /// has nothing to do for this instance (e.g. an update toward a system that does not hold the record yet);
     /// a declined step is not enqueued. The default is the command's payload together with the new data.
     fn step_payload(
@@ -175,22 +182,23 @@ pub trait Rules: Send + Sync {
         step: &StepName,
         ctx: &Context<'_>,
         data_after: &Value,
+        reading_after: &Reading,
     ) -> Option<Value> {
-        let _ = step;
+        let _ = (step, reading_after);
         Some(serde_json::json!({ "event": ctx.event, "payload": ctx.payload, "data": data_after }))
     }
 
-    /// Labels that index an instance for lists (e.g. `finding:open`, `fee:decision_needed`). The store keeps
-    /// them in step with the instance; the default is none.
-    fn labels(&self, instance: &Instance) -> Vec<String> {
-        let _ = instance;
+    /// Labels that index an instance for lists (e.g. `finding:open`, `fee:decision_needed`), given the
+    /// reading of its data. The store keeps them in step with the instance; the default is none.
+    fn labels(&self, instance: &Instance, reading: &Reading) -> Vec<String> {
+        let _ = (instance, reading);
         Vec::new()
     }
 
-    /// The title lists sort by and the terms searches find an instance by ([`crate::search`]). The store
-    /// keeps them in step with the instance; the default is neither.
-    fn findable(&self, instance: &Instance) -> crate::search::Findable {
-        let _ = instance;
+    /// The title lists sort by and the terms searches find an instance by ([`crate::search`]), given the
+    /// reading of its data. The store keeps them in step with the instance; the default is neither.
+    fn findable(&self, instance: &Instance, reading: &Reading) -> crate::search::Findable {
+        let _ = (instance, reading);
         crate::search::Findable::default()
     }
 }

@@ -15,7 +15,7 @@
 //! not kept (few commands reach them).
 
 use lpaflow_core::search::Findable;
-use lpaflow_core::{Instance, InstanceId};
+use lpaflow_core::{Instance, InstanceId, Reading};
 use lpaflow_store::{Base, StoredInstance};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,15 +24,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// store.
 #[derive(Debug)]
 pub(crate) struct Cached {
-    /// The instance (only it: a commit's decisions, with their changes and step payloads, weigh three to four
-    /// times as much, measured in `bench api`).
-    pub instance: Instance,
-    /// SHA-256 of the definition text the instance is pinned to.
-    pub workflow_hash: String,
-    /// The chain head.
-    pub head_hash: String,
-    /// Steps ever enqueued for it.
-    pub steps_enqueued: u64,
+    /// The instance with its definition's hash, chain head and steps enqueued (only it: a commit's
+    /// decisions, with their changes and step payloads, weigh three to four times as much, measured in
+    /// `bench api`). Shared with the answer of the commit that made it, not copied. Its step counters other
+    /// than `steps_enqueued` and its sync status are never used from here (see the module doc).
+    pub stored: Arc<StoredInstance>,
+    /// The rules' reading of its data (the typed data its last action produced, or what the first rule to
+    /// look read), so the next command does not read the data again.
+    pub reading: Reading,
     /// Its labels, as the rules computed them.
     pub labels: Vec<String>,
     /// Its title and search terms, likewise.
@@ -40,40 +39,17 @@ pub(crate) struct Cached {
 }
 
 impl Cached {
-    /// An instance as read from the store.
-    pub(crate) fn read(stored: StoredInstance, labels: Vec<String>, findable: Findable) -> Self {
-        Self {
-            instance: stored.instance,
-            workflow_hash: stored.workflow_hash,
-            head_hash: stored.head_hash,
-            steps_enqueued: stored.steps_enqueued,
-            labels,
-            findable,
-        }
-    }
-
-    /// An instance as committed (a copy: the commit's answer keeps its own).
-    pub(crate) fn committed(
-        stored: &StoredInstance,
-        labels: Vec<String>,
-        findable: Findable,
-    ) -> Self {
-        Self {
-            instance: stored.instance.clone(),
-            workflow_hash: stored.workflow_hash.clone(),
-            head_hash: stored.head_hash.clone(),
-            steps_enqueued: stored.steps_enqueued,
-            labels,
-            findable,
-        }
+    /// The instance.
+    pub(crate) fn instance(&self) -> &Instance {
+        &self.stored.instance
     }
 
     /// What a commit decided from it must find in the store.
     pub(crate) fn base(&self) -> Base {
         Base {
-            revision: self.instance.revision,
-            head_hash: self.head_hash.clone(),
-            steps_enqueued: self.steps_enqueued,
+            revision: self.stored.instance.revision,
+            head_hash: self.stored.head_hash.clone(),
+            steps_enqueued: self.stored.steps_enqueued,
         }
     }
 }
@@ -106,7 +82,7 @@ impl InstanceCache {
         if self.capacity == 0 {
             return;
         }
-        let uid = cached.instance.id.clone();
+        let uid = cached.instance().id.clone();
         let cached = Arc::new(cached);
         // What is replaced or dropped is freed after the lock is released (a whole LPA's data).
         let (_replaced, _evicted) = {
@@ -114,7 +90,7 @@ impl InstanceCache {
             // A creation is kept without the instance's stripe lock: never over a later commit's instance.
             if entries
                 .get(&uid)
-                .is_some_and(|e| e.instance.revision >= cached.instance.revision)
+                .is_some_and(|e| e.instance().revision >= cached.instance().revision)
             {
                 return;
             }
@@ -179,8 +155,8 @@ mod tests {
             Utc::now(),
         );
         instance.revision = revision;
-        Cached::read(
-            StoredInstance {
+        Cached {
+            stored: Arc::new(StoredInstance {
                 instance,
                 workflow_hash: String::new(),
                 head_hash: format!("h{revision}"),
@@ -188,10 +164,11 @@ mod tests {
                 steps_pending: 0,
                 steps_failed: 0,
                 sync_status: SyncStatus::Synced,
-            },
-            Vec::new(),
-            Findable::default(),
-        )
+            }),
+            reading: Reading::new(),
+            labels: Vec::new(),
+            findable: Findable::default(),
+        }
     }
 
     #[test]
@@ -200,7 +177,7 @@ mod tests {
         cache.put(cached("a", 1));
         cache.put(cached("a", 2));
         let uid = InstanceId::new("a");
-        assert_eq!(cache.get(&uid).unwrap().instance.revision, 2);
+        assert_eq!(cache.get(&uid).unwrap().instance().revision, 2);
         assert_eq!(cache.len(), 1);
         cache.forget(&uid);
         assert!(cache.get(&uid).is_none());
@@ -212,7 +189,7 @@ mod tests {
         cache.put(cached("a", 2));
         cache.put(cached("a", 1));
         let uid = InstanceId::new("a");
-        assert_eq!(cache.get(&uid).unwrap().instance.revision, 2);
+        assert_eq!(cache.get(&uid).unwrap().instance().revision, 2);
         cache.clear();
         assert!(cache.get(&uid).is_none());
     }

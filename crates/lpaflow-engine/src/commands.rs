@@ -8,8 +8,8 @@ use crate::{Engine, Error};
 use chrono::Utc;
 use lpaflow_core::search::Findable;
 use lpaflow_core::{
-    Command, Decision, Instance, InstanceId, Rejection, TimerName, WorkflowDef, decide_chain,
-    decide_create_chain,
+    Command, Decision, Instance, InstanceId, Reading, Rejection, TimerName, WorkflowDef,
+    decide_chain_read, decide_create_chain,
 };
 use lpaflow_store::{Commit, CommitError, Committed, Fenced, IdempotencyMark, StoredInstance};
 use serde_json::Value;
@@ -19,8 +19,8 @@ use std::time::Instant;
 /// What an accepted command did.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// The instance after the commit.
-    pub stored: StoredInstance,
+    /// The instance after the commit (shared with what this process keeps of it, `cache.rs`).
+    pub stored: Arc<StoredInstance>,
     /// The command's decision followed by the automatic transitions it triggered (shared with the commit).
     pub decisions: Arc<[Decision]>,
     /// Outbox rows enqueued.
@@ -82,9 +82,10 @@ impl Engine {
             }
         };
         let rules = self.inner.rules.as_ref();
-        let indexes = decisions
-            .last()
-            .map(|d| (rules.labels(&d.instance), rules.findable(&d.instance)));
+        let indexes = decisions.last().map(|d| {
+            let labels = rules.labels(&d.instance, &d.reading);
+            (labels, rules.findable(&d.instance, &d.reading))
+        });
         let handoff = self.reserve_first_step(&uid, 0, &decisions);
         let commit = Commit {
             uid: uid.clone(),
@@ -105,8 +106,8 @@ impl Engine {
                 metrics::histogram!("lpaflow_commit_seconds")
                     .record(started.elapsed().as_secs_f64());
                 record(&def, "create", "accepted");
-                if let Some((labels, findable)) = indexes {
-                    self.remember(&def, &c.stored, labels, findable);
+                if let (Some((labels, findable)), Some(last)) = (indexes, decisions.last()) {
+                    self.remember(&def, &c.stored, &last.reading, labels, findable);
                 }
                 Ok(self.accepted(&def, c, decisions, handoff))
             }
@@ -163,11 +164,12 @@ impl Engine {
                 Some(Some(cached)) => (cached, true),
                 _ => (Arc::new(self.read_start(uid).await?), false),
             };
-            let def = self.pinned_definition(&start.instance, &start.workflow_hash)?;
-            let decisions: Arc<[Decision]> = match decide_chain(
+            let def = self.pinned_definition(start.instance(), &start.stored.workflow_hash)?;
+            let decisions: Arc<[Decision]> = match decide_chain_read(
                 &def,
                 self.inner.rules.as_ref(),
-                &start.instance,
+                start.instance(),
+                &start.reading,
                 &command,
                 self.inner.clock.now(),
             ) {
@@ -184,11 +186,11 @@ impl Engine {
                 }
             };
             let (labels, findable) = self.indexes_after(&start, &decisions);
-            let handoff = self.reserve_first_step(uid, start.steps_enqueued, &decisions);
+            let handoff = self.reserve_first_step(uid, start.stored.steps_enqueued, &decisions);
             let commit = Commit {
                 uid: uid.clone(),
                 base: Some(start.base()),
-                workflow_hash: start.workflow_hash.clone(),
+                workflow_hash: start.stored.workflow_hash.clone(),
                 decisions: Arc::clone(&decisions),
                 labels: (labels != start.labels).then(|| labels.clone()),
                 findable: (findable != start.findable).then(|| findable.clone()),
@@ -204,7 +206,8 @@ impl Engine {
                     metrics::histogram!("lpaflow_commit_seconds")
                         .record(started.elapsed().as_secs_f64());
                     record(&def, command.event.as_str(), "accepted");
-                    self.remember(&def, &c.stored, labels, findable);
+                    let reading = decisions.last().map_or(&start.reading, |d| &d.reading);
+                    self.remember(&def, &c.stored, reading, labels, findable);
                     return Ok(self.accepted(&def, c, decisions, handoff));
                 }
                 Err(CommitError::Conflict { .. }) if from_cache => {
@@ -256,9 +259,16 @@ impl Engine {
             .await?
             .ok_or_else(|| Error::NotFound(uid.clone()))?;
         let rules = self.inner.rules.as_ref();
-        let labels = rules.labels(&stored.instance);
-        let findable = rules.findable(&stored.instance);
-        Ok(Cached::read(stored, labels, findable))
+        // One reading of the data for its labels, its search terms and the command's rules.
+        let reading = Reading::new();
+        let labels = rules.labels(&stored.instance, &reading);
+        let findable = rules.findable(&stored.instance, &reading);
+        Ok(Cached {
+            stored: Arc::new(stored),
+            reading,
+            labels,
+            findable,
+        })
     }
 
     /// The labels and the findable (title and search terms) of the instance after `decisions` (the store
@@ -266,7 +276,10 @@ impl Engine {
     fn indexes_after(&self, start: &Cached, decisions: &[Decision]) -> (Vec<String>, Findable) {
         let rules = self.inner.rules.as_ref();
         match decisions.last() {
-            Some(last) => (rules.labels(&last.instance), rules.findable(&last.instance)),
+            Some(last) => (
+                rules.labels(&last.instance, &last.reading),
+                rules.findable(&last.instance, &last.reading),
+            ),
             None => (start.labels.clone(), start.findable.clone()),
         }
     }
@@ -276,7 +289,8 @@ impl Engine {
     fn remember(
         &self,
         def: &WorkflowDef,
-        stored: &StoredInstance,
+        stored: &Arc<StoredInstance>,
+        reading: &Reading,
         labels: Vec<String>,
         findable: Findable,
     ) {
@@ -286,9 +300,12 @@ impl Engine {
         if terminal || !self.caches_instances() {
             self.inner.cache.forget(&stored.instance.id);
         } else {
-            self.inner
-                .cache
-                .put(Cached::committed(stored, labels, findable));
+            self.inner.cache.put(Cached {
+                stored: Arc::clone(stored),
+                reading: reading.clone(),
+                labels,
+                findable,
+            });
         }
     }
 

@@ -29,7 +29,9 @@ impl Engine {
             after = Some(last.instance.id.clone());
             for stored in &page {
                 let i = &stored.instance;
-                let (labels, findable) = (rules.labels(i), rules.findable(i));
+                let reading = lpaflow_core::Reading::new();
+                let labels = rules.labels(i, &reading);
+                let findable = rules.findable(i, &reading);
                 if findable.title.is_none() && findable.terms.is_empty() && labels.is_empty() {
                     continue;
                 }

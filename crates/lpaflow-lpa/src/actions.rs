@@ -6,11 +6,13 @@
 //! Refusals that do not depend on the payload are *preconditions* ([`preconditions`]): the action checks them
 //! first, and `explain` shows them for events that cannot be fired now.
 
+use crate::application::Application;
 use crate::assignment;
 use crate::casework;
 use crate::data::LpaData;
 use crate::deadlines;
 use crate::drafting;
+use crate::error::Error;
 use crate::fee_actions;
 use crate::fields::{Obj, Problems, payload};
 use crate::objections::{self, StatusChange};
@@ -18,7 +20,7 @@ use crate::paper;
 use crate::signing;
 use crate::states::LpaState;
 use crate::trust_corporations;
-use lpaflow_core::{ActionError, ActionOutcome, Context, Unmet};
+use lpaflow_core::{ActionError, ActionOutcome, Context, PayloadProblem, Reading, Unmet};
 
 /// Every action name the LPA rules implement.
 #[derive(
@@ -125,14 +127,21 @@ pub fn apply(action: Action, ctx: &Context<'_>) -> Result<ActionOutcome, ActionE
     if action == Action::Create {
         return drafting::create(ctx);
     }
-    let before = LpaData::load(&ctx.instance.data)?;
+    let read = LpaData::read(&ctx.instance.data, ctx.reading);
+    let before = read
+        .as_ref()
+        .as_ref()
+        .map_err(|e| ActionError::from(e.clone()))?;
     // Decide on the data as it is now (a finding may have appeared or cleared with time), so that finding
     // ids match what guards and explanations show.
     let mut data = before.clone();
-    data.refresh(ctx.now, ctx.zone);
+    let app = data.application(ctx.now, ctx.zone);
+    data.refresh_read(&app, ctx.now, ctx.zone);
     refuse(preconditions(action, ctx, &data))?;
     run(action, ctx, &mut data)?;
-    finish(ctx, Some(&before), data)
+    // Most actions leave the application as it was: its reading then serves the refresh after them too.
+    let unchanged = data.application == before.application;
+    finish_read(ctx, Some(before), data, unchanged.then_some(app))
 }
 
 fn run(action: Action, ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
@@ -246,7 +255,17 @@ pub(crate) fn read_payload<T>(
 pub(crate) fn finish(
     ctx: &Context<'_>,
     before: Option<&LpaData>,
+    data: LpaData,
+) -> Result<ActionOutcome, ActionError> {
+    finish_read(ctx, before, data, None)
+}
+
+/// [`finish`] with the application of `data` already read at `ctx.now`, if the caller has it.
+fn finish_read(
+    ctx: &Context<'_>,
+    before: Option<&LpaData>,
     mut data: LpaData,
+    app: Option<(Application, Vec<PayloadProblem>)>,
 ) -> Result<ActionOutcome, ActionError> {
     let from = before.and(LpaState::of(&ctx.instance.state));
     let to = LpaState::of(ctx.to);
@@ -256,15 +275,25 @@ pub(crate) fn finish(
         data.status_changes
             .push(StatusChange::new(ctx, to.store_status()));
     }
-    data.refresh(ctx.now, ctx.zone);
+    match app {
+        Some(app) => data.refresh_read(&app, ctx.now, ctx.zone),
+        None => data.refresh(ctx.now, ctx.zone),
+    }
     let no_deadlines = Vec::new();
     let old = before.map_or(&no_deadlines, |b| &b.deadlines);
     let (set_timers, cancel_timers) =
         deadlines::timer_changes((old, from), (&data.deadlines, to), ctx.now, ctx.zone);
+    let value = data.to_value().map_err(ActionError::from)?;
+    debug_assert_eq!(
+        LpaData::load(&value).ok().as_ref(),
+        Some(&data),
+        "the reading an action hands over is what reading its data back gives"
+    );
     Ok(ActionOutcome {
-        data: data.to_value().map_err(ActionError::from)?,
+        data: value,
         set_timers,
         cancel_timers,
+        reading: Reading::of(Ok::<LpaData, Error>(data)),
     })
 }
 

@@ -14,9 +14,10 @@ use crate::objections::{Objection, Registration, StatusChange, WaitingPeriod};
 use crate::safeguarding;
 use crate::validation::read_application;
 use chrono::{DateTime, NaiveDate, Utc};
-use lpaflow_core::{BusinessZone, PayloadProblem};
+use lpaflow_core::{BusinessZone, PayloadProblem, Reading};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Where an attorney or trust corporation stands (the LPA Store's `status`: `active | inactive | removed`).
@@ -379,6 +380,12 @@ impl LpaData {
         Self::deserialize(value).map_err(|e| Error::CorruptData(e.to_string()))
     }
 
+    /// The data of `value` as `reading` keeps it, read now if nothing is kept yet: one command reads its
+    /// LPA once, whichever of guards, action, step payloads and labels asks first ([`Reading`]).
+    pub fn read<'r>(value: &Value, reading: &'r Reading) -> Cow<'r, Result<Self, Error>> {
+        reading.get_or_read(|| Self::load(value))
+    }
+
     /// The data as JSON.
     pub fn to_value(&self) -> Result<Value, Error> {
         serde_json::to_value(self).map_err(|e| Error::CorruptData(e.to_string()))
@@ -426,17 +433,28 @@ impl LpaData {
     /// Recomputes the derived parts at `now`, with dates in `zone`: the not-related confirmation's lapse, fee
     /// amounts, deadlines and findings.
     pub fn refresh(&mut self, now: DateTime<Utc>, zone: BusinessZone) {
+        let read = self.application(now, zone);
+        self.refresh_read(&read, now, zone);
+    }
+
+    /// [`LpaData::refresh`] with the application already read at `now` (`self.application(now, zone)`):
+    /// an action that leaves the application as it was reads it once for both of its refreshes.
+    pub fn refresh_read(
+        &mut self,
+        (app, problems): &(Application, Vec<PayloadProblem>),
+        now: DateTime<Utc>,
+        zone: BusinessZone,
+    ) {
         let today = zone.date_of(now);
-        let (app, problems) = self.application(now, zone);
-        self.lapse_not_related(&app, now);
+        self.lapse_not_related(app, now);
         let on = self.reference_date(today, zone);
         let received_on = app.received_at.map(|r| zone.date_of(r));
         self.fee.refresh(app.fee.as_ref(), received_on, now);
-        self.deadlines = deadlines::compute(self, &app, zone);
+        self.deadlines = deadlines::compute(self, app, zone);
         let hits = safeguarding::evaluate(&safeguarding::Input {
-            app: &app,
+            app,
             data: self,
-            problems: &problems,
+            problems,
             on,
             today,
             zone,

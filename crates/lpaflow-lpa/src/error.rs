@@ -4,7 +4,7 @@
 use lpaflow_core::{ActionError, Unmet};
 
 /// Why the rules cannot work on an instance.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     /// The stored data does not have the LPA layout.
     #[error("the instance data does not have the LPA layout: {0}")]

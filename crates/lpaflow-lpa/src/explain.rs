@@ -16,7 +16,8 @@ use crate::states::{LpaState, LpaStatus};
 use chrono::{DateTime, Utc};
 use lpaflow_core::interpreter::{admissible_transition, unmet_guards};
 use lpaflow_core::{
-    Awaiting, BusinessZone, Command, Context, Instance, Rules, TransitionDef, Unmet, WorkflowDef,
+    Awaiting, BusinessZone, Command, Context, Instance, Reading, Rules, TransitionDef, Unmet,
+    WorkflowDef,
 };
 use serde::Serialize;
 use std::fmt;
@@ -140,7 +141,10 @@ pub fn explain_with_data(
     now: DateTime<Utc>,
 ) -> (Explanation, Option<LpaData>) {
     let state = LpaState::of(&instance.state);
-    let loaded = LpaData::load(&instance.data);
+    // One reading of the data for the explanation and every guard it asks about.
+    let reading = Reading::new();
+    let read = LpaData::read(&instance.data, &reading);
+    let loaded = read.as_ref().as_ref();
     let mut out = Explanation {
         uid: instance.id.to_string(),
         state: instance.state.to_string(),
@@ -148,7 +152,7 @@ pub fn explain_with_data(
         revision: instance.revision,
         awaiting: instance.awaiting.clone(),
         submitted_at: None,
-        data_problem: loaded.as_ref().err().map(ToString::to_string),
+        data_problem: loaded.err().map(ToString::to_string),
         open_findings: Vec::new(),
         fee: None,
         dates: None,
@@ -157,11 +161,12 @@ pub fn explain_with_data(
         deadlines: Vec::new(),
         waiting_period: None,
         open_objections: Vec::new(),
-        automatic: automatic(def, rules, instance, now),
+        automatic: automatic(def, rules, (instance, &reading), now),
         roles: Vec::new(),
     };
     let zone = rules.zone();
-    let data = loaded.ok().map(|mut d| {
+    let data = loaded.ok().map(|d| {
+        let mut d = d.clone();
         d.refresh(now, zone);
         d
     });
@@ -170,7 +175,7 @@ pub fn explain_with_data(
     }
     out.roles = EXPLAINED_ROLES
         .iter()
-        .map(|role| role_events(def, rules, instance, data.as_ref(), role, now))
+        .map(|role| role_events(def, rules, (instance, &reading), data.as_ref(), role, now))
         .collect();
     (out, data)
 }
@@ -199,13 +204,13 @@ fn describe_data(out: &mut Explanation, d: &LpaData, now: DateTime<Utc>, zone: B
 fn automatic(
     def: &WorkflowDef,
     rules: &dyn Rules,
-    instance: &Instance,
+    read: Read<'_>,
     now: DateTime<Utc>,
 ) -> Vec<AutomaticEvent> {
     let command = Command::system("explain".into(), "explain");
-    def.automatic_from(&instance.state)
+    def.automatic_from(&read.0.state)
         .map(|t| {
-            let ctx = context(instance, t, &command, now, rules.zone());
+            let ctx = context(read, t, &command, now, rules.zone());
             AutomaticEvent {
                 event: t.event.to_string(),
                 unmet: unmet_guards(rules, &t.guards, &ctx),
@@ -214,8 +219,11 @@ fn automatic(
         .collect()
 }
 
+/// An instance and the reading of its data shared by every guard an explanation asks about.
+type Read<'a> = (&'a Instance, &'a Reading);
+
 fn context<'a>(
-    instance: &'a Instance,
+    (instance, reading): Read<'a>,
     t: &'a TransitionDef,
     command: &'a Command,
     now: DateTime<Utc>,
@@ -223,6 +231,7 @@ fn context<'a>(
 ) -> Context<'a> {
     Context {
         instance,
+        reading,
         event: &t.event,
         actor: &command.actor,
         role: &command.role,
@@ -240,7 +249,7 @@ fn only_automatic(def: &WorkflowDef, event: &lpaflow_core::EventName) -> bool {
 fn role_events(
     def: &WorkflowDef,
     rules: &dyn Rules,
-    instance: &Instance,
+    read: Read<'_>,
     data: Option<&LpaData>,
     role: &str,
     now: DateTime<Utc>,
@@ -252,7 +261,7 @@ fn role_events(
     };
     for event in def.events().into_iter().filter(|e| !only_automatic(def, e)) {
         let command = Command::new(event.clone(), "explain", role);
-        match refusal(def, rules, instance, data, &command, now) {
+        match refusal(def, rules, read, data, &command, now) {
             None => view.may_fire.push(event.to_string()),
             Some(r) => view.refused.push(r),
         }
@@ -263,13 +272,13 @@ fn role_events(
 fn refusal(
     def: &WorkflowDef,
     rules: &dyn Rules,
-    instance: &Instance,
+    read: Read<'_>,
     data: Option<&LpaData>,
     command: &Command,
     now: DateTime<Utc>,
 ) -> Option<Refusal> {
     let event = command.event.to_string();
-    let t = match admissible_transition(def, instance, command) {
+    let t = match admissible_transition(def, read.0, command) {
         Ok(t) => t,
         Err(r) => {
             return Some(Refusal {
@@ -280,7 +289,7 @@ fn refusal(
             });
         }
     };
-    let ctx = context(instance, t, command, now, rules.zone());
+    let ctx = context(read, t, command, now, rules.zone());
     let mut unmet = unmet_guards(rules, &t.guards, &ctx);
     let action = t
         .action

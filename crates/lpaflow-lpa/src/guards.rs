@@ -92,8 +92,8 @@ pub fn missing_signatures(data: &LpaData) -> Vec<MissingSignature> {
 
 /// The unmet conditions of `guard` for `ctx`.
 pub fn check(guard: Guard, ctx: &Context<'_>) -> Vec<Unmet> {
-    match LpaData::load(&ctx.instance.data) {
-        Ok(data) => check_data(guard, ctx, &data),
+    match &*LpaData::read(&ctx.instance.data, ctx.reading) {
+        Ok(data) => check_data(guard, ctx, data),
         Err(e) => vec![e.unmet()],
     }
 }

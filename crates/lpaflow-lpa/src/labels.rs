@@ -6,7 +6,7 @@ use crate::application::{Channel, LpaType};
 use crate::data::LpaData;
 use crate::objections::open_objections;
 use crate::states::LpaState;
-use lpaflow_core::Instance;
+use lpaflow_core::{Instance, Reading};
 
 /// A finding is detected or accepted.
 pub const FINDING_OPEN: &str = "finding:open";
@@ -62,8 +62,9 @@ pub fn owner_in(label: &str) -> Option<String> {
 }
 
 /// The labels of `instance` (none when its data cannot be read).
-pub fn labels(instance: &Instance) -> Vec<String> {
-    let Ok(data) = LpaData::load(&instance.data) else {
+pub fn labels(instance: &Instance, reading: &Reading) -> Vec<String> {
+    let read = LpaData::read(&instance.data, reading);
+    let Ok(data) = read.as_ref() else {
         return Vec::new();
     };
     // Only values the LPA Store knows become labels: a paper application is stored with whatever was
@@ -91,7 +92,7 @@ pub fn labels(instance: &Instance) -> Vec<String> {
         (FINDING_BLOCKING, data.findings.iter().any(|f| f.blocks())),
         (FEE_DECISION_NEEDED, data.fee.amounts.reduction_pending),
         (FEE_REFUND_DUE, data.fee.amounts.refund_due_pence > 0),
-        (OBJECTION_OPEN, open_objections(&data).next().is_some()),
+        (OBJECTION_OPEN, open_objections(data).next().is_some()),
         (PAPER_OPEN, channel == Some("paper") && before_waiting),
     ];
     let named = [

@@ -84,7 +84,7 @@ pub use signing::attorneys_to_sign;
 use lpaflow_core::replay::RulesOf;
 use lpaflow_core::{
     ActionError, ActionName, ActionOutcome, BusinessZone, Catalog, Context, GuardName, Instance,
-    Rules, StepName, Unmet,
+    Reading, Rules, StepName, Unmet,
 };
 use serde_json::Value;
 
@@ -175,11 +175,12 @@ impl Rules for LpaRules {
         }
     }
 
-    fn labels(&self, instance: &Instance) -> Vec<String> {
-        labels::labels(instance)
+    fn labels(&self, instance: &Instance, reading: &Reading) -> Vec<String> {
+        labels::labels(instance, reading)
     }
 
-    fn findable(&self, instance: &Instance) -> lpaflow_core::Findable {
+    fn findable(&self, instance: &Instance, _reading: &Reading) -> lpaflow_core::Findable {
+        // Read from the application's JSON as it is (no typed reading needed).
         findable::findable(instance)
     }
 
@@ -188,7 +189,8 @@ impl Rules for LpaRules {
         step: &StepName,
         ctx: &Context<'_>,
         data_after: &Value,
+        reading_after: &Reading,
     ) -> Option<Value> {
-        steps::step_payload(step, ctx, data_after)
+        steps::step_payload(step, ctx, data_after, reading_after)
     }
 }

@@ -18,7 +18,7 @@ use crate::document::{changes, create_body, expected, to_json};
 use crate::lpa_store::{Change, UpdateType, makeregister_author};
 use crate::states::LpaState;
 use chrono::{DateTime, Utc};
-use lpaflow_core::{BusinessZone, Context, StepName};
+use lpaflow_core::{BusinessZone, Context, Reading, StepName};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -71,15 +71,21 @@ pub const SENT_UPDATE_TYPES: &[UpdateType] = &[
 pub const FIRST_VERSION_SENT: u32 = 2;
 
 /// The payload of `step` for the transition in `ctx` that leaves the data as `data_after`.
-pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> Option<Value> {
+pub fn step_payload(
+    step: &StepName,
+    ctx: &Context<'_>,
+    data_after: &Value,
+    reading_after: &Reading,
+) -> Option<Value> {
     if ctx.instance.workflow.version < FIRST_VERSION_SENT {
         return None;
     }
-    let after = LpaData::load(data_after).ok()?;
+    let read_after = LpaData::read(data_after, reading_after);
+    let after = read_after.as_ref().as_ref().ok()?;
     after.opg_create.as_ref()?;
     let uid = ctx.instance.id.as_str();
     if step.as_str() == OPG_CREATE_STEP {
-        let lpa = serde_json::to_value(create_body(&after, ctx.now, ctx.zone)).ok()?;
+        let lpa = serde_json::to_value(create_body(after, ctx.now, ctx.zone)).ok()?;
         return serde_json::to_value(CreateStep {
             uid: uid.to_owned(),
             lpa,
@@ -92,12 +98,13 @@ pub fn step_payload(step: &StepName, ctx: &Context<'_>, data_after: &Value) -> O
         .parse()
         .ok()
         .filter(|t| SENT_UPDATE_TYPES.contains(t))?;
-    let before = LpaData::load(&ctx.instance.data).ok()?;
+    let read_before = LpaData::read(&ctx.instance.data, ctx.reading);
+    let before = read_before.as_ref().as_ref().ok()?;
     // Created by this very transition: its create carries everything.
     before.opg_create.as_ref()?;
     let pair = Pair {
-        before: &before,
-        after: &after,
+        before,
+        after,
         now: ctx.now,
         zone: ctx.zone,
     };

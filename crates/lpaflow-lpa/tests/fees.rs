@@ -8,10 +8,14 @@ use serde_json::json;
 
 /// The labels that say what waits for a caseworker (not the type and channel every LPA carries).
 fn labels(lpa: &Lpa) -> Vec<String> {
-    lpaflow_core::Rules::labels(&lpaflow_lpa::LpaRules::default(), &lpa.instance)
-        .into_iter()
-        .filter(|l| !l.starts_with("type:") && !l.starts_with("channel:"))
-        .collect()
+    lpaflow_core::Rules::labels(
+        &lpaflow_lpa::LpaRules::default(),
+        &lpa.instance,
+        &lpaflow_core::Reading::new(),
+    )
+    .into_iter()
+    .filter(|l| !l.starts_with("type:") && !l.starts_with("channel:"))
+    .collect()
 }
 
 fn lpa_totals(lpa: &Lpa) -> (i64, i64) {

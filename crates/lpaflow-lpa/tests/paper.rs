@@ -135,7 +135,7 @@ fn a_caseworker_claims_gives_and_releases_a_case() {
     lpa.caseworker("assign_case", json!({}));
     assert_eq!(lpa.data()["caseOwner"]["actor"], "urn:test:caseworker");
     assert!(
-        lpaflow_lpa::labels::labels(&lpa.instance)
+        lpaflow_lpa::labels::labels(&lpa.instance, &lpaflow_core::Reading::new())
             .contains(&"owner:urn:test:caseworker".to_owned())
     );
     let again = lpa.refused("assign_case", "caseworker", json!({}));
@@ -147,7 +147,7 @@ fn a_caseworker_claims_gives_and_releases_a_case() {
     assert!(problem_text(&bad).contains("/to"), "{bad}");
     // Any token subject is a caseworker's id, an email included, and its label says who it is.
     lpa.caseworker("assign_case", json!({"to": "ada@example.org"}));
-    let labels = lpaflow_lpa::labels::labels(&lpa.instance);
+    let labels = lpaflow_lpa::labels::labels(&lpa.instance, &lpaflow_core::Reading::new());
     let owner = labels.iter().find_map(|l| lpaflow_lpa::labels::owner_in(l));
     assert_eq!(owner.as_deref(), Some("ada@example.org"), "{labels:?}");
     lpa.caseworker("release_case", json!({}));
@@ -162,7 +162,7 @@ fn a_caseworker_claims_gives_and_releases_a_case() {
 #[test]
 fn paper_cases_and_their_type_and_channel_are_labelled() {
     let lpa = Lpa::create(paper_application());
-    let labels = lpaflow_lpa::labels::labels(&lpa.instance);
+    let labels = lpaflow_lpa::labels::labels(&lpa.instance, &lpaflow_core::Reading::new());
     for l in ["paper:open", "channel:paper", "type:property-and-affairs"] {
         assert!(labels.contains(&l.to_owned()), "{l} in {labels:?}");
     }
@@ -170,6 +170,7 @@ fn paper_cases_and_their_type_and_channel_are_labelled() {
     // (a label would show whatever was typed to every role).
     let mut odd = paper_application();
     odd["lpaType"] = json!("Ada-Lovelace");
-    let labels = lpaflow_lpa::labels::labels(&Lpa::create(odd).instance);
+    let labels =
+        lpaflow_lpa::labels::labels(&Lpa::create(odd).instance, &lpaflow_core::Reading::new());
     assert!(!labels.iter().any(|l| l.starts_with("type:")), "{labels:?}");
 }

@@ -115,3 +115,48 @@ fn an_entry_dated_before_the_one_it_follows_is_unlawful() {
     assert_eq!(seq, last as u64 + 1);
     assert!(reason.contains("dated before"), "{reason}");
 }
+
+/// `rows` as interpreter version 1 recorded them: every array that changed, whole, and `core/1`.
+fn as_version_1(rows: &mut [StoredEntry], lpa: &Lpa) {
+    let unborn = serde_json::json!({});
+    let mut before = &unborn;
+    for (row, d) in rows.iter_mut().zip(&lpa.decisions) {
+        row.entry.changes = lpaflow_core::json::diff_whole_arrays(before, &d.instance.data);
+        let rules = row.entry.rules.as_deref().unwrap();
+        row.entry.rules = Some(rules.replacen("core/2 ", "core/1 ", 1));
+        before = &d.instance.data;
+    }
+}
+
+#[test]
+fn entries_of_interpreter_version_1_still_replay() {
+    let mut lpa = signed();
+    // Two payments: the payments list changes, which versions 1 and 2 record differently.
+    lpa.service("record_payment", serde_json::json!({"amountPence": 100}));
+    lpa.service("record_payment", serde_json::json!({"amountPence": 200}));
+    let mut rows = rows(&lpa);
+    let last = rows.last().unwrap().entry.changes.clone();
+    assert!(
+        last.iter().any(|c| c.pointer.starts_with("/fee/payments/") && c.old.is_none()),
+        "version 2 records the appended payment alone: {last:?}"
+    );
+    as_version_1(&mut rows, &lpa);
+    let old = &rows.last().unwrap().entry.changes;
+    assert!(old.iter().any(|c| c.pointer == "/fee/payments"), "{old:?}");
+    assert_eq!(replay(&lpa, &rows), Ok(rows.len() as u64));
+}
+
+#[test]
+fn a_version_1_entry_with_version_2_changes_is_unlawful() {
+    let mut lpa = signed();
+    lpa.service("record_payment", serde_json::json!({"amountPence": 100}));
+    lpa.service("record_payment", serde_json::json!({"amountPence": 200}));
+    let mut rows = rows(&lpa);
+    let genuine = rows.last().unwrap().entry.changes.clone();
+    as_version_1(&mut rows, &lpa);
+    let last = rows.len() - 1;
+    rows[last].entry.changes = genuine;
+    let (seq, reason) = replay(&lpa, &rows).unwrap_err();
+    assert_eq!(seq, last as u64 + 1);
+    assert!(reason.contains("changes to the data"), "{reason}");
+}

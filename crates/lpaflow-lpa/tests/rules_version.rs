@@ -47,6 +47,6 @@ fn an_entry_records_the_interpreter_and_the_rules() {
     let rules = LpaRules::new(BusinessZone::LONDON);
     assert_eq!(
         recorded_version(&rules),
-        format!("core/1 lpaflow-lpa/{RULES_VERSION}@Europe/London")
+        format!("core/2 lpaflow-lpa/{RULES_VERSION}@Europe/London")
     );
 }

@@ -150,7 +150,7 @@ impl Applied {
         }
         let enqueued = self.enqueued;
         Committed {
-            stored,
+            stored: std::sync::Arc::new(stored),
             first_step_leased: enqueued.as_ref().is_some_and(|e| e.first_leased),
             first_step_previous_completed_at: enqueued
                 .as_ref()

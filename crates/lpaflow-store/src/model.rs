@@ -164,8 +164,9 @@ impl Commit {
 /// What a successful commit produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Committed {
-    /// The stored instance after the commit.
-    pub stored: StoredInstance,
+    /// The stored instance after the commit (shared: the engine keeps it for the next command, `Arc` so that
+    /// keeping it copies nothing).
+    pub stored: std::sync::Arc<StoredInstance>,
     /// Ids of the outbox rows enqueued, in order.
     pub step_ids: Vec<i64>,
     /// The first enqueued step was leased to the holder asked for (fence 1), see [`Commit::lease_first_step`].

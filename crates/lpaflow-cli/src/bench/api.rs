@@ -6,7 +6,7 @@
 
 use crate::app::LpaEngine;
 use crate::bench::db;
-use crate::bench::report::{Report, peak_rss_mb};
+use crate::bench::report::{Report, peak_rss_mb, process_cpu_seconds};
 use axum_free::noop_router;
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -83,20 +83,30 @@ enum Answer {
     Minimal,
 }
 
-/// `connections` loops POSTing for `seconds`; (requests per second, latency histogram in µs, errors).
+/// What one measurement gave: requests per second, the latency histogram in µs, errors, and the process's CPU
+/// microseconds per request (server and load generator together).
+struct Measured {
+    rate: f64,
+    hist: Histogram<u64>,
+    errors: u64,
+    cpu_us_per_request: f64,
+}
+
+/// `connections` loops POSTing for `seconds`.
 async fn load(
     url: String,
     token: &str,
     (connections, answer): (usize, Answer),
     seconds: f64,
     body_of: Arc<dyn Fn(usize, u64) -> (String, String) + Send + Sync>,
-) -> anyhow::Result<(f64, Histogram<u64>, u64)> {
+) -> anyhow::Result<Measured> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .tcp_nodelay(true)
         .build()?;
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds().unwrap_or_default();
     let tasks: Vec<_> = (0..connections)
         .map(|c| {
             let (client, url, token, body_of) = (
@@ -140,11 +150,13 @@ async fn load(
         all.add(h)?;
         errors += e;
     }
-    Ok((
-        all.len() as f64 / started.elapsed().as_secs_f64(),
-        all,
+    let cpu = process_cpu_seconds().unwrap_or_default() - cpu_before;
+    Ok(Measured {
+        rate: all.len() as f64 / started.elapsed().as_secs_f64(),
+        cpu_us_per_request: cpu * 1e6 / all.len().max(1) as f64,
+        hist: all,
         errors,
-    ))
+    })
 }
 
 /// Writes what the group-commit writer did between two of its counts (transactions, commits, busy
@@ -165,17 +177,21 @@ fn record_writer(
     report.metric(&format!("{prefix}.transaction_ms"), busy_ms / transactions);
 }
 
-/// Writes one measurement under `prefix`: its rate (named `rate_name`), p50 and p99 in ms, and its errors.
-fn record(report: &mut Report, prefix: &str, rate_name: &str, m: (f64, &Histogram<u64>, u64)) {
-    let (rate, hist, errors) = m;
-    report.metric(&format!("{prefix}.{rate_name}"), rate);
+/// Writes one measurement under `prefix`: its rate (named `rate_name`), p50 and p99 in ms, its errors and its
+/// CPU per request.
+fn record(report: &mut Report, prefix: &str, rate_name: &str, m: &Measured) {
+    report.metric(&format!("{prefix}.{rate_name}"), m.rate);
     for (q, name) in [(0.5, "p50_ms"), (0.99, "p99_ms")] {
         report.metric(
             &format!("{prefix}.{name}"),
-            hist.value_at_quantile(q) as f64 / 1000.0,
+            m.hist.value_at_quantile(q) as f64 / 1000.0,
         );
     }
-    report.metric(&format!("{prefix}.errors"), errors);
+    report.metric(&format!("{prefix}.errors"), m.errors);
+    report.metric(
+        &format!("{prefix}.cpu_us_per_request"),
+        m.cpu_us_per_request,
+    );
 }
 
 pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
@@ -236,7 +252,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
                     .to_string(),
             )
         });
-        let (rate, hist, errors) = load(
+        let measured = load(
             url.clone(),
             &token,
             (connections, Answer::View),
@@ -245,7 +261,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         let p = format!("api.noop.connections_{connections}");
-        record(&mut report, &p, "requests_per_s", (rate, &hist, errors));
+        record(&mut report, &p, "requests_per_s", &measured);
         let u = uids.clone();
         let fire: Arc<dyn Fn(usize, u64) -> (String, String) + Send + Sync> =
             Arc::new(move |c, n| {
@@ -260,7 +276,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             (Answer::Minimal, "transitions_minimal"),
         ] {
             let before = store.writer_counts();
-            let (rate, hist, errors) = load(
+            let measured = load(
                 url.clone(),
                 &token,
                 (connections, answer),
@@ -269,7 +285,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             )
             .await?;
             let p = format!("api.{name}.connections_{connections}");
-            record(&mut report, &p, "per_s", (rate, &hist, errors));
+            record(&mut report, &p, "per_s", &measured);
             record_writer(&mut report, &p, before, store.writer_counts());
         }
     }

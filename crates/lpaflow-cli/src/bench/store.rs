@@ -94,6 +94,7 @@ fn decision(from: &Instance, n: u64) -> Decision {
     };
     Decision {
         instance,
+        reading: lpaflow_core::Reading::new(),
         entry,
         effects: Effects {
             steps: vec![step],
@@ -127,7 +128,7 @@ async fn create(store: &Store, uid: InstanceId) -> anyhow::Result<Tracked> {
         .await?;
     Ok(Tracked {
         base: Base::of(&committed.stored),
-        instance: committed.stored.instance,
+        instance: std::sync::Arc::unwrap_or_clone(committed.stored).instance,
     })
 }
 
@@ -169,7 +170,7 @@ async fn submitter(
                 )?;
             }
             t.base = Base::of(&committed.stored);
-            t.instance = committed.stored.instance;
+            t.instance = std::sync::Arc::unwrap_or_clone(committed.stored).instance;
         }
     }
     Ok(hist)

@@ -40,7 +40,7 @@ impl Rules for TitledRules {
         self.0.apply_action(action, ctx)
     }
 
-    fn findable(&self, instance: &Instance) -> Findable {
+    fn findable(&self, instance: &Instance, _reading: &lpaflow_core::Reading) -> Findable {
         let title = instance.data["title"].as_str();
         let terms = title
             .unwrap_or_default()

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lpaflow_core::{
-    Command, Decision, HistoryEntry, Instance, InstanceId, Rejection, StepEffect, TimerSet,
-    WorkflowDef, decide_chain, decide_create_chain,
+    Command, Decision, HistoryEntry, Instance, InstanceId, Reading, Rejection, Rules, StepEffect,
+    TimerSet, WorkflowDef, decide_chain, decide_chain_read, decide_create_chain,
 };
 use lpaflow_lpa::LpaRules;
 use serde_json::{Value, json};
@@ -40,6 +40,8 @@ pub struct Lpa {
     /// Every decision, in order (what the store would commit).
     pub decisions: Vec<Decision>,
     pub timer_rejections: Vec<Rejection>,
+    /// The rules' reading of `instance.data` as the last decision handed it over (what the engine keeps).
+    pub reading: Reading,
 }
 
 impl Lpa {
@@ -60,6 +62,7 @@ impl Lpa {
             history: Vec::new(),
             decisions: Vec::new(),
             timer_rejections: Vec::new(),
+            reading: Reading::new(),
         };
         lpa.apply(chain);
         Ok(lpa)
@@ -81,13 +84,32 @@ impl Lpa {
             }
             self.steps.extend(d.effects.steps);
             self.history.push(d.entry);
+            assert_eq!(
+                self.rules.labels(&d.instance, &d.reading),
+                self.rules.labels(&d.instance, &Reading::new()),
+                "the labels from a decision's reading are the labels from its data"
+            );
             self.instance = d.instance;
+            self.reading = d.reading;
         }
+    }
+
+    /// Decides `command` as the engine does from an instance it kept (with the reading the last decision
+    /// handed over), and checks that this is the decision made from the data alone.
+    fn decide(&self, command: &Command) -> Result<Vec<Decision>, Rejection> {
+        let (def, rules, instance) = (&self.def, &self.rules, &self.instance);
+        let carried = decide_chain_read(def, rules, instance, &self.reading, command, self.now);
+        let fresh = decide_chain(def, rules, instance, command, self.now);
+        assert_eq!(
+            carried, fresh,
+            "a decision from the carried reading is the decision from the data"
+        );
+        carried
     }
 
     pub fn fire(&mut self, event: &str, role: &str, payload: Value) -> Result<(), Rejection> {
         let command = Command::new(event, format!("urn:test:{role}"), role).with_payload(payload);
-        let chain = decide_chain(&self.def, &self.rules, &self.instance, &command, self.now)?;
+        let chain = self.decide(&command)?;
         self.apply(chain);
         Ok(())
     }
@@ -138,7 +160,7 @@ impl Lpa {
             self.now = self.now.max(timer.fire_at);
             let command =
                 Command::system(timer.event.clone(), "timer").with_payload(timer.payload.clone());
-            match decide_chain(&self.def, &self.rules, &self.instance, &command, self.now) {
+            match self.decide(&command) {
                 Ok(chain) => self.apply(chain),
                 Err(r) => self.timer_rejections.push(r),
             }
@@ -159,8 +181,7 @@ impl Lpa {
             .clone()
             .expect("a blocking step is awaited");
         let command = Command::system(awaiting.event, "step-confirmed");
-        let chain = decide_chain(&self.def, &self.rules, &self.instance, &command, self.now)
-            .expect("confirmed");
+        let chain = self.decide(&command).expect("confirmed");
         self.apply(chain);
     }
 

@@ -9,10 +9,10 @@ use crate::prepare::{Enqueued, InsertedStep, Prepared, batch_json, enqueued, ind
 use crate::time::from_micros;
 use crate::{CommitError, Error};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection, Row, Sqlite, Transaction};
 use std::collections::{BTreeMap, BTreeSet};
 
-type Tx = Transaction<'static, Sqlite>;
+type Tx<'c> = Transaction<'c, Sqlite>;
 
 impl crate::group_commit::Batch for SqliteDb {
     fn attempt<'a>(
@@ -31,7 +31,7 @@ impl crate::group_commit::Batch for SqliteDb {
     }
 }
 
-async fn exec(tx: &mut Tx, op: &'static str, sql: &str, json: String) -> Result<u64, Error> {
+async fn exec(tx: &mut Tx<'_>, op: &'static str, sql: &str, json: String) -> Result<u64, Error> {
     Ok(sqlx::query(sql)
         .bind(json)
         .execute(&mut **tx)
@@ -41,7 +41,7 @@ async fn exec(tx: &mut Tx, op: &'static str, sql: &str, json: String) -> Result<
 }
 
 async fn fetch(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     op: &'static str,
     sql: &str,
     json: String,
@@ -54,10 +54,32 @@ async fn fetch(
 }
 
 async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<Attempt, Error> {
-    let _write = db.write_lock.lock().await;
+    let mut writer = db.write_lock.lock().await;
+    let conn = match writer.take() {
+        Some(conn) => conn,
+        None => db
+            .pool
+            .acquire()
+            .await
+            .map_err(Error::db("connect the writer"))?
+            .detach(),
+    };
+    let conn = writer.insert(conn);
+    let result = attempt_on(conn, batch, which).await;
+    if result.is_err() {
+        // Whatever state the failure left the connection in, the next batch starts on a fresh one.
+        *writer = None;
+    }
+    result
+}
+
+async fn attempt_on(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[Prepared],
+    which: &[usize],
+) -> Result<Attempt, Error> {
     let items: Vec<(usize, &Prepared)> = which.iter().map(|&i| (i, &batch[i])).collect();
-    let mut tx = db
-        .pool
+    let mut tx = conn
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(Error::db("begin commit"))?;
@@ -85,7 +107,7 @@ const CONSUME_TIMERS: &str = "DELETE FROM timers WHERE (uid, name, fence) IN \
 /// Completes steps and consumes timers, checking their fences: the parts of a commit that can be refused
 /// because a lease was lost.
 async fn check_and_apply_guards(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     items: &[(usize, &Prepared)],
 ) -> Result<Vec<(usize, CommitError)>, Error> {
     let mut rejections = Vec::new();
@@ -163,7 +185,7 @@ pub(super) fn completed_keys(rows: &[SqliteRow]) -> Vec<(String, i64)> {
 
 /// After steps complete, the next step of each instance (if blocked behind them) becomes claimable.
 pub(super) async fn promote_next_steps(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     completed: &[(String, i64)],
 ) -> Result<(), Error> {
     values::promote_next_steps(tx, completed).await
@@ -190,7 +212,7 @@ fn counters_of(rows: &[SqliteRow]) -> BTreeMap<String, Counters> {
 
 /// Inserts new instances and compare-and-sets existing ones. `Err` lists the commits refused.
 async fn update_instances(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     items: &[(usize, &Prepared)],
 ) -> Result<Result<BTreeMap<String, Counters>, Vec<(usize, CommitError)>>, Error> {
     let creates: Vec<_> = items
@@ -246,7 +268,7 @@ async fn update_instances(
 }
 
 async fn current_revisions<'a>(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     uids: impl Iterator<Item = &'a str>,
 ) -> Result<BTreeMap<String, u64>, Error> {
     let json = serde_json::to_string(&uids.collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into());
@@ -277,7 +299,7 @@ const SET_TIMERS: &str = "INSERT INTO timers (uid, name, fire_at, event, payload
        payload = excluded.payload, lease_owner = NULL, lease_until = NULL, fence = timers.fence + 1";
 
 /// History rows, numbered in the global log (`prepare::indexed`).
-async fn append_history(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+async fn append_history(tx: &mut Tx<'_>, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let history: Vec<_> = items.iter().flat_map(|(_, p)| &p.history).collect();
     let count = i64::try_from(history.len()).unwrap_or(i64::MAX);
     let first: i64 = sqlx::query_scalar(
@@ -292,7 +314,7 @@ async fn append_history(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(),
 
 /// Timer changes, labels, search terms and idempotency marks: rows that cannot conflict once the instance row
 /// was updated.
-async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+async fn write_rows(tx: &mut Tx<'_>, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let cancels: Vec<_> = items.iter().flat_map(|(_, p)| &p.timer_cancels).collect();
     if !cancels.is_empty() {
         exec(tx, "cancel timers", CANCEL_TIMERS, batch_json(cancels)).await?;
@@ -324,7 +346,7 @@ async fn write_rows(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Err
 }
 
 /// Replaces the labels of the instances whose commit changed them.
-async fn replace_labels(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+async fn replace_labels(tx: &mut Tx<'_>, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let relabelled: Vec<&str> = items
         .iter()
         .filter(|(_, p)| p.labels.is_some())
@@ -358,7 +380,7 @@ async fn replace_labels(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(),
 }
 
 /// Replaces the search terms of the instances whose commit changed them (their titles go with the instance row).
-async fn replace_terms(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), Error> {
+async fn replace_terms(tx: &mut Tx<'_>, items: &[(usize, &Prepared)]) -> Result<(), Error> {
     let changed: Vec<&str> = items
         .iter()
         .filter(|(_, p)| p.terms.is_some())
@@ -393,7 +415,7 @@ async fn replace_terms(tx: &mut Tx, items: &[(usize, &Prepared)]) -> Result<(), 
 }
 
 async fn insert_outbox(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     items: &[(usize, &Prepared)],
 ) -> Result<BTreeMap<String, Enqueued>, Error> {
     let rows: Vec<_> = items.iter().flat_map(|(_, p)| &p.outbox).collect();

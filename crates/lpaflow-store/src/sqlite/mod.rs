@@ -34,7 +34,13 @@ pub struct SqliteDb {
     /// two of our connections contending for the lock would find it busy and sleep in SQLite's busy handler
     /// (1, 2, 5, 10 ms ...). With it, they queue in order and the next starts the moment the last commits.
     /// (Other processes on the same file still meet the busy timeout.)
-    pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    ///
+    /// It holds the connection commits are written on, taken out of the pool when the first commit needs
+    /// it: always the same one, so its page cache stays valid from one batch to the next (SQLite drops a
+    /// connection's cache whenever another connection wrote; the pool hands out its idle connections in
+    /// turn, so every batch used to read back from the file the pages the last one wrote, issue 18's
+    /// profile). Other writes take the lock and use the pool.
+    pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
 }
 
 impl SqliteDb {
@@ -91,7 +97,7 @@ impl SqliteDb {
             })?;
         Ok(Self {
             pool,
-            write_lock: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+            write_lock: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
         })
     }
 
@@ -138,8 +144,11 @@ impl SqliteDb {
         Ok(())
     }
 
-    /// Closes every connection.
+    /// Closes every connection (the writer's first, waiting for a commit in progress).
     pub async fn close(&self) {
+        if let Some(writer) = self.write_lock.lock().await.take() {
+            let _ = sqlx::Connection::close(writer).await;
+        }
         self.pool.close().await;
     }
 }

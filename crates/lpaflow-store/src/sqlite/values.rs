@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Sqlite, Transaction};
 
 /// A write transaction.
-pub(super) type Tx = Transaction<'static, Sqlite>;
+pub(super) type Tx<'c> = Transaction<'c, Sqlite>;
 /// A query being bound.
 pub(super) type Q<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
@@ -41,7 +41,7 @@ fn chunks<T>(rows: &[T]) -> Vec<&[T]> {
 
 /// Runs `sql(n)` for every chunk of `rows`, binding each row with `bind`; returns every row returned.
 pub(super) async fn fetch<T>(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     op: &'static str,
     rows: &[&T],
     sql: impl Fn(&str) -> String,
@@ -66,7 +66,7 @@ fn int(v: u64) -> i64 {
 
 /// Inserts new instances (existing uids are left alone and not returned).
 pub(super) async fn insert_instances(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     rows: &[&InstanceRow],
 ) -> Result<Vec<SqliteRow>, Error> {
     let sql = |values: &str| {
@@ -99,7 +99,7 @@ pub(super) async fn insert_instances(
 
 /// Compare-and-set of existing instances on their base revision; returns the rows updated.
 pub(super) async fn update_instances(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     rows: &[&InstanceRow],
 ) -> Result<Vec<SqliteRow>, Error> {
     let sql = |values: &str| {
@@ -140,7 +140,7 @@ pub(super) async fn update_instances(
 }
 
 /// Appends history rows, each with its global index.
-pub(super) async fn insert_history(tx: &mut Tx, rows: &[Indexed<'_>]) -> Result<(), Error> {
+pub(super) async fn insert_history(tx: &mut Tx<'_>, rows: &[Indexed<'_>]) -> Result<(), Error> {
     let sql = |values: &str| {
         format!(
             "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, payload, changes, \
@@ -177,7 +177,7 @@ pub(super) async fn insert_history(tx: &mut Tx, rows: &[Indexed<'_>]) -> Result<
 /// Enqueues steps: a commit's first step is queued if nothing of its instance is open (and leased at once when
 /// the commit asked for it), every other one waits (`blocked`) behind it. Returns `id, uid, seq, status`.
 pub(super) async fn insert_outbox(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     rows: &[&OutboxRow],
 ) -> Result<Vec<SqliteRow>, Error> {
     let sql = |values: &str| {
@@ -216,7 +216,7 @@ pub(super) async fn insert_outbox(
 
 /// Marks leased steps done (only where the fence still holds); returns `id, uid, seq` of each row done.
 pub(super) async fn complete_steps(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     rows: &[&StepCompletionRow],
 ) -> Result<Vec<SqliteRow>, Error> {
     let sql = |values: &str| {
@@ -241,7 +241,7 @@ pub(super) async fn complete_steps(
 
 /// After steps complete, the next step of each instance (if blocked behind them) becomes claimable.
 pub(super) async fn promote_next_steps(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     completed: &[(String, i64)],
 ) -> Result<(), Error> {
     let refs: Vec<&(String, i64)> = completed.iter().collect();

@@ -30,7 +30,7 @@ async fn create_stores_instance_history_and_first_step(db: &TestDb) {
     assert_eq!(stored.steps_enqueued, 1);
     assert_eq!(stored.steps_pending, 1);
     assert_eq!(stored.sync_status, SyncStatus::Pending);
-    assert_eq!(stored, committed.stored);
+    assert_eq!(stored, *committed.stored);
     let history = f.store.history(&id, 0, 100).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].prev_hash, GENESIS_HASH);

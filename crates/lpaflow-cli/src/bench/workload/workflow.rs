@@ -12,8 +12,8 @@
 
 use super::super::payload::{Payload, canonical, discount_eligibility, safeguarding_check};
 use lpaflow_core::{
-    ActionError, ActionName, ActionOutcome, Catalog, Context, GuardName, PayloadProblem, Rules,
-    StepName, Unmet,
+    ActionError, ActionName, ActionOutcome, Catalog, Context, GuardName, PayloadProblem, Reading,
+    Rules, StepName, Unmet,
 };
 use serde_json::{Value, json};
 
@@ -187,6 +187,7 @@ impl Rules for WorkloadRules {
         _step: &StepName,
         ctx: &Context<'_>,
         data_after: &Value,
+        _reading_after: &Reading,
     ) -> Option<Value> {
         // The stub's request body, serialized once here in the workload's canonical key order.
         let payload: Payload = serde_json::from_value(data_after["payload"].clone()).ok()?;
