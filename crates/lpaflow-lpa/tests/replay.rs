@@ -137,7 +137,8 @@ fn entries_of_interpreter_version_1_still_replay() {
     let mut rows = rows(&lpa);
     let last = rows.last().unwrap().entry.changes.clone();
     assert!(
-        last.iter().any(|c| c.pointer.starts_with("/fee/payments/") && c.old.is_none()),
+        last.iter()
+            .any(|c| c.pointer.starts_with("/fee/payments/") && c.old.is_none()),
         "version 2 records the appended payment alone: {last:?}"
     );
     as_version_1(&mut rows, &lpa);
