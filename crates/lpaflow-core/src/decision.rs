@@ -60,7 +60,7 @@ pub struct HistoryEntry {
     pub changes: Vec<Change>,
     /// The definition that decided it.
     pub workflow: WorkflowRef,
-    /// The interpreter and rules that decided it ([`crate::replay::recorded_version`]: `core/1
+    /// The interpreter and rules that decided it ([`crate::replay::recorded_version`]: `core/2
     /// lpaflow-lpa/2@Europe/London`; hash format 3). `None` for entries written before the rules were recorded:
     /// those cannot be replayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

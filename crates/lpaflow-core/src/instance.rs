@@ -55,10 +55,15 @@ impl Instance {
             workflow,
             state: initial,
             revision: 0,
-            data: Value::Object(serde_json::Map::new()),
+            data: Self::unborn_data(),
             awaiting: None,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// The data of an instance before its creation (a creation's changes are from it): an empty object.
+    pub fn unborn_data() -> Value {
+        Value::Object(serde_json::Map::new())
     }
 }

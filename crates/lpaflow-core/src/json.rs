@@ -87,8 +87,9 @@ pub fn escape_pointer_segment(segment: &str) -> String {
 
 /// The leaf-level differences between two values, as JSON pointers with old and new values. Objects are
 /// compared key by key and arrays index by index (an element appended is one change at its index; one removed
-/// from the end is one change with no new value), so a change's size follows what changed, not the size of
-/// the list it is in (`INTERPRETER_VERSION` 2; version 1 compared arrays whole, see [`diff_whole_arrays`]).
+/// from the end is one change with no new value; one inserted or removed elsewhere changes every later index),
+/// so appending to a list, what histories mostly do, records the new element only, not the whole list twice
+/// (`INTERPRETER_VERSION` 2; version 1 compared arrays whole, see [`diff_whole_arrays`]).
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Vec::new();
     diff_at(

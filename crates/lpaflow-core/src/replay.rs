@@ -36,9 +36,6 @@ use crate::rules::Rules;
 /// decides them as version 2 does and records their changes as version 1 did ([`json::diff_whole_arrays`]).
 pub const INTERPRETER_VERSION: u32 = 2;
 
-/// The earliest interpreter version whose entries this build replays.
-const EARLIEST_REPLAYED: u32 = 1;
-
 /// What every history entry records as its deciders: `core/<INTERPRETER_VERSION> <rules.version()>`.
 pub fn recorded_version(rules: &dyn Rules) -> String {
     format!("core/{INTERPRETER_VERSION} {}", rules.version())
@@ -202,11 +199,11 @@ fn rules_of(by: &dyn Interpreters, entry: &HistoryEntry) -> Result<Option<Decide
         .strip_prefix("core/")
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| never("the interpreter"))?;
+    // Every version from 1 is replayed (version 1 with its changes recorded as it did). When the rules'
+    // version next changes, the rules versions released under interpreter 1 must be checked here too: an
+    // entry naming interpreter 1 with rules no release of it decided with would otherwise be replayed.
     if version == 0 || version > INTERPRETER_VERSION {
         return Err(never("the interpreter"));
-    }
-    if version < EARLIEST_REPLAYED {
-        return Ok(None);
     }
     match by.rules(rules) {
         RulesOf::Rules(r) => Ok(Some((r, version))),
@@ -260,8 +257,7 @@ fn as_recorded_by(
     before: Option<&Instance>,
     decision: &mut Decision,
 ) {
-    // A creation's changes are from the data of an instance not yet born (`Instance::unborn`).
-    let unborn = serde_json::Value::Object(serde_json::Map::new());
+    let unborn = Instance::unborn_data();
     let old = before.map_or(&unborn, |b| &b.data);
     decision.entry.changes = crate::json::diff_whole_arrays(old, &decision.instance.data);
     decision.entry.rules = Some(format!("core/{version} {}", rules.version()));

@@ -29,8 +29,10 @@ pub(crate) struct Cached {
     /// `bench api`). Shared with the answer of the commit that made it, not copied. Its step counters other
     /// than `steps_enqueued` and its sync status are never used from here (see the module doc).
     pub stored: Arc<StoredInstance>,
-    /// The rules' reading of its data (the typed data its last action produced, or what the first rule to
-    /// look read), so the next command does not read the data again.
+    /// The rules' reading of `stored.instance.data`, and of nothing else: the one its last decision handed
+    /// over (the typed data its action produced) or made when it was read from the store, so the next
+    /// command does not read the data again. For the LPA rules it holds the whole `LpaData`, about as much
+    /// memory again as the instance's JSON: size `--instance-cache` with both in mind.
     pub reading: Reading,
     /// Its labels, as the rules computed them.
     pub labels: Vec<String>,

@@ -8,7 +8,7 @@ use crate::{Engine, Error};
 use chrono::Utc;
 use lpaflow_core::search::Findable;
 use lpaflow_core::{
-    Command, Decision, Instance, InstanceId, Reading, Rejection, TimerName, WorkflowDef,
+    Command, Decision, Instance, InstanceId, Reading, Rejection, Rules, TimerName, WorkflowDef,
     decide_chain_read, decide_create_chain,
 };
 use lpaflow_store::{Commit, CommitError, Committed, Fenced, IdempotencyMark, StoredInstance};
@@ -33,6 +33,18 @@ pub(crate) struct Attached {
     pub consume_timer: Option<Fenced<TimerName>>,
     pub complete_step: Option<(Fenced<i64>, Value)>,
     pub idempotency: Option<IdempotencyMark>,
+}
+
+/// The labels and the findable (title and search terms) the rules give `instance`, whose data `reading` read.
+pub(crate) fn indexes_of(
+    rules: &dyn Rules,
+    instance: &Instance,
+    reading: &Reading,
+) -> (Vec<String>, Findable) {
+    (
+        rules.labels(instance, reading),
+        rules.findable(instance, reading),
+    )
 }
 
 fn record(def: &WorkflowDef, event: &str, result: &'static str) {
@@ -82,10 +94,9 @@ impl Engine {
             }
         };
         let rules = self.inner.rules.as_ref();
-        let indexes = decisions.last().map(|d| {
-            let labels = rules.labels(&d.instance, &d.reading);
-            (labels, rules.findable(&d.instance, &d.reading))
-        });
+        let indexes = decisions
+            .last()
+            .map(|d| indexes_of(rules, &d.instance, &d.reading));
         let handoff = self.reserve_first_step(&uid, 0, &decisions);
         let commit = Commit {
             uid: uid.clone(),
@@ -261,8 +272,7 @@ impl Engine {
         let rules = self.inner.rules.as_ref();
         // One reading of the data for its labels, its search terms and the command's rules.
         let reading = Reading::new();
-        let labels = rules.labels(&stored.instance, &reading);
-        let findable = rules.findable(&stored.instance, &reading);
+        let (labels, findable) = indexes_of(rules, &stored.instance, &reading);
         Ok(Cached {
             stored: Arc::new(stored),
             reading,
@@ -276,10 +286,7 @@ impl Engine {
     fn indexes_after(&self, start: &Cached, decisions: &[Decision]) -> (Vec<String>, Findable) {
         let rules = self.inner.rules.as_ref();
         match decisions.last() {
-            Some(last) => (
-                rules.labels(&last.instance, &last.reading),
-                rules.findable(&last.instance, &last.reading),
-            ),
+            Some(last) => indexes_of(rules, &last.instance, &last.reading),
             None => (start.labels.clone(), start.findable.clone()),
         }
     }

@@ -29,9 +29,8 @@ impl Engine {
             after = Some(last.instance.id.clone());
             for stored in &page {
                 let i = &stored.instance;
-                let reading = lpaflow_core::Reading::new();
-                let labels = rules.labels(i, &reading);
-                let findable = rules.findable(i, &reading);
+                let (labels, findable) =
+                    crate::commands::indexes_of(rules, i, &lpaflow_core::Reading::new());
                 if findable.title.is_none() && findable.terms.is_empty() && labels.is_empty() {
                     continue;
                 }

@@ -351,6 +351,19 @@ fn records<'a>(
         .collect()
 }
 
+#[cfg(debug_assertions)]
+thread_local! {
+    static FRESH_READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times [`LpaData::read`] found nothing kept and read the JSON, on this thread (debug builds only:
+/// tests count the reads a command makes).
+#[cfg(debug_assertions)]
+#[doc(hidden)]
+pub fn fresh_reads_on_this_thread() -> u64 {
+    FRESH_READS.with(std::cell::Cell::get)
+}
+
 impl LpaData {
     /// New data for an application keyed in on `keyed_on` (derived parts still to refresh).
     pub fn new(application: Value, keyed_on: NaiveDate) -> Self {
@@ -383,7 +396,18 @@ impl LpaData {
     /// The data of `value` as `reading` keeps it, read now if nothing is kept yet: one command reads its
     /// LPA once, whichever of guards, action, step payloads and labels asks first ([`Reading`]).
     pub fn read<'r>(value: &Value, reading: &'r Reading) -> Cow<'r, Result<Self, Error>> {
-        reading.get_or_read(|| Self::load(value))
+        let read = reading.get_or_read(|| {
+            #[cfg(debug_assertions)]
+            FRESH_READS.with(|n| n.set(n.get() + 1));
+            Self::load(value)
+        });
+        // Every test run checks that no reading was ever handed along with data it was not made from.
+        debug_assert_eq!(
+            read.as_ref().as_ref().ok(),
+            Self::load(value).ok().as_ref(),
+            "a reading is only ever used with the data it was read from"
+        );
+        read
     }
 
     /// The data as JSON.

@@ -204,13 +204,13 @@ fn describe_data(out: &mut Explanation, d: &LpaData, now: DateTime<Utc>, zone: B
 fn automatic(
     def: &WorkflowDef,
     rules: &dyn Rules,
-    read: Read<'_>,
+    subject: Subject<'_>,
     now: DateTime<Utc>,
 ) -> Vec<AutomaticEvent> {
     let command = Command::system("explain".into(), "explain");
-    def.automatic_from(&read.0.state)
+    def.automatic_from(&subject.0.state)
         .map(|t| {
-            let ctx = context(read, t, &command, now, rules.zone());
+            let ctx = context(subject, t, &command, now, rules.zone());
             AutomaticEvent {
                 event: t.event.to_string(),
                 unmet: unmet_guards(rules, &t.guards, &ctx),
@@ -220,10 +220,10 @@ fn automatic(
 }
 
 /// An instance and the reading of its data shared by every guard an explanation asks about.
-type Read<'a> = (&'a Instance, &'a Reading);
+type Subject<'a> = (&'a Instance, &'a Reading);
 
 fn context<'a>(
-    (instance, reading): Read<'a>,
+    (instance, reading): Subject<'a>,
     t: &'a TransitionDef,
     command: &'a Command,
     now: DateTime<Utc>,
@@ -249,7 +249,7 @@ fn only_automatic(def: &WorkflowDef, event: &lpaflow_core::EventName) -> bool {
 fn role_events(
     def: &WorkflowDef,
     rules: &dyn Rules,
-    read: Read<'_>,
+    subject: Subject<'_>,
     data: Option<&LpaData>,
     role: &str,
     now: DateTime<Utc>,
@@ -261,7 +261,7 @@ fn role_events(
     };
     for event in def.events().into_iter().filter(|e| !only_automatic(def, e)) {
         let command = Command::new(event.clone(), "explain", role);
-        match refusal(def, rules, read, data, &command, now) {
+        match refusal(def, rules, subject, data, &command, now) {
             None => view.may_fire.push(event.to_string()),
             Some(r) => view.refused.push(r),
         }
@@ -272,13 +272,13 @@ fn role_events(
 fn refusal(
     def: &WorkflowDef,
     rules: &dyn Rules,
-    read: Read<'_>,
+    subject: Subject<'_>,
     data: Option<&LpaData>,
     command: &Command,
     now: DateTime<Utc>,
 ) -> Option<Refusal> {
     let event = command.event.to_string();
-    let t = match admissible_transition(def, read.0, command) {
+    let t = match admissible_transition(def, subject.0, command) {
         Ok(t) => t,
         Err(r) => {
             return Some(Refusal {
@@ -289,7 +289,7 @@ fn refusal(
             });
         }
     };
-    let ctx = context(read, t, command, now, rules.zone());
+    let ctx = context(subject, t, command, now, rules.zone());
     let mut unmet = unmet_guards(rules, &t.guards, &ctx);
     let action = t
         .action

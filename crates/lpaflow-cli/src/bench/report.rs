@@ -64,7 +64,6 @@ pub fn machine() -> Value {
     })
 }
 
-/// Peak resident set size of a process in MiB (`VmHWM`), `pid` `None` for this one.
 /// The CPU time this process has used so far, all threads, user and system, in seconds (`/proc/self/stat`,
 /// in the kernel's fixed 100 ticks per second). CPU per request is steadier than requests per second on a
 /// shared machine: time the process waits for a core is not counted.
@@ -78,6 +77,13 @@ pub fn process_cpu_seconds() -> Option<f64> {
     Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
+/// Makes this process's peak resident set size its current size (Linux: `5` into `/proc/self/clear_refs`),
+/// so that a later [`peak_rss_mb`] measures only what runs from now on; `false` where that is not possible.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak resident set size of a process in MiB (`VmHWM`), `pid` `None` for this one.
 pub fn peak_rss_mb(pid: Option<u32>) -> Option<f64> {
     let path = match pid {
         Some(p) => format!("/proc/{p}/status"),

@@ -99,9 +99,9 @@ pub struct ServeArgs {
     /// This process's name as a lease holder (unique per process; default: random).
     #[arg(long, env = "LPAFLOW_NODE_ID")]
     node_id: Option<String>,
-    /// LPAs kept in memory as this process last committed them, so a command on one does not read it back
-    /// from the database (0: none). Safe with several processes: a commit checks the revision it was decided
-    /// from.
+    /// LPAs kept in memory as this process last committed them, with the rules' reading of each, so a command
+    /// on one does not read it back from the database (0: none; each costs about twice its data's size in
+    /// memory). Safe with several processes: a commit checks the revision it was decided from.
     #[arg(long, env = "LPAFLOW_INSTANCE_CACHE", default_value_t = lpaflow_engine::DEFAULT_INSTANCE_CACHE)]
     instance_cache: usize,
     #[command(flatten)]

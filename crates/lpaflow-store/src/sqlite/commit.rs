@@ -55,16 +55,7 @@ async fn fetch(
 
 async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<Attempt, Error> {
     let mut writer = db.write_lock.lock().await;
-    let conn = match writer.take() {
-        Some(conn) => conn,
-        None => db
-            .pool
-            .acquire()
-            .await
-            .map_err(Error::db("connect the writer"))?
-            .detach(),
-    };
-    let conn = writer.insert(conn);
+    let conn = db.writer_connection(&mut writer).await?;
     let result = attempt_on(conn, batch, which).await;
     if result.is_err() {
         // Whatever state the failure left the connection in, the next batch starts on a fresh one.

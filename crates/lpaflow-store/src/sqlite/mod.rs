@@ -35,11 +35,12 @@ pub struct SqliteDb {
     /// (1, 2, 5, 10 ms ...). With it, they queue in order and the next starts the moment the last commits.
     /// (Other processes on the same file still meet the busy timeout.)
     ///
-    /// It holds the connection commits are written on, taken out of the pool when the first commit needs
-    /// it: always the same one, so its page cache stays valid from one batch to the next (SQLite drops a
-    /// connection's cache whenever another connection wrote; the pool hands out its idle connections in
-    /// turn, so every batch used to read back from the file the pages the last one wrote, issue 18's
-    /// profile). Other writes take the lock and use the pool.
+    /// It holds the connection commits and step reports (the group-commit writer's two kinds of batch) are
+    /// written on, taken out of the pool when first needed (`writer_connection`): always the same one, so its
+    /// page cache stays valid from one batch to the next (SQLite drops a connection's cache whenever another
+    /// connection wrote; the pool hands out its idle connections in turn, so every batch used to read back
+    /// from the file the pages the last one wrote, issue 18's profile). Rarer writes take the lock and use
+    /// the pool.
     pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
 }
 
@@ -144,12 +145,33 @@ impl SqliteDb {
         Ok(())
     }
 
-    /// Closes every connection (the writer's first, waiting for a commit in progress).
+    /// Closes every connection (the writer's first, waiting for a write in progress; the lock is held until
+    /// the pool is closed, so no write waiting for it opens another).
     pub async fn close(&self) {
-        if let Some(writer) = self.write_lock.lock().await.take() {
-            let _ = sqlx::Connection::close(writer).await;
+        let mut writer = self.write_lock.lock().await;
+        if let Some(conn) = writer.take() {
+            let _ = sqlx::Connection::close(conn).await;
         }
         self.pool.close().await;
+    }
+
+    /// The connection commits and step reports are written on, from `slot` (the write lock's content, so
+    /// the caller holds the lock), taken out of the pool if `slot` has none. A caller whose write failed
+    /// empties `slot`: the next write starts on a fresh connection.
+    pub(crate) async fn writer_connection<'s>(
+        &self,
+        slot: &'s mut Option<sqlx::SqliteConnection>,
+    ) -> Result<&'s mut sqlx::SqliteConnection, Error> {
+        let conn = match slot.take() {
+            Some(conn) => conn,
+            None => self
+                .pool
+                .acquire()
+                .await
+                .map_err(Error::db("connect the writer"))?
+                .detach(),
+        };
+        Ok(slot.insert(conn))
     }
 }
 

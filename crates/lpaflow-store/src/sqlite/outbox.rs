@@ -98,57 +98,13 @@ impl SqliteDb {
 
     /// Records lease holders' reports. Returns, per report, whether it applied (`false`: the lease was lost).
     pub async fn finish_steps(&self, finishes: &[StepFinish]) -> Result<Vec<bool>, Error> {
-        let _write = self.write_lock.lock().await;
-        let rows: Vec<FinishRow> = finishes.iter().map(finish_row).collect();
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(Error::db("begin finish"))?;
-        let applied = sqlx::query(FINISH)
-            .bind(batch_json(&rows))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(Error::db("finish steps"))?;
-        let mut closed: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        let mut done_keys = Vec::new();
-        let mut applied_ids = BTreeSet::new();
-        for r in &applied {
-            let id: i64 = r.try_get("id").map_err(Error::db("finish steps"))?;
-            let uid: String = r.try_get("uid").map_err(Error::db("finish steps"))?;
-            let status: String = r.try_get("status").map_err(Error::db("finish steps"))?;
-            applied_ids.insert(id);
-            match status.as_str() {
-                "done" => {
-                    let seq: i64 = r.try_get("seq").map_err(Error::db("finish steps"))?;
-                    closed.entry(uid.clone()).or_default().0 += 1;
-                    done_keys.push((uid, seq));
-                }
-                "failed" => {
-                    let e = closed.entry(uid).or_default();
-                    e.0 += 1;
-                    e.1 += 1;
-                }
-                _ => {}
-            }
+        let mut writer = self.write_lock.lock().await;
+        let conn = self.writer_connection(&mut writer).await?;
+        let result = finish_on(conn, finishes).await;
+        if result.is_err() {
+            *writer = None;
         }
-        promote_next_steps(&mut tx, &done_keys).await?;
-        if !closed.is_empty() {
-            let adjust: Vec<serde_json::Value> = closed
-                .iter()
-                .map(|(uid, (c, f))| serde_json::json!({"uid": uid, "closed": c, "failed": f}))
-                .collect();
-            sqlx::query(ADJUST_COUNTERS)
-                .bind(serde_json::Value::Array(adjust).to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db("adjust step counters"))?;
-        }
-        tx.commit().await.map_err(Error::db("commit finish"))?;
-        Ok(finishes
-            .iter()
-            .map(|f| applied_ids.contains(&f.step.key))
-            .collect())
+        result
     }
 
     /// Every step of one instance, in order.
@@ -391,4 +347,59 @@ fn finish_row(f: &StepFinish) -> FinishRow<'_> {
             ..base
         },
     }
+}
+
+/// Records lease holders' reports on the writer's connection `conn` (see [`SqliteDb::finish_steps`]).
+async fn finish_on(
+    conn: &mut sqlx::SqliteConnection,
+    finishes: &[StepFinish],
+) -> Result<Vec<bool>, Error> {
+    let rows: Vec<FinishRow> = finishes.iter().map(finish_row).collect();
+    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE")
+        .await
+        .map_err(Error::db("begin finish"))?;
+    let applied = sqlx::query(FINISH)
+        .bind(batch_json(&rows))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::db("finish steps"))?;
+    let mut closed: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut done_keys = Vec::new();
+    let mut applied_ids = BTreeSet::new();
+    for r in &applied {
+        let id: i64 = r.try_get("id").map_err(Error::db("finish steps"))?;
+        let uid: String = r.try_get("uid").map_err(Error::db("finish steps"))?;
+        let status: String = r.try_get("status").map_err(Error::db("finish steps"))?;
+        applied_ids.insert(id);
+        match status.as_str() {
+            "done" => {
+                let seq: i64 = r.try_get("seq").map_err(Error::db("finish steps"))?;
+                closed.entry(uid.clone()).or_default().0 += 1;
+                done_keys.push((uid, seq));
+            }
+            "failed" => {
+                let e = closed.entry(uid).or_default();
+                e.0 += 1;
+                e.1 += 1;
+            }
+            _ => {}
+        }
+    }
+    promote_next_steps(&mut tx, &done_keys).await?;
+    if !closed.is_empty() {
+        let adjust: Vec<serde_json::Value> = closed
+            .iter()
+            .map(|(uid, (c, f))| serde_json::json!({"uid": uid, "closed": c, "failed": f}))
+            .collect();
+        sqlx::query(ADJUST_COUNTERS)
+            .bind(serde_json::Value::Array(adjust).to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("adjust step counters"))?;
+    }
+    tx.commit().await.map_err(Error::db("commit finish"))?;
+    Ok(finishes
+        .iter()
+        .map(|f| applied_ids.contains(&f.step.key))
+        .collect())
 }

@@ -6,7 +6,7 @@ use super::engine::{Registrations, WorkerConfig, start};
 use super::stub::Stub;
 use super::{Settings, check, progress};
 use crate::bench::db;
-use crate::bench::report::{Report, peak_rss_mb, percentile};
+use crate::bench::report::{Report, peak_rss_mb, percentile, reset_peak_rss};
 use std::sync::Arc;
 
 /// Runs the scenario; `Ok(false)` when the correctness check failed.
@@ -15,6 +15,8 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
         stub.reset().await?;
         let capacity = stub.capacity(64, s.stub_capacity_s).await?;
         report.metric("stub.capacity_posts_per_s", capacity);
+        // The probe's 64 client loops are not the worker: its peak memory is measured from here.
+        reset_peak_rss();
     }
     stub.reset().await?;
     let database = db::fresh(s.database_url.as_deref(), "throughput").await?;
