@@ -42,7 +42,16 @@ pub struct SqliteDb {
     /// from the file the pages the last one wrote, issue 18's profile). Rarer writes take the lock and use
     /// the pool.
     pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
+    /// The page cache of the writer's connection, KiB: [`WRITER_CACHE_MIB`] at most.
+    writer_cache_kib: u64,
 }
+
+/// The most MiB of pages the writer's connection keeps. A batch touches few pages (the tables' and indexes'
+/// latest leaves, the instances it updates, the interior pages above them), and a kept connection's cache,
+/// never emptied by another's writes, would otherwise grow to `--sqlite-cache-mib`. Measured (BENCHMARKS.md,
+/// issue 18, third session): 64 MiB cost `bench workload` 11 MB more peak memory than before the connection was
+/// kept; 8 MiB made `bench api` read pages back again (-14 %); 16 MiB kept the throughput of 64.
+pub const WRITER_CACHE_MIB: u32 = 16;
 
 impl SqliteDb {
     /// Opens (creating if missing) the database file at `path`, each connection caching up to `cache_mib`
@@ -99,6 +108,7 @@ impl SqliteDb {
         Ok(Self {
             pool,
             write_lock: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
+            writer_cache_kib: u64::from(cache_mib.clamp(1, WRITER_CACHE_MIB)) * 1024,
         })
     }
 
@@ -164,12 +174,19 @@ impl SqliteDb {
     ) -> Result<&'s mut sqlx::SqliteConnection, Error> {
         let conn = match slot.take() {
             Some(conn) => conn,
-            None => self
-                .pool
-                .acquire()
-                .await
-                .map_err(Error::db("connect the writer"))?
-                .detach(),
+            None => {
+                let mut conn = self
+                    .pool
+                    .acquire()
+                    .await
+                    .map_err(Error::db("connect the writer"))?
+                    .detach();
+                sqlx::query(&format!("PRAGMA cache_size = -{}", self.writer_cache_kib))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(Error::db("size the writer's cache"))?;
+                conn
+            }
         };
         Ok(slot.insert(conn))
     }
@@ -197,5 +214,34 @@ mod tests {
                 .unwrap();
             assert_eq!(size, -3 * 1024, "3 MiB, as KiB");
         }
+    }
+
+    #[tokio::test]
+    async fn the_writer_keeps_one_connection_with_a_bounded_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("writer.db");
+        let db = SqliteDb::open(path.to_str().unwrap(), 2, 64, false)
+            .await
+            .unwrap();
+        let mut slot = db.write_lock.lock().await;
+        let conn = db.writer_connection(&mut slot).await.unwrap();
+        let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(size, -i64::from(super::WRITER_CACHE_MIB) * 1024);
+        sqlx::query("CREATE TEMP TABLE mark (x)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        // The next write finds the same connection (its temporary table is there).
+        let again = db.writer_connection(&mut slot).await.unwrap();
+        let marks: i64 = sqlx::query_scalar("SELECT count(*) FROM temp.mark")
+            .fetch_one(&mut *again)
+            .await
+            .unwrap();
+        assert_eq!(marks, 0);
+        drop(slot);
+        db.close().await;
     }
 }
