@@ -129,19 +129,21 @@ fn diff_at(
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
             keys.sort();
             keys.dedup();
+            // An equal member is passed over before its pointer is written (most of an LPA does not change).
             for k in keys {
-                diff_at(
-                    format!("{pointer}/{}", escape_pointer_segment(k)),
-                    a.get(k),
-                    b.get(k),
-                    arrays,
-                    out,
-                );
+                let (x, y) = (a.get(k), b.get(k));
+                if x != y {
+                    let at = format!("{pointer}/{}", escape_pointer_segment(k));
+                    diff_at(at, x, y, arrays, out);
+                }
             }
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) if arrays == Arrays::ByIndex => {
             for i in 0..a.len().max(b.len()) {
-                diff_at(format!("{pointer}/{i}"), a.get(i), b.get(i), arrays, out);
+                let (x, y) = (a.get(i), b.get(i));
+                if x != y {
+                    diff_at(format!("{pointer}/{i}"), x, y, arrays, out);
+                }
             }
         }
         (a, b) if a == b => {}
