@@ -39,6 +39,15 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A statement of the SQLite writer's own connection failed (`sqlite/direct.rs`).
+    #[error("database error during {op}: {source}")]
+    Sqlite {
+        /// What the store was doing.
+        op: &'static str,
+        /// The driver's error.
+        #[source]
+        source: rusqlite::Error,
+    },
     /// A stored row cannot be read back (a state not in the definition, malformed JSON, ...).
     #[error("the stored row of {uid} is corrupt: {detail}")]
     Corrupt {
@@ -70,6 +79,11 @@ impl Error {
     /// Wraps a driver error with the operation it happened in.
     pub fn db(op: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
         move |source| Error::Database { op, source }
+    }
+
+    /// Wraps an error of the SQLite writer's own connection, saying what the store was doing.
+    pub fn sqlite(op: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+        move |source| Error::Sqlite { op, source }
     }
 
     /// A corrupt-row error for `uid`.
@@ -139,9 +153,25 @@ impl Error {
             Error::Connect { .. } | Error::ShuttingDown => Failure::Unreachable,
             Error::NotRecorded { failure, .. } => *failure,
             Error::Database { source, .. } => classify(source),
+            Error::Sqlite { source, .. } => classify_sqlite(source),
             Error::Migrate(sqlx::migrate::MigrateError::Execute(source)) => classify(source),
             _ => Failure::Other,
         }
+    }
+}
+
+/// The SQLite writer's errors, by primary result code as [`classify`] reads sqlx's.
+fn classify_sqlite(e: &rusqlite::Error) -> Failure {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ReadOnly) => Failure::ReadOnly,
+        Some(rusqlite::ErrorCode::DiskFull) => Failure::Full,
+        Some(rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen) => {
+            Failure::Unreachable
+        }
+        Some(rusqlite::ErrorCode::TooBig | rusqlite::ErrorCode::TypeMismatch) => {
+            Failure::InvalidData
+        }
+        _ => Failure::Other,
     }
 }
 
@@ -182,5 +212,31 @@ impl CommitError {
             CommitError::Store(e) => Some(e.failure()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of_writer(code: std::os::raw::c_int) -> Failure {
+        let source =
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some("x".into()));
+        Error::Sqlite {
+            op: "commit",
+            source,
+        }
+        .failure()
+    }
+
+    #[test]
+    fn the_sqlite_writers_failures_are_classified_like_the_pools() {
+        use rusqlite::ffi;
+        assert_eq!(of_writer(ffi::SQLITE_READONLY), Failure::ReadOnly);
+        assert_eq!(of_writer(ffi::SQLITE_FULL), Failure::Full);
+        assert_eq!(of_writer(ffi::SQLITE_IOERR_FSYNC), Failure::Unreachable);
+        assert_eq!(of_writer(ffi::SQLITE_CANTOPEN), Failure::Unreachable);
+        assert_eq!(of_writer(ffi::SQLITE_TOOBIG), Failure::InvalidData);
+        assert_eq!(of_writer(ffi::SQLITE_CONSTRAINT_UNIQUE), Failure::Other);
     }
 }

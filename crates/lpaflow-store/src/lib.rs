@@ -253,6 +253,12 @@ impl Store {
         )
     }
 
+    /// Microseconds the group-commit writer has spent so far waiting, with commits in hand, for the commits of
+    /// callers still preparing theirs (`WriterOptions::max_wait_us`).
+    pub fn writer_gathering_us(&self) -> u64 {
+        self.inner.stats.gathering_us.load(Ordering::Relaxed)
+    }
+
     /// Commits one command's decisions atomically, sharing a transaction with concurrent commits.
     pub async fn commit(&self, commit: Commit) -> Result<Committed, CommitError> {
         // Counted while inside, so the writer knows how many commits are on their way (see `writer::gather`);

@@ -20,6 +20,21 @@ use std::collections::BTreeMap;
 pub(crate) struct Prepared {
     /// Its instance after the commit (counters are those known before the write; backends refresh them).
     pub stored: StoredInstance,
+    /// What it writes, shared: SQLite's writer hands them to its own thread without a copy (`sqlite/direct.rs`).
+    pub rows: std::sync::Arc<Rows>,
+}
+
+impl std::ops::Deref for Prepared {
+    type Target = Rows;
+
+    fn deref(&self) -> &Rows {
+        &self.rows
+    }
+}
+
+/// The rows one commit writes.
+#[derive(Debug)]
+pub(crate) struct Rows {
     /// `Some` for updates: the revision the instance must still be at.
     pub base_revision: Option<u64>,
     pub instance_row: InstanceRow,
@@ -285,45 +300,47 @@ pub(crate) fn prepare(commit: &Commit) -> Result<Prepared, CommitError> {
             steps_failed: 0,
             sync_status: SyncStatus::derive(new_steps, 0, final_instance.awaiting.is_some()),
         },
-        base_revision: commit.base.as_ref().map(|b| b.revision),
-        instance_row,
-        history,
-        outbox,
-        timer_sets,
-        timer_cancels,
-        consume_timer: commit.consume_timer.as_ref().map(|t| TimerConsumeRow {
-            uid: uid.clone(),
-            name: t.key.to_string(),
-            fence: t.fence,
-        }),
-        complete_step: commit
-            .complete_step
-            .as_ref()
-            .map(|(s, result)| StepCompletionRow {
-                id: s.key,
-                fence: s.fence,
+        rows: std::sync::Arc::new(Rows {
+            base_revision: commit.base.as_ref().map(|b| b.revision),
+            instance_row,
+            history,
+            outbox,
+            timer_sets,
+            timer_cancels,
+            consume_timer: commit.consume_timer.as_ref().map(|t| TimerConsumeRow {
                 uid: uid.clone(),
-                result: json_text(result),
-                // Delivery's clock: the wall clock of the commit, never the business clock of its decision
-                // (a handler paces from it).
-                at: to_micros(commit.enqueued_at.unwrap_or(last.entry.at)),
+                name: t.key.to_string(),
+                fence: t.fence,
             }),
-        labels: commit.labels.as_ref().map(|labels| {
-            labels
-                .iter()
-                .map(|l| LabelRow {
-                    label: l.clone(),
+            complete_step: commit
+                .complete_step
+                .as_ref()
+                .map(|(s, result)| StepCompletionRow {
+                    id: s.key,
+                    fence: s.fence,
                     uid: uid.clone(),
-                    created_at,
-                })
-                .collect()
-        }),
-        terms: commit.findable.as_ref().map(|f| term_rows(&uid, f)),
-        idempotency: commit.idempotency.as_ref().map(|m| IdempotencyRow {
-            actor: m.actor.clone(),
-            key: m.key.clone(),
-            uid: uid.clone(),
-            revision: final_instance.revision,
+                    result: json_text(result),
+                    // Delivery's clock: the wall clock of the commit, never the business clock of its decision
+                    // (a handler paces from it).
+                    at: to_micros(commit.enqueued_at.unwrap_or(last.entry.at)),
+                }),
+            labels: commit.labels.as_ref().map(|labels| {
+                labels
+                    .iter()
+                    .map(|l| LabelRow {
+                        label: l.clone(),
+                        uid: uid.clone(),
+                        created_at,
+                    })
+                    .collect()
+            }),
+            terms: commit.findable.as_ref().map(|f| term_rows(&uid, f)),
+            idempotency: commit.idempotency.as_ref().map(|m| IdempotencyRow {
+                actor: m.actor.clone(),
+                key: m.key.clone(),
+                uid: uid.clone(),
+                revision: final_instance.revision,
+            }),
         }),
     })
 }

@@ -58,6 +58,8 @@ pub struct WriterStats {
     pub commits: AtomicU64,
     /// Microseconds spent writing transactions.
     pub busy_us: AtomicU64,
+    /// Microseconds spent waiting for the commits of callers still preparing them (`gather`).
+    pub gathering_us: AtomicU64,
 }
 
 /// Runs until every sender is dropped, then finishes what was queued.
@@ -91,8 +93,22 @@ async fn gather(
     options: &WriterOptions,
     stats: &WriterStats,
 ) {
+    let started = Instant::now();
     let deadline =
         tokio::time::Instant::now() + std::time::Duration::from_micros(options.max_wait_us);
+    gather_until(rx, ops, options, stats, deadline).await;
+    stats
+        .gathering_us
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+}
+
+async fn gather_until(
+    rx: &mut mpsc::Receiver<Op>,
+    ops: &mut Vec<Op>,
+    options: &WriterOptions,
+    stats: &WriterStats,
+    deadline: tokio::time::Instant,
+) {
     loop {
         let queued = ops.iter().filter(|o| matches!(o, Op::Commit(..))).count();
         let expected = stats

@@ -6,7 +6,7 @@
 
 use crate::app::LpaEngine;
 use crate::bench::db;
-use crate::bench::report::{Report, peak_rss_mb, process_cpu_seconds};
+use crate::bench::report::{Report, WriterCounts, peak_rss_mb, process_cpu_seconds};
 use axum_free::noop_router;
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -159,24 +159,6 @@ async fn load(
     })
 }
 
-/// Writes what the group-commit writer did between two of its counts (transactions, commits, busy
-/// microseconds): commits per transaction and the time of one, which say whether the writer is the bottleneck.
-fn record_writer(
-    report: &mut Report,
-    prefix: &str,
-    before: (u64, u64, u64),
-    after: (u64, u64, u64),
-) {
-    let transactions = after.0.saturating_sub(before.0).max(1) as f64;
-    let commits = after.1.saturating_sub(before.1) as f64;
-    let busy_ms = after.2.saturating_sub(before.2) as f64 / 1000.0;
-    report.metric(
-        &format!("{prefix}.commits_per_transaction"),
-        commits / transactions,
-    );
-    report.metric(&format!("{prefix}.transaction_ms"), busy_ms / transactions);
-}
-
 /// Writes one measurement under `prefix`: its rate (named `rate_name`), p50 and p99 in ms, its errors and its
 /// CPU per request.
 fn record(report: &mut Report, prefix: &str, rate_name: &str, m: &Measured) {
@@ -275,7 +257,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             (Answer::View, "transitions"),
             (Answer::Minimal, "transitions_minimal"),
         ] {
-            let before = store.writer_counts();
+            let before = WriterCounts::now(&store);
             let measured = load(
                 url.clone(),
                 &token,
@@ -286,7 +268,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             .await?;
             let p = format!("api.{name}.connections_{connections}");
             record(&mut report, &p, "per_s", &measured);
-            record_writer(&mut report, &p, before, store.writer_counts());
+            before.record_since(&mut report, &p, &store);
         }
     }
     report.metric("api.peak_rss_mb", peak_rss_mb(None).unwrap_or_default());

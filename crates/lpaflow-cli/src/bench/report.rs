@@ -36,6 +36,53 @@ impl Report {
     }
 }
 
+/// What the group-commit writer had done at one moment: transactions, commits, busy microseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterCounts {
+    counts: (u64, u64, u64),
+    gathering_us: u64,
+    at: std::time::Instant,
+}
+
+impl WriterCounts {
+    /// The store's writer counts now.
+    pub fn now(store: &lpaflow_store::Store) -> Self {
+        Self {
+            counts: store.writer_counts(),
+            gathering_us: store.writer_gathering_us(),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// Writes what the writer did since `self` under `prefix`: commits per transaction, the time of one, and
+    /// the shares of the time it was writing and waiting for commits being prepared. Together they say whether the writer is the bottleneck (busy near 1)
+    /// or waits for work (callers' latency lies elsewhere).
+    pub fn record_since(&self, report: &mut Report, prefix: &str, store: &lpaflow_store::Store) {
+        let after = store.writer_counts();
+        let transactions = after.0.saturating_sub(self.counts.0).max(1) as f64;
+        let commits = after.1.saturating_sub(self.counts.1) as f64;
+        let busy_ms = after.2.saturating_sub(self.counts.2) as f64 / 1000.0;
+        let elapsed_ms = self.at.elapsed().as_secs_f64() * 1000.0;
+        report.metric(
+            &format!("{prefix}.commits_per_transaction"),
+            commits / transactions,
+        );
+        report.metric(&format!("{prefix}.transaction_ms"), busy_ms / transactions);
+        let gathering_ms = store
+            .writer_gathering_us()
+            .saturating_sub(self.gathering_us) as f64
+            / 1000.0;
+        report.metric(
+            &format!("{prefix}.writer_busy"),
+            busy_ms / elapsed_ms.max(1e-9),
+        );
+        report.metric(
+            &format!("{prefix}.writer_gathering"),
+            gathering_ms / elapsed_ms.max(1e-9),
+        );
+    }
+}
+
 /// Facts about this machine and build.
 pub fn machine() -> Value {
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();

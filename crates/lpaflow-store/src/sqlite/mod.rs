@@ -5,6 +5,7 @@
 //! `json_each`. Either way every statement has one of a few constant texts and stays prepared.
 
 mod commit;
+mod direct;
 mod list;
 mod log;
 mod misc;
@@ -36,12 +37,13 @@ pub struct SqliteDb {
     /// (Other processes on the same file still meet the busy timeout.)
     ///
     /// It holds the connection commits and step reports (the group-commit writer's two kinds of batch) are
-    /// written on, taken out of the pool when first needed (`writer_connection`): always the same one, so its
-    /// page cache stays valid from one batch to the next (SQLite drops a connection's cache whenever another
-    /// connection wrote; the pool hands out its idle connections in turn, so every batch used to read back
-    /// from the file the pages the last one wrote, issue 18's profile). Rarer writes take the lock and use
-    /// the pool.
-    pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
+    /// written on, opened when first needed (`writer`): always the same one, so its page cache stays valid
+    /// from one batch to the next (SQLite drops a connection's cache whenever another connection wrote; the
+    /// pool hands out its idle connections in turn, so every batch used to read back from the file the pages
+    /// the last one wrote, issue 18's profile). It is not one of sqlx's but our own, on a thread of its own
+    /// that runs a whole batch per hand-off (`direct.rs` says why). Rarer writes take the lock and use the
+    /// pool.
+    pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<Option<direct::DirectWriter>>>,
     /// The page cache of the writer's connection, KiB: [`WRITER_CACHE_MIB`] at most.
     writer_cache_kib: u64,
 }
@@ -159,36 +161,29 @@ impl SqliteDb {
     /// the pool is closed, so no write waiting for it opens another).
     pub async fn close(&self) {
         let mut writer = self.write_lock.lock().await;
-        if let Some(conn) = writer.take() {
-            let _ = sqlx::Connection::close(conn).await;
+        if let Some(direct) = writer.take() {
+            direct.close().await;
         }
         self.pool.close().await;
     }
 
     /// The connection commits and step reports are written on, from `slot` (the write lock's content, so
-    /// the caller holds the lock), taken out of the pool if `slot` has none. A caller whose write failed
-    /// empties `slot`: the next write starts on a fresh connection.
-    pub(crate) async fn writer_connection<'s>(
+    /// the caller holds the lock), opened on the pool's file if `slot` has none. A caller whose write failed
+    /// closes and empties `slot`: the next write starts on a fresh connection.
+    pub(crate) async fn writer<'s>(
         &self,
-        slot: &'s mut Option<sqlx::SqliteConnection>,
-    ) -> Result<&'s mut sqlx::SqliteConnection, Error> {
-        let conn = match slot.take() {
-            Some(conn) => conn,
-            None => {
-                let mut conn = self
-                    .pool
-                    .acquire()
+        slot: &'s mut Option<direct::DirectWriter>,
+    ) -> Result<&'s direct::DirectWriter, Error> {
+        if slot.is_none() {
+            // The file the pool has open, as SQLite names it (the URL's path may be relative or encoded).
+            let file: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&self.pool)
                     .await
-                    .map_err(Error::db("connect the writer"))?
-                    .detach();
-                sqlx::query(&format!("PRAGMA cache_size = -{}", self.writer_cache_kib))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(Error::db("size the writer's cache"))?;
-                conn
-            }
-        };
-        Ok(slot.insert(conn))
+                    .map_err(Error::db("find the database file"))?;
+            *slot = Some(direct::DirectWriter::open(&file, self.writer_cache_kib).await?);
+        }
+        slot.as_ref().ok_or(Error::ShuttingDown)
     }
 }
 
@@ -224,20 +219,24 @@ mod tests {
             .await
             .unwrap();
         let mut slot = db.write_lock.lock().await;
-        let conn = db.writer_connection(&mut slot).await.unwrap();
-        let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
-            .fetch_one(&mut *conn)
+        let writer = db.writer(&mut slot).await.unwrap();
+        let size: i64 = writer
+            .run(|c| {
+                c.execute("CREATE TEMP TABLE mark (x)", []).unwrap();
+                Ok(c.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap())
+            })
             .await
             .unwrap();
         assert_eq!(size, -i64::from(super::WRITER_CACHE_MIB) * 1024);
-        sqlx::query("CREATE TEMP TABLE mark (x)")
-            .execute(&mut *conn)
-            .await
-            .unwrap();
         // The next write finds the same connection (its temporary table is there).
-        let again = db.writer_connection(&mut slot).await.unwrap();
-        let marks: i64 = sqlx::query_scalar("SELECT count(*) FROM temp.mark")
-            .fetch_one(&mut *again)
+        let again = db.writer(&mut slot).await.unwrap();
+        let marks: i64 = again
+            .run(|c| {
+                Ok(
+                    c.query_row("SELECT count(*) FROM temp.mark", [], |r| r.get(0))
+                        .unwrap(),
+                )
+            })
             .await
             .unwrap();
         assert_eq!(marks, 0);

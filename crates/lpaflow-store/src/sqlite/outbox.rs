@@ -3,8 +3,8 @@
 //! ever claimable.
 
 use super::SqliteDb;
-use super::commit::promote_next_steps;
 use super::rows::{STEP_COLUMNS, step};
+use super::values;
 use crate::Error;
 use crate::model::{Backlog, StepFinish, StepLease, StepOutcome, StepRow, WaitingInstance};
 use crate::prepare::batch_json;
@@ -19,10 +19,10 @@ const RECLAIM_EXPIRED: &str = "UPDATE outbox SET status = 'retrying', ambiguous 
      lease_until = NULL, next_attempt_at = ?1 WHERE status = 'in_flight' AND lease_until < ?1";
 
 #[derive(Serialize)]
-struct FinishRow<'a> {
+struct FinishRow {
     id: i64,
     fence: u64,
-    uid: &'a str,
+    uid: String,
     status: &'static str,
     result: Option<String>,
     error: Option<String>,
@@ -98,13 +98,25 @@ impl SqliteDb {
 
     /// Records lease holders' reports. Returns, per report, whether it applied (`false`: the lease was lost).
     pub async fn finish_steps(&self, finishes: &[StepFinish]) -> Result<Vec<bool>, Error> {
+        let rows: Vec<FinishRow> = finishes.iter().map(finish_row).collect();
         let mut writer = self.write_lock.lock().await;
-        let conn = self.writer_connection(&mut writer).await?;
-        let result = finish_on(conn, finishes).await;
-        if result.is_err() {
-            *writer = None;
+        let result = self
+            .writer(&mut writer)
+            .await?
+            .run(move |conn| finish_on(conn, &rows))
+            .await;
+        match result {
+            Ok(applied) => Ok(finishes
+                .iter()
+                .map(|f| applied.contains(&f.step.key))
+                .collect()),
+            Err(e) => {
+                if let Some(failed) = writer.take() {
+                    failed.close().await;
+                }
+                Err(e)
+            }
         }
-        result
     }
 
     /// Every step of one instance, in order.
@@ -250,7 +262,15 @@ impl SqliteDb {
             let seq: i64 = row
                 .try_get("seq")
                 .map_err(Error::db("decide failed step"))?;
-            promote_next_steps(&mut tx, &[(uid, seq)]).await?;
+            sqlx::query(
+                "UPDATE outbox SET status = 'queued' \
+                 WHERE uid = ?1 AND seq = ?2 + 1 AND status = 'blocked'",
+            )
+            .bind(&uid)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("promote the next step"))?;
         }
         tx.commit()
             .await
@@ -303,11 +323,11 @@ impl SqliteDb {
     }
 }
 
-fn finish_row(f: &StepFinish) -> FinishRow<'_> {
+fn finish_row(f: &StepFinish) -> FinishRow {
     let base = FinishRow {
         id: f.step.key,
         fence: f.step.fence,
-        uid: f.uid.as_str(),
+        uid: f.uid.to_string(),
         status: "done",
         result: None,
         error: None,
@@ -350,30 +370,24 @@ fn finish_row(f: &StepFinish) -> FinishRow<'_> {
 }
 
 /// Records lease holders' reports on the writer's connection `conn` (see [`SqliteDb::finish_steps`]).
-async fn finish_on(
-    conn: &mut sqlx::SqliteConnection,
-    finishes: &[StepFinish],
-) -> Result<Vec<bool>, Error> {
-    let rows: Vec<FinishRow> = finishes.iter().map(finish_row).collect();
-    let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE")
-        .await
-        .map_err(Error::db("begin finish"))?;
-    let applied = sqlx::query(FINISH)
-        .bind(batch_json(&rows))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(Error::db("finish steps"))?;
+fn finish_on(conn: &mut rusqlite::Connection, rows: &[FinishRow]) -> Result<BTreeSet<i64>, Error> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(Error::sqlite("begin finish"))?;
+    let applied: Vec<(i64, String, i64, String)> = values::query(
+        &tx,
+        "finish steps",
+        FINISH,
+        |b| b.put(batch_json(rows)).map(|_| ()),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let mut closed: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut done_keys = Vec::new();
     let mut applied_ids = BTreeSet::new();
-    for r in &applied {
-        let id: i64 = r.try_get("id").map_err(Error::db("finish steps"))?;
-        let uid: String = r.try_get("uid").map_err(Error::db("finish steps"))?;
-        let status: String = r.try_get("status").map_err(Error::db("finish steps"))?;
+    for (id, uid, seq, status) in applied {
         applied_ids.insert(id);
         match status.as_str() {
             "done" => {
-                let seq: i64 = r.try_get("seq").map_err(Error::db("finish steps"))?;
                 closed.entry(uid.clone()).or_default().0 += 1;
                 done_keys.push((uid, seq));
             }
@@ -385,21 +399,16 @@ async fn finish_on(
             _ => {}
         }
     }
-    promote_next_steps(&mut tx, &done_keys).await?;
+    values::promote_next_steps(&tx, &done_keys)?;
     if !closed.is_empty() {
         let adjust: Vec<serde_json::Value> = closed
             .iter()
             .map(|(uid, (c, f))| serde_json::json!({"uid": uid, "closed": c, "failed": f}))
             .collect();
-        sqlx::query(ADJUST_COUNTERS)
-            .bind(serde_json::Value::Array(adjust).to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("adjust step counters"))?;
+        tx.prepare_cached(ADJUST_COUNTERS)
+            .and_then(|mut stmt| stmt.execute([serde_json::Value::Array(adjust).to_string()]))
+            .map_err(Error::sqlite("adjust step counters"))?;
     }
-    tx.commit().await.map_err(Error::db("commit finish"))?;
-    Ok(finishes
-        .iter()
-        .map(|f| applied_ids.contains(&f.step.key))
-        .collect())
+    tx.commit().map_err(Error::sqlite("commit finish"))?;
+    Ok(applied_ids)
 }

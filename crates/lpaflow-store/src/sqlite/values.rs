@@ -1,18 +1,15 @@
-//! Batches as bound multi-row `VALUES` statements: one statement per table per chunk, values bound as
-//! parameters (no JSON to parse: extracting fields from a JSON batch cost SQLite more than the writes
-//! themselves). Batches are cut into chunks of 64, 16, 4 and 1 rows, so each statement has one of four texts
-//! and stays in the connection's prepared-statement cache.
+//! Batches as bound multi-row `VALUES` statements on the writer's own connection (`direct.rs`): one statement
+//! per table per chunk, values bound as parameters (no JSON to parse: extracting fields from a JSON batch cost
+//! SQLite more than the writes themselves). Batches are cut into chunks of 64, 16, 4 and 1 rows, so each
+//! statement has one of four texts and stays in the connection's prepared-statement cache.
 
 use crate::Error;
-use crate::prepare::{Indexed, InstanceRow, OutboxRow, StepCompletionRow};
-use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Sqlite, Transaction};
+use crate::prepare::{Indexed, InsertedStep, InstanceRow, OutboxRow, StepCompletionRow};
+use crate::time::from_micros;
+use rusqlite::ToSql;
 
-/// A write transaction.
-pub(super) type Tx<'c> = Transaction<'c, Sqlite>;
-/// A query being bound.
-pub(super) type Q<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+/// A write transaction on the writer's connection.
+pub(super) type Tx<'c> = rusqlite::Transaction<'c>;
 
 const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
@@ -39,25 +36,93 @@ fn chunks<T>(rows: &[T]) -> Vec<&[T]> {
     out
 }
 
-/// Runs `sql(n)` for every chunk of `rows`, binding each row with `bind`; returns every row returned.
-pub(super) async fn fetch<T>(
-    tx: &mut Tx<'_>,
+/// Binds one statement's parameters in order.
+pub(super) struct Binder<'s, 'c> {
+    stmt: &'s mut rusqlite::Statement<'c>,
+    next: usize,
+}
+
+impl Binder<'_, '_> {
+    /// Binds the next parameter.
+    pub(super) fn put(&mut self, value: impl ToSql) -> rusqlite::Result<&mut Self> {
+        self.next += 1;
+        self.stmt.raw_bind_parameter(self.next, value)?;
+        Ok(self)
+    }
+}
+
+/// Runs `sql` with its parameters bound by `bind`; returns every row it returned, read by `read`.
+pub(super) fn query<R>(
+    tx: &Tx<'_>,
+    op: &'static str,
+    sql: &str,
+    bind: impl FnOnce(&mut Binder<'_, '_>) -> rusqlite::Result<()>,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+) -> Result<Vec<R>, Error> {
+    let run = || -> rusqlite::Result<Vec<R>> {
+        let mut stmt = tx.prepare_cached(sql)?;
+        bind(&mut Binder {
+            stmt: &mut stmt,
+            next: 0,
+        })?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(read(row)?);
+        }
+        Ok(out)
+    };
+    run().map_err(Error::sqlite(op))
+}
+
+/// Runs `sql(n)` for every chunk of `rows`, binding each row with `bind`; returns every row returned, read by
+/// `read`.
+pub(super) fn fetch<T, R>(
+    tx: &Tx<'_>,
     op: &'static str,
     rows: &[&T],
     sql: impl Fn(&str) -> String,
     width: usize,
-    bind: impl for<'q> Fn(Q<'q>, &'q T) -> Q<'q>,
-) -> Result<Vec<SqliteRow>, Error> {
+    bind: impl Fn(&mut Binder<'_, '_>, &T) -> rusqlite::Result<()>,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+) -> Result<Vec<R>, Error> {
     let mut out = Vec::new();
     for chunk in chunks(rows) {
         let text = sql(&tuples(chunk.len(), width));
-        let mut q = sqlx::query(&text);
-        for row in chunk {
-            q = bind(q, row);
-        }
-        out.extend(q.fetch_all(&mut **tx).await.map_err(Error::db(op))?);
+        out.extend(query(
+            tx,
+            op,
+            &text,
+            |b| chunk.iter().try_for_each(|row| bind(b, row)),
+            &read,
+        )?);
     }
     Ok(out)
+}
+
+/// A statement that returns no rows.
+fn none(_: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
+    Ok(())
+}
+
+/// An instance's outbox counters as a write left them.
+pub(super) struct Counted {
+    pub(super) uid: String,
+    pub(super) pending: i64,
+    pub(super) failed: i64,
+    pub(super) sync: String,
+}
+
+impl Counted {
+    /// Reads `uid, steps_pending, steps_failed, sync_status`.
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            uid: row.get(0)?,
+            pending: row.get(1)?,
+            failed: row.get(2)?,
+            sync: row.get(3)?,
+        })
+    }
 }
 
 fn int(v: u64) -> i64 {
@@ -65,10 +130,7 @@ fn int(v: u64) -> i64 {
 }
 
 /// Inserts new instances (existing uids are left alone and not returned).
-pub(super) async fn insert_instances(
-    tx: &mut Tx<'_>,
-    rows: &[&InstanceRow],
-) -> Result<Vec<SqliteRow>, Error> {
+pub(super) fn insert_instances(tx: &Tx<'_>, rows: &[&InstanceRow]) -> Result<Vec<Counted>, Error> {
     let sql = |values: &str| {
         format!(
             "INSERT INTO instances (uid, workflow, version, workflow_hash, state, data, revision, awaiting, head_hash, \
@@ -76,32 +138,37 @@ pub(super) async fn insert_instances(
              ON CONFLICT (uid) DO NOTHING RETURNING uid, steps_pending, steps_failed, sync_status"
         )
     };
-    fetch(tx, "insert instances", rows, sql, 16, |q, r| {
-        q.bind(r.uid.as_str())
-            .bind(r.workflow.as_str())
-            .bind(i64::from(r.version))
-            .bind(r.workflow_hash.as_str())
-            .bind(r.state.as_str())
-            .bind(r.data.as_str())
-            .bind(int(r.revision))
-            .bind(r.awaiting.as_deref())
-            .bind(r.head_hash.as_str())
-            .bind(int(r.steps_enqueued))
-            .bind(int(r.new_steps))
-            .bind(0i64)
-            .bind(r.sync_status)
-            .bind(r.created_at)
-            .bind(r.updated_at)
-            .bind(r.title.as_deref())
-    })
-    .await
+    fetch(
+        tx,
+        "insert instances",
+        rows,
+        sql,
+        16,
+        |b, r| {
+            b.put(r.uid.as_str())?
+                .put(r.workflow.as_str())?
+                .put(i64::from(r.version))?
+                .put(r.workflow_hash.as_str())?
+                .put(r.state.as_str())?
+                .put(r.data.as_str())?
+                .put(int(r.revision))?
+                .put(r.awaiting.as_deref())?
+                .put(r.head_hash.as_str())?
+                .put(int(r.steps_enqueued))?
+                .put(int(r.new_steps))?
+                .put(0i64)?
+                .put(r.sync_status)?
+                .put(r.created_at)?
+                .put(r.updated_at)?
+                .put(r.title.as_deref())?;
+            Ok(())
+        },
+        Counted::read,
+    )
 }
 
 /// Compare-and-set of existing instances on their base revision; returns the rows updated.
-pub(super) async fn update_instances(
-    tx: &mut Tx<'_>,
-    rows: &[&InstanceRow],
-) -> Result<Vec<SqliteRow>, Error> {
+pub(super) fn update_instances(tx: &Tx<'_>, rows: &[&InstanceRow]) -> Result<Vec<Counted>, Error> {
     let sql = |values: &str| {
         format!(
             "WITH v(uid, base_revision, state, data, revision, awaiting, head_hash, steps_enqueued, new_steps, \
@@ -120,27 +187,35 @@ pub(super) async fn update_instances(
              RETURNING instances.uid, instances.steps_pending, instances.steps_failed, instances.sync_status"
         )
     };
-    fetch(tx, "update instances", rows, sql, 14, |q, r| {
-        q.bind(r.uid.as_str())
-            .bind(int(r.base_revision))
-            .bind(r.state.as_str())
-            .bind(r.data.as_str())
-            .bind(int(r.revision))
-            .bind(r.awaiting.as_deref())
-            .bind(r.head_hash.as_str())
-            .bind(int(r.steps_enqueued))
-            .bind(int(r.new_steps))
-            .bind(int(r.completed_steps))
-            .bind(r.updated_at)
-            .bind(r.title.as_deref())
-            .bind(r.title_set)
-            .bind(r.base_head_hash.as_str())
-    })
-    .await
+    fetch(
+        tx,
+        "update instances",
+        rows,
+        sql,
+        14,
+        |b, r| {
+            b.put(r.uid.as_str())?
+                .put(int(r.base_revision))?
+                .put(r.state.as_str())?
+                .put(r.data.as_str())?
+                .put(int(r.revision))?
+                .put(r.awaiting.as_deref())?
+                .put(r.head_hash.as_str())?
+                .put(int(r.steps_enqueued))?
+                .put(int(r.new_steps))?
+                .put(int(r.completed_steps))?
+                .put(r.updated_at)?
+                .put(r.title.as_deref())?
+                .put(r.title_set)?
+                .put(r.base_head_hash.as_str())?;
+            Ok(())
+        },
+        Counted::read,
+    )
 }
 
 /// Appends history rows, each with its global index.
-pub(super) async fn insert_history(tx: &mut Tx<'_>, rows: &[Indexed<'_>]) -> Result<(), Error> {
+pub(super) fn insert_history(tx: &Tx<'_>, rows: &[Indexed<'_>]) -> Result<(), Error> {
     let sql = |values: &str| {
         format!(
             "INSERT INTO history (uid, seq, at, actor, role, event, from_state, to_state, payload, changes, \
@@ -148,38 +223,43 @@ pub(super) async fn insert_history(tx: &mut Tx<'_>, rows: &[Indexed<'_>]) -> Res
         )
     };
     let rows: Vec<&Indexed<'_>> = rows.iter().collect();
-    fetch(tx, "insert history", &rows, sql, 19, |q, i| {
-        let r = i.row;
-        q.bind(r.uid.as_str())
-            .bind(int(r.seq))
-            .bind(r.at)
-            .bind(r.actor.as_str())
-            .bind(r.role.as_str())
-            .bind(r.event.as_str())
-            .bind(r.from_state.as_deref())
-            .bind(r.to_state.as_str())
-            .bind(r.payload.as_str())
-            .bind(r.changes.as_str())
-            .bind(r.workflow.as_str())
-            .bind(i64::from(r.version))
-            .bind(r.prev_hash.as_str())
-            .bind(r.hash.as_str())
-            .bind(i64::from(r.hash_format))
-            .bind(r.state_digest.as_str())
-            .bind(r.timers.as_str())
-            .bind(i.log_index)
-            .bind(r.rules.as_deref())
-    })
-    .await?;
+    fetch(
+        tx,
+        "insert history",
+        &rows,
+        sql,
+        19,
+        |b, i| {
+            let r = i.row;
+            b.put(r.uid.as_str())?
+                .put(int(r.seq))?
+                .put(r.at)?
+                .put(r.actor.as_str())?
+                .put(r.role.as_str())?
+                .put(r.event.as_str())?
+                .put(r.from_state.as_deref())?
+                .put(r.to_state.as_str())?
+                .put(r.payload.as_str())?
+                .put(r.changes.as_str())?
+                .put(r.workflow.as_str())?
+                .put(i64::from(r.version))?
+                .put(r.prev_hash.as_str())?
+                .put(r.hash.as_str())?
+                .put(i64::from(r.hash_format))?
+                .put(r.state_digest.as_str())?
+                .put(r.timers.as_str())?
+                .put(i.log_index)?
+                .put(r.rules.as_deref())?;
+            Ok(())
+        },
+        none,
+    )?;
     Ok(())
 }
 
 /// Enqueues steps: a commit's first step is queued if nothing of its instance is open (and leased at once when
 /// the commit asked for it), every other one waits (`blocked`) behind it. Returns `id, uid, seq, status`.
-pub(super) async fn insert_outbox(
-    tx: &mut Tx<'_>,
-    rows: &[&OutboxRow],
-) -> Result<Vec<SqliteRow>, Error> {
+pub(super) fn insert_outbox(tx: &Tx<'_>, rows: &[&OutboxRow]) -> Result<Vec<InsertedStep>, Error> {
     let sql = |values: &str| {
         format!(
             "WITH v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until) \
@@ -198,27 +278,43 @@ pub(super) async fn insert_outbox(
                AS previous_completed_at"
         )
     };
-    fetch(tx, "insert outbox", rows, sql, 11, |q, r| {
-        q.bind(r.uid.as_str())
-            .bind(int(r.seq))
-            .bind(int(r.revision))
-            .bind(r.step.as_str())
-            .bind(r.delivery)
-            .bind(r.then_event.as_deref())
-            .bind(r.payload.as_str())
-            .bind(i64::from(r.first))
-            .bind(r.at)
-            .bind(r.lease_owner.as_deref())
-            .bind(r.lease_until)
-    })
-    .await
+    fetch(
+        tx,
+        "insert outbox",
+        rows,
+        sql,
+        11,
+        |b, r| {
+            b.put(r.uid.as_str())?
+                .put(int(r.seq))?
+                .put(int(r.revision))?
+                .put(r.step.as_str())?
+                .put(r.delivery)?
+                .put(r.then_event.as_deref())?
+                .put(r.payload.as_str())?
+                .put(i64::from(r.first))?
+                .put(r.at)?
+                .put(r.lease_owner.as_deref())?
+                .put(r.lease_until)?;
+            Ok(())
+        },
+        |row| {
+            Ok(InsertedStep {
+                id: row.get(0)?,
+                uid: row.get(1)?,
+                seq: row.get(2)?,
+                status: row.get(3)?,
+                previous_completed_at: row.get::<_, Option<i64>>(4)?.map(from_micros),
+            })
+        },
+    )
 }
 
-/// Marks leased steps done (only where the fence still holds); returns `id, uid, seq` of each row done.
-pub(super) async fn complete_steps(
-    tx: &mut Tx<'_>,
+/// Marks leased steps done (only where the fence still holds); returns the `(id, uid, seq)` of each row done.
+pub(super) fn complete_steps(
+    tx: &Tx<'_>,
     rows: &[&StepCompletionRow],
-) -> Result<Vec<SqliteRow>, Error> {
+) -> Result<Vec<(i64, String, i64)>, Error> {
     let sql = |values: &str| {
         format!(
             "WITH v(id, fence, result, at, uid) AS (VALUES {values}) \
@@ -229,21 +325,26 @@ pub(super) async fn complete_steps(
              RETURNING outbox.id, outbox.uid, outbox.seq"
         )
     };
-    fetch(tx, "complete steps", rows, sql, 5, |q, r| {
-        q.bind(r.id)
-            .bind(int(r.fence))
-            .bind(r.result.as_str())
-            .bind(r.at)
-            .bind(r.uid.as_str())
-    })
-    .await
+    fetch(
+        tx,
+        "complete steps",
+        rows,
+        sql,
+        5,
+        |b, r| {
+            b.put(r.id)?
+                .put(int(r.fence))?
+                .put(r.result.as_str())?
+                .put(r.at)?
+                .put(r.uid.as_str())?;
+            Ok(())
+        },
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )
 }
 
 /// After steps complete, the next step of each instance (if blocked behind them) becomes claimable.
-pub(super) async fn promote_next_steps(
-    tx: &mut Tx<'_>,
-    completed: &[(String, i64)],
-) -> Result<(), Error> {
+pub(super) fn promote_next_steps(tx: &Tx<'_>, completed: &[(String, i64)]) -> Result<(), Error> {
     let refs: Vec<&(String, i64)> = completed.iter().collect();
     let sql = |values: &str| {
         format!(
@@ -251,10 +352,18 @@ pub(super) async fn promote_next_steps(
              WHERE outbox.uid = v.uid AND outbox.seq = v.seq + 1 AND outbox.status = 'blocked'"
         )
     };
-    fetch(tx, "promote next steps", &refs, sql, 2, |q, (uid, seq)| {
-        q.bind(uid.as_str()).bind(*seq)
-    })
-    .await?;
+    fetch(
+        tx,
+        "promote next steps",
+        &refs,
+        sql,
+        2,
+        |b, (uid, seq)| {
+            b.put(uid.as_str())?.put(*seq)?;
+            Ok(())
+        },
+        none,
+    )?;
     Ok(())
 }
 

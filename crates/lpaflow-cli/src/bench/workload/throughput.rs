@@ -6,7 +6,7 @@ use super::engine::{Registrations, WorkerConfig, start};
 use super::stub::Stub;
 use super::{Settings, check, progress};
 use crate::bench::db;
-use crate::bench::report::{Report, peak_rss_mb, percentile, reset_peak_rss};
+use crate::bench::report::{Report, WriterCounts, peak_rss_mb, percentile, reset_peak_rss};
 use std::sync::Arc;
 
 /// Runs the scenario; `Ok(false)` when the correctness check failed.
@@ -41,6 +41,7 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
         .await?;
     }
     let bar = progress(s.n, "throughput");
+    let writer = WriterCounts::now(&store);
     let run = run_waiting(&engine, &regs, 'M', s.n, s.concurrency, &bar).await?;
     bar.finish_and_clear();
     let seconds = run
@@ -61,6 +62,7 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
     report.metric("latency.p90_ms", percentile(&lat, 90.0));
     report.metric("latency.p99_ms", percentile(&lat, 99.0));
     report.metric("latency.max_ms", lat.last().copied().unwrap_or_default());
+    writer.record_since(report, "throughput.writer", &store);
     report.metric(
         "throughput.peak_rss_mb",
         peak_rss_mb(None).unwrap_or_default(),
