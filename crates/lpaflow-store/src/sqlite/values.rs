@@ -257,27 +257,30 @@ pub(super) fn insert_history(tx: &Tx<'_>, rows: &[Indexed<'_>]) -> Result<(), Er
     Ok(())
 }
 
+/// The statement that enqueues steps, for `values` tuples of its 11 parameters.
+fn outbox_sql(values: &str) -> String {
+    format!(
+        "WITH v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until) \
+           AS (VALUES {values}), \
+         w AS (SELECT v.*, (v.first = 0 OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
+                                                AND p.status NOT IN ('done', 'skipped'))) AS blocked FROM v) \
+         INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, status, next_attempt_at, \
+           created_at, lease_owner, lease_until, fence) \
+         SELECT uid, seq, revision, step, delivery, then_event, payload, \
+                CASE WHEN blocked THEN 'blocked' WHEN lease_owner IS NOT NULL THEN 'in_flight' ELSE 'queued' END, \
+                at, at, CASE WHEN blocked THEN NULL ELSE lease_owner END, \
+                CASE WHEN blocked THEN NULL ELSE lease_until END, \
+                CASE WHEN NOT blocked AND lease_owner IS NOT NULL THEN 1 ELSE 0 END \
+         FROM w RETURNING id, uid, seq, status, \
+           (SELECT p.completed_at FROM outbox p WHERE p.uid = outbox.uid AND p.seq = outbox.seq - 1) \
+           AS previous_completed_at"
+    )
+}
+
 /// Enqueues steps: a commit's first step is queued if nothing of its instance is open (and leased at once when
 /// the commit asked for it), every other one waits (`blocked`) behind it. Returns `id, uid, seq, status`.
 pub(super) fn insert_outbox(tx: &Tx<'_>, rows: &[&OutboxRow]) -> Result<Vec<InsertedStep>, Error> {
-    let sql = |values: &str| {
-        format!(
-            "WITH v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until) \
-               AS (VALUES {values}), \
-             w AS (SELECT v.*, (v.first = 0 OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
-                                                    AND p.status NOT IN ('done', 'skipped'))) AS blocked FROM v) \
-             INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, status, next_attempt_at, \
-               created_at, lease_owner, lease_until, fence) \
-             SELECT uid, seq, revision, step, delivery, then_event, payload, \
-                    CASE WHEN blocked THEN 'blocked' WHEN lease_owner IS NOT NULL THEN 'in_flight' ELSE 'queued' END, \
-                    at, at, CASE WHEN blocked THEN NULL ELSE lease_owner END, \
-                    CASE WHEN blocked THEN NULL ELSE lease_until END, \
-                    CASE WHEN NOT blocked AND lease_owner IS NOT NULL THEN 1 ELSE 0 END \
-             FROM w RETURNING id, uid, seq, status, \
-               (SELECT p.completed_at FROM outbox p WHERE p.uid = outbox.uid AND p.seq = outbox.seq - 1) \
-               AS previous_completed_at"
-        )
-    };
+    let sql = outbox_sql;
     fetch(
         tx,
         "insert outbox",
@@ -378,5 +381,38 @@ mod tests {
         assert_eq!(sizes, [64, 64, 16, 4, 4, 4, 1]);
         assert_eq!(sizes.iter().sum::<usize>(), 157);
         assert_eq!(tuples(2, 3), "(?,?,?),(?,?,?)");
+    }
+
+    /// The bundled SQLite finds each new step's predecessor by the `(uid, seq)` index; SQLite 3.40 planned the
+    /// same `RETURNING` subquery as a scan of the whole outbox, one per inserted step (issue 18's records).
+    #[tokio::test]
+    async fn enqueueing_steps_reads_no_whole_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        let db = super::super::SqliteDb::open(path.to_str().unwrap(), 2, 8, false)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        db.close().await;
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN {}", outbox_sql(&tuples(4, 11)));
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(
+                rusqlite::params_from_iter([rusqlite::types::Null; 44]),
+                |r| r.get(3),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("SEARCH p USING INDEX")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .all(|p| !p.starts_with("SCAN") || p == "SCAN v" || p.ends_with("CONSTANT ROWS")),
+            "{plan:?}"
+        );
     }
 }
