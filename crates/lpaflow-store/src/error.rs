@@ -48,6 +48,10 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The SQLite writer's thread could not start, or a job on it panicked (a bug): nothing of that batch
+    /// was written.
+    #[error("the SQLite writer failed: {0}")]
+    Writer(String),
     /// A stored row cannot be read back (a state not in the definition, malformed JSON, ...).
     #[error("the stored row of {uid} is corrupt: {detail}")]
     Corrupt {
@@ -82,7 +86,7 @@ impl Error {
     }
 
     /// Wraps an error of the SQLite writer's own connection, saying what the store was doing.
-    pub fn sqlite(op: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    pub(crate) fn sqlite(op: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
         move |source| Error::Sqlite { op, source }
     }
 

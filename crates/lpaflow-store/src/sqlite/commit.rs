@@ -45,19 +45,7 @@ type Refusals = Vec<(usize, CommitError)>;
 async fn attempt(db: &SqliteDb, batch: &[Prepared], which: &[usize]) -> Result<Attempt, Error> {
     let items: Vec<(usize, Arc<Rows>)> =
         which.iter().map(|&i| (i, batch[i].rows.clone())).collect();
-    let mut writer = db.write_lock.lock().await;
-    let result = db
-        .writer(&mut writer)
-        .await?
-        .run(move |conn| attempt_on(conn, &items))
-        .await;
-    if result.is_err() {
-        // Whatever state the failure left the connection in, the next batch starts on a fresh one.
-        if let Some(failed) = writer.take() {
-            failed.close().await;
-        }
-    }
-    result
+    db.on_writer(move |conn| attempt_on(conn, &items)).await
 }
 
 fn attempt_on(conn: &mut rusqlite::Connection, items: &Items) -> Result<Attempt, Error> {

@@ -20,6 +20,9 @@ use tokio::sync::oneshot;
 /// A batch of statements to run on the writer's connection.
 type Job = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 
+/// How long a write waits for another process's write on the same file, on every connection (the pool's too).
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The most prepared statements the writer keeps: every statement it runs, each chunk size of the chunked
 /// ones (`values.rs`: six statements in four sizes, and thirteen others) fits.
 const STATEMENT_CACHE: usize = 48;
@@ -59,12 +62,13 @@ impl DirectWriter {
                 drop(conn);
                 let _ = closed_tx.send(());
             })
-            .map_err(|e| Error::Log(format!("cannot start the SQLite writer thread: {e}")))?;
+            .map_err(|e| Error::Writer(format!("cannot start its thread: {e}")))?;
         opened.await.map_err(|_| Error::ShuttingDown)??;
         Ok(Self { jobs, closed })
     }
 
-    /// Runs `job` on the writer's connection and answers its result.
+    /// Runs `job` on the writer's connection and answers its result. A job that panics answers an error (its
+    /// transaction, dropped while unwinding, rolls back) and the thread goes on.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut rusqlite::Connection) -> Result<T, Error> + Send + 'static,
@@ -72,10 +76,11 @@ impl DirectWriter {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move |conn| {
-                let _ = tx.send(job(conn));
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)))
+                    .unwrap_or_else(|panic| Err(Error::Writer(panic_message(&*panic))));
+                let _ = tx.send(result);
             }))
             .map_err(|_| Error::ShuttingDown)?;
-        // A job that panicked dropped its sender: the thread is gone, and so is this writer.
         rx.await.map_err(|_| Error::ShuttingDown)?
     }
 
@@ -86,6 +91,16 @@ impl DirectWriter {
     }
 }
 
+/// What a panic said, as far as it said it in text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let said = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    format!("a batch panicked: {said}")
+}
+
 /// The writer's connection: the pool's settings that matter to a writer.
 fn connect(path: &str, cache_kib: u64) -> Result<rusqlite::Connection, Error> {
     use rusqlite::OpenFlags;
@@ -94,7 +109,7 @@ fn connect(path: &str, cache_kib: u64) -> Result<rusqlite::Connection, Error> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(Error::sqlite("open the writer's connection"))?;
-    conn.busy_timeout(Duration::from_secs(10))
+    conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(Error::sqlite("set the writer's busy timeout"))?;
     for (name, value) in [
         ("journal_mode", "WAL".to_owned()),
@@ -157,6 +172,37 @@ mod tests {
         assert!(e.to_string().contains("insert into nothing"), "{e}");
         // The thread is still there for the next job.
         assert_eq!(writer.run(|_| Ok(7)).await.unwrap(), 7);
+        writer.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_panics_is_an_error_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("direct.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute("CREATE TABLE t (x)", [])
+            .unwrap();
+        let writer = DirectWriter::open(path.to_str().unwrap(), 1024)
+            .await
+            .unwrap();
+        let e = writer
+            .run(|c| -> Result<(), Error> {
+                let tx = c.transaction().unwrap();
+                tx.execute("INSERT INTO t VALUES (1)", []).unwrap();
+                panic!("a bug");
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(&e, Error::Writer(m) if m.contains("a bug")), "{e}");
+        let rows: i64 = writer
+            .run(|c| {
+                Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                    .unwrap())
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "the panicking batch's transaction rolled back");
         writer.close().await;
     }
 

@@ -46,6 +46,8 @@ pub struct SqliteDb {
     pub(crate) write_lock: std::sync::Arc<tokio::sync::Mutex<Option<direct::DirectWriter>>>,
     /// The page cache of the writer's connection, KiB: [`WRITER_CACHE_MIB`] at most.
     writer_cache_kib: u64,
+    /// Opened read-only: the writer's connection is never opened.
+    read_only: bool,
 }
 
 /// The most MiB of pages the writer's connection keeps. A batch touches few pages (the tables' and indexes'
@@ -84,7 +86,7 @@ impl SqliteDb {
                 .synchronous(SqliteSynchronous::Full)
         };
         let options = options
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(direct::BUSY_TIMEOUT)
             .foreign_keys(false)
             // Negative: a size in KiB rather than in pages.
             .pragma(
@@ -111,6 +113,7 @@ impl SqliteDb {
             pool,
             write_lock: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
             writer_cache_kib: u64::from(cache_mib.clamp(1, WRITER_CACHE_MIB)) * 1024,
+            read_only,
         })
     }
 
@@ -167,13 +170,44 @@ impl SqliteDb {
         self.pool.close().await;
     }
 
-    /// The connection commits and step reports are written on, from `slot` (the write lock's content, so
-    /// the caller holds the lock), opened on the pool's file if `slot` has none. A caller whose write failed
-    /// closes and empties `slot`: the next write starts on a fresh connection.
+    /// Runs `job` on the connection commits and step reports are written on, inside the write lock, in a task
+    /// of its own: if the caller stops waiting, the job still finishes before the lock is released (no other
+    /// write of this process then meets it in SQLite's busy handler). A failed job closes the connection; the
+    /// next write opens a fresh one.
+    pub(crate) async fn on_writer<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut rusqlite::Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let db = self.clone();
+        tokio::spawn(async move {
+            let mut slot = db.write_lock.lock().await;
+            let result = db.writer(&mut slot).await?.run(job).await;
+            if result.is_err()
+                && let Some(failed) = slot.take()
+            {
+                failed.close().await;
+            }
+            result
+        })
+        .await
+        .map_err(|e| Error::Writer(format!("its task ended: {e}")))?
+    }
+
+    /// The writer's connection, from `slot` (the write lock's content, so the caller holds the lock), opened on
+    /// the pool's file if `slot` has none.
     pub(crate) async fn writer<'s>(
         &self,
         slot: &'s mut Option<direct::DirectWriter>,
     ) -> Result<&'s direct::DirectWriter, Error> {
+        if self.read_only {
+            return Err(Error::Sqlite {
+                op: "open the writer's connection",
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                    Some("the store was opened read-only".to_owned()),
+                ),
+            });
+        }
         if slot.is_none() {
             // The file the pool has open, as SQLite names it (the URL's path may be relative or encoded).
             let file: String =
@@ -181,6 +215,12 @@ impl SqliteDb {
                     .fetch_one(&self.pool)
                     .await
                     .map_err(Error::db("find the database file"))?;
+            if file.is_empty() {
+                return Err(Error::UnsupportedUrl(
+                    "an in-memory SQLite database (the group-commit writer needs a file)"
+                        .to_owned(),
+                ));
+            }
             *slot = Some(direct::DirectWriter::open(&file, self.writer_cache_kib).await?);
         }
         slot.as_ref().ok_or(Error::ShuttingDown)
@@ -241,6 +281,20 @@ mod tests {
             .unwrap();
         assert_eq!(marks, 0);
         drop(slot);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_store_opened_read_only_never_opens_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-only.db");
+        let file = path.to_str().unwrap();
+        let db = SqliteDb::open(file, 2, 8, false).await.unwrap();
+        db.migrate().await.unwrap();
+        db.close().await;
+        let db = SqliteDb::open(file, 2, 8, true).await.unwrap();
+        let e = db.on_writer(|_| Ok(())).await.unwrap_err();
+        assert_eq!(e.failure(), crate::Failure::ReadOnly, "{e}");
         db.close().await;
     }
 }

@@ -99,24 +99,11 @@ impl SqliteDb {
     /// Records lease holders' reports. Returns, per report, whether it applied (`false`: the lease was lost).
     pub async fn finish_steps(&self, finishes: &[StepFinish]) -> Result<Vec<bool>, Error> {
         let rows: Vec<FinishRow> = finishes.iter().map(finish_row).collect();
-        let mut writer = self.write_lock.lock().await;
-        let result = self
-            .writer(&mut writer)
-            .await?
-            .run(move |conn| finish_on(conn, &rows))
-            .await;
-        match result {
-            Ok(applied) => Ok(finishes
-                .iter()
-                .map(|f| applied.contains(&f.step.key))
-                .collect()),
-            Err(e) => {
-                if let Some(failed) = writer.take() {
-                    failed.close().await;
-                }
-                Err(e)
-            }
-        }
+        let applied = self.on_writer(move |conn| finish_on(conn, &rows)).await?;
+        Ok(finishes
+            .iter()
+            .map(|f| applied.contains(&f.step.key))
+            .collect())
     }
 
     /// Every step of one instance, in order.

@@ -280,12 +280,11 @@ fn outbox_sql(values: &str) -> String {
 /// Enqueues steps: a commit's first step is queued if nothing of its instance is open (and leased at once when
 /// the commit asked for it), every other one waits (`blocked`) behind it. Returns `id, uid, seq, status`.
 pub(super) fn insert_outbox(tx: &Tx<'_>, rows: &[&OutboxRow]) -> Result<Vec<InsertedStep>, Error> {
-    let sql = outbox_sql;
     fetch(
         tx,
         "insert outbox",
         rows,
-        sql,
+        outbox_sql,
         11,
         |b, r| {
             b.put(r.uid.as_str())?

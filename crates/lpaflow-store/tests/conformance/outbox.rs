@@ -19,6 +19,7 @@ conformance!(
     failed_steps_block_their_instance_until_retried_or_skipped,
     suspension_marks_steps_without_burning_attempts,
     a_blocking_step_completes_with_its_confirmation,
+    a_confirmation_after_its_lease_was_reclaimed_is_fenced,
     backlog_counts_open_steps,
     a_commit_can_lease_its_first_step_when_nothing_earlier_is_open,
     steps_are_enqueued_at_the_wall_clock_time_given,
@@ -462,6 +463,72 @@ async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
         Some(t0()),
         "completed on the wall clock, not the business clock"
     );
+}
+
+/// A lease that expired is reclaimed (`retrying`, ambiguous) with its fence unchanged: the holder's late
+/// confirmation must still be refused, or the step would be completed twice over (and counted out of the
+/// instance's pending steps again). Only the step's status tells them apart.
+async fn a_confirmation_after_its_lease_was_reclaimed_is_fenced(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(551);
+    f.create(&id, json!({}), t0()).await;
+    f.fire(&id, &author("submit"), t0()).await.unwrap();
+    let lease = t0() + TimeDelta::seconds(30);
+    for _ in 0..3 {
+        let s = f
+            .store
+            .claim_steps("w", 1, lease, t0())
+            .await
+            .unwrap()
+            .remove(0);
+        f.store
+            .finish_steps(vec![done(s.id, s.fence, &id)])
+            .await
+            .unwrap();
+    }
+    f.fire(&id, &editor("approve"), t0()).await.unwrap();
+    let publish = f
+        .store
+        .claim_steps("w", 1, lease, t0())
+        .await
+        .unwrap()
+        .remove(0);
+    // After the lease: reclaimed, claimed by nobody yet (a claim of no steps).
+    let later = lease + TimeDelta::seconds(1);
+    assert!(
+        f.store
+            .claim_steps("w2", 0, later + TimeDelta::seconds(30), later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let reclaimed = f.store.step(publish.id).await.unwrap().unwrap();
+    assert_eq!(reclaimed.status, StepStatus::Retrying);
+    assert_eq!(reclaimed.fence, publish.fence, "reclaiming keeps the fence");
+    let mut confirm = f
+        .fire_commit(
+            &id,
+            &lpaflow_core::Command::system("published".into(), "step"),
+            later,
+        )
+        .await;
+    confirm.complete_step = Some((
+        Fenced {
+            key: publish.id,
+            fence: publish.fence,
+        },
+        json!({"ref": 1}),
+    ));
+    assert!(matches!(
+        f.store.commit(confirm).await,
+        Err(lpaflow_store::CommitError::Fenced(_))
+    ));
+    let stored = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.instance.state, "publishing",
+        "nothing of the refused commit"
+    );
+    assert_eq!(stored.steps_pending, 1);
 }
 
 async fn backlog_counts_open_steps(db: &TestDb) {
