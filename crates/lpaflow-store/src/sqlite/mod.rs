@@ -230,6 +230,7 @@ impl SqliteDb {
 #[cfg(test)]
 mod tests {
     use super::SqliteDb;
+    use crate::Error;
 
     #[tokio::test]
     async fn every_connection_gets_the_page_cache_asked_for() {
@@ -281,6 +282,40 @@ mod tests {
             .unwrap();
         assert_eq!(marks, 0);
         drop(slot);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_closes_the_writer_and_the_next_opens_a_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reopen.db");
+        let db = SqliteDb::open(path.to_str().unwrap(), 2, 8, false)
+            .await
+            .unwrap();
+        let failed = db
+            .on_writer(|c| -> Result<(), Error> {
+                c.execute("CREATE TEMP TABLE mark (x)", [])
+                    .map_err(Error::sqlite("mark the connection"))?;
+                Err(Error::Writer("failed on purpose".to_owned()))
+            })
+            .await;
+        assert!(failed.is_err());
+        assert!(db.write_lock.lock().await.is_none(), "closed");
+        let marks: i64 = db
+            .on_writer(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM sqlite_temp_master WHERE name = 'mark'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(Error::sqlite("look for the mark"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            marks, 0,
+            "a fresh connection, without the failed one's table"
+        );
         db.close().await;
     }
 
