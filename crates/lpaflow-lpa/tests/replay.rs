@@ -128,12 +128,18 @@ fn as_version_1(rows: &mut [StoredEntry], lpa: &Lpa) {
     }
 }
 
-#[test]
-fn entries_of_interpreter_version_1_still_replay() {
+/// A signed LPA with two payments: the payments list changes, which interpreter versions 1 and 2 record
+/// differently.
+fn paid_twice() -> Lpa {
     let mut lpa = signed();
-    // Two payments: the payments list changes, which versions 1 and 2 record differently.
     lpa.service("record_payment", serde_json::json!({"amountPence": 100}));
     lpa.service("record_payment", serde_json::json!({"amountPence": 200}));
+    lpa
+}
+
+#[test]
+fn entries_of_interpreter_version_1_still_replay() {
+    let lpa = paid_twice();
     let mut rows = rows(&lpa);
     let last = rows.last().unwrap().entry.changes.clone();
     assert!(
@@ -149,9 +155,7 @@ fn entries_of_interpreter_version_1_still_replay() {
 
 #[test]
 fn a_version_1_entry_with_version_2_changes_is_unlawful() {
-    let mut lpa = signed();
-    lpa.service("record_payment", serde_json::json!({"amountPence": 100}));
-    lpa.service("record_payment", serde_json::json!({"amountPence": 200}));
+    let lpa = paid_twice();
     let mut rows = rows(&lpa);
     let genuine = rows.last().unwrap().entry.changes.clone();
     as_version_1(&mut rows, &lpa);

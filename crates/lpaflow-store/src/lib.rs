@@ -15,6 +15,7 @@ mod chain_rows;
 mod cursor;
 mod db;
 mod error;
+mod finished;
 mod group_commit;
 mod list;
 mod log;

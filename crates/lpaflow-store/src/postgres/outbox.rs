@@ -18,11 +18,12 @@ use super::commit::promote_next_steps;
 use super::rows::{STEP_COLUMNS, step};
 use super::{PgDb, TRANSIENT_RETRIES, int, is_transient, pg_time_of};
 use crate::Error;
+use crate::finished::Finished;
 use crate::model::{Backlog, StepFinish, StepLease, StepOutcome, StepRow, WaitingInstance};
 use chrono::{DateTime, Utc};
 use lpaflow_core::InstanceId;
 use sqlx::{Postgres, Row, Transaction};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 const RECLAIM_EXPIRED: &str = "UPDATE outbox SET status = 'retrying', ambiguous = true, lease_owner = NULL, \
        lease_until = NULL, next_attempt_at = $1 \
@@ -185,29 +186,24 @@ impl PgDb {
             .fetch_all(&mut *tx)
             .await
             .map_err(Error::db("finish steps"))?;
-        let mut closed: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        let mut done_keys = Vec::new();
-        let mut applied_ids = BTreeSet::new();
-        for r in &applied {
-            let id: i64 = r.try_get("id").map_err(Error::db("finish steps"))?;
-            let uid: String = r.try_get("uid").map_err(Error::db("finish steps"))?;
-            let status: String = r.try_get("status").map_err(Error::db("finish steps"))?;
-            applied_ids.insert(id);
-            match status.as_str() {
-                "done" => {
-                    let seq: i64 = r.try_get("seq").map_err(Error::db("finish steps"))?;
-                    closed.entry(uid.clone()).or_default().0 += 1;
-                    done_keys.push((uid, seq));
-                }
-                "failed" => {
-                    let e = closed.entry(uid).or_default();
-                    e.0 += 1;
-                    e.1 += 1;
-                }
-                _ => {}
-            }
-        }
-        promote_next_steps(&mut tx, &done_keys).await?;
+        let rows = applied
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<i64, _>("id")?,
+                    r.try_get::<String, _>("uid")?,
+                    r.try_get::<i64, _>("seq")?,
+                    r.try_get::<String, _>("status")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Error::db("finish steps"))?;
+        let Finished {
+            applied,
+            done,
+            closed,
+        } = Finished::tally(rows);
+        promote_next_steps(&mut tx, &done).await?;
         if !closed.is_empty() {
             sqlx::query(ADJUST_COUNTERS)
                 .bind(closed.keys().map(String::as_str).collect::<Vec<_>>())
@@ -218,7 +214,7 @@ impl PgDb {
                 .map_err(Error::db("adjust step counters"))?;
         }
         tx.commit().await.map_err(Error::db("commit finish"))?;
-        Ok(applied_ids)
+        Ok(applied)
     }
 
     /// Every step of one instance, in order.

@@ -6,6 +6,7 @@ use super::SqliteDb;
 use super::rows::{STEP_COLUMNS, step};
 use super::values;
 use crate::Error;
+use crate::finished::Finished;
 use crate::model::{Backlog, StepFinish, StepLease, StepOutcome, StepRow, WaitingInstance};
 use crate::prepare::batch_json;
 use crate::time::{from_micros, to_micros};
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use lpaflow_core::InstanceId;
 use serde::Serialize;
 use sqlx::Row;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 const RECLAIM_EXPIRED: &str = "UPDATE outbox SET status = 'retrying', ambiguous = 1, lease_owner = NULL, \
      lease_until = NULL, next_attempt_at = ?1 WHERE status = 'in_flight' AND lease_until < ?1";
@@ -368,25 +369,12 @@ fn finish_on(conn: &mut rusqlite::Connection, rows: &[FinishRow]) -> Result<BTre
         |b| b.put(batch_json(rows)).map(|_| ()),
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
-    let mut closed: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut done_keys = Vec::new();
-    let mut applied_ids = BTreeSet::new();
-    for (id, uid, seq, status) in applied {
-        applied_ids.insert(id);
-        match status.as_str() {
-            "done" => {
-                closed.entry(uid.clone()).or_default().0 += 1;
-                done_keys.push((uid, seq));
-            }
-            "failed" => {
-                let e = closed.entry(uid).or_default();
-                e.0 += 1;
-                e.1 += 1;
-            }
-            _ => {}
-        }
-    }
-    values::promote_next_steps(&tx, &done_keys)?;
+    let Finished {
+        applied,
+        done,
+        closed,
+    } = Finished::tally(applied);
+    values::promote_next_steps(&tx, &done)?;
     if !closed.is_empty() {
         let adjust: Vec<serde_json::Value> = closed
             .iter()
@@ -397,5 +385,5 @@ fn finish_on(conn: &mut rusqlite::Connection, rows: &[FinishRow]) -> Result<BTre
             .map_err(Error::sqlite("adjust step counters"))?;
     }
     tx.commit().map_err(Error::sqlite("commit finish"))?;
-    Ok(applied_ids)
+    Ok(applied)
 }

@@ -2,7 +2,7 @@
 //! counters and sync status, suspension, failed steps.
 
 use crate::conformance;
-use crate::harness::{author, editor, fixture, open};
+use crate::harness::{Fixture, author, editor, fixture, open};
 use chrono::TimeDelta;
 use lpaflow_store::{Fenced, StepFinish, StepLease, StepOutcome, StepStatus, SyncStatus};
 use lpaflow_test_support::TestDb;
@@ -397,12 +397,15 @@ async fn suspension_marks_steps_without_burning_attempts(db: &TestDb) {
     );
 }
 
-async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
-    let f = fixture(db).await;
-    let id = uid(550);
-    f.create(&id, json!({}), t0()).await;
-    f.fire(&id, &author("submit"), t0()).await.unwrap();
-    let lease = t0() + TimeDelta::seconds(30);
+/// Creates `id`, submits it, delivers its three steps (each leased until `lease`) and approves it: its blocking
+/// `ext.publish` step is the next to claim.
+async fn approve_after_delivering_its_steps(
+    f: &Fixture,
+    id: &lpaflow_core::InstanceId,
+    lease: chrono::DateTime<chrono::Utc>,
+) {
+    f.create(id, json!({}), t0()).await;
+    f.fire(id, &author("submit"), t0()).await.unwrap();
     for _ in 0..3 {
         let s = f
             .store
@@ -411,11 +414,18 @@ async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
             .unwrap()
             .remove(0);
         f.store
-            .finish_steps(vec![done(s.id, s.fence, &id)])
+            .finish_steps(vec![done(s.id, s.fence, id)])
             .await
             .unwrap();
     }
-    f.fire(&id, &editor("approve"), t0()).await.unwrap();
+    f.fire(id, &editor("approve"), t0()).await.unwrap();
+}
+
+async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
+    let f = fixture(db).await;
+    let id = uid(550);
+    let lease = t0() + TimeDelta::seconds(30);
+    approve_after_delivering_its_steps(&f, &id, lease).await;
     let stored = f.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.sync_status, SyncStatus::AwaitingSync);
     let publish = f
@@ -471,22 +481,8 @@ async fn a_blocking_step_completes_with_its_confirmation(db: &TestDb) {
 async fn a_confirmation_after_its_lease_was_reclaimed_is_fenced(db: &TestDb) {
     let f = fixture(db).await;
     let id = uid(551);
-    f.create(&id, json!({}), t0()).await;
-    f.fire(&id, &author("submit"), t0()).await.unwrap();
     let lease = t0() + TimeDelta::seconds(30);
-    for _ in 0..3 {
-        let s = f
-            .store
-            .claim_steps("w", 1, lease, t0())
-            .await
-            .unwrap()
-            .remove(0);
-        f.store
-            .finish_steps(vec![done(s.id, s.fence, &id)])
-            .await
-            .unwrap();
-    }
-    f.fire(&id, &editor("approve"), t0()).await.unwrap();
+    approve_after_delivering_its_steps(&f, &id, lease).await;
     let publish = f
         .store
         .claim_steps("w", 1, lease, t0())
