@@ -192,7 +192,8 @@ impl Browser {
     }
 
     /// Sets a form control as a person would: a checkbox ticked for "true", a select's option chosen by its
-    /// value, text typed over what is there.
+    /// value, text typed over what is there. A `datetime-local` control normalizes a time on the minute to
+    /// `HH:MM` (the browser drops `:00` seconds), which is the same time.
     pub async fn set_value(&self, css: &str, value: &str) {
         let done = self
             .client
@@ -200,7 +201,9 @@ impl Browser {
                 "const e = document.querySelector(arguments[0]); if (!e) return false; \
                  if (e.type === 'checkbox') { e.checked = arguments[1] === 'true'; } else { e.value = arguments[1]; } \
                  e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); \
-                 return e.type === 'checkbox' ? true : e.value === arguments[1];",
+                 if (e.type === 'checkbox') return true; \
+                 if (e.type === 'datetime-local' && e.value.length === 16) return e.value + ':00' === arguments[1]; \
+                 return e.value === arguments[1];",
                 vec![json!(css), json!(value)],
             )
             .await
