@@ -73,6 +73,13 @@ fn the_workload_runs_every_scenario_and_checks_it() {
     assert!(metric(&m, "throughput.workflows_per_s") > 0.0);
     assert!(metric(&m, "latency.p50_ms") <= metric(&m, "latency.p99_ms"));
     assert!(metric(&m, "throughput.peak_rss_mb") > 0.0);
+    // Each timed workflow's latency is cut into its phases (0 when none was recorded).
+    for phase in ["create", "post", "complete"] {
+        let p50 = metric(&m, &format!("throughput.phase.{phase}_p50_ms"));
+        assert!(p50 > 0.0, "{phase}: {p50}");
+        assert!(p50 <= metric(&m, &format!("throughput.phase.{phase}_p99_ms")));
+    }
+    assert!(metric(&m, "throughput.phase.to_post_p50_ms") >= 0.0);
     assert!(metric(&m, "recovery.online_to_all_registered_s") >= 0.0);
     assert!(metric(&m, "crash.restart_to_all_registered_s") >= 0.0);
     assert_eq!(metric(&m, "recovery.dup_opg_posts"), 0.0);

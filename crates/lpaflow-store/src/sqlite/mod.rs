@@ -52,10 +52,12 @@ pub struct SqliteDb {
 
 /// The most MiB of pages the writer's connection keeps. A batch touches few pages (the tables' and indexes'
 /// latest leaves, the instances it updates, the interior pages above them), and a kept connection's cache,
-/// never emptied by another's writes, would otherwise grow to `--sqlite-cache-mib`. Measured (BENCHMARKS.md,
-/// issue 18, third session): 64 MiB cost `bench workload` 11 MB more peak memory than before the connection was
-/// kept; 8 MiB made `bench api` read pages back again (-14 %); 16 MiB kept the throughput of 64.
-pub const WRITER_CACHE_MIB: u32 = 16;
+/// never emptied by another's writes, fills to its bound with pages no batch reads again (in `bench workload`
+/// it reached 16 MiB within two seconds). Measured (BENCHMARKS.md, issue 18): with the batch on the writer's
+/// own connection a page read back comes from the operating system's cache in one `pread`, and 4 MiB kept the
+/// throughput of 16 MiB in `bench api`, `bench store` and `bench workload` while taking 12 MB off the
+/// workload's peak memory (fifth session); through sqlx, 8 MiB had cost `bench api` 14 % (third session).
+pub const WRITER_CACHE_MIB: u32 = 4;
 
 impl SqliteDb {
     /// Opens (creating if missing) the database file at `path`, each connection caching up to `cache_mib`

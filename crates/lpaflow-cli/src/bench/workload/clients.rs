@@ -2,6 +2,7 @@
 //! the timed runs) waiting for its registration.
 
 use super::engine::Registrations;
+use super::phases::Phases;
 use crate::bench::payload::{lpa_id, make_payload};
 use indicatif::ProgressBar;
 use lpaflow_core::{Command, InstanceId};
@@ -27,6 +28,8 @@ pub async fn start_instance(engine: &Engine, prefix: char, i: u64) -> anyhow::Re
 pub struct Run {
     /// Per-instance latency (start call to registration seen), milliseconds.
     pub latencies_ms: Vec<f64>,
+    /// Each instance's latency cut into phases, when the stub POSTs were timed.
+    pub phases: Vec<Phases>,
     /// First start.
     pub first_start: Instant,
     /// Last completion.
@@ -49,6 +52,7 @@ pub async fn run_waiting(
         let (engine, regs, next, bar) = (engine.clone(), regs.clone(), next.clone(), bar.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
+            let mut phases = Vec::new();
             let mut last = Instant::now();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -58,25 +62,32 @@ pub async fn run_waiting(
                 let done = regs.wait_for(&lpa_id(prefix, i));
                 let started = Instant::now();
                 start_instance(&engine, prefix, i).await?;
+                let created = Instant::now();
                 let finished = done
                     .await
                     .map_err(|_| anyhow::anyhow!("instance {i} was never registered"))?;
                 latencies.push(finished.duration_since(started).as_secs_f64() * 1000.0);
+                if let Some(post) = regs.posts.as_ref().and_then(|p| p.take(&lpa_id(prefix, i))) {
+                    phases.push(Phases::cut(started, created, post, finished));
+                }
                 last = last.max(finished);
                 bar.inc(1);
             }
-            anyhow::Ok((latencies, last))
+            anyhow::Ok((latencies, phases, last))
         }));
     }
     let mut latencies_ms = Vec::with_capacity(n as usize);
+    let mut phases = Vec::new();
     let mut last_done = first_start;
     for t in tasks {
-        let (l, last) = t.await??;
+        let (l, p, last) = t.await??;
         latencies_ms.extend(l);
+        phases.extend(p);
         last_done = last_done.max(last);
     }
     Ok(Run {
         latencies_ms,
+        phases,
         first_start,
         last_done,
     })

@@ -1,6 +1,7 @@
 //! One workload worker: an lpaflow engine running the workload workflow with the stub step handler, and
 //! waiters told when an instance is registered (through the engine's commit observer, so clients never poll).
 
+use super::phases::PostTimes;
 use super::stub::{Stub, StubHandler};
 use super::workflow::{WorkloadRules, definition_text};
 use lpaflow_core::SystemClock;
@@ -20,6 +21,8 @@ use tokio::sync::oneshot;
 #[derive(Default)]
 pub struct Registrations {
     waiters: Mutex<HashMap<String, oneshot::Sender<Instant>>>,
+    /// The stub POSTs' instants, noted when the run cuts its latencies into phases.
+    pub posts: Option<Arc<PostTimes>>,
     /// Instances registered so far.
     pub count: AtomicU64,
     first: Mutex<Option<Instant>>,
@@ -27,6 +30,14 @@ pub struct Registrations {
 }
 
 impl Registrations {
+    /// Registrations whose stub POSTs are timed (the throughput run's phases).
+    pub fn timing_posts() -> Self {
+        Self {
+            posts: Some(Arc::default()),
+            ..Self::default()
+        }
+    }
+
     /// A receiver told when `uid` is registered.
     pub fn wait_for(&self, uid: &str) -> oneshot::Receiver<Instant> {
         let (tx, rx) = oneshot::channel();
@@ -116,10 +127,11 @@ pub async fn start(
         ..TimerOptions::default()
     };
     let stub = Stub::new(&config.stub_url)?;
+    let posts = registrations.posts.clone();
     options.delivery = Some(DeliveryOptions {
         handlers: vec![(
             "stub.".to_owned(),
-            Arc::new(StubHandler { stub }) as Arc<dyn StepHandler>,
+            Arc::new(StubHandler { stub, posts }) as Arc<dyn StepHandler>,
         )],
         concurrency: config.concurrency,
         lease_ms: 30_000,

@@ -6,6 +6,7 @@ mod clients;
 mod crash;
 
 mod engine;
+mod phases;
 mod recovery;
 pub mod stub;
 pub(crate) use check::check;

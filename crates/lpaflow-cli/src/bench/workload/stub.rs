@@ -1,10 +1,12 @@
 //! Talking to the workload's OPG stub (`shared/bench/opg_stub.py`, or the built-in simulator's stub
 //! protocol): the step handler that POSTs `/lpas`, and the admin calls the scenarios need.
 
+use super::phases::PostTimes;
 use super::workflow::SYNCED_EVENT;
 use async_trait::async_trait;
 use lpaflow_engine::{Attempt, ClaimedStep, Report, StepHandler};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A client of the stub.
@@ -125,6 +127,8 @@ impl Stub {
 /// transport error is "unavailable" (retry; the breaker holds the rest back), anything else fails the step.
 pub struct StubHandler {
     pub stub: Stub,
+    /// Where the POSTs' instants are noted, when the run times them.
+    pub posts: Option<Arc<PostTimes>>,
 }
 
 #[async_trait]
@@ -136,7 +140,15 @@ impl StepHandler for StubHandler {
             };
         }
         let body = step.payload["body"].as_str().unwrap_or_default().to_owned();
-        match self.stub.post(body).await {
+        let lpa_id = step.payload["lpa_id"].as_str().unwrap_or_default();
+        if let Some(posts) = &self.posts {
+            posts.started(lpa_id);
+        }
+        let answer = self.stub.post(body).await;
+        if let Some(posts) = &self.posts {
+            posts.answered(lpa_id);
+        }
+        match answer {
             Ok(Some(answer)) => Attempt::Done {
                 result: answer.clone(),
                 report: Some(Report {

@@ -3,6 +3,7 @@
 
 use super::clients::run_waiting;
 use super::engine::{Registrations, WorkerConfig, start};
+use super::phases;
 use super::stub::Stub;
 use super::{Settings, check, progress};
 use crate::bench::db;
@@ -20,7 +21,7 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
     }
     stub.reset().await?;
     let database = db::fresh(s.database_url.as_deref(), "throughput").await?;
-    let regs = Arc::new(Registrations::default());
+    let regs = Arc::new(Registrations::timing_posts());
     let config = WorkerConfig {
         database_url: database.url.clone(),
         stub_url: s.stub_url.clone(),
@@ -62,6 +63,7 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
     report.metric("latency.p90_ms", percentile(&lat, 90.0));
     report.metric("latency.p99_ms", percentile(&lat, 99.0));
     report.metric("latency.max_ms", lat.last().copied().unwrap_or_default());
+    phases::record(report, "throughput.phase", &run.phases);
     writer.record_since(report, "throughput.writer", &store);
     report.metric(
         "throughput.peak_rss_mb",
