@@ -80,6 +80,7 @@ fn the_workload_runs_every_scenario_and_checks_it() {
         assert!(p50 <= metric(&m, &format!("throughput.phase.{phase}_p99_ms")));
     }
     assert!(metric(&m, "throughput.phase.to_post_p50_ms") >= 0.0);
+    assert!(metric(&m, "throughput.claim_rounds_per_workflow") >= 0.0);
     assert!(metric(&m, "recovery.online_to_all_registered_s") >= 0.0);
     assert!(metric(&m, "crash.restart_to_all_registered_s") >= 0.0);
     assert_eq!(metric(&m, "recovery.dup_opg_posts"), 0.0);

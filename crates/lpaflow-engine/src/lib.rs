@@ -309,6 +309,15 @@ impl Engine {
         &self.inner.node_id
     }
 
+    /// How many times this process's delivery loop has asked the store for steps to claim (0 when it
+    /// delivers nothing): what benchmarks and tests count to see that a step handed over with its commit, or
+    /// a delivery that unblocked nothing, costs no query.
+    pub fn delivery_claim_rounds(&self) -> u64 {
+        self.inner.delivery.as_ref().map_or(0, |d| {
+            d.claim_rounds.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
     /// What delivery knows about the external system (disabled when this process delivers nothing).
     pub fn delivery_status(&self) -> DeliveryStatus {
         match &self.inner.delivery {

@@ -15,6 +15,7 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use lpaflow_core::{Command, EventName};
 use lpaflow_store::{Fenced, MaintenanceWindow, StepFinish, StepOutcome, StepRow};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -44,6 +45,8 @@ pub(crate) struct DeliveryState {
     delivered: Mutex<MinuteCounts>,
     handoff: mpsc::UnboundedSender<HandedOff>,
     handed_off: Mutex<Option<mpsc::UnboundedReceiver<HandedOff>>>,
+    /// Rounds in which the loop asked the store for steps to claim.
+    pub(crate) claim_rounds: AtomicU64,
 }
 
 impl DeliveryState {
@@ -57,6 +60,7 @@ impl DeliveryState {
             delivered: Mutex::new(MinuteCounts::default()),
             handoff,
             handed_off: Mutex::new(Some(handed_off)),
+            claim_rounds: AtomicU64::new(0),
             options,
         }
     }
@@ -121,7 +125,11 @@ struct Loop {
     state: Arc<DeliveryState>,
     slots: Arc<Semaphore>,
     handed_off: mpsc::UnboundedReceiver<HandedOff>,
-    tasks: JoinSet<()>,
+    /// Deliveries under way; each says whether a step may have become claimable when it was recorded.
+    tasks: JoinSet<ClaimAfter>,
+    /// The last round may have left claimable steps for want of a free slot (or did not look): a delivery
+    /// that frees its slot is a reason to claim again.
+    backlog: bool,
     marked_suspended: bool,
     last_sweep: Option<Instant>,
     /// Windows not yet over, as last read from the store (re-read every [`MAINTENANCE_REFRESH`]); which one is
@@ -146,34 +154,55 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
         state,
         handed_off,
         tasks: JoinSet::new(),
+        backlog: false,
         marked_suspended: false,
         last_sweep: None,
         windows: Vec::new(),
         last_maintenance_check: None,
     };
+    // The loop asks the store for steps only when some may be claimable: at start, when a commit enqueued a
+    // step it did not hand over, when a delivery may have unblocked its instance's next step or freed a slot
+    // a waiting step needs, and every `poll_ms` (retries falling due, leases of other processes expiring). A
+    // step handed over with its commit, or a delivery that changed nothing claimable, costs no round: in
+    // `bench workload` two rounds a workflow, each a query that found nothing (issue 18).
+    let mut claim_at = tokio::time::Instant::now();
     while !cancel.is_cancelled() {
-        while l.tasks.try_join_next().is_some() {}
+        while let Some(done) = l.tasks.try_join_next() {
+            if l.claims_after(done) {
+                claim_at = tokio::time::Instant::now();
+            }
+        }
         while let Ok(h) = l.handed_off.try_recv() {
             l.start(h);
         }
-        let pause = match l.tick().await {
-            Ok(pause) => pause,
-            Err(e) => {
-                tracing::warn!(error = %e, "step delivery loop failed; retrying");
-                Some(Duration::from_millis(l.state.options.poll_ms))
-            }
-        };
-        if let Some(pause) = pause {
-            let handed = tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = l.engine.inner.steps_enqueued.notified() => None,
-                h = l.handed_off.recv() => h,
-                _ = l.tasks.join_next(), if !l.tasks.is_empty() => None,
-                _ = tokio::time::sleep(pause) => None,
+        if tokio::time::Instant::now() >= claim_at {
+            let pause = match l.tick().await {
+                Ok(pause) => pause,
+                Err(e) => {
+                    tracing::warn!(error = %e, "step delivery loop failed; retrying");
+                    l.backlog = true;
+                    Some(Duration::from_millis(l.state.options.poll_ms))
+                }
             };
-            if let Some(h) = handed {
-                l.start(h);
+            claim_at = tokio::time::Instant::now() + pause.unwrap_or_default();
+            if pause.is_none() {
+                continue;
             }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = l.engine.inner.steps_enqueued.notified() => claim_at = tokio::time::Instant::now(),
+            h = l.handed_off.recv() => {
+                if let Some(h) = h {
+                    l.start(h);
+                }
+            }
+            Some(done) = l.tasks.join_next(), if !l.tasks.is_empty() => {
+                if l.claims_after(done) {
+                    claim_at = tokio::time::Instant::now();
+                }
+            }
+            _ = tokio::time::sleep_until(claim_at) => {}
         }
     }
     // Let deliveries in flight finish and record their outcome (bounded by the lease time anyway).
@@ -188,6 +217,7 @@ impl Loop {
     /// One round; `Some(pause)` to wait before the next.
     async fn tick(&mut self) -> Result<Option<Duration>, Error> {
         let store = self.engine.inner.store.clone();
+        self.backlog = false;
         if let Some(window) = self.refresh_maintenance().await? {
             self.mark_suspended().await?;
             let left = (window.ends_at - wall_now()).to_std().unwrap_or_default();
@@ -213,10 +243,12 @@ impl Loop {
             }
         };
         if wanted == 0 {
+            self.backlog = true;
             return Ok(Some(Duration::from_millis(self.state.options.poll_ms)));
         }
         let now = wall_now();
         let lease_until = now + TimeDelta::milliseconds(self.state.options.lease_ms as i64);
+        self.state.claim_rounds.fetch_add(1, Ordering::Relaxed);
         let claimed = store
             .claim_steps(&self.engine.inner.node_id, wanted as u32, lease_until, now)
             .await?;
@@ -227,6 +259,7 @@ impl Loop {
             return Ok(Some(Duration::from_millis(self.state.options.poll_ms)));
         }
         let full = claimed.len() == wanted;
+        self.backlog = full;
         for step in claimed {
             let Some(slot) = self.next_free_slot().await else {
                 break;
@@ -262,9 +295,17 @@ impl Loop {
         let engine = self.engine.clone();
         let state = self.state.clone();
         self.tasks.spawn(async move {
-            deliver_one(&engine, &state, h.step).await;
+            let claim_after = deliver_one(&engine, &state, h.step).await;
             drop(h.slot);
+            claim_after
         });
+    }
+
+    /// Whether a finished delivery is a reason to claim now: its instance may have a next step it unblocked, or
+    /// the slot it freed may be wanted by a step the last round left. A delivery that panicked says nothing:
+    /// claim.
+    fn claims_after(&self, done: Result<ClaimAfter, tokio::task::JoinError>) -> bool {
+        done.unwrap_or(true) || self.backlog
     }
 
     async fn refresh_maintenance(&mut self) -> Result<Option<MaintenanceWindow>, Error> {
@@ -333,7 +374,11 @@ pub(crate) fn wall_now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
+/// Whether, once a delivery is recorded, a step of its instance may have become claimable (the one after it,
+/// unblocked by its completion). Only a completion that found no later step says no.
+type ClaimAfter = bool;
+
+async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) -> ClaimAfter {
     let attempt = match state.handler(step.step.as_str()) {
         Some(h) => {
             h.deliver(&ClaimedStep::new(&step, engine.liveness().cloned()))
@@ -355,7 +400,7 @@ async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) {
     };
     metrics::counter!("lpaflow_step_attempts_total", "result" => label).increment(1);
     state.breaker().on_attempt(&attempt, Instant::now());
-    record_while_leased(engine, state, &step, attempt).await;
+    record_while_leased(engine, state, &step, attempt).await
 }
 
 /// Records a delivery's outcome, retrying while the database is unreachable and the lease still holds: the
@@ -367,20 +412,20 @@ async fn record_while_leased(
     state: &DeliveryState,
     step: &StepRow,
     attempt: Attempt,
-) {
+) -> ClaimAfter {
     let give_up = step
         .lease_until
         .map_or_else(wall_now, |until| until - RECORD_MARGIN);
     loop {
         match record(engine, state, step, attempt.clone()).await {
-            Ok(()) => return,
+            Ok(claim_after) => return claim_after,
             Err(Error::Store(e)) if wall_now() + RECORD_RETRY_DELAY < give_up => {
                 tracing::warn!(uid = %step.uid, step_id = step.id, error = %e, "recording a step's outcome failed; retrying while the lease holds");
                 tokio::time::sleep(RECORD_RETRY).await;
             }
             Err(e) => {
                 tracing::warn!(uid = %step.uid, step_id = step.id, error = %e, "recording a step's outcome failed; its lease will expire and it will be retried");
-                return;
+                return true;
             }
         }
     }
@@ -403,13 +448,13 @@ async fn record(
     state: &DeliveryState,
     step: &StepRow,
     attempt: Attempt,
-) -> Result<(), Error> {
+) -> Result<ClaimAfter, Error> {
     let store = &engine.inner.store;
     match attempt {
         Attempt::Done { result, report } => {
-            complete(engine, step, result, report).await?;
+            let claim_after = complete(engine, step, result, report).await?;
             state.delivered().record(wall_now());
-            Ok(())
+            Ok(claim_after)
         }
         Attempt::Retry {
             error,
@@ -426,13 +471,14 @@ async fn record(
                     error: error.clone(),
                 };
                 if !finish_once(engine, step, failed).await? {
-                    return Ok(());
+                    return Ok(true);
                 }
                 // The handler speaks for its domain: the engine composes no report of its own.
                 let report = state.handler(step.step.as_str()).and_then(|h| {
                     h.gave_up(&ClaimedStep::new(step, engine.liveness().cloned()), &error)
                 });
-                return report_failure(engine, step, report).await;
+                report_failure(engine, step, report).await?;
+                return Ok(true);
             } else {
                 let delay = state.backoff.delay(step.attempts, retry_after);
                 let next = wall_now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::zero());
@@ -445,7 +491,7 @@ async fn record(
                 }
             };
             store.finish_steps(vec![finish(step, outcome)]).await?;
-            Ok(())
+            Ok(true)
         }
         Attempt::Deferred { retry_after } => {
             let next = wall_now() + TimeDelta::from_std(retry_after).unwrap_or(TimeDelta::zero());
@@ -456,16 +502,17 @@ async fn record(
                 count_attempt: false,
             };
             store.finish_steps(vec![finish(step, outcome)]).await?;
-            Ok(())
+            Ok(true)
         }
         Attempt::Failed { error, report } => {
             let failed = StepOutcome::Failed {
                 error: error.clone(),
             };
             if !finish_once(engine, step, failed).await? {
-                return Ok(());
+                return Ok(true);
             }
-            report_failure(engine, step, report).await
+            report_failure(engine, step, report).await?;
+            Ok(true)
         }
     }
 }
@@ -482,13 +529,14 @@ async fn finish_once(engine: &Engine, step: &StepRow, outcome: StepOutcome) -> R
     Ok(applied.first().copied().unwrap_or(false))
 }
 
-/// Completes a step, atomically with its confirmation event (blocking steps) or its report.
+/// Completes a step, atomically with its confirmation event (blocking steps) or its report; whether its
+/// instance may have a later step that became claimable.
 async fn complete(
     engine: &Engine,
     step: &StepRow,
     result: Value,
     report: Option<Report>,
-) -> Result<(), Error> {
+) -> Result<ClaimAfter, Error> {
     let fenced = Fenced {
         key: step.id,
         fence: step.fence,
@@ -504,6 +552,7 @@ async fn complete(
         events.push(Command::system(r.event, &format!("step:{}", step.id)).with_payload(r.payload));
     }
     let mut completed = false;
+    let mut later_steps = true;
     for command in events {
         let attached = if completed {
             Attached::default()
@@ -514,7 +563,12 @@ async fn complete(
             }
         };
         match engine.fire_attached(&step.uid, command, attached).await {
-            Ok(_) => completed = true,
+            Ok(outcome) => {
+                completed = true;
+                // The instance's steps so far, counted by the commit: none after this one means none was
+                // waiting behind it (a step the event enqueued was handed over or woke the loop itself).
+                later_steps = outcome.stored.steps_enqueued > step.seq;
+            }
             Err(Error::Rejected(r)) => {
                 tracing::info!(uid = %step.uid, step_id = step.id, code = r.code(), "event after a delivered step not accepted");
             }
@@ -528,7 +582,7 @@ async fn complete(
             .finish_steps(vec![finish(step, StepOutcome::Done { result })])
             .await?;
     }
-    Ok(())
+    Ok(later_steps)
 }
 
 /// Records the handler's report of a step that failed for good on its instance (nothing without one).

@@ -5,6 +5,7 @@
 mod harness;
 
 mod cache;
+mod claims;
 mod commands;
 mod delivery;
 mod handoff;

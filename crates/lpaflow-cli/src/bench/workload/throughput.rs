@@ -43,6 +43,7 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
     }
     let bar = progress(s.n, "throughput");
     let writer = WriterCounts::now(&store);
+    let claim_rounds = engine.delivery_claim_rounds();
     let run = run_waiting(&engine, &regs, 'M', s.n, s.concurrency, &bar).await?;
     bar.finish_and_clear();
     let seconds = run
@@ -64,6 +65,10 @@ pub async fn run(s: &Settings, stub: &Stub, report: &mut Report) -> anyhow::Resu
     report.metric("latency.p99_ms", percentile(&lat, 99.0));
     report.metric("latency.max_ms", lat.last().copied().unwrap_or_default());
     phases::record(report, "throughput.phase", &run.phases);
+    report.metric(
+        "throughput.claim_rounds_per_workflow",
+        (engine.delivery_claim_rounds() - claim_rounds) as f64 / s.n.max(1) as f64,
+    );
     writer.record_since(report, "throughput.writer", &store);
     report.metric(
         "throughput.peak_rss_mb",

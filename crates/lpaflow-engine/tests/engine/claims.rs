@@ -1,0 +1,87 @@
+//! When the delivery loop asks the store for steps: a step handed over with its commit, or a completion that
+//! unblocked nothing, costs no claim round; a completion that unblocked its instance's next step is followed by
+//! one at once, not at the next poll. The loop polls every ten minutes here, so a missing round shows as a
+//! timeout and a needless one as a count.
+
+use crate::both_backends;
+use crate::harness::{Setup, agent, eventually, start_with, system_clock};
+use lpaflow_core::InstanceId;
+use lpaflow_store::SyncStatus;
+use lpaflow_test_support::TestDb;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+both_backends!(
+    a_step_unblocked_by_a_completion_is_claimed_at_once,
+    a_step_handed_over_and_completed_with_its_event_costs_no_claim,
+);
+
+async fn polling_every_ten_minutes(db: &TestDb) -> Setup {
+    start_with(db, system_clock(), true, |o| {
+        if let Some(d) = o.delivery.as_mut() {
+            d.poll_ms = 600_000;
+        }
+    })
+    .await
+}
+
+async fn synced(s: &Setup, id: &InstanceId) {
+    eventually("synced", || async {
+        s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+    })
+    .await;
+}
+
+async fn a_step_unblocked_by_a_completion_is_claimed_at_once(db: &TestDb) {
+    let s = polling_every_ten_minutes(db).await;
+    // The first step completes with a report (an event committed with the completion), the notes without:
+    // both ways of recording a completion are followed by a round.
+    s.handler
+        .report_on
+        .lock()
+        .unwrap()
+        .insert("ext.open".into());
+    s.handler.held.store(true, Ordering::SeqCst);
+    let id = InstanceId::new("T-C01");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        s.engine
+            .fire(&id, agent("note").with_payload(json!({ "i": i })))
+            .await
+            .unwrap();
+    }
+    // The notes wait behind the first step, which the held handler has not finished.
+    s.handler.held.store(false, Ordering::SeqCst);
+    synced(&s, &id).await;
+    let steps: Vec<String> = s.handler.calls().into_iter().map(|c| c.1).collect();
+    assert_eq!(steps, ["ext.open", "ext.note", "ext.note", "ext.note"]);
+    s.engine.shutdown().await;
+}
+
+async fn a_step_handed_over_and_completed_with_its_event_costs_no_claim(db: &TestDb) {
+    let s = polling_every_ten_minutes(db).await;
+    let id = InstanceId::new("T-C02");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    synced(&s, &id).await;
+    // The first step's completion (no event) may still be followed by a round: let it run first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = s.engine.delivery_claim_rounds();
+    // `ext.close` is handed over with the `close` commit and completed with its `closed` event; the instance
+    // has no step after it.
+    s.engine.fire(&id, agent("close")).await.unwrap();
+    eventually("closed", || async {
+        s.engine.get(&id).await.unwrap().unwrap().instance.state == "closed"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.engine.delivery_claim_rounds(), before, "no claim round");
+    assert_eq!(s.handler.calls().len(), 2);
+    s.engine.shutdown().await;
+}
