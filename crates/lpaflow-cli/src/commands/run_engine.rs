@@ -31,7 +31,8 @@ pub struct RunEngineArgs {
     /// How long a claimed step is held, in milliseconds (a killed process's steps are taken over after it).
     #[arg(long, default_value_t = 30_000)]
     lease_ms: u64,
-    /// How often to look for due steps when nothing wakes the worker, in milliseconds.
+    /// How often to look for due steps, in milliseconds: steps of other processes whose leases expired and
+    /// retries this process did not schedule; new steps, and steps a delivery unblocked, wake the worker at once.
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
     /// This process's lease-holder id (random by default).

@@ -168,9 +168,7 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
     let mut claim_at = tokio::time::Instant::now();
     while !cancel.is_cancelled() {
         while let Some(done) = l.tasks.try_join_next() {
-            if l.claims_after(done) {
-                claim_at = tokio::time::Instant::now();
-            }
+            claim_at = claim_at.min(l.claim_after(done));
         }
         while let Ok(h) = l.handed_off.try_recv() {
             l.start(h);
@@ -184,7 +182,8 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
                     Some(Duration::from_millis(l.state.options.poll_ms))
                 }
             };
-            claim_at = tokio::time::Instant::now() + pause.unwrap_or_default();
+            claim_at =
+                tokio::time::Instant::now() + pause.unwrap_or_default().min(l.until_window_edge());
             if pause.is_none() {
                 continue;
             }
@@ -198,9 +197,7 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
                 }
             }
             Some(done) = l.tasks.join_next(), if !l.tasks.is_empty() => {
-                if l.claims_after(done) {
-                    claim_at = tokio::time::Instant::now();
-                }
+                claim_at = claim_at.min(l.claim_after(done));
             }
             _ = tokio::time::sleep_until(claim_at) => {}
         }
@@ -301,11 +298,34 @@ impl Loop {
         });
     }
 
-    /// Whether a finished delivery is a reason to claim now: its instance may have a next step it unblocked, or
-    /// the slot it freed may be wanted by a step the last round left. A delivery that panicked says nothing:
-    /// claim.
-    fn claims_after(&self, done: Result<ClaimAfter, tokio::task::JoinError>) -> bool {
-        done.unwrap_or(true) || self.backlog
+    /// When a finished delivery makes a round worth it: now if its instance may have a next step it
+    /// unblocked, or if the slot it freed may be wanted by a step the last round left; when its retry falls
+    /// due; otherwise never (the loop's own schedule stands). A delivery that panicked says nothing: now.
+    fn claim_after(
+        &self,
+        done: Result<ClaimAfter, tokio::task::JoinError>,
+    ) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        let never = now + Duration::from_secs(86_400);
+        match done.unwrap_or(ClaimAfter::Now) {
+            _ if self.backlog => now,
+            ClaimAfter::Now => now,
+            ClaimAfter::At(due) => due,
+            ClaimAfter::Nothing => never,
+        }
+    }
+
+    /// How long until a known maintenance window's lead starts or the window ends (`Duration::MAX` without
+    /// one): a round updates the window in force, which also decides whether a command may hand its step over
+    /// (`DeliveryState::can_start_now`), so rounds must not wait past those instants however long `poll_ms` is.
+    fn until_window_edge(&self) -> Duration {
+        let now = wall_now();
+        self.windows
+            .iter()
+            .flat_map(|w| [w.starts_at - MAINTENANCE_LEAD, w.ends_at])
+            .filter(|edge| *edge > now)
+            .filter_map(|edge| (edge - now).to_std().ok())
+            .fold(Duration::MAX, Duration::min)
     }
 
     async fn refresh_maintenance(&mut self) -> Result<Option<MaintenanceWindow>, Error> {
@@ -374,9 +394,24 @@ pub(crate) fn wall_now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Whether, once a delivery is recorded, a step of its instance may have become claimable (the one after it,
-/// unblocked by its completion). Only a completion that found no later step says no.
-type ClaimAfter = bool;
+/// What a recorded delivery says about the next claim round.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ClaimAfter {
+    /// A step may have become claimable (the one after it, unblocked; or the outcome is not known).
+    Now,
+    /// The step itself is due again then (a retry or a deferral), and nothing else was unblocked.
+    At(tokio::time::Instant),
+    /// A completion that found no later step of its instance waiting.
+    Nothing,
+}
+
+impl ClaimAfter {
+    /// A retry or deferral due at `next` (wall clock).
+    fn at(next: DateTime<Utc>) -> Self {
+        let wait = (next - wall_now()).to_std().unwrap_or_default();
+        Self::At(tokio::time::Instant::now() + wait)
+    }
+}
 
 async fn deliver_one(engine: &Engine, state: &DeliveryState, step: StepRow) -> ClaimAfter {
     let attempt = match state.handler(step.step.as_str()) {
@@ -425,7 +460,7 @@ async fn record_while_leased(
             }
             Err(e) => {
                 tracing::warn!(uid = %step.uid, step_id = step.id, error = %e, "recording a step's outcome failed; its lease will expire and it will be retried");
-                return true;
+                return ClaimAfter::Now;
             }
         }
     }
@@ -463,35 +498,38 @@ async fn record(
             unavailable,
         } => {
             let breaker_closed = state.breaker().state(Instant::now()) == BreakerState::Closed;
-            let outcome = if unavailable && !breaker_closed {
-                StepOutcome::Suspended { error, ambiguous }
+            // A suspended step waits for the breaker, whose rounds come on their own: `Now` lets the loop see it
+            // opened at once, as before.
+            let (outcome, after) = if unavailable && !breaker_closed {
+                (StepOutcome::Suspended { error, ambiguous }, ClaimAfter::Now)
             } else if !unavailable && state.backoff.exhausted(step.attempts + 1) {
                 let error = json!({"code": "attempts_exhausted", "detail": format!("gave up after {} attempts", step.attempts + 1), "last": error});
                 let failed = StepOutcome::Failed {
                     error: error.clone(),
                 };
                 if !finish_once(engine, step, failed).await? {
-                    return Ok(true);
+                    return Ok(ClaimAfter::Now);
                 }
                 // The handler speaks for its domain: the engine composes no report of its own.
                 let report = state.handler(step.step.as_str()).and_then(|h| {
                     h.gave_up(&ClaimedStep::new(step, engine.liveness().cloned()), &error)
                 });
                 report_failure(engine, step, report).await?;
-                return Ok(true);
+                return Ok(ClaimAfter::Now);
             } else {
                 let delay = state.backoff.delay(step.attempts, retry_after);
                 let next = wall_now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::zero());
                 // An unavailable system is not the step's fault: it does not use up the step's attempts.
-                StepOutcome::Retry {
+                let retry = StepOutcome::Retry {
                     next_attempt_at: next,
                     error,
                     ambiguous,
                     count_attempt: !unavailable,
-                }
+                };
+                (retry, ClaimAfter::at(next))
             };
             store.finish_steps(vec![finish(step, outcome)]).await?;
-            Ok(true)
+            Ok(after)
         }
         Attempt::Deferred { retry_after } => {
             let next = wall_now() + TimeDelta::from_std(retry_after).unwrap_or(TimeDelta::zero());
@@ -502,17 +540,17 @@ async fn record(
                 count_attempt: false,
             };
             store.finish_steps(vec![finish(step, outcome)]).await?;
-            Ok(true)
+            Ok(ClaimAfter::at(next))
         }
         Attempt::Failed { error, report } => {
             let failed = StepOutcome::Failed {
                 error: error.clone(),
             };
             if !finish_once(engine, step, failed).await? {
-                return Ok(true);
+                return Ok(ClaimAfter::Now);
             }
             report_failure(engine, step, report).await?;
-            Ok(true)
+            Ok(ClaimAfter::Now)
         }
     }
 }
@@ -552,7 +590,7 @@ async fn complete(
         events.push(Command::system(r.event, &format!("step:{}", step.id)).with_payload(r.payload));
     }
     let mut completed = false;
-    let mut later_steps = true;
+    let mut after = ClaimAfter::Now;
     for command in events {
         let attached = if completed {
             Attached::default()
@@ -565,9 +603,18 @@ async fn complete(
         match engine.fire_attached(&step.uid, command, attached).await {
             Ok(outcome) => {
                 completed = true;
-                // The instance's steps so far, counted by the commit: none after this one means none was
-                // waiting behind it (a step the event enqueued was handed over or woke the loop itself).
-                later_steps = outcome.stored.steps_enqueued > step.seq;
+                // The instance's steps as the commit counted them, less those this event enqueued (its first
+                // is queued or leased, as this step was the oldest open one: handed over, or the commit woke the
+                // loop; the rest wait behind it): none left after this one means none was waiting behind it.
+                let before_event = outcome
+                    .stored
+                    .steps_enqueued
+                    .saturating_sub(outcome.step_ids.len() as u64);
+                after = if before_event > step.seq {
+                    ClaimAfter::Now
+                } else {
+                    ClaimAfter::Nothing
+                };
             }
             Err(Error::Rejected(r)) => {
                 tracing::info!(uid = %step.uid, step_id = step.id, code = r.code(), "event after a delivered step not accepted");
@@ -582,7 +629,7 @@ async fn complete(
             .finish_steps(vec![finish(step, StepOutcome::Done { result })])
             .await?;
     }
-    Ok(later_steps)
+    Ok(after)
 }
 
 /// Records the handler's report of a step that failed for good on its instance (nothing without one).

@@ -14,13 +14,20 @@ use std::time::Duration;
 
 both_backends!(
     a_step_unblocked_by_a_completion_is_claimed_at_once,
+    a_step_left_for_want_of_a_slot_is_claimed_when_one_frees,
+    a_deferred_step_is_claimed_when_it_falls_due,
     a_step_handed_over_and_completed_with_its_event_costs_no_claim,
 );
 
 async fn polling_every_ten_minutes(db: &TestDb) -> Setup {
+    polling_every_ten_minutes_with(db, 8).await
+}
+
+async fn polling_every_ten_minutes_with(db: &TestDb, slots: usize) -> Setup {
     start_with(db, system_clock(), true, |o| {
         if let Some(d) = o.delivery.as_mut() {
             d.poll_ms = 600_000;
+            d.concurrency = slots;
         }
     })
     .await
@@ -62,6 +69,57 @@ async fn a_step_unblocked_by_a_completion_is_claimed_at_once(db: &TestDb) {
     s.engine.shutdown().await;
 }
 
+async fn a_step_left_for_want_of_a_slot_is_claimed_when_one_frees(db: &TestDb) {
+    let s = polling_every_ten_minutes_with(db, 1).await;
+    // A's step completes with a report: its commit shows no later step, so only the backlog can bring B's.
+    s.handler
+        .report_on
+        .lock()
+        .unwrap()
+        .insert("ext.open".into());
+    s.handler.held.store(true, Ordering::SeqCst);
+    let (a, b) = (InstanceId::new("T-C03"), InstanceId::new("T-C04"));
+    s.engine
+        .create("ticket", a.clone(), agent("create"))
+        .await
+        .unwrap();
+    eventually("A's step in flight", || async {
+        s.handler.calls().len() == 1
+    })
+    .await;
+    // B's step finds no free slot: it is queued and the round it wakes has no slot to claim with.
+    s.engine
+        .create("ticket", b.clone(), agent("create"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.handler.held.store(false, Ordering::SeqCst);
+    synced(&s, &b).await;
+    s.engine.shutdown().await;
+}
+
+async fn a_deferred_step_is_claimed_when_it_falls_due(db: &TestDb) {
+    let s = polling_every_ten_minutes(db).await;
+    s.handler
+        .defer_once
+        .lock()
+        .unwrap()
+        .insert("ext.open".into());
+    let id = InstanceId::new("T-C05");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    synced(&s, &id).await;
+    let steps: Vec<String> = s.handler.calls().into_iter().map(|c| c.1).collect();
+    assert_eq!(
+        steps,
+        ["ext.open", "ext.open"],
+        "deferred once, then delivered"
+    );
+    s.engine.shutdown().await;
+}
+
 async fn a_step_handed_over_and_completed_with_its_event_costs_no_claim(db: &TestDb) {
     let s = polling_every_ten_minutes(db).await;
     let id = InstanceId::new("T-C02");
@@ -70,8 +128,12 @@ async fn a_step_handed_over_and_completed_with_its_event_costs_no_claim(db: &Tes
         .await
         .unwrap();
     synced(&s, &id).await;
-    // The first step's completion (no event) may still be followed by a round: let it run first.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Two rounds so far: the loop's first, and the one after the first step's completion (no event: it may
+    // have unblocked something).
+    eventually("the rounds so far", || async {
+        s.engine.delivery_claim_rounds() >= 2
+    })
+    .await;
     let before = s.engine.delivery_claim_rounds();
     // `ext.close` is handed over with the `close` commit and completed with its `closed` event; the instance
     // has no step after it.
