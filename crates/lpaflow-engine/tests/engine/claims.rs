@@ -5,6 +5,7 @@
 
 use crate::both_backends;
 use crate::harness::{Setup, agent, eventually, start_with, system_clock};
+use chrono::{TimeDelta, Utc};
 use lpaflow_core::InstanceId;
 use lpaflow_store::SyncStatus;
 use lpaflow_test_support::TestDb;
@@ -16,6 +17,7 @@ both_backends!(
     a_step_unblocked_by_a_completion_is_claimed_at_once,
     a_step_left_for_want_of_a_slot_is_claimed_when_one_frees,
     a_deferred_step_is_claimed_when_it_falls_due,
+    a_window_starting_later_stops_hand_offs_at_its_lead,
     a_step_handed_over_and_completed_with_its_event_costs_no_claim,
 );
 
@@ -44,11 +46,7 @@ async fn a_step_unblocked_by_a_completion_is_claimed_at_once(db: &TestDb) {
     let s = polling_every_ten_minutes(db).await;
     // The first step completes with a report (an event committed with the completion), the notes without:
     // both ways of recording a completion are followed by a round.
-    s.handler
-        .report_on
-        .lock()
-        .unwrap()
-        .insert("ext.open".into());
+    s.handler.report_on("ext.open");
     s.handler.held.store(true, Ordering::SeqCst);
     let id = InstanceId::new("T-C01");
     s.engine
@@ -72,11 +70,7 @@ async fn a_step_unblocked_by_a_completion_is_claimed_at_once(db: &TestDb) {
 async fn a_step_left_for_want_of_a_slot_is_claimed_when_one_frees(db: &TestDb) {
     let s = polling_every_ten_minutes_with(db, 1).await;
     // A's step completes with a report: its commit shows no later step, so only the backlog can bring B's.
-    s.handler
-        .report_on
-        .lock()
-        .unwrap()
-        .insert("ext.open".into());
+    s.handler.report_on("ext.open");
     s.handler.held.store(true, Ordering::SeqCst);
     let (a, b) = (InstanceId::new("T-C03"), InstanceId::new("T-C04"));
     s.engine
@@ -117,6 +111,42 @@ async fn a_deferred_step_is_claimed_when_it_falls_due(db: &TestDb) {
         ["ext.open", "ext.open"],
         "deferred once, then delivered"
     );
+    s.engine.shutdown().await;
+}
+
+async fn a_window_starting_later_stops_hand_offs_at_its_lead(db: &TestDb) {
+    let s = polling_every_ten_minutes(db).await;
+    // The loop reads the windows again at a round at least a second after its last read.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = Utc::now();
+    let window = s
+        .store
+        .add_maintenance(
+            now + TimeDelta::seconds(2),
+            now + TimeDelta::seconds(4),
+            "patching",
+            "admin",
+            now,
+        )
+        .await
+        .unwrap();
+    // What the API and the console do after adding a window.
+    s.engine.wake_delivery();
+    // The window's lead (a second before it) starts in a second; no poll is due for ten minutes, and a command
+    // hands its step over unless a round has seen the window in force.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let id = InstanceId::new("T-C06");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        s.handler.calls().is_empty(),
+        "nothing is sent from the window's lead"
+    );
+    synced(&s, &id).await;
+    assert!(Utc::now() >= window.ends_at);
     s.engine.shutdown().await;
 }
 

@@ -217,11 +217,7 @@ async fn a_process_that_stopped_beating_hands_claims_that_no_longer_hold(db: &Te
 
 async fn a_report_is_committed_with_the_step(db: &TestDb) {
     let s = start(db, system_clock(), true).await;
-    s.handler
-        .report_on
-        .lock()
-        .unwrap()
-        .insert("ext.open".into());
+    s.handler.report_on("ext.open");
     let id = InstanceId::new("T-500");
     s.engine
         .create("ticket", id.clone(), agent("create"))

@@ -123,6 +123,11 @@ impl Scripted {
     pub fn calls(&self) -> Vec<(String, String, bool)> {
         self.calls.lock().unwrap().clone()
     }
+
+    /// Makes every delivery of `step` succeed with a report (an event committed with its completion).
+    pub fn report_on(&self, step: &str) {
+        self.report_on.lock().unwrap().insert(step.to_owned());
+    }
 }
 
 #[async_trait]
