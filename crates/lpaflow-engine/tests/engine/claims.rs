@@ -116,8 +116,9 @@ async fn a_deferred_step_is_claimed_when_it_falls_due(db: &TestDb) {
 
 async fn a_window_starting_later_stops_hand_offs_at_its_lead(db: &TestDb) {
     let s = polling_every_ten_minutes(db).await;
-    // The loop reads the windows again at a round at least a second after its last read.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The loop reads the windows again at a round at least a second after its last read (its first round, as
+    // it started): wait well past that.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     let now = Utc::now();
     let window = s
         .store
