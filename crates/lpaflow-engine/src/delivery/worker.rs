@@ -162,13 +162,16 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
     };
     // The loop asks the store for steps only when some may be claimable: at start, when a commit enqueued a
     // step it did not hand over, when a delivery may have unblocked its instance's next step or freed a slot
-    // a waiting step needs, and every `poll_ms` (retries falling due, leases of other processes expiring). A
-    // step handed over with its commit, or a delivery that changed nothing claimable, costs no round: in
-    // `bench workload` two rounds a workflow, each a query that found nothing (issue 18).
+    // a waiting step needs, when a retry it recorded falls due, at a known maintenance window's lead and end,
+    // and every `poll_ms` (leases of other processes expiring). A step handed over with its commit, or a
+    // delivery that changed nothing claimable, costs no round: in `bench workload` those were two rounds a
+    // workflow, each a write transaction that found nothing (issue 18).
     let mut claim_at = tokio::time::Instant::now();
     while !cancel.is_cancelled() {
         while let Some(done) = l.tasks.try_join_next() {
-            claim_at = claim_at.min(l.claim_after(done));
+            if let Some(at) = l.claim_after(done) {
+                claim_at = claim_at.min(at);
+            }
         }
         while let Ok(h) = l.handed_off.try_recv() {
             l.start(h);
@@ -197,7 +200,9 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
                 }
             }
             Some(done) = l.tasks.join_next(), if !l.tasks.is_empty() => {
-                claim_at = claim_at.min(l.claim_after(done));
+                if let Some(at) = l.claim_after(done) {
+                claim_at = claim_at.min(at);
+            }
             }
             _ = tokio::time::sleep_until(claim_at) => {}
         }
@@ -300,18 +305,17 @@ impl Loop {
 
     /// When a finished delivery makes a round worth it: now if its instance may have a next step it
     /// unblocked, or if the slot it freed may be wanted by a step the last round left; when its retry falls
-    /// due; otherwise never (the loop's own schedule stands). A delivery that panicked says nothing: now.
+    /// due; `None` when it does not (the loop's own schedule stands). A delivery that panicked says nothing:
+    /// now.
     fn claim_after(
         &self,
         done: Result<ClaimAfter, tokio::task::JoinError>,
-    ) -> tokio::time::Instant {
-        let now = tokio::time::Instant::now();
-        let never = now + Duration::from_secs(86_400);
+    ) -> Option<tokio::time::Instant> {
         match done.unwrap_or(ClaimAfter::Now) {
-            _ if self.backlog => now,
-            ClaimAfter::Now => now,
-            ClaimAfter::At(due) => due,
-            ClaimAfter::Nothing => never,
+            _ if self.backlog => Some(tokio::time::Instant::now()),
+            ClaimAfter::Now => Some(tokio::time::Instant::now()),
+            ClaimAfter::At(due) => Some(due),
+            ClaimAfter::Nothing => None,
         }
     }
 
