@@ -93,25 +93,7 @@ impl Ledger {
 
 /// Runs SQL statements directly on the database, as its administrator could (the triggers dropped first).
 pub async fn raw(db: &TestDb, statements: &[String]) {
-    match db {
-        TestDb::Sqlite { url, .. } => {
-            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-            for s in statements {
-                sqlx::query(s).execute(&mut conn).await.unwrap();
-            }
-        }
-        TestDb::Postgres { url, .. } => {
-            let plain = url.split('?').next().unwrap_or(url);
-            let mut conn = sqlx::PgConnection::connect(plain).await.unwrap();
-            sqlx::query("SET search_path TO lpaflow")
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            for s in statements {
-                sqlx::query(s).execute(&mut conn).await.unwrap();
-            }
-        }
-    }
+    db.run_sql(statements).await;
 }
 
 /// What the binary did.

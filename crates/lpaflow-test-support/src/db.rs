@@ -98,6 +98,34 @@ impl TestDb {
         }
     }
 
+    /// Runs SQL statements directly on the database, in order, as its administrator could (on PostgreSQL in
+    /// the `lpaflow` schema). Panics on the first that fails: a test's own set-up.
+    pub async fn run_sql(&self, statements: &[String]) {
+        match self {
+            TestDb::Sqlite { url, .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(url)
+                    .await
+                    .expect("connect to the test database");
+                for s in statements {
+                    sqlx::query(s).execute(&mut conn).await.expect(s);
+                }
+            }
+            TestDb::Postgres { url, .. } => {
+                let plain = url.split('?').next().unwrap_or(url);
+                let mut conn = sqlx::PgConnection::connect(plain)
+                    .await
+                    .expect("connect to the test database");
+                sqlx::query("SET search_path TO lpaflow")
+                    .execute(&mut conn)
+                    .await
+                    .expect("set the search path");
+                for s in statements {
+                    sqlx::query(s).execute(&mut conn).await.expect(s);
+                }
+            }
+        }
+    }
+
     /// The directory of a SQLite database (for files beside it).
     pub fn dir(&self) -> Option<&std::path::Path> {
         match self {

@@ -253,11 +253,15 @@ impl Loop {
         self.state.claim_rounds.fetch_add(1, Ordering::Relaxed);
         let claimed = store
             .claim_steps(&self.engine.inner.node_id, wanted as u32, lease_until, now)
-            .await?;
+            .await;
+        let probe_sent = matches!(&claimed, Ok(steps) if !steps.is_empty());
+        if permit == super::breaker::Permit::Probe && !probe_sent {
+            // The probe permit was taken but no probe goes out (nothing due, or the claim itself failed, which
+            // says nothing about the OPG system): free it, or the breaker would wait for it forever.
+            self.state.breaker().on_probe_inconclusive();
+        }
+        let claimed = claimed?;
         if claimed.is_empty() {
-            if permit == super::breaker::Permit::Probe {
-                self.state.breaker().on_probe_inconclusive();
-            }
             return Ok(Some(Duration::from_millis(self.state.options.poll_ms)));
         }
         let full = claimed.len() == wanted;
@@ -311,6 +315,11 @@ impl Loop {
         &self,
         done: Result<ClaimAfter, tokio::task::JoinError>,
     ) -> Option<tokio::time::Instant> {
+        if done.is_err() {
+            // A delivery that panicked reported nothing to the breaker: if it was the probe, the breaker would
+            // wait for it forever. Freeing the permit at worst lets a second probe go while another is out.
+            self.state.breaker().on_probe_inconclusive();
+        }
         match done.unwrap_or(ClaimAfter::Now) {
             _ if self.backlog => Some(tokio::time::Instant::now()),
             ClaimAfter::Now => Some(tokio::time::Instant::now()),

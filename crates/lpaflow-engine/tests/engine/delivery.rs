@@ -22,6 +22,8 @@ both_backends!(
     a_maintenance_window_suspends_delivery_until_it_ends,
     a_deferred_step_waits_without_using_an_attempt,
     a_deferred_probe_does_not_hold_the_breaker_half_open,
+    a_probe_whose_claim_fails_does_not_hold_the_breaker_half_open,
+    a_probe_that_panics_does_not_hold_the_breaker_half_open,
 );
 
 fn agent(event: &str) -> Command {
@@ -393,6 +395,86 @@ async fn a_deferred_probe_does_not_hold_the_breaker_half_open(db: &TestDb) {
         })
         .await;
     }
+    assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
+    s.engine.shutdown().await;
+}
+
+/// SQL making every claim fail in the database (a trigger refusing to lease a step), and undoing it.
+fn claims_refused(db: &TestDb) -> (Vec<String>, Vec<String>) {
+    match db {
+        TestDb::Sqlite { .. } => (
+            vec![
+                "CREATE TRIGGER refuse_claims BEFORE UPDATE ON outbox WHEN NEW.status = 'in_flight' \
+                 BEGIN SELECT RAISE(ABORT, 'claims refused by the test'); END"
+                    .to_owned(),
+            ],
+            vec!["DROP TRIGGER refuse_claims".to_owned()],
+        ),
+        TestDb::Postgres { .. } => (
+            vec![
+                "CREATE FUNCTION refuse_claims() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'claims refused by the test'; END $$"
+                    .to_owned(),
+                "CREATE TRIGGER refuse_claims BEFORE UPDATE ON outbox FOR EACH ROW \
+                 WHEN (NEW.status = 'in_flight') EXECUTE FUNCTION refuse_claims()"
+                    .to_owned(),
+            ],
+            vec!["DROP TRIGGER refuse_claims ON outbox".to_owned()],
+        ),
+    }
+}
+
+async fn a_probe_whose_claim_fails_does_not_hold_the_breaker_half_open(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    let ids = tickets_while_down(&s, "82", 3).await;
+    let (refuse, allow) = claims_refused(db);
+    db.run_sql(&refuse).await;
+    // The breaker claims nothing while open: the next round is the half-open probe's, and it fails.
+    let rounds = s.engine.delivery_claim_rounds();
+    eventually("the probe's claim round ran", || async {
+        s.engine.delivery_claim_rounds() > rounds
+    })
+    .await;
+    db.run_sql(&allow).await;
+    s.handler.down.store(false, Ordering::SeqCst);
+    for id in &ids {
+        eventually("synced after the failed probe claim", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+    }
+    assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
+    s.engine.shutdown().await;
+}
+
+async fn a_probe_that_panics_does_not_hold_the_breaker_half_open(db: &TestDb) {
+    let s = start(db, system_clock(), true).await;
+    let ids = tickets_while_down(&s, "83", 3).await;
+    // No delivery in flight (one finishing late would free the probe permit by itself): every step waits.
+    for id in &ids {
+        eventually("the step is suspended", || async {
+            s.engine.steps(id).await.unwrap()[0].status == StepStatus::Suspended
+        })
+        .await;
+    }
+    // The next delivery is the probe, and the handler panics on it.
+    s.handler
+        .panic_once
+        .lock()
+        .unwrap()
+        .insert("ext.open".into());
+    s.handler.down.store(false, Ordering::SeqCst);
+    // The panicked step itself comes back when its lease (5 s) expires.
+    for id in &ids {
+        eventually("synced after the panicked probe", || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+        })
+        .await;
+    }
+    assert!(
+        s.handler.panic_once.lock().unwrap().is_empty(),
+        "it did panic"
+    );
     assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
     s.engine.shutdown().await;
 }

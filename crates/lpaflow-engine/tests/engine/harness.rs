@@ -114,6 +114,8 @@ pub struct Scripted {
     pub held: AtomicBool,
     /// Steps deferred (not attempted) the first time they come.
     pub defer_once: Mutex<BTreeSet<String>>,
+    /// Steps whose delivery panics the first time they come (a handler's bug).
+    pub panic_once: Mutex<BTreeSet<String>>,
 }
 
 /// How long [`Scripted`] defers a step.
@@ -146,6 +148,9 @@ impl StepHandler for Scripted {
             return Attempt::Deferred {
                 retry_after: DEFERRAL,
             };
+        }
+        if self.panic_once.lock().unwrap().remove(step.name.as_str()) {
+            panic!("the scripted handler panics delivering {}", step.name);
         }
         if self.down.load(Ordering::SeqCst) {
             return Attempt::Retry {
