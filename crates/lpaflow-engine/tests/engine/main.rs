@@ -10,5 +10,6 @@ mod commands;
 mod delivery;
 mod handoff;
 mod liveness;
+mod plans;
 mod search;
 mod timers;

@@ -173,7 +173,9 @@ impl PgDb {
                 .await
                 .map_err(Error::db("lock step instances"))?;
         }
+        // Planned for each batch, like `batch::complete_steps` (see `batch::INSERT_OUTBOX`).
         let applied = sqlx::query(FINISH)
+            .persistent(false)
             .bind(&c.id)
             .bind(&c.fence)
             .bind(&c.status)
