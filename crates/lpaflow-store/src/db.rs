@@ -104,6 +104,16 @@ forward! {
 }
 
 impl Db {
+    /// How many transactions the group-commit writer runs at once (`wanted`, 0 for the default; see
+    /// `writer.rs`): SQLite writes one at a time whatever it is given.
+    pub(crate) fn writer_lanes(&self, wanted: usize) -> usize {
+        match self {
+            Db::Sqlite(_) => 1,
+            Db::Postgres(_) if wanted == 0 => 2,
+            Db::Postgres(_) => wanted,
+        }
+    }
+
     /// Writes a batch of prepared commits (one result each, in order).
     pub(crate) async fn commit_batch(
         &self,

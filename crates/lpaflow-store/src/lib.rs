@@ -254,6 +254,11 @@ impl Store {
         )
     }
 
+    /// Transactions the group-commit writer started while another of its lanes was writing one (PostgreSQL).
+    pub fn writer_overlapped(&self) -> u64 {
+        self.inner.stats.overlapped.load(Ordering::Relaxed)
+    }
+
     /// Microseconds the group-commit writer has spent so far waiting, with commits in hand, for the commits of
     /// callers still preparing theirs (`WriterOptions::max_wait_us`).
     pub fn writer_gathering_us(&self) -> u64 {

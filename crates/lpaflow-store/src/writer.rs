@@ -2,6 +2,13 @@
 //! a transaction runs goes into the next one, so many callers share one disk flush, and each caller is
 //! answered only after its own commit is durable. Commits of the same instance within a batch are split into
 //! successive rounds, so each transaction touches an instance at most once.
+//!
+//! On PostgreSQL two lanes write: while one lane's transaction runs (and waits for its flush), the other
+//! gathers the next batch and starts it, so the server and this process work at the same time instead of in
+//! turn. Two transactions of this process are then no different from those of two processes on one database,
+//! which the PostgreSQL store already makes safe (instance rows locked in uid order, compare-and-set, the log's
+//! counter row taken last and held to the commit, so log order is commit order). SQLite writes one
+//! transaction at a time whatever the lanes, so it has one.
 
 use crate::db::Db;
 use crate::model::{Committed, StepFinish};
@@ -32,6 +39,8 @@ pub struct WriterOptions {
     pub max_wait_us: u64,
     /// Most requests waiting for the writer before submitters wait (back-pressure).
     pub queue_capacity: usize,
+    /// Transactions written at once (0: the backend's own: PostgreSQL 2, SQLite always 1).
+    pub lanes: usize,
 }
 
 impl Default for WriterOptions {
@@ -40,6 +49,7 @@ impl Default for WriterOptions {
             max_batch: 256,
             max_wait_us: 1_000,
             queue_capacity: 8192,
+            lanes: 0,
         }
     }
 }
@@ -60,18 +70,46 @@ pub struct WriterStats {
     pub busy_us: AtomicU64,
     /// Microseconds spent waiting for the commits of callers still preparing them (`gather`).
     pub gathering_us: AtomicU64,
+    /// Commits in transactions being written right now (by any lane).
+    writing: AtomicUsize,
+    /// Transactions started while another lane's was being written.
+    pub overlapped: AtomicU64,
 }
 
 /// Runs until every sender is dropped, then finishes what was queued.
 pub(crate) async fn run(
     db: Db,
-    mut rx: mpsc::Receiver<Op>,
+    rx: mpsc::Receiver<Op>,
+    options: WriterOptions,
+    stats: Arc<WriterStats>,
+) {
+    let lanes = db.writer_lanes(options.lanes);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let mut running = tokio::task::JoinSet::new();
+    for _ in 0..lanes {
+        running.spawn(lane(db.clone(), rx.clone(), options, stats.clone()));
+    }
+    while running.join_next().await.is_some() {}
+}
+
+/// One lane: takes the next batch (alone: the other lanes wait for the queue meanwhile), then writes it.
+async fn lane(
+    db: Db,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Op>>>,
     options: WriterOptions,
     stats: Arc<WriterStats>,
 ) {
     let mut ops: Vec<Op> = Vec::with_capacity(options.max_batch);
-    while rx.recv_many(&mut ops, options.max_batch).await > 0 {
-        gather(&mut rx, &mut ops, &options, &stats).await;
+    loop {
+        let _writing = {
+            let mut rx = rx.lock().await;
+            if rx.recv_many(&mut ops, options.max_batch).await == 0 {
+                return;
+            }
+            gather(&mut rx, &mut ops, &options, &stats).await;
+            // Counted before the queue is let go, so the next lane's `gather` does not wait for these.
+            Writing::start(&stats, commits_in(&ops))
+        };
         let mut commits = Vec::new();
         let mut finishes = Vec::new();
         for op in ops.drain(..) {
@@ -82,6 +120,33 @@ pub(crate) async fn run(
         }
         write_commits(&db, commits, &stats).await;
         write_finishes(&db, finishes).await;
+    }
+}
+
+fn commits_in(ops: &[Op]) -> usize {
+    ops.iter().filter(|o| matches!(o, Op::Commit(..))).count()
+}
+
+/// Commits counted in [`WriterStats::writing`] while their transaction runs (uncounted however it ends).
+struct Writing<'a> {
+    stats: &'a WriterStats,
+    commits: usize,
+}
+
+impl<'a> Writing<'a> {
+    fn start(stats: &'a WriterStats, commits: usize) -> Self {
+        if stats.writing.fetch_add(commits, Ordering::Relaxed) > 0 {
+            stats.overlapped.fetch_add(1, Ordering::Relaxed);
+        }
+        Self { stats, commits }
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.stats
+            .writing
+            .fetch_sub(self.commits, Ordering::Relaxed);
     }
 }
 
@@ -110,10 +175,12 @@ async fn gather_until(
     deadline: tokio::time::Instant,
 ) {
     loop {
-        let queued = ops.iter().filter(|o| matches!(o, Op::Commit(..))).count();
+        let queued = commits_in(ops);
+        // Callers whose commits another lane is writing cannot send before it answers them.
         let expected = stats
             .in_flight
             .load(Ordering::Relaxed)
+            .saturating_sub(stats.writing.load(Ordering::Relaxed))
             .min(options.max_batch);
         if queued >= expected || ops.len() >= options.max_batch {
             return;

@@ -33,6 +33,9 @@ pub struct StoreArgs {
     /// Largest group-commit batch.
     #[arg(long, default_value_t = 256)]
     max_batch: usize,
+    /// Transactions the writer runs at once (0: the backend's own, PostgreSQL 2; SQLite always 1).
+    #[arg(long, default_value_t = 0)]
+    writer_lanes: usize,
     /// The store (default: a fresh SQLite file per measurement in a temporary directory).
     #[arg(long)]
     database_url: Option<String>,
@@ -213,6 +216,7 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
             max_connections: 8,
             writer: WriterOptions {
                 max_batch: args.max_batch,
+                lanes: args.writer_lanes,
                 ..WriterOptions::default()
             },
             ..StoreOptions::new(&database.url)
@@ -257,6 +261,10 @@ pub async fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
         report.metric(
             &format!("{prefix}.commits_per_transaction"),
             commits as f64 / transactions.max(1) as f64,
+        );
+        report.metric(
+            &format!("{prefix}.transactions_overlapped_frac"),
+            store.writer_overlapped() as f64 / transactions.max(1) as f64,
         );
         report.metric(
             &format!("{prefix}.transaction_ms"),
