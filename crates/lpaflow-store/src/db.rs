@@ -105,12 +105,16 @@ forward! {
 
 impl Db {
     /// How many transactions the group-commit writer runs at once (`wanted`, 0 for the default; see
-    /// `writer.rs`): SQLite writes one at a time whatever it is given.
+    /// `writer.rs`): SQLite writes one at a time whatever it is given; PostgreSQL leaves at least one of its
+    /// connections to everything else (claims, reads, idempotency keys).
     pub(crate) fn writer_lanes(&self, wanted: usize) -> usize {
         match self {
             Db::Sqlite(_) => 1,
-            Db::Postgres(_) if wanted == 0 => 2,
-            Db::Postgres(_) => wanted,
+            Db::Postgres(pg) => {
+                let wanted = if wanted == 0 { 2 } else { wanted };
+                let spare = (pg.max_connections() as usize).saturating_sub(1).max(1);
+                wanted.min(spare)
+            }
         }
     }
 

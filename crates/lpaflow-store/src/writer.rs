@@ -1,7 +1,7 @@
-//! The group-commit writer: one task owns all writes of commits and step reports. Everything submitted while
-//! a transaction runs goes into the next one, so many callers share one disk flush, and each caller is
-//! answered only after its own commit is durable. Commits of the same instance within a batch are split into
-//! successive rounds, so each transaction touches an instance at most once.
+//! The group-commit writer: its lanes (one task each) own all writes of commits and step reports. Everything
+//! submitted while a transaction runs goes into the next one, so many callers share one disk flush, and each
+//! caller is answered only after its own commit is durable. Commits of the same instance within a batch are
+//! split into successive rounds, so each transaction touches an instance at most once.
 //!
 //! On PostgreSQL two lanes write: while one lane's transaction runs (and waits for its flush), the other
 //! gathers the next batch and starts it, so the server and this process work at the same time instead of in
@@ -101,7 +101,7 @@ async fn lane(
 ) {
     let mut ops: Vec<Op> = Vec::with_capacity(options.max_batch);
     loop {
-        let _writing = {
+        let writing = {
             let mut rx = rx.lock().await;
             if rx.recv_many(&mut ops, options.max_batch).await == 0 {
                 return;
@@ -120,6 +120,7 @@ async fn lane(
         }
         write_commits(&db, commits, &stats).await;
         write_finishes(&db, finishes).await;
+        drop(writing);
     }
 }
 
@@ -127,7 +128,11 @@ fn commits_in(ops: &[Op]) -> usize {
     ops.iter().filter(|o| matches!(o, Op::Commit(..))).count()
 }
 
-/// Commits counted in [`WriterStats::writing`] while their transaction runs (uncounted however it ends).
+/// Commits counted in [`WriterStats::writing`] until their lane has written its whole batch (uncounted however
+/// it ends). Their callers, once answered, may come back with new commits before that: the other lane's
+/// `gather` then expects fewer than may come and starts its transaction sooner. Uncounting each commit as it is
+/// answered was measured: the other lane then waited for those callers, and `bench store` on PostgreSQL at 64
+/// submitters fell from 11,100-11,600 to 9,600-10,200 transitions/s (256: unchanged).
 struct Writing<'a> {
     stats: &'a WriterStats,
     commits: usize,

@@ -1,29 +1,30 @@
-//! PostgreSQL only: the plans of the writer's statements must not depend on how large the outbox was when a
+//! PostgreSQL only: the plans of the writer's statements must not depend on how large the tables were when a
 //! connection first ran them. A prepared statement's generic plan is made once per connection, on the table
 //! sizes of that moment, and kept until an `ANALYZE` invalidates it; with autovacuum off (as on the CI machine)
 //! that never happens, so a plan made on an empty outbox (a hashed sub-plan scanning the whole table) ran for
 //! every later batch, each one slower as the outbox grew (`bench store`: 3,700 transitions/s at 64 submitters
-//! after a few seconds, 9,500 with a plan made for each batch).
+//! after a few seconds, 9,500 with the statements planned for each batch).
 
-use crate::harness::{agent, start, system_clock};
+use crate::harness::{Setup, agent, eventually, start, system_clock};
 use futures::future::join_all;
 use lpaflow_core::InstanceId;
 use lpaflow_test_support::TestDb;
 use sqlx::{Connection, PgConnection};
 use std::time::Duration;
 
-/// Rows already in the outbox when the later commits run: enough that a sequential scan is never the plan.
-const BULK: usize = 60_000;
+/// Rows added to the outbox and to the instances before the later commits: enough that a sequential scan is
+/// never the plan.
+const BULK: i64 = 60_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn commits_on_a_large_outbox_do_not_scan_it_whatever_it_held_when_their_plans_were_first_made()
+async fn commits_and_deliveries_on_large_tables_do_not_scan_them_whatever_they_held_when_plans_were_made()
  {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let s = start(&db, system_clock(), false).await;
-    // On an empty outbox, in batches of many commits: more than the five executions after which PostgreSQL
-    // may keep a generic plan, made for a batch of unknown size on a table it believes small.
+    let s = start(&db, system_clock(), true).await;
+    // On empty tables, in batches of many commits and step reports: more than the five executions after which
+    // PostgreSQL may keep a generic plan, made for a batch of unknown size on tables it believes small.
     let ids: Vec<InstanceId> = (0..64)
         .map(|n| InstanceId::new(format!("T-9{n:02}")))
         .collect();
@@ -33,40 +34,69 @@ async fn commits_on_a_large_outbox_do_not_scan_it_whatever_it_held_when_their_pl
     )
     .await;
     for _ in 0..6 {
-        join_all(ids.iter().map(|id| s.engine.fire(id, agent("note")))).await;
+        notes_delivered(&s, &ids).await;
     }
-    db.run_sql(&[format!(
-        "INSERT INTO outbox (uid, seq, revision, step, delivery, payload, status, next_attempt_at, created_at) \
-         SELECT 'bulk-' || g, 1, 1, 'ext.bulk', 'background', '{{}}', 'done', now(), now() \
-         FROM generate_series(1, {BULK}) AS g"
-    )])
+    db.run_sql(&[
+        format!(
+            "INSERT INTO outbox (uid, seq, revision, step, delivery, payload, status, next_attempt_at, created_at) \
+             SELECT 'bulk-' || g, 1, 1, 'ext.bulk', 'background', '{{}}', 'done', now(), now() \
+             FROM generate_series(1, {BULK}) AS g"
+        ),
+        format!(
+            "INSERT INTO instances (uid, workflow, version, workflow_hash, state, data, revision, head_hash, \
+               sync_status, created_at, updated_at) \
+             SELECT 'bulk-' || g, 'ticket', 1, 'bulk', 'open', '{{}}', 1, 'bulk', 'synced', now(), now() \
+             FROM generate_series(1, {BULK}) AS g"
+        ),
+    ])
     .await;
     let mut conn = PgConnection::connect(plain(&db)).await.unwrap();
     let before = settled_counts(&mut conn).await;
-    assert!(before.inserted >= BULK as i64, "{before:?}");
 
-    for result in join_all(ids.iter().map(|id| s.engine.fire(id, agent("note")))).await {
-        result.unwrap();
-    }
+    // Commits, hand-offs, completions, step reports and the promotion of the next steps, on large tables.
+    notes_delivered(&s, &ids).await;
     s.engine.shutdown().await;
     s.store.shutdown().await;
     // A backend reports its counts when it exits: wait until the engine's have.
     wait_for_other_sessions_to_end(&mut conn).await;
     let after = counts(&mut conn).await;
     assert!(
-        after.inserted >= before.inserted + ids.len() as i64,
+        after.outbox_inserted >= before.outbox_inserted + ids.len() as i64,
         "the later commits are counted: {before:?} -> {after:?}"
     );
     assert_eq!(
-        after.seq_scans, before.seq_scans,
-        "commits scanned the whole outbox: {before:?} -> {after:?}"
+        (after.outbox_scans, after.instance_scans),
+        (before.outbox_scans, before.instance_scans),
+        "sequential scans of the outbox and the instances: {before:?} -> {after:?}"
     );
+}
+
+/// Fires a note on every instance at once and waits until each note's step was delivered. Nothing is read
+/// from the database but by the engine's own commits and deliveries.
+async fn notes_delivered(s: &Setup, ids: &[InstanceId]) {
+    let before = notes(s);
+    for result in join_all(ids.iter().map(|id| s.engine.fire(id, agent("note")))).await {
+        result.unwrap();
+    }
+    eventually("every note delivered", || async {
+        notes(s) >= before + ids.len()
+    })
+    .await;
+}
+
+fn notes(s: &Setup) -> usize {
+    s.handler
+        .calls()
+        .iter()
+        .filter(|c| c.1 == "ext.note")
+        .count()
 }
 
 #[derive(Debug, PartialEq, Clone, Copy)]
 struct Counts {
-    inserted: i64,
-    seq_scans: i64,
+    outbox_inserted: i64,
+    outbox_scans: i64,
+    instance_scans: i64,
 }
 
 fn plain(db: &TestDb) -> &str {
@@ -74,27 +104,30 @@ fn plain(db: &TestDb) -> &str {
 }
 
 async fn counts(conn: &mut PgConnection) -> Counts {
-    let (inserted, seq_scans): (i64, i64) = sqlx::query_as(
-        "SELECT n_tup_ins, seq_scan FROM pg_stat_user_tables \
-         WHERE schemaname = 'lpaflow' AND relname = 'outbox'",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
+    let scans = |table: &'static str| {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT n_tup_ins, seq_scan FROM pg_stat_user_tables \
+             WHERE schemaname = 'lpaflow' AND relname = $1",
+        )
+        .bind(table)
+    };
+    let (outbox_inserted, outbox_scans) = scans("outbox").fetch_one(&mut *conn).await.unwrap();
+    let (_, instance_scans) = scans("instances").fetch_one(&mut *conn).await.unwrap();
     Counts {
-        inserted,
-        seq_scans,
+        outbox_inserted,
+        outbox_scans,
+        instance_scans,
     }
 }
 
-/// The outbox's counts once every backend has reported what it did (an idle backend reports within about a
-/// second): the same twice, two seconds apart.
+/// The counts once every backend has reported what it did (an idle backend reports within about a second):
+/// the same twice, two seconds apart, with the bulk rows counted.
 async fn settled_counts(conn: &mut PgConnection) -> Counts {
     let mut last = counts(conn).await;
     for _ in 0..30 {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let now = counts(conn).await;
-        if now == last && now.inserted >= BULK as i64 {
+        if now == last && now.outbox_inserted >= BULK {
             return now;
         }
         last = now;

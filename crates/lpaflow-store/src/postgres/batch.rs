@@ -30,10 +30,7 @@ const COMPLETE_STEPS: &str = "UPDATE outbox SET status = 'done', result = v.resu
      RETURNING outbox.id, outbox.uid, outbox.seq";
 
 pub(super) fn complete_steps<'a>(rows: &[&'a StepCompletionRow]) -> Q<'a> {
-    // Planned for each batch, for the reason given at `INSERT_OUTBOX`: a plan made on a small outbox reads
-    // every entry of `outbox_in_flight` (dead ones included until a vacuum) instead of probing the primary key.
     sqlx::query(COMPLETE_STEPS)
-        .persistent(false)
         .bind(col(rows, |r| r.id))
         .bind(col(rows, |r| int(r.fence)))
         .bind(col(rows, |r| r.result.as_str()))
@@ -244,10 +241,9 @@ pub(super) fn mark_idempotency<'a>(rows: &[&'a IdempotencyRow]) -> Q<'a> {
 /// is locked by then, and every writer that closes a step locks it too, so the check cannot race with one. On a
 /// large table the check is one probe of the partial index `outbox_open_by_uid` per commit. Two things keep it
 /// that on any table: `w` is materialized (inlined, the check ran once per use of `blocked`, four times), and
-/// the statement is planned for each batch (`persistent(false)`): a generic plan made while the outbox was small
-/// hashes the whole table instead, and is kept until an `ANALYZE` that never comes with autovacuum off, so every
-/// later batch scanned the outbox (`bench store`, 64 submitters: 3,700 -> 9,500 transitions/s; planning costs
-/// about 0.2 ms a batch; test `plans.rs` in the engine's tests).
+/// the statement is planned for each batch, as every statement of the writer's transactions is
+/// (`PgDb::begin_write`): a generic plan made while the outbox was small hashes the whole table instead (test
+/// `plans.rs` in the engine's tests).
 const INSERT_OUTBOX: &str = "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], \
          $5::text[], $6::text[], $7::text[], $8::boolean[], $9::timestamptz[], $10::text[], $11::timestamptz[]) \
          AS v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until)), \
@@ -266,7 +262,6 @@ const INSERT_OUTBOX: &str = "WITH v AS (SELECT * FROM unnest($1::text[], $2::big
 
 pub(super) fn insert_outbox<'a>(rows: &[&'a OutboxRow]) -> Q<'a> {
     sqlx::query(INSERT_OUTBOX)
-        .persistent(false)
         .bind(col(rows, |r| r.uid.as_str()))
         .bind(col(rows, |r| int(r.seq)))
         .bind(col(rows, |r| int(r.revision)))

@@ -52,7 +52,7 @@ async fn fetch(tx: &mut Tx, op: &'static str, q: batch::Q<'_>) -> Result<Vec<PgR
 
 async fn attempt(db: &PgDb, batch: &[Prepared], which: &[usize]) -> Result<Attempt, Error> {
     let items: Vec<(usize, &Prepared)> = which.iter().map(|&i| (i, &batch[i])).collect();
-    let mut tx = db.pool.begin().await.map_err(Error::db("begin commit"))?;
+    let mut tx = db.begin_write("begin commit").await?;
     let mut locked: Vec<&str> = items
         .iter()
         .filter(|(_, p)| p.base_revision.is_some())

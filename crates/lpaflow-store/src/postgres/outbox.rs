@@ -121,7 +121,7 @@ impl PgDb {
         now: DateTime<Utc>,
     ) -> Result<Vec<StepRow>, Error> {
         let now = pg_time_of(now);
-        let mut tx = self.pool.begin().await.map_err(Error::db("begin claim"))?;
+        let mut tx = self.begin_write("begin claim").await?;
         sqlx::query(RECLAIM_EXPIRED)
             .bind(now)
             .execute(&mut *tx)
@@ -165,7 +165,7 @@ impl PgDb {
     }
 
     async fn try_finish(&self, c: &FinishColumns) -> Result<BTreeSet<i64>, Error> {
-        let mut tx = self.pool.begin().await.map_err(Error::db("begin finish"))?;
+        let mut tx = self.begin_write("begin finish").await?;
         if !c.closing.is_empty() {
             sqlx::query(LOCK_STEP_INSTANCES)
                 .bind(&c.closing)
@@ -173,9 +173,7 @@ impl PgDb {
                 .await
                 .map_err(Error::db("lock step instances"))?;
         }
-        // Planned for each batch, like `batch::complete_steps` (see `batch::INSERT_OUTBOX`).
         let applied = sqlx::query(FINISH)
-            .persistent(false)
             .bind(&c.id)
             .bind(&c.fence)
             .bind(&c.status)
