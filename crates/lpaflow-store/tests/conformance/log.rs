@@ -3,7 +3,7 @@
 
 use crate::conformance;
 use crate::harness::{Fixture, author, fixture, open};
-use lpaflow_store::Backend;
+use lpaflow_store::{Backend, Store, StoreOptions};
 use lpaflow_test_support::TestDb;
 use lpaflow_test_support::fixture::{t0, uid};
 use serde_json::json;
@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 conformance!(
     two_writers_number_the_log_without_gaps,
-    one_stores_lanes_number_the_log_without_gaps
+    one_stores_lanes_number_the_log_without_gaps,
+    a_store_with_two_connections_writes_in_one_lane
 );
 
 async fn two_writers_number_the_log_without_gaps(db: &TestDb) {
@@ -56,6 +57,22 @@ async fn one_stores_lanes_number_the_log_without_gaps(db: &TestDb) {
         ),
         Backend::Sqlite => assert_eq!(overlapped, 0, "SQLite has one lane"),
     }
+    f.store.shutdown().await;
+}
+
+/// With two connections, a second lane would leave none to claims and reads: one lane writes.
+async fn a_store_with_two_connections_writes_in_one_lane(db: &TestDb) {
+    let mut f = fixture(db).await;
+    f.store.shutdown().await;
+    f.store = Store::open(StoreOptions {
+        max_connections: 2,
+        ..StoreOptions::new(db.url())
+    })
+    .await
+    .unwrap();
+    twenty_lpas(&f, 900).await;
+    assert_eq!(f.store.log(|_| {}).await.unwrap().len(), 40);
+    assert_eq!(f.store.writer_overlapped(), 0);
     f.store.shutdown().await;
 }
 
