@@ -25,7 +25,7 @@ impl LpaService {
             .store
             .add_maintenance(from, to, reason, actor, now)
             .await?;
-        self.engine.wake_delivery();
+        self.engine.maintenance_changed();
         tracing::info!(window = w.id, actor = %actor, "OPG maintenance window planned");
         Ok(w)
     }
@@ -39,7 +39,7 @@ impl LpaService {
     pub async fn remove_maintenance(&self, id: i64) -> Result<bool, Error> {
         let removed = self.store.remove_maintenance(id).await?;
         if removed {
-            self.engine.wake_delivery();
+            self.engine.maintenance_changed();
         }
         Ok(removed)
     }

@@ -339,9 +339,19 @@ impl Engine {
         self.inner.timers_changed.notify_one();
     }
 
-    /// Wakes the step workers (e.g. after a maintenance window was removed).
+    /// Wakes the step workers.
     pub fn wake_delivery(&self) {
         self.inner.steps_enqueued.notify_one();
+    }
+
+    /// A maintenance window was planned or cancelled (in the store, by this process): until the delivery loop
+    /// has read the windows again, which it does at once, no command hands its step over, so a window planned
+    /// to start now stops deliveries now (the loop otherwise reads the windows once a second).
+    pub fn maintenance_changed(&self) {
+        if let Some(state) = &self.inner.delivery {
+            state.note_windows_changed();
+        }
+        self.wake_delivery();
     }
 
     /// This process's liveness (`None` when it does not beat).

@@ -47,6 +47,10 @@ pub(crate) struct DeliveryState {
     handed_off: Mutex<Option<mpsc::UnboundedReceiver<HandedOff>>>,
     /// Rounds in which the loop asked the store for steps to claim.
     pub(crate) claim_rounds: AtomicU64,
+    /// Maintenance windows planned or cancelled through this process so far ([`Engine::maintenance_changed`]).
+    windows_changed: AtomicU64,
+    /// How many of those the windows in force (`maintenance`) were last read after.
+    windows_read: AtomicU64,
 }
 
 impl DeliveryState {
@@ -61,6 +65,8 @@ impl DeliveryState {
             handoff,
             handed_off: Mutex::new(Some(handed_off)),
             claim_rounds: AtomicU64::new(0),
+            windows_changed: AtomicU64::new(0),
+            windows_read: AtomicU64::new(0),
             options,
         }
     }
@@ -69,12 +75,24 @@ impl DeliveryState {
     /// force and a handler knows the step.
     pub(crate) fn can_start_now(&self, step: &str) -> bool {
         self.breaker().state(Instant::now()) == BreakerState::Closed
+            && !self.windows_unread()
             && self
                 .maintenance
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .is_none()
             && self.handler(step).is_some()
+    }
+
+    /// A window was planned or cancelled here and the loop has not read the windows since: nothing is handed
+    /// over meanwhile (the window may have started), the loop's next round claims what waits.
+    fn windows_unread(&self) -> bool {
+        self.windows_changed.load(Ordering::Acquire) != self.windows_read.load(Ordering::Acquire)
+    }
+
+    /// Counts a window planned or cancelled through this process (see [`Engine::maintenance_changed`]).
+    pub(crate) fn note_windows_changed(&self) {
+        self.windows_changed.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Passes a step leased with its commit to the loop (dropped if the loop has stopped: the lease is then
@@ -342,9 +360,13 @@ impl Loop {
     }
 
     async fn refresh_maintenance(&mut self) -> Result<Option<MaintenanceWindow>, Error> {
-        let due = self
-            .last_maintenance_check
-            .is_none_or(|t| t.elapsed() >= MAINTENANCE_REFRESH);
+        // Windows planned in this process are read at once; those of other processes within a second, which
+        // `MAINTENANCE_LEAD` covers.
+        let changes = self.state.windows_changed.load(Ordering::Acquire);
+        let due = self.state.windows_unread()
+            || self
+                .last_maintenance_check
+                .is_none_or(|t| t.elapsed() >= MAINTENANCE_REFRESH);
         let now = wall_now();
         if due {
             self.windows = self.engine.inner.store.maintenance_windows(now).await?;
@@ -371,6 +393,10 @@ impl Loop {
                 }
             }
             *current = active;
+        }
+        if due {
+            // Only now that the window in force is set may commands hand their steps over again.
+            self.state.windows_read.store(changes, Ordering::Release);
         }
         let active = self
             .state

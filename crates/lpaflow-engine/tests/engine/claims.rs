@@ -18,6 +18,7 @@ both_backends!(
     a_step_left_for_want_of_a_slot_is_claimed_when_one_frees,
     a_deferred_step_is_claimed_when_it_falls_due,
     a_window_starting_later_stops_hand_offs_at_its_lead,
+    a_window_planned_to_start_now_stops_hand_offs_at_once,
     a_step_handed_over_and_completed_with_its_event_costs_no_claim,
 );
 
@@ -132,7 +133,7 @@ async fn a_window_starting_later_stops_hand_offs_at_its_lead(db: &TestDb) {
         .await
         .unwrap();
     // What the API and the console do after adding a window.
-    s.engine.wake_delivery();
+    s.engine.maintenance_changed();
     // The window's lead (a second before it) starts in a second; no poll is due for ten minutes, and a command
     // hands its step over unless a round has seen the window in force.
     tokio::time::sleep(Duration::from_millis(1600)).await;
@@ -145,6 +146,42 @@ async fn a_window_starting_later_stops_hand_offs_at_its_lead(db: &TestDb) {
     assert!(
         s.handler.calls().is_empty(),
         "nothing is sent from the window's lead"
+    );
+    synced(&s, &id).await;
+    assert!(Utc::now() >= window.ends_at);
+    s.engine.shutdown().await;
+}
+
+async fn a_window_planned_to_start_now_stops_hand_offs_at_once(db: &TestDb) {
+    let s = polling_every_ten_minutes(db).await;
+    // The loop reads the windows at its first round, then not for a second unless told.
+    eventually("the loop's first round", || async {
+        s.engine.delivery_claim_rounds() > 0
+    })
+    .await;
+    let now = Utc::now();
+    let window = s
+        .store
+        .add_maintenance(
+            now - TimeDelta::seconds(1),
+            now + TimeDelta::seconds(2),
+            "urgent patch",
+            "admin",
+            now,
+        )
+        .await
+        .unwrap();
+    s.engine.maintenance_changed();
+    // At once, before the loop may even have run: the command must not hand its step over.
+    let id = InstanceId::new("T-C07");
+    s.engine
+        .create("ticket", id.clone(), agent("create"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        s.handler.calls().is_empty(),
+        "nothing is sent in a window planned to start now"
     );
     synced(&s, &id).await;
     assert!(Utc::now() >= window.ends_at);
