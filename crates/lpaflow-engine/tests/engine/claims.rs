@@ -4,8 +4,8 @@
 //! timeout and a needless one as a count.
 
 use crate::both_backends;
-use crate::harness::{Setup, agent, eventually, start_with, system_clock};
-use chrono::{TimeDelta, Utc};
+use crate::harness::{Setup, agent, eventually, plan_window, start_with, system_clock};
+use chrono::Utc;
 use lpaflow_core::InstanceId;
 use lpaflow_store::SyncStatus;
 use lpaflow_test_support::TestDb;
@@ -120,18 +120,7 @@ async fn a_window_starting_later_stops_hand_offs_at_its_lead(db: &TestDb) {
     // The loop reads the windows again at a round at least a second after its last read (its first round, as
     // it started): wait well past that.
     tokio::time::sleep(Duration::from_millis(2000)).await;
-    let now = Utc::now();
-    let window = s
-        .store
-        .add_maintenance(
-            now + TimeDelta::seconds(2),
-            now + TimeDelta::seconds(4),
-            "patching",
-            "admin",
-            now,
-        )
-        .await
-        .unwrap();
+    let window = plan_window(&s, 2, 4).await;
     // What the API and the console do after adding a window.
     s.engine.maintenance_changed();
     // The window's lead (a second before it) starts in a second; no poll is due for ten minutes, and a command
@@ -159,18 +148,7 @@ async fn a_window_planned_to_start_now_stops_hand_offs_at_once(db: &TestDb) {
         s.engine.delivery_claim_rounds() > 0
     })
     .await;
-    let now = Utc::now();
-    let window = s
-        .store
-        .add_maintenance(
-            now - TimeDelta::seconds(1),
-            now + TimeDelta::seconds(2),
-            "urgent patch",
-            "admin",
-            now,
-        )
-        .await
-        .unwrap();
+    let window = plan_window(&s, -1, 2).await;
     s.engine.maintenance_changed();
     // At once, before the loop may even have run: the command must not hand its step over.
     let id = InstanceId::new("T-C07");

@@ -2,8 +2,10 @@
 //! circuit breaker and maintenance windows.
 
 use crate::both_backends;
-use crate::harness::{DEFERRAL, Setup, eventually, start, start_with, system_clock};
-use chrono::{TimeDelta, Utc};
+use crate::harness::{
+    DEFERRAL, Setup, all_synced, eventually, plan_window, start, start_with, system_clock,
+};
+use chrono::Utc;
 use lpaflow_core::{Command, InstanceId};
 use lpaflow_engine::delivery::BreakerState;
 use lpaflow_store::{StepStatus, SyncStatus};
@@ -299,30 +301,14 @@ async fn an_outage_opens_the_breaker_and_burns_no_attempts(db: &TestDb) {
     };
     assert_eq!(attempts, 0, "an outage must not burn attempts");
     s.handler.down.store(false, Ordering::SeqCst);
-    for id in &ids {
-        eventually("synced after the outage", || async {
-            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
-        })
-        .await;
-    }
+    all_synced(&s, &ids, "synced after the outage").await;
     assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
     s.engine.shutdown().await;
 }
 
 async fn a_maintenance_window_suspends_delivery_until_it_ends(db: &TestDb) {
     let s = start(db, system_clock(), true).await;
-    let now = Utc::now();
-    let window = s
-        .store
-        .add_maintenance(
-            now - TimeDelta::seconds(1),
-            now + TimeDelta::seconds(2),
-            "patching",
-            "admin",
-            now,
-        )
-        .await
-        .unwrap();
+    let window = plan_window(&s, -1, 2).await;
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let id = InstanceId::new("T-700");
     s.engine
@@ -389,12 +375,7 @@ async fn a_deferred_probe_does_not_hold_the_breaker_half_open(db: &TestDb) {
         .unwrap()
         .insert("ext.open".into());
     s.handler.down.store(false, Ordering::SeqCst);
-    for id in &ids {
-        eventually("synced after the deferred probe", || async {
-            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
-        })
-        .await;
-    }
+    all_synced(&s, &ids, "synced after the deferred probe").await;
     assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
     s.engine.shutdown().await;
 }
@@ -437,12 +418,7 @@ async fn a_probe_whose_claim_fails_does_not_hold_the_breaker_half_open(db: &Test
     .await;
     db.run_sql(&allow).await;
     s.handler.down.store(false, Ordering::SeqCst);
-    for id in &ids {
-        eventually("synced after the failed probe claim", || async {
-            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
-        })
-        .await;
-    }
+    all_synced(&s, &ids, "synced after the failed probe claim").await;
     assert_eq!(s.engine.delivery_status().breaker, BreakerState::Closed);
     s.engine.shutdown().await;
 }
@@ -465,12 +441,7 @@ async fn a_probe_that_panics_does_not_hold_the_breaker_half_open(db: &TestDb) {
         .insert("ext.open".into());
     s.handler.down.store(false, Ordering::SeqCst);
     // The panicked step itself comes back when its lease (5 s) expires.
-    for id in &ids {
-        eventually("synced after the panicked probe", || async {
-            s.engine.get(id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
-        })
-        .await;
-    }
+    all_synced(&s, &ids, "synced after the panicked probe").await;
     assert!(
         s.handler.panic_once.lock().unwrap().is_empty(),
         "it did panic"

@@ -266,6 +266,33 @@ pub async fn start_with(
     }
 }
 
+/// Plans a maintenance window from `from` to `to` seconds from now, as an admin would (in the store only: the
+/// caller tells the engine, or not, as the test needs).
+pub async fn plan_window(s: &Setup, from: i64, to: i64) -> lpaflow_store::MaintenanceWindow {
+    let now = chrono::Utc::now();
+    s.store
+        .add_maintenance(
+            now + chrono::TimeDelta::seconds(from),
+            now + chrono::TimeDelta::seconds(to),
+            "patching",
+            "admin",
+            now,
+        )
+        .await
+        .unwrap()
+}
+
+/// Waits until every instance of `ids` is synced.
+pub async fn all_synced(s: &Setup, ids: &[lpaflow_core::InstanceId], what: &str) {
+    for id in ids {
+        eventually(what, || async {
+            s.engine.get(id).await.unwrap().unwrap().sync_status
+                == lpaflow_store::SyncStatus::Synced
+        })
+        .await;
+    }
+}
+
 /// A command of the `agent` role.
 pub fn agent(event: &str) -> lpaflow_core::Command {
     lpaflow_core::Command::new(event, "agent-7", "agent")
