@@ -187,9 +187,7 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
     let mut claim_at = tokio::time::Instant::now();
     while !cancel.is_cancelled() {
         while let Some(done) = l.tasks.try_join_next() {
-            if let Some(at) = l.claim_after(done) {
-                claim_at = claim_at.min(at);
-            }
+            l.claim_after(done, &mut claim_at);
         }
         while let Ok(h) = l.handed_off.try_recv() {
             l.start(h);
@@ -218,9 +216,7 @@ pub(crate) async fn run(engine: Engine, state: Arc<DeliveryState>, cancel: Cance
                 }
             }
             Some(done) = l.tasks.join_next(), if !l.tasks.is_empty() => {
-                if let Some(at) = l.claim_after(done) {
-                claim_at = claim_at.min(at);
-            }
+                l.claim_after(done, &mut claim_at);
             }
             _ = tokio::time::sleep_until(claim_at) => {}
         }
@@ -325,25 +321,27 @@ impl Loop {
         });
     }
 
-    /// When a finished delivery makes a round worth it: now if its instance may have a next step it
-    /// unblocked, or if the slot it freed may be wanted by a step the last round left; when its retry falls
-    /// due; `None` when it does not (the loop's own schedule stands). A delivery that panicked says nothing:
-    /// now.
+    /// Brings `claim_at` forward to when a finished delivery makes a round worth it: now if its instance may
+    /// have a next step it unblocked, or if the slot it freed may be wanted by a step the last round left; when
+    /// its retry falls due; not at all when it does not (the loop's own schedule stands). A delivery that
+    /// panicked says nothing: now.
     fn claim_after(
         &self,
         done: Result<ClaimAfter, tokio::task::JoinError>,
-    ) -> Option<tokio::time::Instant> {
+        claim_at: &mut tokio::time::Instant,
+    ) {
         if done.is_err() {
             // A delivery that panicked reported nothing to the breaker: if it was the probe, the breaker would
             // wait for it forever. Freeing the permit at worst lets a second probe go while another is out.
             self.state.breaker().on_probe_inconclusive();
         }
-        match done.unwrap_or(ClaimAfter::Now) {
-            _ if self.backlog => Some(tokio::time::Instant::now()),
-            ClaimAfter::Now => Some(tokio::time::Instant::now()),
-            ClaimAfter::At(due) => Some(due),
-            ClaimAfter::Nothing => None,
-        }
+        let at = match done.unwrap_or(ClaimAfter::Now) {
+            _ if self.backlog => tokio::time::Instant::now(),
+            ClaimAfter::Now => tokio::time::Instant::now(),
+            ClaimAfter::At(due) => due,
+            ClaimAfter::Nothing => return,
+        };
+        *claim_at = (*claim_at).min(at);
     }
 
     /// How long until a known maintenance window's lead starts or the window ends (`Duration::MAX` without
