@@ -238,17 +238,20 @@ pub(super) fn mark_idempotency<'a>(rows: &[&'a IdempotencyRow]) -> Q<'a> {
 }
 
 /// A commit's first step is queued at once only if its instance has no open (or failed) step; the instance row
-/// is locked by then, and every writer that closes a step locks it too, so the check cannot race with one. On a
-/// large table the check is one probe of the partial index `outbox_open_by_uid` per commit. Two things keep it
-/// that on any table: `w` is materialized (inlined, the check ran once per use of `blocked`, four times), and
-/// the statement is planned for each batch, as every statement of the writer's transactions is
-/// (`PgDb::begin_write`): a generic plan made while the outbox was small hashes the whole table instead (test
-/// `plans.rs` in the engine's tests).
+/// is locked by then, and every writer that closes a step locks it too, so the check cannot race with one. The
+/// check is one probe of the partial index `outbox_open_by_uid` per commit, on any table, whatever PostgreSQL
+/// knows of it: a lateral subquery with `LIMIT 1` can only run once per row (an `EXISTS` may be planned as one
+/// hashed scan of every open step: with a large backlog, as during an outage, 24,000 rows read for each batch of
+/// `bench store`, half of its insert's time); `w` is materialized (inlined, the check ran once per use of
+/// `blocked`, four times); and the statement is planned for each batch, as every statement of the writer's
+/// transactions is (`PgDb::begin_write`): a generic plan made while the outbox was small scans the whole table
+/// (test `plans.rs` in the engine's tests, for both).
 const INSERT_OUTBOX: &str = "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], \
          $5::text[], $6::text[], $7::text[], $8::boolean[], $9::timestamptz[], $10::text[], $11::timestamptz[]) \
          AS v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until)), \
-     w AS MATERIALIZED (SELECT v.*, (NOT v.first OR EXISTS (SELECT 1 FROM outbox p WHERE p.uid = v.uid \
-                                               AND p.status NOT IN ('done', 'skipped'))) AS blocked FROM v) \
+     w AS MATERIALIZED (SELECT v.*, (NOT v.first OR o.open IS NOT NULL) AS blocked FROM v \
+                        LEFT JOIN LATERAL (SELECT true AS open FROM outbox p WHERE p.uid = v.uid \
+                                             AND p.status NOT IN ('done', 'skipped') LIMIT 1) o ON true) \
      INSERT INTO outbox (uid, seq, revision, step, delivery, then_event, payload, status, next_attempt_at, \
        created_at, lease_owner, lease_until, fence) \
      SELECT uid, seq, revision, step, delivery, then_event, payload, \

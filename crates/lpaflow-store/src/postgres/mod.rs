@@ -49,22 +49,31 @@ pub struct PgDb {
     schema: String,
 }
 
-/// How the writer's transactions (commits, step reports, claims) begin: every statement in them is planned for
-/// its own execution. A connection otherwise keeps the generic plan it made after a statement's fifth execution,
-/// on the table sizes of that moment, until an `ANALYZE` replaces it; with autovacuum off that never happens, and
-/// plans made while the outbox was empty scanned the whole table in every later batch (the open-step check of
-/// the outbox insert, step completions: `bench store` 3,700 against 9,500 transitions/s at 64 submitters).
+/// How the writer's transactions (commits, step reports, claims) begin. Every statement in them takes a batch of
+/// keys (uids, step ids, at most a batch's worth) and touches those rows only, so each is planned to reach its
+/// rows by key, whatever the tables hold and whatever PostgreSQL knows of them:
+/// - planned for its own execution: a connection otherwise keeps the generic plan it made after a statement's
+///   fifth execution, on the table sizes of that moment, until an `ANALYZE` replaces it; with autovacuum off
+///   that never happens, and plans made while the outbox was empty scanned the whole table in every later batch
+///   (the open-step check of the outbox insert, step completions: `bench store` 3,700 against 9,500
+///   transitions/s at 64 submitters);
+/// - joined by probing an index for each key, never by hashing or sorting a whole table: with statistics, a
+///   batch of 80 commits updated the instances through a hash join over all 5,000 of them (the planner prefers
+///   one scan to a probe per key up to about a hundred rows a key, though every probe finds its page cached), so
+///   a batch's cost grew with the table instead of with the batch.
+///
 /// Planning costs a little CPU a statement; a batch carries many commits. One round trip, with the `BEGIN`.
-const BEGIN_PLANNED_EACH_TIME: &str = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan";
+const BEGIN_WRITE: &str = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan; \
+     SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
 
 impl PgDb {
-    /// Begins one of the writer's transactions (see [`BEGIN_PLANNED_EACH_TIME`]).
+    /// Begins one of the writer's transactions (see [`BEGIN_WRITE`]).
     pub(crate) async fn begin_write(
         &self,
         what: &'static str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Error> {
         self.pool
-            .begin_with(BEGIN_PLANNED_EACH_TIME)
+            .begin_with(BEGIN_WRITE)
             .await
             .map_err(Error::db(what))
     }
