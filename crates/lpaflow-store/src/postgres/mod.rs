@@ -63,6 +63,8 @@ pub struct PgDb {
 ///   a batch's cost grew with the table instead of with the batch.
 ///
 /// Planning costs a little CPU a statement; a batch carries many commits. One round trip, with the `BEGIN`.
+/// Every statement run in these transactions must take parameters: PostgreSQL plans one without any once per
+/// connection and keeps that plan, made under these settings, for its later uses outside them.
 const BEGIN_WRITE: &str = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan; \
      SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
 
