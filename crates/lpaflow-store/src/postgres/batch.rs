@@ -249,7 +249,7 @@ pub(super) fn mark_idempotency<'a>(rows: &[&'a IdempotencyRow]) -> Q<'a> {
 /// for each batch of `bench store`, half of its insert's time), and only for first steps (`v.first` in it);
 /// `w` is materialized, so the insert and its `RETURNING` read the checks once; and the statement is planned
 /// for each batch, as every statement of the writer's transactions is (`PgDb::begin_write`): a generic plan
-/// made while the outbox was small scans the whole table (test `plans.rs` in the engine's tests, for both).
+/// made while the outbox was small scans the whole table (test `plans.rs` in the engine's tests).
 const INSERT_OUTBOX: &str = "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], \
          $5::text[], $6::text[], $7::text[], $8::boolean[], $9::timestamptz[], $10::text[], $11::timestamptz[]) \
          AS v(uid, seq, revision, step, delivery, then_event, payload, first, at, lease_owner, lease_until)), \
