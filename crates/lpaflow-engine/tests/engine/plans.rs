@@ -90,6 +90,7 @@ async fn no_scans_once_the_outbox_holds(
     notes_delivered(&s, &ids).await;
     s.engine.shutdown().await;
     s.store.shutdown().await;
+    drop(s);
     // A backend reports its counts when it exits: wait until the engine's have.
     wait_for_other_sessions_to_end(&mut conn).await;
     let after = counts(&mut conn).await;
@@ -176,17 +177,30 @@ async fn settled_counts(conn: &mut PgConnection, rows: i64) -> Counts {
     panic!("the statistics did not settle: {last:?}");
 }
 
+/// Waits until no other session is connected to the test database. sqlx's `Pool::close` can return with a
+/// connection still open (one handed back while it closed, launchbadge/sqlx#3217), so a session still there
+/// after five seconds is ended by `pg_terminate_backend`; a backend ended so still reports its counts as it
+/// exits, and the caller's insert count shows that the writer's were reported.
 async fn wait_for_other_sessions_to_end(conn: &mut PgConnection) {
-    for _ in 0..200 {
-        let others: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-        if others == 0 {
+    const OTHERS: &str =
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    for attempt in 0..400 {
+        let others: Vec<(i32, Option<String>, Option<String>)> =
+            sqlx::query_as(&format!("SELECT pid, application_name, state {OTHERS}"))
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        if others.is_empty() {
             return;
+        }
+        if attempt == 100 {
+            eprintln!(
+                "sessions still open after the engine stopped, ended by the test: {others:?}"
+            );
+            sqlx::query(&format!("SELECT pg_terminate_backend(pid) {OTHERS}"))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
