@@ -370,7 +370,7 @@ fn history_entries_record_who_did_what_and_what_changed() {
     let def = lpa_definition();
     let rules = ScriptedRules::new();
     let mut inst = instance_in(&def, "created");
-    inst.data = json!({"donor": {"lastName": "Smith"}});
+    inst.data = json!({"donor": {"lastName": "Smith"}}).into();
     let cmd = Command::new("update_application", "urn:svc:1", "service")
         .with_payload(json!({"donor": {"lastName": "Smyth"}}));
     let d = decide(

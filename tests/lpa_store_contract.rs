@@ -132,7 +132,7 @@ fn uids_of(engine_data: &Value, list: &str) -> Vec<String> {
 }
 
 async fn data(engine: &Engine, id: &InstanceId) -> Value {
-    engine.get(id).await.unwrap().unwrap().instance.data
+    Value::clone(&engine.get(id).await.unwrap().unwrap().instance.data)
 }
 
 /// The online LPA: identity checks before the create, an opt-out with the replacement stepping in, every

@@ -44,10 +44,10 @@ impl Rules for ScriptedRules {
         _action: &ActionName,
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError> {
-        let mut data = ctx.instance.data.clone();
+        let mut data = serde_json::Value::clone(&ctx.instance.data);
         lpaflow_core::json::merge_patch(&mut data, ctx.payload);
         Ok(ActionOutcome {
-            data,
+            data: data.into(),
             ..ActionOutcome::default()
         })
     }

@@ -19,6 +19,7 @@ use crate::rules::{ActionError, ActionOutcome, Context, Rules, Unmet};
 use crate::validate::CREATE_EVENT;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Decides a command on an existing instance.
 pub fn decide(
@@ -122,7 +123,7 @@ pub fn decide_create(
         rules,
         create.action.as_ref(),
         &ctx,
-        (&command.payload, &Reading::new()),
+        (&Arc::new(command.payload.clone()), &Reading::new()),
     )?;
     Ok(build_decision(
         def,
@@ -238,13 +239,13 @@ fn run_action(
     rules: &dyn Rules,
     action: Option<&crate::names::ActionName>,
     ctx: &Context<'_>,
-    (unchanged, reading): (&Value, &Reading),
+    (unchanged, reading): (&Arc<Value>, &Reading),
 ) -> Result<ActionOutcome, Rejection> {
-    // Without an action the data stays as it is (copied only then: an action builds its own), and so does
+    // Without an action the data stays as it is (shared, not copied: an action builds its own), and so does
     // the reading of it.
     let Some(action) = action else {
         return Ok(ActionOutcome {
-            data: unchanged.clone(),
+            data: Arc::clone(unchanged),
             reading: reading.clone(),
             ..ActionOutcome::default()
         });

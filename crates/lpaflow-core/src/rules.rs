@@ -123,8 +123,8 @@ impl PayloadProblem {
 /// What an action computed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionOutcome {
-    /// The instance's whole new data.
-    pub data: Value,
+    /// The instance's whole new data (shared, see [`crate::Instance::data`]).
+    pub data: std::sync::Arc<Value>,
     /// Timers to set beyond the state's own (e.g. deadlines computed from dates).
     pub set_timers: Vec<TimerSet>,
     /// Timers to cancel.
@@ -235,10 +235,10 @@ impl Rules for PlainRules {
         _action: &ActionName,
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError> {
-        let mut data = ctx.instance.data.clone();
+        let mut data = Value::clone(&ctx.instance.data);
         crate::json::merge_patch(&mut data, ctx.payload);
         Ok(ActionOutcome {
-            data,
+            data: data.into(),
             ..ActionOutcome::default()
         })
     }

@@ -290,7 +290,7 @@ fn finish_read(
         "the reading an action hands over is what reading its data back gives"
     );
     Ok(ActionOutcome {
-        data: value,
+        data: value.into(),
         set_timers,
         cancel_timers,
         reading: Reading::of(Ok::<LpaData, Error>(data)),

@@ -131,7 +131,7 @@ mod tests {
             StateName::new("created"),
             chrono::Utc::now(),
         );
-        i.data = json!({ "application": application });
+        i.data = json!({ "application": application }).into();
         i
     }
 

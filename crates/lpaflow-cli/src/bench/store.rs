@@ -70,7 +70,7 @@ fn decision(from: &Instance, n: u64) -> Decision {
     instance.revision += 1;
     instance.updated_at = now;
     let old = instance.data["counter"].clone();
-    instance.data["counter"] = json!(n);
+    std::sync::Arc::make_mut(&mut instance.data)["counter"] = json!(n);
     let entry = HistoryEntry {
         seq: instance.revision,
         at: now,
@@ -110,7 +110,7 @@ async fn create(store: &Store, uid: InstanceId) -> anyhow::Result<Tracked> {
     let now = lpaflow_core::decision::truncate_to_micros(Utc::now());
     let unborn = Instance::unborn(uid.clone(), workflow(), StateName::new("open"), now);
     let mut first = decision(&unborn, 0);
-    first.instance.data = json!({"counter": 0, "body": "x".repeat(1000)});
+    first.instance.data = json!({"counter": 0, "body": "x".repeat(1000)}).into();
     first.entry.from = None;
     first.entry.event = EventName::new("create");
     first.effects.steps.clear();

@@ -47,7 +47,7 @@ pub(crate) fn instance(row: &SqliteRow) -> Result<StoredInstance, Error> {
         },
         state: StateName::new(get::<String>(row, "state", &uid)?),
         revision: non_negative(&uid, "revision", get(row, "revision", &uid)?)?,
-        data: json(&uid, "data", &data_text)?,
+        data: json(&uid, "data", &data_text)?.into(),
         awaiting,
         created_at: from_micros(get(row, "created_at", &uid)?),
         updated_at: from_micros(get(row, "updated_at", &uid)?),

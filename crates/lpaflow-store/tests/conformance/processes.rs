@@ -43,7 +43,7 @@ async fn two_handles_create_each_uid_once(db: &TestDb) {
             other => panic!("{id}: exactly one create must win, got {other:?}"),
         };
         let stored = f.store.get(id).await.unwrap().unwrap();
-        assert_eq!(stored.instance.data, json!({"by": by}), "{id}");
+        assert_eq!(*stored.instance.data, json!({"by": by}), "{id}");
         assert_eq!(f.store.steps_of(id).await.unwrap().len(), 1, "{id}");
     }
     assert!(f.store.verify(None, |_| {}).await.unwrap().ok());

@@ -141,7 +141,7 @@ impl Rules for WorkloadRules {
         action: &ActionName,
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError> {
-        let mut data = ctx.instance.data.clone();
+        let mut data = Value::clone(&ctx.instance.data);
         match action.as_str() {
             "workload.record_created" => {
                 let payload: Payload = serde_json::from_value(ctx.payload.clone())
@@ -177,7 +177,7 @@ impl Rules for WorkloadRules {
             other => return Err(invalid(format!("unknown action {other}"))),
         }
         Ok(ActionOutcome {
-            data,
+            data: data.into(),
             ..ActionOutcome::default()
         })
     }
