@@ -72,7 +72,7 @@ pub fn decide_read(
         rules,
         transition.action.as_ref(),
         &ctx,
-        (&instance.data, reading),
+        (&|| Arc::clone(&instance.data), reading),
     )?;
     Ok(build_decision(
         def,
@@ -123,7 +123,7 @@ pub fn decide_create(
         rules,
         create.action.as_ref(),
         &ctx,
-        (&Arc::new(command.payload.clone()), &Reading::new()),
+        (&|| Arc::new(command.payload.clone()), &Reading::new()),
     )?;
     Ok(build_decision(
         def,
@@ -239,13 +239,14 @@ fn run_action(
     rules: &dyn Rules,
     action: Option<&crate::names::ActionName>,
     ctx: &Context<'_>,
-    (unchanged, reading): (&Arc<Value>, &Reading),
+    (unchanged, reading): (&dyn Fn() -> Arc<Value>, &Reading),
 ) -> Result<ActionOutcome, Rejection> {
-    // Without an action the data stays as it is (shared, not copied: an action builds its own), and so does
-    // the reading of it.
+    // Without an action the data stays as it is, and so does the reading of it: `unchanged` gives the
+    // instance's own tree (shared, not copied) or, for a creation, the payload (copied only then: an action
+    // builds its own).
     let Some(action) = action else {
         return Ok(ActionOutcome {
-            data: Arc::clone(unchanged),
+            data: unchanged(),
             reading: reading.clone(),
             ..ActionOutcome::default()
         });
