@@ -3,7 +3,7 @@
 //! deserves (never a refusal or a conflict that only the old copy explains).
 
 use crate::both_backends;
-use crate::harness::{agent, eventually, start_with, system_clock};
+use crate::harness::{agent, create_printer_ticket, eventually, start_with, system_clock};
 use lpaflow_core::{Command, InstanceId, Rejection};
 use lpaflow_engine::{Error, LivenessOptions};
 use lpaflow_test_support::TestDb;
@@ -48,14 +48,7 @@ async fn a_process_deciding_from_what_it_kept_answers_for_the_stored_instance(db
     let a = unbeating(db).await;
     let b = unbeating(db).await;
     let id = InstanceId::new("T-cache");
-    a.engine
-        .create(
-            "ticket",
-            id.clone(),
-            Command::new("create", "agent-7", "agent").with_payload(json!({"title": "Printer"})),
-        )
-        .await
-        .unwrap();
+    create_printer_ticket(&a.engine, &id).await;
     // B moves it on: A still holds it `open` at revision 1.
     let waiting = b.engine.fire(&id, agent("wait")).await.unwrap();
     assert_eq!(waiting.stored.instance.revision, 2);
@@ -128,14 +121,7 @@ async fn a_process_deciding_from_what_it_kept_answers_for_the_stored_instance(db
 async fn the_answer_the_decision_and_what_is_kept_share_one_data_tree(db: &TestDb) {
     let s = unbeating(db).await;
     let id = InstanceId::new("T-shared");
-    s.engine
-        .create(
-            "ticket",
-            id.clone(),
-            Command::new("create", "agent-7", "agent").with_payload(json!({"title": "Printer"})),
-        )
-        .await
-        .unwrap();
+    create_printer_ticket(&s.engine, &id).await;
     // `note` runs an action: new data, one tree for the decision and the answer.
     let noted = s
         .engine

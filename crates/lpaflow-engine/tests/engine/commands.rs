@@ -1,7 +1,7 @@
 //! Commands through the engine: create, fire, optimistic concurrency, retries on conflict, definition pins.
 
 use crate::both_backends;
-use crate::harness::{TICKET, agent, definition, manual_clock, start, t0};
+use crate::harness::{TICKET, agent, create_printer_ticket, definition, manual_clock, start, t0};
 use lpaflow_core::{Command, InstanceId, PlainRules, Rejection};
 use lpaflow_engine::{Definitions, Engine, EngineOptions, Error};
 use lpaflow_store::{Store, StoreOptions};
@@ -19,15 +19,7 @@ both_backends!(
 async fn create_fire_and_read_back(db: &TestDb) {
     let s = start(db, manual_clock(), false).await;
     let id = InstanceId::new("T-1");
-    let created = s
-        .engine
-        .create(
-            "ticket",
-            id.clone(),
-            Command::new("create", "agent-7", "agent").with_payload(json!({"title": "Printer"})),
-        )
-        .await
-        .unwrap();
+    let created = create_printer_ticket(&s.engine, &id).await;
     assert_eq!(created.stored.instance.revision, 1);
     assert_eq!(created.step_ids.len(), 1);
     let again = s

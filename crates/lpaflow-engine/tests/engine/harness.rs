@@ -298,6 +298,21 @@ pub fn agent(event: &str) -> lpaflow_core::Command {
     lpaflow_core::Command::new(event, "agent-7", "agent")
 }
 
+/// Creates ticket `id` titled "Printer", as agent-7.
+pub async fn create_printer_ticket(
+    engine: &Engine,
+    id: &lpaflow_core::InstanceId,
+) -> lpaflow_engine::Outcome {
+    engine
+        .create(
+            "ticket",
+            id.clone(),
+            agent("create").with_payload(json!({"title": "Printer"})),
+        )
+        .await
+        .unwrap()
+}
+
 pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
