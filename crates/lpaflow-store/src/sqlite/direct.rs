@@ -8,10 +8,12 @@
 //! the `BEGIN IMMEDIATE` and the `COMMIT`) and is woken once with its outcome.
 //!
 //! The connection is the same bundled SQLite as sqlx's (one `libsqlite3-sys`), on the same file, with the same
-//! durability settings (WAL, `synchronous=FULL`). It is only ever used inside the store's write lock, so it
+//! durability settings (WAL, `synchronous=FULL`), but it never checkpoints: its checkpoints run beside it, on a
+//! thread and a connection of their own (`checkpointer.rs`). It is only ever used inside the store's write lock, so it
 //! never contends with this process's other writers. A job owns everything it binds (it runs on another
 //! thread, and the caller may stop waiting).
 
+use super::checkpointer::{CHECKPOINT_DELAY, Checkpointer};
 use crate::Error;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -53,12 +55,22 @@ impl DirectWriter {
                         return;
                     }
                 };
+                let checkpointer = match Checkpointer::start(&path, CHECKPOINT_DELAY) {
+                    Ok(checkpointer) => checkpointer,
+                    Err(e) => {
+                        let _ = opened_tx.send(Err(e));
+                        return;
+                    }
+                };
                 if opened_tx.send(Ok(())).is_err() {
+                    checkpointer.stop();
                     return;
                 }
                 while let Ok(job) = queue.recv() {
                     job(&mut conn);
+                    checkpointer.wrote();
                 }
+                checkpointer.stop();
                 drop(conn);
                 let _ = closed_tx.send(());
             })
@@ -114,6 +126,8 @@ fn connect(path: &str, cache_kib: u64) -> Result<rusqlite::Connection, Error> {
     for (name, value) in [
         ("journal_mode", "WAL".to_owned()),
         ("synchronous", "FULL".to_owned()),
+        // Checkpoints run beside the writer, not inside its commits (`checkpointer.rs`).
+        ("wal_autocheckpoint", "0".to_owned()),
         ("foreign_keys", "OFF".to_owned()),
         ("temp_store", "MEMORY".to_owned()),
         // Negative: a size in KiB rather than in pages.
@@ -138,19 +152,26 @@ mod tests {
         let writer = DirectWriter::open(path.to_str().unwrap(), 3 * 1024)
             .await
             .unwrap();
-        let (journal, synchronous, cache): (String, i64, i64) = writer
+        let (journal, synchronous, cache, autocheckpoint): (String, i64, i64, i64) = writer
             .run(|c| {
                 let get = |p: &str| format!("PRAGMA {p}");
                 let journal = c.query_row(&get("journal_mode"), [], |r| r.get(0));
                 let synchronous = c.query_row(&get("synchronous"), [], |r| r.get(0));
                 let cache = c.query_row(&get("cache_size"), [], |r| r.get(0));
-                Ok((journal.unwrap(), synchronous.unwrap(), cache.unwrap()))
+                let autocheckpoint = c.query_row(&get("wal_autocheckpoint"), [], |r| r.get(0));
+                Ok((
+                    journal.unwrap(),
+                    synchronous.unwrap(),
+                    cache.unwrap(),
+                    autocheckpoint.unwrap(),
+                ))
             })
             .await
             .unwrap();
         assert_eq!(journal, "wal");
         assert_eq!(synchronous, 2, "FULL: a commit survives power loss");
         assert_eq!(cache, -3 * 1024);
+        assert_eq!(autocheckpoint, 0, "no checkpoint inside a commit");
         writer.close().await;
     }
 

@@ -4,6 +4,7 @@
 //! (`values.rs`); the rarer batches (timers, labels, search terms, idempotency marks) as one JSON parameter expanded by
 //! `json_each`. Either way every statement has one of a few constant texts and stays prepared.
 
+mod checkpointer;
 mod commit;
 mod direct;
 mod list;
