@@ -8,12 +8,12 @@
 //! the `BEGIN IMMEDIATE` and the `COMMIT`) and is woken once with its outcome.
 //!
 //! The connection is the same bundled SQLite as sqlx's (one `libsqlite3-sys`), on the same file, with the same
-//! durability settings (WAL, `synchronous=FULL`), but it never checkpoints: its checkpoints run beside it, on a
-//! thread and a connection of their own (`checkpointer.rs`). It is only ever used inside the store's write lock, so it
-//! never contends with this process's other writers. A job owns everything it binds (it runs on another
+//! durability settings (WAL, `synchronous=FULL`), but its checkpoints run beside it, on a thread and a
+//! connection of their own, its own only a backstop (`checkpointer.rs`). It is only ever used inside the
+//! store's write lock, so it never contends with this process's other writers. A job owns everything it binds (it runs on another
 //! thread, and the caller may stop waiting).
 
-use super::checkpointer::{CHECKPOINT_DELAY, Checkpointer};
+use super::checkpointer::{CheckpointPolicy, Checkpointer};
 use crate::Error;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -39,8 +39,17 @@ pub(crate) struct DirectWriter {
 
 impl DirectWriter {
     /// Opens `path` (which must exist: the pool created and migrated it) on a new thread, with a page cache
-    /// of `cache_kib` KiB.
+    /// of `cache_kib` KiB, its WAL copied back beside it (`checkpointer.rs`).
     pub(crate) async fn open(path: &str, cache_kib: u64) -> Result<Self, Error> {
+        Self::open_with(path, cache_kib, CheckpointPolicy::default()).await
+    }
+
+    /// [`DirectWriter::open`], the WAL copied back as `policy` says.
+    pub(crate) async fn open_with(
+        path: &str,
+        cache_kib: u64,
+        policy: CheckpointPolicy,
+    ) -> Result<Self, Error> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (opened_tx, opened) = oneshot::channel();
         let (closed_tx, closed) = oneshot::channel();
@@ -48,31 +57,20 @@ impl DirectWriter {
         std::thread::Builder::new()
             .name("lpaflow-sqlite-writer".into())
             .spawn(move || {
-                let mut conn = match connect(&path, cache_kib) {
-                    Ok(conn) => conn,
+                let started = connect(&path, cache_kib, policy.writer_backstop_pages)
+                    .and_then(|conn| Ok((conn, Checkpointer::start(&path, policy.delay)?)));
+                match started {
+                    Ok((conn, checkpointer)) => {
+                        if opened_tx.send(Ok(())).is_ok() {
+                            serve(conn, &queue, &checkpointer);
+                        }
+                        checkpointer.stop();
+                        let _ = closed_tx.send(());
+                    }
                     Err(e) => {
                         let _ = opened_tx.send(Err(e));
-                        return;
                     }
-                };
-                let checkpointer = match Checkpointer::start(&path, CHECKPOINT_DELAY) {
-                    Ok(checkpointer) => checkpointer,
-                    Err(e) => {
-                        let _ = opened_tx.send(Err(e));
-                        return;
-                    }
-                };
-                if opened_tx.send(Ok(())).is_err() {
-                    checkpointer.stop();
-                    return;
                 }
-                while let Ok(job) = queue.recv() {
-                    job(&mut conn);
-                    checkpointer.wrote();
-                }
-                checkpointer.stop();
-                drop(conn);
-                let _ = closed_tx.send(());
             })
             .map_err(|e| Error::Writer(format!("cannot start its thread: {e}")))?;
         opened.await.map_err(|_| Error::ShuttingDown)??;
@@ -113,8 +111,17 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     format!("a batch panicked: {said}")
 }
 
-/// The writer's connection: the pool's settings that matter to a writer.
-fn connect(path: &str, cache_kib: u64) -> Result<rusqlite::Connection, Error> {
+/// Runs the jobs sent to the writer, one after another, until every sender is gone, then closes the connection.
+fn serve(mut conn: rusqlite::Connection, queue: &mpsc::Receiver<Job>, checkpointer: &Checkpointer) {
+    while let Ok(job) = queue.recv() {
+        job(&mut conn);
+        checkpointer.wrote();
+    }
+}
+
+/// The writer's connection: the pool's settings that matter to a writer, and SQLite's own checkpoints only past
+/// `backstop_pages` (`checkpointer.rs`).
+fn connect(path: &str, cache_kib: u64, backstop_pages: u32) -> Result<rusqlite::Connection, Error> {
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
         path,
@@ -126,8 +133,8 @@ fn connect(path: &str, cache_kib: u64) -> Result<rusqlite::Connection, Error> {
     for (name, value) in [
         ("journal_mode", "WAL".to_owned()),
         ("synchronous", "FULL".to_owned()),
-        // Checkpoints run beside the writer, not inside its commits (`checkpointer.rs`).
-        ("wal_autocheckpoint", "0".to_owned()),
+        // Checkpoints run beside the writer; its own are the backstop (`checkpointer.rs`).
+        ("wal_autocheckpoint", backstop_pages.to_string()),
         ("foreign_keys", "OFF".to_owned()),
         ("temp_store", "MEMORY".to_owned()),
         // Negative: a size in KiB rather than in pages.
@@ -171,7 +178,11 @@ mod tests {
         assert_eq!(journal, "wal");
         assert_eq!(synchronous, 2, "FULL: a commit survives power loss");
         assert_eq!(cache, -3 * 1024);
-        assert_eq!(autocheckpoint, 0, "no checkpoint inside a commit");
+        assert_eq!(
+            autocheckpoint,
+            i64::from(super::super::checkpointer::WRITER_BACKSTOP_PAGES),
+            "the backstop only: checkpoints run beside the writer"
+        );
         writer.close().await;
     }
 
