@@ -9,12 +9,13 @@
 //! for neither. So, after each transaction, the writer wakes this thread, which lets [`CHECKPOINT_DELAY`] of
 //! transactions land and then checkpoints all of them at once.
 //!
-//! The WAL only starts over when a transaction begins with every page copied, and under sustained load a
-//! commit lands during nearly every checkpoint: the copying keeps up, but the WAL would only grow. So the
-//! writer's connection keeps SQLite's own checkpoint as a backstop, past [`WRITER_BACKSTOP_PAGES`] pages: by
-//! then this thread has copied nearly all of them, the writer's checkpoint copies the rest with no commit
-//! beside it, and its next transaction starts the WAL over. (The pool's connections keep SQLite's default, so a
-//! process that never opens the writer still has its WAL copied back.)
+//! The WAL only starts over when a transaction begins with every page copied (and no read transaction still
+//! uses it), and under sustained load a commit lands during nearly every checkpoint: the copying keeps up, but
+//! the WAL would only grow. So every connection of the store, the writer's and the pool's, keeps SQLite's own
+//! checkpoint as a backstop, past [`BACKSTOP_PAGES`] pages instead of 1,000: by then this thread has copied
+//! nearly all of them, the backstop copies the rest while its connection holds the write lock, and the next
+//! transaction starts the WAL over. (A process that never opens the writer has its WAL copied back by the
+//! backstop alone.) Readers can still hold the WAL open, as they could before: that is SQLite's own limit.
 //!
 //! Durability is unchanged: a commit is durable when its own `COMMIT` has synced its WAL frames
 //! (`synchronous=FULL`); a checkpoint moves pages that are already durable, and syncs the WAL before and the
@@ -29,9 +30,10 @@ use std::time::{Duration, Instant};
 /// that time share one checkpoint (and its two `fsync`s). Measured in issue 18 (BENCHMARKS.md, ninth session).
 pub(crate) const CHECKPOINT_DELAY: Duration = Duration::from_millis(20);
 
-/// The WAL's length, in pages, past which the writer's connection checkpoints after its commits, as SQLite does
-/// by default past 1,000: the backstop that lets the WAL start over under sustained load (40 MB of 4 KiB pages).
-pub(crate) const WRITER_BACKSTOP_PAGES: u32 = 10_000;
+/// The WAL's length, in pages, past which a connection of the store checkpoints after its commits, as SQLite
+/// does by default past 1,000: the backstop that lets the WAL start over under sustained load (40 MB of 4 KiB
+/// pages). Below it, only the checkpointer checkpoints.
+pub(crate) const BACKSTOP_PAGES: u32 = 10_000;
 
 /// When the writer's WAL is copied back.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +48,7 @@ impl Default for CheckpointPolicy {
     fn default() -> Self {
         Self {
             delay: CHECKPOINT_DELAY,
-            writer_backstop_pages: WRITER_BACKSTOP_PAGES,
+            writer_backstop_pages: BACKSTOP_PAGES,
         }
     }
 }
@@ -130,7 +132,8 @@ fn wait_out(woken: &mpsc::Receiver<()>, delay: Duration) {
     }
 }
 
-/// One `PASSIVE` checkpoint. Busy (the writer's backstop is checkpointing) means nothing to do. A failure is
+/// One `PASSIVE` checkpoint. Busy (another connection's checkpoint, such as a backstop's, is running) means
+/// nothing to do: the next transaction wakes this thread again. A failure is
 /// logged once (until the next different one or a success): the next transaction tries again, and SQLite's WAL
 /// stays correct, only longer.
 fn checkpoint(conn: &rusqlite::Connection, last_problem: &mut Option<String>) {
@@ -151,7 +154,10 @@ fn checkpoint(conn: &rusqlite::Connection, last_problem: &mut Option<String>) {
         Err(e) => {
             let problem = e.to_string();
             if last_problem.as_deref() != Some(problem.as_str()) {
-                tracing::warn!(error = %problem, "a checkpoint of the SQLite WAL failed; the next transaction tries again");
+                tracing::warn!(
+                    error = %problem,
+                    "a checkpoint of the SQLite WAL failed; the next transaction tries again"
+                );
             }
             *last_problem = Some(problem);
         }
@@ -274,7 +280,7 @@ mod tests {
             assert!(size(&path) >= (round * ROWS_PER_ROUND * 4096) as u64);
         }
         // Once everything is copied, the next transaction starts the WAL over, unless it begins while the
-        // checkpoint still holds its locks (a race this test does not control): at least once in five rounds.
+        // checkpoint still holds its locks (a race this test does not control): at least once in five gaps.
         assert!(started_over > 0, "the WAL never started over");
         writer.close().await;
     }
@@ -292,7 +298,8 @@ mod tests {
         let writer = DirectWriter::open_with(path.to_str().unwrap(), 1024, policy)
             .await
             .unwrap();
-        // 25 transactions of 40 blobs: about 2,000 frames, ten times the backstop.
+        // 25 transactions of 40 blobs (each on a page of overflow, about eight to a leaf): about 1,200 frames,
+        // six times the backstop. The file's size is the WAL's high-water mark (no `journal_size_limit`).
         for _ in 0..25 {
             insert_blobs(&writer, 40).await;
         }

@@ -10,8 +10,8 @@
 //! The connection is the same bundled SQLite as sqlx's (one `libsqlite3-sys`), on the same file, with the same
 //! durability settings (WAL, `synchronous=FULL`), but its checkpoints run beside it, on a thread and a
 //! connection of their own, its own only a backstop (`checkpointer.rs`). It is only ever used inside the
-//! store's write lock, so it never contends with this process's other writers. A job owns everything it binds (it runs on another
-//! thread, and the caller may stop waiting).
+//! store's write lock, so it never contends with this process's other writers. A job owns everything it binds
+//! (it runs on another thread, and the caller may stop waiting).
 
 use super::checkpointer::{CheckpointPolicy, Checkpointer};
 use crate::Error;
@@ -180,7 +180,7 @@ mod tests {
         assert_eq!(cache, -3 * 1024);
         assert_eq!(
             autocheckpoint,
-            i64::from(super::super::checkpointer::WRITER_BACKSTOP_PAGES),
+            i64::from(super::super::checkpointer::BACKSTOP_PAGES),
             "the backstop only: checkpoints run beside the writer"
         );
         writer.close().await;

@@ -97,6 +97,11 @@ impl SqliteDb {
                 format!("-{}", u64::from(cache_mib.max(1)) * 1024),
             )
             .pragma("temp_store", "memory")
+            // SQLite's own checkpoints only as a backstop (`checkpointer.rs`), as on the writer's connection.
+            .pragma(
+                "wal_autocheckpoint",
+                checkpointer::BACKSTOP_PAGES.to_string(),
+            )
             .statement_cache_capacity(256);
         // No ping before each acquire: a SQLite connection is a handle on a file in this process, with no
         // peer to lose, and the ping was a round trip to the connection's worker thread on every read and every
@@ -252,6 +257,11 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(size, -3 * 1024, "3 MiB, as KiB");
+            let backstop: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(backstop, i64::from(super::checkpointer::BACKSTOP_PAGES));
         }
     }
 
