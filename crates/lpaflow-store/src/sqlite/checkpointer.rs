@@ -82,13 +82,13 @@ impl Checkpointer {
 
     /// Says that a transaction was written: a checkpoint follows within the delay.
     pub(crate) fn wrote(&self) {
-        // Full: a wake-up is already waiting. Disconnected: the thread panicked; the writer's backstop still
-        // copies the WAL back, at the cost of commits that wait for it.
+        // Full: a wake-up is already waiting. Disconnected: the thread panicked; the backstop still copies the
+        // WAL back, at the cost of commits that wait for it.
         if let Err(mpsc::TrySendError::Disconnected(())) = self.wake.try_send(())
             && !self.gone.replace(true)
         {
             tracing::warn!(
-                "the SQLite checkpointer's thread has ended; the writer checkpoints by itself"
+                "the SQLite checkpointer's thread has ended; the WAL is copied back by the backstop alone"
             );
         }
     }
@@ -133,9 +133,8 @@ fn wait_out(woken: &mpsc::Receiver<()>, delay: Duration) {
 }
 
 /// One `PASSIVE` checkpoint. Busy (another connection's checkpoint, such as a backstop's, is running) means
-/// nothing to do: the next transaction wakes this thread again. A failure is
-/// logged once (until the next different one or a success): the next transaction tries again, and SQLite's WAL
-/// stays correct, only longer.
+/// nothing to do: the next transaction wakes this thread again. A failure is logged once (until the next
+/// different one or a success): the next transaction tries again, and SQLite's WAL stays correct, only longer.
 fn checkpoint(conn: &rusqlite::Connection, last_problem: &mut Option<String>) {
     let outcome = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
         Ok((
