@@ -1,9 +1,9 @@
 //! The fee refund counters: the pence of refunds avoided (a reduction decided before overpayment) and of refunds
-//! that became due, added from the history entries of every command the service commits (and its follow-ups),
-//! whichever adapter asked. Every rise of an LPA's figure counts, so a refund due and then paid out counts once.
+//! that became due, added from the history entries of every command the engine commits (and its follow-ups),
+//! whichever adapter or loop asked. Every rise of an LPA's figure counts, so a refund due and then paid out counts once.
 //! A replayed idempotent answer commits nothing and adds nothing.
 
-use lpaflow_engine::Outcome;
+use lpaflow_core::Decision;
 use lpaflow_lpa::RefundTotals;
 use lpaflow_lpa::fee_report::refund_increments;
 
@@ -17,10 +17,11 @@ pub fn register() {
     add(RefundTotals::default());
 }
 
-/// Adds the refund figures' rises in the history entries of a committed command (and its follow-ups).
-pub(crate) fn record_committed(outcome: &Outcome) {
-    let rises = outcome
-        .decisions
+/// Adds the refund figures' rises in the history entries of a committed command (and its follow-ups). The
+/// engine calls it with every commit (`EngineOptions::on_commit`, set in `wiring.rs`), on the command's own
+/// task: a caller that goes away once its command is committed does not leave the counters short.
+pub(crate) fn record_committed(decisions: &[Decision]) {
+    let rises = decisions
         .iter()
         .map(|d| refund_increments(d.entry.event.as_str(), &d.entry.changes))
         .fold(RefundTotals::default(), |a, b| a + b);

@@ -4,7 +4,6 @@
 //! reports, the backlog, idempotency reservations) go to the store the engine was started on.
 
 use crate::caller::Caller;
-use crate::refunds;
 use lpaflow_core::{BusinessZone, Command, InstanceId, WorkflowDef};
 use lpaflow_engine::{Engine, Error, Outcome};
 use lpaflow_store::{IdempotencyMark, Store, StoredInstance};
@@ -131,12 +130,9 @@ impl LpaService {
         command: Command,
         key: Option<IdempotencyMark>,
     ) -> Result<Outcome, Error> {
-        let outcome = self
-            .engine
+        self.engine
             .create_keyed(&self.settings.lpa_workflow, uid, command, key)
-            .await?;
-        refunds::record_committed(&outcome);
-        Ok(outcome)
+            .await
     }
 
     /// Fires `event` at LPA `uid` as `caller`, decided on revision `read` when the caller names it (required
@@ -170,9 +166,7 @@ impl LpaService {
         command: Command,
         key: Option<IdempotencyMark>,
     ) -> Result<Outcome, Error> {
-        let outcome = self.engine.fire_keyed(uid, command, key).await?;
-        refunds::record_committed(&outcome);
-        Ok(outcome)
+        self.engine.fire_keyed(uid, command, key).await
     }
 
     /// LPA `uid` as stored.

@@ -157,6 +157,9 @@ impl LpaEngine {
                 ..DeliveryOptions::default()
             });
         }
+        options.on_commit = Some(Arc::new(|_, decisions| {
+            crate::refunds::record_committed(decisions)
+        }));
         adjust(&mut options);
         Ok(Engine::start(options).await?)
     }

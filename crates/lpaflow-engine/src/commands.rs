@@ -15,6 +15,7 @@ use lpaflow_store::{Commit, CommitError, Committed, Fenced, IdempotencyMark, Sto
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// What an accepted command did.
 #[derive(Clone, Debug)]
@@ -67,6 +68,22 @@ impl Engine {
     /// [`Engine::create`] for a request holding the reserved idempotency key `idempotency`: the commit records
     /// itself on the key, atomically.
     pub async fn create_keyed(
+        &self,
+        workflow: &str,
+        uid: InstanceId,
+        command: Command,
+        idempotency: Option<IdempotencyMark>,
+    ) -> Result<Outcome, Error> {
+        let (engine, workflow) = (self.clone(), workflow.to_owned());
+        to_the_end(async move {
+            engine
+                .run_create(&workflow, uid, command, idempotency)
+                .await
+        })
+        .await
+    }
+
+    async fn run_create(
         &self,
         workflow: &str,
         uid: InstanceId,
@@ -159,6 +176,16 @@ impl Engine {
     }
 
     pub(crate) async fn fire_attached(
+        &self,
+        uid: &InstanceId,
+        command: Command,
+        attached: Attached,
+    ) -> Result<Outcome, Error> {
+        let (engine, uid) = (self.clone(), uid.clone());
+        to_the_end(async move { engine.run_fire(&uid, command, attached).await }).await
+    }
+
+    async fn run_fire(
         &self,
         uid: &InstanceId,
         command: Command,
@@ -324,7 +351,7 @@ impl Engine {
         handoff: Option<Reservation>,
     ) -> Outcome {
         if let Some(observe) = &self.inner.on_commit {
-            observe(&committed.stored);
+            observe(&committed.stored, &decisions);
         }
         let handed_off = handoff.is_some() && committed.first_step_leased;
         self.hand_off_first_step(handoff, &committed, &decisions);
@@ -369,6 +396,26 @@ impl Engine {
                 instance.id
             ))),
         }
+    }
+}
+
+/// Runs a command on a task of its own, to its end, whether or not its caller waits for the answer.
+///
+/// A caller may go away at any await: an HTTP client that disconnects (hyper then drops the handler), a
+/// request timeout, a `select!`. Once a command's commit is queued in the writer it lands anyway, and what
+/// follows a commit must happen with it: its first step handed to the delivery loop (or the step, leased to
+/// this process in the commit, waits out its lease and goes out as ambiguous), the instance kept for the next
+/// command, the timer and delivery loops woken, a reserved delivery slot freed. On a task of its own nothing
+/// stops between the commit and those (test: `a_command_whose_caller_went_away_still_hands_its_step_over`).
+/// The command keeps its instance's stripe to the end too, so commands on one instance still run one at a time.
+async fn to_the_end<T: Send + 'static>(
+    command: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    match tokio::spawn(command.in_current_span()).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => Err(Error::Store(lpaflow_store::Error::ShuttingDown)),
     }
 }
 

@@ -55,7 +55,8 @@ pub struct EngineOptions {
     /// How many instances this process keeps as it last committed them, so that a command does not read them
     /// back from the store (0: none; see `cache.rs` for why this is safe across processes).
     pub instance_cache: usize,
-    /// Called with every committed instance (after the commit is durable), e.g. to wake waiters.
+    /// Called with every committed instance and the decisions its commit recorded (after the commit is durable,
+    /// on the command's own task, so a caller that went away does not skip it), e.g. to wake waiters.
     pub on_commit: Option<CommitObserver>,
     /// Heartbeats and the takeover of dead processes; `None` for a process that neither beats nor takes over
     /// (a short-lived tool reading the store).
@@ -65,8 +66,9 @@ pub struct EngineOptions {
 /// Instances kept by default: the LPAs in flight of a busy process (an LPA's data is a few KiB).
 pub const DEFAULT_INSTANCE_CACHE: usize = 1024;
 
-/// A function told about every committed instance.
-pub type CommitObserver = Arc<dyn Fn(&StoredInstance) + Send + Sync>;
+/// A function told about every committed instance and the decisions committed with it (the command's, then
+/// its automatic follow-ups).
+pub type CommitObserver = Arc<dyn Fn(&StoredInstance, &[lpaflow_core::Decision]) + Send + Sync>;
 
 impl EngineOptions {
     /// Options with defaults: timers on, no delivery, a random node id.

@@ -2,7 +2,7 @@
 //! while a delivery slot is free; delivery leases run on the wall clock whatever the business clock says.
 
 use crate::both_backends;
-use crate::harness::{eventually, manual_clock, start, system_clock};
+use crate::harness::{WriteLock, eventually, manual_clock, start, start_with, system_clock};
 use chrono::TimeDelta;
 use lpaflow_core::{Command, InstanceId};
 use lpaflow_store::{StepStatus, SyncStatus};
@@ -14,6 +14,7 @@ both_backends!(
     a_first_step_is_leased_with_its_commit_while_a_slot_is_free,
     moving_the_business_clock_does_not_expire_delivery_leases,
     handed_off_steps_and_claimed_steps_never_wait_for_each_others_slots,
+    a_command_whose_caller_went_away_still_hands_its_step_over,
 );
 
 fn agent(event: &str) -> Command {
@@ -142,6 +143,53 @@ async fn handed_off_steps_and_claimed_steps_never_wait_for_each_others_slots(db:
         s.handler.calls().len(),
         ids.len(),
         "each step delivered once"
+    );
+    s.engine.shutdown().await;
+}
+
+/// A caller that goes away while its command's commit waits in the writer (an HTTP client that disconnects, a
+/// request timeout) does not stop the command: the commit lands with its first step leased to this process, so
+/// the step must still be handed to the delivery loop (and the instance kept), or it would wait out its lease
+/// and go out as ambiguous. Leases and polls last ten minutes here: a step left behind shows as a timeout.
+async fn a_command_whose_caller_went_away_still_hands_its_step_over(db: &TestDb) {
+    let s = start_with(db, system_clock(), true, |o| {
+        if let Some(d) = o.delivery.as_mut() {
+            d.poll_ms = 600_000;
+            d.lease_ms = 600_000;
+        }
+    })
+    .await;
+    let id = InstanceId::new("T-960");
+    let lock = WriteLock::take(db).await;
+    let caller = tokio::spawn({
+        let (engine, id) = (s.engine.clone(), id.clone());
+        async move { engine.create("ticket", id, agent("create")).await }
+    });
+    // Long enough for the command to be decided and its commit queued behind the lock.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    caller.abort();
+    assert!(
+        caller.await.unwrap_err().is_cancelled(),
+        "the caller went away before its answer"
+    );
+    lock.release().await;
+    eventually("the step delivered", || async {
+        !s.handler.calls().is_empty()
+    })
+    .await;
+    eventually("synced", || async {
+        s.engine.get(&id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+    })
+    .await;
+    s.engine.fire(&id, agent("note")).await.unwrap();
+    eventually("the next step delivered", || async {
+        s.handler.calls().len() == 2
+    })
+    .await;
+    let calls = s.handler.calls();
+    assert!(
+        calls.iter().all(|c| !c.2),
+        "each handed over with its commit, none taken again as ambiguous: {calls:?}"
     );
     s.engine.shutdown().await;
 }

@@ -361,3 +361,44 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The database's write lock, held by a connection of the test's own: the engine's commits wait in its writer
+/// until [`WriteLock::release`] (reads go on).
+pub enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl WriteLock {
+    pub async fn take(db: &TestDb) -> WriteLock {
+        use sqlx::{Connection, Executor};
+        match db {
+            TestDb::Sqlite { .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+                conn.execute("BEGIN IMMEDIATE").await.unwrap();
+                WriteLock::Sqlite(conn)
+            }
+            TestDb::Postgres { .. } => {
+                let raw_url = db.url().split('?').next().unwrap().to_owned();
+                let mut conn = sqlx::PgConnection::connect(&raw_url).await.unwrap();
+                conn.execute("BEGIN").await.unwrap();
+                conn.execute("LOCK TABLE lpaflow.instances IN EXCLUSIVE MODE")
+                    .await
+                    .unwrap();
+                WriteLock::Postgres(conn)
+            }
+        }
+    }
+
+    pub async fn release(self) {
+        use sqlx::Executor;
+        match self {
+            WriteLock::Sqlite(mut conn) => {
+                conn.execute("ROLLBACK").await.unwrap();
+            }
+            WriteLock::Postgres(mut conn) => {
+                conn.execute("ROLLBACK").await.unwrap();
+            }
+        }
+    }
+}

@@ -149,7 +149,7 @@ pub async fn start(
         },
         seed: 1,
     });
-    options.on_commit = Some(Arc::new(move |stored: &StoredInstance| {
+    options.on_commit = Some(Arc::new(move |stored: &StoredInstance, _: &[_]| {
         registrations.observe(stored)
     }));
     Ok((Engine::start(options).await?, kept))
