@@ -154,8 +154,7 @@ impl Sections<'_> {
             .l
             .data
             .as_ref()
-            .map(|d| &d.application)
-            .unwrap_or(&Value::Null);
+            .map_or(&Value::Null, |d| &*d.application);
         let attorneys = app
             .get("attorneys")
             .and_then(Value::as_array)

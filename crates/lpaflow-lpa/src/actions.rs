@@ -138,13 +138,20 @@ pub fn apply(action: Action, ctx: &Context<'_>) -> Result<ActionOutcome, ActionE
     let app = data.application(ctx.now, ctx.zone);
     data.refresh_read(&app, ctx.now, ctx.zone);
     refuse(preconditions(action, ctx, &data))?;
-    run(action, ctx, &mut data)?;
+    run(action, ctx, &mut data, &app.0)?;
     // Most actions leave the application as it was: its reading then serves the refresh after them too.
     let unchanged = data.application == before.application;
     finish_read(ctx, Some(before), data, unchanged.then_some(app))
 }
 
-fn run(action: Action, ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
+/// Runs `action` on `data`, whose application `app` is, as read for this command (read once: the actions that
+/// look at it take it from here).
+fn run(
+    action: Action,
+    ctx: &Context<'_>,
+    data: &mut LpaData,
+    app: &Application,
+) -> Result<(), ActionError> {
     match action {
         Action::Create => Ok(()),
         Action::Submit => drafting::submit(ctx, data),
@@ -153,9 +160,9 @@ fn run(action: Action, ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Acti
         Action::AcceptFinding => casework::accept_finding(ctx, data),
         Action::ResolveFinding => casework::resolve_finding(ctx, data),
         Action::RejectFinding => casework::reject_finding(ctx, data),
-        Action::ProvideFeeEvidence => fee_actions::provide_evidence(ctx, data),
+        Action::ProvideFeeEvidence => fee_actions::provide_evidence(ctx, data, app),
         Action::DecideFee => fee_actions::decide(ctx, data),
-        Action::RecordPayment => fee_actions::record_payment(ctx, data),
+        Action::RecordPayment => fee_actions::record_payment(ctx, data, app),
         Action::ConfirmDonorIdentity => signing::confirm_donor_identity(ctx, data),
         Action::ConfirmCertificateProviderIdentity => {
             signing::confirm_certificate_provider_identity(ctx, data)

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where an attorney or trust corporation stands (the LPA Store's `status`: `active | inactive | removed`).
 #[derive(
@@ -272,8 +273,9 @@ pub struct OpgCreate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LpaData {
-    /// The application (LPA Store shape), as the service sent it.
-    pub application: Value,
+    /// The application (LPA Store shape), as the service sent it. Shared: an action copies `LpaData` before it
+    /// changes it, and most leave the application as it was (`update_application` replaces it whole).
+    pub application: Arc<Value>,
     /// Rules-owned state of each attorney, by uid.
     #[serde(default)]
     pub attorneys: BTreeMap<String, AttorneyRecord>,
@@ -368,7 +370,7 @@ impl LpaData {
     /// New data for an application keyed in on `keyed_on` (derived parts still to refresh).
     pub fn new(application: Value, keyed_on: NaiveDate) -> Self {
         Self {
-            application,
+            application: application.into(),
             attorneys: BTreeMap::new(),
             trust_corporations: BTreeMap::new(),
             submitted_at: None,

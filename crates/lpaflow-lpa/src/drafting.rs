@@ -129,7 +129,7 @@ fn received_now(application: &mut Value, now: DateTime<Utc>) {
 /// `lpa.update_application`: the payload is a JSON merge patch of the application.
 pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
     must_be_object(ctx.payload, "a JSON merge patch of the application")?;
-    let mut application = data.application.clone();
+    let mut application = Value::clone(&data.application);
     merge_patch(&mut application, ctx.payload);
     assign_actor_uids(&mut application, ctx);
     let (app, mut problems) = read_application(&application, ctx.now, ctx.zone);
@@ -151,7 +151,7 @@ pub(crate) fn update_application(ctx: &Context<'_>, data: &mut LpaData) -> Resul
     if !app.is_paper() && !problems.is_empty() {
         return Err(ActionError::Invalid(problems));
     }
-    data.application = application;
+    data.application = application.into();
     data.sync_attorneys(&app);
     Ok(())
 }

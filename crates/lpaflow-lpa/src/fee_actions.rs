@@ -3,7 +3,7 @@
 //! (negative). The arithmetic lives in [`crate::fees`].
 
 use crate::actions::read_payload;
-use crate::application::FeeType;
+use crate::application::{Application, FeeType};
 use crate::data::LpaData;
 use crate::fees::{EvidenceKind, FeeEvidence, FeeOutcome, PAYMENT_MAX_PENCE, Payment};
 use chrono::{DateTime, Utc};
@@ -41,8 +41,13 @@ pub(crate) fn can_provide_evidence(data: &LpaData, zone: BusinessZone) -> Vec<Un
     already_decided(data, zone)
 }
 
-/// `lpa.provide_fee_evidence`: `{kind, reference, receivedAt?}`.
-pub(crate) fn provide_evidence(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
+/// `lpa.provide_fee_evidence`: `{kind, reference, receivedAt?}`; `app` is `data`'s application as read for
+/// this command.
+pub(crate) fn provide_evidence(
+    ctx: &Context<'_>,
+    data: &mut LpaData,
+    app: &Application,
+) -> Result<(), ActionError> {
     let (kind, reference, received_at) =
         read_payload(ctx, &["kind", "reference", "receivedAt"], |o, p| {
             (
@@ -51,7 +56,7 @@ pub(crate) fn provide_evidence(ctx: &Context<'_>, data: &mut LpaData) -> Result<
                 o.opt_time_not_after("receivedAt", ctx.now, p),
             )
         })?;
-    check_received_after_application(ctx, data, received_at)?;
+    check_received_after_application(ctx, app, received_at)?;
     let Some(kind) = kind else {
         return Err(ActionError::Invalid(vec![PayloadProblem::new(
             "/kind",
@@ -123,10 +128,9 @@ pub(crate) fn decide(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), Action
 /// A payment or evidence cannot reach the OPG before the application it belongs to.
 fn check_received_after_application(
     ctx: &Context<'_>,
-    data: &LpaData,
+    app: &Application,
     received_at: Option<DateTime<Utc>>,
 ) -> Result<(), ActionError> {
-    let (app, _) = data.application(ctx.now, ctx.zone);
     match received_at.zip(app.received_at) {
         Some((r, application)) if ctx.date_of(r) < ctx.date_of(application) => {
             Err(ActionError::Invalid(vec![PayloadProblem::new(
@@ -142,8 +146,12 @@ fn check_received_after_application(
 }
 
 /// `lpa.record_payment`: `{amountPence, reference?, paidAt?, receivedAt?}`; a negative amount is a refund
-/// paid out.
-pub(crate) fn record_payment(ctx: &Context<'_>, data: &mut LpaData) -> Result<(), ActionError> {
+/// paid out. `app` is `data`'s application as read for this command.
+pub(crate) fn record_payment(
+    ctx: &Context<'_>,
+    data: &mut LpaData,
+    app: &Application,
+) -> Result<(), ActionError> {
     let (amount, reference, paid_at, received_at) = read_payload(
         ctx,
         &["amountPence", "reference", "paidAt", "receivedAt"],
@@ -159,7 +167,7 @@ pub(crate) fn record_payment(ctx: &Context<'_>, data: &mut LpaData) -> Result<()
             )
         },
     )?;
-    check_received_after_application(ctx, data, received_at)?;
+    check_received_after_application(ctx, app, received_at)?;
     let amount = amount.filter(|a| *a != 0).ok_or_else(|| {
         ActionError::Invalid(vec![PayloadProblem::new(
             "/amountPence",
