@@ -10,6 +10,7 @@ mod auth;
 mod authorize;
 mod console_audit;
 mod console_forms;
+mod disconnect;
 mod fuzz;
 mod health;
 mod idempotency;
