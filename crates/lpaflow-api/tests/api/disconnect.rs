@@ -3,11 +3,10 @@
 //! this process in the same commit; the step must reach the delivery loop at once, not wait out its lease and go
 //! out as ambiguous (leases and polls last ten minutes here, so a step left behind shows as a timeout).
 
-use crate::common::{Harness, eventually, workflow_sources};
+use crate::common::{Harness, eventually};
 use async_trait::async_trait;
-use lpaflow_api::{ApiConfig, ConnectionLimits, Role};
-use lpaflow_engine::{Attempt, ClaimedStep, DeliveryOptions, Engine, EngineOptions, StepHandler};
-use lpaflow_lpa::LpaRules;
+use lpaflow_api::{ConnectionLimits, Role};
+use lpaflow_engine::{Attempt, ClaimedStep, DeliveryOptions, StepHandler};
 use serde_json::json;
 use sqlx::{Connection, Executor};
 use std::sync::{Arc, Mutex};
@@ -37,22 +36,12 @@ impl StepHandler for Recorder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_disconnects_does_not_strand_its_commands_step() {
     let recorder = Arc::new(Recorder::default());
-    let handler = recorder.clone();
-    let h = Harness::with_engine(ApiConfig::default(), false, |store, clock| async move {
-        let definitions = lpaflow_app::wiring::definitions(&workflow_sources(), &store)
-            .await
-            .unwrap();
-        let mut options =
-            EngineOptions::new(store, definitions, Arc::new(LpaRules::default()), clock);
-        options.delivery = Some(DeliveryOptions {
-            handlers: vec![("opg.".to_owned(), handler as Arc<dyn StepHandler>)],
-            poll_ms: 600_000,
-            lease_ms: 600_000,
-            ..DeliveryOptions::default()
-        });
-        Engine::start(options).await.unwrap()
-    })
-    .await;
+    let delivery = DeliveryOptions {
+        poll_ms: 600_000,
+        lease_ms: 600_000,
+        ..DeliveryOptions::default()
+    };
+    let h = Harness::with_opg_handler(recorder.clone(), delivery).await;
     let uid = h.lpa_in_signing().await;
     let before = h.view(&uid, Role::Service).await["revision"].as_u64();
 

@@ -1,14 +1,11 @@
 //! `GET /v1/lpas/{uid}/sync` and an admin's decisions on a failed OPG step: retry (it is delivered again) or
 //! skip; only admins decide, only failed steps can be decided, and only steps of that LPA.
 
-use crate::common::{Harness, workflow_sources};
+use crate::common::Harness;
 use async_trait::async_trait;
 use axum::http::StatusCode;
-use lpaflow_api::{ApiConfig, Role};
-use lpaflow_engine::{
-    Attempt, ClaimedStep, DeliveryOptions, Engine, EngineOptions, Report, StepHandler,
-};
-use lpaflow_lpa::LpaRules;
+use lpaflow_api::Role;
+use lpaflow_engine::{Attempt, ClaimedStep, DeliveryOptions, Report, StepHandler};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,20 +38,11 @@ impl StepHandler for Switch {
 }
 
 async fn harness(switch: Arc<Switch>) -> Harness {
-    Harness::with_engine(ApiConfig::default(), false, |store, clock| async move {
-        let definitions = lpaflow_app::wiring::definitions(&workflow_sources(), &store)
-            .await
-            .unwrap();
-        let mut options =
-            EngineOptions::new(store, definitions, Arc::new(LpaRules::default()), clock);
-        options.delivery = Some(DeliveryOptions {
-            handlers: vec![("opg.".to_owned(), switch as Arc<dyn StepHandler>)],
-            poll_ms: 50,
-            ..DeliveryOptions::default()
-        });
-        Engine::start(options).await.unwrap()
-    })
-    .await
+    let delivery = DeliveryOptions {
+        poll_ms: 50,
+        ..DeliveryOptions::default()
+    };
+    Harness::with_opg_handler(switch, delivery).await
 }
 
 async fn sync_of(h: &Harness, uid: &str) -> Value {

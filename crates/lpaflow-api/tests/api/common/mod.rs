@@ -11,7 +11,8 @@ use lpaflow_api::problem::PROBLEM_JSON;
 use lpaflow_api::{ApiConfig, AppState, Authenticator, Role};
 use lpaflow_app::{LpaEngine, LpaService, OpgDelivery, ServiceSettings, WorkflowSource};
 use lpaflow_core::{Clock, ManualClock};
-use lpaflow_engine::Engine;
+use lpaflow_engine::{DeliveryOptions, Engine, EngineOptions, StepHandler};
+use lpaflow_lpa::LpaRules;
 use lpaflow_opg::OpgClientConfig;
 use lpaflow_store::{Store, StoreOptions};
 use lpaflow_test_support::TestDb;
@@ -141,6 +142,27 @@ impl Harness {
         Fut: Future<Output = Engine>,
     {
         Self::with_engine_on(TestDb::sqlite(), config, dev_clock, make).await
+    }
+
+    /// The API over the LPA engine whose `opg.` steps go to `handler`, with `delivery`'s timing (its handlers are
+    /// replaced), on a fresh SQLite database.
+    pub async fn with_opg_handler(
+        handler: Arc<dyn StepHandler>,
+        delivery: DeliveryOptions,
+    ) -> Harness {
+        Self::with_engine(ApiConfig::default(), false, |store, clock| async move {
+            let definitions = lpaflow_app::wiring::definitions(&workflow_sources(), &store)
+                .await
+                .unwrap();
+            let mut options =
+                EngineOptions::new(store, definitions, Arc::new(LpaRules::default()), clock);
+            options.delivery = Some(DeliveryOptions {
+                handlers: vec![("opg.".to_owned(), handler)],
+                ..delivery
+            });
+            Engine::start(options).await.unwrap()
+        })
+        .await
     }
 
     /// [`Harness::with_engine`] over `db`.
