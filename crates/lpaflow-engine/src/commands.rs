@@ -3,6 +3,7 @@
 //! re-decided, so guards see the latest data); with one, a conflict is the caller's `StaleRevision`.
 
 use crate::cache::Cached;
+use crate::committing::{Committing, FollowUp};
 use crate::delivery::Reservation;
 use crate::{Engine, Error};
 use chrono::Utc;
@@ -14,8 +15,6 @@ use lpaflow_core::{
 use lpaflow_store::{Commit, CommitError, Committed, Fenced, IdempotencyMark, StoredInstance};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Instant;
-use tracing::Instrument;
 
 /// What an accepted command did.
 #[derive(Clone, Debug)]
@@ -48,7 +47,7 @@ pub(crate) fn indexes_of(
     )
 }
 
-fn record(def: &WorkflowDef, event: &str, result: &'static str) {
+pub(crate) fn record(def: &WorkflowDef, event: &str, result: &'static str) {
     metrics::counter!("lpaflow_transitions_total", "workflow" => def.name().to_owned(), "event" => event.to_owned(), "result" => result)
         .increment(1);
 }
@@ -68,22 +67,6 @@ impl Engine {
     /// [`Engine::create`] for a request holding the reserved idempotency key `idempotency`: the commit records
     /// itself on the key, atomically.
     pub async fn create_keyed(
-        &self,
-        workflow: &str,
-        uid: InstanceId,
-        command: Command,
-        idempotency: Option<IdempotencyMark>,
-    ) -> Result<Outcome, Error> {
-        let (engine, workflow) = (self.clone(), workflow.to_owned());
-        to_the_end(async move {
-            engine
-                .run_create(&workflow, uid, command, idempotency)
-                .await
-        })
-        .await
-    }
-
-    async fn run_create(
         &self,
         workflow: &str,
         uid: InstanceId,
@@ -128,24 +111,26 @@ impl Engine {
             enqueued_at: Some(handoff.as_ref().map_or_else(Utc::now, |h| h.enqueued_at())),
             lease_first_step: handoff.as_ref().map(|h| h.lease()),
         };
-        let started = Instant::now();
-        match self.inner.store.commit(commit).await {
-            Ok(c) => {
-                metrics::histogram!("lpaflow_commit_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                record(&def, "create", "accepted");
-                if let (Some((labels, findable)), Some(last)) = (indexes, decisions.last()) {
-                    self.remember(&def, &c.stored, &last.reading, labels, findable);
-                }
-                Ok(self.accepted(&def, c, decisions, handoff))
+        let kept = match (indexes, decisions.last()) {
+            (Some((labels, findable)), Some(last)) => {
+                Some((last.reading.clone(), labels, findable))
             }
+            _ => None,
+        };
+        let follow_up = FollowUp {
+            engine: self.clone(),
+            uid,
+            def: def.clone(),
+            event: "create".to_owned(),
+            decisions,
+            handoff,
+            kept,
+        };
+        match Committing::start(commit, follow_up).await {
+            Ok(outcome) => Ok(outcome),
             Err(CommitError::AlreadyExists(u)) => {
                 record(&def, "create", "already_exists");
                 Err(Error::AlreadyExists(u))
-            }
-            Err(CommitError::Store(s)) => {
-                self.give_back_unsent_step(handoff);
-                Err(Error::Store(s))
             }
             Err(e) => Err(commit_error(e)),
         }
@@ -176,16 +161,6 @@ impl Engine {
     }
 
     pub(crate) async fn fire_attached(
-        &self,
-        uid: &InstanceId,
-        command: Command,
-        attached: Attached,
-    ) -> Result<Outcome, Error> {
-        let (engine, uid) = (self.clone(), uid.clone());
-        to_the_end(async move { engine.run_fire(&uid, command, attached).await }).await
-    }
-
-    async fn run_fire(
         &self,
         uid: &InstanceId,
         command: Command,
@@ -238,16 +213,21 @@ impl Engine {
                 enqueued_at: Some(handoff.as_ref().map_or_else(Utc::now, |h| h.enqueued_at())),
                 lease_first_step: handoff.as_ref().map(|h| h.lease()),
             };
-            let started = Instant::now();
-            match self.inner.store.commit(commit).await {
-                Ok(c) => {
-                    metrics::histogram!("lpaflow_commit_seconds")
-                        .record(started.elapsed().as_secs_f64());
-                    record(&def, command.event.as_str(), "accepted");
-                    let reading = decisions.last().map_or(&start.reading, |d| &d.reading);
-                    self.remember(&def, &c.stored, reading, labels, findable);
-                    return Ok(self.accepted(&def, c, decisions, handoff));
-                }
+            let reading = decisions
+                .last()
+                .map_or(&start.reading, |d| &d.reading)
+                .clone();
+            let follow_up = FollowUp {
+                engine: self.clone(),
+                uid: uid.clone(),
+                def: def.clone(),
+                event: command.event.to_string(),
+                decisions,
+                handoff,
+                kept: Some((reading, labels, findable)),
+            };
+            match Committing::start(commit, follow_up).await {
+                Ok(outcome) => return Ok(outcome),
                 Err(CommitError::Conflict { .. }) if from_cache => {
                     record(&def, command.event.as_str(), "conflict");
                     self.inner.cache.distrust(uid);
@@ -268,16 +248,7 @@ impl Engine {
                     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
                     conflicts += 1;
                 }
-                Err(CommitError::Store(s)) => {
-                    // The commit may or may not have happened: what this process kept is no longer known.
-                    self.inner.cache.forget(uid);
-                    self.give_back_unsent_step(handoff);
-                    return Err(Error::Store(s));
-                }
-                Err(e) => {
-                    self.inner.cache.forget(uid);
-                    return Err(commit_error(e));
-                }
+                Err(e) => return Err(commit_error(e)),
             }
         }
     }
@@ -320,7 +291,7 @@ impl Engine {
 
     /// Keeps a committed instance for the next command on it (not one in a terminal state: few commands
     /// reach those).
-    fn remember(
+    pub(crate) fn remember(
         &self,
         def: &WorkflowDef,
         stored: &Arc<StoredInstance>,
@@ -343,7 +314,7 @@ impl Engine {
         }
     }
 
-    fn accepted(
+    pub(crate) fn accepted(
         &self,
         def: &Arc<WorkflowDef>,
         committed: Committed,
@@ -396,26 +367,6 @@ impl Engine {
                 instance.id
             ))),
         }
-    }
-}
-
-/// Runs a command on a task of its own, to its end, whether or not its caller waits for the answer.
-///
-/// A caller may go away at any await: an HTTP client that disconnects (hyper then drops the handler), a
-/// request timeout, a `select!`. Once a command's commit is queued in the writer it lands anyway, and what
-/// follows a commit must happen with it: its first step handed to the delivery loop (or the step, leased to
-/// this process in the commit, waits out its lease and goes out as ambiguous), the instance kept for the next
-/// command, the timer and delivery loops woken, a reserved delivery slot freed. On a task of its own nothing
-/// stops between the commit and those (test: `a_command_whose_caller_went_away_still_hands_its_step_over`).
-/// The command keeps its instance's stripe to the end too, so commands on one instance still run one at a time.
-async fn to_the_end<T: Send + 'static>(
-    command: impl Future<Output = Result<T, Error>> + Send + 'static,
-) -> Result<T, Error> {
-    match tokio::spawn(command.in_current_span()).await {
-        Ok(result) => result,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // The runtime is shutting down.
-        Err(_) => Err(Error::Store(lpaflow_store::Error::ShuttingDown)),
     }
 }
 

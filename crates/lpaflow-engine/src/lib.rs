@@ -8,6 +8,7 @@
 
 mod cache;
 mod commands;
+mod committing;
 pub mod definitions;
 pub mod delivery;
 mod error;

@@ -32,7 +32,9 @@ def bucket(comm, s):
         if has("walFrames", "sqlite3PagerCommitPhaseOne"):
             return "SQLite writer thread: WAL frames of the commit"
         return "SQLite writer thread: the statements"
-    if has("LpaService::fire_command"):
+    # The command's own frames: under the service's call, or (the tenth session's `spawn` and `cuts` builds only)
+    # on the task the engine ran each command on.
+    if has("LpaService::fire_command", "fire_attached::{async_fn#0}::{async_block_env"):
         if has("run_action"):
             if has("to_value"):
                 return "handler: the LPA rules, typed data back to JSON (to_value)"

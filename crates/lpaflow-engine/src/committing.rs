@@ -1,0 +1,129 @@
+//! A command's commit and what must follow it, carried to the end whether or not the command's caller waits.
+//!
+//! A caller may stop waiting at any await: hyper drops a request's handler when its client disconnects
+//! (hyperium/hyper#2728), a request times out, a `select!` takes another branch. A commit already queued in the
+//! writer lands anyway, and what follows a commit must happen with it: its first step handed to the delivery
+//! loop (or the step, leased to this process in that commit, waits out its lease and then goes out as
+//! ambiguous), the instance kept for the next command, the timer and delivery loops woken, the commit observer
+//! told (the fee refund counters).
+//!
+//! [`Committing`] polls the commit in the caller's task. Dropped before the commit's outcome is known, it moves
+//! the commit (boxed, so that it can move) and its [`FollowUp`] onto a task of their own. So the usual path
+//! costs no task: running every command on a task of its own, the first form of this, cost `bench workload`
+//! at one connection a tenth of its throughput here, in wake-ups between threads (BENCHMARKS.md, tenth
+//! session).
+
+use crate::commands::record;
+use crate::delivery::Reservation;
+use crate::{Engine, Outcome};
+use lpaflow_core::search::Findable;
+use lpaflow_core::{Decision, InstanceId, Reading, WorkflowDef};
+use lpaflow_store::{Commit, CommitError, Committed};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
+
+/// What a command does once its commit's outcome is known.
+pub(crate) struct FollowUp {
+    pub(crate) engine: Engine,
+    pub(crate) uid: InstanceId,
+    pub(crate) def: Arc<WorkflowDef>,
+    pub(crate) event: String,
+    pub(crate) decisions: Arc<[Decision]>,
+    /// The delivery slot reserved for the commit's first step, if any.
+    pub(crate) handoff: Option<Reservation>,
+    /// What to keep of the committed instance for the next command (`None`: nothing).
+    pub(crate) kept: Option<(Reading, Vec<String>, Findable)>,
+}
+
+impl FollowUp {
+    /// Does what follows the commit's `result` and gives it back: the outcome, or the commit's error once the
+    /// instance kept and the reserved slot have been dealt with (a conflict is the caller's to handle: the
+    /// command may be decided again).
+    fn finish(
+        self,
+        result: Result<Committed, CommitError>,
+        started: Instant,
+    ) -> Result<Outcome, CommitError> {
+        let Self {
+            engine,
+            uid,
+            def,
+            event,
+            decisions,
+            handoff,
+            kept,
+        } = self;
+        match result {
+            Ok(committed) => {
+                metrics::histogram!("lpaflow_commit_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                record(&def, &event, "accepted");
+                if let Some((reading, labels, findable)) = kept {
+                    engine.remember(&def, &committed.stored, &reading, labels, findable);
+                }
+                Ok(engine.accepted(&def, committed, decisions, handoff))
+            }
+            Err(e @ CommitError::Conflict { .. }) => Err(e),
+            Err(e @ CommitError::Store(_)) => {
+                // The commit may or may not have happened: what this process kept is no longer known, and a
+                // first step it leased was never handed over.
+                engine.inner.cache.forget(&uid);
+                engine.give_back_unsent_step(handoff);
+                Err(e)
+            }
+            Err(e) => {
+                engine.inner.cache.forget(&uid);
+                Err(e)
+            }
+        }
+    }
+}
+
+type CommitFuture = Pin<Box<dyn Future<Output = Result<Committed, CommitError>> + Send>>;
+
+/// A commit in flight and its follow-up: a future that ends with [`FollowUp::finish`]'s answer, and that, dropped
+/// before the commit's outcome is known, finishes on a task of its own.
+pub(crate) struct Committing(Option<(CommitFuture, FollowUp, Instant)>);
+
+impl Committing {
+    /// Submits `commit` to the engine's store; `follow_up` runs with its outcome.
+    pub(crate) fn start(commit: Commit, follow_up: FollowUp) -> Self {
+        let store = follow_up.engine.inner.store.clone();
+        let future: CommitFuture = Box::pin(async move { store.commit(commit).await });
+        Self(Some((future, follow_up, Instant::now())))
+    }
+}
+
+impl Future for Committing {
+    type Output = Result<Outcome, CommitError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some((commit, _, _)) = self.0.as_mut() else {
+            // Polled again after its answer: there is nothing more to give.
+            return Poll::Pending;
+        };
+        let result = ready!(commit.as_mut().poll(cx));
+        match self.0.take() {
+            Some((_, follow_up, started)) => Poll::Ready(follow_up.finish(result, started)),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Committing {
+    fn drop(&mut self) {
+        let Some((commit, follow_up, started)) = self.0.take() else {
+            return;
+        };
+        // Without a runtime (it is shutting down) nothing can wait for the commit: a step it leased is
+        // released at the next start or taken over when the lease expires, as after a crash.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = follow_up.finish(commit.await, started);
+            });
+        }
+    }
+}
