@@ -18,8 +18,9 @@ pub fn register() {
 }
 
 /// Adds the refund figures' rises in the history entries of a committed command (and its follow-ups). The
-/// engine calls it with every commit (`EngineOptions::on_commit`, set in `wiring.rs`), on the command's own
-/// task: a caller that goes away once its command is committed does not leave the counters short.
+/// engine calls it with every commit (`EngineOptions::on_commit`, set by `LpaEngine` in `wiring.rs`; a service
+/// over an engine built otherwise counts nothing), also when the command's caller went away meanwhile, so the
+/// counters are never left short.
 pub(crate) fn record_committed(decisions: &[Decision]) {
     let rises = decisions
         .iter()

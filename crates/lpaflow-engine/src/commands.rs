@@ -3,7 +3,7 @@
 //! re-decided, so guards see the latest data); with one, a conflict is the caller's `StaleRevision`.
 
 use crate::cache::Cached;
-use crate::committing::{Committing, FollowUp};
+use crate::committing::{FollowUp, commit_and_follow};
 use crate::delivery::Reservation;
 use crate::{Engine, Error};
 use chrono::Utc;
@@ -126,7 +126,7 @@ impl Engine {
             handoff,
             kept,
         };
-        match Committing::start(commit, follow_up).await {
+        match commit_and_follow(commit, follow_up).await {
             Ok(outcome) => Ok(outcome),
             Err(CommitError::AlreadyExists(u)) => {
                 record(&def, "create", "already_exists");
@@ -226,7 +226,7 @@ impl Engine {
                 handoff,
                 kept: Some((reading, labels, findable)),
             };
-            match Committing::start(commit, follow_up).await {
+            match commit_and_follow(commit, follow_up).await {
                 Ok(outcome) => return Ok(outcome),
                 Err(CommitError::Conflict { .. }) if from_cache => {
                     record(&def, command.event.as_str(), "conflict");

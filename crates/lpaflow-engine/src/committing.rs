@@ -7,9 +7,10 @@
 //! ambiguous), the instance kept for the next command, the timer and delivery loops woken, the commit observer
 //! told (the fee refund counters).
 //!
-//! [`Committing`] polls the commit in the caller's task. Dropped before the commit's outcome is known, it moves
-//! the commit (boxed, so that it can move) and its [`FollowUp`] onto a task of their own. So the usual path
-//! costs no task: running every command on a task of its own, the first form of this, cost `bench workload`
+//! [`commit_and_follow`] submits the commit in the caller's task: dropped then, nothing was queued and nothing
+//! lands. Once the commit is queued ([`lpaflow_store::Submitted`]), it waits for the answer in the caller's
+//! task too, and dropped before the answer, it moves the answer and its [`FollowUp`] onto a task of their own.
+//! So the usual path costs no task: running every command on a task of its own, the first form of this, cost `bench workload`
 //! at one connection a tenth of its throughput here, in wake-ups between threads (BENCHMARKS.md, tenth
 //! session).
 
@@ -18,7 +19,7 @@ use crate::delivery::Reservation;
 use crate::{Engine, Outcome};
 use lpaflow_core::search::Findable;
 use lpaflow_core::{Decision, InstanceId, Reading, WorkflowDef};
-use lpaflow_store::{Commit, CommitError, Committed};
+use lpaflow_store::{Commit, CommitError, Committed, Submitted};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -82,31 +83,44 @@ impl FollowUp {
     }
 }
 
-type CommitFuture = Pin<Box<dyn Future<Output = Result<Committed, CommitError>> + Send>>;
-
-/// A commit in flight and its follow-up: a future that ends with [`FollowUp::finish`]'s answer, and that, dropped
-/// before the commit's outcome is known, finishes on a task of its own.
-pub(crate) struct Committing(Option<(CommitFuture, FollowUp, Instant)>);
-
-impl Committing {
-    /// Submits `commit` to the engine's store; `follow_up` runs with its outcome.
-    pub(crate) fn start(commit: Commit, follow_up: FollowUp) -> Self {
-        let store = follow_up.engine.inner.store.clone();
-        let future: CommitFuture = Box::pin(async move { store.commit(commit).await });
-        Self(Some((future, follow_up, Instant::now())))
+/// Submits `commit` to the engine's store and does what follows it with its outcome ([`FollowUp::finish`]), to
+/// the end once the commit is queued, whether or not the caller still waits. Dropped while it submits, nothing
+/// was queued: the follow-up is dropped with it (a reserved delivery slot is freed) and nothing lands.
+pub(crate) async fn commit_and_follow(
+    commit: Commit,
+    follow_up: FollowUp,
+) -> Result<Outcome, CommitError> {
+    let started = Instant::now();
+    match follow_up.engine.inner.store.submit(commit).await {
+        Ok(submitted) => {
+            Committing {
+                pending: Some((submitted, follow_up, started)),
+                runtime: tokio::runtime::Handle::try_current().ok(),
+            }
+            .await
+        }
+        Err(e) => follow_up.finish(Err(e), started),
     }
+}
+
+/// A queued commit and its follow-up: a future that ends with [`FollowUp::finish`]'s answer and that, dropped
+/// before the commit's outcome is known, finishes on a task of its own.
+struct Committing {
+    pending: Option<(Submitted, FollowUp, Instant)>,
+    /// The runtime the command ran on, which a task of its own runs on.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Future for Committing {
     type Output = Result<Outcome, CommitError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some((commit, _, _)) = self.0.as_mut() else {
-            // Polled again after its answer: there is nothing more to give.
+        let Some((submitted, _, _)) = self.pending.as_mut() else {
+            // Polled again after its answer (a caller's bug): there is nothing more to give.
             return Poll::Pending;
         };
-        let result = ready!(commit.as_mut().poll(cx));
-        match self.0.take() {
+        let result = ready!(Pin::new(submitted).poll(cx));
+        match self.pending.take() {
             Some((_, follow_up, started)) => Poll::Ready(follow_up.finish(result, started)),
             None => Poll::Pending,
         }
@@ -115,14 +129,14 @@ impl Future for Committing {
 
 impl Drop for Committing {
     fn drop(&mut self) {
-        let Some((commit, follow_up, started)) = self.0.take() else {
+        let Some((submitted, follow_up, started)) = self.pending.take() else {
             return;
         };
-        // Without a runtime (it is shutting down) nothing can wait for the commit: a step it leased is
-        // released at the next start or taken over when the lease expires, as after a crash.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        // Without a runtime (it has shut down) nothing can wait for the commit: a step it leased is released
+        // at the next start or taken over when its lease expires, as after a crash.
+        if let Some(runtime) = &self.runtime {
             runtime.spawn(async move {
-                let _ = follow_up.finish(commit.await, started);
+                let _ = follow_up.finish(submitted.await, started);
             });
         }
     }

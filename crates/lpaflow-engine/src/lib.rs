@@ -56,8 +56,8 @@ pub struct EngineOptions {
     /// How many instances this process keeps as it last committed them, so that a command does not read them
     /// back from the store (0: none; see `cache.rs` for why this is safe across processes).
     pub instance_cache: usize,
-    /// Called with every committed instance and the decisions its commit recorded (after the commit is durable,
-    /// on the command's own task, so a caller that went away does not skip it), e.g. to wake waiters.
+    /// Called with every committed instance and the decisions its commit recorded, after the commit is durable,
+    /// also when the command's caller went away meanwhile (`committing.rs`), e.g. to wake waiters.
     pub on_commit: Option<CommitObserver>,
     /// Heartbeats and the takeover of dead processes; `None` for a process that neither beats nor takes over
     /// (a short-lived tool reading the store).

@@ -23,6 +23,7 @@ pub mod model;
 mod postgres;
 mod prepare;
 mod sqlite;
+mod submitted;
 mod time;
 pub mod url;
 mod verify;
@@ -32,6 +33,7 @@ pub use cursor::MAX_PAGE;
 pub use error::{CommitError, Error, Failure};
 pub use log::LogTree;
 pub use model::*;
+pub use submitted::Submitted;
 pub use verify::{BrokenChain, Orphan, VerifyReport};
 pub use writer::{WriterOptions, WriterStats};
 
@@ -265,25 +267,44 @@ impl Store {
         self.inner.stats.gathering_us.load(Ordering::Relaxed)
     }
 
+    /// Callers inside a commit right now (preparing, queued or waiting for their answer).
+    pub fn commits_in_flight(&self) -> usize {
+        self.inner.stats.in_flight.load(Ordering::Relaxed)
+    }
+
     /// Commits one command's decisions atomically, sharing a transaction with concurrent commits.
     pub async fn commit(&self, commit: Commit) -> Result<Committed, CommitError> {
-        // Counted while inside, so the writer knows how many commits are on their way (see `writer::gather`);
-        // the guard also uncounts a caller whose future is dropped.
-        struct Inside<'a>(&'a std::sync::atomic::AtomicUsize);
-        impl Drop for Inside<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        self.inner.stats.in_flight.fetch_add(1, Ordering::Relaxed);
-        let _inside = Inside(&self.inner.stats.in_flight);
-        let result = self.commit_counted(commit).await;
-        self.note_write(result.as_ref().err().and_then(CommitError::failure));
-        result
+        self.submit(commit).await?.await
+    }
+
+    /// Queues `commit` in the group-commit writer; its answer is the [`Submitted`] returned. Dropped before it
+    /// returns, this queues nothing; once it has returned, the commit lands whether or not the answer is awaited.
+    pub async fn submit(&self, commit: Commit) -> Result<Submitted, CommitError> {
+        let inside = submitted::Inside::enter(&self.inner.stats);
+        let queued = self.queue(commit).await;
+        let answer = queued.inspect_err(|e| self.note_write(e.failure()))?;
+        Ok(Submitted {
+            answer,
+            store: self.clone(),
+            _inside: inside,
+        })
+    }
+
+    async fn queue(
+        &self,
+        commit: Commit,
+    ) -> Result<oneshot::Receiver<Result<Committed, CommitError>>, CommitError> {
+        let prepared = prepare::prepare(&commit)?;
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .send(writer::Op::Commit(Box::new(prepared), reply))
+            .await
+            .map_err(|_| Error::ShuttingDown)?;
+        Ok(answer)
     }
 
     /// Remembers whether the last write failed, and how.
-    fn note_write(&self, failure: Option<Failure>) {
+    pub(crate) fn note_write(&self, failure: Option<Failure>) {
         let mut last = self
             .inner
             .last_write
@@ -309,18 +330,6 @@ impl Store {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-
-    async fn commit_counted(&self, commit: Commit) -> Result<Committed, CommitError> {
-        let prepared = prepare::prepare(&commit)?;
-        let (reply, answer) = oneshot::channel();
-        self.sender()?
-            .send(writer::Op::Commit(Box::new(prepared), reply))
-            .await
-            .map_err(|_| Error::ShuttingDown)?;
-        answer
-            .await
-            .map_err(|_| CommitError::Store(Error::ShuttingDown))?
     }
 
     /// Records lease holders' reports on steps; per report, whether it applied (`false`: lease lost).

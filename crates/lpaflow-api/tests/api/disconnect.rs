@@ -1,7 +1,8 @@
 //! A client that disconnects while its command's commit waits: hyper drops the request's handler, the commit
 //! lands anyway, and what follows it must happen too. Here the donor's signature enqueues `opg.create`, leased to
 //! this process in the same commit; the step must reach the delivery loop at once, not wait out its lease and go
-//! out as ambiguous (leases and polls last ten minutes here, so a step left behind shows as a timeout).
+//! out as ambiguous (leases and polls last ten minutes here, so a step left behind shows as a timeout). Checked
+//! to fail without the follow-up's own task (`engine/src/committing.rs`): hyper did drop the handler.
 
 use crate::common::{Harness, eventually};
 use async_trait::async_trait;
@@ -69,7 +70,11 @@ async fn a_client_that_disconnects_does_not_strand_its_commands_step() {
     );
     let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
     client.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually("the signature's commit queued behind the lock", || async {
+        (h.store.commits_in_flight() > 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
         recorder.delivered.lock().unwrap().is_empty(),
         "nothing committed yet"

@@ -160,30 +160,28 @@ async fn a_command_whose_caller_went_away_still_hands_its_step_over(db: &TestDb)
     })
     .await;
     let id = InstanceId::new("T-960");
-    let lock = WriteLock::take(db).await;
-    let caller = tokio::spawn({
-        let (engine, id) = (s.engine.clone(), id.clone());
-        async move { engine.create("ticket", id, agent("create")).await }
-    });
-    // Long enough for the command to be decided and its commit queued behind the lock.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    caller.abort();
-    assert!(
-        caller.await.unwrap_err().is_cancelled(),
-        "the caller went away before its answer"
-    );
-    lock.release().await;
+    // A creation (no stripe, nothing kept before) and a later command (decided from the instance kept).
+    let (engine, uid) = (s.engine.clone(), id.clone());
+    let create = async move { engine.create("ticket", uid, agent("create")).await };
+    abandon_while_committing(&s, db, create).await;
     eventually("the step delivered", || async {
-        !s.handler.calls().is_empty()
+        s.handler.calls().len() == 1
     })
     .await;
-    eventually("synced", || async {
-        s.engine.get(&id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
+    let (engine, uid) = (s.engine.clone(), id.clone());
+    let note = async move { engine.fire(&uid, agent("note")).await };
+    abandon_while_committing(&s, db, note).await;
+    eventually("the note's step delivered", || async {
+        s.handler.calls().len() == 2
     })
     .await;
     s.engine.fire(&id, agent("note")).await.unwrap();
     eventually("the next step delivered", || async {
-        s.handler.calls().len() == 2
+        s.handler.calls().len() == 3
+    })
+    .await;
+    eventually("synced", || async {
+        s.engine.get(&id).await.unwrap().unwrap().sync_status == SyncStatus::Synced
     })
     .await;
     let calls = s.handler.calls();
@@ -191,5 +189,33 @@ async fn a_command_whose_caller_went_away_still_hands_its_step_over(db: &TestDb)
         calls.iter().all(|c| !c.2),
         "each handed over with its commit, none taken again as ambiguous: {calls:?}"
     );
+    assert_eq!(
+        s.engine.get(&id).await.unwrap().unwrap().instance.revision,
+        3
+    );
     s.engine.shutdown().await;
+}
+
+/// Runs `command` until its commit waits behind another connection's write lock, then stops waiting for it (as
+/// hyper drops the handler of a client that disconnected) and lets the commit through.
+async fn abandon_while_committing<T>(
+    s: &crate::harness::Setup,
+    db: &TestDb,
+    command: impl std::future::Future<Output = T> + Send + 'static,
+) where
+    T: Send + 'static,
+{
+    let lock = WriteLock::take(db).await;
+    let caller = tokio::spawn(command);
+    eventually("the commit queued behind the lock", || async {
+        s.store.commits_in_flight() > 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    caller.abort();
+    assert!(
+        matches!(caller.await, Err(e) if e.is_cancelled()),
+        "the caller went away before its answer"
+    );
+    lock.release().await;
 }
