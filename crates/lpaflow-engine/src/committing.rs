@@ -121,7 +121,11 @@ impl Future for Committing {
         };
         let result = ready!(Pin::new(submitted).poll(cx));
         match self.pending.take() {
-            Some((_, follow_up, started)) => Poll::Ready(follow_up.finish(result, started)),
+            Some((submitted, follow_up, started)) => {
+                // Answered: no longer counted as on its way to the writer while the follow-up runs.
+                drop(submitted);
+                Poll::Ready(follow_up.finish(result, started))
+            }
             None => Poll::Pending,
         }
     }

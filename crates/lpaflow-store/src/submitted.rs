@@ -31,7 +31,8 @@ impl Drop for Inside {
     }
 }
 
-/// A commit the writer has queued: a future of its answer.
+/// A commit the writer has queued: a future of its answer. It counts as on its way to the writer until dropped,
+/// so hold it only to await it (the writer waits up to `WriterOptions::max_wait_us` for commits on their way).
 pub struct Submitted {
     pub(crate) answer: oneshot::Receiver<Result<Committed, CommitError>>,
     pub(crate) store: Store,

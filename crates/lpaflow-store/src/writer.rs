@@ -57,7 +57,8 @@ impl Default for WriterOptions {
 /// What the writer has done (for benchmarks and metrics).
 #[derive(Debug, Default)]
 pub struct WriterStats {
-    /// Callers inside `Store::commit` right now (preparing, queued or waiting for their answer). Callers
+    /// Commits on their way right now: from the start of `Store::submit` until their `Submitted` is dropped
+    /// (preparing, queued or waiting for their answer). Callers
     /// already answered but not yet run again still count: under load they tend to come straight back with
     /// their next commit, and waiting for them fills the transaction. Counting only callers still preparing
     /// was tried: PostgreSQL at 256 submitters fell from 13,700 to 6,500 transitions/s (`bench store`).

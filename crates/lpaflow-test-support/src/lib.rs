@@ -4,5 +4,7 @@
 pub mod db;
 pub mod fixture;
 pub mod lpa_application;
+pub mod write_lock;
 
 pub use db::TestDb;
+pub use write_lock::WriteLock;

@@ -8,8 +8,8 @@ use crate::common::{Harness, eventually};
 use async_trait::async_trait;
 use lpaflow_api::{ConnectionLimits, Role};
 use lpaflow_engine::{Attempt, ClaimedStep, DeliveryOptions, StepHandler};
+use lpaflow_test_support::WriteLock;
 use serde_json::json;
-use sqlx::{Connection, Executor};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -59,8 +59,7 @@ async fn a_client_that_disconnects_does_not_strand_its_commands_step() {
     ));
 
     // Another connection holds the database's write lock: the signature's commit waits in the writer.
-    let mut lock = sqlx::SqliteConnection::connect(h.db.url()).await.unwrap();
-    lock.execute("BEGIN IMMEDIATE").await.unwrap();
+    let lock = WriteLock::take(&h.db).await;
     let body = json!({"event": "sign_as_donor", "payload": {}}).to_string();
     let request = format!(
         "POST /v1/lpas/{uid}/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
@@ -81,7 +80,7 @@ async fn a_client_that_disconnects_does_not_strand_its_commands_step() {
     );
     drop(client);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    lock.execute("ROLLBACK").await.unwrap();
+    lock.release().await;
 
     eventually("opg.create delivered", || async {
         (!recorder.delivered.lock().unwrap().is_empty()).then_some(())

@@ -1,16 +1,18 @@
 //! Many writers on one instance: exactly one wins per revision, no update is lost, history has no gaps.
 
 use crate::conformance;
-use crate::harness::{author, fixture};
+use crate::harness::{author, fixture, fixture_with};
 use lpaflow_store::CommitError;
-use lpaflow_test_support::TestDb;
 use lpaflow_test_support::fixture::{t0, uid};
+use lpaflow_test_support::{TestDb, WriteLock};
 use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
 
 conformance!(
     racing_writers_on_one_instance_lose_nothing,
-    many_instances_commit_concurrently
+    many_instances_commit_concurrently,
+    a_submit_dropped_while_the_queue_is_full_queues_nothing
 );
 
 async fn racing_writers_on_one_instance_lose_nothing(db: &TestDb) {
@@ -97,5 +99,51 @@ async fn many_instances_commit_concurrently(db: &TestDb) {
     assert!(
         transactions * 2 <= commits,
         "concurrent commits share transactions (group commit): {commits} commits in {transactions} transactions"
+    );
+}
+
+/// `Store::submit` queues a commit or nothing: dropped while it waits for room in the writer's queue, nothing
+/// is queued, nothing lands and it no longer counts as on its way (the engine relies on it: a caller that goes
+/// away before its commit is queued leaves nothing to follow up).
+async fn a_submit_dropped_while_the_queue_is_full_queues_nothing(db: &TestDb) {
+    let f = fixture_with(db, |o| {
+        o.writer.queue_capacity = 1;
+        o.writer.lanes = 1;
+    })
+    .await;
+    let lock = WriteLock::take(db).await;
+    // The writer takes the first commit and waits for the lock; the second fills the queue.
+    let first = f
+        .store
+        .submit(f.create_commit(&uid(301), json!({}), t0()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = f
+        .store
+        .submit(f.create_commit(&uid(302), json!({}), t0()))
+        .await
+        .unwrap();
+    let third = f.store.submit(f.create_commit(&uid(303), json!({}), t0()));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), third)
+            .await
+            .is_err(),
+        "the queue is full: the third waits for room"
+    );
+    assert_eq!(
+        f.store.commits_in_flight(),
+        2,
+        "the dropped one is uncounted"
+    );
+    lock.release().await;
+    first.await.unwrap();
+    second.await.unwrap();
+    assert_eq!(f.store.commits_in_flight(), 0);
+    assert!(f.store.get(&uid(301)).await.unwrap().is_some());
+    assert!(f.store.get(&uid(302)).await.unwrap().is_some());
+    assert!(
+        f.store.get(&uid(303)).await.unwrap().is_none(),
+        "nothing of the dropped submit landed"
     );
 }

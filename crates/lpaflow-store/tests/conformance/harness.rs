@@ -56,6 +56,18 @@ pub async fn fixture(db: &TestDb) -> Fixture {
     }
 }
 
+/// [`fixture`] on a store opened with the options `adjust` leaves.
+pub async fn fixture_with(db: &TestDb, adjust: impl FnOnce(&mut StoreOptions)) -> Fixture {
+    let mut options = StoreOptions::new(db.url());
+    adjust(&mut options);
+    let (def, rules) = document();
+    Fixture {
+        store: Store::open(options).await.unwrap(),
+        def,
+        rules,
+    }
+}
+
 impl Fixture {
     pub fn create_commit(&self, uid: &InstanceId, data: Value, now: DateTime<Utc>) -> Commit {
         let decisions = decide_create_chain(
