@@ -1,7 +1,7 @@
 //! The fee refund counters: the pence of refunds avoided (a reduction decided before overpayment) and of refunds
 //! that became due, added from the history entries of every command the engine commits (and its follow-ups),
-//! whichever adapter or loop asked. Every rise of an LPA's figure counts, so a refund due and then paid out counts once.
-//! A replayed idempotent answer commits nothing and adds nothing.
+//! whichever adapter or loop asked. Every rise of an LPA's figure counts, so a refund due and then paid out
+//! counts once. A replayed idempotent answer commits nothing and adds nothing.
 
 use lpaflow_core::Decision;
 use lpaflow_lpa::RefundTotals;

@@ -10,9 +10,9 @@
 //! [`commit_and_follow`] submits the commit in the caller's task: dropped then, nothing was queued and nothing
 //! lands. Once the commit is queued ([`lpaflow_store::Submitted`]), it waits for the answer in the caller's
 //! task too, and dropped before the answer, it moves the answer and its [`FollowUp`] onto a task of their own.
-//! So the usual path costs no task: running every command on a task of its own, the first form of this, cost `bench workload`
-//! at one connection a tenth of its throughput here, in wake-ups between threads (BENCHMARKS.md, tenth
-//! session).
+//! So the usual path costs no task. Running every command on a task of its own, the first form of this, cost
+//! `bench workload` at one connection a tenth of its throughput here, in wake-ups between threads
+//! (BENCHMARKS.md, tenth session).
 
 use crate::commands::record;
 use crate::delivery::Reservation;

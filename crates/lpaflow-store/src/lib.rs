@@ -277,32 +277,6 @@ impl Store {
         self.submit(commit).await?.await
     }
 
-    /// Queues `commit` in the group-commit writer; its answer is the [`Submitted`] returned. Dropped before it
-    /// returns, this queues nothing; once it has returned, the commit lands whether or not the answer is awaited.
-    pub async fn submit(&self, commit: Commit) -> Result<Submitted, CommitError> {
-        let inside = submitted::Inside::enter(&self.inner.stats);
-        let queued = self.queue(commit).await;
-        let answer = queued.inspect_err(|e| self.note_write(e.failure()))?;
-        Ok(Submitted {
-            answer,
-            store: self.clone(),
-            _inside: inside,
-        })
-    }
-
-    async fn queue(
-        &self,
-        commit: Commit,
-    ) -> Result<oneshot::Receiver<Result<Committed, CommitError>>, CommitError> {
-        let prepared = prepare::prepare(&commit)?;
-        let (reply, answer) = oneshot::channel();
-        self.sender()?
-            .send(writer::Op::Commit(Box::new(prepared), reply))
-            .await
-            .map_err(|_| Error::ShuttingDown)?;
-        Ok(answer)
-    }
-
     /// Remembers whether the last write failed, and how.
     pub(crate) fn note_write(&self, failure: Option<Failure>) {
         let mut last = self
