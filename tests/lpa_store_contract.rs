@@ -132,7 +132,14 @@ fn uids_of(engine_data: &Value, list: &str) -> Vec<String> {
 }
 
 async fn data(engine: &Engine, id: &InstanceId) -> Value {
-    Value::clone(&engine.get(id).await.unwrap().unwrap().instance.data)
+    engine
+        .get(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .instance
+        .data
+        .to_value()
 }
 
 /// The online LPA: identity checks before the create, an opt-out with the replacement stepping in, every

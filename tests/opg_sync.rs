@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 const DRAIN: Duration = Duration::from_secs(120);
 
-fn finding_id(data: &Value, rule: &str) -> String {
+fn finding_id(data: &lpaflow_core::Data, rule: &str) -> String {
     data["findings"]
         .as_array()
         .and_then(|l| l.iter().find(|f| f["rule"] == rule))

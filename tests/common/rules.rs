@@ -44,7 +44,7 @@ impl Rules for ScriptedRules {
         _action: &ActionName,
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError> {
-        let mut data = serde_json::Value::clone(&ctx.instance.data);
+        let mut data = ctx.instance.data.to_value();
         lpaflow_core::json::merge_patch(&mut data, ctx.payload);
         Ok(ActionOutcome {
             data: data.into(),

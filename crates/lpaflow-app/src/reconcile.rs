@@ -76,7 +76,7 @@ async fn load_local(
         uid: uid.to_string(),
         state: stored.instance.state.to_string(),
         revision: stored.instance.revision,
-        data: std::sync::Arc::unwrap_or_clone(stored.instance.data),
+        data: stored.instance.data,
         steps,
         zone,
     }))

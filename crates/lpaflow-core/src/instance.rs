@@ -1,11 +1,10 @@
 //! One workflow instance as the interpreter sees it: where it is, its data, and whether it awaits a step.
 
+use crate::data::Data;
 use crate::definition::WorkflowRef;
 use crate::names::{EventName, InstanceId, StateName, StepName};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use std::sync::Arc;
 
 /// An instance waits for the confirmation of a blocking step before it accepts other events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,10 +31,10 @@ pub struct Instance {
     pub state: StateName,
     /// Number of accepted commands.
     pub revision: u64,
-    /// Domain data (JSON object), shared: a decision, the store's answer and what the engine keeps of the
-    /// instance hold the same tree rather than copies (issue 18: copying and freeing the copy of an LPA's
-    /// data was 8 % of an API transition's CPU). Changed only by replacing it, or by `Arc::make_mut`.
-    pub data: Arc<Value>,
+    /// Domain data (a JSON object), shared: a decision, the store's answer and what the engine keeps of the
+    /// instance hold the same members rather than copies, and so do an instance and the next one wherever a
+    /// command left a member as it was ([`Data`]; issue 18).
+    pub data: Data,
     /// Set while a blocking step is unconfirmed.
     pub awaiting: Option<Awaiting>,
     /// When it was created.
@@ -58,7 +57,7 @@ impl Instance {
             workflow,
             state: initial,
             revision: 0,
-            data: Arc::new(Self::unborn_data()),
+            data: Self::unborn_data(),
             awaiting: None,
             created_at: now,
             updated_at: now,
@@ -66,7 +65,7 @@ impl Instance {
     }
 
     /// The data of an instance before its creation (a creation's changes are from it): an empty object.
-    pub fn unborn_data() -> Value {
-        Value::Object(serde_json::Map::new())
+    pub fn unborn_data() -> Data {
+        Data::empty()
     }
 }

@@ -8,10 +8,10 @@
 //! (payload problems or refusals).
 
 use crate::command::Command;
+use crate::data::Data;
 use crate::decision::{Decision, Effects, HistoryEntry, StepEffect, TimerSet, truncate_to_micros};
 use crate::definition::{Delivery, StepDef, TransitionDef, WorkflowDef};
 use crate::instance::{Awaiting, Instance};
-use crate::json::diff;
 use crate::names::{EventName, InstanceId, RoleName, StateName, TimerName};
 use crate::reading::Reading;
 use crate::rejection::Rejection;
@@ -19,7 +19,6 @@ use crate::rules::{ActionError, ActionOutcome, Context, Rules, Unmet};
 use crate::validate::CREATE_EVENT;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Decides a command on an existing instance.
 pub fn decide(
@@ -72,7 +71,7 @@ pub fn decide_read(
         rules,
         transition.action.as_ref(),
         &ctx,
-        (&|| Arc::clone(&instance.data), reading),
+        (&|| instance.data.clone(), reading),
     )?;
     Ok(build_decision(
         def,
@@ -123,7 +122,7 @@ pub fn decide_create(
         rules,
         create.action.as_ref(),
         &ctx,
-        (&|| Arc::new(command.payload.clone()), &Reading::new()),
+        (&|| Data::from(command.payload.clone()), &Reading::new()),
     )?;
     Ok(build_decision(
         def,
@@ -239,10 +238,10 @@ fn run_action(
     rules: &dyn Rules,
     action: Option<&crate::names::ActionName>,
     ctx: &Context<'_>,
-    (unchanged, reading): (&dyn Fn() -> Arc<Value>, &Reading),
+    (unchanged, reading): (&dyn Fn() -> Data, &Reading),
 ) -> Result<ActionOutcome, Rejection> {
     // Without an action the data stays as it is, and so does the reading of it: `unchanged` gives the
-    // instance's own tree (shared, not copied) or, for a creation, the payload (copied only then: an action
+    // instance's own data (shared, not copied) or, for a creation, the payload (copied only then: an action
     // builds its own).
     let Some(action) = action else {
         return Ok(ActionOutcome {
@@ -341,7 +340,7 @@ fn build_decision(
         from,
         to,
         payload: ctx.payload.clone(),
-        changes: diff(&before.data, &instance.data),
+        changes: before.data.changes_to(&instance.data),
         workflow: before.workflow.clone(),
         rules: Some(crate::replay::recorded_version(rules)),
         binding: None,

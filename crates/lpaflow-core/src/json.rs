@@ -112,12 +112,12 @@ pub fn diff_whole_arrays(old: &Value, new: &Value) -> Vec<Change> {
 
 /// How [`diff_at`] compares two arrays.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Arrays {
+pub(crate) enum Arrays {
     ByIndex,
     Whole,
 }
 
-fn diff_at(
+pub(crate) fn diff_at(
     pointer: String,
     old: Option<&Value>,
     new: Option<&Value>,

@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod clock;
 pub mod command;
+pub mod data;
 pub mod decision;
 pub mod definition;
 pub mod draft;
@@ -33,6 +34,7 @@ pub mod zone;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::Command;
+pub use data::Data;
 pub use decision::{Change, Decision, Effects, HistoryEntry, StepEffect, TimerSet};
 pub use definition::{
     CreateDef, Delivery, StateDef, StepDef, TimerDef, TransitionDef, WorkflowDef, WorkflowRef,

@@ -259,7 +259,7 @@ fn as_recorded_by(
 ) {
     let unborn = Instance::unborn_data();
     let old = before.map_or(&unborn, |b| &b.data);
-    decision.entry.changes = crate::json::diff_whole_arrays(old, &decision.instance.data);
+    decision.entry.changes = old.changes_whole_arrays_to(&decision.instance.data);
     decision.entry.rules = Some(format!("core/{version} {}", rules.version()));
 }
 

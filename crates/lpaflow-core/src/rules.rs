@@ -124,7 +124,7 @@ impl PayloadProblem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionOutcome {
     /// The instance's whole new data (shared, see [`crate::Instance::data`]).
-    pub data: std::sync::Arc<Value>,
+    pub data: crate::data::Data,
     /// Timers to set beyond the state's own (e.g. deadlines computed from dates).
     pub set_timers: Vec<TimerSet>,
     /// Timers to cancel.
@@ -181,7 +181,7 @@ pub trait Rules: Send + Sync {
         &self,
         step: &StepName,
         ctx: &Context<'_>,
-        data_after: &Value,
+        data_after: &crate::data::Data,
         reading_after: &Reading,
     ) -> Option<Value> {
         let _ = (step, reading_after);
@@ -235,7 +235,7 @@ impl Rules for PlainRules {
         _action: &ActionName,
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError> {
-        let mut data = Value::clone(&ctx.instance.data);
+        let mut data = ctx.instance.data.to_value();
         crate::json::merge_patch(&mut data, ctx.payload);
         Ok(ActionOutcome {
             data: data.into(),

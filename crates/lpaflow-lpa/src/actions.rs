@@ -290,14 +290,19 @@ fn finish_read(
     let old = before.map_or(&no_deadlines, |b| &b.deadlines);
     let (set_timers, cancel_timers) =
         deadlines::timer_changes((old, from), (&data.deadlines, to), ctx.now, ctx.zone);
-    let value = data.to_value().map_err(ActionError::from)?;
+    let shared = data.to_data().map_err(ActionError::from)?;
     debug_assert_eq!(
-        LpaData::load(&value).ok().as_ref(),
+        LpaData::load(&shared).ok().as_ref(),
         Some(&data),
         "the reading an action hands over is what reading its data back gives"
     );
+    debug_assert_eq!(
+        data.to_value().ok().as_ref(),
+        Some(&shared.to_value()),
+        "the data an action hands over is its typed data written whole"
+    );
     Ok(ActionOutcome {
-        data: value.into(),
+        data: shared,
         set_timers,
         cancel_timers,
         reading: Reading::of(Ok::<LpaData, Error>(data)),

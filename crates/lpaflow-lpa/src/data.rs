@@ -14,7 +14,8 @@ use crate::objections::{Objection, Registration, StatusChange, WaitingPeriod};
 use crate::safeguarding;
 use crate::validation::read_application;
 use chrono::{DateTime, NaiveDate, Utc};
-use lpaflow_core::{BusinessZone, PayloadProblem, Reading};
+use lpaflow_core::{BusinessZone, Data, PayloadProblem, Reading};
+use serde::de::value::MapDeserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -269,6 +270,9 @@ pub struct OpgCreate {
     pub statuses: BTreeMap<String, AttorneyStatus>,
 }
 
+/// The member of the data that holds the application.
+const APPLICATION: &str = "application";
+
 /// Everything the rules keep about one LPA.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -390,31 +394,68 @@ impl LpaData {
         }
     }
 
-    /// Reads stored data (from the value as it is: no copy of it first).
-    pub fn load(value: &Value) -> Result<Self, Error> {
+    /// Reads an instance's data. The application is shared with `data`, not copied (it is most of an LPA,
+    /// and most commands leave it as it was); every other member is read from its JSON.
+    pub fn load(data: &Data) -> Result<Self, Error> {
+        let corrupt = |e: serde_json::Error| Error::CorruptData(e.to_string());
+        let Some(members) = data.members() else {
+            return Self::deserialize(&data.to_value()).map_err(corrupt);
+        };
+        // The application is read as `null` here and replaced by the shared one after.
+        static NULL: Value = Value::Null;
+        let fields = members.iter().map(|(k, v)| {
+            let v: &Value = if k == APPLICATION { &NULL } else { v };
+            (k.as_str(), v)
+        });
+        let mut read = Self::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields))
+            .map_err(corrupt)?;
+        if let Some(application) = data.member(APPLICATION) {
+            read.application = Arc::clone(application);
+        }
+        Ok(read)
+    }
+
+    /// Reads data held as one JSON value (tests and tools; [`LpaData::load`] on an instance's data).
+    pub fn load_value(value: &Value) -> Result<Self, Error> {
         Self::deserialize(value).map_err(|e| Error::CorruptData(e.to_string()))
     }
 
-    /// The data of `value` as `reading` keeps it, read now if nothing is kept yet: one command reads its
+    /// The data of `data` as `reading` keeps it, read now if nothing is kept yet: one command reads its
     /// LPA once, whichever of guards, action, step payloads and labels asks first ([`Reading`]).
-    pub fn read<'r>(value: &Value, reading: &'r Reading) -> Cow<'r, Result<Self, Error>> {
+    pub fn read<'r>(data: &Data, reading: &'r Reading) -> Cow<'r, Result<Self, Error>> {
         let read = reading.get_or_read(|| {
             #[cfg(debug_assertions)]
             FRESH_READS.with(|n| n.set(n.get() + 1));
-            Self::load(value)
+            Self::load(data)
         });
         // Every test run checks that no reading was ever handed along with data it was not made from.
         debug_assert_eq!(
             read.as_ref().as_ref().ok(),
-            Self::load(value).ok().as_ref(),
+            Self::load(data).ok().as_ref(),
             "a reading is only ever used with the data it was read from"
         );
         read
     }
 
-    /// The data as JSON.
+    /// The data as one JSON value (a copy of everything, the application too).
     pub fn to_value(&self) -> Result<Value, Error> {
         serde_json::to_value(self).map_err(|e| Error::CorruptData(e.to_string()))
+    }
+
+    /// The data as an instance's data, whose application is this one's, shared: what an action hands
+    /// over. Every other member is written from the typed data. (`&mut` only to leave the application out
+    /// while the rest is written; it is back when this returns.)
+    pub fn to_data(&mut self) -> Result<Data, Error> {
+        let application = std::mem::replace(&mut self.application, Arc::new(Value::Null));
+        let rest = serde_json::to_value(&*self);
+        self.application = application;
+        let rest = rest.map_err(|e| Error::CorruptData(e.to_string()))?;
+        let Value::Object(rest) = rest else {
+            return Err(Error::CorruptData("LPA data is not an object".to_owned()));
+        };
+        let mut data = Data::from(rest);
+        data.set(APPLICATION, Arc::clone(&self.application));
+        Ok(data)
     }
 
     /// The typed application and its problems, read at `now` with dates in `zone`.

@@ -395,11 +395,8 @@ impl std::ops::Add for RefundTotals {
 }
 
 /// The refund figures of one instance's data (zero when it has no ledger or cannot be read).
-pub fn refund_totals(data: &serde_json::Value) -> RefundTotals {
-    let Some(ledger) = data
-        .get("fee")
-        .and_then(|f| serde_json::from_value::<FeeLedger>(f.clone()).ok())
-    else {
+pub fn refund_totals(data: &lpaflow_core::Data) -> RefundTotals {
+    let Some(ledger) = data.get("fee").and_then(|f| FeeLedger::deserialize(f).ok()) else {
         return RefundTotals::default();
     };
     let a = amounts(&ledger);

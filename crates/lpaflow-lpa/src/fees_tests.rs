@@ -203,7 +203,7 @@ fn refund_totals_read_instance_data() {
     let now = DateTime::from_timestamp(1_767_600_000, 0).expect("valid");
     let mut l = ledger(FeeType::HalfFee, &[9200]);
     l.decide(FeeOutcome::Approved, FeeType::HalfFee, None, "c", now);
-    let data = serde_json::json!({"fee": l});
+    let data: lpaflow_core::Data = serde_json::json!({"fee": l}).into();
     assert_eq!(
         refund_totals(&data),
         RefundTotals {
@@ -212,7 +212,7 @@ fn refund_totals_read_instance_data() {
         }
     );
     assert_eq!(
-        refund_totals(&serde_json::json!({})),
+        refund_totals(&lpaflow_core::Data::empty()),
         RefundTotals::default()
     );
 }

@@ -188,7 +188,7 @@ impl Rules for LpaRules {
         &self,
         step: &StepName,
         ctx: &Context<'_>,
-        data_after: &Value,
+        data_after: &lpaflow_core::Data,
         reading_after: &Reading,
     ) -> Option<Value> {
         steps::step_payload(step, ctx, data_after, reading_after)

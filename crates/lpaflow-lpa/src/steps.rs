@@ -74,7 +74,7 @@ pub const FIRST_VERSION_SENT: u32 = 2;
 pub fn step_payload(
     step: &StepName,
     ctx: &Context<'_>,
-    data_after: &Value,
+    data_after: &lpaflow_core::Data,
     reading_after: &Reading,
 ) -> Option<Value> {
     if ctx.instance.workflow.version < FIRST_VERSION_SENT {

@@ -70,7 +70,7 @@ fn history_increments_and_the_report_follow_the_ledgers() {
     let day = early.now.date_naive();
     let mut b = FeeReportBuilder::new(ReportRange::last_months(day, 1));
     for lpa in [&early, &late, &refunded, &full] {
-        b.add_data(lpa.data());
+        b.add_data(&lpa.data().to_value());
     }
     let t = b.finish().total;
     assert_eq!(t.lpas, 4);

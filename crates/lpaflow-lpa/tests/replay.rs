@@ -118,10 +118,10 @@ fn an_entry_dated_before_the_one_it_follows_is_unlawful() {
 
 /// `rows` as interpreter version 1 recorded them: every array that changed, whole, and `core/1`.
 fn as_version_1(rows: &mut [StoredEntry], lpa: &Lpa) {
-    let unborn = serde_json::json!({});
+    let unborn = lpaflow_core::Data::empty();
     let mut before = &unborn;
     for (row, d) in rows.iter_mut().zip(&lpa.decisions) {
-        row.entry.changes = lpaflow_core::json::diff_whole_arrays(before, &d.instance.data);
+        row.entry.changes = before.changes_whole_arrays_to(&d.instance.data);
         let rules = row.entry.rules.as_deref().unwrap();
         row.entry.rules = Some(rules.replacen("core/2 ", "core/1 ", 1));
         before = &d.instance.data;

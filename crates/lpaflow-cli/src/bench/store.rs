@@ -70,7 +70,7 @@ fn decision(from: &Instance, n: u64) -> Decision {
     instance.revision += 1;
     instance.updated_at = now;
     let old = instance.data["counter"].clone();
-    std::sync::Arc::make_mut(&mut instance.data)["counter"] = json!(n);
+    instance.data.set("counter", json!(n));
     let entry = HistoryEntry {
         seq: instance.revision,
         at: now,

@@ -4,11 +4,10 @@
 
 use crate::both_backends;
 use crate::harness::{agent, create_printer_ticket, eventually, start_with, system_clock};
-use lpaflow_core::{Command, InstanceId, Rejection};
+use lpaflow_core::{Command, Data, InstanceId, Rejection};
 use lpaflow_engine::{Error, LivenessOptions};
 use lpaflow_test_support::TestDb;
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
 
 both_backends!(
@@ -129,15 +128,15 @@ async fn the_answer_the_decision_and_what_is_kept_share_one_data_tree(db: &TestD
         .await
         .unwrap();
     let decided = &noted.decisions.last().unwrap().instance.data;
-    assert!(Arc::ptr_eq(&noted.stored.instance.data, decided));
+    assert!(Data::ptr_eq(&noted.stored.instance.data, decided));
     assert_eq!(
-        *noted.stored.instance.data,
+        noted.stored.instance.data,
         json!({"title": "Printer", "seen": true})
     );
     // `wait` runs none: decided from the kept instance, it shares that instance's tree.
     let waited = s.engine.fire(&id, agent("wait")).await.unwrap();
     assert_eq!(waited.stored.instance.revision, 3);
-    assert!(Arc::ptr_eq(
+    assert!(Data::ptr_eq(
         &waited.stored.instance.data,
         &noted.stored.instance.data
     ));

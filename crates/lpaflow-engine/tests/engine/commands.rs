@@ -127,7 +127,7 @@ async fn concurrent_commands_without_a_revision_all_apply(db: &TestDb) {
     assert_eq!(stored.instance.revision, 25);
     for i in 0..24 {
         assert_eq!(
-            stored.instance.data[format!("k{i}")],
+            stored.instance.data[format!("k{i}").as_str()],
             json!(i),
             "no lost update"
         );

@@ -189,7 +189,7 @@ impl Lpa {
         self.instance.state.as_str()
     }
 
-    pub fn data(&self) -> &Value {
+    pub fn data(&self) -> &lpaflow_core::Data {
         &self.instance.data
     }
 

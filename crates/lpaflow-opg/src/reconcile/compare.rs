@@ -24,7 +24,7 @@ pub struct Local {
     /// The instance's revision.
     pub revision: u64,
     /// The instance data (`docs/lpa-data.md`).
-    pub data: Value,
+    pub data: lpaflow_core::Data,
     /// Every outbox step, in order.
     pub steps: Vec<StepRow>,
     /// The rules' business zone (the application is read as of the create's local date).

@@ -65,7 +65,7 @@ fn data(in_opg: bool, cp_signed: bool, findings: Value) -> Value {
 
 /// What OPG holds for `data`: the expected document plus the fields the store adds.
 fn opg_doc(data: &Value, status: &str) -> Value {
-    let d = LpaData::load(data).unwrap();
+    let d = LpaData::load_value(data).unwrap();
     let mut doc = lpaflow_lpa::document::to_json(&lpaflow_lpa::document::expected(
         &d,
         t0(),
@@ -137,7 +137,7 @@ fn local(state: &str, data: Value, steps: Vec<StepRow>) -> Local {
         uid: UID.to_owned(),
         state: state.to_owned(),
         revision: 7,
-        data,
+        data: data.into(),
         steps,
         zone: BusinessZone::LONDON,
     }

@@ -26,7 +26,7 @@ async fn create_stores_instance_history_and_first_step(db: &TestDb) {
     let stored = f.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.instance.state, "draft");
     assert_eq!(stored.instance.revision, 1);
-    assert_eq!(*stored.instance.data, json!({"title": "T"}));
+    assert_eq!(stored.instance.data, json!({"title": "T"}));
     assert_eq!(stored.steps_enqueued, 1);
     assert_eq!(stored.steps_pending, 1);
     assert_eq!(stored.sync_status, SyncStatus::Pending);
@@ -62,7 +62,7 @@ async fn update_is_compare_and_set(db: &TestDb) {
     }
     let stored = f.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.instance.revision, 2);
-    assert_eq!(*stored.instance.data, json!({"a": 1}));
+    assert_eq!(stored.instance.data, json!({"a": 1}));
     assert_eq!(
         f.store.history(&id, 0, 10).await.unwrap().len(),
         2,
@@ -91,7 +91,7 @@ async fn a_commit_from_another_chain_head_at_the_same_revision_is_a_conflict(db:
     }
     let stored = f.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.instance.revision, 1);
-    assert_eq!(*stored.instance.data, json!({}));
+    assert_eq!(stored.instance.data, json!({}));
     assert_eq!(f.store.history(&id, 0, 10).await.unwrap().len(), 1);
 }
 
@@ -108,7 +108,7 @@ async fn create_twice_is_already_exists(db: &TestDb) {
         "{again:?}"
     );
     assert_eq!(
-        *f.store.get(&id).await.unwrap().unwrap().instance.data,
+        f.store.get(&id).await.unwrap().unwrap().instance.data,
         json!({"v": 1})
     );
 }
@@ -170,7 +170,7 @@ async fn data_and_times_round_trip_exactly(db: &TestDb) {
     let now = t0() + chrono::TimeDelta::microseconds(123_457);
     f.create(&id, data.clone(), now).await;
     let stored = f.store.get(&id).await.unwrap().unwrap();
-    assert_eq!(*stored.instance.data, data);
+    assert_eq!(stored.instance.data, data);
     assert_eq!(stored.instance.created_at, now);
     let h = f.store.history(&id, 0, 1).await.unwrap();
     assert_eq!(h[0].entry.at, now);

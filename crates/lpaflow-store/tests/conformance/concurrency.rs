@@ -57,7 +57,7 @@ async fn racing_writers_on_one_instance_lose_nothing(db: &TestDb) {
     assert_eq!(stored.instance.revision, 1 + (tasks * per_task) as u64);
     for t in 0..tasks {
         assert_eq!(
-            stored.instance.data[format!("t{t}")],
+            stored.instance.data[format!("t{t}").as_str()],
             json!(per_task - 1),
             "task {t}'s last write is kept"
         );

@@ -43,7 +43,7 @@ async fn two_handles_create_each_uid_once(db: &TestDb) {
             other => panic!("{id}: exactly one create must win, got {other:?}"),
         };
         let stored = f.store.get(id).await.unwrap().unwrap();
-        assert_eq!(*stored.instance.data, json!({"by": by}), "{id}");
+        assert_eq!(stored.instance.data, json!({"by": by}), "{id}");
         assert_eq!(f.store.steps_of(id).await.unwrap().len(), 1, "{id}");
     }
     assert!(f.store.verify(None, |_| {}).await.unwrap().ok());
@@ -85,7 +85,10 @@ async fn racing_writers_on_two_handles_lose_nothing(db: &TestDb) {
     let stored = f.store.get(&id).await.unwrap().unwrap();
     assert_eq!(stored.instance.revision, 1 + tasks * per_task);
     for t in 0..tasks {
-        assert_eq!(stored.instance.data[format!("t{t}")], json!(per_task - 1));
+        assert_eq!(
+            stored.instance.data[format!("t{t}").as_str()],
+            json!(per_task - 1)
+        );
     }
     assert_eq!(stored.steps_enqueued, 1 + tasks * per_task);
     assert_eq!(stored.steps_pending, 1 + tasks * per_task);

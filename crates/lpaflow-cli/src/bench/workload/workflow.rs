@@ -12,8 +12,8 @@
 
 use super::super::payload::{Payload, canonical, discount_eligibility, safeguarding_check};
 use lpaflow_core::{
-    ActionError, ActionName, ActionOutcome, Catalog, Context, GuardName, PayloadProblem, Reading,
-    Rules, StepName, Unmet,
+    ActionError, ActionName, ActionOutcome, Catalog, Context, Data, GuardName, PayloadProblem,
+    Reading, Rules, StepName, Unmet,
 };
 use serde_json::{Value, json};
 
@@ -141,43 +141,48 @@ impl Rules for WorkloadRules {
         action: &ActionName,
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError> {
-        let mut data = Value::clone(&ctx.instance.data);
+        let mut data = ctx.instance.data.clone();
         match action.as_str() {
             "workload.record_created" => {
                 let payload: Payload = serde_json::from_value(ctx.payload.clone())
                     .map_err(|e| invalid(format!("not a workload payload: {e}")))?;
-                data = json!({
+                data = Data::from(json!({
                     "lpa_id": payload.lpa_id,
                     "status": "created",
                     "payload": ctx.payload,
                     "safeguarding": safeguarding_check(&payload),
                     "discount": discount_eligibility(&payload),
-                });
+                }));
             }
             "workload.record_opg" | "workload.register" => {
                 if let Some(r) = ctx.payload.get("opg_ref") {
-                    data["opg_ref"] = r.clone();
-                    data["opg_attempts"] =
-                        ctx.payload.get("attempts").cloned().unwrap_or(Value::Null);
+                    data.set("opg_ref", r.clone());
+                    data.set(
+                        "opg_attempts",
+                        ctx.payload.get("attempts").cloned().unwrap_or(Value::Null),
+                    );
                 }
                 if action.as_str() == "workload.register" {
                     let lpa_id = data["lpa_id"].as_str().unwrap_or_default().to_owned();
-                    data["status"] = json!("registered");
-                    data["fee_pence"] = data["discount"]["fee_pence"].clone();
-                    data["registered_at"] = json!(ctx.now);
-                    data["registration_no"] = json!(format!(
-                        "R-{}",
-                        lpa_id
-                            .strip_prefix("M-")
-                            .or_else(|| lpa_id.strip_prefix("W-"))
-                            .unwrap_or(&lpa_id)
-                    ));
+                    data.set("status", json!("registered"));
+                    data.set("fee_pence", data["discount"]["fee_pence"].clone());
+                    data.set("registered_at", json!(ctx.now));
+                    data.set(
+                        "registration_no",
+                        json!(format!(
+                            "R-{}",
+                            lpa_id
+                                .strip_prefix("M-")
+                                .or_else(|| lpa_id.strip_prefix("W-"))
+                                .unwrap_or(&lpa_id)
+                        )),
+                    );
                 }
             }
             other => return Err(invalid(format!("unknown action {other}"))),
         }
         Ok(ActionOutcome {
-            data: data.into(),
+            data,
             ..ActionOutcome::default()
         })
     }
@@ -186,7 +191,7 @@ impl Rules for WorkloadRules {
         &self,
         _step: &StepName,
         ctx: &Context<'_>,
-        data_after: &Value,
+        data_after: &Data,
         _reading_after: &Reading,
     ) -> Option<Value> {
         // The stub's request body, serialized once here in the workload's canonical key order.

@@ -1,0 +1,80 @@
+//! Property test of instance data with shared members ([`Data`]): for any two values, whether their members are
+//! shared or separate, `Data` writes the same JSON text as the `Value`, is equal exactly when the values are,
+//! and records exactly the changes `json::diff` records (histories and their hashes depend on it).
+#![allow(clippy::unwrap_used)]
+
+use lpaflow_core::Data;
+use lpaflow_core::json::{diff, diff_whole_arrays};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..3).prop_map(|n| json!(n)),
+        "[ab~/]{0,3}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[ab~/]{1,3}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Top-level members (keys that need escaping in a pointer included).
+fn members() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::btree_map("[ab~/]{1,3}", json_value(), 0..5)
+        .prop_map(|m| m.into_iter().collect())
+}
+
+/// `old`'s data and the data after replacing, adding or removing some of its members: every member not
+/// touched is shared with `old`'s data, as an action's result shares what it left alone.
+fn edited(old: &Data, edits: &Map<String, Value>, removed: &[String]) -> Data {
+    let mut new = old.clone();
+    for (k, v) in edits {
+        new.set(k.clone(), v.clone());
+    }
+    for k in removed {
+        new.remove(k);
+    }
+    new
+}
+
+proptest! {
+    #[test]
+    fn data_is_the_value_it_stands_for(a in members(), b in members()) {
+        let (va, vb) = (Value::Object(a), Value::Object(b));
+        let (da, db) = (Data::from(va.clone()), Data::from(vb.clone()));
+        prop_assert_eq!(serde_json::to_string(&da).unwrap(), serde_json::to_string(&va).unwrap());
+        prop_assert_eq!(da == db, va == vb);
+        prop_assert_eq!(&da, &va);
+        prop_assert_eq!(da.changes_to(&db), diff(&va, &vb));
+        prop_assert_eq!(da.changes_whole_arrays_to(&db), diff_whole_arrays(&va, &vb));
+    }
+
+    #[test]
+    fn shared_members_change_nothing_in_the_record(
+        a in members(),
+        edits in members(),
+        removed in prop::collection::vec("[ab~/]{1,3}", 0..3),
+    ) {
+        let old = Data::from(a);
+        let new = edited(&old, &edits, &removed);
+        let (vo, vn) = (old.to_value(), new.to_value());
+        prop_assert_eq!(old.changes_to(&new), diff(&vo, &vn));
+        prop_assert_eq!(old.changes_whole_arrays_to(&new), diff_whole_arrays(&vo, &vn));
+        prop_assert_eq!(old == new, vo == vn);
+        prop_assert_eq!(serde_json::to_string(&new).unwrap(), serde_json::to_string(&vn).unwrap());
+    }
+
+    #[test]
+    fn data_that_is_not_an_object_is_compared_whole(a in json_value(), b in json_value()) {
+        let (da, db) = (Data::from(a.clone()), Data::from(b.clone()));
+        prop_assert_eq!(da.changes_to(&db), diff(&a, &b));
+        prop_assert_eq!(da == db, a == b);
+        prop_assert_eq!(da.into_value(), a);
+    }
+}
