@@ -90,6 +90,26 @@ impl Data {
         }
     }
 
+    /// Applies an RFC 7386 merge patch as [`crate::json::merge_patch`] does to the value, copying only the
+    /// members the patch names: the others stay shared.
+    pub fn merge_patch(&mut self, patch: &Value) {
+        let Value::Object(patch) = patch else {
+            *self = Data::from(patch.clone());
+            return;
+        };
+        for (key, value) in patch {
+            if value.is_null() {
+                self.remove(key);
+            } else {
+                let mut member = self.get(key).cloned().unwrap_or(Value::Null);
+                crate::json::merge_patch(&mut member, value);
+                self.set(key.clone(), member);
+            }
+        }
+        // An object patch makes the data an object, even one that names nothing.
+        self.members_mut();
+    }
+
     fn members_mut(&mut self) -> &mut Members {
         if let Shape::Whole(_) = self.0 {
             self.0 = Shape::Members(Arc::default());

@@ -71,6 +71,16 @@ proptest! {
     }
 
     #[test]
+    fn a_merge_patch_does_what_it_does_to_the_value(a in json_value(), patch in json_value()) {
+        let mut value = a.clone();
+        lpaflow_core::json::merge_patch(&mut value, &patch);
+        let mut data = Data::from(a);
+        data.merge_patch(&patch);
+        prop_assert_eq!(&data, &value);
+        prop_assert_eq!(data.is_object(), value.is_object());
+    }
+
+    #[test]
     fn data_that_is_not_an_object_is_compared_whole(a in json_value(), b in json_value()) {
         let (da, db) = (Data::from(a.clone()), Data::from(b.clone()));
         prop_assert_eq!(da.changes_to(&db), diff(&a, &b));

@@ -277,8 +277,10 @@ const APPLICATION: &str = "application";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LpaData {
-    /// The application (LPA Store shape), as the service sent it. Shared: an action copies `LpaData` before it
-    /// changes it, and most leave the application as it was (`update_application` replaces it whole).
+    /// The application (LPA Store shape), as the service sent it. Shared, with the instance's data member it
+    /// was read from ([`LpaData::load`]) and with the data an action hands over ([`LpaData::to_data`]): an
+    /// action copies `LpaData` before it changes it, and most leave the application as it was
+    /// (`update_application` replaces it whole).
     pub application: Arc<Value>,
     /// Rules-owned state of each attorney, by uid.
     #[serde(default)]
