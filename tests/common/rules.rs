@@ -44,10 +44,10 @@ impl Rules for ScriptedRules {
         _action: &ActionName,
         ctx: &Context<'_>,
     ) -> Result<ActionOutcome, ActionError> {
-        let mut data = ctx.instance.data.to_value();
-        lpaflow_core::json::merge_patch(&mut data, ctx.payload);
+        let mut data = ctx.instance.data.clone();
+        data.merge_patch(ctx.payload);
         Ok(ActionOutcome {
-            data: data.into(),
+            data,
             ..ActionOutcome::default()
         })
     }

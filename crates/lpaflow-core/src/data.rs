@@ -2,10 +2,12 @@
 //!
 //! Why not a plain `serde_json::Value`: a command changes a few members of an LPA's data and leaves the rest,
 //! above all the application, as it was. With one owned tree, every transition copied the unchanged members
-//! into the new tree, compared them with the old ones to record its changes, and freed the old tree: a
-//! quarter of an API transition's CPU in issue 18's profile. Here each top-level member is an
-//! `Arc<Value>`, so a member that did not change is the same allocation before and after: it is neither
-//! copied, nor compared ([`Data::changes_to`] passes over members that are one allocation), nor freed.
+//! into the new tree, compared them with the old ones to record its changes, and freed the old tree. Here
+//! each top-level member is an `Arc<Value>`, so a member that rules hand over as they found it is the same
+//! allocation before and after: it is neither copied, nor compared ([`Data::changes_to`] passes over members
+//! that are one allocation), nor freed. Which members are handed over so is the rules' choice: the LPA rules
+//! share the application (`LpaData::load`, `LpaData::to_data`) and write the members they own afresh from
+//! their typed data; [`Data::merge_patch`] shares every member a patch does not name.
 //!
 //! The JSON is unchanged: `Data` serializes exactly as the `Value` it stands for (members in key order, as
 //! `serde_json`'s map writes them), so stored text, state digests and history hashes are the same.
@@ -21,36 +23,34 @@ use std::sync::Arc;
 /// The members of an object, each shared.
 pub type Members = BTreeMap<String, Arc<Value>>;
 
-/// An instance's data (see the module doc). Cloning it is one reference count; it changes only through
-/// [`Data::set`] and [`Data::remove`], which copy the member map (not the members) if it is shared.
+/// An instance's data (see the module doc). Cloning it is two reference counts at most; it changes only
+/// through [`Data::set`], [`Data::remove`] and [`Data::merge_patch`], which copy the member map (not the
+/// members) if it is shared.
 #[derive(Clone)]
-pub struct Data(Shape);
-
-/// An object is always `Members`; `Whole` holds any other JSON value (a generic workflow's merge patch may
-/// replace the data by a scalar or an array).
-#[derive(Clone)]
-enum Shape {
-    Members(Arc<Members>),
-    Whole(Arc<Value>),
+pub struct Data {
+    /// The members, if it is an object (empty otherwise).
+    members: Arc<Members>,
+    /// Any other JSON value, which a generic workflow's merge patch may make of the data (never an object).
+    whole: Option<Arc<Value>>,
 }
 
 impl Data {
     /// The empty object.
     pub fn empty() -> Self {
-        Self(Shape::Members(Arc::default()))
+        Self::from_members(Members::new())
     }
 
     /// The object with these members.
     pub fn from_members(members: Members) -> Self {
-        Self(Shape::Members(Arc::new(members)))
+        Self {
+            members: Arc::new(members),
+            whole: None,
+        }
     }
 
     /// Its members, if it is an object.
     pub fn members(&self) -> Option<&Members> {
-        match &self.0 {
-            Shape::Members(m) => Some(m),
-            Shape::Whole(_) => None,
-        }
+        self.whole.is_none().then_some(&*self.members)
     }
 
     /// The member `key`, if it is an object that has it.
@@ -63,68 +63,71 @@ impl Data {
         self.members().and_then(|m| m.get(key))
     }
 
-    /// The value at a JSON pointer (RFC 6901) below a member, as `Value::pointer` finds it; `None` for the
-    /// empty pointer of an object (the whole data is no one `Value`).
+    /// The value at a JSON pointer (RFC 6901) below a member, as `Value::pointer` finds it. Unlike
+    /// `Value::pointer`, the empty pointer finds nothing in an object: the whole data is no one `Value`.
     pub fn pointer(&self, pointer: &str) -> Option<&Value> {
-        match &self.0 {
-            Shape::Whole(v) => v.pointer(pointer),
-            Shape::Members(m) => {
-                let rest = pointer.strip_prefix('/')?;
-                let (first, below) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
-                let key = first.replace("~1", "/").replace("~0", "~");
-                m.get(&key)?.pointer(below)
-            }
+        if let Some(whole) = &self.whole {
+            return whole.pointer(pointer);
         }
+        let rest = pointer.strip_prefix('/')?;
+        let (first, below) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+        let key = first.replace("~1", "/").replace("~0", "~");
+        self.members.get(&key)?.pointer(below)
     }
 
-    /// Sets the member `key` (an object first if it is not one).
+    /// Sets the member `key`. Data that is not an object becomes one first, as a merge patch makes it (the
+    /// value it held is dropped).
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<Arc<Value>>) {
         self.members_mut().insert(key.into(), value.into());
     }
 
-    /// Removes the member `key`, if any.
+    /// Removes the member `key`, if any (the member map is copied only if it holds the key).
     pub fn remove(&mut self, key: &str) -> Option<Arc<Value>> {
-        match &mut self.0 {
-            Shape::Members(m) => Arc::make_mut(m).remove(key),
-            Shape::Whole(_) => None,
+        if self.whole.is_some() || !self.members.contains_key(key) {
+            return None;
         }
+        Arc::make_mut(&mut self.members).remove(key)
     }
 
     /// Applies an RFC 7386 merge patch as [`crate::json::merge_patch`] does to the value, copying only the
-    /// members the patch names: the others stay shared.
+    /// members the patch merges into: the others stay shared, and a member the patch replaces is not copied.
     pub fn merge_patch(&mut self, patch: &Value) {
         let Value::Object(patch) = patch else {
             *self = Data::from(patch.clone());
             return;
         };
+        // An object patch makes the data an object, even one that names nothing.
+        self.become_object();
         for (key, value) in patch {
             if value.is_null() {
                 self.remove(key);
-            } else {
+            } else if value.is_object() {
                 let mut member = self.get(key).cloned().unwrap_or(Value::Null);
                 crate::json::merge_patch(&mut member, value);
                 self.set(key.clone(), member);
+            } else {
+                self.set(key.clone(), value.clone());
             }
         }
-        // An object patch makes the data an object, even one that names nothing.
-        self.members_mut();
+    }
+
+    /// Makes data that is not an object the empty object.
+    fn become_object(&mut self) {
+        if self.whole.take().is_some() {
+            self.members = Arc::default();
+        }
     }
 
     fn members_mut(&mut self) -> &mut Members {
-        if let Shape::Whole(_) = self.0 {
-            self.0 = Shape::Members(Arc::default());
-        }
-        match &mut self.0 {
-            Shape::Members(m) => Arc::make_mut(m),
-            Shape::Whole(_) => unreachable!("made an object above"),
-        }
+        self.become_object();
+        Arc::make_mut(&mut self.members)
     }
 
     /// Whether `a` and `b` are one allocation (a clone of the other), not merely equal.
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        match (&a.0, &b.0) {
-            (Shape::Members(x), Shape::Members(y)) => Arc::ptr_eq(x, y),
-            (Shape::Whole(x), Shape::Whole(y)) => Arc::ptr_eq(x, y),
+        match (&a.whole, &b.whole) {
+            (None, None) => Arc::ptr_eq(&a.members, &b.members),
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
             _ => false,
         }
     }
@@ -136,26 +139,27 @@ impl Data {
 
     /// A copy as one owned `Value` (copies every member: not for a transition's path).
     pub fn to_value(&self) -> Value {
-        match &self.0 {
-            Shape::Members(m) => Value::Object(
-                m.iter()
+        match &self.whole {
+            Some(v) => Value::clone(v),
+            None => Value::Object(
+                self.members
+                    .iter()
                     .map(|(k, v)| (k.clone(), Value::clone(v)))
                     .collect(),
             ),
-            Shape::Whole(v) => Value::clone(v),
         }
     }
 
     /// The data as one owned `Value`, copying only members shared elsewhere.
     pub fn into_value(self) -> Value {
-        match self.0 {
-            Shape::Members(m) => Value::Object(
-                Arc::unwrap_or_clone(m)
+        match self.whole {
+            Some(v) => Arc::unwrap_or_clone(v),
+            None => Value::Object(
+                Arc::unwrap_or_clone(self.members)
                     .into_iter()
                     .map(|(k, v)| (k, Arc::unwrap_or_clone(v)))
                     .collect(),
             ),
-            Shape::Whole(v) => Arc::unwrap_or_clone(v),
         }
     }
 
@@ -209,7 +213,10 @@ impl From<Value> for Data {
     fn from(value: Value) -> Self {
         match value {
             Value::Object(map) => Self::from(map),
-            other => Self(Shape::Whole(Arc::new(other))),
+            other => Self {
+                members: Arc::default(),
+                whole: Some(Arc::new(other)),
+            },
         }
     }
 }
@@ -222,31 +229,33 @@ impl From<Map<String, Value>> for Data {
 
 impl PartialEq for Data {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (Shape::Members(a), Shape::Members(b)) => {
+        match (&self.whole, &other.whole) {
+            (None, None) => {
+                let (a, b) = (&self.members, &other.members);
                 Arc::ptr_eq(a, b)
                     || (a.len() == b.len()
                         && a.iter().zip(b.iter()).all(|((ka, va), (kb, vb))| {
                             ka == kb && same_member(Some(va), Some(vb))
                         }))
             }
-            (Shape::Whole(a), Shape::Whole(b)) => a == b,
+            (Some(a), Some(b)) => a == b,
             _ => false,
         }
     }
 }
 
+impl Eq for Data {}
+
 impl PartialEq<Value> for Data {
+    /// Member by member, whatever order the value's map keeps its keys in.
     fn eq(&self, other: &Value) -> bool {
-        match (&self.0, other) {
-            (Shape::Members(a), Value::Object(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b.iter())
-                        .all(|((ka, va), (kb, vb))| ka == kb && **va == *vb)
+        match (&self.whole, other) {
+            (Some(a), b) => **a == *b,
+            (None, Value::Object(b)) => {
+                self.members.len() == b.len()
+                    && self.members.iter().all(|(k, v)| b.get(k) == Some(&**v))
             }
-            (Shape::Whole(a), b) => **a == *b,
-            _ => false,
+            (None, _) => false,
         }
     }
 }
@@ -268,19 +277,17 @@ impl std::ops::Index<&str> for Data {
 }
 
 impl fmt::Debug for Data {
+    /// As the value it stands for prints (a copy: for tests and assertions, never on a transition's path).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Shape::Members(m) => f.debug_map().entries(m.iter()).finish(),
-            Shape::Whole(v) => v.fmt(f),
-        }
+        self.to_value().fmt(f)
     }
 }
 
 impl Serialize for Data {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.0 {
-            Shape::Members(m) => serializer.collect_map(m.iter().map(|(k, v)| (k, &**v))),
-            Shape::Whole(v) => v.serialize(serializer),
+        match &self.whole {
+            Some(v) => v.serialize(serializer),
+            None => serializer.collect_map(self.members.iter().map(|(k, v)| (k, &**v))),
         }
     }
 }
@@ -370,6 +377,34 @@ mod tests {
             json!({"application": sample()["application"], "fee": {"paid": 82},
                              "list": [1, 2], "odd/key~": true})
         );
+    }
+
+    #[test]
+    fn data_writes_its_members_in_key_order_as_the_value_does() {
+        // Keys out of order in the text: a `Value` keeps them sorted only while serde_json's
+        // `preserve_order` is off. If a dependency ever turned it on, stored text would change: this fails.
+        let text = r#"{"zeta":1,"alpha":{"b":2,"a":1},"mid":[3]}"#;
+        let value: Value = serde_json::from_str(text).expect("json");
+        let data: Data = serde_json::from_str(text).expect("json");
+        assert_eq!(
+            serde_json::to_string(&data).expect("json"),
+            serde_json::to_string(&value).expect("json")
+        );
+        assert_eq!(
+            serde_json::to_string(&data).expect("json"),
+            r#"{"alpha":{"a":1,"b":2},"mid":[3],"zeta":1}"#
+        );
+    }
+
+    #[test]
+    fn setting_a_member_of_data_that_is_not_an_object_makes_it_one() {
+        let mut data = Data::from(json!([1, 2]));
+        assert_eq!(data.remove("a"), None);
+        data.set("a", json!(1));
+        assert_eq!(data, json!({"a": 1}));
+        let mut patched = Data::from(json!("text"));
+        patched.merge_patch(&json!({}));
+        assert_eq!(patched, json!({}));
     }
 
     #[test]

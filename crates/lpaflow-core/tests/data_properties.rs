@@ -7,6 +7,7 @@ use lpaflow_core::Data;
 use lpaflow_core::json::{diff, diff_whole_arrays};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -30,17 +31,30 @@ fn members() -> impl Strategy<Value = Map<String, Value>> {
         .prop_map(|m| m.into_iter().collect())
 }
 
-/// `old`'s data and the data after replacing, adding or removing some of its members: every member not
-/// touched is shared with `old`'s data, as an action's result shares what it left alone.
-fn edited(old: &Data, edits: &Map<String, Value>, removed: &[String]) -> Data {
-    let mut new = old.clone();
+/// `edits` and `removed` applied to a copy of `value` as one owned tree: what the data must become.
+fn edited_value(
+    value: &Map<String, Value>,
+    edits: &Map<String, Value>,
+    removed: &[String],
+) -> Value {
+    let mut out = value.clone();
     for (k, v) in edits {
-        new.set(k.clone(), v.clone());
+        out.insert(k.clone(), v.clone());
     }
     for k in removed {
-        new.remove(k);
+        out.remove(k);
     }
-    new
+    Value::Object(out)
+}
+
+/// Whether every member of `new` that `edits` and `removed` leave alone is `old`'s, the same allocation.
+fn untouched_members_shared(old: &Data, new: &Data, touched: &[&String]) -> bool {
+    let (Some(o), Some(n)) = (old.members(), new.members()) else {
+        return false;
+    };
+    o.iter()
+        .filter(|(k, _)| !touched.contains(k))
+        .all(|(k, v)| n.get(k).is_some_and(|w| Arc::ptr_eq(v, w)))
 }
 
 proptest! {
@@ -61,23 +75,39 @@ proptest! {
         edits in members(),
         removed in prop::collection::vec("[ab~/]{1,3}", 0..3),
     ) {
-        let old = Data::from(a);
-        let new = edited(&old, &edits, &removed);
-        let (vo, vn) = (old.to_value(), new.to_value());
+        let old = Data::from(a.clone());
+        let mut new = old.clone();
+        for (k, v) in &edits {
+            new.set(k.clone(), v.clone());
+        }
+        for k in &removed {
+            new.remove(k);
+        }
+        let (vo, vn) = (Value::Object(a.clone()), edited_value(&a, &edits, &removed));
+        prop_assert_eq!(&old, &vo, "the data it was cloned from is left as it was");
+        prop_assert_eq!(&new, &vn);
         prop_assert_eq!(old.changes_to(&new), diff(&vo, &vn));
         prop_assert_eq!(old.changes_whole_arrays_to(&new), diff_whole_arrays(&vo, &vn));
         prop_assert_eq!(old == new, vo == vn);
         prop_assert_eq!(serde_json::to_string(&new).unwrap(), serde_json::to_string(&vn).unwrap());
+        let touched: Vec<&String> = edits.keys().chain(&removed).collect();
+        prop_assert!(untouched_members_shared(&old, &new, &touched));
     }
 
     #[test]
     fn a_merge_patch_does_what_it_does_to_the_value(a in json_value(), patch in json_value()) {
         let mut value = a.clone();
         lpaflow_core::json::merge_patch(&mut value, &patch);
-        let mut data = Data::from(a);
+        let old = Data::from(a.clone());
+        let mut data = old.clone();
         data.merge_patch(&patch);
         prop_assert_eq!(&data, &value);
         prop_assert_eq!(data.is_object(), value.is_object());
+        prop_assert_eq!(&old, &a, "the data it was cloned from is left as it was");
+        if let (Some(_), Value::Object(p)) = (old.members(), &patch) {
+            let named: Vec<&String> = p.keys().collect();
+            prop_assert!(untouched_members_shared(&old, &data, &named));
+        }
     }
 
     #[test]

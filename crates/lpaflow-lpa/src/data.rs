@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// Where an attorney or trust corporation stands (the LPA Store's `status`: `active | inactive | removed`).
 #[derive(
@@ -446,9 +446,10 @@ impl LpaData {
 
     /// The data as an instance's data, whose application is this one's, shared: what an action hands
     /// over. Every other member is written from the typed data. (`&mut` only to leave the application out
-    /// while the rest is written; it is back when this returns.)
+    /// while the rest is written, a `null` in its place; it is back when this returns.)
     pub fn to_data(&mut self) -> Result<Data, Error> {
-        let application = std::mem::replace(&mut self.application, Arc::new(Value::Null));
+        static LEFT_OUT: LazyLock<Arc<Value>> = LazyLock::new(|| Arc::new(Value::Null));
+        let application = std::mem::replace(&mut self.application, Arc::clone(&LEFT_OUT));
         let rest = serde_json::to_value(&*self);
         self.application = application;
         let rest = rest.map_err(|e| Error::CorruptData(e.to_string()))?;

@@ -8,6 +8,7 @@ mod common;
 
 use common::{Lpa, application_with};
 use lpaflow_core::{Command, Data, Decision, Reading, decide_chain_read};
+use lpaflow_lpa::data::LpaData;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ fn decide(lpa: &Lpa, reading: &Reading, command: &Command) -> Vec<Decision> {
 fn a_command_shares_the_application_it_left_alone() {
     let lpa = Lpa::create(application_with(json!({"fee": {"claimedType": "FullFee"}})));
     let before = application_of(&lpa.instance.data);
+    let as_it_was = lpa.instance.data.to_value();
     let payment = Command::new("record_payment", "urn:test:service", "service")
         .with_payload(json!({"amountPence": 9200}));
     for (from, reading) in [
@@ -55,6 +57,44 @@ fn a_command_shares_the_application_it_left_alone() {
             );
         }
     }
+    assert_eq!(
+        lpa.instance.data, as_it_was,
+        "the data decided from is left as it was"
+    );
+}
+
+/// Reading an instance's data (the application shared) reads exactly what reading it as one JSON value
+/// does, and refuses exactly what that refuses, with the same words.
+#[test]
+fn data_read_with_its_application_shared_is_data_read_whole() {
+    let lpa = Lpa::create(application_with(json!({"fee": {"claimedType": "FullFee"}})));
+    let valid = lpa.instance.data.to_value();
+    let with = |pointer: &str, value: Value| {
+        let mut v = valid.clone();
+        *v.pointer_mut(pointer).expect("pointer") = value;
+        v
+    };
+    let mut without_application = valid.clone();
+    without_application
+        .as_object_mut()
+        .expect("object")
+        .remove("application");
+    let cases = [
+        valid.clone(),
+        without_application,
+        with("/application", Value::Null),
+        with("/fee", json!("not a ledger")),
+        with("/signatures", json!([1])),
+        json!({}),
+        json!([]),
+        Value::Null,
+    ];
+    for case in cases {
+        let shared = LpaData::load(&Data::from(case.clone())).map_err(|e| e.to_string());
+        let whole = LpaData::load_value(&case).map_err(|e| e.to_string());
+        assert_eq!(shared, whole, "{case}");
+    }
+    assert!(LpaData::load(&Data::from(valid)).is_ok());
 }
 
 #[test]

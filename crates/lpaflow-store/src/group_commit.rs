@@ -48,10 +48,10 @@ pub(crate) async fn commit_batch<B: Batch>(
     batch: &mut [Prepared],
 ) -> Vec<Result<Committed, CommitError>> {
     let outcomes = apply_batch(db, batch).await;
-    // Each committed instance's data moves into its answer (a copy of every LPA's data per commit,
-    // otherwise); the rest of the batch is freed by the caller after it has answered.
+    // Each answer shares its instance's data with the batch (cloning `Data` copies no member); the batch is
+    // freed by the caller after it has answered.
     batch
-        .iter_mut()
+        .iter()
         .zip(outcomes)
         .map(|(p, outcome)| outcome.map(|applied| applied.answer(p)))
         .collect()
@@ -138,11 +138,9 @@ fn applied(
 
 impl Applied {
     /// The answer to commit `p`: its instance with the counters the batch left, and its steps. The instance's
-    /// data is taken from `p`, not copied.
-    fn answer(self, p: &mut Prepared) -> Committed {
-        let data = std::mem::take(&mut p.stored.instance.data);
+    /// data is shared with `p`, not copied.
+    fn answer(self, p: &Prepared) -> Committed {
         let mut stored = p.stored.clone();
-        stored.instance.data = data;
         if let Some(c) = self.counters {
             stored.steps_pending = c.pending;
             stored.steps_failed = c.failed;

@@ -8,12 +8,13 @@ use lpaflow_core::{Command, Data, InstanceId, Rejection};
 use lpaflow_engine::{Error, LivenessOptions};
 use lpaflow_test_support::TestDb;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 both_backends!(
     a_process_deciding_from_what_it_kept_answers_for_the_stored_instance,
     a_process_keeps_instances_only_while_no_other_is_alive,
-    the_answer_the_decision_and_what_is_kept_share_one_data_tree,
+    the_answer_the_decision_and_what_is_kept_share_their_data,
 );
 
 /// An engine without heartbeats: it counts as alone, so it always starts from what it kept (what this test
@@ -116,12 +117,13 @@ async fn a_process_deciding_from_what_it_kept_answers_for_the_stored_instance(db
 
 /// Issue 18: an LPA's data was copied for the answer and the copy freed once answered (8 % of an API
 /// transition's CPU). The decision, the answer (which the engine keeps for the next command) and a later
-/// transition without an action hold the same tree.
-async fn the_answer_the_decision_and_what_is_kept_share_one_data_tree(db: &TestDb) {
+/// transition without an action hold the same data, and an action shares the members it left alone.
+async fn the_answer_the_decision_and_what_is_kept_share_their_data(db: &TestDb) {
     let s = unbeating(db).await;
     let id = InstanceId::new("T-shared");
-    create_printer_ticket(&s.engine, &id).await;
-    // `note` runs an action: new data, one tree for the decision and the answer.
+    let created = create_printer_ticket(&s.engine, &id).await;
+    // `note` runs an action (a merge patch): new data, the same for the decision and the answer, whose
+    // title is the created instance's, not a copy.
     let noted = s
         .engine
         .fire(&id, agent("note").with_payload(json!({"seen": true})))
@@ -133,7 +135,12 @@ async fn the_answer_the_decision_and_what_is_kept_share_one_data_tree(db: &TestD
         noted.stored.instance.data,
         json!({"title": "Printer", "seen": true})
     );
-    // `wait` runs none: decided from the kept instance, it shares that instance's tree.
+    let title = |o: &lpaflow_engine::Outcome| o.stored.instance.data.member("title").cloned();
+    assert!(Arc::ptr_eq(
+        &title(&created).unwrap(),
+        &title(&noted).unwrap()
+    ));
+    // `wait` runs none: decided from the kept instance, it shares that instance's data.
     let waited = s.engine.fire(&id, agent("wait")).await.unwrap();
     assert_eq!(waited.stored.instance.revision, 3);
     assert!(Data::ptr_eq(
