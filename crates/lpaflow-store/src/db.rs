@@ -121,7 +121,7 @@ impl Db {
     /// Writes a batch of prepared commits (one result each, in order).
     pub(crate) async fn commit_batch(
         &self,
-        batch: &mut [Prepared],
+        batch: &[Prepared],
     ) -> Vec<Result<Committed, CommitError>> {
         match self {
             Db::Sqlite(db) => crate::group_commit::commit_batch(db, batch).await,

@@ -45,7 +45,7 @@ pub(crate) trait Batch: Sync {
 /// Writes `batch` (each uid at most once); one result per commit, in order.
 pub(crate) async fn commit_batch<B: Batch>(
     db: &B,
-    batch: &mut [Prepared],
+    batch: &[Prepared],
 ) -> Vec<Result<Committed, CommitError>> {
     let outcomes = apply_batch(db, batch).await;
     // Each answer shares its instance's data with the batch (cloning `Data` copies no member); the batch is

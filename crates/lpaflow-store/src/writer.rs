@@ -207,9 +207,9 @@ async fn write_commits(db: &Db, mut commits: Vec<(Prepared, CommitReply)>, stats
             .partition(|(p, _)| seen.insert(p.instance_row.uid.clone()));
         commits = later;
         let started = Instant::now();
-        let (mut prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
+        let (prepared, replies): (Vec<Prepared>, Vec<_>) = round.into_iter().unzip();
         let size = prepared.len();
-        let results = db.commit_batch(&mut prepared).await;
+        let results = db.commit_batch(&prepared).await;
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats
             .busy_us
